@@ -1,17 +1,48 @@
+//! hutch: a container runtime in one small static binary. `main` collects argv and the
+//! environment, runs the command line, and turns the outcome into the exit status.
 #![cfg_attr(not(test), no_std)]
 #![cfg_attr(not(test), no_main)]
+#![deny(unsafe_code)]
+
+extern crate alloc;
+
+mod buf;
+mod child;
+mod cli;
+mod config;
+mod container;
+mod env;
+mod error;
+mod mounts;
+mod namespaces;
+mod rootfs;
+mod sys;
+
+use alloc::vec::Vec;
+use core::ffi::{c_char, c_int, CStr};
+
+#[cfg(not(test))]
+#[global_allocator]
+static ALLOC: sys::Malloc = sys::Malloc;
 
 #[cfg(not(test))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
-    unsafe { libc::abort() }
+    // Unreachable by design (every failure is an Error); if it happens, fail like hutch does.
+    let _ = sys::write_all(2, b"hutch: internal error\n");
+    sys::exit(125)
 }
 
-#[cfg(not(test))]
-#[no_mangle]
-pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
-    unsafe { libc::write(1, b"hi\n".as_ptr().cast(), 3) };
-    0
+#[allow(unsafe_code)] // no_mangle: this is the C entry point musl's startup code calls.
+#[cfg_attr(not(test), no_mangle)]
+pub extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *const *const c_char) -> c_int {
+    let args: Vec<&'static CStr> = sys::c_strings(argv.cast()).skip(1).collect();
+    let env: Vec<&'static CStr> = sys::c_strings(envp.cast()).collect();
+    match cli::main(&args, &env) {
+        Ok(code) => code,
+        Err(e) => {
+            e.print();
+            e.exit_code()
+        }
+    }
 }
-#[cfg(test)]
-mod tests { #[test] fn x() { assert_eq!(1, 1); } }

@@ -1,0 +1,101 @@
+//! The container's first process: the routine `clone` starts in a copy of hutch's image. It
+//! sets the container up, in the order the kernel requires, and execs the command. A failure
+//! is sent to the parent, which prints it; the child only exits.
+use alloc::vec::Vec;
+use core::convert::Infallible;
+use core::ffi::{c_int, CStr};
+
+use crate::buf::Buf;
+use crate::config::{Net, RunConfig};
+use crate::error::{Context, Error, Result, EXEC};
+use crate::{env, mounts, namespaces, rootfs, sys};
+
+/// What the parent hands the child (the child sees its own copy of this memory).
+pub struct Args<'a> {
+    pub cfg: &'a RunConfig,
+    pub env: &'a [&'static CStr],
+    /// Read end of the parent's "go" pipe.
+    pub sync_fd: c_int,
+    /// Write end of the error pipe; close-on-exec, so a successful exec reads as EOF.
+    pub err_fd: c_int,
+    /// The parent's ends of both pipes, closed here so that EOF means the parent is gone.
+    pub parent_fds: [c_int; 2],
+    /// The signal mask to restore before exec (the parent blocked the signals it forwards).
+    pub sigmask: sys::sigset_t,
+}
+
+pub fn main(a: &mut Args) -> c_int {
+    let Err(e) = setup(a);
+    e.send(a.err_fd);
+    1
+}
+
+fn setup(a: &Args) -> Result<Infallible> {
+    let cfg = a.cfg;
+    a.parent_fds.into_iter().for_each(sys::close);
+    // The container must not outlive hutch: if hutch dies, its PID 1 (and so every process of
+    // the PID namespace) is killed. Set before waiting, so a parent that dies meanwhile is seen.
+    sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as _).at("setting parent death signal", b"")?;
+    wait_for_parent(a.sync_fd)?;
+    namespaces::set_hostname(cfg.hostname)?;
+    if cfg.net == Net::Private {
+        namespaces::loopback_up()?;
+    }
+    // Mounts go on the new root before the switch, while host paths (volume sources, device
+    // nodes) are still reachable; the switch then detaches everything else of the host.
+    let root = rootfs::prepare(cfg)?;
+    mounts::defaults(root)?;
+    for v in &cfg.volumes {
+        mounts::volume(root, v)?;
+    }
+    for t in &cfg.tmpfs {
+        mounts::tmpfs(root, t)?;
+    }
+    rootfs::switch(root, cfg.no_pivot)?;
+    sys::close(root);
+    // Last, so that mount points could still be created in the root above.
+    if cfg.read_only {
+        let fd = sys::open(c"/", libc::O_PATH).at("opening root", b"/")?;
+        rootfs::remount_read_only(fd, b"/")?;
+        sys::close(fd);
+    }
+    sys::chdir(cfg.workdir).at("changing to workdir", cfg.workdir.to_bytes())?;
+    // Only 0, 1 and 2 cross into the container, whatever hutch was started with.
+    sys::cloexec_from(3);
+    sys::sigprocmask(libc::SIG_SETMASK, &a.sigmask);
+    Err(exec(&cfg.command, a.env))
+}
+
+/// Blocks until the parent says go; end of file means it died before that.
+fn wait_for_parent(fd: c_int) -> Result<()> {
+    let mut go = [0u8; 1];
+    match sys::read(fd, &mut go) {
+        Ok(1) => Ok(()),
+        Ok(_) => Err(Error::msg("waiting for parent", b"", "hutch exited")),
+        Err(e) => Err(Error::sys("waiting for parent", b"", e)),
+    }
+}
+
+/// execve the command, searching the container's PATH when the name has no '/', as
+/// execvp(3) does: EACCES from any candidate wins over ENOENT.
+fn exec(command: &[&'static CStr], envp: &[&'static CStr]) -> Error {
+    let argv: Vec<*const i8> = command.iter().map(|s| s.as_ptr().cast()).chain([core::ptr::null()]).collect();
+    let envv: Vec<*const i8> = envp.iter().map(|s| s.as_ptr().cast()).chain([core::ptr::null()]).collect();
+    let name = command[0].to_bytes();
+    let fail = |e| Error::sys(EXEC, name, e);
+    if name.contains(&b'/') {
+        return fail(sys::execve(command[0], &argv, &envv));
+    }
+    let path = env::lookup(envp, b"PATH").map_or(&b""[..], |p| &p.to_bytes()[5..]);
+    let mut denied = false;
+    for dir in path.split(|&c| c == b':') {
+        let mut full = Buf::<4096>::new();
+        full.push(if dir.is_empty() { b"." } else { dir }).push(b"/").push(name);
+        match sys::execve(full.cstr(), &argv, &envv) {
+            sys::Errno(libc::EACCES) => denied = true,
+            sys::Errno(libc::ENOENT | libc::ENOTDIR | libc::ENAMETOOLONG) => {}
+            e => return fail(e),
+        }
+    }
+    fail(sys::Errno(if denied { libc::EACCES } else { libc::ENOENT }))
+}

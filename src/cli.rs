@@ -1,0 +1,303 @@
+//! The command line: one option table per verb, one loop that walks it, one function per verb.
+use alloc::vec::Vec;
+use core::ffi::CStr;
+
+use crate::config::{self, EnvArg, Net, RunConfig};
+use crate::error::{Error, Result};
+use crate::{container, env, sys};
+
+const USAGE: &str = "\
+Usage: hutch run [OPTIONS] ROOTFS COMMAND [ARG...]
+       hutch --help | --version
+
+A container runtime in one static binary. Commands:
+  run    run COMMAND as PID 1 of a new container whose root is ROOTFS
+
+Run 'hutch run --help' for its options.
+";
+
+const RUN_USAGE: &str = "\
+Usage: hutch run [OPTIONS] ROOTFS COMMAND [ARG...]
+
+Runs COMMAND as PID 1 in new mount, PID, UTS, IPC, network and cgroup namespaces,
+with ROOTFS as its root; waits for it and exits with its status.
+
+Options:
+  -h, --hostname NAME     hostname inside (default: hutch)
+      --net host|none     host: share the host's network; none (default): a new
+                          network namespace with only the loopback interface, up
+  -e, --env KEY[=VAL]     set a variable (KEY alone copies hutch's value); repeatable
+      --env-file FILE     read KEY=VAL lines (# comments) from FILE
+  -w, --workdir DIR       working directory inside (default: /)
+  -v, --volume SRC:DST[:ro|rw]
+                          bind-mount host path SRC at DST inside; repeatable
+      --tmpfs DST[:OPTS]  mount a tmpfs at DST; OPTS: size=N[k|m|g], mode=OCTAL,
+                          ro, nosuid, nodev, noexec; repeatable
+      --ro, --read-only   make the root filesystem read-only
+      --overlay           write to a throwaway tmpfs layer over ROOTFS, which is
+                          never changed
+      --no-pivot          switch root with MS_MOVE + chroot instead of pivot_root.
+                          Weaker: the host's root stays mounted beneath the
+                          container, and a process keeping CAP_SYS_CHROOT can
+                          escape a chroot. hutch falls back to this by itself
+                          when / is an initramfs, where pivot_root cannot work.
+      --help              show this help
+
+Exit status: COMMAND's, or 128+N if it was killed by signal N; 125 if hutch
+failed, 126 if COMMAND cannot be executed, 127 if it was not found.
+";
+
+/// An option hutch knows; `takes_value` options accept `--long V`, `--long=V`, `-s V`, `-sV`.
+struct Opt {
+    short: u8,
+    long: &'static str,
+    takes_value: bool,
+    id: RunOpt,
+}
+
+#[derive(Clone, Copy)]
+enum RunOpt {
+    Hostname,
+    Net,
+    Env,
+    EnvFile,
+    Workdir,
+    Volume,
+    Tmpfs,
+    ReadOnly,
+    Overlay,
+    NoPivot,
+    Help,
+}
+
+const RUN_OPTS: &[Opt] = &[
+    Opt { short: b'h', long: "hostname", takes_value: true, id: RunOpt::Hostname },
+    Opt { short: 0, long: "net", takes_value: true, id: RunOpt::Net },
+    Opt { short: 0, long: "network", takes_value: true, id: RunOpt::Net },
+    Opt { short: b'e', long: "env", takes_value: true, id: RunOpt::Env },
+    Opt { short: 0, long: "env-file", takes_value: true, id: RunOpt::EnvFile },
+    Opt { short: b'w', long: "workdir", takes_value: true, id: RunOpt::Workdir },
+    Opt { short: b'v', long: "volume", takes_value: true, id: RunOpt::Volume },
+    Opt { short: 0, long: "tmpfs", takes_value: true, id: RunOpt::Tmpfs },
+    Opt { short: 0, long: "ro", takes_value: false, id: RunOpt::ReadOnly },
+    Opt { short: 0, long: "read-only", takes_value: false, id: RunOpt::ReadOnly },
+    Opt { short: 0, long: "overlay", takes_value: false, id: RunOpt::Overlay },
+    Opt { short: 0, long: "no-pivot", takes_value: false, id: RunOpt::NoPivot },
+    Opt { short: 0, long: "help", takes_value: false, id: RunOpt::Help },
+];
+
+/// What the parsed command line asks for.
+#[derive(Debug)]
+pub enum Action {
+    Help(&'static str),
+    Version,
+    Run(RunConfig),
+}
+
+/// `hutch ARGS...`, with the program name already removed.
+pub fn parse(args: &[&'static CStr]) -> Result<Action> {
+    let Some((verb, rest)) = args.split_first() else {
+        return Err(Error::msg("missing command", b"", "try 'hutch --help'"));
+    };
+    match verb.to_bytes() {
+        b"--help" | b"help" => Ok(Action::Help(USAGE)),
+        b"--version" | b"version" => Ok(Action::Version),
+        b"run" => parse_run(rest),
+        other => Err(Error::msg("unknown command", other, "try 'hutch --help'")),
+    }
+}
+
+/// Splits `arg` (known to start with '-') into its option and the value glued to it, if any.
+fn find_opt(arg: &'static CStr) -> Result<(&'static Opt, Option<&'static CStr>)> {
+    let b = arg.to_bytes_with_nul();
+    let (opt, glued) = if let Some(long) = b.strip_prefix(b"--") {
+        let name_end = long.iter().position(|&c| c == b'=' || c == 0).unwrap_or(0);
+        let opt = RUN_OPTS.iter().find(|o| o.long.as_bytes() == &long[..name_end]);
+        (opt, (long[name_end] == b'=').then(|| &long[name_end + 1..]))
+    } else {
+        let opt = RUN_OPTS.iter().find(|o| o.short != 0 && o.short == b[1]);
+        (opt, (b.len() > 3).then(|| &b[2..]))
+    };
+    let Some(opt) = opt else {
+        return Err(Error::msg("unknown option", arg.to_bytes(), "see 'hutch run --help'"));
+    };
+    let glued = glued.and_then(|v| CStr::from_bytes_with_nul(v).ok());
+    if glued.is_some() && !opt.takes_value {
+        return Err(Error::msg("option takes no value", arg.to_bytes(), "see 'hutch run --help'"));
+    }
+    Ok((opt, glued))
+}
+
+pub fn parse_run(args: &[&'static CStr]) -> Result<Action> {
+    let mut c = RunConfig::new(c"");
+    let mut i = 0;
+    while i < args.len() {
+        let arg = args[i];
+        let b = arg.to_bytes();
+        i += 1;
+        if b == b"--" {
+            break;
+        }
+        if b.len() < 2 || b[0] != b'-' {
+            i -= 1;
+            break;
+        }
+        let (opt, glued) = find_opt(arg)?;
+        let value = match (opt.takes_value, glued) {
+            (false, _) => c"",
+            (true, Some(v)) => v,
+            (true, None) => {
+                let Some(&v) = args.get(i) else {
+                    return Err(Error::msg("option needs a value", b, "see 'hutch run --help'"));
+                };
+                i += 1;
+                v
+            }
+        };
+        apply(&mut c, opt.id, value)?;
+        if let RunOpt::Help = opt.id {
+            return Ok(Action::Help(RUN_USAGE));
+        }
+    }
+    let Some((&rootfs, command)) = args[i..].split_first() else {
+        return Err(Error::msg("run", b"", "missing ROOTFS and COMMAND (see 'hutch run --help')"));
+    };
+    if command.is_empty() {
+        return Err(Error::msg("run", b"", "missing COMMAND (see 'hutch run --help')"));
+    }
+    if rootfs.to_bytes().is_empty() {
+        return Err(Error::msg("run", b"", "ROOTFS is empty"));
+    }
+    c.rootfs = rootfs;
+    c.command = command.to_vec();
+    Ok(Action::Run(c))
+}
+
+fn apply(c: &mut RunConfig, id: RunOpt, v: &'static CStr) -> Result<()> {
+    match id {
+        RunOpt::Hostname => c.hostname = config::check_hostname(v)?,
+        RunOpt::Net => {
+            c.net = match v.to_bytes() {
+                b"host" => Net::Host,
+                b"none" | b"private" => Net::Private,
+                other => return Err(Error::msg("invalid network", other, "expected host or none")),
+            }
+        }
+        RunOpt::Env => c.env.push(EnvArg::Var(v)),
+        RunOpt::EnvFile => c.env.push(EnvArg::File(v)),
+        RunOpt::Workdir => {
+            if v.to_bytes().first() != Some(&b'/') {
+                return Err(Error::msg("invalid workdir", v.to_bytes(), "must be an absolute path"));
+            }
+            c.workdir = v;
+        }
+        RunOpt::Volume => c.volumes.push(config::parse_volume(v)?),
+        RunOpt::Tmpfs => c.tmpfs.push(config::parse_tmpfs(v)?),
+        RunOpt::ReadOnly => c.read_only = true,
+        RunOpt::Overlay => c.overlay = true,
+        RunOpt::NoPivot => c.no_pivot = true,
+        RunOpt::Help => {}
+    }
+    Ok(())
+}
+
+/// Runs the whole command line; returns the exit status.
+pub fn main(args: &[&'static CStr], host_env: &[&'static CStr]) -> Result<i32> {
+    match parse(args)? {
+        Action::Help(text) => print(text.as_bytes()),
+        Action::Version => print(concat!("hutch ", env!("HUTCH_VERSION"), "\n").as_bytes()),
+        Action::Run(cfg) => {
+            let envp: Vec<&'static CStr> = env::build(&cfg.env, cfg.hostname, host_env)?;
+            return container::run(&cfg, &envp);
+        }
+    }
+    Ok(0)
+}
+
+fn print(text: &[u8]) {
+    let _ = sys::write_all(1, text);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&'static CStr]) -> Result<RunConfig> {
+        match parse(args)? {
+            Action::Run(c) => Ok(c),
+            other => panic!("not a run: {other:?}"),
+        }
+    }
+
+    fn err_of(args: &[&'static CStr]) -> (&'static str, Vec<u8>) {
+        match parse(args) {
+            Err(e) => (e.step, e.object.as_bytes().to_vec()),
+            Ok(a) => panic!("parsed: {a:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let c = run(&[c"run", c"/rootfs", c"/bin/sh"]).ok().unwrap();
+        assert_eq!(c.rootfs, c"/rootfs");
+        assert_eq!(c.command, [c"/bin/sh"]);
+        assert_eq!(c.hostname, c"hutch");
+        assert_eq!(c.net, Net::Private);
+        assert_eq!(c.workdir, c"/");
+        assert!(!c.read_only && !c.overlay && !c.no_pivot);
+        assert!(c.env.is_empty() && c.volumes.is_empty() && c.tmpfs.is_empty());
+    }
+
+    #[test]
+    fn every_value_form() {
+        let c = run(&[
+            c"run", c"-h", c"one", c"--hostname=two", c"-w/dir",
+            c"-eA=1", c"--env", c"B=2", c"--env-file=/f", c"-v", c"/a:/b:ro", c"--volume=/c:/d",
+            c"--tmpfs", c"/t:size=1k", c"--net=host", c"--ro", c"--overlay", c"--no-pivot",
+            c"/r", c"cmd", c"-h", c"--ro",
+        ])
+        .ok()
+        .unwrap();
+        assert_eq!(c.hostname, c"two");
+        assert_eq!(c.workdir, c"/dir");
+        assert_eq!(c.env, [EnvArg::Var(c"A=1"), EnvArg::Var(c"B=2"), EnvArg::File(c"/f")]);
+        assert_eq!(c.volumes.len(), 2);
+        assert!(c.volumes[0].read_only && !c.volumes[1].read_only);
+        assert_eq!(c.tmpfs[0].data, c"mode=1777,size=1024");
+        assert_eq!(c.net, Net::Host);
+        assert!(c.read_only && c.overlay && c.no_pivot);
+        assert_eq!(c.rootfs, c"/r");
+        assert_eq!(c.command, [c"cmd", c"-h", c"--ro"], "options after ROOTFS belong to the command");
+    }
+
+    #[test]
+    fn double_dash_ends_options() {
+        let c = run(&[c"run", c"--", c"-rootfs", c"cmd"]).ok().unwrap();
+        assert_eq!(c.rootfs, c"-rootfs");
+    }
+
+    #[test]
+    fn errors_name_the_offender() {
+        assert_eq!(err_of(&[c"run", c"--bogus", c"/r", c"c"]), ("unknown option", b"--bogus".to_vec()));
+        assert_eq!(err_of(&[c"run", c"-x", c"/r", c"c"]).0, "unknown option");
+        assert_eq!(err_of(&[c"run", c"--ro=1", c"/r", c"c"]).0, "option takes no value");
+        assert_eq!(err_of(&[c"run"]).0, "run");
+        assert_eq!(err_of(&[c"run", c"/r"]).0, "run");
+        assert_eq!(err_of(&[c"run", c"-h"]), ("option needs a value", b"-h".to_vec()));
+        assert_eq!(err_of(&[c"run", c"--net", c"bridge", c"/r", c"c"]), ("invalid network", b"bridge".to_vec()));
+        assert_eq!(err_of(&[c"run", c"-w", c"rel", c"/r", c"c"]), ("invalid workdir", b"rel".to_vec()));
+        assert_eq!(err_of(&[c"run", c"-h", c"a_b", c"/r", c"c"]), ("invalid hostname", b"a_b".to_vec()));
+        assert_eq!(err_of(&[c"run", c"-v", c"/a", c"/r", c"c"]), ("invalid volume", b"/a".to_vec()));
+        assert_eq!(err_of(&[c"nope"]), ("unknown command", b"nope".to_vec()));
+        assert_eq!(err_of(&[]).0, "missing command");
+    }
+
+    #[test]
+    fn help_and_version() {
+        assert!(matches!(parse(&[c"--help"]), Ok(Action::Help(USAGE))));
+        assert!(matches!(parse(&[c"run", c"--help"]), Ok(Action::Help(RUN_USAGE))));
+        assert!(matches!(parse(&[c"run", c"-h", c"x", c"--help"]), Ok(Action::Help(RUN_USAGE))));
+        assert!(matches!(parse(&[c"--version"]), Ok(Action::Version)));
+    }
+
+}

@@ -1,0 +1,248 @@
+//! What a container is to be, as decided by the command line, and the pure parsers for the
+//! values options take (volume specs, tmpfs options, sizes, hostnames). Nothing here touches
+//! the system, so all of it is unit-tested on the host.
+use alloc::boxed::Box;
+use alloc::ffi::CString;
+use alloc::vec::Vec;
+use core::ffi::CStr;
+
+use crate::error::{Error, Result};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Net {
+    /// A new network namespace holding only `lo`, brought up.
+    Private,
+    /// The host's network namespace.
+    Host,
+}
+
+/// A bind mount of a host path into the container (`-v SRC:DST[:ro]`).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Volume {
+    pub src: &'static CStr,
+    pub dst: &'static CStr,
+    pub read_only: bool,
+}
+
+/// A tmpfs inside the container (`--tmpfs DST[:OPTS]`).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Tmpfs {
+    pub dst: &'static CStr,
+    /// mount(2) flags (MS_RDONLY, MS_NOSUID, ...).
+    pub flags: u64,
+    /// tmpfs's own options, e.g. `mode=1777,size=1048576`.
+    pub data: &'static CStr,
+}
+
+/// Where an environment entry comes from, in command-line order (later entries win).
+#[derive(Debug, PartialEq, Eq)]
+pub enum EnvArg {
+    /// `-e KEY=VAL`, or `-e KEY` to copy the host's value.
+    Var(&'static CStr),
+    /// `--env-file FILE`.
+    File(&'static CStr),
+}
+
+#[derive(Debug)]
+pub struct RunConfig {
+    pub rootfs: &'static CStr,
+    /// The command and its arguments (at least one entry).
+    pub command: Vec<&'static CStr>,
+    pub hostname: &'static CStr,
+    pub net: Net,
+    pub env: Vec<EnvArg>,
+    pub workdir: &'static CStr,
+    pub volumes: Vec<Volume>,
+    pub tmpfs: Vec<Tmpfs>,
+    pub read_only: bool,
+    pub overlay: bool,
+    pub no_pivot: bool,
+}
+
+impl RunConfig {
+    pub fn new(rootfs: &'static CStr) -> RunConfig {
+        RunConfig {
+            rootfs,
+            command: Vec::new(),
+            hostname: c"hutch",
+            net: Net::Private,
+            env: Vec::new(),
+            workdir: c"/",
+            volumes: Vec::new(),
+            tmpfs: Vec::new(),
+            read_only: false,
+            overlay: false,
+            no_pivot: false,
+        }
+    }
+}
+
+/// A C string that lives as long as the process (configuration is built once per run).
+pub fn leak(bytes: &[u8]) -> &'static CStr {
+    match CString::new(bytes) {
+        Ok(s) => Box::leak(s.into_boxed_c_str()),
+        Err(_) => c"",
+    }
+}
+
+/// RFC 1123 host names: at most 64 bytes (HOST_NAME_MAX), dot-separated labels of letters,
+/// digits and '-', none empty, none starting or ending with '-'.
+pub fn check_hostname(name: &'static CStr) -> Result<&'static CStr> {
+    let b = name.to_bytes();
+    let bad = |why| Err(Error::msg("invalid hostname", b, why));
+    if b.is_empty() || b.len() > 64 {
+        return bad("must be 1 to 64 characters");
+    }
+    for label in b.split(|&c| c == b'.') {
+        if label.is_empty() || label[0] == b'-' || label[label.len() - 1] == b'-' {
+            return bad("labels must be non-empty and not start or end with '-'");
+        }
+        if !label.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-') {
+            return bad("only letters, digits, '-' and '.' are allowed");
+        }
+    }
+    Ok(name)
+}
+
+/// `SRC:DST[:ro|:rw]`; DST must be absolute.
+pub fn parse_volume(spec: &CStr) -> Result<Volume> {
+    let b = spec.to_bytes();
+    let bad = |why| Err(Error::msg("invalid volume", b, why));
+    let mut parts = b.split(|&c| c == b':');
+    let (src, dst, mode) = (parts.next().unwrap_or_default(), parts.next(), parts.next());
+    let Some(dst) = dst else { return bad("expected SRC:DST[:ro|rw]") };
+    if parts.next().is_some() || src.is_empty() {
+        return bad("expected SRC:DST[:ro|rw]");
+    }
+    if dst.first() != Some(&b'/') {
+        return bad("the container path must be absolute");
+    }
+    let read_only = match mode {
+        None | Some(b"rw") => false,
+        Some(b"ro") => true,
+        Some(_) => return bad("mode must be ro or rw"),
+    };
+    Ok(Volume { src: leak(src), dst: leak(dst), read_only })
+}
+
+/// `DST[:OPTS]`, OPTS a comma-separated list of size=N, mode=OCTAL, ro, nosuid, nodev, noexec.
+/// Without options the tmpfs is like /tmp: mode 1777, nosuid, nodev.
+pub fn parse_tmpfs(spec: &CStr) -> Result<Tmpfs> {
+    let b = spec.to_bytes();
+    let (dst, opts) = match b.iter().position(|&c| c == b':') {
+        Some(i) => (&b[..i], &b[i + 1..]),
+        None => (b, &b""[..]),
+    };
+    if dst.first() != Some(&b'/') {
+        return Err(Error::msg("invalid tmpfs", b, "the container path must be absolute"));
+    }
+    let mut flags = libc::MS_NOSUID | libc::MS_NODEV;
+    let mut mode: &[u8] = b"1777";
+    let mut size = None;
+    for opt in opts.split(|&c| c == b',').filter(|o| !o.is_empty()) {
+        let bad = |why| Err(Error::msg("invalid tmpfs option", opt, why));
+        match opt {
+            b"ro" => flags |= libc::MS_RDONLY,
+            b"rw" => flags &= !libc::MS_RDONLY,
+            b"nosuid" => flags |= libc::MS_NOSUID,
+            b"nodev" => flags |= libc::MS_NODEV,
+            b"noexec" => flags |= libc::MS_NOEXEC,
+            b"exec" => flags &= !libc::MS_NOEXEC,
+            _ if opt.starts_with(b"size=") => match parse_size(&opt[5..]) {
+                Some(n) => size = Some(n),
+                None => return bad("size must be a positive number with an optional k, m or g suffix"),
+            },
+            _ if opt.starts_with(b"mode=") => {
+                let m = &opt[5..];
+                if m.is_empty() || m.len() > 4 || !m.iter().all(|c| (b'0'..=b'7').contains(c)) {
+                    return bad("mode must be octal, e.g. 1777");
+                }
+                mode = m;
+            }
+            _ => return bad("known options are size=, mode=, ro, rw, nosuid, nodev, noexec, exec"),
+        }
+    }
+    let mut data = crate::buf::Buf::<64>::new();
+    data.push(b"mode=").push(mode);
+    if let Some(n) = size {
+        data.push(b",size=").num(n);
+    }
+    Ok(Tmpfs { dst: leak(dst), flags, data: leak(data.as_bytes()) })
+}
+
+/// A byte count with an optional k/m/g suffix (powers of 1024, any case, optional trailing
+/// 'b'); `None` for zero, overflow, or anything else.
+pub fn parse_size(s: &[u8]) -> Option<u64> {
+    let digits = s.iter().take_while(|c| c.is_ascii_digit()).count();
+    let (num, unit) = s.split_at(digits);
+    let unit = unit.to_ascii_lowercase();
+    let shift = match unit.as_slice() {
+        b"" | b"b" => 0,
+        b"k" | b"kb" => 10,
+        b"m" | b"mb" => 20,
+        b"g" | b"gb" => 30,
+        _ => return None,
+    };
+    if num.is_empty() || num.len() > 19 {
+        return None;
+    }
+    let n = num.iter().fold(0u64, |n, c| n * 10 + (c - b'0') as u64);
+    match n.checked_mul(1 << shift) {
+        Some(0) | None => None,
+        v => v,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size(b"4096"), Some(4096));
+        assert_eq!(parse_size(b"64k"), Some(65536));
+        assert_eq!(parse_size(b"32M"), Some(32 << 20));
+        assert_eq!(parse_size(b"1g"), Some(1 << 30));
+        assert_eq!(parse_size(b"2gb"), Some(2 << 30));
+        for bad in [&b""[..], b"0", b"k", b"12x", b"-1", b"1.5m", b"99999999999999999999", b"17179869184g"] {
+            assert_eq!(parse_size(bad), None, "{:?}", core::str::from_utf8(bad));
+        }
+    }
+
+    #[test]
+    fn hostnames() {
+        for ok in [c"hutch", c"a", c"web-1.example.com", c"0"] {
+            assert!(check_hostname(ok).is_ok());
+        }
+        let long = leak(&[b'a'; 65]);
+        for bad in [c"", c"-a", c"a-", c"a..b", c".a", c"a_b", c"a b", c"é", long] {
+            assert!(check_hostname(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn volumes() {
+        let v = parse_volume(c"/src:/dst").ok().unwrap();
+        assert_eq!((v.src, v.dst, v.read_only), (c"/src", c"/dst", false));
+        let v = parse_volume(c"rel/dir:/data:ro").ok().unwrap();
+        assert_eq!((v.src, v.dst, v.read_only), (c"rel/dir", c"/data", true));
+        assert!(!parse_volume(c"/a:/b:rw").ok().unwrap().read_only);
+        for bad in [c"", c"/a", c":/b", c"/a:", c"/a:b", c"/a:/b:rx", c"/a:/b:ro:x"] {
+            assert!(parse_volume(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn tmpfs() {
+        let t = parse_tmpfs(c"/tmp").ok().unwrap();
+        assert_eq!(t.dst, c"/tmp");
+        assert_eq!(t.data, c"mode=1777");
+        assert_eq!(t.flags, libc::MS_NOSUID | libc::MS_NODEV);
+        let t = parse_tmpfs(c"/run:size=1m,mode=755,ro,noexec").ok().unwrap();
+        assert_eq!(t.data, c"mode=755,size=1048576");
+        assert_eq!(t.flags, libc::MS_NOSUID | libc::MS_NODEV | libc::MS_RDONLY | libc::MS_NOEXEC);
+        for bad in [c"tmp", c"/t:size=0", c"/t:size=1x", c"/t:mode=9", c"/t:mode=17777", c"/t:uid=0"] {
+            assert!(parse_tmpfs(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! The container's environment: docker's defaults (PATH, HOME, HOSTNAME, TERM from the
+//! host), then `-e` and `--env-file` entries in command-line order, a later KEY replacing an
+//! earlier one. Nothing else of the host's environment goes in.
+use alloc::vec::Vec;
+use core::ffi::CStr;
+
+use crate::config::{leak, EnvArg};
+use crate::error::{Context, Error, Result};
+use crate::sys;
+
+pub const DEFAULT_PATH: &CStr = c"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// The bytes before the first '=' (all of it when there is none).
+pub fn key(entry: &[u8]) -> &[u8] {
+    entry.split(|&c| c == b'=').next().unwrap_or_default()
+}
+
+/// Looks `name` up in an environment; returns the whole `KEY=VAL` entry.
+pub fn lookup(env: &[&'static CStr], name: &[u8]) -> Option<&'static CStr> {
+    env.iter().copied().find(|e| e.to_bytes().contains(&b'=') && key(e.to_bytes()) == name)
+}
+
+/// Sets `entry` (KEY=VAL), replacing an entry with the same key in place.
+pub fn set(env: &mut Vec<&'static CStr>, entry: &'static CStr) {
+    let k = key(entry.to_bytes());
+    match env.iter_mut().find(|e| key(e.to_bytes()) == k) {
+        Some(slot) => *slot = entry,
+        None => env.push(entry),
+    }
+}
+
+/// Applies one user entry: `KEY=VAL` is set as is; a bare `KEY` copies the host's value
+/// and is skipped when the host has none (docker's behaviour).
+fn apply(env: &mut Vec<&'static CStr>, entry: &'static CStr, host: &[&'static CStr]) -> Result<()> {
+    let b = entry.to_bytes();
+    let k = key(b);
+    if k.is_empty() || k.iter().any(|c| c.is_ascii_whitespace()) {
+        return Err(Error::msg("invalid environment variable", b, "expected KEY=VALUE with a non-empty KEY without spaces"));
+    }
+    if k.len() < b.len() {
+        set(env, entry);
+    } else if let Some(v) = lookup(host, k) {
+        set(env, v);
+    }
+    Ok(())
+}
+
+/// The entries of an env file: one per line, surrounding blanks trimmed, blank lines and
+/// `#` comments skipped. Each returned line is NUL-terminated in place (the buffer is leaked).
+pub fn file_lines(text: &'static mut [u8]) -> Vec<&'static CStr> {
+    let mut out = Vec::new();
+    for line in text.split_mut(|&c| c == b'\n') {
+        let start = line.iter().position(|c| !c.is_ascii_whitespace());
+        let end = line.iter().rposition(|c| !c.is_ascii_whitespace());
+        let (Some(s), Some(e)) = (start, end) else { continue };
+        if line[s] == b'#' {
+            continue;
+        }
+        out.push(leak(&line[s..=e]));
+    }
+    out
+}
+
+fn read_file(path: &CStr) -> Result<&'static mut [u8]> {
+    let fd = sys::open(path, libc::O_RDONLY).at("reading env file", path.to_bytes())?;
+    let mut text = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let r = loop {
+        match sys::read(fd, &mut chunk) {
+            Ok(0) => break Ok(()),
+            Ok(n) => text.extend_from_slice(&chunk[..n]),
+            Err(e) => break Err(e),
+        }
+    };
+    sys::close(fd);
+    r.at("reading env file", path.to_bytes())?;
+    Ok(text.leak())
+}
+
+/// The environment the command gets.
+pub fn build(args: &[EnvArg], hostname: &CStr, host: &[&'static CStr]) -> Result<Vec<&'static CStr>> {
+    let mut env = Vec::new();
+    env.push(DEFAULT_PATH);
+    env.push(c"HOME=/root");
+    let mut h = crate::buf::Buf::<80>::new();
+    h.push(b"HOSTNAME=").push(hostname.to_bytes());
+    env.push(leak(h.as_bytes()));
+    if let Some(term) = lookup(host, b"TERM") {
+        env.push(term);
+    }
+    for arg in args {
+        match *arg {
+            EnvArg::Var(v) => apply(&mut env, v, host)?,
+            EnvArg::File(path) => {
+                for line in file_lines(read_file(path)?) {
+                    apply(&mut env, line, host)?;
+                }
+            }
+        }
+    }
+    Ok(env)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bytes<'a>(env: &[&'a CStr]) -> Vec<&'a [u8]> {
+        env.iter().map(|e| e.to_bytes()).collect()
+    }
+
+    #[test]
+    fn defaults_then_overrides_in_order() {
+        let host = [c"TERM=xterm", c"SECRET=1", c"FROMHOST=yes"];
+        let args = [
+            EnvArg::Var(c"A=1"),
+            EnvArg::Var(c"PATH=/bin"),
+            EnvArg::Var(c"FROMHOST"),
+            EnvArg::Var(c"MISSING"),
+            EnvArg::Var(c"A=2"),
+            EnvArg::Var(c"EMPTY="),
+        ];
+        let env = build(&args, c"box", &host).ok().unwrap();
+        assert_eq!(
+            bytes(&env),
+            [&b"PATH=/bin"[..], b"HOME=/root", b"HOSTNAME=box", b"TERM=xterm", b"A=2", b"FROMHOST=yes", b"EMPTY="]
+        );
+    }
+
+    #[test]
+    fn no_term_without_host_term() {
+        let env = build(&[], c"hutch", &[c"LANG=C"]).ok().unwrap();
+        assert_eq!(bytes(&env), [DEFAULT_PATH.to_bytes(), b"HOME=/root", b"HOSTNAME=hutch"]);
+    }
+
+    #[test]
+    fn rejects_bad_keys() {
+        for bad in [c"=x", c"A B=1", c""] {
+            assert!(build(&[EnvArg::Var(bad)], c"h", &[]).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn env_file_lines() {
+        let text = b"# comment\nA=1\n\n  B=two words  \r\n#C=3\nD\n".to_vec().leak();
+        assert_eq!(bytes(&file_lines(text)), [&b"A=1"[..], b"B=two words", b"D"]);
+    }
+}

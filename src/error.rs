@@ -1,0 +1,94 @@
+//! hutch's one error type: which step failed, on what object, and why. It is `Copy` and holds
+//! no pointers but `&'static str`, so the container's child process can send it to the parent
+//! through a pipe as plain bytes (both run the same image). Printed once, by `main`, as
+//! `hutch: <step>: <object>: <cause>`.
+use crate::buf::Buf;
+use crate::sys::{self, Errno};
+
+/// The step name for execve failures; it selects the 126/127 exit statuses.
+pub const EXEC: &str = "exec";
+
+#[derive(Clone, Copy)]
+pub enum Cause {
+    Errno(Errno),
+    Msg(&'static str),
+}
+
+#[derive(Clone, Copy)]
+pub struct Error {
+    pub step: &'static str,
+    pub object: Buf<160>,
+    pub cause: Cause,
+}
+
+pub type Result<T> = core::result::Result<T, Error>;
+
+impl Error {
+    pub fn new(step: &'static str, object: &[u8], cause: Cause) -> Error {
+        let mut b = Buf::new();
+        b.push(object);
+        if b.full() {
+            b = Buf::new();
+            b.push(&object[..140]).push(b"...");
+        }
+        Error { step, object: b, cause }
+    }
+
+    pub fn sys(step: &'static str, object: &[u8], e: Errno) -> Error {
+        Error::new(step, object, Cause::Errno(e))
+    }
+
+    pub fn msg(step: &'static str, object: &[u8], why: &'static str) -> Error {
+        Error::new(step, object, Cause::Msg(why))
+    }
+
+    /// docker's convention: 127 command not found, 126 found but not executable, 125 hutch failed.
+    pub fn exit_code(&self) -> i32 {
+        match self.cause {
+            Cause::Errno(Errno(libc::ENOENT)) if self.step == EXEC => 127,
+            _ if self.step == EXEC => 126,
+            _ => 125,
+        }
+    }
+
+    pub fn print(&self) {
+        let mut line = Buf::<512>::new();
+        line.push(b"hutch: ").push(self.step.as_bytes());
+        if !self.object.as_bytes().is_empty() {
+            line.push(b": ").push(self.object.as_bytes());
+        }
+        match self.cause {
+            Cause::Errno(e) => line.push(b": ").push(sys::strerror(e)),
+            Cause::Msg(m) => line.push(b": ").push(m.as_bytes()),
+        };
+        line.push(b"\n");
+        let _ = sys::write_all(2, line.as_bytes());
+    }
+}
+
+impl Error {
+    /// Sends the error to the parent; nothing is left to do if that fails.
+    pub fn send(&self, fd: i32) {
+        let _ = sys::send(fd, self);
+    }
+
+    /// The error sent by the child, or `None` when the pipe reached end of file first (the
+    /// child exec'd, or died without a word).
+    #[allow(unsafe_code)]
+    pub fn receive(fd: i32) -> Option<Error> {
+        // SAFETY: the only writer of this pipe is `send` above, in a copy of this same process
+        // image, so the bytes are a valid Error whose &'static strs point into this binary.
+        unsafe { sys::receive::<Error>(fd) }.ok().flatten()
+    }
+}
+
+/// Attaches the step and object to a failed system call.
+pub trait Context<T> {
+    fn at(self, step: &'static str, object: &[u8]) -> Result<T>;
+}
+
+impl<T> Context<T> for sys::Result<T> {
+    fn at(self, step: &'static str, object: &[u8]) -> Result<T> {
+        self.map_err(|e| Error::sys(step, object, e))
+    }
+}

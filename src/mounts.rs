@@ -1,0 +1,92 @@
+//! The mounts inside the container: the ones every container gets (a table walked by one
+//! loop), then the user's volumes and tmpfs mounts. All are made before the root switch,
+//! through fds resolved inside the new root. See mount(2), proc(5), sysfs(5), devpts docs.
+use core::ffi::{c_int, CStr};
+
+use crate::buf::fd_path;
+use crate::config::{Tmpfs, Volume};
+use crate::error::{Context, Result};
+use crate::rootfs::{self, mount_point, Kind};
+use crate::sys;
+
+enum What {
+    /// A filesystem of this type, with these flags and options.
+    Fs(&'static CStr, u64, &'static CStr),
+    /// A bind of the host's node at the same path: works where mknod is not allowed.
+    HostDevice,
+    /// A symlink to this target.
+    Link(&'static CStr),
+}
+
+const NOSUID_NOEXEC_NODEV: u64 = libc::MS_NOSUID | libc::MS_NOEXEC | libc::MS_NODEV;
+
+/// What docker gives every container, in mount order (/dev before what lives in it).
+const DEFAULTS: &[(&CStr, What)] = &[
+    (c"/proc", What::Fs(c"proc", NOSUID_NOEXEC_NODEV, c"")),
+    (c"/sys", What::Fs(c"sysfs", NOSUID_NOEXEC_NODEV | libc::MS_RDONLY, c"")),
+    (c"/dev", What::Fs(c"tmpfs", libc::MS_NOSUID | libc::MS_STRICTATIME, c"mode=755,size=65536k")),
+    (c"/dev/null", What::HostDevice),
+    (c"/dev/zero", What::HostDevice),
+    (c"/dev/full", What::HostDevice),
+    (c"/dev/random", What::HostDevice),
+    (c"/dev/urandom", What::HostDevice),
+    (c"/dev/tty", What::HostDevice),
+    (c"/dev/pts", What::Fs(c"devpts", libc::MS_NOSUID | libc::MS_NOEXEC, c"newinstance,ptmxmode=0666,mode=0620,gid=5")),
+    (c"/dev/ptmx", What::Link(c"pts/ptmx")),
+    (c"/dev/shm", What::Fs(c"tmpfs", NOSUID_NOEXEC_NODEV, c"mode=1777,size=65536k")),
+    (c"/dev/fd", What::Link(c"/proc/self/fd")),
+    (c"/dev/stdin", What::Link(c"/proc/self/fd/0")),
+    (c"/dev/stdout", What::Link(c"/proc/self/fd/1")),
+    (c"/dev/stderr", What::Link(c"/proc/self/fd/2")),
+];
+
+pub fn defaults(root: c_int) -> Result<()> {
+    for (path, what) in DEFAULTS {
+        let p = path.to_bytes();
+        match *what {
+            What::Fs(fstype, flags, data) => {
+                let fd = mount_point(root, p, Kind::Dir)?;
+                let data = (!data.is_empty()).then_some(data);
+                let r = sys::mount(Some(fstype), fd_path(fd).cstr(), Some(fstype), flags, data);
+                sys::close(fd);
+                r.at("mounting", p)?;
+            }
+            What::HostDevice => bind(root, path, p, Kind::File)?,
+            // Inside the fresh /dev tmpfs: no symlink of ROOTFS can be in the way.
+            What::Link(target) => sys::symlinkat(target, root, &path[1..]).at("creating symlink", p)?,
+        }
+    }
+    Ok(())
+}
+
+/// Binds host path `src` at `dst` inside root, with everything mounted below `src`.
+fn bind(root: c_int, src: &CStr, dst: &[u8], kind: Kind) -> Result<()> {
+    let fd = mount_point(root, dst, kind)?;
+    let r = sys::mount(Some(src), fd_path(fd).cstr(), None, libc::MS_BIND | libc::MS_REC, None);
+    sys::close(fd);
+    r.at("bind mounting", src.to_bytes())
+}
+
+/// `-v SRC:DST[:ro]`; DST is made a directory or a file to match SRC.
+pub fn volume(root: c_int, v: &Volume) -> Result<()> {
+    let src = v.src.to_bytes();
+    let ty = sys::file_type(libc::AT_FDCWD, v.src).at("volume source", src)?;
+    bind(root, v.src, v.dst.to_bytes(), if ty == libc::S_IFDIR { Kind::Dir } else { Kind::File })?;
+    if v.read_only {
+        // The fd must be reopened: the one used for mounting names what lies beneath the bind.
+        let fd = rootfs::open_in(root, v.dst).at("opening volume", v.dst.to_bytes())?;
+        let r = rootfs::remount_read_only(fd, v.dst.to_bytes());
+        sys::close(fd);
+        r?;
+    }
+    Ok(())
+}
+
+/// `--tmpfs DST[:OPTS]`.
+pub fn tmpfs(root: c_int, t: &Tmpfs) -> Result<()> {
+    let dst = t.dst.to_bytes();
+    let fd = mount_point(root, dst, Kind::Dir)?;
+    let r = sys::mount(Some(c"tmpfs"), fd_path(fd).cstr(), Some(c"tmpfs"), t.flags, Some(t.data));
+    sys::close(fd);
+    r.at("mounting tmpfs", dst)
+}

@@ -1,0 +1,155 @@
+//! The container's root: made a mount of its own (a bind of ROOTFS, or an overlay with a
+//! throwaway upper layer), then switched to with pivot_root, or MS_MOVE + chroot where
+//! pivot_root cannot work. Paths inside the new root are always resolved as the container
+//! will see them (openat2 RESOLVE_IN_ROOT), so a symlink in ROOTFS cannot make hutch create
+//! or mount anything outside it. See pivot_root(2), mount(2), openat2(2), overlayfs docs.
+use core::ffi::{c_int, CStr};
+
+use crate::buf::{fd_path, Buf};
+use crate::config::RunConfig;
+use crate::error::{Context, Error, Result};
+use crate::sys::{self, Errno};
+
+const O_DIR: c_int = libc::O_PATH | libc::O_DIRECTORY;
+const RAMFS_MAGIC: i64 = 0x858458f6;
+const TMPFS_MAGIC: i64 = 0x01021994;
+
+/// Opens `path` inside `root` with O_PATH. Kernels before 5.6 lack openat2; there the path is
+/// resolved relative to `root` without the symlink confinement.
+pub fn open_in(root: c_int, path: &CStr) -> sys::Result<c_int> {
+    match sys::openat_in_root(root, path, libc::O_PATH, 0) {
+        Err(Errno(libc::ENOSYS)) => {
+            let b = path.to_bytes_with_nul();
+            let rel = CStr::from_bytes_with_nul(&b[b.iter().take_while(|&&c| c == b'/').count()..]).unwrap_or(c".");
+            sys::openat(root, if rel.is_empty() { c"." } else { rel }, libc::O_PATH, 0)
+        }
+        r => r,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Dir,
+    File,
+}
+
+/// An O_PATH fd to `path` inside `root`, creating it (as `kind`) and its missing parent
+/// directories first, as mount(2) needs an existing target.
+pub fn mount_point(root: c_int, path: &[u8], kind: Kind) -> Result<c_int> {
+    let fail = |e| Error::sys("creating mount point", path, e);
+    let mut prefix = Buf::<4096>::new();
+    prefix.push(path);
+    if prefix.full() {
+        return Err(fail(Errno(libc::ENAMETOOLONG)));
+    }
+    match open_in(root, prefix.cstr()) {
+        Err(Errno(libc::ENOENT)) => {}
+        r => return r.map_err(fail),
+    }
+    // Walk down from the root, creating each missing component in its parent.
+    let mut parent = -1;
+    let mut start = 0;
+    while start < path.len() {
+        let end = path[start..].iter().position(|&c| c == b'/').map_or(path.len(), |i| start + i);
+        let name = &path[start..end];
+        start = end + 1;
+        if name.is_empty() {
+            continue;
+        }
+        let mut prefix = Buf::<4096>::new();
+        prefix.push(&path[..end]);
+        let fd = match open_in(root, prefix.cstr()) {
+            Err(Errno(libc::ENOENT)) => {
+                let mut n = Buf::<256>::new();
+                n.push(name);
+                let dir = if parent < 0 { root } else { parent };
+                let made = if kind == Kind::File && end == path.len() {
+                    sys::openat(dir, n.cstr(), libc::O_CREAT | libc::O_WRONLY | libc::O_NOFOLLOW, 0o644).map(sys::close)
+                } else {
+                    sys::mkdirat(dir, n.cstr(), 0o755)
+                };
+                match made {
+                    Ok(()) | Err(Errno(libc::EEXIST)) => open_in(root, prefix.cstr()),
+                    Err(e) => Err(e),
+                }
+            }
+            r => r,
+        };
+        if parent >= 0 {
+            sys::close(parent);
+        }
+        parent = fd.map_err(fail)?;
+    }
+    Ok(parent)
+}
+
+/// Makes every mount private, so nothing mounted from here on propagates to the host, and
+/// gives the container a root mount of its own. Returns an O_PATH fd to that root.
+pub fn prepare(cfg: &RunConfig) -> Result<c_int> {
+    let rootfs = cfg.rootfs;
+    let rb = rootfs.to_bytes();
+    sys::mount(None, c"/", None, libc::MS_REC | libc::MS_PRIVATE, None).at("making mounts private", b"/")?;
+    if cfg.overlay {
+        return overlay(rootfs);
+    }
+    // pivot_root needs the new root to be a mount point.
+    sys::mount(Some(rootfs), rootfs, None, libc::MS_BIND | libc::MS_REC, None).at("binding rootfs", rb)?;
+    sys::open(rootfs, O_DIR).at("opening rootfs", rb)
+}
+
+/// An overlay root: ROOTFS is the read-only lower layer, a tmpfs holds the upper and work
+/// directories. The tmpfs is mounted over ROOTFS itself (in this private mount namespace
+/// only), and ROOTFS stays reachable as the lower layer through an fd opened before.
+fn overlay(rootfs: &CStr) -> Result<c_int> {
+    let rb = rootfs.to_bytes();
+    let lower = sys::open(rootfs, O_DIR).at("opening rootfs", rb)?;
+    sys::mount(Some(c"tmpfs"), rootfs, Some(c"tmpfs"), 0, Some(c"mode=755")).at("mounting overlay tmpfs", rb)?;
+    let stage = sys::open(rootfs, O_DIR).at("opening overlay tmpfs", rb)?;
+    for dir in [c"upper", c"work", c"root"] {
+        sys::mkdirat(stage, dir, 0o755).at("creating overlay directory", dir.to_bytes())?;
+    }
+    let (l, s) = (fd_path(lower), fd_path(stage));
+    let mut data = Buf::<128>::new();
+    data.push(b"lowerdir=").push(l.as_bytes());
+    data.push(b",upperdir=").push(s.as_bytes()).push(b"/upper");
+    data.push(b",workdir=").push(s.as_bytes()).push(b"/work");
+    let mut target = s;
+    target.push(b"/root");
+    sys::mount(Some(c"overlay"), target.cstr(), Some(c"overlay"), 0, Some(data.cstr())).at("mounting overlay", rb)?;
+    let root = sys::openat(stage, c"root", O_DIR, 0).at("opening overlay", rb)?;
+    sys::close(lower);
+    sys::close(stage);
+    Ok(root)
+}
+
+/// Makes `root` the process's root. pivot_root(".", ".") stacks the old root on top of the
+/// new one, and the detaching umount then drops it, so no host path stays reachable.
+/// pivot_root fails with EINVAL when / is the initramfs (rootfs cannot be unmounted); there,
+/// and on `--no-pivot`, the root is moved over / and chrooted into instead.
+pub fn switch(root: c_int, no_pivot: bool) -> Result<()> {
+    sys::fchdir(root).at("entering rootfs", b"")?;
+    if !no_pivot {
+        match sys::pivot_root(c".", c".") {
+            Ok(()) => {
+                sys::umount2(c".", libc::MNT_DETACH).at("detaching old root", b"/")?;
+                return sys::chdir(c"/").at("entering rootfs", b"/");
+            }
+            Err(Errno(libc::EINVAL)) if on_initramfs() => {}
+            Err(e) => return Err(Error::sys("pivot_root", b".", e)),
+        }
+    }
+    sys::mount(Some(c"."), c"/", None, libc::MS_MOVE, None).at("moving rootfs to /", b"")?;
+    sys::chroot(c".").at("chroot", b".")?;
+    sys::chdir(c"/").at("entering rootfs", b"/")
+}
+
+fn on_initramfs() -> bool {
+    matches!(sys::fs_type(c"/"), Ok(RAMFS_MAGIC | TMPFS_MAGIC))
+}
+
+/// Remounts the mount at `fd` read-only, keeping its other flags.
+pub fn remount_read_only(fd: c_int, object: &[u8]) -> Result<()> {
+    let flags = sys::mount_flags(fd).at("remounting read-only", object)?;
+    let bind = libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY;
+    sys::mount(None, fd_path(fd).cstr(), None, bind | flags, None).at("remounting read-only", object)
+}

@@ -1,0 +1,461 @@
+//! The only module with `unsafe`: one thin wrapper per system call, named after it,
+//! returning `Result<_, Errno>`. musl's wrappers (through `libc`) where musl has the call,
+//! raw `sc` syscalls where it does not (pivot_root, openat2, close_range).
+//! Man pages: syscalls(2) and the page named after each wrapper.
+#![allow(unsafe_code)]
+
+use core::ffi::{c_int, c_void, CStr};
+use core::mem::MaybeUninit;
+use core::ptr;
+
+pub use libc::{pid_t, sigset_t};
+
+/// An errno value from a failed call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Errno(pub c_int);
+
+pub type Result<T> = core::result::Result<T, Errno>;
+
+fn errno() -> Errno {
+    // SAFETY: musl returns a valid pointer to this thread's errno.
+    Errno(unsafe { *libc::__errno_location() })
+}
+
+/// Decodes the libc convention: -1 and errno on failure.
+fn check(ret: c_int) -> Result<c_int> {
+    if ret == -1 {
+        Err(errno())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// Decodes the raw syscall convention: -4095..-1 is a negated errno.
+fn check_raw(ret: usize) -> Result<usize> {
+    let r = ret as isize;
+    if (-4095..0).contains(&r) {
+        Err(Errno(-r as c_int))
+    } else {
+        Ok(ret)
+    }
+}
+
+/// musl's text for an errno, see strerror(3).
+pub fn strerror(e: Errno) -> &'static [u8] {
+    // SAFETY: musl's strerror returns a pointer to a static, NUL-terminated string.
+    unsafe { CStr::from_ptr(libc::strerror(e.0)) }.to_bytes()
+}
+
+/// write(2), retried until all of `buf` is written.
+pub fn write_all(fd: c_int, mut buf: &[u8]) -> Result<()> {
+    while !buf.is_empty() {
+        // SAFETY: buf is a valid readable slice of buf.len() bytes.
+        let n = unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
+        match n {
+            -1 if errno().0 == libc::EINTR => continue,
+            -1 => return Err(errno()),
+            n => buf = &buf[n as usize..],
+        }
+    }
+    Ok(())
+}
+
+/// read(2), retried on EINTR; returns the byte count (0 at end of file).
+pub fn read(fd: c_int, buf: &mut [u8]) -> Result<usize> {
+    loop {
+        // SAFETY: buf is a valid writable slice of buf.len() bytes.
+        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+        match n {
+            -1 if errno().0 == libc::EINTR => continue,
+            -1 => return Err(errno()),
+            n => return Ok(n as usize),
+        }
+    }
+}
+
+/// close(2); errors are ignored since the fd is gone either way.
+pub fn close(fd: c_int) {
+    // SAFETY: closing an fd has no memory-safety preconditions.
+    unsafe { libc::close(fd) };
+}
+
+/// pipe2(2) with O_CLOEXEC: returns (read end, write end).
+pub fn pipe() -> Result<(c_int, c_int)> {
+    let mut fds = [0 as c_int; 2];
+    // SAFETY: fds is a valid array of two ints.
+    check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
+    Ok((fds[0], fds[1]))
+}
+
+/// openat(2), always with O_CLOEXEC.
+pub fn openat(dirfd: c_int, path: &CStr, flags: c_int, mode: u32) -> Result<c_int> {
+    // SAFETY: path is NUL-terminated.
+    check(unsafe { libc::openat(dirfd, path.as_ptr(), flags | libc::O_CLOEXEC, mode) })
+}
+
+pub fn open(path: &CStr, flags: c_int) -> Result<c_int> {
+    openat(libc::AT_FDCWD, path, flags, 0)
+}
+
+/// openat2(2) with RESOLVE_IN_ROOT: `path` is resolved as if `root` were "/", so neither
+/// ".." nor an absolute symlink in the container's tree can lead outside it.
+pub fn openat_in_root(root: c_int, path: &CStr, flags: c_int, mode: u32) -> Result<c_int> {
+    #[repr(C)]
+    struct OpenHow {
+        flags: u64,
+        mode: u64,
+        resolve: u64,
+    }
+    const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
+    const RESOLVE_IN_ROOT: u64 = 0x10;
+    let how = OpenHow {
+        flags: (flags | libc::O_CLOEXEC) as u64,
+        mode: mode as u64,
+        resolve: RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+    };
+    // SAFETY: path is NUL-terminated and `how` is a valid open_how of the size passed.
+    let r = unsafe {
+        sc::syscall4(
+            libc::SYS_openat2 as usize,
+            root as usize,
+            path.as_ptr() as usize,
+            &how as *const OpenHow as usize,
+            core::mem::size_of::<OpenHow>(),
+        )
+    };
+    check_raw(r).map(|fd| fd as c_int)
+}
+
+/// mkdirat(2).
+pub fn mkdirat(dirfd: c_int, path: &CStr, mode: u32) -> Result<()> {
+    // SAFETY: path is NUL-terminated.
+    check(unsafe { libc::mkdirat(dirfd, path.as_ptr(), mode) }).map(drop)
+}
+
+/// symlinkat(2).
+pub fn symlinkat(target: &CStr, dirfd: c_int, path: &CStr) -> Result<()> {
+    // SAFETY: both strings are NUL-terminated.
+    check(unsafe { libc::symlinkat(target.as_ptr(), dirfd, path.as_ptr()) }).map(drop)
+}
+
+/// The file type bits (S_IFMT) of `path`, following symlinks, see fstatat(2).
+pub fn file_type(dirfd: c_int, path: &CStr) -> Result<u32> {
+    let mut st = MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: st is writable and large enough for struct stat; path is NUL-terminated.
+    check(unsafe { libc::fstatat(dirfd, path.as_ptr(), st.as_mut_ptr(), 0) })?;
+    // SAFETY: fstatat succeeded, so st is initialised.
+    Ok(unsafe { st.assume_init() }.st_mode & libc::S_IFMT)
+}
+
+/// The filesystem magic number (f_type) of the filesystem holding `path`, see statfs(2).
+pub fn fs_type(path: &CStr) -> Result<i64> {
+    let mut st = MaybeUninit::<libc::statfs>::uninit();
+    // SAFETY: st is writable and large enough for struct statfs; path is NUL-terminated.
+    check(unsafe { libc::statfs(path.as_ptr(), st.as_mut_ptr()) })?;
+    // SAFETY: statfs succeeded, so st is initialised.
+    Ok(unsafe { st.assume_init() }.f_type as i64)
+}
+
+/// access(2) with F_OK: whether `path` exists.
+pub fn exists(path: &CStr) -> bool {
+    // SAFETY: path is NUL-terminated.
+    unsafe { libc::access(path.as_ptr(), libc::F_OK) == 0 }
+}
+
+/// mount(2). `data` is the filesystem-specific option string.
+pub fn mount(src: Option<&CStr>, target: &CStr, fstype: Option<&CStr>, flags: u64, data: Option<&CStr>) -> Result<()> {
+    let p = |s: Option<&CStr>| s.map_or(ptr::null(), CStr::as_ptr);
+    // SAFETY: every pointer is null or a NUL-terminated string.
+    check(unsafe { libc::mount(p(src), target.as_ptr(), p(fstype), flags as _, p(data).cast()) }).map(drop)
+}
+
+/// umount2(2).
+pub fn umount2(target: &CStr, flags: c_int) -> Result<()> {
+    // SAFETY: target is NUL-terminated.
+    check(unsafe { libc::umount2(target.as_ptr(), flags) }).map(drop)
+}
+
+/// pivot_root(2); musl has no wrapper.
+pub fn pivot_root(new_root: &CStr, put_old: &CStr) -> Result<()> {
+    // SAFETY: both strings are NUL-terminated.
+    let r = unsafe { sc::syscall2(libc::SYS_pivot_root as usize, new_root.as_ptr() as usize, put_old.as_ptr() as usize) };
+    check_raw(r).map(drop)
+}
+
+/// chroot(2).
+pub fn chroot(path: &CStr) -> Result<()> {
+    // SAFETY: path is NUL-terminated.
+    check(unsafe { libc::chroot(path.as_ptr()) }).map(drop)
+}
+
+/// chdir(2).
+pub fn chdir(path: &CStr) -> Result<()> {
+    // SAFETY: path is NUL-terminated.
+    check(unsafe { libc::chdir(path.as_ptr()) }).map(drop)
+}
+
+/// fchdir(2).
+pub fn fchdir(fd: c_int) -> Result<()> {
+    // SAFETY: no memory is passed.
+    check(unsafe { libc::fchdir(fd) }).map(drop)
+}
+
+/// sethostname(2).
+pub fn sethostname(name: &[u8]) -> Result<()> {
+    // SAFETY: name is a valid slice of name.len() bytes.
+    check(unsafe { libc::sethostname(name.as_ptr().cast(), name.len()) }).map(drop)
+}
+
+/// Brings a network interface up: SIOCGIFFLAGS then SIOCSIFFLAGS with IFF_UP, see netdevice(7).
+pub fn link_up(name: &[u8]) -> Result<()> {
+    // SAFETY: socket(2) has no memory preconditions.
+    let sock = check(unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) })?;
+    // SAFETY: an all-zero ifreq is a valid value.
+    let mut req: libc::ifreq = unsafe { core::mem::zeroed() };
+    for (d, s) in req.ifr_name.iter_mut().zip(name.iter().take(libc::IFNAMSIZ - 1)) {
+        *d = *s as _;
+    }
+    // SAFETY: req is a valid ifreq for both ioctls; the kernel writes only ifr_flags.
+    let r = unsafe {
+        check(libc::ioctl(sock, libc::SIOCGIFFLAGS as _, &mut req)).and_then(|_| {
+            req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+            check(libc::ioctl(sock, libc::SIOCSIFFLAGS as _, &req))
+        })
+    };
+    close(sock);
+    r.map(drop)
+}
+
+/// execve(2); returns only on failure.
+pub fn execve(path: &CStr, argv: &[*const i8], envp: &[*const i8]) -> Errno {
+    debug_assert!(argv.last() == Some(&ptr::null()) && envp.last() == Some(&ptr::null()));
+    // SAFETY: argv and envp are null-terminated arrays of NUL-terminated strings.
+    unsafe { libc::execve(path.as_ptr(), argv.as_ptr().cast(), envp.as_ptr().cast()) };
+    errno()
+}
+
+/// _exit(2): leaves without running atexit handlers or flushing anything shared with the parent.
+#[cfg_attr(test, allow(dead_code))]
+pub fn exit(code: c_int) -> ! {
+    // SAFETY: _exit has no preconditions.
+    unsafe { libc::_exit(code) }
+}
+
+/// Marks every fd from `first` up close-on-exec, see close_range(2) (Linux 5.11); on older
+/// kernels walks the fd numbers up to RLIMIT_NOFILE.
+pub fn cloexec_from(first: c_int) {
+    const CLOSE_RANGE_CLOEXEC: usize = 1 << 2;
+    // SAFETY: close_range takes no pointers.
+    let r = unsafe { sc::syscall3(libc::SYS_close_range as usize, first as usize, !0u32 as usize, CLOSE_RANGE_CLOEXEC) };
+    if check_raw(r).is_ok() {
+        return;
+    }
+    // SAFETY: sysconf has no preconditions.
+    let max = unsafe { libc::sysconf(libc::_SC_OPEN_MAX) }.clamp(first as _, 1 << 20) as c_int;
+    for fd in first..max {
+        // SAFETY: F_SETFD on any fd number is harmless; EBADF for closed ones is ignored.
+        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    }
+}
+
+/// prctl(2) with integer arguments.
+pub fn prctl(option: c_int, arg: libc::c_ulong) -> Result<()> {
+    // SAFETY: the options used here take integer arguments only.
+    check(unsafe { libc::prctl(option, arg, 0, 0, 0) }).map(drop)
+}
+
+/// A signal set, see sigsetops(3).
+pub fn sigset(signals: &[c_int]) -> sigset_t {
+    let mut set = MaybeUninit::<sigset_t>::uninit();
+    // SAFETY: sigemptyset initialises set; sigaddset with valid signal numbers keeps it valid.
+    unsafe {
+        libc::sigemptyset(set.as_mut_ptr());
+        for &s in signals {
+            libc::sigaddset(set.as_mut_ptr(), s);
+        }
+        set.assume_init()
+    }
+}
+
+/// sigprocmask(2): applies `how` with `set`, returns the previous mask.
+pub fn sigprocmask(how: c_int, set: &sigset_t) -> sigset_t {
+    let mut old = MaybeUninit::<sigset_t>::uninit();
+    // SAFETY: set is a valid sigset and old is writable; with a valid `how` this cannot fail.
+    unsafe {
+        libc::sigprocmask(how, set, old.as_mut_ptr());
+        old.assume_init()
+    }
+}
+
+/// sigwaitinfo(2): waits for one signal of `set` (which must be blocked), returns its number.
+pub fn sigwait(set: &sigset_t) -> c_int {
+    loop {
+        // SAFETY: set is a valid sigset; a null siginfo pointer is allowed.
+        let r = unsafe { libc::sigwaitinfo(set, ptr::null_mut()) };
+        if r > 0 {
+            return r;
+        }
+    }
+}
+
+/// kill(2).
+pub fn kill(pid: pid_t, sig: c_int) -> Result<()> {
+    // SAFETY: kill takes no pointers.
+    check(unsafe { libc::kill(pid, sig) }).map(drop)
+}
+
+/// How a waited-for child ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    Code(c_int),
+    Signal(c_int),
+}
+
+/// waitpid(2) for one child. `None` when `nohang` and it has not ended yet.
+pub fn waitpid(pid: pid_t, nohang: bool) -> Result<Option<Exit>> {
+    let mut status = 0;
+    loop {
+        // SAFETY: status is a valid int to write to.
+        let r = unsafe { libc::waitpid(pid, &mut status, if nohang { libc::WNOHANG } else { 0 }) };
+        match r {
+            -1 if errno().0 == libc::EINTR => continue,
+            -1 => return Err(errno()),
+            0 => return Ok(None),
+            _ if libc::WIFEXITED(status) => return Ok(Some(Exit::Code(libc::WEXITSTATUS(status)))),
+            _ if libc::WIFSIGNALED(status) => return Ok(Some(Exit::Signal(libc::WTERMSIG(status)))),
+            _ => continue,
+        }
+    }
+}
+
+/// A child's stack: an anonymous mapping whose lowest page is PROT_NONE, so an overflow
+/// faults instead of writing over other memory (stacks grow down on every supported arch).
+pub struct Stack {
+    base: *mut c_void,
+    len: usize,
+}
+
+impl Stack {
+    pub fn new(len: usize) -> Result<Stack> {
+        const GUARD: usize = 4096;
+        // SAFETY: a fresh private anonymous mapping aliases no Rust memory.
+        let base = unsafe {
+            libc::mmap(
+                ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(errno());
+        }
+        // SAFETY: the first page lies inside the mapping just made.
+        if unsafe { libc::mprotect(base, GUARD, libc::PROT_NONE) } != 0 {
+            return Err(errno());
+        }
+        Ok(Stack { base, len })
+    }
+}
+
+/// clone(2) through musl's wrapper, which switches to `stack` and calls `child(arg)` there:
+/// the child runs in a copy of this process image (no CLONE_VM) and exits with its return
+/// value. Returns the child's pid.
+pub fn clone<T>(child: fn(&mut T) -> c_int, stack: &Stack, flags: c_int, arg: &mut T) -> Result<pid_t> {
+    struct Call<T> {
+        child: fn(&mut T) -> c_int,
+        arg: *mut T,
+    }
+    extern "C" fn trampoline<T>(call: *mut c_void) -> c_int {
+        // SAFETY: `call` is the Call<T> below, in the child's copy of this memory, and its `arg`
+        // points to the caller's T, copied likewise.
+        let call = unsafe { &mut *call.cast::<Call<T>>() };
+        (call.child)(unsafe { &mut *call.arg })
+    }
+    let mut call = Call { child, arg };
+    // SAFETY: the stack top is the end of a live mapping, 16-byte aligned (mmap is page
+    // aligned); without CLONE_VM the child has its own copy of `call`, `arg` and the stack.
+    let top = unsafe { (stack.base as *mut u8).add(stack.len) };
+    check(unsafe { libc::clone(trampoline::<T>, top.cast(), flags, (&mut call as *mut Call<T>).cast()) })
+}
+
+/// The C environment `main` was given, as a slice of NUL-terminated strings.
+pub fn c_strings(mut p: *const *const i8) -> impl Iterator<Item = &'static CStr> {
+    core::iter::from_fn(move || {
+        // SAFETY: p walks a null-terminated array of C strings that live for the whole process
+        // (argv and envp from the kernel); the loop stops at the null entry.
+        unsafe {
+            if p.is_null() || (*p).is_null() {
+                return None;
+            }
+            let s = CStr::from_ptr(*p);
+            p = p.add(1);
+            Some(s)
+        }
+    })
+}
+
+/// musl's malloc as Rust's global allocator, for the few growable lists (env, volumes).
+#[cfg_attr(test, allow(dead_code))]
+pub struct Malloc;
+
+// SAFETY: malloc/free/realloc satisfy GlobalAlloc for alignments up to 16, which musl guarantees;
+// larger alignments are not used by this crate and fall back to posix_memalign.
+unsafe impl core::alloc::GlobalAlloc for Malloc {
+    unsafe fn alloc(&self, l: core::alloc::Layout) -> *mut u8 {
+        if l.align() <= 16 {
+            // SAFETY: malloc has no preconditions.
+            unsafe { libc::malloc(l.size()).cast() }
+        } else {
+            let mut p = ptr::null_mut();
+            // SAFETY: p is a valid out pointer; align is a power of two.
+            unsafe { libc::posix_memalign(&mut p, l.align(), l.size()) };
+            p.cast()
+        }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, _: core::alloc::Layout) {
+        // SAFETY: p came from malloc or posix_memalign above.
+        unsafe { libc::free(p.cast()) }
+    }
+}
+
+/// Sends `v` through a pipe as its raw bytes; only for the child-to-parent error report,
+/// where both ends run this same binary. A message this small is written atomically.
+pub fn send<T: Copy>(fd: c_int, v: &T) -> Result<()> {
+    // SAFETY: v is a live T, readable as size_of::<T>() bytes.
+    let bytes = unsafe { core::slice::from_raw_parts((v as *const T).cast::<u8>(), core::mem::size_of::<T>()) };
+    write_all(fd, bytes)
+}
+
+/// Receives a `T` sent by [`send`]; `None` at end of file, i.e. when the sender exec'd or exited
+/// without sending (the pipe is close-on-exec).
+///
+/// # Safety
+/// The writer must be [`send`] of this same binary with the same `T`, so the bytes are a valid T.
+pub unsafe fn receive<T: Copy>(fd: c_int) -> Result<Option<T>> {
+    let mut v = MaybeUninit::<T>::uninit();
+    // SAFETY: v is writable for size_of::<T>() bytes.
+    let buf = unsafe { core::slice::from_raw_parts_mut(v.as_mut_ptr().cast::<u8>(), core::mem::size_of::<T>()) };
+    let n = read(fd, buf)?;
+    if n < buf.len() {
+        return Ok(None);
+    }
+    // SAFETY: all bytes were written by `send` of a valid T in this same binary.
+    Ok(Some(unsafe { v.assume_init() }))
+}
+
+/// The per-mount flags (MS_RDONLY, MS_NOSUID, ...) of the mount holding `fd`, from fstatfs(2),
+/// so that a bind remount keeps nosuid/nodev/noexec instead of silently dropping them.
+pub fn mount_flags(fd: c_int) -> Result<u64> {
+    let mut st = MaybeUninit::<libc::statfs>::uninit();
+    // SAFETY: st is writable and large enough for struct statfs.
+    check(unsafe { libc::fstatfs(fd, st.as_mut_ptr()) })?;
+    // SAFETY: fstatfs succeeded, so st is initialised.
+    let f = unsafe { st.assume_init() }.f_flags as u64;
+    // ST_* equal MS_* for these bits, except ST_RELATIME (4096) which is MS_RELATIME.
+    const SAME: u64 = libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC | libc::MS_NOATIME | libc::MS_NODIRATIME;
+    let relatime = if f & 4096 != 0 { libc::MS_RELATIME } else { 0 };
+    Ok(f & SAME | relatime)
+}
