@@ -33,7 +33,7 @@ fn proc_shows_only_the_containers_processes() {
 
     // A shell and its `ps`: two processes, the shell being 1, and no sign of
     // the test process.
-    let out = fx.sh(&[], "ps -o pid,comm");
+    let out = fx.sh(&[], "ps -o pid,comm; exit 0");
     out.ok();
     let rows: Vec<Vec<&str>> = out.lines()[1..].iter().map(|l| l.split_whitespace().collect()).collect();
     assert_eq!(rows.len(), 2, "{out}");

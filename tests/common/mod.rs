@@ -10,6 +10,7 @@
 //! point when removing them, and only signal processes they started.
 #![allow(dead_code)]
 
+use std::borrow::BorrowMut;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs;
@@ -401,11 +402,16 @@ pub fn assert_error(out: &Output, code: i32, object: &str) {
     assert!(lines[0].contains(object), "stderr line does not name {object:?}\n{out}");
 }
 
-pub fn run(cmd: Command) -> Output {
+pub fn run(cmd: impl BorrowMut<Command>) -> Output {
     spawn(cmd).wait()
 }
 
-pub fn spawn(mut cmd: Command) -> Running {
+pub fn spawn(cmd: impl BorrowMut<Command>) -> Running {
+    spawn_with_timeout(cmd, TIMEOUT)
+}
+
+pub fn spawn_with_timeout(mut cmd: impl BorrowMut<Command>, timeout: Duration) -> Running {
+    let cmd = cmd.borrow_mut();
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let label = format!("{cmd:?}");
     let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawning {label}: {e}"));
@@ -414,7 +420,8 @@ pub fn spawn(mut cmd: Command) -> Running {
     Running {
         child: Some(child),
         label,
-        deadline: Instant::now() + TIMEOUT,
+        timeout,
+        deadline: Instant::now() + timeout,
         stdout,
         stderr,
         out: Vec::new(),
@@ -440,6 +447,7 @@ fn read_in_background(mut pipe: impl Read + Send + 'static) -> Receiver<Vec<u8>>
 pub struct Running {
     child: Option<Child>,
     label: String,
+    timeout: Duration,
     deadline: Instant,
     stdout: Receiver<Vec<u8>>,
     stderr: Receiver<Vec<u8>>,
@@ -488,7 +496,7 @@ impl Running {
             match child.try_wait() {
                 Ok(Some(status)) => break status,
                 Ok(None) if Instant::now() < self.deadline => thread::sleep(Duration::from_millis(5)),
-                Ok(None) => self.fail(&format!("did not exit within {TIMEOUT:?}")),
+                Ok(None) => self.fail(&format!("did not exit within {:?}", self.timeout)),
                 Err(e) => self.fail(&format!("waiting: {e}")),
             }
         };
