@@ -8,7 +8,7 @@ use core::ffi::{c_int, CStr};
 use crate::buf::Buf;
 use crate::config::{Net, RunConfig};
 use crate::error::{Context, Error, Result, EXEC};
-use crate::{env, mounts, namespaces, rootfs, sys};
+use crate::{caps, env, mounts, namespaces, rootfs, sys, user};
 
 /// What the parent hands the child (the child sees its own copy of this memory).
 pub struct Args<'a> {
@@ -35,16 +35,20 @@ fn setup(a: &Args) -> Result<Infallible> {
     a.parent_fds.into_iter().for_each(sys::close);
     // The container must not outlive hutch: if hutch dies, its PID 1 (and so every process of
     // the PID namespace) is killed. Set before waiting, so a parent that dies meanwhile is seen.
-    sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as _).at("setting parent death signal", b"")?;
+    sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as _, 0).at("setting parent death signal", b"")?;
     wait_for_parent(a.sync_fd)?;
     namespaces::set_hostname(cfg.hostname)?;
     if cfg.net == Net::Private {
         namespaces::loopback_up()?;
     }
+
     // Mounts go on the new root before the switch, while host paths (volume sources, device
     // nodes) are still reachable; the switch then detaches everything else of the host.
     let root = rootfs::prepare(cfg)?;
     mounts::defaults(root)?;
+    if !cfg.privileged {
+        mounts::confine_proc(root)?;
+    }
     for v in &cfg.volumes {
         mounts::volume(root, v)?;
     }
@@ -53,17 +57,49 @@ fn setup(a: &Args) -> Result<Infallible> {
     }
     rootfs::switch(root, cfg.no_pivot)?;
     sys::close(root);
-    // Last, so that mount points could still be created in the root above.
+    // After every mount point was created.
     if cfg.read_only {
         let fd = sys::open(c"/", libc::O_PATH).at("opening root", b"/")?;
         rootfs::remount_read_only(fd, b"/")?;
         sys::close(fd);
     }
+
+    // From here on, paths are the container's: its /etc/passwd, its workdir.
+    let mut env = a.env.to_vec();
+    let ids = match cfg.user {
+        Some(spec) => Some(user::resolve(spec)?),
+        None => None,
+    };
+    if let Some(ids) = &ids {
+        env::set_default_home(&mut env, &ids.home);
+    }
     sys::chdir(cfg.workdir).at("changing to workdir", cfg.workdir.to_bytes())?;
+    // A workdir reached through an inherited host fd (/proc/self/fd/N) would leave the
+    // container's cwd on the host (CVE-2024-21626); the kernel then reports it unreachable.
+    sys::cwd_reachable().at("checking workdir", cfg.workdir.to_bytes())?;
+    // Raising a hard limit needs CAP_SYS_RESOURCE, so before capabilities go.
+    for r in &cfg.rlimits {
+        sys::setrlimit(r.resource, r.soft, r.hard).at("setting ulimit", b"")?;
+    }
     // Only 0, 1 and 2 cross into the container, whatever hutch was started with.
     sys::cloexec_from(3);
+
+    // Privileges, last: the bounding set needs CAP_SETPCAP, the id switch CAP_SETUID/SETGID
+    // (kept across it with KEEPCAPS), then the sets are reduced for good. The seccomp filter
+    // goes after no_new_privs; without no_new_privs loading it needs CAP_SYS_ADMIN, so then it
+    // goes before the capabilities are reduced.
+    let keep = if cfg.privileged { caps::ALL } else { cfg.caps.result() };
+    caps::limit_bounding(keep)?;
+    if let Some(ids) = &ids {
+        sys::prctl(libc::PR_SET_KEEPCAPS, 1, 0).at("keeping capabilities", b"")?;
+        sys::set_ids(ids.uid, ids.gid, &ids.groups).at("switching user", cfg.user.unwrap_or_default().to_bytes())?;
+    }
+    caps::set(keep)?;
+    if cfg.no_new_privs {
+        sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0).at("setting no_new_privs", b"")?;
+    }
     sys::sigprocmask(libc::SIG_SETMASK, &a.sigmask);
-    Err(exec(&cfg.command, a.env))
+    Err(exec(&cfg.command, &env))
 }
 
 /// Blocks until the parent says go; end of file means it died before that.

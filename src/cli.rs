@@ -4,7 +4,7 @@ use core::ffi::CStr;
 
 use crate::config::{self, EnvArg, Net, RunConfig};
 use crate::error::{Error, Result};
-use crate::{container, env, sys};
+use crate::{caps, container, env, sys};
 
 const USAGE: &str = "\
 Usage: hutch run [OPTIONS] ROOTFS COMMAND [ARG...]
@@ -36,6 +36,17 @@ Options:
       --ro, --read-only   make the root filesystem read-only
       --overlay           write to a throwaway tmpfs layer over ROOTFS, which is
                           never changed
+      --cap-add CAP       add a capability to Docker's default set (ALL for every
+                          one; with or without CAP_, any case); repeatable
+      --cap-drop CAP      drop a capability (ALL for every one); repeatable
+      --privileged        keep every capability, no seccomp filter, no masked paths
+      --new-privs         do not set no_new_privs: setuid binaries inside may
+                          gain privileges
+  -u, --user USER[:GROUP] run as USER (name or number), names looked up in the
+                          container's /etc/passwd and /etc/group
+      --ulimit NAME=SOFT[:HARD]
+                          a resource limit (nofile, nproc, core, memlock, stack,
+                          ...; a number or unlimited); repeatable
       --no-pivot          switch root with MS_MOVE + chroot instead of pivot_root.
                           Weaker: the host's root stays mounted beneath the
                           container, and a process keeping CAP_SYS_CHROOT can
@@ -67,6 +78,12 @@ enum RunOpt {
     ReadOnly,
     Overlay,
     NoPivot,
+    CapAdd,
+    CapDrop,
+    Privileged,
+    NewPrivs,
+    User,
+    Ulimit,
     Help,
 }
 
@@ -83,6 +100,12 @@ const RUN_OPTS: &[Opt] = &[
     Opt { short: 0, long: "read-only", takes_value: false, id: RunOpt::ReadOnly },
     Opt { short: 0, long: "overlay", takes_value: false, id: RunOpt::Overlay },
     Opt { short: 0, long: "no-pivot", takes_value: false, id: RunOpt::NoPivot },
+    Opt { short: 0, long: "cap-add", takes_value: true, id: RunOpt::CapAdd },
+    Opt { short: 0, long: "cap-drop", takes_value: true, id: RunOpt::CapDrop },
+    Opt { short: 0, long: "privileged", takes_value: false, id: RunOpt::Privileged },
+    Opt { short: 0, long: "new-privs", takes_value: false, id: RunOpt::NewPrivs },
+    Opt { short: b'u', long: "user", takes_value: true, id: RunOpt::User },
+    Opt { short: 0, long: "ulimit", takes_value: true, id: RunOpt::Ulimit },
     Opt { short: 0, long: "help", takes_value: false, id: RunOpt::Help },
 ];
 
@@ -196,6 +219,17 @@ fn apply(c: &mut RunConfig, id: RunOpt, v: &'static CStr) -> Result<()> {
         RunOpt::ReadOnly => c.read_only = true,
         RunOpt::Overlay => c.overlay = true,
         RunOpt::NoPivot => c.no_pivot = true,
+        RunOpt::CapAdd => c.caps.add |= caps::parse(v.to_bytes())?,
+        RunOpt::CapDrop => c.caps.drop |= caps::parse(v.to_bytes())?,
+        RunOpt::Privileged => c.privileged = true,
+        RunOpt::NewPrivs => c.no_new_privs = false,
+        RunOpt::User => {
+            if v.to_bytes().is_empty() {
+                return Err(Error::msg("invalid user", b"", "expected USER[:GROUP]"));
+            }
+            c.user = Some(v);
+        }
+        RunOpt::Ulimit => c.rlimits.push(config::parse_ulimit(v)?),
         RunOpt::Help => {}
     }
     Ok(())
@@ -268,6 +302,24 @@ mod tests {
         assert!(c.read_only && c.overlay && c.no_pivot);
         assert_eq!(c.rootfs, c"/r");
         assert_eq!(c.command, [c"cmd", c"-h", c"--ro"], "options after ROOTFS belong to the command");
+    }
+
+    #[test]
+    fn confinement_options() {
+        let c = run(&[
+            c"run", c"--cap-add", c"sys_admin", c"--cap-drop=CAP_CHOWN", c"--cap-drop", c"net_raw",
+            c"--new-privs", c"-u", c"1000:100", c"--ulimit", c"nofile=64", c"--privileged", c"/r", c"c",
+        ])
+        .ok()
+        .unwrap();
+        assert_eq!(c.caps, caps::Changes { add: 1 << 21, drop: 1 | 1 << 13 });
+        assert!(c.privileged && !c.no_new_privs);
+        assert_eq!(c.user, Some(c"1000:100"));
+        assert_eq!(c.rlimits.len(), 1);
+        assert!(run(&[c"run", c"/r", c"c"]).ok().unwrap().no_new_privs, "no_new_privs by default");
+        assert_eq!(err_of(&[c"run", c"--cap-add", c"BOGUS", c"/r", c"c"]), ("unknown capability", b"BOGUS".to_vec()));
+        assert_eq!(err_of(&[c"run", c"--ulimit", c"nofile=x", c"/r", c"c"]).0, "invalid ulimit");
+        assert_eq!(err_of(&[c"run", c"-u", c"", c"/r", c"c"]).0, "invalid user");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use alloc::ffi::CString;
 use alloc::vec::Vec;
 use core::ffi::CStr;
 
+use crate::caps;
 use crate::error::{Error, Result};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +44,14 @@ pub enum EnvArg {
     File(&'static CStr),
 }
 
+/// A resource limit (`--ulimit NAME=SOFT[:HARD]`), see setrlimit(2).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Rlimit {
+    pub resource: i32,
+    pub soft: u64,
+    pub hard: u64,
+}
+
 #[derive(Debug)]
 pub struct RunConfig {
     pub rootfs: &'static CStr,
@@ -57,6 +66,14 @@ pub struct RunConfig {
     pub read_only: bool,
     pub overlay: bool,
     pub no_pivot: bool,
+    pub caps: caps::Changes,
+    /// Every capability, no seccomp filter, no masked or read-only /proc and /sys paths.
+    pub privileged: bool,
+    /// Set no_new_privs (off with `--new-privs`): setuid binaries cannot gain privileges.
+    pub no_new_privs: bool,
+    /// `-u USER[:GROUP]`, resolved inside the container.
+    pub user: Option<&'static CStr>,
+    pub rlimits: Vec<Rlimit>,
 }
 
 impl RunConfig {
@@ -73,6 +90,11 @@ impl RunConfig {
             read_only: false,
             overlay: false,
             no_pivot: false,
+            caps: caps::Changes::default(),
+            privileged: false,
+            no_new_privs: true,
+            user: None,
+            rlimits: Vec::new(),
         }
     }
 }
@@ -170,6 +192,53 @@ pub fn parse_tmpfs(spec: &CStr) -> Result<Tmpfs> {
     Ok(Tmpfs { dst: leak(dst), flags, data: leak(data.as_bytes()) })
 }
 
+/// The limits `--ulimit` knows, by the names ulimit(1) and docker use.
+const RLIMITS: [(&[u8], u32); 16] = [
+    (b"as", libc::RLIMIT_AS as u32),
+    (b"core", libc::RLIMIT_CORE as u32),
+    (b"cpu", libc::RLIMIT_CPU as u32),
+    (b"data", libc::RLIMIT_DATA as u32),
+    (b"fsize", libc::RLIMIT_FSIZE as u32),
+    (b"locks", libc::RLIMIT_LOCKS as u32),
+    (b"memlock", libc::RLIMIT_MEMLOCK as u32),
+    (b"msgqueue", libc::RLIMIT_MSGQUEUE as u32),
+    (b"nice", libc::RLIMIT_NICE as u32),
+    (b"nofile", libc::RLIMIT_NOFILE as u32),
+    (b"nproc", libc::RLIMIT_NPROC as u32),
+    (b"rss", libc::RLIMIT_RSS as u32),
+    (b"rtprio", libc::RLIMIT_RTPRIO as u32),
+    (b"rttime", libc::RLIMIT_RTTIME as u32),
+    (b"sigpending", libc::RLIMIT_SIGPENDING as u32),
+    (b"stack", libc::RLIMIT_STACK as u32),
+];
+
+/// `NAME=SOFT[:HARD]`; a value is a number, or `unlimited`/`-1`; HARD defaults to SOFT.
+pub fn parse_ulimit(spec: &CStr) -> Result<Rlimit> {
+    let b = spec.to_bytes();
+    let bad = |why| Err(Error::msg("invalid ulimit", b, why));
+    let Some(eq) = b.iter().position(|&c| c == b'=') else { return bad("expected NAME=SOFT[:HARD]") };
+    let Some(&(_, resource)) = RLIMITS.iter().find(|(n, _)| *n == &b[..eq]) else {
+        return bad("unknown name (as, core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack)");
+    };
+    let value = |v: &[u8]| match v {
+        b"unlimited" | b"-1" => Some(u64::MAX),
+        _ if !v.is_empty() && v.len() < 20 && v.iter().all(u8::is_ascii_digit) => {
+            Some(v.iter().fold(0u64, |n, c| n * 10 + (c - b'0') as u64))
+        }
+        _ => None,
+    };
+    let vals = &b[eq + 1..];
+    let (soft, hard) = match vals.iter().position(|&c| c == b':') {
+        Some(i) => (value(&vals[..i]), value(&vals[i + 1..])),
+        None => (value(vals), value(vals)),
+    };
+    match (soft, hard) {
+        (Some(s), Some(h)) if s <= h => Ok(Rlimit { resource: resource as i32, soft: s, hard: h }),
+        (Some(_), Some(_)) => bad("the soft limit is above the hard limit"),
+        _ => bad("values must be numbers or unlimited"),
+    }
+}
+
 /// A byte count with an optional k/m/g suffix (powers of 1024, any case, optional trailing
 /// 'b'); `None` for zero, overflow, or anything else.
 pub fn parse_size(s: &[u8]) -> Option<u64> {
@@ -229,6 +298,18 @@ mod tests {
         assert!(!parse_volume(c"/a:/b:rw").ok().unwrap().read_only);
         for bad in [c"", c"/a", c":/b", c"/a:", c"/a:b", c"/a:/b:rx", c"/a:/b:ro:x"] {
             assert!(parse_volume(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn ulimits() {
+        let r = parse_ulimit(c"nofile=64").ok().unwrap();
+        assert_eq!(r, Rlimit { resource: libc::RLIMIT_NOFILE as i32, soft: 64, hard: 64 });
+        let r = parse_ulimit(c"core=0:unlimited").ok().unwrap();
+        assert_eq!((r.soft, r.hard), (0, u64::MAX));
+        assert_eq!(parse_ulimit(c"stack=-1").ok().map(|r| r.soft), Some(u64::MAX));
+        for bad in [c"nofile", c"nofile=", c"bogus=1", c"nofile=10:5", c"nofile=1x", c"nofile=1:2:3", c"=5"] {
+            assert!(parse_ulimit(bad).is_err(), "{bad:?}");
         }
     }
 

@@ -21,6 +21,10 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr]) -> Result<c_int> {
         libc::S_IFDIR => {}
         _ => return Err(Error::sys("rootfs", rootfs, Errno(libc::ENOTDIR))),
     }
+    // While hutch holds host resources (its fds, the pipes, later cgroups), no process in the
+    // container may ptrace it or read its memory through /proc; the child inherits this until
+    // its execve (CVE-2019-5736 class).
+    sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).at("making hutch non-dumpable", b"")?;
     let (sync_r, sync_w) = sys::pipe().at("creating pipe", b"")?;
     let (err_r, err_w) = sys::pipe().at("creating pipe", b"")?;
     // Blocked from before the clone, so none is lost or acts on hutch itself; they are taken

@@ -8,6 +8,10 @@ use crate::config::{leak, EnvArg};
 use crate::error::{Context, Error, Result};
 use crate::sys;
 
+/// Root's home, replaced by the user's own under `-u` unless the user set HOME: a static, so
+/// the entry is recognised by its address, whatever value the user gave.
+static DEFAULT_HOME: &CStr = c"HOME=/root";
+
 pub const DEFAULT_PATH: &CStr = c"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// The bytes before the first '=' (all of it when there is none).
@@ -26,6 +30,15 @@ pub fn set(env: &mut Vec<&'static CStr>, entry: &'static CStr) {
     match env.iter_mut().find(|e| key(e.to_bytes()) == k) {
         Some(slot) => *slot = entry,
         None => env.push(entry),
+    }
+}
+
+/// Sets HOME to `home` if it is still hutch's default (not given with -e or --env-file).
+pub fn set_default_home(env: &mut Vec<&'static CStr>, home: &[u8]) {
+    if env.iter().any(|e| core::ptr::eq(*e, DEFAULT_HOME)) {
+        let mut h = Vec::from(&b"HOME="[..]);
+        h.extend_from_slice(home);
+        set(env, leak(&h));
     }
 }
 
@@ -61,27 +74,11 @@ pub fn file_lines(text: &'static mut [u8]) -> Vec<&'static CStr> {
     out
 }
 
-fn read_file(path: &CStr) -> Result<&'static mut [u8]> {
-    let fd = sys::open(path, libc::O_RDONLY).at("reading env file", path.to_bytes())?;
-    let mut text = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let r = loop {
-        match sys::read(fd, &mut chunk) {
-            Ok(0) => break Ok(()),
-            Ok(n) => text.extend_from_slice(&chunk[..n]),
-            Err(e) => break Err(e),
-        }
-    };
-    sys::close(fd);
-    r.at("reading env file", path.to_bytes())?;
-    Ok(text.leak())
-}
-
 /// The environment the command gets.
 pub fn build(args: &[EnvArg], hostname: &CStr, host: &[&'static CStr]) -> Result<Vec<&'static CStr>> {
     let mut env = Vec::new();
     env.push(DEFAULT_PATH);
-    env.push(c"HOME=/root");
+    env.push(DEFAULT_HOME);
     let mut h = crate::buf::Buf::<80>::new();
     h.push(b"HOSTNAME=").push(hostname.to_bytes());
     env.push(leak(h.as_bytes()));
@@ -92,7 +89,8 @@ pub fn build(args: &[EnvArg], hostname: &CStr, host: &[&'static CStr]) -> Result
         match *arg {
             EnvArg::Var(v) => apply(&mut env, v, host)?,
             EnvArg::File(path) => {
-                for line in file_lines(read_file(path)?) {
+                let text = sys::read_file(path).at("reading env file", path.to_bytes())?;
+                for line in file_lines(text.leak()) {
                     apply(&mut env, line, host)?;
                 }
             }
@@ -131,6 +129,16 @@ mod tests {
     fn no_term_without_host_term() {
         let env = build(&[], c"hutch", &[c"LANG=C"]).ok().unwrap();
         assert_eq!(bytes(&env), [DEFAULT_PATH.to_bytes(), b"HOME=/root", b"HOSTNAME=hutch"]);
+    }
+
+    #[test]
+    fn home_follows_the_user_unless_set() {
+        let mut env = build(&[], c"h", &[]).ok().unwrap();
+        set_default_home(&mut env, b"/home/alice");
+        assert!(bytes(&env).contains(&&b"HOME=/home/alice"[..]));
+        let mut env = build(&[EnvArg::Var(leak(b"HOME=/root"))], c"h", &[]).ok().unwrap();
+        set_default_home(&mut env, b"/home/alice");
+        assert!(bytes(&env).contains(&&b"HOME=/root"[..]), "an explicit HOME wins, even when equal to the default");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 extern crate alloc;
 
 mod buf;
+mod caps;
 mod child;
 mod cli;
 mod config;
@@ -17,6 +18,7 @@ mod mounts;
 mod namespaces;
 mod rootfs;
 mod sys;
+mod user;
 
 use alloc::vec::Vec;
 use core::ffi::{c_char, c_int, CStr};

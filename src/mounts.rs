@@ -59,6 +59,51 @@ pub fn defaults(root: c_int) -> Result<()> {
     Ok(())
 }
 
+/// Kernel information a container has no business reading (Docker's masked paths): files get
+/// /dev/null bound over them, directories an empty read-only tmpfs.
+const MASKED: [&CStr; 10] = [
+    c"/proc/acpi", c"/proc/asound", c"/proc/kcore", c"/proc/keys", c"/proc/latency_stats",
+    c"/proc/timer_list", c"/proc/timer_stats", c"/proc/sched_debug", c"/proc/scsi", c"/sys/firmware",
+];
+
+/// Kernel settings a container may read but not change (Docker's read-only paths).
+const READ_ONLY: [&CStr; 5] = [c"/proc/bus", c"/proc/fs", c"/proc/irq", c"/proc/sys", c"/proc/sysrq-trigger"];
+
+/// Masks and write-protects the paths above, where this kernel has them.
+pub fn confine_proc(root: c_int) -> Result<()> {
+    for path in MASKED {
+        let p = path.to_bytes();
+        let Some(fd) = existing(root, path)? else { continue };
+        let r = match sys::file_type(fd, c"") {
+            Ok(libc::S_IFDIR) => sys::mount(Some(c"tmpfs"), fd_path(fd).cstr(), Some(c"tmpfs"), libc::MS_RDONLY | NOSUID_NOEXEC_NODEV, Some(c"size=0")),
+            _ => sys::mount(Some(c"/dev/null"), fd_path(fd).cstr(), None, libc::MS_BIND, None),
+        };
+        sys::close(fd);
+        r.at("masking", p)?;
+    }
+    for path in READ_ONLY {
+        let p = path.to_bytes();
+        let Some(fd) = existing(root, path)? else { continue };
+        let r = sys::mount(Some(fd_path(fd).cstr()), fd_path(fd).cstr(), None, libc::MS_BIND | libc::MS_REC, None);
+        sys::close(fd);
+        r.at("binding read-only", p)?;
+        let fd = rootfs::open_in(root, path).at("binding read-only", p)?;
+        let r = rootfs::remount_read_only(fd, p);
+        sys::close(fd);
+        r?;
+    }
+    Ok(())
+}
+
+/// An O_PATH fd to `path` inside root, or None if it does not exist.
+fn existing(root: c_int, path: &CStr) -> Result<Option<c_int>> {
+    match rootfs::open_in(root, path) {
+        Ok(fd) => Ok(Some(fd)),
+        Err(sys::Errno(libc::ENOENT)) => Ok(None),
+        Err(e) => Err(crate::error::Error::sys("opening", path.to_bytes(), e)),
+    }
+}
+
 /// Binds host path `src` at `dst` inside root, with everything mounted below `src`.
 fn bind(root: c_int, src: &CStr, dst: &[u8], kind: Kind) -> Result<()> {
     let fd = mount_point(root, dst, kind)?;

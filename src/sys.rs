@@ -87,6 +87,22 @@ pub fn pipe() -> Result<(c_int, c_int)> {
     Ok((fds[0], fds[1]))
 }
 
+/// The whole contents of a file, read with open(2) and read(2).
+pub fn read_file(path: &CStr) -> Result<alloc::vec::Vec<u8>> {
+    let fd = open(path, libc::O_RDONLY)?;
+    let mut text = alloc::vec::Vec::new();
+    let mut chunk = [0u8; 4096];
+    let r = loop {
+        match read(fd, &mut chunk) {
+            Ok(0) => break Ok(text),
+            Ok(n) => text.extend_from_slice(&chunk[..n]),
+            Err(e) => break Err(e),
+        }
+    };
+    close(fd);
+    r
+}
+
 /// openat(2), always with O_CLOEXEC.
 pub fn openat(dirfd: c_int, path: &CStr, flags: c_int, mode: u32) -> Result<c_int> {
     // SAFETY: path is NUL-terminated.
@@ -138,11 +154,13 @@ pub fn symlinkat(target: &CStr, dirfd: c_int, path: &CStr) -> Result<()> {
     check(unsafe { libc::symlinkat(target.as_ptr(), dirfd, path.as_ptr()) }).map(drop)
 }
 
-/// The file type bits (S_IFMT) of `path`, following symlinks, see fstatat(2).
+/// The file type bits (S_IFMT) of `path`, following symlinks, see fstatat(2); an empty path
+/// means `dirfd` itself.
 pub fn file_type(dirfd: c_int, path: &CStr) -> Result<u32> {
     let mut st = MaybeUninit::<libc::stat>::uninit();
+    let flags = if path.is_empty() { libc::AT_EMPTY_PATH } else { 0 };
     // SAFETY: st is writable and large enough for struct stat; path is NUL-terminated.
-    check(unsafe { libc::fstatat(dirfd, path.as_ptr(), st.as_mut_ptr(), 0) })?;
+    check(unsafe { libc::fstatat(dirfd, path.as_ptr(), st.as_mut_ptr(), flags) })?;
     // SAFETY: fstatat succeeded, so st is initialised.
     Ok(unsafe { st.assume_init() }.st_mode & libc::S_IFMT)
 }
@@ -258,10 +276,70 @@ pub fn cloexec_from(first: c_int) {
     }
 }
 
-/// prctl(2) with integer arguments.
-pub fn prctl(option: c_int, arg: libc::c_ulong) -> Result<()> {
+/// prctl(2) with integer arguments; returns the call's result.
+pub fn prctl(option: c_int, arg2: libc::c_ulong, arg3: libc::c_ulong) -> Result<c_int> {
     // SAFETY: the options used here take integer arguments only.
-    check(unsafe { libc::prctl(option, arg, 0, 0, 0) }).map(drop)
+    check(unsafe { libc::prctl(option, arg2, arg3, 0, 0) })
+}
+
+/// capset(2) for this process: the three capability sets as 64-bit masks.
+pub fn capset(effective: u64, permitted: u64, inheritable: u64) -> Result<()> {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: c_int,
+    }
+    #[repr(C)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const VERSION_3: u32 = 0x2008_0522;
+    let header = Header { version: VERSION_3, pid: 0 };
+    let half = |m: u64, hi: bool| (if hi { m >> 32 } else { m }) as u32;
+    let data = [false, true].map(|hi| Data {
+        effective: half(effective, hi),
+        permitted: half(permitted, hi),
+        inheritable: half(inheritable, hi),
+    });
+    // SAFETY: header and data are the version-3 layouts capset reads (two data entries).
+    let r = unsafe { sc::syscall2(libc::SYS_capset as usize, &header as *const Header as usize, data.as_ptr() as usize) };
+    check_raw(r).map(drop)
+}
+
+/// setgroups(2), setresgid(2) and setresuid(2), in that order (groups and gid need the
+/// privileges that the uid change may drop). Raw syscalls: musl's wrappers would broadcast the
+/// change to every thread (__synccall), which a single-threaded hutch does not need.
+pub fn set_ids(uid: u32, gid: u32, groups: &[u32]) -> Result<()> {
+    // SAFETY: groups is a valid slice of gid_t (u32) values.
+    check_raw(unsafe { sc::syscall2(libc::SYS_setgroups as usize, groups.len(), groups.as_ptr() as usize) })?;
+    // SAFETY: no pointers.
+    check_raw(unsafe { sc::syscall3(libc::SYS_setresgid as usize, gid as usize, gid as usize, gid as usize) })?;
+    // SAFETY: no pointers.
+    check_raw(unsafe { sc::syscall3(libc::SYS_setresuid as usize, uid as usize, uid as usize, uid as usize) }).map(drop)
+}
+
+/// setrlimit(2), as the raw prlimit64 syscall on this process (musl's wrapper would
+/// broadcast to every thread, which a single-threaded hutch does not need).
+pub fn setrlimit(resource: c_int, soft: u64, hard: u64) -> Result<()> {
+    let lim = [soft, hard];
+    // SAFETY: lim has the layout of struct rlimit64; a null old-limit pointer is allowed.
+    let r = unsafe { sc::syscall4(libc::SYS_prlimit64 as usize, 0, resource as usize, lim.as_ptr() as usize, 0) };
+    check_raw(r).map(drop)
+}
+
+/// Whether the working directory lies inside the process's root: getcwd(2) (musl's wrapper)
+/// fails with ENOENT when the kernel reports it "(unreachable)".
+pub fn cwd_reachable() -> Result<()> {
+    let mut buf = [0u8; 4096];
+    // SAFETY: buf is writable for its length.
+    let p = unsafe { libc::getcwd(buf.as_mut_ptr().cast(), buf.len()) };
+    if p.is_null() {
+        Err(errno())
+    } else {
+        Ok(())
+    }
 }
 
 /// A signal set, see sigsetops(3).

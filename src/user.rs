@@ -1,0 +1,118 @@
+//! `-u USER[:GROUP]`: numbers, or names looked up in the container's own /etc/passwd and
+//! /etc/group (read after the root switch, so never the host's). See passwd(5), group(5).
+use alloc::vec::Vec;
+use core::ffi::CStr;
+
+use crate::error::{Error, Result};
+use crate::sys;
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct Ids {
+    pub uid: u32,
+    pub gid: u32,
+    /// Supplementary groups: the primary group, then every group listing the user by name.
+    pub groups: Vec<u32>,
+    /// The user's home from passwd ("/" when the user has no entry, as runc does).
+    pub home: Vec<u8>,
+}
+
+fn number(s: &[u8]) -> Option<u32> {
+    if s.is_empty() || s.len() > 10 || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    s.iter().try_fold(0u32, |n, &c| n.checked_mul(10)?.checked_add((c - b'0') as u32))
+}
+
+/// The colon-separated fields of each well-formed line of a passwd or group file.
+fn entries(text: &[u8], min_fields: usize) -> impl Iterator<Item = Vec<&[u8]>> {
+    text.split(|&c| c == b'\n')
+        .filter(|l| !l.is_empty() && l[0] != b'#')
+        .map(|l| l.split(|&c| c == b':').collect::<Vec<_>>())
+        .filter(move |f| f.len() >= min_fields)
+}
+
+/// Resolves `spec` against the texts of passwd and group files.
+pub fn resolve_in(spec: &[u8], passwd: &[u8], group: &[u8]) -> Result<Ids> {
+    let (user, grp) = match spec.iter().position(|&c| c == b':') {
+        Some(i) => (&spec[..i], Some(&spec[i + 1..])),
+        None => (spec, None),
+    };
+    // passwd: name:password:uid:gid:gecos:home:shell
+    let by_uid = number(user);
+    let entry = entries(passwd, 7).find(|f| match by_uid {
+        Some(uid) => number(f[2]) == Some(uid),
+        None => f[0] == user,
+    });
+    let (uid, name, mut gid, home) = match (&entry, by_uid) {
+        (Some(f), _) => match (number(f[2]), number(f[3])) {
+            (Some(u), Some(g)) => (u, f[0], g, f[5]),
+            _ => return Err(Error::msg("bad /etc/passwd entry", user, "uid and gid must be numbers")),
+        },
+        (None, Some(u)) => (u, &b""[..], 0, &b"/"[..]),
+        (None, None) => return Err(Error::msg("unknown user", user, "not in the container's /etc/passwd")),
+    };
+    // group: name:password:gid:member,member
+    if let Some(g) = grp {
+        gid = match number(g) {
+            Some(n) => n,
+            None => entries(group, 3)
+                .find(|f| f[0] == g)
+                .and_then(|f| number(f[2]))
+                .ok_or_else(|| Error::msg("unknown group", g, "not in the container's /etc/group"))?,
+        };
+    }
+    let mut groups = Vec::from([gid]);
+    if !name.is_empty() {
+        for f in entries(group, 4) {
+            if let Some(n) = number(f[2]) {
+                if !groups.contains(&n) && f[3].split(|&c| c == b',').any(|m| m == name) {
+                    groups.push(n);
+                }
+            }
+        }
+    }
+    Ok(Ids { uid, gid, groups, home: home.to_vec() })
+}
+
+/// Resolves `spec` against the container's files; a missing file reads as empty.
+pub fn resolve(spec: &CStr) -> Result<Ids> {
+    let read = |p: &CStr| sys::read_file(p).unwrap_or_default();
+    resolve_in(spec.to_bytes(), &read(c"/etc/passwd"), &read(c"/etc/group"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PASSWD: &[u8] = b"root:x:0:0:root:/root:/bin/sh\n# comment\nbad line\n\
+        alice:x:1000:1000:Alice:/home/alice:/bin/sh\nbob:x:1001:100::/home/bob:/bin/sh\n";
+    const GROUP: &[u8] = b"root:x:0:\nusers:x:100:alice\nalice:x:1000:\nwheel:x:10:bob,alice\naudio:x:29:bob\n";
+
+    fn ids(spec: &str) -> Result<Ids> {
+        resolve_in(spec.as_bytes(), PASSWD, GROUP)
+    }
+
+    #[test]
+    fn names_and_numbers() {
+        let a = ids("alice").ok().unwrap();
+        assert_eq!((a.uid, a.gid, a.groups.as_slice(), a.home.as_slice()), (1000, 1000, &[1000, 100, 10][..], &b"/home/alice"[..]));
+        let b = ids("1001").ok().unwrap();
+        assert_eq!((b.uid, b.gid, b.groups.as_slice()), (1001, 100, &[100, 10, 29][..]));
+        let c = ids("bob:wheel").ok().unwrap();
+        assert_eq!((c.uid, c.gid), (1001, 10));
+        assert_eq!(c.groups, [10, 29], "the primary group first, no duplicates");
+        let d = ids("4242:77").ok().unwrap();
+        assert_eq!((d.uid, d.gid, d.groups.as_slice(), d.home.as_slice()), (4242, 77, &[77][..], &b"/"[..]));
+        let e = ids("0").ok().unwrap();
+        assert_eq!((e.uid, e.gid, e.home.as_slice()), (0, 0, &b"/root"[..]));
+    }
+
+    #[test]
+    fn unknown_names_are_errors() {
+        assert_eq!(ids("mallory").err().map(|e| e.step), Some("unknown user"));
+        assert_eq!(ids("alice:nogroup").err().map(|e| e.step), Some("unknown group"));
+        assert!(ids("99999999999").is_err(), "out of range is not a number, and not a name");
+        assert!(resolve_in(b"alice", b"", b"").is_err());
+        assert_eq!(resolve_in(b"5", b"", b"").ok().map(|i| i.uid), Some(5));
+    }
+}
