@@ -8,7 +8,7 @@ use core::ffi::{c_int, CStr};
 use crate::buf::Buf;
 use crate::config::{Net, RunConfig};
 use crate::error::{Context, Error, Result, EXEC};
-use crate::{env, mounts, namespaces, rootfs, sys};
+use crate::{env, mounts, namespaces, rootfs, seccomp, sys};
 
 /// What the parent hands the child (the child sees its own copy of this memory).
 pub struct Args<'a> {
@@ -63,6 +63,8 @@ fn setup(a: &Args) -> Result<Infallible> {
     // Only 0, 1 and 2 cross into the container, whatever hutch was started with.
     sys::cloexec_from(3);
     sys::sigprocmask(libc::SIG_SETMASK, &a.sigmask);
+    // Last: from here on the filter judges hutch's own calls too; exec must pass it.
+    seccomp::apply(&cfg.seccomp)?;
     Err(exec(&cfg.command, a.env))
 }
 

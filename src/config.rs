@@ -43,6 +43,18 @@ pub enum EnvArg {
     File(&'static CStr),
 }
 
+/// The seccomp filter the command runs under (`--seccomp`); see seccomp.rs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seccomp {
+    /// hutch's own filter: what Docker's default profile refuses a container.
+    Default,
+    /// No filter: `--seccomp unconfined`, and what `--privileged` should imply.
+    Unconfined,
+    /// `--seccomp FILE`: the file's bytes, an array of `struct sock_filter` in native byte
+    /// order, read and size-checked while the command line is parsed.
+    File { path: &'static CStr, program: &'static [u8] },
+}
+
 #[derive(Debug)]
 pub struct RunConfig {
     pub rootfs: &'static CStr,
@@ -57,6 +69,7 @@ pub struct RunConfig {
     pub read_only: bool,
     pub overlay: bool,
     pub no_pivot: bool,
+    pub seccomp: Seccomp,
 }
 
 impl RunConfig {
@@ -73,6 +86,7 @@ impl RunConfig {
             read_only: false,
             overlay: false,
             no_pivot: false,
+            seccomp: Seccomp::Default,
         }
     }
 }

@@ -61,22 +61,6 @@ pub fn file_lines(text: &'static mut [u8]) -> Vec<&'static CStr> {
     out
 }
 
-fn read_file(path: &CStr) -> Result<&'static mut [u8]> {
-    let fd = sys::open(path, libc::O_RDONLY).at("reading env file", path.to_bytes())?;
-    let mut text = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let r = loop {
-        match sys::read(fd, &mut chunk) {
-            Ok(0) => break Ok(()),
-            Ok(n) => text.extend_from_slice(&chunk[..n]),
-            Err(e) => break Err(e),
-        }
-    };
-    sys::close(fd);
-    r.at("reading env file", path.to_bytes())?;
-    Ok(text.leak())
-}
-
 /// The environment the command gets.
 pub fn build(args: &[EnvArg], hostname: &CStr, host: &[&'static CStr]) -> Result<Vec<&'static CStr>> {
     let mut env = Vec::new();
@@ -92,7 +76,8 @@ pub fn build(args: &[EnvArg], hostname: &CStr, host: &[&'static CStr]) -> Result
         match *arg {
             EnvArg::Var(v) => apply(&mut env, v, host)?,
             EnvArg::File(path) => {
-                for line in file_lines(read_file(path)?) {
+                let text = sys::read_file(path).at("reading env file", path.to_bytes())?;
+                for line in file_lines(text.leak()) {
                     apply(&mut env, line, host)?;
                 }
             }

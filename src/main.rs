@@ -16,6 +16,7 @@ mod error;
 mod mounts;
 mod namespaces;
 mod rootfs;
+mod seccomp;
 mod sys;
 
 use alloc::vec::Vec;

@@ -87,6 +87,22 @@ pub fn pipe() -> Result<(c_int, c_int)> {
     Ok((fds[0], fds[1]))
 }
 
+/// The whole contents of a file, read with open(2) and read(2).
+pub fn read_file(path: &CStr) -> Result<alloc::vec::Vec<u8>> {
+    let fd = open(path, libc::O_RDONLY)?;
+    let mut text = alloc::vec::Vec::new();
+    let mut chunk = [0u8; 4096];
+    let r = loop {
+        match read(fd, &mut chunk) {
+            Ok(0) => break Ok(text),
+            Ok(n) => text.extend_from_slice(&chunk[..n]),
+            Err(e) => break Err(e),
+        }
+    };
+    close(fd);
+    r
+}
+
 /// openat(2), always with O_CLOEXEC.
 pub fn openat(dirfd: c_int, path: &CStr, flags: c_int, mode: u32) -> Result<c_int> {
     // SAFETY: path is NUL-terminated.
@@ -302,6 +318,32 @@ pub fn sigwait(set: &sigset_t) -> c_int {
 pub fn kill(pid: pid_t, sig: c_int) -> Result<()> {
     // SAFETY: kill takes no pointers.
     check(unsafe { libc::kill(pid, sig) }).map(drop)
+}
+
+/// Installs a seccomp filter on this thread, inherited by everything it execs or forks:
+/// prctl(2) PR_SET_SECCOMP with SECCOMP_MODE_FILTER (Linux 3.5; seccomp(2) itself is 3.17).
+/// The kernel checks the program and copies it. Needs no_new_privs or CAP_SYS_ADMIN.
+pub fn seccomp_filter(prog: &[libc::sock_filter]) -> Result<()> {
+    let len = u16::try_from(prog.len()).map_err(|_| Errno(libc::EINVAL))?;
+    let fprog = libc::sock_fprog { len, filter: prog.as_ptr().cast_mut() };
+    // SAFETY: fprog points to `len` initialised instructions that outlive the call; the
+    // kernel only reads them.
+    check(unsafe { libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER as libc::c_ulong, &fprog) }).map(drop)
+}
+
+/// The running kernel's release, e.g. `6.1.0-18-amd64`, see uname(2); empty if uname fails.
+pub fn kernel_release() -> [u8; 65] {
+    let mut u = MaybeUninit::<libc::utsname>::uninit();
+    let mut out = [0u8; 65];
+    // SAFETY: u is writable and large enough for struct utsname.
+    if unsafe { libc::uname(u.as_mut_ptr()) } == 0 {
+        // SAFETY: uname succeeded, so u is initialised.
+        let release = unsafe { u.assume_init() }.release;
+        for (o, c) in out.iter_mut().zip(release.iter()) {
+            *o = *c as u8;
+        }
+    }
+    out
 }
 
 /// How a waited-for child ended.
