@@ -6,9 +6,9 @@ use core::convert::Infallible;
 use core::ffi::{c_int, CStr};
 
 use crate::buf::Buf;
-use crate::config::{Net, RunConfig};
+use crate::config::{Net, RunConfig, Seccomp};
 use crate::error::{Context, Error, Result, EXEC};
-use crate::{caps, env, mounts, namespaces, rootfs, sys, user};
+use crate::{caps, env, mounts, namespaces, rootfs, seccomp, sys, user};
 
 /// What the parent hands the child (the child sees its own copy of this memory).
 pub struct Args<'a> {
@@ -86,9 +86,14 @@ fn setup(a: &Args) -> Result<Infallible> {
 
     // Privileges, last: the bounding set needs CAP_SETPCAP, the id switch CAP_SETUID/SETGID
     // (kept across it with KEEPCAPS), then the sets are reduced for good. The seccomp filter
-    // goes after no_new_privs; without no_new_privs loading it needs CAP_SYS_ADMIN, so then it
-    // goes before the capabilities are reduced.
+    // goes last, after no_new_privs, so it judges none of hutch's own setup; without
+    // no_new_privs loading it needs CAP_SYS_ADMIN, so then it goes before capabilities are
+    // reduced (the filter allows every call of the steps after it).
     let keep = if cfg.privileged { caps::ALL } else { cfg.caps.result() };
+    let filter = if cfg.privileged { Seccomp::Unconfined } else { cfg.seccomp };
+    if !cfg.no_new_privs {
+        seccomp::apply(&filter)?;
+    }
     caps::limit_bounding(keep)?;
     if let Some(ids) = &ids {
         sys::prctl(libc::PR_SET_KEEPCAPS, 1, 0).at("keeping capabilities", b"")?;
@@ -99,6 +104,9 @@ fn setup(a: &Args) -> Result<Infallible> {
         sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0).at("setting no_new_privs", b"")?;
     }
     sys::sigprocmask(libc::SIG_SETMASK, &a.sigmask);
+    if cfg.no_new_privs {
+        seccomp::apply(&filter)?;
+    }
     Err(exec(&cfg.command, &env))
 }
 

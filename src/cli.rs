@@ -4,7 +4,7 @@ use core::ffi::CStr;
 
 use crate::config::{self, EnvArg, Net, RunConfig};
 use crate::error::{Error, Result};
-use crate::{caps, container, env, sys};
+use crate::{caps, container, env, seccomp, sys};
 
 const USAGE: &str = "\
 Usage: hutch run [OPTIONS] ROOTFS COMMAND [ARG...]
@@ -52,6 +52,12 @@ Options:
                           container, and a process keeping CAP_SYS_CHROOT can
                           escape a chroot. hutch falls back to this by itself
                           when / is an initramfs, where pivot_root cannot work.
+      --seccomp default|unconfined|FILE
+                          default: refuse the system calls Docker's default
+                          profile refuses (kernel modules, mount, namespaces,
+                          keyring, bpf, ...) and 32-bit or x32 calls;
+                          unconfined: no filter; FILE: load this raw classic
+                          BPF program (an array of struct sock_filter)
       --help              show this help
 
 Exit status: COMMAND's, or 128+N if it was killed by signal N; 125 if hutch
@@ -84,6 +90,7 @@ enum RunOpt {
     NewPrivs,
     User,
     Ulimit,
+    Seccomp,
     Help,
 }
 
@@ -106,6 +113,7 @@ const RUN_OPTS: &[Opt] = &[
     Opt { short: 0, long: "new-privs", takes_value: false, id: RunOpt::NewPrivs },
     Opt { short: b'u', long: "user", takes_value: true, id: RunOpt::User },
     Opt { short: 0, long: "ulimit", takes_value: true, id: RunOpt::Ulimit },
+    Opt { short: 0, long: "seccomp", takes_value: true, id: RunOpt::Seccomp },
     Opt { short: 0, long: "help", takes_value: false, id: RunOpt::Help },
 ];
 
@@ -230,6 +238,7 @@ fn apply(c: &mut RunConfig, id: RunOpt, v: &'static CStr) -> Result<()> {
             c.user = Some(v);
         }
         RunOpt::Ulimit => c.rlimits.push(config::parse_ulimit(v)?),
+        RunOpt::Seccomp => c.seccomp = seccomp::from_option(v)?,
         RunOpt::Help => {}
     }
     Ok(())
@@ -255,6 +264,7 @@ fn print(text: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Seccomp;
 
     fn run(args: &[&'static CStr]) -> Result<RunConfig> {
         match parse(args)? {
@@ -279,6 +289,7 @@ mod tests {
         assert_eq!(c.net, Net::Private);
         assert_eq!(c.workdir, c"/");
         assert!(!c.read_only && !c.overlay && !c.no_pivot);
+        assert_eq!(c.seccomp, Seccomp::Default);
         assert!(c.env.is_empty() && c.volumes.is_empty() && c.tmpfs.is_empty());
     }
 
@@ -342,6 +353,17 @@ mod tests {
         assert_eq!(err_of(&[c"run", c"-v", c"/a", c"/r", c"c"]), ("invalid volume", b"/a".to_vec()));
         assert_eq!(err_of(&[c"nope"]), ("unknown command", b"nope".to_vec()));
         assert_eq!(err_of(&[]).0, "missing command");
+    }
+
+    #[test]
+    fn seccomp_values() {
+        let c = run(&[c"run", c"--seccomp", c"unconfined", c"/r", c"c"]).ok().unwrap();
+        assert_eq!(c.seccomp, Seccomp::Unconfined);
+        let c = run(&[c"run", c"--seccomp=unconfined", c"--seccomp=default", c"/r", c"c"]).ok().unwrap();
+        assert_eq!(c.seccomp, Seccomp::Default, "the last one wins");
+        let e = err_of(&[c"run", c"--seccomp", c"/nonexistent/filter", c"/r", c"c"]);
+        assert_eq!(e, ("reading seccomp filter", b"/nonexistent/filter".to_vec()));
+        assert_eq!(err_of(&[c"run", c"--seccomp"]), ("option needs a value", b"--seccomp".to_vec()));
     }
 
     #[test]

@@ -52,6 +52,18 @@ pub struct Rlimit {
     pub hard: u64,
 }
 
+/// The seccomp filter the command runs under (`--seccomp`); see seccomp.rs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seccomp {
+    /// hutch's own filter: what Docker's default profile refuses a container.
+    Default,
+    /// No filter: `--seccomp unconfined`, and what `--privileged` should imply.
+    Unconfined,
+    /// `--seccomp FILE`: the file's bytes, an array of `struct sock_filter` in native byte
+    /// order, read and size-checked while the command line is parsed.
+    File { path: &'static CStr, program: &'static [u8] },
+}
+
 #[derive(Debug)]
 pub struct RunConfig {
     pub rootfs: &'static CStr,
@@ -74,6 +86,7 @@ pub struct RunConfig {
     /// `-u USER[:GROUP]`, resolved inside the container.
     pub user: Option<&'static CStr>,
     pub rlimits: Vec<Rlimit>,
+    pub seccomp: Seccomp,
 }
 
 impl RunConfig {
@@ -95,6 +108,7 @@ impl RunConfig {
             no_new_privs: true,
             user: None,
             rlimits: Vec::new(),
+            seccomp: Seccomp::Default,
         }
     }
 }

@@ -17,6 +17,7 @@ mod error;
 mod mounts;
 mod namespaces;
 mod rootfs;
+mod seccomp;
 mod sys;
 mod user;
 
@@ -38,8 +39,8 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 #[allow(unsafe_code)] // no_mangle: this is the C entry point musl's startup code calls.
 #[cfg_attr(not(test), no_mangle)]
 pub extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *const *const c_char) -> c_int {
-    let args: Vec<&'static CStr> = sys::c_strings(argv.cast()).skip(1).collect();
-    let env: Vec<&'static CStr> = sys::c_strings(envp.cast()).collect();
+    let args: Vec<&'static CStr> = sys::c_strings(argv).skip(1).collect();
+    let env: Vec<&'static CStr> = sys::c_strings(envp).collect();
     match cli::main(&args, &env) {
         Ok(code) => code,
         Err(e) => {

@@ -382,6 +382,32 @@ pub fn kill(pid: pid_t, sig: c_int) -> Result<()> {
     check(unsafe { libc::kill(pid, sig) }).map(drop)
 }
 
+/// Installs a seccomp filter on this thread, inherited by everything it execs or forks:
+/// prctl(2) PR_SET_SECCOMP with SECCOMP_MODE_FILTER (Linux 3.5; seccomp(2) itself is 3.17).
+/// The kernel checks the program and copies it. Needs no_new_privs or CAP_SYS_ADMIN.
+pub fn seccomp_filter(prog: &[libc::sock_filter]) -> Result<()> {
+    let len = u16::try_from(prog.len()).map_err(|_| Errno(libc::EINVAL))?;
+    let fprog = libc::sock_fprog { len, filter: prog.as_ptr().cast_mut() };
+    // SAFETY: fprog points to `len` initialised instructions that outlive the call; the
+    // kernel only reads them.
+    check(unsafe { libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER as libc::c_ulong, &fprog) }).map(drop)
+}
+
+/// The running kernel's release, e.g. `6.1.0-18-amd64`, see uname(2); empty if uname fails.
+pub fn kernel_release() -> [u8; 65] {
+    let mut u = MaybeUninit::<libc::utsname>::uninit();
+    let mut out = [0u8; 65];
+    // SAFETY: u is writable and large enough for struct utsname.
+    if unsafe { libc::uname(u.as_mut_ptr()) } == 0 {
+        // SAFETY: uname succeeded, so u is initialised.
+        let release = unsafe { u.assume_init() }.release;
+        for (o, c) in out.iter_mut().zip(release.iter()) {
+            *o = *c as u8;
+        }
+    }
+    out
+}
+
 /// How a waited-for child ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
@@ -460,7 +486,7 @@ pub fn clone<T>(child: fn(&mut T) -> c_int, stack: &Stack, flags: c_int, arg: &m
 }
 
 /// The C environment `main` was given, as a slice of NUL-terminated strings.
-pub fn c_strings(mut p: *const *const i8) -> impl Iterator<Item = &'static CStr> {
+pub fn c_strings(mut p: *const *const core::ffi::c_char) -> impl Iterator<Item = &'static CStr> {
     core::iter::from_fn(move || {
         // SAFETY: p walks a null-terminated array of C strings that live for the whole process
         // (argv and envp from the kernel); the loop stops at the null entry.

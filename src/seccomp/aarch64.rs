@@ -1,0 +1,11 @@
+//! aarch64: only the native 64-bit ABI. 32-bit ARM calls (AArch32 compat) are reported as
+//! AUDIT_ARCH_ARM and refused by the architecture check; there is no x32-like ABI.
+
+/// AUDIT_ARCH_AARCH64: EM_AARCH64 (183) | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE, see <linux/audit.h>.
+pub const AUDIT_ARCH: u32 = 0xc000_00b7;
+
+pub const X32_SYSCALL_BIT: Option<u32> = None;
+
+/// Calls only this architecture's list needs: kexec_file_load (294 in the generic table,
+/// include/uapi/asm-generic/unistd.h), which the libc crate lacks for aarch64 musl.
+pub const DENY: &[u32] = &[294];
