@@ -135,6 +135,14 @@ fn non_executable_file_is_126() {
 }
 
 #[test]
+fn executable_in_no_known_format_is_126() {
+    let fx = Fixture::new();
+    let garbage = fx.write_root("garbage", "not a program, and no #! line\n");
+    std::fs::set_permissions(&garbage, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    assert_error(&fx.run(&[], &["/garbage"]), 126, "/garbage");
+}
+
+#[test]
 fn directory_as_command_is_126() {
     let fx = Fixture::new();
     assert_error(&fx.run(&[], &["/etc"]), 126, "/etc");

@@ -152,6 +152,48 @@ fn no_pivot_still_isolates_pid_hostname_and_mounts() {
     assert_eq!(mount_at(&mounts, "/dev").fstype, "tmpfs");
 }
 
+/// The container's mount table holds the root and what hutch mounts below
+/// it, nothing of the host's: one mount at `/`, no mount point twice (the
+/// old root left stacked on `/` would repeat `/`, `/proc`, `/dev`...), and
+/// nothing outside /proc, /sys, /dev and the requested volume and tmpfs.
+fn assert_only_container_mounts(extra: &[&str]) {
+    let fx = Fixture::new();
+    let vol = fx.outside("vol");
+    std::fs::create_dir(&vol).unwrap();
+    let spec = format!("{}:/data", vol.display());
+    let mut opts = vec!["-v", spec.as_str(), "--tmpfs", "/scratch"];
+    opts.extend(extra);
+    let out = fx.run(&opts, &["/bin/cat", "/proc/self/mountinfo"]);
+    out.ok();
+    let targets: Vec<&str> = out.lines().iter().filter_map(|l| l.split(' ').nth(4)).collect();
+    let under = |t: &str, p: &str| t == p || t.starts_with(&format!("{p}/"));
+    for (i, t) in targets.iter().enumerate() {
+        assert!(!targets[..i].contains(t), "{t} is mounted twice\n{out}");
+        assert!(
+            *t == "/" || ["/proc", "/sys", "/dev", "/data", "/scratch"].iter().any(|p| under(t, p)),
+            "unexpected mount {t}\n{out}"
+        );
+    }
+    for t in ["/", "/proc", "/sys", "/dev", "/data", "/scratch"] {
+        assert!(targets.contains(&t), "nothing mounted at {t}\n{out}");
+    }
+}
+
+#[test]
+fn container_sees_only_its_own_mounts() {
+    assert_only_container_mounts(&[]);
+}
+
+#[test]
+fn container_sees_only_its_own_mounts_without_pivot() {
+    assert_only_container_mounts(&["--no-pivot"]);
+}
+
+#[test]
+fn container_sees_only_its_own_mounts_with_overlay() {
+    assert_only_container_mounts(&["--overlay"]);
+}
+
 // ---------------------------------------------------------------------------
 // The host's mount table
 
@@ -233,5 +275,53 @@ fn net_host_sees_the_host_interfaces() {
         let out = fx.run(opts, &["/bin/ls", "-1", "/sys/class/net"]);
         out.ok();
         assert_eq!(out.sorted_lines(), host, "{out}");
+    }
+}
+
+/// This machine's / may be private, which would hide a missing MS_PRIVATE:
+/// nothing propagates back from a private mount anyway. So hutch also runs
+/// inside a throwaway mount namespace whose mounts are made shared (new peer
+/// groups of that namespace only; the host's mounts are not touched), and
+/// that namespace's table must not change.
+#[test]
+fn mounts_unchanged_where_the_root_is_shared() {
+    const SCRIPT: &str = r#"dir=$1; shift
+cat /proc/self/mountinfo > "$dir/before"
+"$@"; rc=$?
+cat /proc/self/mountinfo > "$dir/after"
+exit $rc"#;
+    let fx = Fixture::new();
+    let vol = fx.outside("vol");
+    std::fs::create_dir(&vol).unwrap();
+    let spec = format!("{}:/data", vol.display());
+    let missing = format!("{}:/data", fx.outside("missing").display());
+    let cases: [(&[&str], i32); 5] = [
+        (&[], 0),
+        (&["--overlay"], 0),
+        (&["--no-pivot"], 0),
+        (&["--ro", "-v", &spec, "--tmpfs", "/scratch"], 0),
+        (&["-v", &missing], 125),
+    ];
+    let read = |name: &str| {
+        let mut l: Vec<String> =
+            std::fs::read_to_string(fx.outside(name)).unwrap().lines().map(str::to_owned).collect();
+        l.sort();
+        l
+    };
+    for (opts, code) in cases {
+        let mut c = std::process::Command::new("unshare");
+        c.args(["--mount", "--propagation", "shared", "sh", "-c", SCRIPT, "sh"])
+            .arg(fx.outside(""))
+            .args([HUTCH, "run"])
+            .args(opts)
+            .arg(&fx.rootfs)
+            .args(["/bin/true"]);
+        run(c).assert_code(code);
+        let (before, after) = (read("before"), read("after"));
+        let root = before.iter().find(|l| l.split(' ').nth(4) == Some("/")).expect("a / mount");
+        assert!(root.contains(" shared:"), "the wrapper's / is not shared: {root}");
+        let added: Vec<_> = after.iter().filter(|l| !before.contains(l)).collect();
+        let removed: Vec<_> = before.iter().filter(|l| !after.contains(l)).collect();
+        assert!(before == after, "{opts:?}: mounts leaked out of hutch\nadded:\n{added:#?}\nremoved:\n{removed:#?}");
     }
 }

@@ -61,6 +61,12 @@ fn volume_ro_refuses_writes() {
     assert!(!vol.join("new").exists());
     let mounts = container_mounts(&fx, &["-v", &spec]);
     assert!(mount_at(&mounts, "/data").has_option("ro"), "{mounts:#?}");
+
+    let file = fx.write_outside("app.conf", "v1\n");
+    let spec = format!("{}:/etc/app.conf:ro", file.display());
+    let out = fx.sh(&["-v", &spec], "cat /etc/app.conf && echo v2 > /etc/app.conf");
+    assert_ne!(out.code(), 0, "writing to a :ro file volume succeeded\n{out}");
+    assert_eq!(fs::read_to_string(&file).unwrap(), "v1\n");
 }
 
 #[test]
@@ -84,6 +90,35 @@ fn volume_option_in_every_form() {
     }
 }
 
+/// Mount targets are resolved inside ROOTFS: a symlink there pointing at a
+/// host path must not make hutch create or mount anything at that host path.
+/// Refusing (125) is fine; succeeding means the mounts work where the
+/// container looks for them.
+#[test]
+fn symlinks_in_rootfs_cannot_redirect_mounts_to_the_host() {
+    let fx = Fixture::new();
+    let target = fx.outside("host-target");
+    fs::create_dir(&target).unwrap();
+    std::os::unix::fs::symlink(&target, fx.root("evil")).unwrap();
+    let (_, spec) = volume_dir(&fx, "/evil/data");
+    let out = assert_host_mounts_unchanged(|| {
+        fx.sh(&["-v", &spec, "--tmpfs", "/evil/scratch"], "cat /evil/data/a.txt && test -d /evil/scratch")
+    });
+    assert!(matches!(out.code(), 0 | 125), "{out}");
+    assert_eq!(dir_names(&target), Vec::<String>::new(), "hutch created mount points on the host\n{out}");
+}
+
+#[test]
+fn symlinked_dev_in_rootfs_cannot_redirect_mounts_to_the_host() {
+    let fx = Fixture::new();
+    let target = fx.outside("host-dev");
+    fs::create_dir(&target).unwrap();
+    std::os::unix::fs::symlink(&target, fx.root("dev")).unwrap();
+    let out = assert_host_mounts_unchanged(|| fx.sh(&[], "echo x > /dev/null"));
+    assert!(matches!(out.code(), 0 | 125), "{out}");
+    assert_eq!(dir_names(&target), Vec::<String>::new(), "hutch created /dev entries on the host\n{out}");
+}
+
 // ---------------------------------------------------------------------------
 // tmpfs
 
@@ -101,15 +136,19 @@ fn tmpfs_option_mounts_a_tmpfs() {
 fn tmpfs_size_and_mode_are_applied() {
     let fx = Fixture::new();
     for (opt, size) in [("size=1m", "size=1024k"), ("size=64k", "size=64k"), ("size=1g", "size=1048576k")] {
-        let spec = format!("/scratch:{opt},mode=1777");
+        // tmpfs lists mode= only when it differs from its default 1777.
+        let spec = format!("/scratch:{opt},mode=700");
         let mounts = container_mounts(&fx, &["--tmpfs", &spec]);
         let m = mount_at(&mounts, "/scratch");
         assert_eq!(m.fstype, "tmpfs", "{m:?}");
-        assert!(m.has_option(size) && m.has_option("mode=1777"), "{spec}: {m:?}");
+        assert!(m.has_option(size) && m.has_option("mode=700"), "{spec}: {m:?}");
     }
-    let out = fx.run(&["--tmpfs", "/scratch:mode=750"], &["/bin/stat", "-c", "%a", "/scratch"]);
-    out.ok();
-    assert_eq!(out.lines(), ["750"], "{out}");
+    for mode in ["750", "1777"] {
+        let spec = format!("/scratch:mode={mode}");
+        let out = fx.run(&["--tmpfs", &spec], &["/bin/stat", "-c", "%a", "/scratch"]);
+        out.ok();
+        assert_eq!(out.lines(), [mode], "{out}");
+    }
 }
 
 #[test]

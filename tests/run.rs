@@ -81,7 +81,7 @@ fn hostnames_at_the_edges_of_the_rules_are_accepted() {
     let fx = Fixture::new();
     let longest = format!("{}.{}", "a".repeat(31), "b-9".repeat(10) + "zz");
     assert_eq!(longest.len(), 64);
-    for name in ["a", "7", "a-b.c-d.e", "node-01.example", longest.as_str()] {
+    for name in ["a", "7", "a-b.c-d.e", "Node-01.Example", longest.as_str()] {
         let out = fx.run(&["--hostname", name], &["/bin/hostname"]);
         out.ok();
         assert_eq!(out.lines(), [name], "{out}");
@@ -266,6 +266,16 @@ fn container_sees_only_fds_0_1_2() {
 }
 
 #[test]
+fn stdin_stdout_and_stderr_are_hutchs() {
+    let fx = Fixture::new();
+    let input = fx.write_outside("input.txt", "line one\nline two\n");
+    let out = run_with_stdin(fx.command(&[], &["/bin/sh", "-c", "cat; echo to-stderr >&2"]), &input);
+    out.ok();
+    assert_eq!(out.lines(), ["line one", "line two"], "{out}");
+    assert_eq!(out.stderr, "to-stderr\n", "{out}");
+}
+
+#[test]
 fn extra_fds_of_hutch_do_not_reach_the_container() {
     // std opens everything close-on-exec, so a shell hands the extra fds over.
     const WRAP: &str = r#"exec 5</dev/null 7>&2; exec "$@""#;
@@ -291,7 +301,13 @@ fn extra_fds_of_hutch_do_not_reach_the_container() {
 fn assert_forwarded(sig: &str) {
     let fx = Fixture::new();
     let script = format!(r#"trap "echo got-{sig}; exit 7" {sig}; echo ready; while :; do sleep 0.1; done"#);
-    let mut r = fx.spawn(&[], &["/bin/sh", "-c", &script]);
+    // A test run started as a background job of a script inherits SIGINT and
+    // SIGQUIT ignored; an ignored signal is discarded, never delivered, and
+    // sh may not trap one ignored on entry. Start hutch with every signal at
+    // its default, as from an interactive shell.
+    let mut c = Command::new("env");
+    c.arg("--default-signal").arg(HUTCH).arg("run").arg(&fx.rootfs).args(["/bin/sh", "-c", &script]);
+    let mut r = spawn(c);
     r.wait_for_line("ready");
     r.signal(sig);
     let out = r.wait();

@@ -118,13 +118,17 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
-        let mounted = mounts_below(&self.path);
-        if !mounted.is_empty() {
-            eprintln!(
-                "hutch tests: NOT removing {}: still mounted below it: {mounted:?}",
-                self.path.display()
-            );
-            return;
+        // No panics here: this also runs while a failed test unwinds.
+        match mounts_below(&self.path) {
+            Some(mounted) if mounted.is_empty() => {}
+            Some(mounted) => {
+                let p = self.path.display();
+                return eprintln!("hutch tests: NOT removing {p}: still mounted below it: {mounted:?}");
+            }
+            None => {
+                let p = self.path.display();
+                return eprintln!("hutch tests: NOT removing {p}: cannot read the mount table");
+            }
         }
         let Ok(meta) = fs::symlink_metadata(&self.path) else { return };
         if let Err(e) = remove_tree(&self.path, meta.dev()) {
@@ -134,13 +138,16 @@ impl Drop for TempDir {
 }
 
 /// Mount points of the test process's namespace at or below `dir`.
-fn mounts_below(dir: &Path) -> Vec<String> {
+fn mounts_below(dir: &Path) -> Option<Vec<String>> {
     let prefix = dir.to_string_lossy().into_owned();
-    host_mounts()
-        .iter()
-        .filter_map(|line| line.split(' ').nth(4).map(str::to_owned))
+    let table = fs::read_to_string("/proc/self/mountinfo").ok()?;
+    let below = table
+        .lines()
+        .filter_map(|line| line.split(' ').nth(4))
         .filter(|m| *m == prefix || m.starts_with(&format!("{prefix}/")))
-        .collect()
+        .map(str::to_owned)
+        .collect();
+    Some(below)
 }
 
 /// Like `fs::remove_dir_all`, but refuses to descend into a directory on
@@ -351,6 +358,7 @@ pub struct Output {
 
 impl Output {
     /// The exit code; a hutch that died of a signal fails the test.
+    #[track_caller]
     pub fn code(&self) -> i32 {
         match self.status.code() {
             Some(c) => c,
@@ -410,9 +418,19 @@ pub fn spawn(cmd: impl BorrowMut<Command>) -> Running {
     spawn_with_timeout(cmd, TIMEOUT)
 }
 
-pub fn spawn_with_timeout(mut cmd: impl BorrowMut<Command>, timeout: Duration) -> Running {
+/// Like `run`, with `input` (a file) as stdin instead of /dev/null.
+pub fn run_with_stdin(cmd: impl BorrowMut<Command>, input: &Path) -> Output {
+    let file = fs::File::open(input).unwrap_or_else(|e| panic!("open {}: {e}", input.display()));
+    spawn_inner(cmd, TIMEOUT, file.into()).wait()
+}
+
+pub fn spawn_with_timeout(cmd: impl BorrowMut<Command>, timeout: Duration) -> Running {
+    spawn_inner(cmd, timeout, Stdio::null())
+}
+
+fn spawn_inner(mut cmd: impl BorrowMut<Command>, timeout: Duration, stdin: Stdio) -> Running {
     let cmd = cmd.borrow_mut();
-    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(stdin).stdout(Stdio::piped()).stderr(Stdio::piped());
     let label = format!("{cmd:?}");
     let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawning {label}: {e}"));
     let stdout = read_in_background(child.stdout.take().unwrap());
@@ -533,9 +551,10 @@ impl Running {
         let Some(child) = self.child.as_mut() else { return };
         if let Ok(None) = child.try_wait() {
             let pid = child.id();
-            send_signal(pid, "STOP");
+            // No assertions here: this also runs while a failed test unwinds.
+            let _ = signal_quietly(pid, "STOP");
             for c in children_of(pid) {
-                send_signal(c, "KILL");
+                let _ = signal_quietly(c, "KILL");
             }
             let _ = child.kill();
         }
@@ -550,13 +569,19 @@ impl Drop for Running {
     }
 }
 
+/// Sends `sig` (a name such as "USR1") to `pid` with kill(1).
+#[track_caller]
 pub fn send_signal(pid: u32, sig: &str) {
-    let st = Command::new("kill")
+    assert!(signal_quietly(pid, sig), "kill -{sig} {pid} failed");
+}
+
+fn signal_quietly(pid: u32, sig: &str) -> bool {
+    Command::new("kill")
         .arg(format!("-{sig}"))
         .arg(pid.to_string())
+        .stderr(Stdio::null())
         .status()
-        .expect("run kill");
-    assert!(st.success(), "kill -{sig} {pid} failed");
+        .is_ok_and(|st| st.success())
 }
 
 /// Host pids whose parent is `pid`.

@@ -1,11 +1,12 @@
 //! Test probe: a tiny static program run as the container's command when
 //! busybox cannot show something cleanly. Built by `tests/common/mod.rs`.
 //!
-//!   probe pid          print our pid (1 when we are the container's init)
-//!   probe fds          print our open fds, one per line
-//!   probe args ARG...  print each argument on its own line
-//!   probe loopback     TCP round trip over 127.0.0.1, print "ok"
-//!   probe crash        die of SIGILL (a fault the kernel delivers even to init)
+//!   probe pid            print our pid (1 when we are the container's init)
+//!   probe fds            print our open fds, one per line
+//!   probe args ARG...    print each argument on its own line
+//!   probe loopback       TCP round trip over 127.0.0.1, print "ok"
+//!   probe crash          die of SIGILL (a fault the kernel delivers even to init)
+//!   probe chroot-escape  try the classic chroot escape, list the "/" it ends in
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::exit;
@@ -18,8 +19,9 @@ fn main() {
         Some("args") => args[1..].iter().for_each(|a| println!("{a}")),
         Some("loopback") => loopback(),
         Some("crash") => crash(),
+        Some("chroot-escape") => chroot_escape(),
         _ => {
-            eprintln!("probe: usage: probe pid|fds|args|loopback|crash");
+            eprintln!("probe: usage: probe pid|fds|args|loopback|crash|chroot-escape");
             exit(2);
         }
     }
@@ -61,6 +63,27 @@ fn loopback() {
 fn crash() -> ! {
     // SAFETY: ud2 only raises #UD; the kernel turns it into SIGILL and kills us.
     unsafe { std::arch::asm!("ud2", options(noreturn)) }
+}
+
+/// chroot into a subdirectory without entering it, so the cwd is left outside
+/// the new root; climb from there, chroot to where the climb ends, and print
+/// the names in that "/". Only a root whose mount has no parent to climb to
+/// (pivot_root with the old root detached) keeps the climb inside.
+fn chroot_escape() {
+    let jail = "/dev/shm/probe-jail";
+    std::env::set_current_dir("/").unwrap_or_else(|e| die("chdir /", e));
+    std::fs::create_dir_all(jail).unwrap_or_else(|e| die("mkdir", e));
+    std::os::unix::fs::chroot(jail).unwrap_or_else(|e| die("chroot jail", e));
+    for _ in 0..64 {
+        std::env::set_current_dir("..").unwrap_or_else(|e| die("chdir ..", e));
+    }
+    std::os::unix::fs::chroot(".").unwrap_or_else(|e| die("chroot .", e));
+    let mut names: Vec<String> = std::fs::read_dir("/")
+        .unwrap_or_else(|e| die("read_dir /", e))
+        .filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().into_owned()))
+        .collect();
+    names.sort();
+    names.iter().for_each(|n| println!("{n}"));
 }
 
 fn die(what: &str, e: std::io::Error) -> ! {
