@@ -4,7 +4,7 @@
 //! Man pages: syscalls(2) and the page named after each wrapper.
 #![allow(unsafe_code)]
 
-use core::ffi::{c_int, c_void, CStr};
+use core::ffi::{c_char, c_int, c_void, CStr};
 use core::mem::MaybeUninit;
 use core::ptr;
 
@@ -382,7 +382,7 @@ pub fn clone<T>(child: fn(&mut T) -> c_int, stack: &Stack, flags: c_int, arg: &m
 }
 
 /// The C environment `main` was given, as a slice of NUL-terminated strings.
-pub fn c_strings(mut p: *const *const i8) -> impl Iterator<Item = &'static CStr> {
+pub fn c_strings(mut p: *const *const c_char) -> impl Iterator<Item = &'static CStr> {
     core::iter::from_fn(move || {
         // SAFETY: p walks a null-terminated array of C strings that live for the whole process
         // (argv and envp from the kernel); the loop stops at the null entry.
