@@ -4,7 +4,7 @@
 //! Man pages: syscalls(2) and the page named after each wrapper.
 #![allow(unsafe_code)]
 
-use core::ffi::{c_int, c_void, CStr};
+use core::ffi::{c_char, c_int, c_void, CStr};
 use core::mem::MaybeUninit;
 use core::ptr;
 
