@@ -28,7 +28,12 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr]) -> Result<c_int> {
     let (sync_r, sync_w) = sys::pipe().at("creating pipe", b"")?;
     let (err_r, err_w) = sys::pipe().at("creating pipe", b"")?;
     // Blocked from before the clone, so none is lost or acts on hutch itself; they are taken
-    // with sigwaitinfo below. The child restores the old mask before exec.
+    // with sigwaitinfo below. The child restores the old mask before exec. A signal hutch was
+    // started ignoring (nohup, a shell's background job) would be discarded rather than
+    // queued, and the container would inherit the ignoring: back to the default first.
+    for sig in FORWARDED {
+        sys::default_action(sig);
+    }
     let mut waited = [0; FORWARDED.len() + 1];
     waited[..FORWARDED.len()].copy_from_slice(&FORWARDED);
     waited[FORWARDED.len()] = libc::SIGCHLD;

@@ -4,7 +4,7 @@
 //! Man pages: syscalls(2) and the page named after each wrapper.
 #![allow(unsafe_code)]
 
-use core::ffi::{c_char, c_int, c_void, CStr};
+use core::ffi::{c_int, c_void, CStr};
 use core::mem::MaybeUninit;
 use core::ptr;
 
@@ -353,6 +353,17 @@ pub fn sigset(signals: &[c_int]) -> sigset_t {
         }
         set.assume_init()
     }
+}
+
+/// Resets `sig` to its default action, see rt_sigaction(2). A raw syscall: musl's sigaction
+/// brings its signal-handling machinery, which hutch does not otherwise need.
+pub fn default_action(sig: c_int) {
+    // The kernel's struct sigaction (handler, flags, restorer, mask), the same on x86_64 and
+    // aarch64; all zero is SIG_DFL with no flags and an empty mask.
+    let act = [0usize; 4];
+    // SAFETY: act is a valid kernel sigaction of the size given; a null old-action pointer is
+    // allowed. Setting SIG_DFL cannot fail for a catchable signal.
+    unsafe { sc::syscall4(libc::SYS_rt_sigaction as usize, sig as usize, act.as_ptr() as usize, 0, 8) };
 }
 
 /// sigprocmask(2): applies `how` with `set`, returns the previous mask.

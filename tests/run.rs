@@ -301,12 +301,12 @@ fn extra_fds_of_hutch_do_not_reach_the_container() {
 fn assert_forwarded(sig: &str) {
     let fx = Fixture::new();
     let script = format!(r#"trap "echo got-{sig}; exit 7" {sig}; echo ready; while :; do sleep 0.1; done"#);
-    // A test run started as a background job of a script inherits SIGINT and
-    // SIGQUIT ignored; an ignored signal is discarded, never delivered, and
-    // sh may not trap one ignored on entry. Start hutch with every signal at
-    // its default, as from an interactive shell.
+    // Started with the signal ignored, as a background job of a script gets
+    // SIGINT and SIGQUIT and nohup SIGHUP: an ignored signal would be
+    // discarded, never delivered, and sh may not trap one ignored on entry,
+    // so hutch must reset the signals it forwards, for itself and the command.
     let mut c = Command::new("env");
-    c.arg("--default-signal").arg(HUTCH).arg("run").arg(&fx.rootfs).args(["/bin/sh", "-c", &script]);
+    c.arg(format!("--ignore-signal={sig}")).arg(HUTCH).arg("run").arg(&fx.rootfs).args(["/bin/sh", "-c", &script]);
     let mut r = spawn(c);
     r.wait_for_line("ready");
     r.signal(sig);
