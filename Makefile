@@ -1,5 +1,5 @@
 # hutch: build, test, demo, measure. Works as root on a fresh Debian machine: missing
-# pieces (the musl Rust target, busybox-static, hyperfine for bench) are installed first.
+# pieces (the musl Rust target, busybox-static, uidmap, hyperfine for bench) are installed first.
 TARGET  ?= x86_64-unknown-linux-musl
 BIN     := target/$(TARGET)/release/hutch
 PREFIX  ?= /usr/local
@@ -16,9 +16,11 @@ build: deps-build
 deps-build:
 	@rustup target list --installed 2>/dev/null | grep -qx '$(TARGET)' || rustup target add $(TARGET)
 
-# Debian's busybox-static is the tests' and the demo's container userland.
+# Debian's busybox-static is the tests' and the demo's container userland; uidmap brings
+# newuidmap/newgidmap for the rootless tests with subordinate id ranges.
 deps-test: deps-build
 	@dpkg -s busybox-static >/dev/null 2>&1 || { $(APT) update && $(APT) install busybox-static; }
+	@dpkg -s uidmap >/dev/null 2>&1 || { $(APT) update && $(APT) install uidmap; }
 
 deps-bench: deps-test
 	@command -v hyperfine >/dev/null || { $(APT) update && $(APT) install hyperfine; }

@@ -6,7 +6,7 @@ use alloc::ffi::CString;
 use alloc::vec::Vec;
 use core::ffi::CStr;
 
-use crate::caps;
+use crate::{caps, userns};
 use crate::error::{Error, Result};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,6 +74,8 @@ pub struct RunConfig {
     /// `-u USER[:GROUP]`, resolved inside the container.
     pub user: Option<&'static CStr>,
     pub rlimits: Vec<Rlimit>,
+    /// `--userns`, `--uidmap`, `--gidmap`.
+    pub userns: userns::Config,
 }
 
 impl RunConfig {
@@ -95,6 +97,7 @@ impl RunConfig {
             no_new_privs: true,
             user: None,
             rlimits: Vec::new(),
+            userns: userns::Config::default(),
         }
     }
 }

@@ -19,6 +19,7 @@ mod namespaces;
 mod rootfs;
 mod sys;
 mod user;
+mod userns;
 
 use alloc::vec::Vec;
 use core::ffi::{c_char, c_int, CStr};

@@ -16,7 +16,8 @@ pub struct Ids {
     pub home: Vec<u8>,
 }
 
-fn number(s: &[u8]) -> Option<u32> {
+/// A decimal u32, nothing else (no sign, no blanks).
+pub fn number(s: &[u8]) -> Option<u32> {
     if s.is_empty() || s.len() > 10 || !s.iter().all(u8::is_ascii_digit) {
         return None;
     }
@@ -24,7 +25,7 @@ fn number(s: &[u8]) -> Option<u32> {
 }
 
 /// The colon-separated fields of each well-formed line of a passwd or group file.
-fn entries(text: &[u8], min_fields: usize) -> impl Iterator<Item = Vec<&[u8]>> {
+pub fn entries(text: &[u8], min_fields: usize) -> impl Iterator<Item = Vec<&[u8]>> {
     text.split(|&c| c == b'\n')
         .filter(|l| !l.is_empty() && l[0] != b'#')
         .map(|l| l.split(|&c| c == b':').collect::<Vec<_>>())
