@@ -51,7 +51,7 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr]) -> Result<c_int> {
     sys::close(err_r);
     if let Some(e) = report {
         let _ = sys::waitpid(pid, false);
-        return Err(e);
+        return Err(userns::explain(e, ids.is_some()));
     }
 
     loop {

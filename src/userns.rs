@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use core::ffi::{c_int, CStr};
 
 use crate::buf::Buf;
-use crate::error::{Context, Error, Result};
+use crate::error::{Cause, Context, Error, Result};
 use crate::sys::{self, pid_t, Errno};
 use crate::user;
 
@@ -62,13 +62,9 @@ pub fn parse_mode(v: &[u8]) -> Result<Mode> {
 
 /// `CONTAINER:HOST:COUNT`, as `--uidmap` and `--gidmap` take it.
 pub fn parse_map(v: &[u8]) -> Result<IdMap> {
-    let mut n = v.split(|&c| c == b':').map(user::number);
-    match (n.next().flatten(), n.next().flatten(), n.next().flatten(), n.next()) {
-        (Some(inside), Some(outside), Some(count), None)
-            if count > 0 && inside.checked_add(count - 1).is_some() && outside.checked_add(count - 1).is_some() =>
-        {
-            Ok(IdMap { inside, outside, count })
-        }
+    let fits = |start: u32, count: u32| count > 0 && start.checked_add(count - 1).is_some();
+    match three(v, b':').and_then(|(inside, outside, count)| Some((user::number(inside)?, outside, count))) {
+        Some((inside, outside, count)) if fits(inside, count) && fits(outside, count) => Ok(IdMap { inside, outside, count }),
         _ => Err(Error::msg("invalid id map", v, "expected CONTAINER:HOST:COUNT, COUNT above 0")),
     }
 }
@@ -87,7 +83,7 @@ fn decide(c: &Config, euid: u32, egid: u32, auto: impl FnOnce() -> Result<Maps>)
         Mode::Default if root && !explicit => Ok(None),
         Mode::Auto => auto().map(Some),
         _ if explicit => {
-            // One list alone serves for both, as in podman.
+            // One list alone serves for both.
             let uid = if c.uid_map.is_empty() { &c.gid_map } else { &c.uid_map };
             let gid = if c.gid_map.is_empty() { &c.uid_map } else { &c.gid_map };
             Ok(Some(Maps { uid: uid.clone(), gid: gid.clone() }))
@@ -112,7 +108,13 @@ pub fn resolve(c: &Config) -> Result<Option<Maps>> {
     let (euid, egid) = (sys::geteuid(), sys::getegid());
     decide(c, euid, egid, || {
         let passwd = sys::read_file(c"/etc/passwd").unwrap_or_default();
-        let name = user::entries(&passwd, 3).find(|f| user::number(f[2]) == Some(euid)).map_or(&b""[..], |f| f[0]);
+        // passwd(5): name:password:uid:...
+        let name = passwd.split(|&c| c == b'\n').find_map(|line| {
+            let mut f = line.split(|&c| c == b':');
+            let name = f.next()?;
+            (user::number(f.nth(1)?) == Some(euid)).then_some(name)
+        });
+        let name = name.unwrap_or_default();
         Ok(Maps { uid: auto_maps(c"/etc/subuid", name, euid)?, gid: auto_maps(c"/etc/subgid", name, egid)? })
     })
 }
@@ -165,36 +167,67 @@ pub fn clone_flag(maps: &Option<Maps>) -> c_int {
 
 /// Why clone failed: for a user namespace, the setting that forbids them, where one does.
 pub fn clone_error(e: Errno, maps: &Option<Maps>) -> Error {
-    if maps.is_none() {
-        return Error::sys("creating namespaces", b"clone", e);
-    }
     let step = "creating user namespace";
-    disabled().unwrap_or_else(|| match e.0 {
-        libc::ENOSPC => Error::msg(step, b"user.max_user_namespaces", "limit reached (here or in an enclosing user namespace)"),
-        _ => Error::sys(step, b"clone", e),
-    })
+    let err = match (maps, e.0) {
+        (None, _) => return Error::sys("creating namespaces", b"clone", e),
+        (Some(_), libc::ENOSPC) => Error::msg(step, b"user.max_user_namespaces", "limit reached (here or in an enclosing user namespace)"),
+        (Some(_), _) => Error::sys(step, b"clone", e),
+    };
+    disabled().unwrap_or(err)
 }
 
-/// The sysctls that turn user namespaces off: (file, value that means off, applies to root
-/// too, the setting, what to do).
-const SWITCHES: [(&CStr, &[u8], bool, &[u8], &str); 3] = [
-    (c"/proc/sys/user/max_user_namespaces", b"0", true, b"user.max_user_namespaces is 0", "set it above 0 (sysctl -w user.max_user_namespaces=15000)"),
-    (c"/proc/sys/kernel/unprivileged_userns_clone", b"0", false, b"kernel.unprivileged_userns_clone is 0", "set it to 1, or run as root"),
-    (
-        c"/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
-        b"1",
-        false,
-        b"kernel.apparmor_restrict_unprivileged_userns is 1",
-        "set it to 0, or allow userns in an AppArmor profile for hutch, or run as root",
-    ),
+/// A setup step refused with EPERM in a user namespace: where a sysctl restricts user
+/// namespaces (AppArmor's lets them be created, then denies every capability in them), that
+/// setting is the error.
+pub fn explain(e: Error, in_userns: bool) -> Error {
+    match e.cause {
+        Cause::Errno(Errno(libc::EPERM)) if in_userns => disabled().unwrap_or(e),
+        _ => e,
+    }
+}
+
+/// A sysctl that turns user namespaces off.
+struct Switch {
+    file: &'static CStr,
+    /// The value that means off.
+    off: &'static [u8],
+    /// Whether it binds root too.
+    binds_root: bool,
+    setting: &'static [u8],
+    fix: &'static str,
+}
+
+const SWITCHES: [Switch; 3] = [
+    Switch {
+        file: c"/proc/sys/user/max_user_namespaces",
+        off: b"0",
+        binds_root: true,
+        setting: b"user.max_user_namespaces is 0",
+        fix: "set it above 0 (sysctl -w user.max_user_namespaces=15000)",
+    },
+    Switch {
+        file: c"/proc/sys/kernel/unprivileged_userns_clone",
+        off: b"0",
+        binds_root: false,
+        setting: b"kernel.unprivileged_userns_clone is 0",
+        fix: "set it to 1, or run as root",
+    },
+    Switch {
+        file: c"/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
+        off: b"1",
+        binds_root: false,
+        setting: b"kernel.apparmor_restrict_unprivileged_userns is 1",
+        fix: "set it to 0, or allow userns in an AppArmor profile for hutch, or run as root",
+    },
 ];
 
 /// The sysctl that disables user namespaces for this caller, if one does.
 fn disabled() -> Option<Error> {
     let root = sys::geteuid() == 0;
-    let on = |path: &CStr, off: &[u8]| sys::read_file(path).map_or(true, |t| t.trim_ascii() != off);
-    let (_, _, _, setting, fix) = SWITCHES.into_iter().find(|&(path, off, all, _, _)| (all || !root) && !on(path, off))?;
-    Some(Error::msg("user namespaces are disabled", setting, fix))
+    let s = SWITCHES.iter().find(|s| {
+        (s.binds_root || !root) && sys::read_file(s.file).is_ok_and(|t| t.trim_ascii() == s.off)
+    })?;
+    Some(Error::msg("user namespaces are disabled", s.setting, s.fix))
 }
 
 /// Writes the child's ID maps (gid_map after setgroups, see user_namespaces(7)). The kernel
@@ -224,10 +257,7 @@ fn write_map(pid: pid_t, file: &CStr, tool: &CStr, maps: &[IdMap], own_id: u32) 
     let mut text = Buf::<512>::new();
     push_maps(&mut text, maps, b" ", b"\n");
     // The whole map in one write: the kernel takes a map once.
-    sys::write_file(path.cstr(), text.as_bytes()).map_err(|e| match (e, disabled()) {
-        (Errno(libc::EPERM), Some(why)) => why,
-        _ => Error::sys("writing id map", path.as_bytes(), e),
-    })
+    sys::write_file(path.cstr(), text.as_bytes()).map_err(|e| explain(Error::sys("writing id map", path.as_bytes(), e), true))
 }
 
 /// Each map as INSIDE sep OUTSIDE sep COUNT end.
@@ -288,7 +318,7 @@ fn run_tool(tool: &CStr, pid: pid_t, maps: &[IdMap]) -> Result<()> {
         return Ok(());
     }
     let said = said[..len].split(|&c| c == b'\n').next().unwrap_or_default();
-    Err(Error::msg("mapping ids", if said.is_empty() { name } else { said }, "refused (see subuid(5))"))
+    Err(Error::msg("mapping ids", if said.is_empty() { name } else { said }, "refused (see subuid(5), subgid(5))"))
 }
 
 /// In the child: the groups to give the user, after checking that its ids are mapped in the

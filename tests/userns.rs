@@ -11,36 +11,38 @@ mod common;
 use common::*;
 use std::fs;
 use std::os::unix::fs::{chown, MetadataExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// The unprivileged user the rootless tests run hutch as.
 const USER: u32 = 61000;
 
-/// `setpriv ... PROGRAM`: PROGRAM runs as USER with only that group and no capabilities.
-fn as_user(program: &str) -> Command {
-    let mut c = Command::new("setpriv");
-    c.arg(format!("--reuid={USER}"))
-        .arg(format!("--regid={USER}"))
-        .args(["--clear-groups", "--inh-caps=-all"])
-        .arg(program);
-    c
+/// `setpriv` options that make the program run as USER, with only that group and no capabilities.
+fn setpriv_args() -> [String; 4] {
+    [format!("--reuid={USER}"), format!("--regid={USER}"), "--clear-groups".into(), "--inh-caps=-all".into()]
 }
 
 /// A fixture USER can read (but not write): every directory the test made is opened to
-/// others, whatever the umask, and the mount points hutch needs exist already.
+/// others, whatever the umask, and the mount points hutch needs exist already. It holds a copy
+/// of hutch, which USER may not reach where cargo built it.
 fn rootless_fixture(extra_dirs: &[&str]) -> Fixture {
     let fx = Fixture::with_mount_points();
     for d in extra_dirs {
         fx.mkdir(d);
     }
+    fs::copy(HUTCH, fx.outside("hutch")).unwrap();
     open_dirs(&fx.outside(""));
-    for dir in [Path::new(HUTCH).parent().unwrap(), probe().parent().unwrap()] {
+    for dir in fx.outside("").ancestors().skip(1) {
         let mode = fs::metadata(dir).unwrap().mode();
-        assert!(mode & 0o005 == 0o005, "{} must be readable by others for the rootless tests", dir.display());
+        assert!(mode & 0o001 != 0, "{} must be searchable by others for the rootless tests (set TMPDIR)", dir.display());
     }
     fx
+}
+
+/// The copy of hutch that USER runs.
+fn hutch(fx: &Fixture) -> String {
+    as_str(&fx.outside("hutch")).to_owned()
 }
 
 fn open_dirs(dir: &Path) {
@@ -55,9 +57,14 @@ fn open_dirs(dir: &Path) {
 
 /// `hutch run OPTS ROOTFS CMD...` as USER.
 fn rootless_command(fx: &Fixture, opts: &[&str], cmd: &[&str]) -> Command {
-    let mut c = as_user(HUTCH);
-    c.arg("run").args(opts).arg(&fx.rootfs).args(cmd);
+    let mut c = Command::new("setpriv");
+    c.args(setpriv_args()).arg(hutch(fx)).arg("run").args(opts).arg(&fx.rootfs).args(cmd);
     c
+}
+
+/// Each stdout line split into its words.
+fn words(out: &Output) -> Vec<Vec<&str>> {
+    out.lines().iter().map(|l| l.split_whitespace().collect()).collect()
 }
 
 fn rootless(fx: &Fixture, opts: &[&str], cmd: &[&str]) -> Output {
@@ -87,6 +94,15 @@ fn ids_seen_by_the_host(command: Command) -> (String, String) {
     host_ids(init)
 }
 
+/// A host directory owned by USER, and its `-v` spec for /data.
+fn callers_volume(fx: &Fixture) -> (PathBuf, String) {
+    let vol = fx.outside("vol");
+    fs::create_dir(&vol).unwrap();
+    chown(&vol, Some(USER), Some(USER)).unwrap();
+    let spec = format!("{}:/data", vol.display());
+    (vol, spec)
+}
+
 const WAIT: &str = "echo ready; exec sleep 30";
 
 // ---------------------------------------------------------------------------
@@ -97,9 +113,8 @@ fn rootless_root_inside_is_the_caller_outside() {
     let fx = rootless_fixture(&[]);
     let out = rootless_sh(&fx, &[], "id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups");
     out.ok();
-    let lines: Vec<Vec<&str>> = out.lines().iter().map(|l| l.split_whitespace().collect()).collect();
-    let own = format!("{USER}");
-    assert_eq!(lines, [vec!["0"], vec!["0"], vec!["0", &own, "1"], vec!["0", &own, "1"], vec!["deny"]], "{out}");
+    let own = USER.to_string();
+    assert_eq!(words(&out), [vec!["0"], vec!["0"], vec!["0", &own, "1"], vec!["0", &own, "1"], vec!["deny"]], "{out}");
     let (uid, gid) = ids_seen_by_the_host(rootless_command(&fx, &[], &["/bin/sh", "-c", WAIT]));
     assert_eq!(uid, format!("{USER} {USER} {USER} {USER}"));
     assert_eq!(gid, format!("{USER} {USER} {USER} {USER}"));
@@ -108,10 +123,7 @@ fn rootless_root_inside_is_the_caller_outside() {
 #[test]
 fn rootless_files_in_a_volume_belong_to_the_caller() {
     let fx = rootless_fixture(&["data"]);
-    let vol = fx.outside("vol");
-    fs::create_dir(&vol).unwrap();
-    chown(&vol, Some(USER), Some(USER)).unwrap();
-    let spec = format!("{}:/data", vol.display());
+    let (vol, spec) = callers_volume(&fx);
     rootless_sh(&fx, &["-v", &spec], "echo hi > /data/file && mkdir /data/dir").ok();
     for name in ["file", "dir"] {
         let m = fs::metadata(vol.join(name)).unwrap();
@@ -205,8 +217,7 @@ fn root_with_uidmap_is_an_unprivileged_host_user() {
     let opts = ["--userns", "--uidmap", "0:100000:65536"];
     let out = fx.sh(&opts, "id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map");
     out.ok();
-    let lines: Vec<Vec<&str>> = out.lines().iter().map(|l| l.split_whitespace().collect()).collect();
-    assert_eq!(lines, [vec!["0"], vec!["0"], vec!["0", "100000", "65536"], vec!["0", "100000", "65536"]], "{out}");
+    assert_eq!(words(&out), [vec!["0"], vec!["0"], vec!["0", "100000", "65536"], vec!["0", "100000", "65536"]], "{out}");
     let (uid, gid) = ids_seen_by_the_host(fx.command(&opts, &["/bin/sh", "-c", WAIT]));
     assert_eq!(uid, "100000 100000 100000 100000");
     assert_eq!(gid, "100000 100000 100000 100000");
@@ -256,8 +267,9 @@ for f in passwd subuid subgid; do mount --bind "$etc/$f" "/etc/$f" || exit 90; d
 exec "$@""#)
         .arg("sh")
         .arg(&etc)
-        .args(["setpriv", &format!("--reuid={USER}"), &format!("--regid={USER}"), "--clear-groups", "--inh-caps=-all"])
-        .arg(HUTCH)
+        .arg("setpriv")
+        .args(setpriv_args())
+        .arg(hutch(fx))
         .arg("run")
         .args(opts)
         .arg(&fx.rootfs)
@@ -268,15 +280,11 @@ exec "$@""#)
 #[test]
 fn subordinate_ranges_through_newuidmap() {
     let fx = rootless_fixture(&["data"]);
-    let vol = fx.outside("vol");
-    fs::create_dir(&vol).unwrap();
-    chown(&vol, Some(USER), Some(USER)).unwrap();
-    let spec = format!("{}:/data", vol.display());
+    let (vol, spec) = callers_volume(&fx);
     let script = "cat /proc/self/uid_map /proc/self/gid_map; \
                   touch /data/f && chown 1000:2000 /data/f && stat -c %u:%g /data/f";
     let out = assert_host_mounts_unchanged(|| with_subids(&fx, &["--userns=auto", "-v", &spec], script));
     out.ok();
-    let lines: Vec<Vec<&str>> = out.lines().iter().map(|l| l.split_whitespace().collect()).collect();
     let own = USER.to_string();
     let want = [
         vec!["0", &own, "1"],
@@ -285,7 +293,7 @@ fn subordinate_ranges_through_newuidmap() {
         vec!["1", "300000", "65536"],
         vec!["1000:2000"],
     ];
-    assert_eq!(lines, want, "{out}");
+    assert_eq!(words(&out), want, "{out}");
     // Container id N is host id START+N-1.
     let m = fs::metadata(vol.join("f")).unwrap();
     assert_eq!((m.uid(), m.gid()), (200999, 301999));
@@ -337,7 +345,9 @@ fn disabled_user_namespaces_are_named() {
     // max_user_namespaces is per user namespace: this 0 limits only the one made here.
     let script = format!(
         "echo 0 > /proc/sys/user/max_user_namespaces || exit 90\n\
-         exec setpriv --reuid={USER} --regid={USER} --clear-groups --inh-caps=-all {HUTCH} run {} /bin/true",
+         exec setpriv {} {} run {} /bin/true",
+        setpriv_args().join(" "),
+        hutch(&fx),
         fx.root_str()
     );
     let out = in_user_namespace(&script);
