@@ -85,8 +85,8 @@ fn host_ids(pid: u32) -> (String, String) {
     (field("Uid:"), field("Gid:"))
 }
 
-/// The host's view of the container's init while `cmd` runs it: starts `command`, waits for
-/// "ready" on its stdout, returns the init's host ids, then stops the container.
+/// The host's view of the container's init: starts `command`, waits for "ready" on its
+/// stdout, returns the init's host ids, then stops the container.
 fn ids_seen_by_the_host(command: Command) -> (String, String) {
     let mut r = spawn(command);
     r.wait_for_line("ready");
@@ -213,7 +213,8 @@ fn rootless_userns_host_is_refused() {
 
 #[test]
 fn root_with_uidmap_is_an_unprivileged_host_user() {
-    let fx = Fixture::with_mount_points();
+    // Its root, host uid 100000, must reach ROOTFS like any other user.
+    let fx = rootless_fixture(&[]);
     let opts = ["--userns", "--uidmap", "0:100000:65536"];
     let out = fx.sh(&opts, "id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map");
     out.ok();
@@ -259,6 +260,9 @@ fn with_subids(fx: &Fixture, opts: &[&str], script: &str) -> Output {
     fs::write(etc.join("passwd"), passwd).unwrap();
     fs::write(etc.join("subuid"), "hutchtest:200000:65536\n").unwrap();
     fs::write(etc.join("subgid"), format!("{USER}:300000:65536\n")).unwrap();
+    for f in ["passwd", "subuid", "subgid"] {
+        fs::set_permissions(etc.join(f), fs::Permissions::from_mode(0o644)).unwrap();
+    }
     open_dirs(&fx.outside(""));
     let mut c = Command::new("unshare");
     c.args(["--mount", "--propagation", "private", "sh", "-c"])
