@@ -149,19 +149,14 @@ fn rootless_root_cannot_read_a_host_root_file() {
 
 #[test]
 fn rootless_hostname_pid_1_private_mounts_and_loopback() {
-    let fx = rootless_fixture(&["mnt"]);
+    let fx = rootless_fixture(&[]);
+    // The mounts are hutch's, made in the container's user and mount namespaces: they are
+    // there inside and nowhere on the host.
     let script = "hostname; echo $$; /bin/probe loopback; \
-                  mount -t tmpfs none /mnt && echo mounted; \
                   grep -E '^(proc /proc|devpts /dev/pts|tmpfs /tmp) ' /proc/mounts | cut -d' ' -f1-3";
-    let out = assert_host_mounts_unchanged(|| {
-        rootless_sh(&fx, &["-h", "box", "--tmpfs", "/tmp", "--cap-add", "SYS_ADMIN"], script)
-    });
+    let out = assert_host_mounts_unchanged(|| rootless_sh(&fx, &["-h", "box", "--tmpfs", "/tmp"], script));
     out.ok();
-    assert_eq!(
-        out.lines(),
-        ["box", "1", "ok", "mounted", "proc /proc proc", "devpts /dev/pts devpts", "tmpfs /tmp tmpfs"],
-        "{out}"
-    );
+    assert_eq!(out.lines(), ["box", "1", "ok", "proc /proc proc", "devpts /dev/pts devpts", "tmpfs /tmp tmpfs"], "{out}");
 }
 
 #[test]
