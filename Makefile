@@ -1,5 +1,5 @@
 # hutch: build, test, demo, measure. Works as root on a fresh Debian machine: missing
-# pieces (the musl Rust targets, busybox-static, QEMU, hyperfine for bench) are installed first.
+# pieces (the musl Rust targets, busybox-static, uidmap, QEMU, hyperfine for bench) are installed first.
 TARGET  ?= x86_64-unknown-linux-musl
 # The architectures `make size` and `make test-vm` cover.
 ARCHS   ?= x86_64 aarch64
@@ -21,9 +21,11 @@ aarch64:
 deps-build:
 	@rustup target list --installed 2>/dev/null | grep -qx '$(TARGET)' || rustup target add $(TARGET)
 
-# Debian's busybox-static is the tests' and the demo's container userland.
+# Debian's busybox-static is the tests' and the demo's container userland; uidmap brings
+# newuidmap/newgidmap for the rootless tests with subordinate id ranges.
 deps-test: deps-build
 	@dpkg -s busybox-static >/dev/null 2>&1 || { $(APT) update && $(APT) install busybox-static; }
+	@dpkg -s uidmap >/dev/null 2>&1 || { $(APT) update && $(APT) install uidmap; }
 
 # QEMU runs the VM tests; xz unpacks the x86_64 kernel. --no-install-recommends: no GUI.
 deps-vm: deps-test

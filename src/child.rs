@@ -8,7 +8,7 @@ use core::ffi::{c_int, CStr};
 use crate::buf::Buf;
 use crate::config::{Net, RunConfig, Seccomp};
 use crate::error::{Context, Error, Result, EXEC};
-use crate::{caps, env, mounts, namespaces, rootfs, seccomp, sys, user};
+use crate::{caps, env, mounts, namespaces, rootfs, seccomp, sys, user, userns};
 
 /// What the parent hands the child (the child sees its own copy of this memory).
 pub struct Args<'a> {
@@ -33,10 +33,15 @@ pub fn main(a: &mut Args) -> c_int {
 fn setup(a: &Args) -> Result<Infallible> {
     let cfg = a.cfg;
     a.parent_fds.into_iter().for_each(sys::close);
-    // The container must not outlive hutch: if hutch dies, its PID 1 (and so every process of
-    // the PID namespace) is killed. Set before waiting, so a parent that dies meanwhile is seen.
-    sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as _, 0).at("setting parent death signal", b"")?;
+    // Set before waiting, so a parent that dies meanwhile is seen.
+    die_with_parent()?;
     wait_for_parent(a.sync_fd)?;
+    // Dumpable only while the parent wrote the ID maps (see container.rs); from now on no
+    // process may ptrace this one, which still holds host fds, until its execve.
+    sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).at("making hutch non-dumpable", b"")?;
+    if userns::become_root()? {
+        die_with_parent()?;
+    }
     namespaces::set_hostname(cfg.hostname)?;
     if cfg.net == Net::Private {
         namespaces::loopback_up()?;
@@ -97,7 +102,9 @@ fn setup(a: &Args) -> Result<Infallible> {
     caps::limit_bounding(keep)?;
     if let Some(ids) = &ids {
         sys::prctl(libc::PR_SET_KEEPCAPS, 1, 0).at("keeping capabilities", b"")?;
-        sys::set_ids(ids.uid, ids.gid, &ids.groups).at("switching user", cfg.user.unwrap_or_default().to_bytes())?;
+        let groups = userns::check_mapped(ids)?;
+        sys::set_ids(ids.uid, ids.gid, groups).at("switching user", cfg.user.unwrap_or_default().to_bytes())?;
+        die_with_parent()?;
     }
     caps::set(keep)?;
     if cfg.no_new_privs {
@@ -108,6 +115,12 @@ fn setup(a: &Args) -> Result<Infallible> {
         seccomp::apply(&filter)?;
     }
     Err(exec(&cfg.command, &env))
+}
+
+/// The container must not outlive hutch: if hutch dies, its PID 1 (and so every process of the
+/// PID namespace) is killed. A change of ids clears this (prctl(2)), so it is set again after one.
+fn die_with_parent() -> Result<()> {
+    sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as _, 0).at("setting parent death signal", b"").map(drop)
 }
 
 /// Blocks until the parent says go; end of file means it died before that.

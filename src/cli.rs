@@ -4,7 +4,7 @@ use core::ffi::CStr;
 
 use crate::config::{self, EnvArg, Net, RunConfig};
 use crate::error::{Error, Result};
-use crate::{caps, container, env, seccomp, sys};
+use crate::{caps, container, env, seccomp, sys, userns};
 
 const USAGE: &str = "\
 Usage: hutch run [OPTIONS] ROOTFS COMMAND [ARG...]
@@ -19,8 +19,9 @@ Run 'hutch run --help' for its options.
 const RUN_USAGE: &str = "\
 Usage: hutch run [OPTIONS] ROOTFS COMMAND [ARG...]
 
-Runs COMMAND as PID 1 in new mount, PID, UTS, IPC, network and cgroup namespaces,
-with ROOTFS as its root; waits for it and exits with its status.
+Runs COMMAND as PID 1 in new mount, PID, UTS, IPC, network and cgroup namespaces
+(and a user namespace when not run by root), with ROOTFS as its root; waits for it
+and exits with its status.
 
 Options:
   -h, --hostname NAME     hostname inside (default: hutch)
@@ -47,6 +48,17 @@ Options:
       --ulimit NAME=SOFT[:HARD]
                           a resource limit (nofile, nproc, core, memlock, stack,
                           ...; a number or unlimited); repeatable
+      --userns[=auto|host]
+                          a new user namespace, in which root is an unprivileged
+                          host user (the default when hutch is not run by root:
+                          then only the caller's uid and gid are mapped, to 0);
+                          auto: 0 is the caller, 1.. its ranges in /etc/subuid
+                          and /etc/subgid (through newuidmap and newgidmap);
+                          host: the host's users (root only)
+      --uidmap C:H:N      map container uids C..C+N-1 to host uids H..H+N-1;
+                          repeatable; root may map any, others only their own
+                          and their /etc/subuid ranges
+      --gidmap C:H:N      the same for gids (default: like --uidmap)
       --no-pivot          switch root with MS_MOVE + chroot instead of pivot_root.
                           Weaker: the host's root stays mounted beneath the
                           container, and a process keeping CAP_SYS_CHROOT can
@@ -91,6 +103,9 @@ enum RunOpt {
     User,
     Ulimit,
     Seccomp,
+    Userns,
+    UidMap,
+    GidMap,
     Help,
 }
 
@@ -114,6 +129,10 @@ const RUN_OPTS: &[Opt] = &[
     Opt { short: b'u', long: "user", takes_value: true, id: RunOpt::User },
     Opt { short: 0, long: "ulimit", takes_value: true, id: RunOpt::Ulimit },
     Opt { short: 0, long: "seccomp", takes_value: true, id: RunOpt::Seccomp },
+    // Its value is optional, so it can only be glued: `--userns` or `--userns=auto`.
+    Opt { short: 0, long: "userns", takes_value: false, id: RunOpt::Userns },
+    Opt { short: 0, long: "uidmap", takes_value: true, id: RunOpt::UidMap },
+    Opt { short: 0, long: "gidmap", takes_value: true, id: RunOpt::GidMap },
     Opt { short: 0, long: "help", takes_value: false, id: RunOpt::Help },
 ];
 
@@ -153,7 +172,7 @@ fn find_opt(arg: &'static CStr) -> Result<(&'static Opt, Option<&'static CStr>)>
         return Err(Error::msg("unknown option", arg.to_bytes(), "see 'hutch run --help'"));
     };
     let glued = glued.and_then(|v| CStr::from_bytes_with_nul(v).ok());
-    if glued.is_some() && !opt.takes_value {
+    if glued.is_some() && !opt.takes_value && !matches!(opt.id, RunOpt::Userns) {
         return Err(Error::msg("option takes no value", arg.to_bytes(), "see 'hutch run --help'"));
     }
     Ok((opt, glued))
@@ -175,7 +194,7 @@ pub fn parse_run(args: &[&'static CStr]) -> Result<Action> {
         }
         let (opt, glued) = find_opt(arg)?;
         let value = match (opt.takes_value, glued) {
-            (false, _) => c"",
+            (false, glued) => glued.unwrap_or_default(),
             (true, Some(v)) => v,
             (true, None) => {
                 let Some(&v) = args.get(i) else {
@@ -239,6 +258,9 @@ fn apply(c: &mut RunConfig, id: RunOpt, v: &'static CStr) -> Result<()> {
         }
         RunOpt::Ulimit => c.rlimits.push(config::parse_ulimit(v)?),
         RunOpt::Seccomp => c.seccomp = seccomp::from_option(v)?,
+        RunOpt::Userns => c.userns.mode = userns::parse_mode(v.to_bytes())?,
+        RunOpt::UidMap => c.userns.uid_map.push(userns::parse_map(v.to_bytes())?),
+        RunOpt::GidMap => c.userns.gid_map.push(userns::parse_map(v.to_bytes())?),
         RunOpt::Help => {}
     }
     Ok(())
@@ -331,6 +353,20 @@ mod tests {
         assert_eq!(err_of(&[c"run", c"--cap-add", c"BOGUS", c"/r", c"c"]), ("unknown capability", b"BOGUS".to_vec()));
         assert_eq!(err_of(&[c"run", c"--ulimit", c"nofile=x", c"/r", c"c"]).0, "invalid ulimit");
         assert_eq!(err_of(&[c"run", c"-u", c"", c"/r", c"c"]).0, "invalid user");
+    }
+
+    #[test]
+    fn userns_options() {
+        let c = run(&[c"run", c"--userns", c"--uidmap", c"0:100000:65536", c"--gidmap=0:200000:10", c"/r", c"c"]).ok().unwrap();
+        assert_eq!(c.userns.mode, userns::Mode::New);
+        assert_eq!(c.userns.uid_map, [userns::IdMap { inside: 0, outside: 100000, count: 65536 }]);
+        assert_eq!(c.userns.gid_map, [userns::IdMap { inside: 0, outside: 200000, count: 10 }]);
+        let c = run(&[c"run", c"--userns", c"/r", c"c"]).ok().unwrap();
+        assert_eq!((c.userns.mode, c.rootfs), (userns::Mode::New, c"/r"), "a bare --userns takes no value");
+        assert_eq!(run(&[c"run", c"--userns=auto", c"/r", c"c"]).ok().unwrap().userns.mode, userns::Mode::Auto);
+        assert_eq!(run(&[c"run", c"/r", c"c"]).ok().unwrap().userns, userns::Config::default());
+        assert_eq!(err_of(&[c"run", c"--userns=maybe", c"/r", c"c"]), ("invalid userns", b"maybe".to_vec()));
+        assert_eq!(err_of(&[c"run", c"--uidmap", c"0:1", c"/r", c"c"]), ("invalid id map", b"0:1".to_vec()));
     }
 
     #[test]

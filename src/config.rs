@@ -6,7 +6,7 @@ use alloc::ffi::CString;
 use alloc::vec::Vec;
 use core::ffi::CStr;
 
-use crate::caps;
+use crate::{caps, userns};
 use crate::error::{Error, Result};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,6 +87,8 @@ pub struct RunConfig {
     pub user: Option<&'static CStr>,
     pub rlimits: Vec<Rlimit>,
     pub seccomp: Seccomp,
+    /// `--userns`, `--uidmap`, `--gidmap`.
+    pub userns: userns::Config,
 }
 
 impl RunConfig {
@@ -109,6 +111,7 @@ impl RunConfig {
             user: None,
             rlimits: Vec::new(),
             seccomp: Seccomp::Default,
+            userns: userns::Config::default(),
         }
     }
 }

@@ -5,7 +5,7 @@ use core::ffi::{c_int, CStr};
 use crate::child;
 use crate::config::RunConfig;
 use crate::error::{Context, Error, Result};
-use crate::namespaces;
+use crate::{namespaces, userns};
 use crate::sys::{self, Errno, Exit};
 
 /// Signals that a user sends to hutch but means for the container.
@@ -21,10 +21,7 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr]) -> Result<c_int> {
         libc::S_IFDIR => {}
         _ => return Err(Error::sys("rootfs", rootfs, Errno(libc::ENOTDIR))),
     }
-    // While hutch holds host resources (its fds, the pipes, later cgroups), no process in the
-    // container may ptrace it or read its memory through /proc; the child inherits this until
-    // its execve (CVE-2019-5736 class).
-    sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).at("making hutch non-dumpable", b"")?;
+    let ids = userns::resolve(&cfg.userns)?;
     let (sync_r, sync_w) = sys::pipe().at("creating pipe", b"")?;
     let (err_r, err_w) = sys::pipe().at("creating pipe", b"")?;
     // Blocked from before the clone, so none is lost or acts on hutch itself; they are taken
@@ -42,8 +39,14 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr]) -> Result<c_int> {
 
     let stack = sys::Stack::new(STACK_SIZE).at("mapping stack", b"")?;
     let mut args = child::Args { cfg, env, sync_fd: sync_r, err_fd: err_w, parent_fds: [sync_w, err_r], sigmask };
-    let flags = namespaces::clone_flags(cfg.net) | libc::SIGCHLD;
-    let pid = sys::clone(child::main, &stack, flags, &mut args).at("creating namespaces", b"clone")?;
+    let flags = namespaces::clone_flags(cfg.net) | userns::clone_flag(&ids) | libc::SIGCHLD;
+    let pid = sys::clone(child::main, &stack, flags, &mut args).map_err(|e| userns::clone_error(e, &ids))?;
+    // While hutch holds host resources (its fds, the pipes, later cgroups), no process in the
+    // container may ptrace it or read its memory through /proc (CVE-2019-5736 class). Only
+    // from here on: the child, a copy, stays dumpable until "go", so that its /proc/PID files
+    // belong to the caller, who writes its ID maps.
+    sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).at("making hutch non-dumpable", b"")?;
+    userns::map_ids(pid, &ids)?;
     sys::close(sync_r);
     sys::close(err_w);
     let _ = sys::write_all(sync_w, b"g");
@@ -53,7 +56,7 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr]) -> Result<c_int> {
     sys::close(err_r);
     if let Some(e) = report {
         let _ = sys::waitpid(pid, false);
-        return Err(e);
+        return Err(userns::explain(e, ids.is_some()));
     }
 
     loop {

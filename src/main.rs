@@ -20,6 +20,7 @@ mod rootfs;
 mod seccomp;
 mod sys;
 mod user;
+mod userns;
 
 use alloc::vec::Vec;
 use core::ffi::{c_char, c_int, CStr};

@@ -7,11 +7,17 @@ use crate::buf::fd_path;
 use crate::config::{Tmpfs, Volume};
 use crate::error::{Context, Result};
 use crate::rootfs::{self, mount_point, Kind};
-use crate::sys;
+use crate::{sys, userns};
 
 enum What {
     /// A filesystem of this type, with these flags and options.
     Fs(&'static CStr, u64, &'static CStr),
+    /// sysfs, or where the kernel refuses it (a user namespace that does not own the network
+    /// namespace: rootless with `--net host`), the host's /sys bound read-only.
+    Sysfs,
+    /// A new devpts instance; its terminals belong to the tty group (gid 5) where the user
+    /// namespace maps that gid (the kernel refuses an unmapped one; a rootless one maps only 0).
+    Devpts,
     /// A bind of the host's node at the same path: works where mknod is not allowed.
     HostDevice,
     /// A symlink to this target.
@@ -23,7 +29,7 @@ const NOSUID_NOEXEC_NODEV: u64 = libc::MS_NOSUID | libc::MS_NOEXEC | libc::MS_NO
 /// What docker gives every container, in mount order (/dev before what lives in it).
 const DEFAULTS: &[(&CStr, What)] = &[
     (c"/proc", What::Fs(c"proc", NOSUID_NOEXEC_NODEV, c"")),
-    (c"/sys", What::Fs(c"sysfs", NOSUID_NOEXEC_NODEV | libc::MS_RDONLY, c"")),
+    (c"/sys", What::Sysfs),
     (c"/dev", What::Fs(c"tmpfs", libc::MS_NOSUID | libc::MS_STRICTATIME, c"mode=755,size=65536k")),
     (c"/dev/null", What::HostDevice),
     (c"/dev/zero", What::HostDevice),
@@ -31,7 +37,7 @@ const DEFAULTS: &[(&CStr, What)] = &[
     (c"/dev/random", What::HostDevice),
     (c"/dev/urandom", What::HostDevice),
     (c"/dev/tty", What::HostDevice),
-    (c"/dev/pts", What::Fs(c"devpts", libc::MS_NOSUID | libc::MS_NOEXEC, c"newinstance,ptmxmode=0666,mode=0620,gid=5")),
+    (c"/dev/pts", What::Devpts),
     (c"/dev/ptmx", What::Link(c"pts/ptmx")),
     (c"/dev/shm", What::Fs(c"tmpfs", NOSUID_NOEXEC_NODEV, c"mode=1777,size=65536k")),
     (c"/dev/fd", What::Link(c"/proc/self/fd")),
@@ -44,12 +50,20 @@ pub fn defaults(root: c_int) -> Result<()> {
     for (path, what) in DEFAULTS {
         let p = path.to_bytes();
         match *what {
-            What::Fs(fstype, flags, data) => {
-                let fd = mount_point(root, p, Kind::Dir)?;
-                let data = (!data.is_empty()).then_some(data);
-                let r = sys::mount(Some(fstype), fd_path(fd).cstr(), Some(fstype), flags, data);
-                sys::close(fd);
-                r.at("mounting", p)?;
+            What::Fs(fstype, flags, data) => mount_fs(root, p, fstype, flags, data)?.at("mounting", p)?,
+            What::Sysfs => match mount_fs(root, p, c"sysfs", NOSUID_NOEXEC_NODEV | libc::MS_RDONLY, c"")? {
+                Err(sys::Errno(libc::EPERM)) => {
+                    bind(root, path, p, Kind::Dir)?;
+                    read_only(root, path)?
+                }
+                r => r.at("mounting", p)?,
+            },
+            What::Devpts => {
+                let data = match userns::gid_mapped(5) {
+                    true => c"newinstance,ptmxmode=0666,mode=0620,gid=5",
+                    false => c"newinstance,ptmxmode=0666,mode=0620",
+                };
+                mount_fs(root, p, c"devpts", libc::MS_NOSUID | libc::MS_NOEXEC, data)?.at("mounting", p)?
             }
             What::HostDevice => bind(root, path, p, Kind::File)?,
             // Inside the fresh /dev tmpfs: no symlink of ROOTFS can be in the way.
@@ -57,6 +71,16 @@ pub fn defaults(root: c_int) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Mounts a filesystem at `path` inside root, creating the directory if missing; the outer
+/// Result is that step's, the inner the mount's own.
+fn mount_fs(root: c_int, path: &[u8], fstype: &CStr, flags: u64, data: &CStr) -> Result<sys::Result<()>> {
+    let fd = mount_point(root, path, Kind::Dir)?;
+    let data = (!data.is_empty()).then_some(data);
+    let r = sys::mount(Some(fstype), fd_path(fd).cstr(), Some(fstype), flags, data);
+    sys::close(fd);
+    Ok(r)
 }
 
 /// Kernel information a container has no business reading (Docker's masked paths): files get
@@ -87,10 +111,7 @@ pub fn confine_proc(root: c_int) -> Result<()> {
         let r = sys::mount(Some(fd_path(fd).cstr()), fd_path(fd).cstr(), None, libc::MS_BIND | libc::MS_REC, None);
         sys::close(fd);
         r.at("binding read-only", p)?;
-        let fd = rootfs::open_in(root, path).at("binding read-only", p)?;
-        let r = rootfs::remount_read_only(fd, p);
-        sys::close(fd);
-        r?;
+        read_only(root, path)?;
     }
     Ok(())
 }
@@ -118,20 +139,22 @@ pub fn volume(root: c_int, v: &Volume) -> Result<()> {
     let ty = sys::file_type(libc::AT_FDCWD, v.src).at("volume source", src)?;
     bind(root, v.src, v.dst.to_bytes(), if ty == libc::S_IFDIR { Kind::Dir } else { Kind::File })?;
     if v.read_only {
-        // The fd must be reopened: the one used for mounting names what lies beneath the bind.
-        let fd = rootfs::open_in(root, v.dst).at("opening volume", v.dst.to_bytes())?;
-        let r = rootfs::remount_read_only(fd, v.dst.to_bytes());
-        sys::close(fd);
-        r?;
+        read_only(root, v.dst)?;
     }
     Ok(())
+}
+
+/// Remounts the mount at `path` inside root read-only. Opened anew: an fd opened before the
+/// mount names what lies beneath it.
+fn read_only(root: c_int, path: &CStr) -> Result<()> {
+    let fd = rootfs::open_in(root, path).at("opening", path.to_bytes())?;
+    let r = rootfs::remount_read_only(fd, path.to_bytes());
+    sys::close(fd);
+    r
 }
 
 /// `--tmpfs DST[:OPTS]`.
 pub fn tmpfs(root: c_int, t: &Tmpfs) -> Result<()> {
     let dst = t.dst.to_bytes();
-    let fd = mount_point(root, dst, Kind::Dir)?;
-    let r = sys::mount(Some(c"tmpfs"), fd_path(fd).cstr(), Some(c"tmpfs"), t.flags, Some(t.data));
-    sys::close(fd);
-    r.at("mounting tmpfs", dst)
+    mount_fs(root, dst, c"tmpfs", t.flags, t.data)?.at("mounting tmpfs", dst)
 }

@@ -103,6 +103,14 @@ pub fn read_file(path: &CStr) -> Result<alloc::vec::Vec<u8>> {
     r
 }
 
+/// Writes all of `data` to an existing file, see open(2) and write(2).
+pub fn write_file(path: &CStr, data: &[u8]) -> Result<()> {
+    let fd = open(path, libc::O_WRONLY)?;
+    let r = write_all(fd, data);
+    close(fd);
+    r
+}
+
 /// openat(2), always with O_CLOEXEC.
 pub fn openat(dirfd: c_int, path: &CStr, flags: c_int, mode: u32) -> Result<c_int> {
     // SAFETY: path is NUL-terminated.
@@ -180,6 +188,12 @@ pub fn exists(path: &CStr) -> bool {
     unsafe { libc::access(path.as_ptr(), libc::F_OK) == 0 }
 }
 
+/// access(2) with W_OK: whether the caller (its real ids) may write `path`.
+pub fn writable(path: &CStr) -> bool {
+    // SAFETY: path is NUL-terminated.
+    unsafe { libc::access(path.as_ptr(), libc::W_OK) == 0 }
+}
+
 /// mount(2). `data` is the filesystem-specific option string.
 pub fn mount(src: Option<&CStr>, target: &CStr, fstype: Option<&CStr>, flags: u64, data: Option<&CStr>) -> Result<()> {
     let p = |s: Option<&CStr>| s.map_or(ptr::null(), CStr::as_ptr);
@@ -252,6 +266,12 @@ pub fn execve(path: &CStr, argv: &[*const i8], envp: &[*const i8]) -> Errno {
     errno()
 }
 
+/// dup2(2).
+pub fn dup2(old: c_int, new: c_int) -> Result<()> {
+    // SAFETY: dup2 takes no pointers.
+    check(unsafe { libc::dup2(old, new) }).map(drop)
+}
+
 /// _exit(2): leaves without running atexit handlers or flushing anything shared with the parent.
 #[cfg_attr(test, allow(dead_code))]
 pub fn exit(code: c_int) -> ! {
@@ -309,15 +329,30 @@ pub fn capset(effective: u64, permitted: u64, inheritable: u64) -> Result<()> {
 }
 
 /// setgroups(2), setresgid(2) and setresuid(2), in that order (groups and gid need the
-/// privileges that the uid change may drop). Raw syscalls: musl's wrappers would broadcast the
-/// change to every thread (__synccall), which a single-threaded hutch does not need.
+/// privileges that the uid change may drop); no setgroups when `groups` is empty (where a
+/// user namespace denies it). Raw syscalls: musl's wrappers would broadcast the change to
+/// every thread (__synccall), which a single-threaded hutch does not need.
 pub fn set_ids(uid: u32, gid: u32, groups: &[u32]) -> Result<()> {
-    // SAFETY: groups is a valid slice of gid_t (u32) values.
-    check_raw(unsafe { sc::syscall2(libc::SYS_setgroups as usize, groups.len(), groups.as_ptr() as usize) })?;
+    if !groups.is_empty() {
+        // SAFETY: groups is a valid slice of gid_t (u32) values.
+        check_raw(unsafe { sc::syscall2(libc::SYS_setgroups as usize, groups.len(), groups.as_ptr() as usize) })?;
+    }
     // SAFETY: no pointers.
     check_raw(unsafe { sc::syscall3(libc::SYS_setresgid as usize, gid as usize, gid as usize, gid as usize) })?;
     // SAFETY: no pointers.
     check_raw(unsafe { sc::syscall3(libc::SYS_setresuid as usize, uid as usize, uid as usize, uid as usize) }).map(drop)
+}
+
+/// geteuid(2).
+pub fn geteuid() -> u32 {
+    // SAFETY: no arguments; it cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// getegid(2).
+pub fn getegid() -> u32 {
+    // SAFETY: no arguments; it cannot fail.
+    unsafe { libc::getegid() }
 }
 
 /// setrlimit(2), as the raw prlimit64 syscall on this process (musl's wrapper would

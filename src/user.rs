@@ -16,7 +16,8 @@ pub struct Ids {
     pub home: Vec<u8>,
 }
 
-fn number(s: &[u8]) -> Option<u32> {
+/// A decimal u32, nothing else (no sign, no blanks).
+pub fn number(s: &[u8]) -> Option<u32> {
     if s.is_empty() || s.len() > 10 || !s.iter().all(u8::is_ascii_digit) {
         return None;
     }
