@@ -33,9 +33,13 @@ pub fn main(a: &mut Args) -> c_int {
 fn setup(a: &Args) -> Result<Infallible> {
     let cfg = a.cfg;
     a.parent_fds.into_iter().for_each(sys::close);
-    // Set before waiting, so a parent that dies meanwhile is seen.
     die_with_parent()?;
     wait_for_parent(a.sync_fd)?;
+    // A parent that died after its go byte but before the death signal was armed would go
+    // unnoticed: it held the only read end of the error pipe, so look there.
+    if sys::reader_gone(a.err_fd) {
+        return Err(Error::msg("waiting for parent", b"", "hutch exited"));
+    }
     // Dumpable only while the parent wrote the ID maps (see container.rs); from now on no
     // process may ptrace this one, which still holds host fds, until its execve.
     sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).at("making hutch non-dumpable", b"")?;

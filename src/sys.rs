@@ -73,6 +73,14 @@ pub fn read(fd: c_int, buf: &mut [u8]) -> Result<usize> {
     }
 }
 
+/// Whether the read end of the pipe whose write end is `fd` has been closed everywhere (poll(2)
+/// reports POLLERR then).
+pub fn reader_gone(fd: c_int) -> bool {
+    let mut p = libc::pollfd { fd, events: libc::POLLOUT, revents: 0 };
+    // SAFETY: p is one valid pollfd; a zero timeout never blocks.
+    unsafe { libc::poll(&mut p, 1, 0) == 1 && p.revents & libc::POLLERR != 0 }
+}
+
 /// close(2); errors are ignored since the fd is gone either way.
 pub fn close(fd: c_int) {
     // SAFETY: closing an fd has no memory-safety preconditions.

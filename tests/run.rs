@@ -254,6 +254,30 @@ fn init_killed_from_the_host_gives_137() {
     r.wait().assert_code(128 + 9);
 }
 
+/// The container must not outlive hutch, even when hutch cannot clean up.
+#[test]
+fn killing_hutch_kills_the_container() {
+    let fx = Fixture::new();
+    let mut r = fx.spawn(&[], &["/bin/sh", "-c", "echo ready; while :; do sleep 1; done"]);
+    r.wait_for_line("ready");
+    let init = container_init(r.pid()).expect("the container's init among hutch's descendants");
+    send_signal(r.pid(), "KILL");
+    r.wait();
+    // The kernel delivers the parent-death signal as hutch exits; reaping by the host's init
+    // may take a moment, so allow it a generous while (this bounds a hang, it times nothing).
+    let dead = || {
+        let stat = std::fs::read_to_string(format!("/proc/{init}/stat")).unwrap_or_default();
+        stat.split(") ").nth(1).is_none_or(|rest| rest.starts_with('Z'))
+    };
+    for _ in 0..200 {
+        if dead() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("the container's init {init} outlived hutch");
+}
+
 // ---------------------------------------------------------------------------
 // File descriptors
 
