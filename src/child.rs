@@ -22,6 +22,8 @@ pub struct Args<'a> {
     pub parent_fds: [c_int; 2],
     /// The signal mask to restore before exec (the parent blocked the signals it forwards).
     pub sigmask: sys::sigset_t,
+    /// Make the cgroup namespace here, after the parent has put the child in its cgroups.
+    pub late_cgroup_ns: bool,
 }
 
 pub fn main(a: &mut Args) -> c_int {
@@ -45,6 +47,11 @@ fn setup(a: &Args) -> Result<Infallible> {
     sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).at("making hutch non-dumpable", b"")?;
     if userns::become_root()? {
         die_with_parent()?;
+    }
+    // Now in the container's cgroups (the parent wrote it there before "go"), so a cgroup
+    // namespace made here is rooted at them: the container sees its cgroup as /.
+    if a.late_cgroup_ns {
+        namespaces::new_cgroup_ns()?;
     }
     namespaces::set_hostname(cfg.hostname)?;
     if cfg.net == Net::Private {

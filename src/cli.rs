@@ -2,7 +2,7 @@
 use alloc::vec::Vec;
 use core::ffi::CStr;
 
-use crate::config::{self, EnvArg, Net, RunConfig};
+use crate::config::{self, CpuShare, EnvArg, Net, RunConfig, UNLIMITED};
 use crate::error::{Error, Result};
 use crate::{caps, container, env, seccomp, sys, userns};
 
@@ -72,8 +72,23 @@ Options:
                           BPF program (an array of struct sock_filter)
       --help              show this help
 
-Exit status: COMMAND's, or 128+N if it was killed by signal N; 125 if hutch
-failed, 126 if COMMAND cannot be executed, 127 if it was not found.
+Resource limits (a cgroup per container, on cgroup v2, v1 or both):
+      --memory SIZE       memory limit, e.g. 512m (k, m, g suffixes)
+      --memory-swap SIZE  memory plus swap limit (at least --memory); -1: no limit
+      --pids N            most processes and threads at once
+      --cpus DECIMAL      CPU time, in CPUs, e.g. 0.5
+      --cpu-weight N      relative CPU share, 1 to 10000 (cgroup v2 scale)
+      --cpu-shares N      relative CPU share, 2 to 262144 (cgroup v1 scale)
+      --cpuset-cpus LIST  CPUs the container may run on, e.g. 0-3,6
+      --cgroup-parent PATH
+                          make the container's cgroup under PATH, which must
+                          exist: absolute from each hierarchy's root, or
+                          relative to hutch's own cgroup (the default parent)
+      --cgroup            make a cgroup even without a limit
+
+Exit status: COMMAND's, or 128+N if it was killed by signal N (137 when it was
+killed for exceeding --memory); 125 if hutch failed, 126 if COMMAND cannot be
+executed, 127 if it was not found.
 ";
 
 /// An option hutch knows; `takes_value` options accept `--long V`, `--long=V`, `-s V`, `-sV`.
@@ -106,6 +121,15 @@ enum RunOpt {
     Userns,
     UidMap,
     GidMap,
+    Memory,
+    MemorySwap,
+    Pids,
+    Cpus,
+    CpuWeight,
+    CpuShares,
+    CpusetCpus,
+    CgroupParent,
+    Cgroup,
     Help,
 }
 
@@ -133,6 +157,15 @@ const RUN_OPTS: &[Opt] = &[
     Opt { short: 0, long: "userns", takes_value: false, id: RunOpt::Userns },
     Opt { short: 0, long: "uidmap", takes_value: true, id: RunOpt::UidMap },
     Opt { short: 0, long: "gidmap", takes_value: true, id: RunOpt::GidMap },
+    Opt { short: 0, long: "memory", takes_value: true, id: RunOpt::Memory },
+    Opt { short: 0, long: "memory-swap", takes_value: true, id: RunOpt::MemorySwap },
+    Opt { short: 0, long: "pids", takes_value: true, id: RunOpt::Pids },
+    Opt { short: 0, long: "cpus", takes_value: true, id: RunOpt::Cpus },
+    Opt { short: 0, long: "cpu-weight", takes_value: true, id: RunOpt::CpuWeight },
+    Opt { short: 0, long: "cpu-shares", takes_value: true, id: RunOpt::CpuShares },
+    Opt { short: 0, long: "cpuset-cpus", takes_value: true, id: RunOpt::CpusetCpus },
+    Opt { short: 0, long: "cgroup-parent", takes_value: true, id: RunOpt::CgroupParent },
+    Opt { short: 0, long: "cgroup", takes_value: false, id: RunOpt::Cgroup },
     Opt { short: 0, long: "help", takes_value: false, id: RunOpt::Help },
 ];
 
@@ -218,6 +251,7 @@ pub fn parse_run(args: &[&'static CStr]) -> Result<Action> {
     if rootfs.to_bytes().is_empty() {
         return Err(Error::msg("run", b"", "ROOTFS is empty"));
     }
+    config::check_limits(&c.limits)?;
     c.rootfs = rootfs;
     c.command = command.to_vec();
     Ok(Action::Run(c))
@@ -261,9 +295,31 @@ fn apply(c: &mut RunConfig, id: RunOpt, v: &'static CStr) -> Result<()> {
         RunOpt::Userns => c.userns.mode = userns::parse_mode(v.to_bytes())?,
         RunOpt::UidMap => c.userns.uid_map.push(userns::parse_map(v.to_bytes())?),
         RunOpt::GidMap => c.userns.gid_map.push(userns::parse_map(v.to_bytes())?),
+        RunOpt::Memory => c.limits.memory = Some(size(v, "invalid --memory")?),
+        RunOpt::MemorySwap => {
+            c.limits.memory_swap = Some(if v == c"-1" { UNLIMITED } else { size(v, "invalid --memory-swap")? })
+        }
+        // The kernel's pids.max takes up to PID_MAX_LIMIT, 4M on 64-bit machines.
+        RunOpt::Pids => c.limits.pids = Some(config::parse_ranged(v, 1, 1 << 22, "invalid --pids", "must be 1 to 4194304")?),
+        RunOpt::Cpus => c.limits.cpu_quota = Some(config::parse_cpus(v)?),
+        RunOpt::CpuWeight => {
+            let w = config::parse_ranged(v, 1, 10_000, "invalid --cpu-weight", "must be 1 to 10000")?;
+            c.limits.cpu_share = Some(CpuShare::Weight(w));
+        }
+        RunOpt::CpuShares => {
+            let s = config::parse_ranged(v, 2, 262_144, "invalid --cpu-shares", "must be 2 to 262144")?;
+            c.limits.cpu_share = Some(CpuShare::Shares(s));
+        }
+        RunOpt::CpusetCpus => c.limits.cpuset_cpus = Some(config::check_cpuset(v)?),
+        RunOpt::CgroupParent => c.limits.cgroup_parent = Some(config::check_cgroup_parent(v)?),
+        RunOpt::Cgroup => c.limits.cgroup = true,
         RunOpt::Help => {}
     }
     Ok(())
+}
+
+fn size(v: &CStr, what: &'static str) -> Result<u64> {
+    config::parse_size(v.to_bytes()).ok_or_else(|| Error::msg(what, v.to_bytes(), "expected a size such as 512m (k, m, g suffixes)"))
 }
 
 /// Runs the whole command line; returns the exit status.
@@ -313,6 +369,53 @@ mod tests {
         assert!(!c.read_only && !c.overlay && !c.no_pivot);
         assert_eq!(c.seccomp, Seccomp::Default);
         assert!(c.env.is_empty() && c.volumes.is_empty() && c.tmpfs.is_empty());
+        assert!(!c.limits.wanted());
+    }
+
+    #[test]
+    fn limits() {
+        let c = run(&[
+            c"run", c"--memory", c"32m", c"--memory-swap=64M", c"--pids", c"20", c"--cpus", c"0.5",
+            c"--cpu-weight", c"300", c"--cpuset-cpus", c"0-1", c"--cgroup-parent", c"/box", c"--cgroup",
+            c"/r", c"c",
+        ])
+        .ok()
+        .unwrap();
+        let l = c.limits;
+        assert_eq!((l.memory, l.memory_swap, l.pids, l.cpu_quota), (Some(32 << 20), Some(64 << 20), Some(20), Some(50_000)));
+        assert_eq!(l.cpu_share, Some(CpuShare::Weight(300)));
+        assert_eq!((l.cpuset_cpus, l.cgroup_parent, l.cgroup), (Some(c"0-1"), Some(c"/box"), true));
+        let c = run(&[c"run", c"--cpu-weight=5", c"--cpu-shares=512", c"--memory=1g", c"--memory-swap=-1", c"/r", c"c"]).ok().unwrap();
+        assert_eq!(c.limits.cpu_share, Some(CpuShare::Shares(512)), "the later of the two wins");
+        assert_eq!(c.limits.memory_swap, Some(UNLIMITED));
+    }
+
+    #[test]
+    fn bad_limits_name_the_option() {
+        let cases: &[(&[&'static CStr], &str, &[u8])] = &[
+            (&[c"--memory", c"0"], "invalid --memory", b"0"),
+            (&[c"--memory", c"lots"], "invalid --memory", b"lots"),
+            (&[c"--memory-swap", c"-2", c"--memory", c"1m"], "invalid --memory-swap", b"-2"),
+            (&[c"--memory-swap", c"1m"], "invalid --memory-swap", b""),
+            (&[c"--memory", c"2m", c"--memory-swap", c"1m"], "invalid --memory-swap", b""),
+            (&[c"--pids", c"0"], "invalid --pids", b"0"),
+            (&[c"--pids", c"-1"], "invalid --pids", b"-1"),
+            (&[c"--pids", c"4194305"], "invalid --pids", b"4194305"),
+            (&[c"--cpus", c"0"], "invalid --cpus", b"0"),
+            (&[c"--cpus", c"half"], "invalid --cpus", b"half"),
+            (&[c"--cpu-weight", c"0"], "invalid --cpu-weight", b"0"),
+            (&[c"--cpu-weight", c"10001"], "invalid --cpu-weight", b"10001"),
+            (&[c"--cpu-shares", c"1"], "invalid --cpu-shares", b"1"),
+            (&[c"--cpu-shares", c"262145"], "invalid --cpu-shares", b"262145"),
+            (&[c"--cpuset-cpus", c"3-1"], "invalid --cpuset-cpus", b"3-1"),
+            (&[c"--cgroup-parent", c"../x"], "invalid --cgroup-parent", b"../x"),
+        ];
+        for (opts, step, object) in cases {
+            let mut args = vec![c"run"];
+            args.extend_from_slice(opts);
+            args.extend_from_slice(&[c"/r", c"c"]);
+            assert_eq!(err_of(&args), (*step, object.to_vec()), "{opts:?}");
+        }
     }
 
     #[test]

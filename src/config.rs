@@ -1,6 +1,6 @@
 //! What a container is to be, as decided by the command line, and the pure parsers for the
-//! values options take (volume specs, tmpfs options, sizes, hostnames). Nothing here touches
-//! the system, so all of it is unit-tested on the host.
+//! values options take (volume specs, tmpfs options, sizes, hostnames, resource limits).
+//! Nothing here touches the system, so all of it is unit-tested on the host.
 use alloc::boxed::Box;
 use alloc::ffi::CString;
 use alloc::vec::Vec;
@@ -64,6 +64,56 @@ pub enum Seccomp {
     File { path: &'static CStr, program: &'static [u8] },
 }
 
+/// `--memory-swap -1`: no limit on swap.
+pub const UNLIMITED: u64 = u64::MAX;
+
+/// The CFS bandwidth period `--cpus` uses, in microseconds (the kernel's default, 100 ms).
+pub const CPU_PERIOD: u64 = 100_000;
+
+/// A relative CPU share: cgroup v2's weight (1..10000) or v1's shares (2..262144); the cgroup
+/// code converts one into the other where needed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CpuShare {
+    Weight(u64),
+    Shares(u64),
+}
+
+/// Resource limits. All `None` (and no `--cgroup`) means no cgroup at all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// `--memory`, in bytes.
+    pub memory: Option<u64>,
+    /// `--memory-swap`: memory plus swap in bytes, as docker counts it; [`UNLIMITED`] for -1.
+    pub memory_swap: Option<u64>,
+    /// `--pids`: most tasks (processes and threads) at once.
+    pub pids: Option<u64>,
+    /// `--cpus`: CPU time in microseconds per [`CPU_PERIOD`].
+    pub cpu_quota: Option<u64>,
+    /// `--cpu-weight` or `--cpu-shares`, the later one winning.
+    pub cpu_share: Option<CpuShare>,
+    /// `--cpuset-cpus`: a CPU list such as `0-3,6`.
+    pub cpuset_cpus: Option<&'static CStr>,
+    /// `--cgroup-parent`: absolute from each hierarchy's root, or relative to hutch's own cgroup.
+    pub cgroup_parent: Option<&'static CStr>,
+    /// `--cgroup`: a cgroup even without limits.
+    pub cgroup: bool,
+}
+
+impl Limits {
+    /// Whether the container gets a cgroup.
+    pub fn wanted(&self) -> bool {
+        let Limits { memory, memory_swap, pids, cpu_quota, cpu_share, cpuset_cpus, cgroup_parent, cgroup } = *self;
+        cgroup
+            || memory.is_some()
+            || memory_swap.is_some()
+            || pids.is_some()
+            || cpu_quota.is_some()
+            || cpu_share.is_some()
+            || cpuset_cpus.is_some()
+            || cgroup_parent.is_some()
+    }
+}
+
 #[derive(Debug)]
 pub struct RunConfig {
     pub rootfs: &'static CStr,
@@ -89,6 +139,7 @@ pub struct RunConfig {
     pub seccomp: Seccomp,
     /// `--userns`, `--uidmap`, `--gidmap`.
     pub userns: userns::Config,
+    pub limits: Limits,
 }
 
 impl RunConfig {
@@ -112,6 +163,7 @@ impl RunConfig {
             rlimits: Vec::new(),
             seccomp: Seccomp::Default,
             userns: userns::Config::default(),
+            limits: Limits::default(),
         }
     }
 }
@@ -269,14 +321,87 @@ pub fn parse_size(s: &[u8]) -> Option<u64> {
         b"g" | b"gb" => 30,
         _ => return None,
     };
-    if num.is_empty() || num.len() > 19 {
-        return None;
-    }
-    let n = num.iter().fold(0u64, |n, c| n * 10 + (c - b'0') as u64);
-    match n.checked_mul(1 << shift) {
+    match parse_num(num)?.checked_mul(1 << shift) {
         Some(0) | None => None,
         v => v,
     }
+}
+
+/// A decimal number of at most 19 digits (so it fits in a u64), nothing else.
+pub fn parse_num(s: &[u8]) -> Option<u64> {
+    if s.is_empty() || s.len() > 19 || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(s.iter().fold(0u64, |n, c| n * 10 + (c - b'0') as u64))
+}
+
+/// `--memory` and `--memory-swap` (which also takes -1, unlimited). docker's rules: swap
+/// needs a memory limit and counts memory plus swap, so it cannot be below the memory limit.
+pub fn check_limits(l: &Limits) -> Result<()> {
+    let Some(swap) = l.memory_swap else { return Ok(()) };
+    match l.memory {
+        None => Err(Error::msg("invalid --memory-swap", b"", "needs --memory as well")),
+        Some(m) if swap < m => Err(Error::msg("invalid --memory-swap", b"", "counts memory plus swap: it must be at least --memory")),
+        Some(_) => Ok(()),
+    }
+}
+
+/// A whole number in `lo..=hi`; `what` names the option in the error.
+pub fn parse_ranged(v: &CStr, lo: u64, hi: u64, what: &'static str, why: &'static str) -> Result<u64> {
+    match parse_num(v.to_bytes()) {
+        Some(n) if (lo..=hi).contains(&n) => Ok(n),
+        _ => Err(Error::msg(what, v.to_bytes(), why)),
+    }
+}
+
+/// `--cpus 1.5`: the CFS quota in microseconds per [`CPU_PERIOD`]. Digits past the fifth
+/// decimal are below the kernel's microsecond resolution and dropped; the kernel's smallest
+/// quota is 1 ms, so at least 0.01.
+pub fn parse_cpus(v: &CStr) -> Result<u64> {
+    let b = v.to_bytes();
+    let bad = || Error::msg("invalid --cpus", b, "expected a decimal number of CPUs of at least 0.01, e.g. 0.5");
+    let (int, frac) = match b.iter().position(|&c| c == b'.') {
+        Some(i) => (&b[..i], &b[i + 1..]),
+        None => (b, &b""[..]),
+    };
+    let int = if int.is_empty() && !frac.is_empty() { Some(0) } else { parse_num(int) };
+    let mut micros = [b'0'; 5];
+    let n = frac.len().min(5);
+    micros[..n].copy_from_slice(&frac[..n]);
+    let (Some(int), Some(micros)) = (int, parse_num(&micros)) else { return Err(bad()) };
+    if !frac.iter().all(u8::is_ascii_digit) {
+        return Err(bad());
+    }
+    match int.checked_mul(CPU_PERIOD).and_then(|q| q.checked_add(micros)) {
+        Some(q) if q >= 1000 => Ok(q),
+        _ => Err(bad()),
+    }
+}
+
+/// `--cpuset-cpus`: the kernel's list format, comma-separated CPU numbers and ranges `N-M`
+/// with N <= M (cpusets(7)), short enough for one write.
+pub fn check_cpuset(v: &'static CStr) -> Result<&'static CStr> {
+    let b = v.to_bytes();
+    let item_ok = |item: &[u8]| {
+        let mut ends = item.splitn(2, |&c| c == b'-');
+        let lo = ends.next().and_then(parse_num);
+        let hi = ends.next().map_or(lo, parse_num);
+        matches!((lo, hi), (Some(lo), Some(hi)) if lo <= hi && hi < 1 << 16)
+    };
+    if b.is_empty() || b.len() > 100 || !b.split(|&c| c == b',').all(item_ok) {
+        return Err(Error::msg("invalid --cpuset-cpus", b, "expected CPU numbers and ranges, e.g. 0-3,6"));
+    }
+    Ok(v)
+}
+
+/// `--cgroup-parent`: a cgroup path without `.` or `..` components, so it stays inside the
+/// cgroup filesystem.
+pub fn check_cgroup_parent(v: &'static CStr) -> Result<&'static CStr> {
+    let b = v.to_bytes();
+    if b.is_empty() || b.split(|&c| c == b'/').any(|c| c == b"." || c == b"..") || b.len() > 200 {
+        return Err(Error::msg("invalid --cgroup-parent", b, "expected a cgroup path without . or .. components"));
+    }
+    Ok(v)
 }
 
 #[cfg(test)]
@@ -293,6 +418,75 @@ mod tests {
         for bad in [&b""[..], b"0", b"k", b"12x", b"-1", b"1.5m", b"99999999999999999999", b"17179869184g"] {
             assert_eq!(parse_size(bad), None, "{:?}", core::str::from_utf8(bad));
         }
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_num(b"0"), Some(0));
+        assert_eq!(parse_num(b"9999999999999999999"), Some(9999999999999999999));
+        for bad in [&b""[..], b"-1", b"+1", b"1 ", b"1.0", b"99999999999999999999"] {
+            assert_eq!(parse_num(bad), None, "{:?}", core::str::from_utf8(bad));
+        }
+        assert_eq!(parse_ranged(c"2", 2, 262144, "x", "y").ok(), Some(2));
+        assert_eq!(parse_ranged(c"262144", 2, 262144, "x", "y").ok(), Some(262144));
+        for bad in [c"1", c"262145", c"", c"ten"] {
+            assert!(parse_ranged(bad, 2, 262144, "x", "y").is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn cpus() {
+        assert_eq!(parse_cpus(c"0.5").ok(), Some(50_000));
+        assert_eq!(parse_cpus(c"1").ok(), Some(100_000));
+        assert_eq!(parse_cpus(c"1.5").ok(), Some(150_000));
+        assert_eq!(parse_cpus(c".25").ok(), Some(25_000));
+        assert_eq!(parse_cpus(c"2.").ok(), Some(200_000));
+        assert_eq!(parse_cpus(c"0.01").ok(), Some(1_000));
+        assert_eq!(parse_cpus(c"0.3333339").ok(), Some(33_333), "digits past microseconds are dropped");
+        for bad in [c"", c".", c"0", c"0.0", c"0.009", c"-1", c"1,5", c"1.5x", c"x", c"1e3", c"1.2.3", c"99999999999999999"] {
+            assert!(parse_cpus(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn cpusets() {
+        for ok in [c"0", c"0-3", c"0,2,4-7", c"1-1", c"65535"] {
+            assert!(check_cpuset(ok).is_ok(), "{ok:?}");
+        }
+        for bad in [c"", c"a", c"3-1", c"0,", c",0", c"0-", c"-1", c"0 1", c"1-2-3", c"65536"] {
+            assert!(check_cpuset(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn cgroup_parents() {
+        for ok in [c"/hutch", c"box", c"a/b", c"/a/b/"] {
+            assert!(check_cgroup_parent(ok).is_ok(), "{ok:?}");
+        }
+        for bad in [c"", c"..", c"/a/../b", c"./a", c"a/."] {
+            assert!(check_cgroup_parent(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn swap_needs_memory_and_counts_it() {
+        let mut l = Limits { memory_swap: Some(64 << 20), ..Limits::default() };
+        assert!(check_limits(&l).is_err(), "swap without memory");
+        l.memory = Some(128 << 20);
+        assert!(check_limits(&l).is_err(), "swap below memory");
+        l.memory = Some(64 << 20);
+        assert!(check_limits(&l).is_ok());
+        l.memory_swap = Some(UNLIMITED);
+        assert!(check_limits(&l).is_ok());
+        assert!(check_limits(&Limits::default()).is_ok());
+    }
+
+    #[test]
+    fn any_limit_wants_a_cgroup() {
+        assert!(!Limits::default().wanted());
+        assert!(Limits { pids: Some(1), ..Limits::default() }.wanted());
+        assert!(Limits { cgroup: true, ..Limits::default() }.wanted());
+        assert!(Limits { cpuset_cpus: Some(c"0"), ..Limits::default() }.wanted());
     }
 
     #[test]

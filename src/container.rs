@@ -1,12 +1,13 @@
-//! `hutch run`, the parent's side: create the container's first process in new namespaces,
-//! report its setup failure or wait for it, forwarding signals meanwhile.
+//! `hutch run`, the parent's side: create the container's first process in new namespaces
+//! (and in its cgroups, when it has limits), report its setup failure or wait for it,
+//! forwarding signals meanwhile.
 use core::ffi::{c_int, CStr};
 
-use crate::child;
+use crate::buf::Buf;
 use crate::config::RunConfig;
 use crate::error::{Context, Error, Result};
-use crate::{namespaces, userns};
 use crate::sys::{self, Errno, Exit};
+use crate::{cgroup, child, namespaces, userns};
 
 /// Signals that a user sends to hutch but means for the container.
 const FORWARDED: [c_int; 7] =
@@ -22,12 +23,11 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr]) -> Result<c_int> {
         _ => return Err(Error::sys("rootfs", rootfs, Errno(libc::ENOTDIR))),
     }
     let ids = userns::resolve(&cfg.userns)?;
-    let (sync_r, sync_w) = sys::pipe().at("creating pipe", b"")?;
-    let (err_r, err_w) = sys::pipe().at("creating pipe", b"")?;
-    // Blocked from before the clone, so none is lost or acts on hutch itself; they are taken
-    // with sigwaitinfo below. The child restores the old mask before exec. A signal hutch was
-    // started ignoring (nohup, a shell's background job) would be discarded rather than
-    // queued, and the container would inherit the ignoring: back to the default first.
+    // Blocked from before the cgroups and the clone, so none is lost, acts on hutch itself, or
+    // kills it with a cgroup left behind; they are taken with sigwaitinfo below. The child
+    // restores the old mask before exec. A signal hutch was started ignoring (nohup, a
+    // shell's background job) would be discarded rather than queued, and the container would
+    // inherit the ignoring: back to the default first.
     for sig in FORWARDED {
         sys::default_action(sig);
     }
@@ -36,10 +36,24 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr]) -> Result<c_int> {
     waited[FORWARDED.len()] = libc::SIGCHLD;
     let waited = sys::sigset(&waited);
     let sigmask = sys::sigprocmask(libc::SIG_BLOCK, &waited);
+    // Before the clone, so that a bad limit or a missing controller fails with no process
+    // made. Dropping it, on every return below, kills what is left in the cgroups and
+    // removes them.
+    let cgroup = match cfg.limits.wanted() {
+        true => Some(cgroup::create(&cfg.limits, name().as_bytes())?),
+        false => None,
+    };
+    let (sync_r, sync_w) = sys::pipe().at("creating pipe", b"")?;
+    let (err_r, err_w) = sys::pipe().at("creating pipe", b"")?;
 
     let stack = sys::Stack::new(STACK_SIZE).at("mapping stack", b"")?;
-    let mut args = child::Args { cfg, env, sync_fd: sync_r, err_fd: err_w, parent_fds: [sync_w, err_r], sigmask };
-    let flags = namespaces::clone_flags(cfg.net) | userns::clone_flag(&ids) | libc::SIGCHLD;
+    // A cgroup namespace is rooted at the cgroups its creator is in. Made by clone, it would
+    // be rooted at hutch's; with cgroups of its own, the child makes it once it is in them.
+    let cgroup_ns = namespaces::has_cgroup_ns();
+    let late_cgroup_ns = cgroup_ns && cgroup.is_some();
+    let mut args =
+        child::Args { cfg, env, sync_fd: sync_r, err_fd: err_w, parent_fds: [sync_w, err_r], sigmask, late_cgroup_ns };
+    let flags = namespaces::clone_flags(cfg.net, cgroup_ns && !late_cgroup_ns) | userns::clone_flag(&ids) | libc::SIGCHLD;
     let pid = sys::clone(child::main, &stack, flags, &mut args).map_err(|e| userns::clone_error(e, &ids))?;
     // While hutch holds host resources (its fds, the pipes, later cgroups), no process in the
     // container may ptrace it or read its memory through /proc (CVE-2019-5736 class). Only
@@ -49,6 +63,17 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr]) -> Result<c_int> {
     userns::map_ids(pid, &ids)?;
     sys::close(sync_r);
     sys::close(err_w);
+    // The child waits for "go" before its first step, so placing it now puts the whole
+    // container in its cgroups. clone3's CLONE_INTO_CGROUP (5.7) could place it at birth, but
+    // takes a single v2 cgroup (v1 and hybrid hosts need this path anyway) and a stack switch
+    // of our own in place of musl's clone.
+    if let Some(Err(e)) = cgroup.as_ref().map(|cg| cg.enter(pid)) {
+        // End of file on the sync pipe: the child gives up.
+        sys::close(sync_w);
+        sys::close(err_r);
+        let _ = sys::waitpid(pid, false);
+        return Err(e);
+    }
     let _ = sys::write_all(sync_w, b"g");
     sys::close(sync_w);
 
@@ -59,16 +84,29 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr]) -> Result<c_int> {
         return Err(userns::explain(e, ids.is_some()));
     }
 
-    loop {
+    let exit = loop {
         let sig = sys::sigwait(&waited);
         if sig != libc::SIGCHLD {
             let _ = sys::kill(pid, sig);
             continue;
         }
-        match sys::waitpid(pid, true).at("waiting for container", b"")? {
-            Some(Exit::Code(c)) => return Ok(c),
-            Some(Exit::Signal(s)) => return Ok(128 + s),
-            None => {}
+        if let Some(exit) = sys::waitpid(pid, true).at("waiting for container", b"")? {
+            break exit;
+        }
+    };
+    match exit {
+        Exit::Code(c) => Ok(c),
+        Exit::Signal(s) => {
+            if let Some(line) = cgroup.as_ref().filter(|_| s == libc::SIGKILL).and_then(cgroup::Cgroup::oom_kill) {
+                let _ = sys::write_all(2, line.as_bytes());
+            }
+            Ok(128 + s)
         }
     }
+}
+
+/// The container's name, which its cgroups take: `hutch-PID` with hutch's own pid, until
+/// containers have names.
+fn name() -> Buf<32> {
+    *Buf::new().push(b"hutch-").num(sys::getpid() as u64)
 }

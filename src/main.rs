@@ -8,6 +8,7 @@ extern crate alloc;
 
 mod buf;
 mod caps;
+mod cgroup;
 mod child;
 mod cli;
 mod config;

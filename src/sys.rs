@@ -97,7 +97,12 @@ pub fn pipe() -> Result<(c_int, c_int)> {
 
 /// The whole contents of a file, read with open(2) and read(2).
 pub fn read_file(path: &CStr) -> Result<alloc::vec::Vec<u8>> {
-    let fd = open(path, libc::O_RDONLY)?;
+    read_file_at(libc::AT_FDCWD, path)
+}
+
+/// The whole contents of a file, `path` relative to `dirfd`, see openat(2) and read(2).
+pub fn read_file_at(dirfd: c_int, path: &CStr) -> Result<alloc::vec::Vec<u8>> {
+    let fd = openat(dirfd, path, libc::O_RDONLY, 0)?;
     let mut text = alloc::vec::Vec::new();
     let mut chunk = [0u8; 4096];
     let r = loop {
@@ -113,7 +118,13 @@ pub fn read_file(path: &CStr) -> Result<alloc::vec::Vec<u8>> {
 
 /// Writes all of `data` to an existing file, see open(2) and write(2).
 pub fn write_file(path: &CStr, data: &[u8]) -> Result<()> {
-    let fd = open(path, libc::O_WRONLY)?;
+    write_file_at(libc::AT_FDCWD, path, data, 0)
+}
+
+/// Writes `data` to `path` relative to `dirfd`, opened O_WRONLY with `flags` added: one
+/// write(2) for small data, as the kernel's control files (cgroupfs, procfs) want.
+pub fn write_file_at(dirfd: c_int, path: &CStr, data: &[u8], flags: c_int) -> Result<()> {
+    let fd = openat(dirfd, path, libc::O_WRONLY | flags, 0o644)?;
     let r = write_all(fd, data);
     close(fd);
     r
@@ -162,6 +173,12 @@ pub fn openat_in_root(root: c_int, path: &CStr, flags: c_int, mode: u32) -> Resu
 pub fn mkdirat(dirfd: c_int, path: &CStr, mode: u32) -> Result<()> {
     // SAFETY: path is NUL-terminated.
     check(unsafe { libc::mkdirat(dirfd, path.as_ptr(), mode) }).map(drop)
+}
+
+/// unlinkat(2); with AT_REMOVEDIR it removes an empty directory, as rmdir(2) does.
+pub fn unlinkat(dirfd: c_int, path: &CStr, flags: c_int) -> Result<()> {
+    // SAFETY: path is NUL-terminated.
+    check(unsafe { libc::unlinkat(dirfd, path.as_ptr(), flags) }).map(drop)
 }
 
 /// symlinkat(2).
@@ -302,6 +319,25 @@ pub fn cloexec_from(first: c_int) {
         // SAFETY: F_SETFD on any fd number is harmless; EBADF for closed ones is ignored.
         unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
     }
+}
+
+/// unshare(2).
+pub fn unshare(flags: c_int) -> Result<()> {
+    // SAFETY: unshare takes no pointers.
+    check(unsafe { libc::unshare(flags) }).map(drop)
+}
+
+/// getpid(2).
+pub fn getpid() -> pid_t {
+    // SAFETY: getpid has no preconditions and cannot fail.
+    unsafe { libc::getpid() }
+}
+
+/// nanosleep(2) for `ms` milliseconds; an interruption just ends the sleep early.
+pub fn sleep_ms(ms: u32) {
+    let t = libc::timespec { tv_sec: (ms / 1000) as _, tv_nsec: (ms % 1000) as libc::c_long * 1_000_000 };
+    // SAFETY: t is a valid timespec; a null remainder pointer is allowed.
+    unsafe { libc::nanosleep(&t, ptr::null_mut()) };
 }
 
 /// prctl(2) with integer arguments; returns the call's result.

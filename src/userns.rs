@@ -386,8 +386,7 @@ fn mapped(map: &[u8], id: u32) -> bool {
 /// Cgroup limits without root: only where the caller's cgroup v2 subtree is delegated to it
 /// (cgroups(7), "Delegation"), i.e. it may write `dir`, the cgroup the container's would go
 /// into, and its cgroup.procs and cgroup.subtree_control. Otherwise a clear error, never a
-/// silent no-op. To be called with the parsed limits by the cgroup code.
-#[allow(dead_code)] // The cgroup options arrive with the cgroup branch.
+/// silent no-op. Called by the cgroup code for each parent cgroup it would use.
 pub fn check_rootless_limits(any_limit: bool, dir: &CStr) -> Result<()> {
     if !any_limit || sys::geteuid() == 0 {
         return Ok(());
