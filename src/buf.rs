@@ -46,7 +46,9 @@ impl<const N: usize> Buf<N> {
         &self.bytes[..self.len.min(N - 1)]
     }
 
-    /// The contents as a C string (NUL-terminated in place).
+    /// The contents as a C string (NUL-terminated in place). Not inlined: it is called in
+    /// many places, and one copy is smaller.
+    #[inline(never)]
     pub fn cstr(&mut self) -> &CStr {
         let end = self.len.min(N - 1);
         self.bytes[end] = 0;

@@ -7,7 +7,7 @@
 //! See Documentation/admin-guide/cgroup-v2.rst, cgroup-v1/{cgroups,memory,cpusets,pids}.rst,
 //! scheduler/sched-bwc.rst, cgroups(7), proc(5) for mountinfo.
 use alloc::vec::Vec;
-use core::ffi::{c_int, CStr};
+use core::ffi::CStr;
 
 use crate::buf::Buf;
 use crate::config::{parse_num, CpuShare, Limits, CPU_PERIOD, UNLIMITED};
@@ -24,10 +24,13 @@ const CONTROLLERS: [(&[u8], u8); 4] = [(b"memory", MEMORY), (b"pids", PIDS), (b"
 
 /// The kernel makes a cgroup's control files itself; the unit tests' stand-in directories
 /// need them made, and a write replaces the value as it does in a cgroup.
-const CREATE: c_int = if cfg!(test) { libc::O_CREAT | libc::O_TRUNC } else { 0 };
+const CREATE: i32 = if cfg!(test) { libc::O_CREAT | libc::O_TRUNC } else { 0 };
 
 /// rmdir attempts, 1 ms apart, while the last processes of a cgroup finish exiting.
 const RMDIR_TRIES: u32 = 2000;
+
+/// Room left in a parent's path for `/NAME/FILE`.
+const PATH_ROOM: usize = 64;
 
 /// What a control file is set to.
 #[derive(Clone, Copy)]
@@ -43,19 +46,19 @@ enum Value {
 
 /// A control file: its controller, its names on v1 and v2 (empty: none there), its value,
 /// and whether a kernel with the controller may lack it (swap accounting, CFS bandwidth).
-struct File(u8, &'static CStr, &'static CStr, Value, bool);
+struct File(u8, &'static [u8], &'static [u8], Value, bool);
 
 /// The files that set limits, in the order they must be written: v1 wants
 /// memory.limit_in_bytes before memsw, which may not go below it, and the period before the
 /// quota.
 const FILES: [File; 7] = [
-    File(MEMORY, c"memory.limit_in_bytes", c"memory.max", Value::Memory, false),
-    File(MEMORY, c"memory.memsw.limit_in_bytes", c"memory.swap.max", Value::Swap, true),
-    File(PIDS, c"pids.max", c"pids.max", Value::Pids, false),
-    File(CPU, c"cpu.cfs_period_us", c"", Value::Period, true),
-    File(CPU, c"cpu.cfs_quota_us", c"cpu.max", Value::Quota, true),
-    File(CPU, c"cpu.shares", c"cpu.weight", Value::Share, false),
-    File(CPUSET, c"cpuset.cpus", c"cpuset.cpus", Value::Cpus, false),
+    File(MEMORY, b"memory.limit_in_bytes", b"memory.max", Value::Memory, false),
+    File(MEMORY, b"memory.memsw.limit_in_bytes", b"memory.swap.max", Value::Swap, true),
+    File(PIDS, b"pids.max", b"pids.max", Value::Pids, false),
+    File(CPU, b"cpu.cfs_period_us", b"", Value::Period, true),
+    File(CPU, b"cpu.cfs_quota_us", b"cpu.max", Value::Quota, true),
+    File(CPU, b"cpu.shares", b"cpu.weight", Value::Share, false),
+    File(CPUSET, b"cpuset.cpus", b"cpuset.cpus", Value::Cpus, false),
 ];
 
 /// What `l` sets a file to on v2 or v1; `None` when it leaves the file alone.
@@ -79,15 +82,6 @@ fn value(l: &Limits, value: Value, v2: bool) -> Option<Buf<128>> {
         Value::Cpus => b.push(l.cpuset_cpus?.to_bytes()),
     };
     Some(b)
-}
-
-/// The files `l` writes in the container's cgroup `d`, in order, with their values and
-/// whether the kernel may lack them.
-fn writes<'a>(l: &'a Limits, d: &'a Dir) -> impl Iterator<Item = (&'static CStr, Buf<128>, bool)> + 'a {
-    FILES.iter().filter(move |f| d.uses & f.0 != 0).filter_map(move |f| {
-        let file = if d.v2 { f.2 } else { f.1 };
-        Some((file, value(l, f.3, d.v2).filter(|_| !file.is_empty())?, f.4))
-    })
 }
 
 /// The OCI runtimes' mapping between v1 shares (2..262144) and v2 weight (1..10000).
@@ -148,114 +142,112 @@ pub struct Dir {
     has: u8,
     /// The controllers the container's limits use in it.
     uses: u8,
-    /// The parent cgroup's directory.
-    path: Buf<256>,
-    /// O_PATH fd of the parent, once opened.
-    parent: c_int,
     /// Whether hutch made the cgroup (and so must remove it).
     made: bool,
+    /// The parent cgroup's directory.
+    path: Buf<256>,
 }
 
 impl Dir {
-    fn new(v2: bool, has: u8, path: Buf<256>) -> Dir {
-        Dir { v2, has, uses: 0, path, parent: -1, made: false }
+    /// `PARENT/file`, or with a `name`, `PARENT/NAME/file` (`PARENT/NAME` for an empty file).
+    fn at(&self, name: &[u8], file: &[u8]) -> Buf<256> {
+        let mut p = self.path;
+        if !name.is_empty() {
+            p.push(b"/").push(name);
+        }
+        if !file.is_empty() {
+            p.push(b"/").push(file);
+        }
+        p
     }
 
-    /// An error about `file` in the parent (`NAME/...` for the container's cgroup).
-    fn error(&self, step: &'static str, file: &[u8], e: Errno) -> Error {
-        let mut path = self.path;
-        path.push(b"/").push(file);
-        Error::sys(step, path.as_bytes(), e)
+    fn put(&self, name: &[u8], file: &[u8], value: &[u8], step: &'static str) -> Result<()> {
+        let mut p = self.at(name, file);
+        sys::write_file_at(libc::AT_FDCWD, p.cstr(), value, CREATE).at(step, p.as_bytes())
+    }
+
+    fn get(&self, name: &[u8], file: &[u8]) -> sys::Result<Vec<u8>> {
+        sys::read_file(self.at(name, file).cstr())
     }
 }
 
-/// The hierarchies mounted in `mountinfo` (a cgroup2 one, and cgroup v1 ones with a controller
-/// hutch uses), each with the parent for the container's cgroup: the cgroup `self_cgroup`
-/// (/proc/self/cgroup) puts hutch in, or `parent` (`--cgroup-parent`) absolute from the
-/// hierarchy's root or relative to hutch's cgroup. v2's controllers are left to read.
-fn hierarchies(mountinfo: &[u8], self_cgroup: &[u8], parent: Option<&[u8]>) -> Result<Vec<Dir>> {
-    let mut found: Vec<Dir> = Vec::new();
-    for line in lines(mountinfo) {
-        // ID PARENT-ID MAJOR:MINOR ROOT MOUNT-POINT OPTIONS [OPTIONAL...] - TYPE SOURCE SUPER-OPTIONS
-        let (root, mnt) = (field(line, b' ', 3), field(line, b' ', 4));
-        let mut dash = 6;
-        while !matches!(field(line, b' ', dash), b"-" | b"") {
-            dash += 1;
-        }
-        let (v2, has) = match field(line, b' ', dash + 1) {
-            b"cgroup2" => (true, 0),
-            b"cgroup" => (false, controllers(field(line, b' ', dash + 3), b',')),
-            _ => continue,
-        };
-        if (!v2 && has == 0) || found.iter().any(|h| h.v2 == v2 && h.has == has) {
-            continue;
-        }
-        // ID:CONTROLLERS:PATH; v2's is 0::PATH.
-        let ours = |l: &&[u8]| match v2 {
-            true => field(l, b':', 0) == b"0" && field(l, b':', 1).is_empty(),
-            false => controllers(field(l, b':', 1), b',') == has,
-        };
-        let Some(mut own) = lines(self_cgroup).find(ours).map(|l| after(l, b':', 2)) else { continue };
-        // A mount of a subtree (ROOT other than /) shows that subtree at MOUNT-POINT.
-        if root != b"/" && own.starts_with(root) && own.get(root.len()).is_none_or(|&c| c == b'/') {
-            own = &own[root.len()..];
-        }
-        let own = own.strip_suffix(b"/").unwrap_or(own);
-        let mut dir = Buf::new();
-        match parent {
-            Some(p) if p.starts_with(b"/") => dir.push(mnt).push(p),
-            Some(p) => dir.push(mnt).push(own).push(b"/").push(p),
-            None => dir.push(mnt).push(own),
-        };
-        if dir.full() {
-            return Err(Error::sys("cgroup parent", dir.as_bytes(), Errno(libc::ENAMETOOLONG)));
-        }
-        found.push(Dir::new(v2, has, dir));
+/// The hierarchy a mountinfo line mounts, if it is cgroup2 or a cgroup v1 one with a
+/// controller hutch uses, with the parent for the container's cgroup: the cgroup
+/// `self_cgroup` (/proc/self/cgroup) puts hutch in, or `parent` (`--cgroup-parent`) absolute
+/// from the hierarchy's root or relative to hutch's cgroup. v2's controllers are left to read.
+fn hierarchy(line: &[u8], self_cgroup: &[u8], parent: Option<&[u8]>) -> Option<Dir> {
+    // ID PARENT-ID MAJOR:MINOR ROOT MOUNT-POINT OPTIONS [OPTIONAL...] - TYPE SOURCE SUPER-OPTIONS
+    let (root, mnt) = (field(line, b' ', 3), field(line, b' ', 4));
+    let mut dash = 6;
+    while !matches!(field(line, b' ', dash), b"-" | b"") {
+        dash += 1;
     }
-    Ok(found)
+    let (v2, has) = match field(line, b' ', dash + 1) {
+        b"cgroup2" => (true, 0),
+        b"cgroup" => (false, controllers(field(line, b' ', dash + 3), b',')),
+        _ => return None,
+    };
+    // ID:CONTROLLERS:PATH; v2's is 0::PATH.
+    let ours = |l: &&[u8]| match v2 {
+        true => field(l, b':', 0) == b"0" && field(l, b':', 1).is_empty(),
+        false => has != 0 && controllers(field(l, b':', 1), b',') == has,
+    };
+    let mut own = lines(self_cgroup).find(ours).map(|l| after(l, b':', 2))?;
+    // A mount of a subtree (ROOT other than /) shows that subtree at MOUNT-POINT.
+    if root != b"/" && own.starts_with(root) && own.get(root.len()).is_none_or(|&c| c == b'/') {
+        own = &own[root.len()..];
+    }
+    let own = own.strip_suffix(b"/").unwrap_or(own);
+    let mut path = Buf::new();
+    match parent {
+        Some(p) if p.starts_with(b"/") => path.push(mnt).push(p),
+        Some(p) => path.push(mnt).push(own).push(b"/").push(p),
+        None => path.push(mnt).push(own),
+    };
+    Some(Dir { v2, has, uses: 0, made: false, path })
 }
 
-/// Puts each controller of `need` in a hierarchy: v2 where the parent offers it, else the v1
-/// hierarchy bound to it; keeps the hierarchies used. With no controller (`--cgroup` alone),
-/// the v2 hierarchy, or without one every v1 hierarchy.
-fn choose(mut hs: Vec<Dir>, need: u8) -> Result<Vec<Dir>> {
-    if need == 0 {
-        if let Some(i) = hs.iter().position(|h| h.v2) {
-            hs.swap(0, i);
-            hs.truncate(1);
+/// The hierarchies for `need` (controller bits) in `mountinfo`: v2 takes every controller
+/// its parent offers (`v2_controllers` reads them), v1 hierarchies what is left. With no
+/// controller (`--cgroup` alone), the v2 hierarchy, or without one every v1 hierarchy.
+fn hierarchies(
+    mountinfo: &[u8],
+    self_cgroup: &[u8],
+    parent: Option<&[u8]>,
+    need: u8,
+    v2_controllers: impl Fn(&Dir) -> sys::Result<Vec<u8>>,
+) -> Result<Vec<Dir>> {
+    let mut dirs: Vec<Dir> = Vec::new();
+    let mut left = need;
+    // Why a v2 parent offers nothing, for the error when a controller is found nowhere.
+    let mut v2_error = None;
+    for v2 in [true, false] {
+        for mut d in lines(mountinfo).filter_map(|l| hierarchy(l, self_cgroup, parent)).filter(|d| d.v2 == v2) {
+            if v2 {
+                match v2_controllers(&d) {
+                    Ok(text) => d.has = controllers(&text, b' '),
+                    Err(e) => v2_error = Some(Error::sys("reading", d.at(b"", b"cgroup.controllers").as_bytes(), e)),
+                }
+            }
+            d.uses = d.has & left;
+            left &= !d.uses;
+            // A hierarchy seen twice (mounted twice) is not taken twice.
+            let plain = need == 0 && !dirs.iter().any(|x| x.v2 || x.has & d.has != 0);
+            if d.uses != 0 || plain {
+                if d.path.as_bytes().len() > 256 - PATH_ROOM {
+                    return Err(Error::sys("cgroup parent", d.path.as_bytes(), Errno(libc::ENAMETOOLONG)));
+                }
+                dirs.push(d);
+            }
         }
-        return Ok(hs);
     }
-    for &(name, bit) in CONTROLLERS.iter().filter(|c| need & c.1 != 0) {
-        let on = |v2: bool| hs.iter().position(|h| h.v2 == v2 && h.has & bit != 0);
-        let Some(i) = on(true).or_else(|| on(false)) else {
-            return Err(Error::msg("cgroup controller not available", name, "not offered by the parent cgroup on v2, nor mounted on v1"));
-        };
-        hs[i].uses |= bit;
+    if let Some(&(name, _)) = CONTROLLERS.iter().find(|c| left & c.1 != 0) {
+        return Err(v2_error.unwrap_or(Error::msg("cgroup controller not available", name, "not offered by the parent on v2, nor mounted on v1")));
     }
-    hs.retain(|h| h.uses != 0);
-    Ok(hs)
-}
-
-/// The hierarchies to use for `l`, found from /proc/self.
-fn detect(l: &Limits) -> Result<Vec<Dir>> {
-    let read = |path: &CStr| sys::read_file(path).at("reading", path.to_bytes());
-    let (mountinfo, own) = (read(c"/proc/self/mountinfo")?, read(c"/proc/self/cgroup")?);
-    let mut hs = hierarchies(&mountinfo, &own, l.cgroup_parent.map(CStr::to_bytes))?;
-    if hs.is_empty() {
+    if dirs.is_empty() {
         return Err(Error::msg("cgroup", b"/proc/self/mountinfo", "no cgroup filesystem is mounted"));
     }
-    let pure_v2 = hs.iter().all(|h| h.v2);
-    for h in hs.iter_mut().filter(|h| h.v2) {
-        let mut path = h.path;
-        match sys::read_file(path.push(b"/cgroup.controllers").cstr()) {
-            Ok(text) => h.has = controllers(&text, b' '),
-            // On a hybrid host a --cgroup-parent may exist only in the v1 hierarchies.
-            Err(_) if !pure_v2 => {}
-            Err(e) => return Err(Error::sys("reading", path.as_bytes(), e)),
-        }
-    }
-    choose(hs, needed(l))
+    Ok(dirs)
 }
 
 /// The container's cgroups. Dropping it kills what is left in them and removes them.
@@ -268,71 +260,61 @@ pub struct Cgroup {
 /// Makes the container's cgroups for `l`, named `name`, and applies the limits. On error,
 /// whatever was made is removed again.
 pub fn create(l: &Limits, name: &[u8]) -> Result<Cgroup> {
-    let dirs = detect(l)?;
-    for d in &dirs {
-        userns::check_rootless_limits(true, d.path.clone().cstr())?;
-    }
+    let read = |path: &CStr| sys::read_file(path).at("reading", path.to_bytes());
+    let (mountinfo, own) = (read(c"/proc/self/mountinfo")?, read(c"/proc/self/cgroup")?);
+    let parent = l.cgroup_parent.map(CStr::to_bytes);
+    let dirs = hierarchies(&mountinfo, &own, parent, needed(l), |d| d.get(b"", b"cgroup.controllers"))?;
     Cgroup::new(dirs, l, name)
 }
 
 impl Cgroup {
     fn new(dirs: Vec<Dir>, l: &Limits, name: &[u8]) -> Result<Cgroup> {
         let mut cg = Cgroup { dirs, name: *Buf::new().push(name), memory: l.memory };
-        // Every parent is opened, and on v2 has the controllers enabled for its children,
-        // before anything is made.
-        for d in &mut cg.dirs {
-            d.parent = sys::open(d.path.clone().cstr(), libc::O_PATH | libc::O_DIRECTORY).at("opening cgroup", d.path.as_bytes())?;
-        }
-        // On v1 these files are in every cgroup, the root too, when the kernel has them.
-        for d in cg.dirs.iter().filter(|d| !d.v2) {
-            for (file, ..) in writes(l, d).filter(|w| w.2) {
-                let mut path = d.path;
-                if !sys::exists(path.push(b"/").push(file.to_bytes()).cstr()) {
-                    return Err(Error::msg("cgroup controller lacks", path.as_bytes(), "this kernel has no such control file"));
+        let name = cg.name;
+        let name = name.as_bytes();
+        // All that can be checked is, before anything is made.
+        for d in &cg.dirs {
+            let mut path = d.path;
+            if !sys::exists(path.cstr()) {
+                return Err(Error::sys("opening cgroup", path.as_bytes(), Errno(libc::ENOENT)));
+            }
+            userns::check_rootless_limits(true, path.cstr())?;
+            // On v1 these files are in every cgroup, the root too, when the kernel has them.
+            for f in FILES.iter().filter(|f| f.4 && !d.v2 && d.uses & f.0 != 0 && value(l, f.3, false).is_some()) {
+                if !sys::exists(d.at(b"", f.1).cstr()) {
+                    return Err(Error::msg("cgroup controller lacks", d.at(b"", f.1).as_bytes(), "this kernel has no such control file"));
                 }
             }
         }
         for d in cg.dirs.iter().filter(|d| d.v2 && d.uses != 0) {
             enable(d)?;
         }
-        for i in 0..cg.dirs.len() {
-            let (d, mut name) = (&cg.dirs[i], cg.name);
-            sys::mkdirat(d.parent, name.cstr(), 0o755).map_err(|e| d.error("creating cgroup", name.as_bytes(), e))?;
-            cg.dirs[i].made = true;
-            let d = &cg.dirs[i];
+        for d in &mut cg.dirs {
+            let mut path = d.at(name, b"");
+            sys::mkdirat(libc::AT_FDCWD, path.cstr(), 0o755).at("creating cgroup", path.as_bytes())?;
+            d.made = true;
             if !d.v2 && d.has & CPUSET != 0 {
                 // A v1 cpuset starts with no CPUs and no memory nodes, and takes no task
                 // until it has both: start from the parent's.
-                for file in [c"cpuset.cpus", c"cpuset.mems"] {
-                    let v = sys::read_file_at(d.parent, file).map_err(|e| d.error("reading", file.to_bytes(), e))?;
-                    cg.write(d, file, v.strip_suffix(b"\n").unwrap_or(&v), "setting cgroup limit")?;
+                for file in [&b"cpuset.cpus"[..], b"cpuset.mems"] {
+                    let v = d.get(b"", file).at("reading", d.at(b"", file).as_bytes())?;
+                    d.put(name, file, v.strip_suffix(b"\n").unwrap_or(&v), "setting cgroup limit")?;
                 }
             }
-            for (file, v, _) in writes(l, d) {
-                cg.write(d, file, v.as_bytes(), "setting cgroup limit")?;
+            for f in FILES.iter().filter(|f| d.uses & f.0 != 0) {
+                let file = if d.v2 { f.2 } else { f.1 };
+                if let (false, Some(v)) = (file.is_empty(), value(l, f.3, d.v2)) {
+                    d.put(name, file, v.as_bytes(), "setting cgroup limit")?;
+                }
             }
         }
         Ok(cg)
     }
 
-    /// `NAME/file`, relative to the parent.
-    fn rel(&self, file: &CStr) -> Buf<64> {
-        *Buf::new().push(self.name.as_bytes()).push(b"/").push(file.to_bytes())
-    }
-
-    fn write(&self, d: &Dir, file: &CStr, value: &[u8], step: &'static str) -> Result<()> {
-        let mut rel = self.rel(file);
-        sys::write_file_at(d.parent, rel.cstr(), value, CREATE).map_err(|e| d.error(step, rel.as_bytes(), e))
-    }
-
-    fn read(&self, d: &Dir, file: &CStr) -> Vec<u8> {
-        sys::read_file_at(d.parent, self.rel(file).cstr()).unwrap_or_default()
-    }
-
     /// Moves process `pid` into the container's cgroups.
     pub fn enter(&self, pid: pid_t) -> Result<()> {
         let pid = *Buf::<32>::new().num(pid as u64);
-        self.dirs.iter().try_for_each(|d| self.write(d, c"cgroup.procs", pid.as_bytes(), "joining cgroup"))
+        self.dirs.iter().try_for_each(|d| d.put(self.name.as_bytes(), b"cgroup.procs", pid.as_bytes(), "joining cgroup"))
     }
 
     /// The line to print when the kernel's OOM killer killed a process of the container:
@@ -340,10 +322,10 @@ impl Cgroup {
     /// the limit.
     pub fn oom_kill(&self) -> Option<Buf<128>> {
         let (d, limit) = (self.dirs.iter().find(|d| d.uses & MEMORY != 0)?, self.memory?);
+        let read = |file: &[u8]| d.get(self.name.as_bytes(), file).unwrap_or_default();
         let kills = match d.v2 {
-            true => lookup(&self.read(d, c"memory.events"), b"oom_kill"),
-            false => lookup(&self.read(d, c"memory.oom_control"), b"oom_kill")
-                .or_else(|| parse_num(field(&self.read(d, c"memory.failcnt"), b'\n', 0))),
+            true => lookup(&read(b"memory.events"), b"oom_kill"),
+            false => lookup(&read(b"memory.oom_control"), b"oom_kill").or_else(|| parse_num(field(&read(b"memory.failcnt"), b'\n', 0))),
         };
         if kills? == 0 {
             return None;
@@ -361,10 +343,11 @@ impl Cgroup {
     /// been reaped, and so the kernel has killed its PID namespace: what is still listed is
     /// exiting, or escaped the namespace but not the cgroup.
     fn kill_all(&self, d: &Dir) {
-        if d.v2 && self.write(d, c"cgroup.kill", b"1", "").is_ok() {
+        let name = self.name.as_bytes();
+        if d.v2 && d.put(name, b"cgroup.kill", b"1", "").is_ok() {
             return;
         }
-        for pid in lines(&self.read(d, c"cgroup.procs")).filter_map(parse_num) {
+        for pid in lines(&d.get(name, b"cgroup.procs").unwrap_or_default()).filter_map(parse_num) {
             if (1..=i32::MAX as u64).contains(&pid) {
                 let _ = sys::kill(pid as pid_t, libc::SIGKILL);
             }
@@ -374,10 +357,10 @@ impl Cgroup {
     /// Removes the cgroup in one hierarchy. rmdir fails with EBUSY while processes are in it,
     /// so they are killed and rmdir retried while they finish exiting.
     fn remove(&self, d: &Dir) {
-        let mut name = self.name;
+        let mut path = d.at(self.name.as_bytes(), b"");
         let mut left = Errno(libc::EBUSY);
         for _ in 0..RMDIR_TRIES {
-            match sys::unlinkat(d.parent, name.cstr(), libc::AT_REMOVEDIR) {
+            match sys::unlinkat(libc::AT_FDCWD, path.cstr(), libc::AT_REMOVEDIR) {
                 Ok(()) | Err(Errno(libc::ENOENT)) => return,
                 Err(Errno(libc::EBUSY)) => self.kill_all(d),
                 Err(e) => {
@@ -387,17 +370,14 @@ impl Cgroup {
             }
             sys::sleep_ms(1);
         }
-        d.error("removing cgroup", name.as_bytes(), left).print();
+        Error::sys("removing cgroup", path.as_bytes(), left).print();
     }
 }
 
 impl Drop for Cgroup {
     fn drop(&mut self) {
-        for d in self.dirs.iter().filter(|d| d.parent >= 0) {
-            if d.made {
-                self.remove(d);
-            }
-            sys::close(d.parent);
+        for d in self.dirs.iter().filter(|d| d.made) {
+            self.remove(d);
         }
     }
 }
@@ -408,21 +388,16 @@ fn enable(d: &Dir) -> Result<()> {
     for (name, _) in CONTROLLERS.iter().filter(|c| d.uses & c.1 != 0) {
         list.push(b"+").push(name).push(b" ");
     }
-    let file = c"cgroup.subtree_control";
-    match sys::write_file_at(d.parent, file, trim_space(list.as_bytes()), CREATE) {
-        Ok(()) => Ok(()),
+    let list = list.as_bytes();
+    match d.put(b"", b"cgroup.subtree_control", &list[..list.len() - 1], "enabling cgroup controllers") {
         // cgroup-v2.rst, "No Internal Process Constraint".
-        Err(Errno(libc::EBUSY)) => Err(Error::msg(
+        Err(Error { cause: crate::error::Cause::Errno(Errno(libc::EBUSY)), .. }) => Err(Error::msg(
             "enabling cgroup controllers",
             d.path.as_bytes(),
             "this cgroup has processes of its own; name an empty one with --cgroup-parent",
         )),
-        Err(e) => Err(d.error("enabling cgroup controllers", file.to_bytes(), e)),
+        r => r,
     }
-}
-
-fn trim_space(b: &[u8]) -> &[u8] {
-    b.strip_suffix(b" ").unwrap_or(b)
 }
 
 #[cfg(test)]
@@ -452,65 +427,77 @@ mod tests {
 0::/user.slice
 ";
 
-    fn parents(hs: &[Dir]) -> Vec<(bool, u8, &[u8])> {
-        hs.iter().map(|h| (h.v2, h.has, h.path.as_bytes())).collect()
+    fn dirs(hs: &[Dir]) -> Vec<(bool, u8, &[u8])> {
+        hs.iter().map(|h| (h.v2, h.uses, h.path.as_bytes())).collect()
+    }
+
+    const ALL: u8 = MEMORY | PIDS | CPU | CPUSET;
+
+    /// `hierarchies` with a v2 parent offering `offers`.
+    fn find(mountinfo: &[u8], own: &[u8], parent: Option<&[u8]>, need: u8, offers: &'static [u8]) -> Result<Vec<Dir>> {
+        hierarchies(mountinfo, own, parent, need, |_| Ok(offers.to_vec()))
     }
 
     #[test]
-    fn finds_hybrid_hierarchies_and_our_cgroups() {
-        let hs = hierarchies(HYBRID_MOUNTINFO, HYBRID_CGROUP, None).ok().unwrap();
+    fn hybrid_uses_v1_hierarchies_under_our_cgroups() {
+        let hs = find(HYBRID_MOUNTINFO, HYBRID_CGROUP, None, ALL, b"hugetlb\n").ok().unwrap();
         assert_eq!(
-            parents(&hs),
+            dirs(&hs),
             [
                 (false, CPU, &b"/sys/fs/cgroup/cpu,cpuacct"[..]),
                 (false, CPUSET, b"/sys/fs/cgroup/cpuset"),
                 (false, MEMORY, b"/sys/fs/cgroup/memory/process_api/abc"),
                 (false, PIDS, b"/sys/fs/cgroup/pids"),
-                (true, 0, b"/sys/fs/cgroup/unified/user.slice"),
             ]
         );
-        let hs = hierarchies(HYBRID_MOUNTINFO, HYBRID_CGROUP, Some(b"box")).ok().unwrap();
-        assert_eq!(hs[2].path.as_bytes(), b"/sys/fs/cgroup/memory/process_api/abc/box");
-        assert_eq!(hs[3].path.as_bytes(), b"/sys/fs/cgroup/pids/box");
-        let hs = hierarchies(HYBRID_MOUNTINFO, HYBRID_CGROUP, Some(b"/top/box")).ok().unwrap();
-        assert_eq!(hs[2].path.as_bytes(), b"/sys/fs/cgroup/memory/top/box");
+        let hs = find(HYBRID_MOUNTINFO, HYBRID_CGROUP, Some(b"box"), MEMORY | PIDS, b"").ok().unwrap();
+        assert_eq!(hs[0].path.as_bytes(), b"/sys/fs/cgroup/memory/process_api/abc/box");
+        assert_eq!(hs[1].path.as_bytes(), b"/sys/fs/cgroup/pids/box");
+        let hs = find(HYBRID_MOUNTINFO, HYBRID_CGROUP, Some(b"/top/box"), MEMORY, b"").ok().unwrap();
+        assert_eq!(hs[0].path.as_bytes(), b"/sys/fs/cgroup/memory/top/box");
     }
 
     #[test]
-    fn finds_v2_and_subtree_mounts() {
+    fn v2_wins_what_its_parent_offers() {
+        let hs = find(HYBRID_MOUNTINFO, HYBRID_CGROUP, None, MEMORY | CPU, b"memory hugetlb\n").ok().unwrap();
+        assert_eq!(dirs(&hs), [(true, MEMORY, &b"/sys/fs/cgroup/unified/user.slice"[..]), (false, CPU, b"/sys/fs/cgroup/cpu,cpuacct")]);
         let mountinfo = b"\
 30 24 0:26 / /sys/fs/cgroup rw,nosuid shared:4 - cgroup2 cgroup2 rw,nsdelegate
 99 30 0:26 / /mnt/again rw - cgroup2 cgroup2 rw
 ";
-        let hs = hierarchies(mountinfo, b"0::/system.slice/ssh.service\n", None).ok().unwrap();
-        assert_eq!(parents(&hs), [(true, 0, &b"/sys/fs/cgroup/system.slice/ssh.service"[..])]);
+        let hs = find(mountinfo, b"0::/system.slice/ssh.service\n", None, ALL, b"cpuset cpu io memory pids\n").ok().unwrap();
+        assert_eq!(dirs(&hs), [(true, ALL, &b"/sys/fs/cgroup/system.slice/ssh.service"[..])], "a second mount is not used again");
         // Inside another container: its cgroup mounted at /sys/fs/cgroup.
         let mountinfo = b"50 40 0:26 /docker/ab /sys/fs/cgroup ro - cgroup2 cgroup2 rw\n";
-        let hs = hierarchies(mountinfo, b"0::/docker/ab/inner\n", None).ok().unwrap();
+        let hs = find(mountinfo, b"0::/docker/ab/inner\n", None, PIDS, b"pids").ok().unwrap();
         assert_eq!(hs[0].path.as_bytes(), b"/sys/fs/cgroup/inner");
-        assert!(hierarchies(b"1 0 8:1 / / rw - ext4 /dev/sda1 rw\n", b"", None).ok().unwrap().is_empty());
-    }
-
-    fn hierarchy(v2: bool, has: u8) -> Dir {
-        Dir::new(v2, has, Buf::new())
     }
 
     #[test]
-    fn prefers_v2_then_v1_and_fails_without_either() {
-        let hs = || vec![hierarchy(false, MEMORY), hierarchy(false, PIDS | CPU), hierarchy(true, MEMORY)];
-        let chosen = choose(hs(), MEMORY | CPU).ok().unwrap();
-        assert_eq!(chosen.iter().map(|h| (h.v2, h.uses)).collect::<Vec<_>>(), [(false, CPU), (true, MEMORY)]);
-        let err = choose(hs(), CPUSET).err().unwrap();
+    fn a_controller_found_nowhere_is_an_error() {
+        let no_cpuset: Vec<u8> = HYBRID_MOUNTINFO.split(|&c| c == b'\n').filter(|l| !l.ends_with(b",cpuset")).collect::<Vec<_>>().join(&b'\n');
+        let err = find(&no_cpuset, HYBRID_CGROUP, None, CPUSET | PIDS, b"").err().unwrap();
         assert_eq!((err.step, err.object.as_bytes()), ("cgroup controller not available", &b"cpuset"[..]));
-        let only = choose(hs(), 0).ok().unwrap();
-        assert_eq!(only.iter().map(|h| (h.v2, h.uses)).collect::<Vec<_>>(), [(true, 0)], "--cgroup alone: v2");
-        let mut v1 = hs();
-        v1.pop();
-        assert_eq!(choose(v1, 0).ok().unwrap().len(), 2, "--cgroup alone on v1: every hierarchy");
+        // When the v2 parent could not be read, that is the likelier cause.
+        let err = hierarchies(&no_cpuset, HYBRID_CGROUP, Some(b"/nope"), CPUSET, |_| Err(Errno(libc::ENOENT))).err().unwrap();
+        assert_eq!((err.step, err.object.as_bytes()), ("reading", &b"/sys/fs/cgroup/unified/nope/cgroup.controllers"[..]));
+    }
+
+    #[test]
+    fn cgroup_alone_takes_v2_or_every_v1_hierarchy() {
+        let hs = find(HYBRID_MOUNTINFO, HYBRID_CGROUP, None, 0, b"").ok().unwrap();
+        assert_eq!(dirs(&hs), [(true, 0, &b"/sys/fs/cgroup/unified/user.slice"[..])]);
+        let v1 = HYBRID_MOUNTINFO.split(|&c| c == b'\n').filter(|l| !l.windows(7).any(|w| w == b"cgroup2")).collect::<Vec<_>>().join(&b'\n');
+        let twice = [&v1[..], b"\n", &v1[..]].concat();
+        let hs = find(&twice, HYBRID_CGROUP, None, 0, b"").ok().unwrap();
+        assert_eq!(hs.iter().map(|h| h.has).collect::<Vec<_>>(), [CPU, CPUSET, MEMORY, PIDS], "each v1 hierarchy once");
+        let err = find(b"1 0 8:1 / / rw - ext4 /dev/sda1 rw\n", b"", None, 0, b"").err().unwrap();
+        assert_eq!(err.step, "cgroup");
     }
 
     #[test]
     fn needs_and_names() {
+        assert_eq!(needed(&Limits { memory: Some(1), memory_swap: Some(2), ..Limits::default() }), MEMORY);
         assert_eq!(controllers(b"rw,cpu,cpuacct,memory", b','), CPU | MEMORY);
         assert_eq!(controllers(b"cpuset cpu io memory hugetlb pids rdma", b' '), CPU | CPUSET | MEMORY | PIDS);
         assert_eq!(controllers(b"rw,name=systemd", b','), 0);
@@ -556,7 +543,7 @@ mod tests {
         fn hierarchy(&self, dir: &str, v2: bool, has: u8, uses: u8) -> Dir {
             let mut path = Buf::new();
             path.push(self.0.join(dir).as_os_str().as_encoded_bytes());
-            Dir { uses, ..Dir::new(v2, has, path) }
+            Dir { v2, has, uses, made: false, path }
         }
         /// Empties the container's cgroup, as the kernel does when its last process exits,
         /// so that dropping the Cgroup can remove it.
@@ -714,7 +701,7 @@ mod tests {
     #[test]
     fn a_missing_parent_fails_before_anything_is_made() {
         let t = Tree::new("missing");
-        t.put("memory/memory.limit_in_bytes", "0\n");
+        t.put("memory/memory.memsw.limit_in_bytes", "0\n");
         let hs = [t.hierarchy("memory", false, MEMORY, MEMORY), t.hierarchy("pids/nope", false, PIDS, PIDS)];
         let err = Cgroup::new(hs.into(), &all_limits(), b"x").err().unwrap();
         assert_eq!(err.step, "opening cgroup");

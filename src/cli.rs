@@ -2,7 +2,7 @@
 use alloc::vec::Vec;
 use core::ffi::CStr;
 
-use crate::config::{self, CpuShare, EnvArg, Net, RunConfig, UNLIMITED};
+use crate::config::{self, EnvArg, LimitOpt, Net, RunConfig};
 use crate::error::{Error, Result};
 use crate::{caps, container, env, seccomp, sys, userns};
 
@@ -72,19 +72,16 @@ Options:
                           BPF program (an array of struct sock_filter)
       --help              show this help
 
-Resource limits (a cgroup per container, on cgroup v2, v1 or both):
+Resource limits (a cgroup of its own, on cgroup v2 or v1):
       --memory SIZE       memory limit, e.g. 512m (k, m, g suffixes)
-      --memory-swap SIZE  memory plus swap limit (at least --memory); -1: no limit
+      --memory-swap SIZE  memory plus swap limit; -1: no limit
       --pids N            most processes and threads at once
-      --cpus DECIMAL      CPU time, in CPUs, e.g. 0.5
-      --cpu-weight N      relative CPU share, 1 to 10000 (cgroup v2 scale)
-      --cpu-shares N      relative CPU share, 2 to 262144 (cgroup v1 scale)
-      --cpuset-cpus LIST  CPUs the container may run on, e.g. 0-3,6
+      --cpus DECIMAL      CPU time in CPUs, e.g. 0.5
+      --cpu-weight N      CPU share, 1 to 10000 (or --cpu-shares 2 to 262144)
+      --cpuset-cpus LIST  CPUs to run on, e.g. 0-3,6
       --cgroup-parent PATH
-                          make the container's cgroup under PATH, which must
-                          exist: absolute from each hierarchy's root, or
-                          relative to hutch's own cgroup (the default parent)
-      --cgroup            make a cgroup even without a limit
+                          an existing cgroup to make the container's in
+      --cgroup            a cgroup even without a limit
 
 Exit status: COMMAND's, or 128+N if it was killed by signal N (137 when it was
 killed for exceeding --memory); 125 if hutch failed, 126 if COMMAND cannot be
@@ -121,14 +118,7 @@ enum RunOpt {
     Userns,
     UidMap,
     GidMap,
-    Memory,
-    MemorySwap,
-    Pids,
-    Cpus,
-    CpuWeight,
-    CpuShares,
-    CpusetCpus,
-    CgroupParent,
+    Limit(LimitOpt),
     Cgroup,
     Help,
 }
@@ -157,14 +147,14 @@ const RUN_OPTS: &[Opt] = &[
     Opt { short: 0, long: "userns", takes_value: false, id: RunOpt::Userns },
     Opt { short: 0, long: "uidmap", takes_value: true, id: RunOpt::UidMap },
     Opt { short: 0, long: "gidmap", takes_value: true, id: RunOpt::GidMap },
-    Opt { short: 0, long: "memory", takes_value: true, id: RunOpt::Memory },
-    Opt { short: 0, long: "memory-swap", takes_value: true, id: RunOpt::MemorySwap },
-    Opt { short: 0, long: "pids", takes_value: true, id: RunOpt::Pids },
-    Opt { short: 0, long: "cpus", takes_value: true, id: RunOpt::Cpus },
-    Opt { short: 0, long: "cpu-weight", takes_value: true, id: RunOpt::CpuWeight },
-    Opt { short: 0, long: "cpu-shares", takes_value: true, id: RunOpt::CpuShares },
-    Opt { short: 0, long: "cpuset-cpus", takes_value: true, id: RunOpt::CpusetCpus },
-    Opt { short: 0, long: "cgroup-parent", takes_value: true, id: RunOpt::CgroupParent },
+    Opt { short: 0, long: "memory", takes_value: true, id: RunOpt::Limit(LimitOpt::Memory) },
+    Opt { short: 0, long: "memory-swap", takes_value: true, id: RunOpt::Limit(LimitOpt::MemorySwap) },
+    Opt { short: 0, long: "pids", takes_value: true, id: RunOpt::Limit(LimitOpt::Pids) },
+    Opt { short: 0, long: "cpus", takes_value: true, id: RunOpt::Limit(LimitOpt::Cpus) },
+    Opt { short: 0, long: "cpu-weight", takes_value: true, id: RunOpt::Limit(LimitOpt::CpuWeight) },
+    Opt { short: 0, long: "cpu-shares", takes_value: true, id: RunOpt::Limit(LimitOpt::CpuShares) },
+    Opt { short: 0, long: "cpuset-cpus", takes_value: true, id: RunOpt::Limit(LimitOpt::CpusetCpus) },
+    Opt { short: 0, long: "cgroup-parent", takes_value: true, id: RunOpt::Limit(LimitOpt::CgroupParent) },
     Opt { short: 0, long: "cgroup", takes_value: false, id: RunOpt::Cgroup },
     Opt { short: 0, long: "help", takes_value: false, id: RunOpt::Help },
 ];
@@ -295,31 +285,11 @@ fn apply(c: &mut RunConfig, id: RunOpt, v: &'static CStr) -> Result<()> {
         RunOpt::Userns => c.userns.mode = userns::parse_mode(v.to_bytes())?,
         RunOpt::UidMap => c.userns.uid_map.push(userns::parse_map(v.to_bytes())?),
         RunOpt::GidMap => c.userns.gid_map.push(userns::parse_map(v.to_bytes())?),
-        RunOpt::Memory => c.limits.memory = Some(size(v, "invalid --memory")?),
-        RunOpt::MemorySwap => {
-            c.limits.memory_swap = Some(if v == c"-1" { UNLIMITED } else { size(v, "invalid --memory-swap")? })
-        }
-        // The kernel's pids.max takes up to PID_MAX_LIMIT, 4M on 64-bit machines.
-        RunOpt::Pids => c.limits.pids = Some(config::parse_ranged(v, 1, 1 << 22, "invalid --pids", "must be 1 to 4194304")?),
-        RunOpt::Cpus => c.limits.cpu_quota = Some(config::parse_cpus(v)?),
-        RunOpt::CpuWeight => {
-            let w = config::parse_ranged(v, 1, 10_000, "invalid --cpu-weight", "must be 1 to 10000")?;
-            c.limits.cpu_share = Some(CpuShare::Weight(w));
-        }
-        RunOpt::CpuShares => {
-            let s = config::parse_ranged(v, 2, 262_144, "invalid --cpu-shares", "must be 2 to 262144")?;
-            c.limits.cpu_share = Some(CpuShare::Shares(s));
-        }
-        RunOpt::CpusetCpus => c.limits.cpuset_cpus = Some(config::check_cpuset(v)?),
-        RunOpt::CgroupParent => c.limits.cgroup_parent = Some(config::check_cgroup_parent(v)?),
+        RunOpt::Limit(opt) => config::parse_limit(&mut c.limits, opt, v)?,
         RunOpt::Cgroup => c.limits.cgroup = true,
         RunOpt::Help => {}
     }
     Ok(())
-}
-
-fn size(v: &CStr, what: &'static str) -> Result<u64> {
-    config::parse_size(v.to_bytes()).ok_or_else(|| Error::msg(what, v.to_bytes(), "expected a size such as 512m (k, m, g suffixes)"))
 }
 
 /// Runs the whole command line; returns the exit status.
@@ -374,6 +344,7 @@ mod tests {
 
     #[test]
     fn limits() {
+        use crate::config::CpuShare;
         let c = run(&[
             c"run", c"--memory", c"32m", c"--memory-swap=64M", c"--pids", c"20", c"--cpus", c"0.5",
             c"--cpu-weight", c"300", c"--cpuset-cpus", c"0-1", c"--cgroup-parent", c"/box", c"--cgroup",
@@ -387,7 +358,7 @@ mod tests {
         assert_eq!((l.cpuset_cpus, l.cgroup_parent, l.cgroup), (Some(c"0-1"), Some(c"/box"), true));
         let c = run(&[c"run", c"--cpu-weight=5", c"--cpu-shares=512", c"--memory=1g", c"--memory-swap=-1", c"/r", c"c"]).ok().unwrap();
         assert_eq!(c.limits.cpu_share, Some(CpuShare::Shares(512)), "the later of the two wins");
-        assert_eq!(c.limits.memory_swap, Some(UNLIMITED));
+        assert_eq!(c.limits.memory_swap, Some(config::UNLIMITED));
     }
 
     #[test]

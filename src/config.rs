@@ -335,31 +335,81 @@ pub fn parse_num(s: &[u8]) -> Option<u64> {
     Some(s.iter().fold(0u64, |n, c| n * 10 + (c - b'0') as u64))
 }
 
-/// `--memory` and `--memory-swap` (which also takes -1, unlimited). docker's rules: swap
-/// needs a memory limit and counts memory plus swap, so it cannot be below the memory limit.
-pub fn check_limits(l: &Limits) -> Result<()> {
-    let Some(swap) = l.memory_swap else { return Ok(()) };
-    match l.memory {
-        None => Err(Error::msg("invalid --memory-swap", b"", "needs --memory as well")),
-        Some(m) if swap < m => Err(Error::msg("invalid --memory-swap", b"", "counts memory plus swap: it must be at least --memory")),
-        Some(_) => Ok(()),
-    }
+/// The options that set a [`Limits`] field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LimitOpt {
+    Memory,
+    MemorySwap,
+    Pids,
+    Cpus,
+    CpuWeight,
+    CpuShares,
+    CpusetCpus,
+    CgroupParent,
 }
 
-/// A whole number in `lo..=hi`; `what` names the option in the error.
-pub fn parse_ranged(v: &CStr, lo: u64, hi: u64, what: &'static str, why: &'static str) -> Result<u64> {
-    match parse_num(v.to_bytes()) {
-        Some(n) if (lo..=hi).contains(&n) => Ok(n),
-        _ => Err(Error::msg(what, v.to_bytes(), why)),
+/// For each [`LimitOpt`]: the error's step and what the value should be.
+const LIMIT_ERRORS: [(&str, &str); 8] = [
+    ("invalid --memory", "expected a size, e.g. 512m"),
+    ("invalid --memory-swap", "expected a size, e.g. 512m, or -1"),
+    ("invalid --pids", "expected 1 to 4194304"),
+    ("invalid --cpus", "expected 0.01 or more, e.g. 0.5"),
+    ("invalid --cpu-weight", "expected 1 to 10000"),
+    ("invalid --cpu-shares", "expected 2 to 262144"),
+    ("invalid --cpuset-cpus", "expected CPU numbers and ranges, e.g. 0-3,6"),
+    ("invalid --cgroup-parent", "expected a path without . or .. components"),
+];
+
+/// Sets the field of `l` that `opt` names from its value `v`.
+pub fn parse_limit(l: &mut Limits, opt: LimitOpt, v: &'static CStr) -> Result<()> {
+    let b = v.to_bytes();
+    let ranged = |lo: u64, hi: u64| parse_num(b).filter(|n| (lo..=hi).contains(n));
+    let n = match opt {
+        LimitOpt::MemorySwap if b == b"-1" => Some(UNLIMITED),
+        LimitOpt::Memory | LimitOpt::MemorySwap => parse_size(b),
+        // The kernel's pids.max takes up to PID_MAX_LIMIT, 4M on 64-bit machines.
+        LimitOpt::Pids => ranged(1, 1 << 22),
+        LimitOpt::Cpus => parse_cpus(b),
+        LimitOpt::CpuWeight => ranged(1, 10_000),
+        LimitOpt::CpuShares => ranged(2, 262_144),
+        LimitOpt::CpusetCpus => cpuset_ok(b).then_some(0),
+        // Without . or .. components, a parent stays inside the cgroup filesystem.
+        LimitOpt::CgroupParent => {
+            (!b.is_empty() && b.len() <= 200 && !b.split(|&c| c == b'/').any(|c| c == b"." || c == b"..")).then_some(0)
+        }
+    };
+    let Some(n) = n else {
+        let (step, why) = LIMIT_ERRORS[opt as usize];
+        return Err(Error::msg(step, b, why));
+    };
+    match opt {
+        LimitOpt::Memory => l.memory = Some(n),
+        LimitOpt::MemorySwap => l.memory_swap = Some(n),
+        LimitOpt::Pids => l.pids = Some(n),
+        LimitOpt::Cpus => l.cpu_quota = Some(n),
+        LimitOpt::CpuWeight => l.cpu_share = Some(CpuShare::Weight(n)),
+        LimitOpt::CpuShares => l.cpu_share = Some(CpuShare::Shares(n)),
+        LimitOpt::CpusetCpus => l.cpuset_cpus = Some(v),
+        LimitOpt::CgroupParent => l.cgroup_parent = Some(v),
+    }
+    Ok(())
+}
+
+/// `--memory-swap` as docker has it: it needs a memory limit and counts memory plus swap,
+/// so it cannot be below the memory limit.
+pub fn check_limits(l: &Limits) -> Result<()> {
+    match (l.memory_swap, l.memory) {
+        (Some(swap), m) if swap < m.unwrap_or(u64::MAX) => {
+            Err(Error::msg("invalid --memory-swap", b"", "counts memory plus swap: needs --memory, and at least as much"))
+        }
+        _ => Ok(()),
     }
 }
 
 /// `--cpus 1.5`: the CFS quota in microseconds per [`CPU_PERIOD`]. Digits past the fifth
 /// decimal are below the kernel's microsecond resolution and dropped; the kernel's smallest
 /// quota is 1 ms, so at least 0.01.
-pub fn parse_cpus(v: &CStr) -> Result<u64> {
-    let b = v.to_bytes();
-    let bad = || Error::msg("invalid --cpus", b, "expected a decimal number of CPUs of at least 0.01, e.g. 0.5");
+fn parse_cpus(b: &[u8]) -> Option<u64> {
     let (int, frac) = match b.iter().position(|&c| c == b'.') {
         Some(i) => (&b[..i], &b[i + 1..]),
         None => (b, &b""[..]),
@@ -368,40 +418,21 @@ pub fn parse_cpus(v: &CStr) -> Result<u64> {
     let mut micros = [b'0'; 5];
     let n = frac.len().min(5);
     micros[..n].copy_from_slice(&frac[..n]);
-    let (Some(int), Some(micros)) = (int, parse_num(&micros)) else { return Err(bad()) };
     if !frac.iter().all(u8::is_ascii_digit) {
-        return Err(bad());
+        return None;
     }
-    match int.checked_mul(CPU_PERIOD).and_then(|q| q.checked_add(micros)) {
-        Some(q) if q >= 1000 => Ok(q),
-        _ => Err(bad()),
-    }
+    int?.checked_mul(CPU_PERIOD)?.checked_add(parse_num(&micros)?).filter(|&q| q >= 1000)
 }
 
 /// `--cpuset-cpus`: the kernel's list format, comma-separated CPU numbers and ranges `N-M`
 /// with N <= M (cpusets(7)), short enough for one write.
-pub fn check_cpuset(v: &'static CStr) -> Result<&'static CStr> {
-    let b = v.to_bytes();
+fn cpuset_ok(b: &[u8]) -> bool {
     let item_ok = |item: &[u8]| {
-        let mut ends = item.splitn(2, |&c| c == b'-');
-        let lo = ends.next().and_then(parse_num);
-        let hi = ends.next().map_or(lo, parse_num);
+        let lo = parse_num(item.split(|&c| c == b'-').next().unwrap_or_default());
+        let hi = item.iter().position(|&c| c == b'-').map_or(lo, |i| parse_num(&item[i + 1..]));
         matches!((lo, hi), (Some(lo), Some(hi)) if lo <= hi && hi < 1 << 16)
     };
-    if b.is_empty() || b.len() > 100 || !b.split(|&c| c == b',').all(item_ok) {
-        return Err(Error::msg("invalid --cpuset-cpus", b, "expected CPU numbers and ranges, e.g. 0-3,6"));
-    }
-    Ok(v)
-}
-
-/// `--cgroup-parent`: a cgroup path without `.` or `..` components, so it stays inside the
-/// cgroup filesystem.
-pub fn check_cgroup_parent(v: &'static CStr) -> Result<&'static CStr> {
-    let b = v.to_bytes();
-    if b.is_empty() || b.split(|&c| c == b'/').any(|c| c == b"." || c == b"..") || b.len() > 200 {
-        return Err(Error::msg("invalid --cgroup-parent", b, "expected a cgroup path without . or .. components"));
-    }
-    Ok(v)
+    !b.is_empty() && b.len() <= 100 && b.split(|&c| c == b',').all(item_ok)
 }
 
 #[cfg(test)]
@@ -427,44 +458,67 @@ mod tests {
         for bad in [&b""[..], b"-1", b"+1", b"1 ", b"1.0", b"99999999999999999999"] {
             assert_eq!(parse_num(bad), None, "{:?}", core::str::from_utf8(bad));
         }
-        assert_eq!(parse_ranged(c"2", 2, 262144, "x", "y").ok(), Some(2));
-        assert_eq!(parse_ranged(c"262144", 2, 262144, "x", "y").ok(), Some(262144));
-        for bad in [c"1", c"262145", c"", c"ten"] {
-            assert!(parse_ranged(bad, 2, 262144, "x", "y").is_err(), "{bad:?}");
+    }
+
+    fn limit(opt: LimitOpt, v: &'static CStr) -> Result<Limits> {
+        let mut l = Limits::default();
+        parse_limit(&mut l, opt, v).map(|()| l)
+    }
+
+    #[test]
+    fn limit_values() {
+        assert_eq!(limit(LimitOpt::CpuShares, c"2").ok().unwrap().cpu_share, Some(CpuShare::Shares(2)));
+        assert_eq!(limit(LimitOpt::CpuShares, c"262144").ok().unwrap().cpu_share, Some(CpuShare::Shares(262144)));
+        assert_eq!(limit(LimitOpt::CpuWeight, c"10000").ok().unwrap().cpu_share, Some(CpuShare::Weight(10000)));
+        assert_eq!(limit(LimitOpt::Pids, c"4194304").ok().unwrap().pids, Some(4194304));
+        assert_eq!(limit(LimitOpt::MemorySwap, c"-1").ok().unwrap().memory_swap, Some(UNLIMITED));
+        assert_eq!(limit(LimitOpt::Memory, c"32m").ok().unwrap().memory, Some(32 << 20));
+        let bad = [
+            (LimitOpt::CpuShares, c"1"),
+            (LimitOpt::CpuShares, c"262145"),
+            (LimitOpt::CpuWeight, c"0"),
+            (LimitOpt::Pids, c"0"),
+            (LimitOpt::Pids, c"ten"),
+            (LimitOpt::Memory, c"-1"),
+            (LimitOpt::MemorySwap, c"-2"),
+        ];
+        for (opt, v) in bad {
+            let err = limit(opt, v).err().unwrap();
+            assert_eq!((err.step, err.object.as_bytes()), (LIMIT_ERRORS[opt as usize].0, v.to_bytes()));
         }
     }
 
     #[test]
     fn cpus() {
-        assert_eq!(parse_cpus(c"0.5").ok(), Some(50_000));
-        assert_eq!(parse_cpus(c"1").ok(), Some(100_000));
-        assert_eq!(parse_cpus(c"1.5").ok(), Some(150_000));
-        assert_eq!(parse_cpus(c".25").ok(), Some(25_000));
-        assert_eq!(parse_cpus(c"2.").ok(), Some(200_000));
-        assert_eq!(parse_cpus(c"0.01").ok(), Some(1_000));
-        assert_eq!(parse_cpus(c"0.3333339").ok(), Some(33_333), "digits past microseconds are dropped");
-        for bad in [c"", c".", c"0", c"0.0", c"0.009", c"-1", c"1,5", c"1.5x", c"x", c"1e3", c"1.2.3", c"99999999999999999"] {
-            assert!(parse_cpus(bad).is_err(), "{bad:?}");
+        assert_eq!(parse_cpus(b"0.5"), Some(50_000));
+        assert_eq!(parse_cpus(b"1"), Some(100_000));
+        assert_eq!(parse_cpus(b"1.5"), Some(150_000));
+        assert_eq!(parse_cpus(b".25"), Some(25_000));
+        assert_eq!(parse_cpus(b"2."), Some(200_000));
+        assert_eq!(parse_cpus(b"0.01"), Some(1_000));
+        assert_eq!(parse_cpus(b"0.3333339"), Some(33_333), "digits past microseconds are dropped");
+        for bad in ["", ".", "0", "0.0", "0.009", "-1", "1,5", "1.5x", "x", "1e3", "1.2.3", "99999999999999999"] {
+            assert_eq!(parse_cpus(bad.as_bytes()), None, "{bad:?}");
         }
     }
 
     #[test]
     fn cpusets() {
-        for ok in [c"0", c"0-3", c"0,2,4-7", c"1-1", c"65535"] {
-            assert!(check_cpuset(ok).is_ok(), "{ok:?}");
+        for ok in ["0", "0-3", "0,2,4-7", "1-1", "65535"] {
+            assert!(cpuset_ok(ok.as_bytes()), "{ok:?}");
         }
-        for bad in [c"", c"a", c"3-1", c"0,", c",0", c"0-", c"-1", c"0 1", c"1-2-3", c"65536"] {
-            assert!(check_cpuset(bad).is_err(), "{bad:?}");
+        for bad in ["", "a", "3-1", "0,", ",0", "0-", "-1", "0 1", "1-2-3", "65536"] {
+            assert!(!cpuset_ok(bad.as_bytes()), "{bad:?}");
         }
     }
 
     #[test]
     fn cgroup_parents() {
         for ok in [c"/hutch", c"box", c"a/b", c"/a/b/"] {
-            assert!(check_cgroup_parent(ok).is_ok(), "{ok:?}");
+            assert!(limit(LimitOpt::CgroupParent, ok).is_ok(), "{ok:?}");
         }
         for bad in [c"", c"..", c"/a/../b", c"./a", c"a/."] {
-            assert!(check_cgroup_parent(bad).is_err(), "{bad:?}");
+            assert!(limit(LimitOpt::CgroupParent, bad).is_err(), "{bad:?}");
         }
     }
 

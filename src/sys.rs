@@ -333,11 +333,12 @@ pub fn getpid() -> pid_t {
     unsafe { libc::getpid() }
 }
 
-/// nanosleep(2) for `ms` milliseconds; an interruption just ends the sleep early.
+/// nanosleep(2) for `ms` milliseconds; an interruption just ends the sleep early. A raw
+/// syscall: musl's wrapper brings clock_nanosleep along.
 pub fn sleep_ms(ms: u32) {
     let t = libc::timespec { tv_sec: (ms / 1000) as _, tv_nsec: (ms % 1000) as libc::c_long * 1_000_000 };
     // SAFETY: t is a valid timespec; a null remainder pointer is allowed.
-    unsafe { libc::nanosleep(&t, ptr::null_mut()) };
+    unsafe { sc::syscall2(libc::SYS_nanosleep as usize, &t as *const libc::timespec as usize, 0) };
 }
 
 /// prctl(2) with integer arguments; returns the call's result.
