@@ -127,14 +127,28 @@ t old-kernel-mount-points 0 ' /data .* tmpfs /new/dir tmpfs ' \
   nosys hutch run --tmpfs /new/dir -v /srv:/data $R cat /proc/mounts
 t old-kernel-fds 0 '^0 1 2 3$' sh -c "exec 7</dev/null; exec nosys hutch run $R ls /proc/self/fd"
 
-# --- Pending features (seccomp, capabilities, cgroup limits): drop `needs` once merged -------
+# --- Cgroup limits, on cgroup v2 only ------------------------------------------------------
 
 # The OOM killer takes the container's PID 1 (dd filling a 64 MiB buffer); hutch says why.
-needs --memory t cgroup-memory-oom 137 'out of memory|oom' \
+t cgroup-memory-oom 137 '^hutch: container killed: out of memory \(limit 32M\)$' \
   hutch run --memory 32m $R dd if=/dev/zero of=/dev/null bs=64M count=1
 # A shell forking 40 sleepers hits the limit of 20 and fails to fork.
-needs --pids t cgroup-pids 2 "can't fork|resource temporarily unavailable" \
+t cgroup-pids 2 "can't fork|resource temporarily unavailable" \
   hutch run --pids 20 $R sh -c 'for i in $(seq 40); do sleep 30 & done; echo all forked'
+
+# Waits (10 s at most) for FILE to appear.
+await() {
+  i=0
+  while [ $i -lt 500 ] && [ ! -e "$1" ]; do
+    usleep 20000
+    i=$((i + 1))
+  done
+}
+
+# The container's cgroup, hutch-PID: the only one while a check runs.
+container_cgroup() {
+  find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d -name 'hutch-*' | head -n 1
+}
 
 # While the container waits for /sig/go, its cgroup has cpu.max "50000 100000"; after it exits,
 # that cgroup is gone.
@@ -163,8 +177,60 @@ cgroup_removed() {
   elif [ -e "${cpus_cgroup%/cpu.max}" ]; then fail "$1" "${cpus_cgroup%/cpu.max} is left behind"
   else ok "$1"; fi
 }
-needs --cpus cgroup_cpus cgroup-cpus
-needs --cpus cgroup_removed cgroup-removed
+cgroup_cpus cgroup-cpus
+cgroup_removed cgroup-removed
+
+# Every limit, written the v2 way (swap alone in memory.swap.max; cpuset enabled by hutch in
+# the root's subtree_control), from before the command's first step: it sees its cgroup as /.
+cgroup_v2_files() {
+  rm -f /sig/go /sig/inside
+  timeout -s KILL 30 hutch run --memory 32m --memory-swap 48m --pids 7 --cpus 1.5 --cpu-weight 300 \
+    --cpuset-cpus 0 -v /sig:/sig $R sh -c 'cat /proc/self/cgroup >/sig/inside; until test -e /sig/go; do usleep 20000; done' &
+  pid=$!
+  await /sig/inside
+  dir=$(container_cgroup)
+  got=$(cd "${dir:-/nonexistent}" 2>/dev/null && echo $(cat memory.max memory.swap.max pids.max cpu.max cpu.weight cpuset.cpus))
+  touch /sig/go
+  wait $pid
+  st=$?
+  want='33554432 16777216 7 150000 100000 300 0'
+  if [ "$got" != "$want" ]; then fail "$1" "${dir:-no cgroup}: got '$got', want '$want' (exit $st)"
+  elif [ "$(cat /sig/inside)" != "0::/" ]; then fail "$1" "inside: $(cat /sig/inside)"
+  elif [ -e "$dir" ]; then fail "$1" "$dir is left behind"
+  elif [ "$st" != 0 ]; then fail "$1" "exit $st"
+  else ok "$1"; fi
+}
+cgroup_v2_files cgroup-v2-files
+
+# SIGTERM to hutch ends the container (its PID 1 traps it), and cgroup.kill takes the sleeper
+# it leaves, so that the cgroup can go.
+cgroup_sigterm() {
+  rm -f /sig/ready
+  timeout -s KILL 30 hutch run --pids 20 -v /sig:/sig $R sh -c 'trap "exit 7" TERM; sleep 1000 & touch /sig/ready; wait' &
+  pid=$!
+  await /sig/ready
+  dir=$(container_cgroup)
+  [ -n "$dir" ] && kill -TERM "${dir##*hutch-}"
+  wait $pid
+  st=$?
+  if [ -z "$dir" ]; then fail "$1" "no container cgroup (exit $st)"
+  elif [ "$st" != 7 ]; then fail "$1" "exit $st, want 7"
+  elif [ -e "$dir" ]; then fail "$1" "$dir is left behind"
+  else ok "$1"; fi
+}
+cgroup_sigterm cgroup-sigterm
+
+# --cgroup-parent: an empty cgroup works; one holding a process cannot take controllers (the
+# no-internal-process rule), which hutch explains.
+mkdir -p /sys/fs/cgroup/box /sys/fs/cgroup/busy
+t cgroup-parent 0 '^0::/$' hutch run --cgroup-parent /box --memory 32m $R cat /proc/self/cgroup
+t cgroup-parent-removed 0 '^$' find /sys/fs/cgroup/box -mindepth 1 -type d
+sleep 100 &
+echo $! >/sys/fs/cgroup/busy/cgroup.procs
+t cgroup-parent-busy 125 'processes of its own' hutch run --cgroup-parent /busy --memory 32m $R true
+kill $! 2>/dev/null
+
+# --- Pending features (seccomp, capabilities): drop `needs` once merged ---------------------
 
 needs --seccomp t seccomp-filter 0 'seccomp:[[:space:]]*2' hutch run $R grep Seccomp: /proc/self/status
 needs --seccomp t seccomp-blocks-unshare 1 'operation not permitted' hutch run $R unshare -m true
