@@ -54,15 +54,15 @@ fn copy_executable(from: &Path, to: &Path) {
     fs::set_permissions(to, fs::Permissions::from_mode(0o755)).unwrap();
 }
 
-/// tests/cgroups/probe.rs, compiled once per run for the musl target (static).
+/// tests/probe/cgroups.rs, compiled once per run for the musl target (static).
 fn probe() -> &'static Path {
     static PROBE: OnceLock<PathBuf> = OnceLock::new();
     PROBE.get_or_init(|| {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cgroups/probe.rs");
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/probe/cgroups.rs");
         // Next to hutch, so `cargo clean` takes it; built in a directory of this process's
         // own, since rustc puts its temporaries next to the output, then moved into place.
-        let dir = Path::new(HUTCH).parent().unwrap().join("hutch-cgroups-probe");
-        let build = dir.join(format!("build-{}", std::process::id()));
+        let dir = Path::new(HUTCH).parent().unwrap().join("hutch-test-probe");
+        let build = dir.join(format!("build-cgroups-{}", std::process::id()));
         fs::create_dir_all(&build).unwrap();
         let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
         let out = Command::new(&rustc)
@@ -70,13 +70,13 @@ fn probe() -> &'static Path {
             .args(["--target", "x86_64-unknown-linux-musl", "-C", "target-feature=+crt-static"])
             .arg(&src)
             .arg("-o")
-            .arg(build.join("probe"))
+            .arg(build.join("cgprobe"))
             .output()
             .unwrap_or_else(|e| panic!("running {rustc:?}: {e}"));
         assert!(out.status.success(), "building {}:\n{}", src.display(), String::from_utf8_lossy(&out.stderr));
-        fs::rename(build.join("probe"), dir.join("probe")).unwrap();
+        fs::rename(build.join("cgprobe"), dir.join("cgprobe")).unwrap();
         let _ = fs::remove_dir_all(&build);
-        dir.join("probe")
+        dir.join("cgprobe")
     })
 }
 
