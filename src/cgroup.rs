@@ -136,7 +136,7 @@ fn controllers(list: &[u8], sep: u8) -> u8 {
 
 /// The container's cgroup in one hierarchy: a directory named after the container in the
 /// parent cgroup.
-pub struct Dir {
+struct Dir {
     v2: bool,
     /// v1: the controllers bound to the hierarchy; v2: those the parent offers.
     has: u8,
