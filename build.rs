@@ -11,6 +11,14 @@ fn main() {
         let dir: PathBuf = [sysroot.trim(), "lib", "rustlib", &target, "lib", "self-contained"].iter().collect();
         println!("cargo:rustc-link-search=native={}", dir.display());
         println!("cargo:rustc-link-lib=static=c");
+        // No unwinding with panic = "abort", so no unwind tables: they were an eighth of the
+        // binary. The script drops .eh_frame except crtbegin.o's, which its code references.
+        let script = format!("{}/.cargo/no-unwind.ld", env::var("CARGO_MANIFEST_DIR").unwrap());
+        let lld = target.starts_with("aarch64");
+        for arg in ["--no-eh-frame-hdr", "-T", &script] {
+            println!("cargo:rustc-link-arg-bins={}{arg}", if lld { "" } else { "-Wl," });
+        }
+        println!("cargo:rerun-if-changed=.cargo/no-unwind.ld");
     }
     let commit = Command::new("git")
         .args(["rev-parse", "--short=12", "HEAD"])

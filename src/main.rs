@@ -1,53 +1,17 @@
-//! hutch: a container runtime in one small static binary. `main` collects argv and the
-//! environment, runs the command line, and turns the outcome into the exit status.
-#![cfg_attr(not(test), no_std)]
-#![cfg_attr(not(test), no_main)]
-#![deny(unsafe_code)]
+//! The hutch binary: musl's startup code calls `main`, which hands argv and the environment to
+//! the library and returns its exit status.
+#![no_std]
+#![no_main]
 
-extern crate alloc;
-
-mod buf;
-mod caps;
-mod cgroup;
-mod child;
-mod cli;
-mod config;
-mod container;
-mod env;
-mod error;
-mod mounts;
-mod namespaces;
-mod rootfs;
-mod seccomp;
-mod sys;
-mod user;
-mod userns;
-
-use alloc::vec::Vec;
-use core::ffi::{c_char, c_int, CStr};
-
-#[cfg(not(test))]
 #[global_allocator]
-static ALLOC: sys::Malloc = sys::Malloc;
+static ALLOC: hutch::Malloc = hutch::Malloc;
 
-#[cfg(not(test))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
-    // Unreachable by design (every failure is an Error); if it happens, fail like hutch does.
-    let _ = sys::write_all(2, b"hutch: internal error\n");
-    sys::exit(125)
+    hutch::internal_error()
 }
 
-#[allow(unsafe_code)] // no_mangle: this is the C entry point musl's startup code calls.
-#[cfg_attr(not(test), no_mangle)]
-pub extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *const *const c_char) -> c_int {
-    let args: Vec<&'static CStr> = sys::c_strings(argv).skip(1).collect();
-    let env: Vec<&'static CStr> = sys::c_strings(envp).collect();
-    match cli::main(&args, &env) {
-        Ok(code) => code,
-        Err(e) => {
-            e.print();
-            e.exit_code()
-        }
-    }
+#[no_mangle]
+pub extern "C" fn main(_argc: i32, argv: *const *const core::ffi::c_char, envp: *const *const core::ffi::c_char) -> i32 {
+    hutch::main(argv, envp)
 }

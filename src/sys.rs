@@ -298,7 +298,6 @@ pub fn dup2(old: c_int, new: c_int) -> Result<()> {
 }
 
 /// _exit(2): leaves without running atexit handlers or flushing anything shared with the parent.
-#[cfg_attr(test, allow(dead_code))]
 pub fn exit(code: c_int) -> ! {
     // SAFETY: _exit has no preconditions.
     unsafe { libc::_exit(code) }
@@ -593,7 +592,6 @@ pub fn c_strings(mut p: *const *const core::ffi::c_char) -> impl Iterator<Item =
 }
 
 /// musl's malloc as Rust's global allocator, for the few growable lists (env, volumes).
-#[cfg_attr(test, allow(dead_code))]
 pub struct Malloc;
 
 // SAFETY: malloc/free/realloc satisfy GlobalAlloc for alignments up to 16, which musl guarantees;
