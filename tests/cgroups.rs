@@ -6,6 +6,8 @@
 //! Helpers are kept in this file. The tests run as root on a shared machine: they touch only
 //! their own temp dirs and the cgroups hutch made for them, and signal only processes they
 //! started.
+mod common;
+
 use std::fs;
 use std::io::{Read, Write};
 use std::os::unix::fs::{symlink, PermissionsExt};
@@ -54,30 +56,10 @@ fn copy_executable(from: &Path, to: &Path) {
     fs::set_permissions(to, fs::Permissions::from_mode(0o755)).unwrap();
 }
 
-/// tests/probe/cgroups.rs, compiled once per run for the musl target (static).
+/// tests/probe/cgroups.rs, compiled once per test process.
 fn probe() -> &'static Path {
     static PROBE: OnceLock<PathBuf> = OnceLock::new();
-    PROBE.get_or_init(|| {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/probe/cgroups.rs");
-        // Next to hutch, so `cargo clean` takes it; built in a directory of this process's
-        // own, since rustc puts its temporaries next to the output, then moved into place.
-        let dir = Path::new(HUTCH).parent().unwrap().join("hutch-test-probe");
-        let build = dir.join(format!("build-cgroups-{}", std::process::id()));
-        fs::create_dir_all(&build).unwrap();
-        let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-        let out = Command::new(&rustc)
-            .args(["--edition", "2021", "-O", "-C", "panic=abort"])
-            .args(["--target", "x86_64-unknown-linux-musl", "-C", "target-feature=+crt-static"])
-            .arg(&src)
-            .arg("-o")
-            .arg(build.join("cgprobe"))
-            .output()
-            .unwrap_or_else(|e| panic!("running {rustc:?}: {e}"));
-        assert!(out.status.success(), "building {}:\n{}", src.display(), String::from_utf8_lossy(&out.stderr));
-        fs::rename(build.join("cgprobe"), dir.join("cgprobe")).unwrap();
-        let _ = fs::remove_dir_all(&build);
-        dir.join("cgprobe")
-    })
+    PROBE.get_or_init(|| common::build_probe("cgroups"))
 }
 
 // ---------------------------------------------------------------------------

@@ -9,7 +9,6 @@ use common::*;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
 /// Options that lift the filter.
@@ -22,31 +21,10 @@ const UNCONFINED_ROOT: &[&str] = &["--privileged", "--seccomp", "unconfined"];
 
 const EPERM: &str = "errno 1";
 
-/// The probe, compiled once per test process next to the hutch binary.
+/// tests/probe/seccomp.rs, compiled once per test process.
 fn sprobe() -> &'static Path {
     static PROBE: OnceLock<PathBuf> = OnceLock::new();
-    PROBE.get_or_init(|| {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/probe/seccomp.rs");
-        let dir = Path::new(HUTCH).parent().expect("hutch has a parent dir").join("hutch-test-probe");
-        // Built in a private directory (rustc puts temporaries next to its output), then
-        // renamed into place, so test binaries running at once do not collide.
-        let build = dir.join(format!("build-seccomp-{}", std::process::id()));
-        fs::create_dir_all(&build).unwrap_or_else(|e| panic!("mkdir {}: {e}", build.display()));
-        let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-        let built = Command::new(&rustc)
-            .args(["--edition", "2021", "-O", "-C", "panic=abort"])
-            .args(["--target", "x86_64-unknown-linux-musl", "-C", "target-feature=+crt-static"])
-            .arg(&src)
-            .arg("-o")
-            .arg(build.join("sprobe"))
-            .output()
-            .unwrap_or_else(|e| panic!("running {rustc:?}: {e}"));
-        assert!(built.status.success(), "building {}:\n{}", src.display(), String::from_utf8_lossy(&built.stderr));
-        let probe = dir.join("sprobe");
-        fs::rename(build.join("sprobe"), &probe).expect("move the probe into place");
-        let _ = fs::remove_dir_all(&build);
-        probe
-    })
+    PROBE.get_or_init(|| build_probe("seccomp"))
 }
 
 /// The standard fixture plus the probe at /bin/sprobe.

@@ -53,16 +53,17 @@ pub const DEV_NODES: &[(&str, &str)] = &[
 /// Path of the probe binary, compiled once per test process.
 pub fn probe() -> &'static Path {
     static PROBE: OnceLock<PathBuf> = OnceLock::new();
-    PROBE.get_or_init(build_probe)
+    PROBE.get_or_init(|| build_probe("probe"))
 }
 
-fn build_probe() -> PathBuf {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/probe/probe.rs");
-    // Next to the hutch binary, so it follows CARGO_TARGET_DIR and `cargo clean`.
+/// Compiles `tests/probe/NAME.rs` into a static musl binary named NAME, next to the hutch
+/// binary (so it follows CARGO_TARGET_DIR and `cargo clean`); returns its path.
+pub fn build_probe(name: &str) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/probe/{name}.rs"));
     let dir = Path::new(HUTCH).parent().expect("hutch has a parent dir").join("hutch-test-probe");
     // rustc writes its temporaries next to the output: a private directory keeps
     // two test binaries building at the same time out of each other's way.
-    let build = dir.join(format!("build-{}", std::process::id()));
+    let build = dir.join(format!("build-{name}-{}", std::process::id()));
     fs::create_dir_all(&build).unwrap_or_else(|e| panic!("mkdir {}: {e}", build.display()));
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let out = Command::new(&rustc)
@@ -70,7 +71,7 @@ fn build_probe() -> PathBuf {
         .args(["--target", "x86_64-unknown-linux-musl", "-C", "target-feature=+crt-static"])
         .arg(&src)
         .arg("-o")
-        .arg(build.join("probe"))
+        .arg(build.join(name))
         .output()
         .unwrap_or_else(|e| panic!("running {rustc:?}: {e}"));
     assert!(
@@ -79,8 +80,8 @@ fn build_probe() -> PathBuf {
         src.display(),
         String::from_utf8_lossy(&out.stderr)
     );
-    let probe = dir.join("probe");
-    fs::rename(build.join("probe"), &probe).expect("move the probe into place");
+    let probe = dir.join(name);
+    fs::rename(build.join(name), &probe).expect("move the probe into place");
     let _ = fs::remove_dir_all(&build);
     probe
 }

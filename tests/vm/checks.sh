@@ -2,7 +2,6 @@
 # Each check prints one line on the console, which tests/vm/run.sh parses:
 #   HUTCH-CHECK ok NAME
 #   HUTCH-CHECK fail NAME DETAILS
-#   HUTCH-CHECK skip NAME (REASON)
 # and the last line is `HUTCH-DONE COUNT UPTIME`, so a script that dies early, or a line that a
 # kernel message garbled, fails the run.
 #
@@ -11,16 +10,13 @@
 # passes when COMMAND exits with STATUS and its output (stdout and stderr, each run of
 # whitespace made one space) matches PATTERN, an extended regular expression, case-insensitive
 # ('' matches all).
-# A check of a feature hutch may not have yet starts with `needs OPTION`: it runs only when
-# the text of `hutch run --help` contains OPTION, and is otherwise reported as skipped (never
-# as passed). A check that needs more than one command is a function taking its NAME.
+# A check that needs more than one command is a function taking its NAME.
 export PATH=/bin
 R=/rootfs
 n=0
 
 ok() { n=$((n + 1)); echo "HUTCH-CHECK ok $1"; }
 fail() { n=$((n + 1)); echo "HUTCH-CHECK fail $1 $2"; }
-skip() { n=$((n + 1)); echo "HUTCH-CHECK skip $1 ($2)"; }
 
 # A hung command fails its check, not the whole VM run; KILL because hutch forwards TERM to a
 # container PID 1 that may ignore it. Every process costs tens of milliseconds under emulation,
@@ -40,13 +36,6 @@ t() {
   else
     ok "$name"
   fi
-}
-
-help=$(hutch run --help 2>&1)
-needs() {
-  opt=$1
-  shift
-  if printf '%s' "$help" | grep -q -- "$opt"; then "$@"; else skip "$2" "hutch lacks $opt"; fi
 }
 
 # --- The VM itself: what the checks below rely on -------------------------------------------
@@ -230,13 +219,13 @@ echo $! >/sys/fs/cgroup/busy/cgroup.procs
 t cgroup-parent-busy 125 'processes of its own' hutch run --cgroup-parent /busy --memory 32m $R true
 kill $! 2>/dev/null
 
-# --- Pending features (seccomp, capabilities): drop `needs` once merged ---------------------
+# --- Confinement: seccomp and capabilities ---------------------------------------------------
 
-needs --seccomp t seccomp-filter 0 'seccomp:[[:space:]]*2' hutch run $R grep Seccomp: /proc/self/status
-needs --seccomp t seccomp-blocks-unshare 1 'operation not permitted' hutch run $R unshare -m true
+t seccomp-filter 0 'seccomp:[[:space:]]*2' hutch run $R grep Seccomp: /proc/self/status
+t seccomp-blocks-unshare 1 'operation not permitted' hutch run $R unshare -m true
 
 # CAP_SYS_ADMIN (bit 21) is out of the bounding set.
-needs --cap t caps-bounding-set 0 '^dropped$' \
+t caps-bounding-set 0 '^dropped$' \
   hutch run $R sh -c 'b=$(sed -n "s/^CapBnd:[[:space:]]*//p" /proc/self/status); [ $((0x$b >> 21 & 1)) = 0 ] && echo dropped'
 
 # --- Nothing leaked to the VM ------------------------------------------------------------------
