@@ -61,9 +61,9 @@ Options:
       --gidmap C:H:N      the same for gids (default: like --uidmap)
       --no-pivot          switch root with MS_MOVE + chroot instead of pivot_root.
                           Weaker: the host's root stays mounted beneath the
-                          container, and a process keeping CAP_SYS_CHROOT can
-                          escape a chroot. hutch falls back to this by itself
-                          when / is an initramfs, where pivot_root cannot work.
+                          container's, uncovered by anything that can unmount it.
+                          hutch falls back to this by itself when / is an
+                          initramfs, where pivot_root cannot work.
       --seccomp default|unconfined|FILE
                           default: refuse the system calls Docker's default
                           profile refuses (kernel modules, mount, namespaces,
