@@ -18,7 +18,8 @@ enum What {
     /// A new devpts instance; its terminals belong to the tty group (gid 5) where the user
     /// namespace maps that gid (the kernel refuses an unmapped one; a rootless one maps only 0).
     Devpts,
-    /// A bind of the host's node at the same path: works where mknod is not allowed.
+    /// A node like the host's at the same path: made with mknod, or bound from the host
+    /// where mknod is not allowed.
     HostDevice,
     /// A symlink to this target.
     Link(&'static CStr),
@@ -65,7 +66,13 @@ pub fn defaults(root: c_int) -> Result<()> {
                 };
                 mount_fs(root, p, c"devpts", libc::MS_NOSUID | libc::MS_NOEXEC, data)?.at("mounting", p)?
             }
-            What::HostDevice => bind(root, path, p, Kind::File)?,
+            // A node of our own is much cheaper than a mount; where mknod is not allowed (a
+            // user namespace), the host's node is bound instead. In the fresh /dev tmpfs: no
+            // symlink of ROOTFS can be in the way.
+            What::HostDevice => match sys::copy_node(path, root, &path[1..]) {
+                Err(sys::Errno(libc::EPERM)) => bind(root, path, p, Kind::File)?,
+                r => r.at("creating device", p)?,
+            },
             // Inside the fresh /dev tmpfs: no symlink of ROOTFS can be in the way.
             What::Link(target) => sys::symlinkat(target, root, &path[1..]).at("creating symlink", p)?,
         }

@@ -198,6 +198,20 @@ pub fn file_type(dirfd: c_int, path: &CStr) -> Result<u32> {
     Ok(unsafe { st.assume_init() }.st_mode & libc::S_IFMT)
 }
 
+/// Makes at `path` (relative to `dirfd`) a device node like the one at `like`: its type,
+/// device number and permissions (set again after mknodat(2), which applies the umask).
+pub fn copy_node(like: &CStr, dirfd: c_int, path: &CStr) -> Result<()> {
+    let mut st = MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: st is writable and large enough for struct stat; like is NUL-terminated.
+    check(unsafe { libc::stat(like.as_ptr(), st.as_mut_ptr()) })?;
+    // SAFETY: stat succeeded, so st is initialised.
+    let st = unsafe { st.assume_init() };
+    // SAFETY: path is NUL-terminated.
+    check(unsafe { libc::mknodat(dirfd, path.as_ptr(), st.st_mode, st.st_rdev) })?;
+    // SAFETY: path is NUL-terminated.
+    check(unsafe { libc::fchmodat(dirfd, path.as_ptr(), st.st_mode & 0o7777, 0) }).map(drop)
+}
+
 /// The filesystem magic number (f_type) of the filesystem holding `path`, see statfs(2).
 pub fn fs_type(path: &CStr) -> Result<i64> {
     let mut st = MaybeUninit::<libc::statfs>::uninit();
