@@ -8,7 +8,7 @@ use core::ffi::{c_int, CStr};
 use crate::buf::Buf;
 use crate::config::{Net, RunConfig, Seccomp};
 use crate::error::{Context, Error, Result, EXEC};
-use crate::{caps, env, mounts, namespaces, rootfs, seccomp, sys, user, userns};
+use crate::{caps, env, init, mounts, namespaces, rootfs, seccomp, sys, user, userns};
 
 /// What the parent hands the child (the child sees its own copy of this memory).
 pub struct Args<'a> {
@@ -121,9 +121,16 @@ fn setup(a: &Args) -> Result<Infallible> {
     if cfg.no_new_privs {
         sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0).at("setting no_new_privs", b"")?;
     }
-    sys::sigprocmask(libc::SIG_SETMASK, &a.sigmask);
+    // With --init, signals stay blocked: the init takes them with sigwaitinfo from here on.
+    if !cfg.init {
+        sys::sigprocmask(libc::SIG_SETMASK, &a.sigmask);
+    }
     if cfg.no_new_privs {
         seccomp::apply(&filter)?;
+    }
+    if cfg.init {
+        // Under the same filter, capabilities and ids as the command: the init forks it.
+        return Err(init::run(&cfg.command, &env, &a.sigmask, a.err_fd));
     }
     Err(exec(&cfg.command, &env))
 }
@@ -146,7 +153,7 @@ fn wait_for_parent(fd: c_int) -> Result<()> {
 
 /// execve the command, searching the container's PATH when the name has no '/', as
 /// execvp(3) does: EACCES from any candidate wins over ENOENT.
-fn exec(command: &[&'static CStr], envp: &[&'static CStr]) -> Error {
+pub fn exec(command: &[&'static CStr], envp: &[&'static CStr]) -> Error {
     let argv: Vec<*const i8> = command.iter().map(|s| s.as_ptr().cast()).chain([core::ptr::null()]).collect();
     let envv: Vec<*const i8> = envp.iter().map(|s| s.as_ptr().cast()).chain([core::ptr::null()]).collect();
     let name = command[0].to_bytes();

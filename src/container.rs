@@ -16,7 +16,8 @@ const FORWARDED: [c_int; 7] =
 /// The child's setup runs on this stack until execve replaces its image.
 const STACK_SIZE: usize = 256 * 1024;
 
-pub fn run(cfg: &RunConfig, env: &[&'static CStr]) -> Result<c_int> {
+/// `started` is called with the container's pid once its command runs.
+pub fn run(cfg: &RunConfig, env: &[&'static CStr], started: impl FnOnce(c_int)) -> Result<c_int> {
     let rootfs = cfg.rootfs.to_bytes();
     match sys::file_type(libc::AT_FDCWD, cfg.rootfs).at("rootfs", rootfs)? {
         libc::S_IFDIR => {}
@@ -83,6 +84,7 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr]) -> Result<c_int> {
         let _ = sys::waitpid(pid, false);
         return Err(userns::explain(e, ids.is_some()));
     }
+    started(pid);
 
     let exit = loop {
         let sig = sys::sigwait(&waited);

@@ -307,17 +307,32 @@ pub fn exit(code: c_int) -> ! {
 /// Marks every fd from `first` up close-on-exec, see close_range(2) (Linux 5.11); on older
 /// kernels walks the fd numbers up to RLIMIT_NOFILE.
 pub fn cloexec_from(first: c_int) {
-    const CLOSE_RANGE_CLOEXEC: usize = 1 << 2;
+    fds_in(first, c_int::MAX, 1 << 2); // CLOSE_RANGE_CLOEXEC
+}
+
+/// Closes the fds from `first` to `last`: close_range(2) (Linux 5.9), else a walk as above.
+pub fn close_fds(first: c_int, last: c_int) {
+    if first <= last {
+        fds_in(first, last, 0);
+    }
+}
+
+fn fds_in(first: c_int, last: c_int, flags: usize) {
     // SAFETY: close_range takes no pointers.
-    let r = unsafe { sc::syscall3(libc::SYS_close_range as usize, first as usize, !0u32 as usize, CLOSE_RANGE_CLOEXEC) };
+    let r = unsafe { sc::syscall3(libc::SYS_close_range as usize, first as usize, last as usize, flags) };
     if check_raw(r).is_ok() {
         return;
     }
     // SAFETY: sysconf has no preconditions.
     let max = unsafe { libc::sysconf(libc::_SC_OPEN_MAX) }.clamp(first as _, 1 << 20) as c_int;
-    for fd in first..max {
-        // SAFETY: F_SETFD on any fd number is harmless; EBADF for closed ones is ignored.
-        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    for fd in first..max.min(last.saturating_add(1)) {
+        // SAFETY: F_SETFD or close on any fd number is harmless; EBADF for closed ones is ignored.
+        unsafe {
+            match flags {
+                0 => libc::close(fd),
+                _ => libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC),
+            }
+        };
     }
 }
 
@@ -508,16 +523,26 @@ pub enum Exit {
 
 /// waitpid(2) for one child. `None` when `nohang` and it has not ended yet.
 pub fn waitpid(pid: pid_t, nohang: bool) -> Result<Option<Exit>> {
+    wait(pid, if nohang { libc::WNOHANG } else { 0 }).map(|r| r.map(|(_, exit)| exit))
+}
+
+/// waitpid(-1, WNOHANG): any one child that has ended, and how; `None` when none has (or
+/// none is left).
+pub fn wait_any() -> Option<(pid_t, Exit)> {
+    wait(-1, libc::WNOHANG).ok().flatten()
+}
+
+fn wait(pid: pid_t, flags: c_int) -> Result<Option<(pid_t, Exit)>> {
     let mut status = 0;
     loop {
         // SAFETY: status is a valid int to write to.
-        let r = unsafe { libc::waitpid(pid, &mut status, if nohang { libc::WNOHANG } else { 0 }) };
+        let r = unsafe { libc::waitpid(pid, &mut status, flags) };
         match r {
             -1 if errno().0 == libc::EINTR => continue,
             -1 => return Err(errno()),
             0 => return Ok(None),
-            _ if libc::WIFEXITED(status) => return Ok(Some(Exit::Code(libc::WEXITSTATUS(status)))),
-            _ if libc::WIFSIGNALED(status) => return Ok(Some(Exit::Signal(libc::WTERMSIG(status)))),
+            _ if libc::WIFEXITED(status) => return Ok(Some((r, Exit::Code(libc::WEXITSTATUS(status))))),
+            _ if libc::WIFSIGNALED(status) => return Ok(Some((r, Exit::Signal(libc::WTERMSIG(status))))),
             _ => continue,
         }
     }
@@ -653,4 +678,59 @@ pub fn mount_flags(fd: c_int) -> Result<u64> {
     const SAME: u64 = libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC | libc::MS_NOATIME | libc::MS_NODIRATIME;
     let relatime = if f & 4096 != 0 { libc::MS_RELATIME } else { 0 };
     Ok(f & SAME | relatime)
+}
+
+/// flock(2) LOCK_EX on `fd`, waiting for it; released when the fd is closed.
+pub fn lock(fd: c_int) -> Result<()> {
+    loop {
+        // SAFETY: flock takes no pointers.
+        match check(unsafe { libc::flock(fd, libc::LOCK_EX) }) {
+            Err(Errno(libc::EINTR)) => continue,
+            r => return r.map(drop),
+        }
+    }
+}
+
+/// setsid(2): a new session, without a controlling terminal.
+pub fn setsid() {
+    // SAFETY: setsid takes no pointers; it fails only for a group leader, which is harmless.
+    unsafe { libc::setsid() };
+}
+
+/// renameat(2) within one directory: atomically replaces `to`.
+pub fn rename_at(dirfd: c_int, from: &CStr, to: &CStr) -> Result<()> {
+    // SAFETY: both paths are NUL-terminated.
+    check(unsafe { libc::renameat(dirfd, from.as_ptr(), dirfd, to.as_ptr()) }).map(drop)
+}
+
+/// The wall clock in seconds since the epoch, see time(2).
+pub fn now() -> u64 {
+    // SAFETY: a null pointer is allowed.
+    unsafe { libc::time(ptr::null_mut()) as u64 }
+}
+
+/// The names in the directory `fd` refers to, except `.` and `..`, see getdents64(2). Each name
+/// is followed by its NUL in the returned bytes.
+pub fn dir_names(fd: c_int) -> Result<alloc::vec::Vec<u8>> {
+    let mut names = alloc::vec::Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        // SAFETY: buf is writable for its length.
+        let n = check_raw(unsafe { sc::syscall3(libc::SYS_getdents64 as usize, fd as usize, buf.as_mut_ptr() as usize, buf.len()) })?;
+        if n == 0 {
+            return Ok(names);
+        }
+        let mut off = 0;
+        while off + 19 < n {
+            // struct linux_dirent64: u64 ino, i64 off, u16 reclen, u8 type, name[].
+            let reclen = u16::from_ne_bytes([buf[off + 16], buf[off + 17]]) as usize;
+            let name = &buf[off + 19..off + reclen];
+            let name = &name[..name.iter().position(|&c| c == 0).unwrap_or(name.len())];
+            if name != b"." && name != b".." {
+                names.extend_from_slice(name);
+                names.push(0);
+            }
+            off += reclen;
+        }
+    }
 }
