@@ -107,20 +107,7 @@ fn setup(a: &Args) -> Result<Infallible> {
     // reduced (the filter allows every call of the steps after it).
     let keep = if cfg.privileged { caps::ALL } else { cfg.caps.result() };
     let filter = if cfg.privileged { Seccomp::Unconfined } else { cfg.seccomp };
-    if !cfg.no_new_privs {
-        seccomp::apply(&filter)?;
-    }
-    caps::limit_bounding(keep)?;
-    if let Some(ids) = &ids {
-        sys::prctl(libc::PR_SET_KEEPCAPS, 1, 0).at("keeping capabilities", b"")?;
-        let groups = userns::check_mapped(ids)?;
-        sys::set_ids(ids.uid, ids.gid, groups).at("switching user", cfg.user.unwrap_or_default().to_bytes())?;
-        die_with_parent()?;
-    }
-    caps::set(keep)?;
-    if cfg.no_new_privs {
-        sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0).at("setting no_new_privs", b"")?;
-    }
+    drop_privileges(keep, &filter, cfg.no_new_privs, ids.as_ref(), cfg.user.unwrap_or_default())?;
     // With --init, signals stay blocked: the init takes them with sigwaitinfo from here on.
     if !cfg.init {
         sys::sigprocmask(libc::SIG_SETMASK, &a.sigmask);
@@ -135,9 +122,29 @@ fn setup(a: &Args) -> Result<Infallible> {
     Err(exec(&cfg.command, &env))
 }
 
+/// Everything of the privilege steps but the seccomp filter that follows no_new_privs (the
+/// caller loads it last, after restoring the signal mask); `hutch exec` takes the same steps.
+pub fn drop_privileges(keep: u64, filter: &Seccomp, nnp: bool, ids: Option<&user::Ids>, user: &CStr) -> Result<()> {
+    if !nnp {
+        seccomp::apply(filter)?;
+    }
+    caps::limit_bounding(keep)?;
+    if let Some(ids) = ids {
+        sys::prctl(libc::PR_SET_KEEPCAPS, 1, 0).at("keeping capabilities", b"")?;
+        let groups = userns::check_mapped(ids)?;
+        sys::set_ids(ids.uid, ids.gid, groups).at("switching user", user.to_bytes())?;
+        die_with_parent()?;
+    }
+    caps::set(keep)?;
+    if nnp {
+        sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0).at("setting no_new_privs", b"")?;
+    }
+    Ok(())
+}
+
 /// The container must not outlive hutch: if hutch dies, its PID 1 (and so every process of the
 /// PID namespace) is killed. A change of ids clears this (prctl(2)), so it is set again after one.
-fn die_with_parent() -> Result<()> {
+pub fn die_with_parent() -> Result<()> {
     sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as _, 0).at("setting parent death signal", b"").map(drop)
 }
 

@@ -20,6 +20,8 @@ A container runtime in one static binary. Commands:
   rm [-f] NAME         remove a stopped container (-f: kill it first)
   wait NAME            wait for the container to end, print its exit status
   logs [-f] NAME       a detached container's output (-f: follow it)
+  exec [-e KEY=VAL] [-w DIR] [-u USER] NAME COMMAND [ARG...]
+                       run COMMAND in the running container NAME
 
   --root DIR           the state directory (default /run/hutch, or
                        $XDG_RUNTIME_DIR/hutch when not root)
@@ -199,6 +201,7 @@ pub enum Verb {
     Rm,
     Wait,
     Logs,
+    Exec,
 }
 
 /// `hutch ARGS...`, with the program name already removed.
@@ -216,6 +219,7 @@ pub fn parse(args: &[&'static CStr]) -> Result<Action> {
         b"rm" => Ok(Action::Named(Verb::Rm)),
         b"wait" => Ok(Action::Named(Verb::Wait)),
         b"logs" => Ok(Action::Named(Verb::Logs)),
+        b"exec" => Ok(Action::Named(Verb::Exec)),
         other => Err(Error::msg("unknown command", other, "try 'hutch --help'")),
     }
 }
@@ -352,7 +356,7 @@ pub fn main(args: &[&'static CStr], host_env: &[&'static CStr]) -> Result<i32> {
             if cfg.name.is_some() || cfg.detach {
                 return lifecycle::run(&cfg, &envp, &open_root()?);
             }
-            return container::run(&cfg, &envp, |_| {});
+            return container::run(&cfg, &envp, &mut |_| {});
         }
         Action::Named(verb) => {
             let root = open_root()?;
@@ -364,6 +368,7 @@ pub fn main(args: &[&'static CStr], host_env: &[&'static CStr]) -> Result<i32> {
                 Verb::Rm => lifecycle::rm(&root, args),
                 Verb::Wait => lifecycle::wait(&root, args),
                 Verb::Logs => lifecycle::logs(&root, args),
+                Verb::Exec => crate::exec::exec(&root, args),
             };
         }
     }

@@ -17,7 +17,7 @@ const FORWARDED: [c_int; 7] =
 const STACK_SIZE: usize = 256 * 1024;
 
 /// `started` is called with the container's pid once its command runs.
-pub fn run(cfg: &RunConfig, env: &[&'static CStr], started: impl FnOnce(c_int)) -> Result<c_int> {
+pub fn run(cfg: &RunConfig, env: &[&'static CStr], started: &mut dyn FnMut(c_int)) -> Result<c_int> {
     let rootfs = cfg.rootfs.to_bytes();
     match sys::file_type(libc::AT_FDCWD, cfg.rootfs).at("rootfs", rootfs)? {
         libc::S_IFDIR => {}
@@ -29,14 +29,7 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr], started: impl FnOnce(c_int)) 
     // restores the old mask before exec. A signal hutch was started ignoring (nohup, a
     // shell's background job) would be discarded rather than queued, and the container would
     // inherit the ignoring: back to the default first.
-    for sig in FORWARDED {
-        sys::default_action(sig);
-    }
-    let mut waited = [0; FORWARDED.len() + 1];
-    waited[..FORWARDED.len()].copy_from_slice(&FORWARDED);
-    waited[FORWARDED.len()] = libc::SIGCHLD;
-    let waited = sys::sigset(&waited);
-    let sigmask = sys::sigprocmask(libc::SIG_BLOCK, &waited);
+    let (waited, sigmask) = block_forwarded();
     // Before the clone, so that a bad limit or a missing controller fails with no process
     // made. Dropping it, on every return below, kills what is left in the cgroups and
     // removes them.
@@ -86,23 +79,41 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr], started: impl FnOnce(c_int)) 
     }
     started(pid);
 
-    let exit = loop {
-        let sig = sys::sigwait(&waited);
-        if sig != libc::SIGCHLD {
-            let _ = sys::kill(pid, sig);
-            continue;
-        }
-        if let Some(exit) = sys::waitpid(pid, true).at("waiting for container", b"")? {
-            break exit;
-        }
-    };
-    match exit {
+    match wait_forwarding(pid, &waited)? {
         Exit::Code(c) => Ok(c),
         Exit::Signal(s) => {
             if let Some(line) = cgroup.as_ref().filter(|_| s == libc::SIGKILL).and_then(cgroup::Cgroup::oom_kill) {
                 let _ = sys::write_all(2, line.as_bytes());
             }
             Ok(128 + s)
+        }
+    }
+}
+
+/// Blocks the signals hutch forwards, and SIGCHLD, reset to their default actions first;
+/// returns that set and the previous mask.
+pub fn block_forwarded() -> (sys::sigset_t, sys::sigset_t) {
+    for sig in FORWARDED {
+        sys::default_action(sig);
+    }
+    let mut waited = [0; FORWARDED.len() + 1];
+    waited[..FORWARDED.len()].copy_from_slice(&FORWARDED);
+    waited[FORWARDED.len()] = libc::SIGCHLD;
+    let waited = sys::sigset(&waited);
+    let sigmask = sys::sigprocmask(libc::SIG_BLOCK, &waited);
+    (waited, sigmask)
+}
+
+/// Forwards the `waited` signals to `pid` until it ends.
+pub fn wait_forwarding(pid: c_int, waited: &sys::sigset_t) -> Result<Exit> {
+    loop {
+        let sig = sys::sigwait(waited);
+        if sig != libc::SIGCHLD {
+            let _ = sys::kill(pid, sig);
+            continue;
+        }
+        if let Some(exit) = sys::waitpid(pid, true).at("waiting for container", b"")? {
+            return Ok(exit);
         }
     }
 }

@@ -78,9 +78,9 @@ fn supervisor(s: &mut Supervisor) -> c_int {
 
 /// Runs the container of entry `name`, recording it in the state directory; `ready` is
 /// closed once it runs. A container that could not start leaves no entry.
-fn supervise(cfg: &RunConfig, env: &[&'static CStr], root: &Root, name: &[u8], ready: Option<c_int>) -> Result<c_int> {
+fn supervise(cfg: &RunConfig, env: &[&'static CStr], root: &Root, name: &[u8], mut ready: Option<c_int>) -> Result<c_int> {
     let me = sys::getpid();
-    let result = crate::container::run(cfg, env, |pid| {
+    let result = crate::container::run(cfg, env, &mut |pid| {
         let mut t = Vec::new();
         let mut line = |key: &[u8], value: &[u8]| {
             t.extend_from_slice(key);
@@ -97,8 +97,28 @@ fn supervise(cfg: &RunConfig, env: &[&'static CStr], root: &Root, name: &[u8], r
         line(b"rootfs", cfg.rootfs.to_bytes());
         let command: Vec<u8> = cfg.command.iter().flat_map(|a| a.to_bytes().iter().copied().chain([b' '])).collect();
         line(b"command", command.strip_suffix(b" ").unwrap_or(&command));
+        // What `hutch exec` needs to confine its command as the container's.
+        let privileged = cfg.privileged;
+        match privileged {
+            true => line(b"caps", b"all"),
+            false => line(b"caps", num(cfg.caps.result()).as_bytes()),
+        }
+        line(b"nnp", num(cfg.no_new_privs as u64).as_bytes());
+        line(b"seccomp", match cfg.seccomp {
+            _ if privileged => b"unconfined",
+            crate::config::Seccomp::Default => b"default",
+            crate::config::Seccomp::Unconfined => b"unconfined",
+            crate::config::Seccomp::File { path, .. } => path.to_bytes(),
+        });
+        line(b"workdir", cfg.workdir.to_bytes());
+        if let Some(u) = cfg.user {
+            line(b"user", u.to_bytes());
+        }
+        for e in env {
+            line(b"env", e.to_bytes());
+        }
         let _ = state::write(root, name, b"state", &t);
-        if let Some(fd) = ready {
+        if let Some(fd) = ready.take() {
             sys::close(fd);
         }
     });

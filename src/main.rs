@@ -15,6 +15,7 @@ mod config;
 mod container;
 mod env;
 mod error;
+mod exec;
 mod init;
 mod lifecycle;
 mod mounts;

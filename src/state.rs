@@ -117,11 +117,13 @@ pub enum Status {
 
 impl Entry {
     /// The value of a `key value` line of `state`.
-    pub fn get(&self, key: &[u8]) -> &[u8] {
-        self.text
-            .split(|&c| c == b'\n')
-            .find_map(|l| l.strip_prefix(key).and_then(|v| v.strip_prefix(b" ")))
-            .unwrap_or(b"")
+    pub fn get<'a>(&'a self, key: &'a [u8]) -> &'a [u8] {
+        self.all(key).next().unwrap_or(b"")
+    }
+
+    /// Every value of a repeated key, in order.
+    pub fn all<'a>(&'a self, key: &'a [u8]) -> impl Iterator<Item = &'a [u8]> {
+        self.text.split(|&c| c == b'\n').filter_map(move |l| l.strip_prefix(key).and_then(|v| v.strip_prefix(b" ")))
     }
 
     pub fn num(&self, key: &[u8]) -> u64 {
@@ -170,9 +172,12 @@ pub fn names(root: &Root) -> Result<Vec<Vec<u8>>> {
     let fd = sys::openat(root.fd, c".", libc::O_RDONLY | libc::O_DIRECTORY, 0).at("reading state directory", b"")?;
     let all = sys::dir_names(fd).at("reading state directory", b"");
     sys::close(fd);
-    let mut names: Vec<Vec<u8>> =
-        all?.split(|&c| c == 0).filter(|n| !n.is_empty() && *n != b"lock" && n[0] != b'.').map(<[u8]>::to_vec).collect();
-    names.sort();
+    // An insertion sort: a few dozen names, and core's sort costs kilobytes.
+    let mut names: Vec<Vec<u8>> = Vec::new();
+    for n in all?.split(|&c| c == 0).filter(|n| !n.is_empty() && *n != b"lock" && n[0] != b'.') {
+        let at = names.iter().position(|m| m.as_slice() > n).unwrap_or(names.len());
+        names.insert(at, n.to_vec());
+    }
     Ok(names)
 }
 

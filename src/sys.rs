@@ -703,10 +703,13 @@ pub fn rename_at(dirfd: c_int, from: &CStr, to: &CStr) -> Result<()> {
     check(unsafe { libc::renameat(dirfd, from.as_ptr(), dirfd, to.as_ptr()) }).map(drop)
 }
 
-/// The wall clock in seconds since the epoch, see time(2).
+/// The wall clock in seconds since the epoch, see clock_gettime(2). A raw syscall: musl's
+/// wrapper brings its vDSO lookup along.
 pub fn now() -> u64 {
-    // SAFETY: a null pointer is allowed.
-    unsafe { libc::time(ptr::null_mut()) as u64 }
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: t is a writable timespec.
+    unsafe { sc::syscall2(libc::SYS_clock_gettime as usize, libc::CLOCK_REALTIME as usize, &mut t as *mut _ as usize) };
+    t.tv_sec as u64
 }
 
 /// The names in the directory `fd` refers to, except `.` and `..`, see getdents64(2). Each name
@@ -733,4 +736,10 @@ pub fn dir_names(fd: c_int) -> Result<alloc::vec::Vec<u8>> {
             off += reclen;
         }
     }
+}
+
+/// setns(2): joins the namespace `fd` refers to (`nstype` 0 accepts any kind).
+pub fn setns(fd: c_int, nstype: c_int) -> Result<()> {
+    // SAFETY: setns takes no pointers.
+    check(unsafe { libc::setns(fd, nstype) }).map(drop)
 }

@@ -340,3 +340,51 @@ fn twenty_parallel_detached_runs_leave_a_consistent_state_dir() {
     });
     assert_eq!(lab.state_entries(), ["lock"]);
 }
+
+// ---------------------------------------------------------------------------
+// exec
+
+/// exec's command is in the container: its hostname, its PID namespace (PID 1 is the
+/// container's), its mounts (a file on its private tmpfs), its cgroups and its confinement.
+#[test]
+fn exec_sees_the_containers_hostname_pids_mounts_cgroup_and_capabilities() {
+    let lab = Lab::new();
+    let script = "echo secret > /tmp/marker; echo ready; exec sleep 100";
+    lab.detach(&["--name", "box", "-h", "boxhost", "--tmpfs", "/tmp", "--cgroup", "--cap-drop", "chown", "-e", "FROM_RUN=1"], &["/bin/sh", "-c", script]);
+    let deadline = Instant::now() + TIMEOUT;
+    while !lab.hutch(&["logs", "box"]).stdout.contains("ready") {
+        assert!(Instant::now() < deadline, "the container did not start");
+        thread::sleep(Duration::from_millis(20));
+    }
+    let check = r#"hostname; echo pid=$$; cat /proc/1/comm; cat /tmp/marker; echo FROM_RUN=$FROM_RUN X=$X
+pat='^(Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp):'
+if [ "$(grep -E "$pat" /proc/self/status)" = "$(grep -E "$pat" /proc/1/status)" ]; then echo same-confinement; fi
+if [ "$(cat /proc/self/cgroup)" = "$(cat /proc/1/cgroup)" ]; then echo same-cgroups; fi
+if [ "$(cat /proc/self/mountinfo)" = "$(cat /proc/1/mountinfo)" ]; then echo same-mounts; fi
+grep CapEff /proc/self/status; ls /proc/self/fd"#;
+    let out = lab.hutch(&["exec", "-e", "X=y", "box", "/bin/sh", "-c", check]);
+    out.ok();
+    let lines = out.lines();
+    assert_eq!(lines[..8], ["boxhost", "pid=2", "sleep", "secret", "FROM_RUN=1 X=y", "same-confinement", "same-cgroups", "same-mounts"], "{out}");
+    assert_eq!(lines[8], "CapEff:\t00000000a80425fa", "Docker's default set less CAP_CHOWN\n{out}");
+    assert_eq!(lines[9..], ["0", "1", "2", "3"], "only 0-2 (and ls's own directory fd)\n{out}");
+    // The host's view is unchanged: it is not the host's hostname or mounts that exec saw.
+    let host = fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    assert_ne!(host.trim(), "boxhost");
+}
+
+#[test]
+fn exec_status_user_workdir_and_errors() {
+    let lab = Lab::new();
+    lab.detach(&["--name", "e"], &["/bin/sleep", "100"]);
+    let out = lab.hutch(&["exec", "-u", "1:1", "-w", "/bin", "e", "/bin/sh", "-c", "id -u; id -g; pwd; exit 7"]);
+    out.assert_code(7);
+    assert_eq!(out.lines(), ["1", "1", "/bin"], "{out}");
+    assert_error(&lab.hutch(&["exec", "e", "/bin/nonexistent"]), 127, "/bin/nonexistent");
+    assert_error(&lab.hutch(&["exec", "nope", "/bin/true"]), 125, "nope");
+    assert_error(&lab.hutch(&["exec", "e"]), 125, "exec");
+    lab.hutch(&["stop", "-t", "0", "e"]).ok();
+    let out = lab.hutch(&["exec", "e", "/bin/true"]);
+    assert_error(&out, 125, "e");
+    assert!(out.stderr.contains("not running"), "{out}");
+}
