@@ -8,7 +8,7 @@ use core::ffi::{c_int, CStr};
 use crate::buf::Buf;
 use crate::config::{Net, RunConfig, Seccomp};
 use crate::error::{Context, Error, Result, EXEC};
-use crate::{caps, env, init, mounts, namespaces, rootfs, seccomp, sys, user, userns};
+use crate::{caps, env, init, mounts, namespaces, rootfs, seccomp, sys, tty, user, userns};
 
 /// What the parent hands the child (the child sees its own copy of this memory).
 pub struct Args<'a> {
@@ -19,11 +19,13 @@ pub struct Args<'a> {
     /// Write end of the error pipe; close-on-exec, so a successful exec reads as EOF.
     pub err_fd: c_int,
     /// The parent's ends of both pipes, closed here so that EOF means the parent is gone.
-    pub parent_fds: [c_int; 2],
+    pub parent_fds: [c_int; 3],
     /// The signal mask to restore before exec (the parent blocked the signals it forwards).
     pub sigmask: sys::sigset_t,
     /// Make the cgroup namespace here, after the parent has put the child in its cgroups.
     pub late_cgroup_ns: bool,
+    /// With `-t`: the socket that takes the terminal's master side to the parent, else -1.
+    pub tty_sock: c_int,
 }
 
 pub fn main(a: &mut Args) -> c_int {
@@ -78,6 +80,10 @@ fn setup(a: &Args) -> Result<Infallible> {
         let fd = sys::open(c"/", libc::O_PATH).at("opening root", b"/")?;
         rootfs::remount_read_only(fd, b"/")?;
         sys::close(fd);
+    }
+    // In the container's own devpts, now at /dev/pts.
+    if a.tty_sock >= 0 {
+        tty::attach(a.tty_sock)?;
     }
 
     // From here on, paths are the container's: its /etc/passwd, its workdir.

@@ -86,6 +86,7 @@ Options:
       --name NAME         name the container (listed by ps; unique)
   -d, --detach            run in the background, print the name; output goes
                           to a log ('hutch logs NAME')
+  -t, --tty               give the container a new terminal, proxied to hutch's
       --init              run a minimal init as PID 1 (COMMAND is PID 2): it
                           forwards signals to COMMAND and reaps orphaned processes
       --help              show this help
@@ -141,6 +142,7 @@ enum RunOpt {
     Init,
     Name,
     Detach,
+    Tty,
     Help,
 }
 
@@ -180,6 +182,7 @@ const RUN_OPTS: &[Opt] = &[
     Opt { short: 0, long: "init", takes_value: false, id: RunOpt::Init },
     Opt { short: 0, long: "name", takes_value: true, id: RunOpt::Name },
     Opt { short: b'd', long: "detach", takes_value: false, id: RunOpt::Detach },
+    Opt { short: b't', long: "tty", takes_value: false, id: RunOpt::Tty },
     Opt { short: 0, long: "help", takes_value: false, id: RunOpt::Help },
 ];
 
@@ -286,6 +289,9 @@ pub fn parse_run(args: &[&'static CStr]) -> Result<Action> {
         return Err(Error::msg("run", b"", "ROOTFS is empty"));
     }
     config::check_limits(&c.limits)?;
+    if c.tty && c.detach {
+        return Err(Error::msg("run", b"", "-t and -d cannot be combined"));
+    }
     c.rootfs = rootfs;
     c.command = command.to_vec();
     Ok(Action::Run(c))
@@ -334,6 +340,7 @@ fn apply(c: &mut RunConfig, id: RunOpt, v: &'static CStr) -> Result<()> {
         RunOpt::Init => c.init = true,
         RunOpt::Name => c.name = Some(crate::state::check_name(v)?),
         RunOpt::Detach => c.detach = true,
+        RunOpt::Tty => c.tty = true,
         RunOpt::Help => {}
     }
     Ok(())

@@ -146,6 +146,8 @@ pub struct RunConfig {
     pub name: Option<&'static CStr>,
     /// `-d`: run in the background under a supervisor (see lifecycle.rs).
     pub detach: bool,
+    /// `-t`: a new terminal for the container's stdio (see tty.rs).
+    pub tty: bool,
 }
 
 impl RunConfig {
@@ -173,6 +175,7 @@ impl RunConfig {
             init: false,
             name: None,
             detach: false,
+            tty: false,
         }
     }
 }

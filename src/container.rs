@@ -7,7 +7,7 @@ use crate::buf::Buf;
 use crate::config::RunConfig;
 use crate::error::{Context, Error, Result};
 use crate::sys::{self, Errno, Exit};
-use crate::{cgroup, child, namespaces, userns};
+use crate::{cgroup, child, namespaces, tty, userns};
 
 /// Signals that a user sends to hutch but means for the container.
 const FORWARDED: [c_int; 7] =
@@ -39,6 +39,10 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr], started: &mut dyn FnMut(c_int
     };
     let (sync_r, sync_w) = sys::pipe().at("creating pipe", b"")?;
     let (err_r, err_w) = sys::pipe().at("creating pipe", b"")?;
+    let (tty_r, tty_w) = match cfg.tty {
+        true => sys::socketpair().at("creating socket", b"")?,
+        false => (-1, -1),
+    };
 
     let stack = sys::Stack::new(STACK_SIZE).at("mapping stack", b"")?;
     // A cgroup namespace is rooted at the cgroups its creator is in. Made by clone, it would
@@ -46,7 +50,7 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr], started: &mut dyn FnMut(c_int
     let cgroup_ns = namespaces::has_cgroup_ns();
     let late_cgroup_ns = cgroup_ns && cgroup.is_some();
     let mut args =
-        child::Args { cfg, env, sync_fd: sync_r, err_fd: err_w, parent_fds: [sync_w, err_r], sigmask, late_cgroup_ns };
+        child::Args { cfg, env, sync_fd: sync_r, err_fd: err_w, parent_fds: [sync_w, err_r, tty_r], sigmask, late_cgroup_ns, tty_sock: tty_w };
     let flags = namespaces::clone_flags(cfg.net, cgroup_ns && !late_cgroup_ns) | userns::clone_flag(&ids) | libc::SIGCHLD;
     let pid = sys::clone(child::main, &stack, flags, &mut args).map_err(|e| userns::clone_error(e, &ids))?;
     // While hutch holds host resources (its fds, the pipes, later cgroups), no process in the
@@ -57,6 +61,7 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr], started: &mut dyn FnMut(c_int
     userns::map_ids(pid, &ids)?;
     sys::close(sync_r);
     sys::close(err_w);
+    sys::close(tty_w);
     // The child waits for "go" before its first step, so placing it now puts the whole
     // container in its cgroups. clone3's CLONE_INTO_CGROUP (5.7) could place it at birth, but
     // takes a single v2 cgroup (v1 and hybrid hosts need this path anyway) and a stack switch
@@ -78,8 +83,16 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr], started: &mut dyn FnMut(c_int
         return Err(userns::explain(e, ids.is_some()));
     }
     started(pid);
-
-    match wait_forwarding(pid, &waited)? {
+    let proxy = match cfg.tty {
+        true => Some(tty::Proxy::start(tty_r)?),
+        false => None,
+    };
+    sys::close(tty_r);
+    let exit = wait_forwarding(pid, &waited, proxy.as_ref().map(|p| p.master));
+    if let Some(p) = proxy {
+        p.finish();
+    }
+    match exit? {
         Exit::Code(c) => Ok(c),
         Exit::Signal(s) => {
             if let Some(line) = cgroup.as_ref().filter(|_| s == libc::SIGKILL).and_then(cgroup::Cgroup::oom_kill) {
@@ -104,10 +117,15 @@ pub fn block_forwarded() -> (sys::sigset_t, sys::sigset_t) {
     (waited, sigmask)
 }
 
-/// Forwards the `waited` signals to `pid` until it ends.
-pub fn wait_forwarding(pid: c_int, waited: &sys::sigset_t) -> Result<Exit> {
+/// Forwards the `waited` signals to `pid` until it ends. With a terminal, SIGWINCH copies
+/// hutch's window size to it instead: the kernel then signals its foreground job.
+pub fn wait_forwarding(pid: c_int, waited: &sys::sigset_t, tty: Option<c_int>) -> Result<Exit> {
     loop {
         let sig = sys::sigwait(waited);
+        if let (libc::SIGWINCH, Some(master)) = (sig, tty) {
+            sys::copy_winsize(0, master);
+            continue;
+        }
         if sig != libc::SIGCHLD {
             let _ = sys::kill(pid, sig);
             continue;

@@ -123,7 +123,7 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
         let _ = sys::waitpid(child, false);
         return Err(err);
     }
-    Ok(match container::wait_forwarding(child, &waited)? {
+    Ok(match container::wait_forwarding(child, &waited, None)? {
         Exit::Code(c) => c,
         Exit::Signal(s) => 128 + s,
     })

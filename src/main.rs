@@ -24,6 +24,7 @@ mod rootfs;
 mod seccomp;
 mod state;
 mod sys;
+mod tty;
 mod user;
 mod userns;
 

@@ -743,3 +743,121 @@ pub fn setns(fd: c_int, nstype: c_int) -> Result<()> {
     // SAFETY: setns takes no pointers.
     check(unsafe { libc::setns(fd, nstype) }).map(drop)
 }
+
+/// socketpair(2): a connected pair of close-on-exec Unix stream sockets.
+pub fn socketpair() -> Result<(c_int, c_int)> {
+    let mut fds = [0; 2];
+    // SAFETY: fds has room for the two descriptors.
+    check(unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr()) })?;
+    Ok((fds[0], fds[1]))
+}
+
+/// The control message buffer for one fd, aligned as cmsghdr wants.
+#[repr(C, align(8))]
+struct FdMsg([u8; 24]);
+
+/// Sends `fd` over the Unix socket `sock` (SCM_RIGHTS, see unix(7)), with one byte of data.
+pub fn send_fd(sock: c_int, fd: c_int) -> Result<()> {
+    let mut byte = [0u8; 1];
+    let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
+    let mut buf = FdMsg([0; 24]);
+    // SAFETY: msghdr is plain data, all-zero valid; the pointers set below outlive the call.
+    let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = buf.0.as_mut_ptr().cast();
+    // SAFETY: CMSG_SPACE is arithmetic.
+    msg.msg_controllen = unsafe { libc::CMSG_SPACE(4) } as _;
+    // SAFETY: the control buffer holds one cmsghdr plus an int (CMSG_SPACE(4) <= 24 bytes).
+    unsafe {
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        (*c).cmsg_level = libc::SOL_SOCKET;
+        (*c).cmsg_type = libc::SCM_RIGHTS;
+        (*c).cmsg_len = libc::CMSG_LEN(4) as _;
+        ptr::write_unaligned(libc::CMSG_DATA(c).cast::<c_int>(), fd);
+    }
+    // SAFETY: msg points to live buffers.
+    check(unsafe { libc::sendmsg(sock, &msg, 0) } as c_int).map(drop)
+}
+
+/// Receives an fd sent by [`send_fd`], close-on-exec.
+pub fn recv_fd(sock: c_int) -> Result<c_int> {
+    let mut byte = [0u8; 1];
+    let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
+    let mut buf = FdMsg([0; 24]);
+    // SAFETY: as in send_fd.
+    let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = buf.0.as_mut_ptr().cast();
+    msg.msg_controllen = buf.0.len() as _;
+    // SAFETY: msg points to live, writable buffers of the sizes given.
+    check(unsafe { libc::recvmsg(sock, &mut msg, libc::MSG_CMSG_CLOEXEC) } as c_int)?;
+    // SAFETY: the kernel filled the control buffer; a header is checked before its data is read.
+    unsafe {
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        if c.is_null() || (*c).cmsg_type != libc::SCM_RIGHTS {
+            return Err(Errno(libc::EBADMSG));
+        }
+        Ok(ptr::read_unaligned(libc::CMSG_DATA(c).cast::<c_int>()))
+    }
+}
+
+/// Unlocks the pty master `fd` and returns its number N (/dev/pts/N), see pty(7), ioctl_tty(2).
+pub fn pty_unlock(fd: c_int) -> Result<u32> {
+    let (mut unlock, mut n) = (0 as c_int, 0 as libc::c_uint);
+    // SAFETY: TIOCSPTLCK reads an int, TIOCGPTN writes an unsigned int; both live.
+    check(unsafe { libc::ioctl(fd, libc::TIOCSPTLCK, &mut unlock) })?;
+    check(unsafe { libc::ioctl(fd, libc::TIOCGPTN, &mut n) })?;
+    Ok(n)
+}
+
+/// Makes the terminal `fd` this session's controlling terminal (TIOCSCTTY).
+pub fn set_controlling_tty(fd: c_int) -> Result<()> {
+    // SAFETY: TIOCSCTTY takes an int argument, no pointer.
+    check(unsafe { libc::ioctl(fd, libc::TIOCSCTTY, 0) }).map(drop)
+}
+
+/// Copies the window size of terminal `from` to terminal `to`; nothing if `from` is none.
+pub fn copy_winsize(from: c_int, to: c_int) {
+    let mut ws = MaybeUninit::<libc::winsize>::uninit();
+    // SAFETY: ws is writable for a winsize; it is used only if TIOCGWINSZ filled it.
+    unsafe {
+        if libc::ioctl(from, libc::TIOCGWINSZ, ws.as_mut_ptr()) == 0 {
+            libc::ioctl(to, libc::TIOCSWINSZ, ws.as_ptr());
+        }
+    }
+}
+
+/// Puts terminal `fd` in raw mode (cfmakeraw(3)); returns its settings to restore, `None`
+/// when it is not a terminal.
+pub fn make_raw(fd: c_int) -> Option<libc::termios> {
+    let mut t = MaybeUninit::<libc::termios>::uninit();
+    // SAFETY: t is writable; it is read only after tcgetattr filled it.
+    unsafe {
+        if libc::tcgetattr(fd, t.as_mut_ptr()) != 0 {
+            return None;
+        }
+        let saved = t.assume_init();
+        let mut raw = saved;
+        libc::cfmakeraw(&mut raw);
+        libc::tcsetattr(fd, libc::TCSADRAIN, &raw);
+        Some(saved)
+    }
+}
+
+/// Restores settings saved by [`make_raw`].
+pub fn restore_tty(fd: c_int, t: &libc::termios) {
+    // SAFETY: t is a valid termios.
+    unsafe { libc::tcsetattr(fd, libc::TCSADRAIN, t) };
+}
+
+/// poll(2) for input on `fds` (a negative fd is skipped); returns each one's revents.
+pub fn poll_in<const N: usize>(fds: [c_int; N]) -> [i16; N] {
+    let mut p = fds.map(|fd| libc::pollfd { fd, events: libc::POLLIN, revents: 0 });
+    // SAFETY: p is a writable array of N pollfds.
+    if unsafe { libc::poll(p.as_mut_ptr(), N as _, -1) } < 0 {
+        return [0; N];
+    }
+    p.map(|p| p.revents)
+}

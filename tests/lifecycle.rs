@@ -388,3 +388,62 @@ fn exec_status_user_workdir_and_errors() {
     assert_error(&out, 125, "e");
     assert!(out.stderr.contains("not running"), "{out}");
 }
+
+// ---------------------------------------------------------------------------
+// -t: a terminal for the container, driven here through script(1), which runs hutch on a
+// pseudo-terminal of its own and passes the test's input to it.
+
+/// A fixture with busybox's tty and stty too.
+fn tty_fixture() -> Fixture {
+    let fx = Fixture::new();
+    for applet in ["tty", "stty"] {
+        std::os::unix::fs::symlink("busybox", fx.root(&format!("bin/{applet}"))).unwrap();
+    }
+    fx
+}
+
+fn under_script(fx: &Fixture, shell_line: &str, input: &str) -> Output {
+    let stdin = fx.write_outside("tty-input", input);
+    let mut c = Command::new("script");
+    c.args(["-qec", shell_line, "/dev/null"]);
+    let out = run_with_stdin(c, &stdin);
+    Output { stdout: out.stdout.replace('\r', ""), ..out }
+}
+
+#[test]
+fn tty_gives_the_container_a_terminal_of_its_own() {
+    let fx = tty_fixture();
+    let line = format!("{HUTCH} run -t {} /bin/sh", fx.root_str());
+    let out = under_script(&fx, &line, "tty; echo $((6*7)); echo pgid=$(cut -d' ' -f8 /proc/$$/stat) sid=$(cut -d' ' -f6 /proc/$$/stat)\nexit 3\n");
+    out.assert_code(3);
+    let lines = out.lines();
+    assert!(contains(&lines, "/dev/pts/0"), "tty inside names the container's /dev/pts/0\n{out}");
+    assert!(contains(&lines, "42"), "the typed command ran\n{out}");
+    // The shell is a session leader on it: the terminal is its controlling one.
+    assert!(contains(&lines, "pgid=1 sid=1"), "{out}");
+    // Without -t the container has hutch's stdio (here /dev/null), no terminal.
+    let out = fx.sh(&[], "tty");
+    assert_eq!(out.lines(), ["not a tty"], "{out}");
+}
+
+#[test]
+fn tty_mode_is_restored_and_a_window_size_is_passed() {
+    let fx = tty_fixture();
+    let line = format!("stty cols 91 rows 33; stty -g; {HUTCH} run -t {} /bin/stty size; stty -g", fx.root_str());
+    let out = under_script(&fx, &line, "");
+    out.ok();
+    // script(1) passes the end of its (empty) input on as a NUL, echoed as ^@.
+    let lines: Vec<&str> = out.lines().into_iter().map(|l| l.trim_start_matches("^@")).filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert_eq!(lines[1], "33 91", "{out}");
+    assert_eq!(lines[0], lines[2], "the terminal's mode after hutch differs\n{out}");
+}
+
+#[test]
+fn tty_and_detach_do_not_combine() {
+    let fx = Fixture::new();
+    let state = TempDir::new();
+    let mut c = Command::new(HUTCH);
+    c.arg("--root").arg(state.path()).args(["run", "-t", "-d"]).arg(&fx.rootfs).arg("/bin/true");
+    assert_error(&run(c), 125, "-d");
+}
