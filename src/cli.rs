@@ -20,7 +20,7 @@ A container runtime in one static binary. Commands:
   rm [-f] NAME         remove a stopped container (-f: kill it first)
   wait NAME            wait for the container to end, print its exit status
   logs [-f] NAME       a detached container's output (-f: follow it)
-  exec [-e KEY=VAL] [-w DIR] [-u USER] NAME COMMAND [ARG...]
+  exec [-e KEY=VAL] [-w DIR] [-u USER] [-t] NAME COMMAND [ARG...]
                        run COMMAND in the running container NAME
 
   --root DIR           the state directory (default /run/hutch, or

@@ -13,7 +13,7 @@ use crate::config::{self, Seccomp};
 use crate::error::{Context, Error, Result};
 use crate::state::{Root, Status};
 use crate::sys::{self, Errno, Exit};
-use crate::{child, container, env, seccomp, state, user};
+use crate::{child, container, env, seccomp, state, tty, user};
 
 /// In setns order: user first, mount last (it changes what paths mean).
 const NAMESPACES: [(&CStr, c_int); 7] = [
@@ -26,7 +26,7 @@ const NAMESPACES: [(&CStr, c_int); 7] = [
     (c"mnt", libc::CLONE_NEWNS),
 ];
 
-const USAGE: &str = "usage: hutch exec [-e KEY=VAL] [-w DIR] [-u USER] NAME COMMAND [ARG...]";
+const USAGE: &str = "usage: hutch exec [-e KEY=VAL] [-w DIR] [-u USER] [-t] NAME COMMAND [ARG...]";
 
 struct Child<'a> {
     command: &'a [&'static CStr],
@@ -39,13 +39,19 @@ struct Child<'a> {
     root_fd: c_int,
     err_fd: c_int,
     sigmask: sys::sigset_t,
+    /// With `-t`: the socket for the terminal's master side, else -1.
+    tty_sock: c_int,
 }
 
 pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     let mut vars: Vec<&'static CStr> = Vec::new();
-    let (mut workdir, mut user) = (None, None);
+    let (mut workdir, mut user, mut tty) = (None, None, false);
     let mut i = 0;
     while let [opt, value, ..] = args[i..] {
+        if let b"-t" | b"--tty" = opt.to_bytes() {
+            (tty, i) = (true, i + 1);
+            continue;
+        }
         match opt.to_bytes() {
             b"-e" | b"--env" => vars.push(value),
             b"-w" | b"--workdir" => workdir = Some(value.to_bytes()),
@@ -110,20 +116,33 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
 
     let (waited, sigmask) = container::block_forwarded();
     let (err_r, err_w) = sys::pipe().at("creating pipe", b"")?;
+    let (tty_r, tty_w) = match tty {
+        true => sys::socketpair().at("creating socket", b"")?,
+        false => (-1, -1),
+    };
     let workdir = workdir.unwrap_or(e.get(b"workdir"));
     let user = user.unwrap_or(e.get(b"user"));
     let nnp = e.num(b"nnp") == 1;
-    let mut c = Child { command, env: &envp, workdir, user, keep, nnp, filter, root_fd, err_fd: err_w, sigmask };
+    let mut c = Child { command, env: &envp, workdir, user, keep, nnp, filter, root_fd, err_fd: err_w, sigmask, tty_sock: tty_w };
     let stack = sys::Stack::new(256 * 1024).at("mapping stack", b"")?;
     let child = sys::clone(start, &stack, libc::SIGCHLD, &mut c).at("starting command", command[0].to_bytes())?;
     sys::close(err_w);
+    sys::close(tty_w);
     let report = Error::receive(err_r);
     sys::close(err_r);
     if let Some(err) = report {
         let _ = sys::waitpid(child, false);
         return Err(err);
     }
-    Ok(match container::wait_forwarding(child, &waited, None)? {
+    let proxy = match tty {
+        true => Some(tty::Proxy::start(tty_r)?),
+        false => None,
+    };
+    let exit = container::wait_forwarding(child, &waited, proxy.as_ref().map(|p| p.master));
+    if let Some(p) = proxy {
+        p.finish();
+    }
+    Ok(match exit? {
         Exit::Code(c) => c,
         Exit::Signal(s) => 128 + s,
     })
@@ -175,6 +194,9 @@ fn setup(c: &Child) -> Result<core::convert::Infallible> {
     sys::fchdir(c.root_fd).at("entering root", b"")?;
     sys::chroot(c".").at("entering root", b"")?;
     sys::close(c.root_fd);
+    if c.tty_sock >= 0 {
+        tty::attach(c.tty_sock)?;
+    }
     let mut env = c.env.to_vec();
     let ids = match c.user {
         b"" => None,

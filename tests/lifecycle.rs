@@ -447,3 +447,14 @@ fn tty_and_detach_do_not_combine() {
     c.arg("--root").arg(state.path()).args(["run", "-t", "-d"]).arg(&fx.rootfs).arg("/bin/true");
     assert_error(&run(c), 125, "-d");
 }
+
+#[test]
+fn exec_tty_gives_the_command_a_terminal_in_the_container() {
+    let lab = Lab { fx: tty_fixture(), state: TempDir::new() };
+    lab.detach(&["--name", "t"], &["/bin/sleep", "100"]);
+    let line = format!("{HUTCH} --root {} exec -t t /bin/sh", as_str(lab.state.path()));
+    let out = under_script(&lab.fx, &line, "tty; echo pid=$$; echo $((6*7))\nexit 4\n");
+    out.assert_code(4);
+    let lines = out.lines();
+    assert!(contains(&lines, "/dev/pts/0") && contains(&lines, "pid=2") && contains(&lines, "42"), "{out}");
+}
