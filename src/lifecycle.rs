@@ -238,6 +238,14 @@ fn json_str(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'"');
 }
 
+/// Whether the arguments start with `-f` or `long`, and the rest.
+fn flag<'a, 'b>(args: &'a [&'b CStr], long: &[u8]) -> (bool, &'a [&'b CStr]) {
+    match args {
+        [f, rest @ ..] if f.to_bytes() == b"-f" || f.to_bytes() == long => (true, rest),
+        _ => (false, args),
+    }
+}
+
 /// The one NAME operand of a verb, after its options.
 fn one_name<'a>(verb: &'static str, args: &[&'a CStr]) -> Result<&'a [u8]> {
     match args {
@@ -336,10 +344,7 @@ fn signal(s: &[u8]) -> Result<c_int> {
 
 /// `hutch rm [-f] NAME`: removes a stopped container's entry; `-f` kills a running one first.
 pub fn rm(root: &Root, args: &[&CStr]) -> Result<c_int> {
-    let (force, args) = match args {
-        [f, rest @ ..] if f.to_bytes() == b"-f" || f.to_bytes() == b"--force" => (true, rest),
-        _ => (false, args),
-    };
+    let (force, args) = flag(args, b"--force");
     let name = one_name("rm", args)?;
     let e = state::read(root, name)?;
     match e.status() {
@@ -368,10 +373,7 @@ pub fn wait(root: &Root, args: &[&CStr]) -> Result<c_int> {
 
 /// `hutch logs [-f] NAME`: the detached container's output; `-f` follows it until it ends.
 pub fn logs(root: &Root, args: &[&CStr]) -> Result<c_int> {
-    let (follow, args) = match args {
-        [f, rest @ ..] if f.to_bytes() == b"-f" || f.to_bytes() == b"--follow" => (true, rest),
-        _ => (false, args),
-    };
+    let (follow, args) = flag(args, b"--follow");
     let name = one_name("logs", args)?;
     state::read(root, name)?;
     let fd = sys::openat(root.fd, state::path(name, b"log").cstr(), libc::O_RDONLY, 0).at("opening log", name)?;

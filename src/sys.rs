@@ -756,16 +756,23 @@ pub fn socketpair() -> Result<(c_int, c_int)> {
 #[repr(C, align(8))]
 struct FdMsg([u8; 24]);
 
+/// A message of one byte (`iov`) with the control buffer `buf`.
+fn fd_msg(iov: &mut libc::iovec, buf: &mut FdMsg) -> libc::msghdr {
+    // SAFETY: msghdr is plain data, all-zero valid; the caller keeps iov and buf alive.
+    let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = buf.0.as_mut_ptr().cast();
+    msg.msg_controllen = buf.0.len() as _;
+    msg
+}
+
 /// Sends `fd` over the Unix socket `sock` (SCM_RIGHTS, see unix(7)), with one byte of data.
 pub fn send_fd(sock: c_int, fd: c_int) -> Result<()> {
     let mut byte = [0u8; 1];
     let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
     let mut buf = FdMsg([0; 24]);
-    // SAFETY: msghdr is plain data, all-zero valid; the pointers set below outlive the call.
-    let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = buf.0.as_mut_ptr().cast();
+    let mut msg = fd_msg(&mut iov, &mut buf);
     // SAFETY: CMSG_SPACE is arithmetic.
     msg.msg_controllen = unsafe { libc::CMSG_SPACE(4) } as _;
     // SAFETY: the control buffer holds one cmsghdr plus an int (CMSG_SPACE(4) <= 24 bytes).
@@ -785,12 +792,7 @@ pub fn recv_fd(sock: c_int) -> Result<c_int> {
     let mut byte = [0u8; 1];
     let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
     let mut buf = FdMsg([0; 24]);
-    // SAFETY: as in send_fd.
-    let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = buf.0.as_mut_ptr().cast();
-    msg.msg_controllen = buf.0.len() as _;
+    let mut msg = fd_msg(&mut iov, &mut buf);
     // SAFETY: msg points to live, writable buffers of the sizes given.
     check(unsafe { libc::recvmsg(sock, &mut msg, libc::MSG_CMSG_CLOEXEC) } as c_int)?;
     // SAFETY: the kernel filled the control buffer; a header is checked before its data is read.
