@@ -87,7 +87,7 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     };
 
     sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).at("making hutch non-dumpable", b"")?;
-    let mut proc = Buf::<64>::new();
+    let mut proc = Buf::<128>::new();
     proc.push(b"/proc/").num(pid as u64).push(b"/");
     let mut fds = [-1; NAMESPACES.len()];
     for (fd, (ns, _)) in fds.iter_mut().zip(NAMESPACES) {
@@ -157,7 +157,7 @@ fn join_cgroups(pid: c_int) -> Result<()> {
     let theirs = sys::read_file(p.push(b"/proc/").num(pid as u64).push(b"/cgroup").cstr()).at("reading cgroups", p.as_bytes())?;
     let ours = sys::read_file(c"/proc/self/cgroup").at("reading cgroups", b"/proc/self/cgroup")?;
     let mounts = sys::read_file(c"/proc/self/mountinfo").at("reading mounts", b"/proc/self/mountinfo")?;
-    let me = *Buf::<24>::new().num(sys::getpid() as u64);
+    let me = *Buf::<32>::new().num(sys::getpid() as u64);
     for line in theirs.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
         if ours.split(|&c| c == b'\n').any(|l| l == line) {
             continue;

@@ -38,7 +38,7 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr], root: &Root) -> Result<c_int>
     if state::read(root, name)?.pid() == 0 {
         return Err(Error::msg("starting container", name, "its supervisor exited"));
     }
-    let _ = sys::write_all(1, Buf::<80>::new().push(name).push(b"\n").as_bytes());
+    let _ = sys::write_all(1, Buf::<128>::new().push(name).push(b"\n").as_bytes());
     Ok(0)
 }
 
@@ -88,7 +88,7 @@ fn supervise(cfg: &RunConfig, env: &[&'static CStr], root: &Root, name: &[u8], m
             t.extend(value.iter().map(|&c| if c == b'\n' { b' ' } else { c }));
             t.push(b'\n');
         };
-        let num = |n: u64| *Buf::<24>::new().num(n);
+        let num = |n: u64| *Buf::<32>::new().num(n);
         line(b"pid", num(pid as u64).as_bytes());
         line(b"start", num(state::start_time(pid).unwrap_or(0)).as_bytes());
         line(b"supervisor", num(me as u64).as_bytes());
@@ -124,7 +124,7 @@ fn supervise(cfg: &RunConfig, env: &[&'static CStr], root: &Root, name: &[u8], m
     });
     match result {
         Ok(code) => {
-            state::write(root, name, b"exit", Buf::<16>::new().num(code as u64).push(b"\n").as_bytes())?;
+            state::write(root, name, b"exit", Buf::<32>::new().num(code as u64).push(b"\n").as_bytes())?;
             Ok(code)
         }
         Err(e) => {
@@ -156,7 +156,7 @@ pub fn ps(root: &Root, args: &[&CStr]) -> Result<c_int> {
             out.extend_from_slice(if i == 0 { b"{\"name\":" } else { b",{\"name\":" });
             json_str(&mut out, name);
             out.extend_from_slice(b",\"pid\":");
-            out.extend_from_slice(Buf::<24>::new().num(e.pid() as u64).as_bytes());
+            out.extend_from_slice(Buf::<32>::new().num(e.pid() as u64).as_bytes());
             out.extend_from_slice(b",\"status\":");
             json_str(&mut out, match e.status() {
                 Status::Created => b"created",
@@ -165,13 +165,13 @@ pub fn ps(root: &Root, args: &[&CStr]) -> Result<c_int> {
             });
             out.extend_from_slice(b",\"exit_code\":");
             match e.status() {
-                Status::Exited(Some(c)) => out.extend_from_slice(Buf::<24>::new().num(c as u64).as_bytes()),
+                Status::Exited(Some(c)) => out.extend_from_slice(Buf::<32>::new().num(c as u64).as_bytes()),
                 _ => out.extend_from_slice(b"null"),
             }
             out.extend_from_slice(b",\"created\":");
-            out.extend_from_slice(Buf::<24>::new().num(e.num(b"created")).as_bytes());
+            out.extend_from_slice(Buf::<32>::new().num(e.num(b"created")).as_bytes());
             out.extend_from_slice(b",\"uptime\":");
-            out.extend_from_slice(Buf::<24>::new().num(up).as_bytes());
+            out.extend_from_slice(Buf::<32>::new().num(up).as_bytes());
             out.extend_from_slice(b",\"rootfs\":");
             json_str(&mut out, e.get(b"rootfs"));
             out.extend_from_slice(b",\"command\":");
@@ -179,9 +179,9 @@ pub fn ps(root: &Root, args: &[&CStr]) -> Result<c_int> {
             out.push(b'}');
         } else {
             column(&mut out, name, 17);
-            column(&mut out, Buf::<24>::new().num(e.pid() as u64).as_bytes(), 9);
+            column(&mut out, Buf::<32>::new().num(e.pid() as u64).as_bytes(), 9);
             column(&mut out, status.as_bytes(), 13);
-            let mut u = Buf::<24>::new();
+            let mut u = Buf::<32>::new();
             match e.status() {
                 Status::Running => duration(&mut u, up),
                 _ => drop(u.push(b"-")),
@@ -198,7 +198,7 @@ pub fn ps(root: &Root, args: &[&CStr]) -> Result<c_int> {
     Ok(0)
 }
 
-fn status_text(s: Status) -> Buf<24> {
+fn status_text(s: Status) -> Buf<32> {
     let mut b = Buf::new();
     match s {
         Status::Created => b.push(b"created"),
@@ -215,7 +215,7 @@ fn column(out: &mut Vec<u8>, text: &[u8], width: usize) {
 }
 
 /// `42s`, `5m`, `3h`, `2d`.
-fn duration(b: &mut Buf<24>, secs: u64) {
+fn duration(b: &mut Buf<32>, secs: u64) {
     let (n, unit) = match secs {
         0..=59 => (secs, b"s"),
         60..=3599 => (secs / 60, b"m"),
@@ -299,7 +299,7 @@ pub fn stop(root: &Root, args: &[&CStr]) -> Result<c_int> {
             kill_and_wait(root, name, &e);
         }
     }
-    let _ = sys::write_all(1, Buf::<80>::new().push(name).push(b"\n").as_bytes());
+    let _ = sys::write_all(1, Buf::<128>::new().push(name).push(b"\n").as_bytes());
     Ok(0)
 }
 
@@ -329,7 +329,7 @@ fn signal(s: &[u8]) -> Result<c_int> {
         (b"USR1", libc::SIGUSR1), (b"USR2", libc::SIGUSR2), (b"TERM", libc::SIGTERM), (b"CONT", libc::SIGCONT),
         (b"STOP", libc::SIGSTOP), (b"WINCH", libc::SIGWINCH),
     ];
-    let mut up = Buf::<16>::new();
+    let mut up = Buf::<32>::new();
     for &c in s {
         up.push(&[c.to_ascii_uppercase()]);
     }
@@ -353,7 +353,7 @@ pub fn rm(root: &Root, args: &[&CStr]) -> Result<c_int> {
         _ => {}
     }
     state::remove(root, name)?;
-    let _ = sys::write_all(1, Buf::<80>::new().push(name).push(b"\n").as_bytes());
+    let _ = sys::write_all(1, Buf::<128>::new().push(name).push(b"\n").as_bytes());
     Ok(0)
 }
 
@@ -364,7 +364,7 @@ pub fn wait(root: &Root, args: &[&CStr]) -> Result<c_int> {
     while !await_end(root, name, 1_000) {}
     match state::read(root, name)?.exit {
         Some(code) => {
-            let _ = sys::write_all(1, Buf::<16>::new().num(code as u64).push(b"\n").as_bytes());
+            let _ = sys::write_all(1, Buf::<32>::new().num(code as u64).push(b"\n").as_bytes());
             Ok(0)
         }
         None => Err(Error::msg("exit status unknown", name, "its supervisor was killed")),

@@ -50,7 +50,7 @@ pub fn check_name(name: &CStr) -> Result<&CStr> {
 }
 
 /// A new short id: 8 hex digits from the time and the pid.
-pub fn generate_name() -> Buf<16> {
+pub fn generate_name() -> Buf<32> {
     let mut v = (sys::now() << 20 ^ sys::getpid() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32;
     let mut b = Buf::new();
     for _ in 0..8 {
@@ -61,7 +61,7 @@ pub fn generate_name() -> Buf<16> {
 }
 
 /// `<name>/<file>`.
-pub fn path(name: &[u8], file: &[u8]) -> Buf<96> {
+pub fn path(name: &[u8], file: &[u8]) -> Buf<128> {
     *Buf::new().push(name).push(b"/").push(file)
 }
 
@@ -75,7 +75,7 @@ fn locked<T>(root: &Root, f: impl FnOnce() -> Result<T>) -> Result<T> {
 
 /// Claims `name` for a new container; an entry of that name, running or not, is a clash.
 pub fn create(root: &Root, name: &[u8]) -> Result<()> {
-    locked(root, || match sys::mkdirat(root.fd, Buf::<80>::new().push(name).cstr(), 0o700) {
+    locked(root, || match sys::mkdirat(root.fd, Buf::<128>::new().push(name).cstr(), 0o700) {
         Ok(()) => Ok(()),
         Err(Errno(libc::EEXIST)) => Err(Error::msg("name in use", name, "choose another --name, or 'hutch rm' it")),
         Err(e) => Err(Error::sys("creating state entry", name, e)),
@@ -88,13 +88,13 @@ pub fn remove(root: &Root, name: &[u8]) -> Result<()> {
         for file in [&b"state"[..], b".state", b"exit", b".exit", b"log"] {
             let _ = sys::unlinkat(root.fd, path(name, file).cstr(), 0);
         }
-        sys::unlinkat(root.fd, Buf::<80>::new().push(name).cstr(), libc::AT_REMOVEDIR).at("removing state entry", name)
+        sys::unlinkat(root.fd, Buf::<128>::new().push(name).cstr(), libc::AT_REMOVEDIR).at("removing state entry", name)
     })
 }
 
 /// Writes `<name>/<file>` whole, atomically.
 pub fn write(root: &Root, name: &[u8], file: &[u8], text: &[u8]) -> Result<()> {
-    let mut tmp = Buf::<96>::new();
+    let mut tmp = Buf::<128>::new();
     tmp.push(name).push(b"/.").push(file);
     sys::write_file_at(root.fd, tmp.cstr(), text, libc::O_CREAT | libc::O_TRUNC).at("writing state", tmp.as_bytes())?;
     sys::rename_at(root.fd, tmp.cstr(), path(name, file).cstr()).at("writing state", tmp.as_bytes())
@@ -151,12 +151,12 @@ impl Entry {
 }
 
 pub fn read(root: &Root, name: &[u8]) -> Result<Entry> {
-    if check_name(Buf::<80>::new().push(name).cstr()).is_err() {
+    if check_name(Buf::<128>::new().push(name).cstr()).is_err() {
         return Err(Error::msg("no such container", name, "see 'hutch ps'"));
     }
     let text = match sys::read_file_at(root.fd, path(name, b"state").cstr()) {
         Ok(t) => t,
-        Err(Errno(libc::ENOENT)) if sys::file_type(root.fd, Buf::<80>::new().push(name).cstr()).is_ok() => Vec::new(),
+        Err(Errno(libc::ENOENT)) if sys::file_type(root.fd, Buf::<128>::new().push(name).cstr()).is_ok() => Vec::new(),
         Err(Errno(libc::ENOENT)) => return Err(Error::msg("no such container", name, "see 'hutch ps'")),
         Err(e) => return Err(Error::sys("reading state", name, e)),
     };
