@@ -18,7 +18,8 @@ pub struct Args<'a> {
     pub sync_fd: c_int,
     /// Write end of the error pipe; close-on-exec, so a successful exec reads as EOF.
     pub err_fd: c_int,
-    /// The parent's ends of both pipes, closed here so that EOF means the parent is gone.
+    /// The parent's ends of both pipes (and of the terminal socket, or -1), closed here so
+    /// that EOF means the parent is gone.
     pub parent_fds: [c_int; 3],
     /// The signal mask to restore before exec (the parent blocked the signals it forwards).
     pub sigmask: sys::sigset_t,

@@ -86,7 +86,8 @@ Options:
       --name NAME         name the container (listed by ps; unique)
   -d, --detach            run in the background, print the name; output goes
                           to a log ('hutch logs NAME')
-  -t, --tty               give the container a new terminal, proxied to hutch's
+  -t, --tty               give the container a terminal of its own, proxied to
+                          hutch's stdin and stdout (not with -d)
       --init              run a minimal init as PID 1 (COMMAND is PID 2): it
                           forwards signals to COMMAND and reaps orphaned processes
       --help              show this help
@@ -551,6 +552,21 @@ mod tests {
         let e = err_of(&[c"run", c"--seccomp", c"/nonexistent/filter", c"/r", c"c"]);
         assert_eq!(e, ("reading seccomp filter", b"/nonexistent/filter".to_vec()));
         assert_eq!(err_of(&[c"run", c"--seccomp"]), ("option needs a value", b"--seccomp".to_vec()));
+    }
+
+    #[test]
+    fn lifecycle_options() {
+        let c = run(&[c"run", c"--init", c"--name", c"web-1", c"-d", c"/r", c"c"]).ok().unwrap();
+        assert!(c.init && c.detach && !c.tty);
+        assert_eq!(c.name, Some(c"web-1"));
+        let c = run(&[c"run", c"-t", c"/r", c"c"]).ok().unwrap();
+        assert!(c.tty && !c.detach && !c.init && c.name.is_none());
+        assert_eq!(err_of(&[c"run", c"-t", c"-d", c"/r", c"c"]).0, "run");
+        assert_eq!(err_of(&[c"run", c"--name", c"a/b", c"/r", c"c"]), ("invalid name", b"a/b".to_vec()));
+        assert_eq!(err_of(&[c"run", c"--name", c"-x", c"/r", c"c"]).0, "invalid name");
+        assert!(matches!(parse(&[c"ps"]), Ok(Action::Named(Verb::Ps))));
+        assert!(matches!(parse(&[c"list"]), Ok(Action::Named(Verb::Ps))));
+        assert!(matches!(parse(&[c"exec", c"n", c"c"]), Ok(Action::Named(Verb::Exec))));
     }
 
     #[test]

@@ -199,3 +199,22 @@ pub fn start_time(pid: i32) -> Option<u64> {
 pub fn alive(pid: i32, start: u64) -> bool {
     pid > 0 && start_time(pid) == Some(start)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        let oks: [&CStr; 4] = [c"a", c"web-1", c"x.y_z", c"0"];
+        for ok in oks {
+            assert!(check_name(ok).is_ok(), "{ok:?}");
+        }
+        let bads: [&CStr; 7] = [c"", c"-a", c".a", c"a/b", c"..", c"a b", c"lock\n"];
+        for bad in bads {
+            assert!(check_name(bad).is_err(), "{bad:?}");
+        }
+        let g = generate_name();
+        assert!(g.as_bytes().len() == 8 && g.as_bytes().iter().all(u8::is_ascii_hexdigit));
+    }
+}
