@@ -458,3 +458,13 @@ fn exec_tty_gives_the_command_a_terminal_in_the_container() {
     let lines = out.lines();
     assert!(contains(&lines, "/dev/pts/0") && contains(&lines, "pid=2") && contains(&lines, "42"), "{out}");
 }
+
+#[test]
+fn logs_follow_returns_when_the_container_ends() {
+    let lab = Lab::new();
+    lab.detach(&["--name", "f"], &["/bin/sh", "-c", "echo one; sleep 0.5; echo two >&2; sleep 0.3; echo three; exit 2"]);
+    let out = lab.hutch(&["logs", "-f", "f"]);
+    out.ok();
+    assert_eq!(out.stdout, "one\ntwo\nthree\n", "stdout and stderr, in order, to the end\n{out}");
+    assert_eq!(lab.status("f"), "exited (2)");
+}
