@@ -8,7 +8,7 @@ use core::ffi::{c_int, CStr};
 use crate::buf::Buf;
 use crate::config::{Net, RunConfig, Seccomp};
 use crate::error::{Context, Error, Result, EXEC};
-use crate::{caps, env, mounts, namespaces, rootfs, seccomp, sys, user, userns};
+use crate::{caps, env, init, mounts, namespaces, rootfs, seccomp, sys, tty, user, userns};
 
 /// What the parent hands the child (the child sees its own copy of this memory).
 pub struct Args<'a> {
@@ -18,12 +18,15 @@ pub struct Args<'a> {
     pub sync_fd: c_int,
     /// Write end of the error pipe; close-on-exec, so a successful exec reads as EOF.
     pub err_fd: c_int,
-    /// The parent's ends of both pipes, closed here so that EOF means the parent is gone.
-    pub parent_fds: [c_int; 2],
+    /// The parent's ends of both pipes (and of the terminal socket, or -1), closed here so
+    /// that EOF means the parent is gone.
+    pub parent_fds: [c_int; 3],
     /// The signal mask to restore before exec (the parent blocked the signals it forwards).
     pub sigmask: sys::sigset_t,
     /// Make the cgroup namespace here, after the parent has put the child in its cgroups.
     pub late_cgroup_ns: bool,
+    /// With `-t`: the socket that takes the terminal's master side to the parent, else -1.
+    pub tty_sock: c_int,
 }
 
 pub fn main(a: &mut Args) -> c_int {
@@ -79,6 +82,10 @@ fn setup(a: &Args) -> Result<Infallible> {
         rootfs::remount_read_only(fd, b"/")?;
         sys::close(fd);
     }
+    // In the container's own devpts, now at /dev/pts.
+    if a.tty_sock >= 0 {
+        tty::attach(a.tty_sock)?;
+    }
 
     // From here on, paths are the container's: its /etc/passwd, its workdir.
     let mut env = a.env.to_vec();
@@ -107,30 +114,44 @@ fn setup(a: &Args) -> Result<Infallible> {
     // reduced (the filter allows every call of the steps after it).
     let keep = if cfg.privileged { caps::ALL } else { cfg.caps.result() };
     let filter = if cfg.privileged { Seccomp::Unconfined } else { cfg.seccomp };
-    if !cfg.no_new_privs {
-        seccomp::apply(&filter)?;
+    drop_privileges(keep, &filter, cfg.no_new_privs, ids.as_ref(), cfg.user.unwrap_or_default())?;
+    // With --init, signals stay blocked: the init takes them with sigwaitinfo from here on.
+    if !cfg.init {
+        sys::sigprocmask(libc::SIG_SETMASK, &a.sigmask);
     }
-    caps::limit_bounding(keep)?;
-    if let Some(ids) = &ids {
-        sys::prctl(libc::PR_SET_KEEPCAPS, 1, 0).at("keeping capabilities", b"")?;
-        let groups = userns::check_mapped(ids)?;
-        sys::set_ids(ids.uid, ids.gid, groups).at("switching user", cfg.user.unwrap_or_default().to_bytes())?;
-        die_with_parent()?;
-    }
-    caps::set(keep)?;
-    if cfg.no_new_privs {
-        sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0).at("setting no_new_privs", b"")?;
-    }
-    sys::sigprocmask(libc::SIG_SETMASK, &a.sigmask);
     if cfg.no_new_privs {
         seccomp::apply(&filter)?;
+    }
+    if cfg.init {
+        // Under the same filter, capabilities and ids as the command: the init forks it.
+        return Err(init::run(&cfg.command, &env, &a.sigmask, a.err_fd));
     }
     Err(exec(&cfg.command, &env))
 }
 
+/// Everything of the privilege steps but the seccomp filter that follows no_new_privs (the
+/// caller loads it last, after restoring the signal mask); `hutch exec` takes the same steps.
+pub fn drop_privileges(keep: u64, filter: &Seccomp, nnp: bool, ids: Option<&user::Ids>, user: &CStr) -> Result<()> {
+    if !nnp {
+        seccomp::apply(filter)?;
+    }
+    caps::limit_bounding(keep)?;
+    if let Some(ids) = ids {
+        sys::prctl(libc::PR_SET_KEEPCAPS, 1, 0).at("keeping capabilities", b"")?;
+        let groups = userns::check_mapped(ids)?;
+        sys::set_ids(ids.uid, ids.gid, groups).at("switching user", user.to_bytes())?;
+        die_with_parent()?;
+    }
+    caps::set(keep)?;
+    if nnp {
+        sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0).at("setting no_new_privs", b"")?;
+    }
+    Ok(())
+}
+
 /// The container must not outlive hutch: if hutch dies, its PID 1 (and so every process of the
 /// PID namespace) is killed. A change of ids clears this (prctl(2)), so it is set again after one.
-fn die_with_parent() -> Result<()> {
+pub fn die_with_parent() -> Result<()> {
     sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as _, 0).at("setting parent death signal", b"").map(drop)
 }
 
@@ -146,7 +167,7 @@ fn wait_for_parent(fd: c_int) -> Result<()> {
 
 /// execve the command, searching the container's PATH when the name has no '/', as
 /// execvp(3) does: EACCES from any candidate wins over ENOENT.
-fn exec(command: &[&'static CStr], envp: &[&'static CStr]) -> Error {
+pub fn exec(command: &[&'static CStr], envp: &[&'static CStr]) -> Error {
     let argv: Vec<*const i8> = command.iter().map(|s| s.as_ptr().cast()).chain([core::ptr::null()]).collect();
     let envv: Vec<*const i8> = envp.iter().map(|s| s.as_ptr().cast()).chain([core::ptr::null()]).collect();
     let name = command[0].to_bytes();

@@ -4,14 +4,27 @@ use core::ffi::CStr;
 
 use crate::config::{self, EnvArg, LimitOpt, Net, RunConfig};
 use crate::error::{Error, Result};
-use crate::{caps, container, env, seccomp, sys, userns};
+use crate::{caps, container, env, lifecycle, seccomp, sys, userns};
 
 const USAGE: &str = "\
-Usage: hutch run [OPTIONS] ROOTFS COMMAND [ARG...]
+Usage: hutch [--root DIR] COMMAND [ARG...]
        hutch --help | --version
 
 A container runtime in one static binary. Commands:
-  run    run COMMAND as PID 1 of a new container whose root is ROOTFS
+  run [OPTIONS] ROOTFS COMMAND [ARG...]
+                       run COMMAND as PID 1 of a new container whose root is ROOTFS
+  ps [--format json]   list named and detached containers (also: list)
+  stop [-t SECONDS] NAME
+                       SIGTERM, then SIGKILL after SECONDS (default 10)
+  kill NAME [SIGNAL]   send SIGNAL (default KILL) to the container's PID 1
+  rm [-f] NAME         remove a stopped container (-f: kill it first)
+  wait NAME            wait for the container to end, print its exit status
+  logs [-f] NAME       a detached container's output (-f: follow it)
+  exec [-e KEY=VAL] [-w DIR] [-u USER] [-t] NAME COMMAND [ARG...]
+                       run COMMAND in the running container NAME
+
+  --root DIR           the state directory (default /run/hutch, or
+                       $XDG_RUNTIME_DIR/hutch when not root)
 
 Run 'hutch run --help' for its options.
 ";
@@ -70,6 +83,13 @@ Options:
                           keyring, bpf, ...) and 32-bit or x32 calls;
                           unconfined: no filter; FILE: load this raw classic
                           BPF program (an array of struct sock_filter)
+      --name NAME         name the container (listed by ps; unique)
+  -d, --detach            run in the background, print the name; output goes
+                          to a log ('hutch logs NAME')
+  -t, --tty               give the container a terminal of its own, proxied to
+                          hutch's stdin and stdout (not with -d)
+      --init              run a minimal init as PID 1 (COMMAND is PID 2): it
+                          forwards signals to COMMAND and reaps orphaned processes
       --help              show this help
 
 Resource limits (a cgroup of its own, on cgroup v2 or v1):
@@ -120,6 +140,10 @@ enum RunOpt {
     GidMap,
     Limit(LimitOpt),
     Cgroup,
+    Init,
+    Name,
+    Detach,
+    Tty,
     Help,
 }
 
@@ -156,6 +180,10 @@ const RUN_OPTS: &[Opt] = &[
     Opt { short: 0, long: "cpuset-cpus", takes_value: true, id: RunOpt::Limit(LimitOpt::CpusetCpus) },
     Opt { short: 0, long: "cgroup-parent", takes_value: true, id: RunOpt::Limit(LimitOpt::CgroupParent) },
     Opt { short: 0, long: "cgroup", takes_value: false, id: RunOpt::Cgroup },
+    Opt { short: 0, long: "init", takes_value: false, id: RunOpt::Init },
+    Opt { short: 0, long: "name", takes_value: true, id: RunOpt::Name },
+    Opt { short: b'd', long: "detach", takes_value: false, id: RunOpt::Detach },
+    Opt { short: b't', long: "tty", takes_value: false, id: RunOpt::Tty },
     Opt { short: 0, long: "help", takes_value: false, id: RunOpt::Help },
 ];
 
@@ -165,6 +193,19 @@ pub enum Action {
     Help(&'static str),
     Version,
     Run(RunConfig),
+    /// A verb acting on containers by name; its arguments follow it.
+    Named(Verb),
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Verb {
+    Ps,
+    Stop,
+    Kill,
+    Rm,
+    Wait,
+    Logs,
+    Exec,
 }
 
 /// `hutch ARGS...`, with the program name already removed.
@@ -176,6 +217,13 @@ pub fn parse(args: &[&'static CStr]) -> Result<Action> {
         b"--help" | b"help" => Ok(Action::Help(USAGE)),
         b"--version" | b"version" => Ok(Action::Version),
         b"run" => parse_run(rest),
+        b"ps" | b"list" => Ok(Action::Named(Verb::Ps)),
+        b"stop" => Ok(Action::Named(Verb::Stop)),
+        b"kill" => Ok(Action::Named(Verb::Kill)),
+        b"rm" => Ok(Action::Named(Verb::Rm)),
+        b"wait" => Ok(Action::Named(Verb::Wait)),
+        b"logs" => Ok(Action::Named(Verb::Logs)),
+        b"exec" => Ok(Action::Named(Verb::Exec)),
         other => Err(Error::msg("unknown command", other, "try 'hutch --help'")),
     }
 }
@@ -242,6 +290,9 @@ pub fn parse_run(args: &[&'static CStr]) -> Result<Action> {
         return Err(Error::msg("run", b"", "ROOTFS is empty"));
     }
     config::check_limits(&c.limits)?;
+    if c.tty && c.detach {
+        return Err(Error::msg("run", b"", "-t and -d cannot be combined"));
+    }
     c.rootfs = rootfs;
     c.command = command.to_vec();
     Ok(Action::Run(c))
@@ -287,6 +338,10 @@ fn apply(c: &mut RunConfig, id: RunOpt, v: &'static CStr) -> Result<()> {
         RunOpt::GidMap => c.userns.gid_map.push(userns::parse_map(v.to_bytes())?),
         RunOpt::Limit(opt) => config::parse_limit(&mut c.limits, opt, v)?,
         RunOpt::Cgroup => c.limits.cgroup = true,
+        RunOpt::Init => c.init = true,
+        RunOpt::Name => c.name = Some(crate::state::check_name(v)?),
+        RunOpt::Detach => c.detach = true,
+        RunOpt::Tty => c.tty = true,
         RunOpt::Help => {}
     }
     Ok(())
@@ -294,12 +349,35 @@ fn apply(c: &mut RunConfig, id: RunOpt, v: &'static CStr) -> Result<()> {
 
 /// Runs the whole command line; returns the exit status.
 pub fn main(args: &[&'static CStr], host_env: &[&'static CStr]) -> Result<i32> {
+    // The global --root DIR (or --root=DIR), before the verb.
+    let (root, args) = match args {
+        [r, dir, rest @ ..] if r.to_bytes() == b"--root" => (Some(*dir), rest),
+        [r, rest @ ..] if r.to_bytes().starts_with(b"--root=") => (Some(config::leak(&r.to_bytes()[7..])), rest),
+        _ => (None, args),
+    };
+    let open_root = || crate::state::open_root(root, host_env);
     match parse(args)? {
         Action::Help(text) => print(text.as_bytes()),
         Action::Version => print(concat!("hutch ", env!("HUTCH_VERSION"), "\n").as_bytes()),
         Action::Run(cfg) => {
             let envp: Vec<&'static CStr> = env::build(&cfg.env, cfg.hostname, host_env)?;
-            return container::run(&cfg, &envp);
+            if cfg.name.is_some() || cfg.detach {
+                return lifecycle::run(&cfg, &envp, &open_root()?);
+            }
+            return container::run(&cfg, &envp, &mut |_| {});
+        }
+        Action::Named(verb) => {
+            let root = open_root()?;
+            let args = &args[1..];
+            return match verb {
+                Verb::Ps => lifecycle::ps(&root, args),
+                Verb::Stop => lifecycle::stop(&root, args),
+                Verb::Kill => lifecycle::kill(&root, args),
+                Verb::Rm => lifecycle::rm(&root, args),
+                Verb::Wait => lifecycle::wait(&root, args),
+                Verb::Logs => lifecycle::logs(&root, args),
+                Verb::Exec => crate::exec::exec(&root, args),
+            };
         }
     }
     Ok(0)
@@ -474,6 +552,21 @@ mod tests {
         let e = err_of(&[c"run", c"--seccomp", c"/nonexistent/filter", c"/r", c"c"]);
         assert_eq!(e, ("reading seccomp filter", b"/nonexistent/filter".to_vec()));
         assert_eq!(err_of(&[c"run", c"--seccomp"]), ("option needs a value", b"--seccomp".to_vec()));
+    }
+
+    #[test]
+    fn lifecycle_options() {
+        let c = run(&[c"run", c"--init", c"--name", c"web-1", c"-d", c"/r", c"c"]).ok().unwrap();
+        assert!(c.init && c.detach && !c.tty);
+        assert_eq!(c.name, Some(c"web-1"));
+        let c = run(&[c"run", c"-t", c"/r", c"c"]).ok().unwrap();
+        assert!(c.tty && !c.detach && !c.init && c.name.is_none());
+        assert_eq!(err_of(&[c"run", c"-t", c"-d", c"/r", c"c"]).0, "run");
+        assert_eq!(err_of(&[c"run", c"--name", c"a/b", c"/r", c"c"]), ("invalid name", b"a/b".to_vec()));
+        assert_eq!(err_of(&[c"run", c"--name", c"-x", c"/r", c"c"]).0, "invalid name");
+        assert!(matches!(parse(&[c"ps"]), Ok(Action::Named(Verb::Ps))));
+        assert!(matches!(parse(&[c"list"]), Ok(Action::Named(Verb::Ps))));
+        assert!(matches!(parse(&[c"exec", c"n", c"c"]), Ok(Action::Named(Verb::Exec))));
     }
 
     #[test]

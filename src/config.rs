@@ -140,6 +140,14 @@ pub struct RunConfig {
     /// `--userns`, `--uidmap`, `--gidmap`.
     pub userns: userns::Config,
     pub limits: Limits,
+    /// `--init`: hutch's own PID 1 runs the command as PID 2 (see init.rs).
+    pub init: bool,
+    /// `--name`: a container with a state entry (see state.rs).
+    pub name: Option<&'static CStr>,
+    /// `-d`: run in the background under a supervisor (see lifecycle.rs).
+    pub detach: bool,
+    /// `-t`: a new terminal for the container's stdio (see tty.rs).
+    pub tty: bool,
 }
 
 impl RunConfig {
@@ -164,6 +172,10 @@ impl RunConfig {
             seccomp: Seccomp::Default,
             userns: userns::Config::default(),
             limits: Limits::default(),
+            init: false,
+            name: None,
+            detach: false,
+            tty: false,
         }
     }
 }

@@ -7,7 +7,7 @@ use crate::buf::Buf;
 use crate::config::RunConfig;
 use crate::error::{Context, Error, Result};
 use crate::sys::{self, Errno, Exit};
-use crate::{cgroup, child, namespaces, userns};
+use crate::{cgroup, child, namespaces, tty, userns};
 
 /// Signals that a user sends to hutch but means for the container.
 const FORWARDED: [c_int; 7] =
@@ -16,7 +16,8 @@ const FORWARDED: [c_int; 7] =
 /// The child's setup runs on this stack until execve replaces its image.
 const STACK_SIZE: usize = 256 * 1024;
 
-pub fn run(cfg: &RunConfig, env: &[&'static CStr]) -> Result<c_int> {
+/// `started` is called with the container's pid once its command runs.
+pub fn run(cfg: &RunConfig, env: &[&'static CStr], started: &mut dyn FnMut(c_int)) -> Result<c_int> {
     let rootfs = cfg.rootfs.to_bytes();
     match sys::file_type(libc::AT_FDCWD, cfg.rootfs).at("rootfs", rootfs)? {
         libc::S_IFDIR => {}
@@ -28,14 +29,7 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr]) -> Result<c_int> {
     // restores the old mask before exec. A signal hutch was started ignoring (nohup, a
     // shell's background job) would be discarded rather than queued, and the container would
     // inherit the ignoring: back to the default first.
-    for sig in FORWARDED {
-        sys::default_action(sig);
-    }
-    let mut waited = [0; FORWARDED.len() + 1];
-    waited[..FORWARDED.len()].copy_from_slice(&FORWARDED);
-    waited[FORWARDED.len()] = libc::SIGCHLD;
-    let waited = sys::sigset(&waited);
-    let sigmask = sys::sigprocmask(libc::SIG_BLOCK, &waited);
+    let (waited, sigmask) = block_forwarded();
     // Before the clone, so that a bad limit or a missing controller fails with no process
     // made. Dropping it, on every return below, kills what is left in the cgroups and
     // removes them.
@@ -45,6 +39,10 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr]) -> Result<c_int> {
     };
     let (sync_r, sync_w) = sys::pipe().at("creating pipe", b"")?;
     let (err_r, err_w) = sys::pipe().at("creating pipe", b"")?;
+    let (tty_r, tty_w) = match cfg.tty {
+        true => sys::socketpair().at("creating socket", b"")?,
+        false => (-1, -1),
+    };
 
     let stack = sys::Stack::new(STACK_SIZE).at("mapping stack", b"")?;
     // A cgroup namespace is rooted at the cgroups its creator is in. Made by clone, it would
@@ -52,7 +50,7 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr]) -> Result<c_int> {
     let cgroup_ns = namespaces::has_cgroup_ns();
     let late_cgroup_ns = cgroup_ns && cgroup.is_some();
     let mut args =
-        child::Args { cfg, env, sync_fd: sync_r, err_fd: err_w, parent_fds: [sync_w, err_r], sigmask, late_cgroup_ns };
+        child::Args { cfg, env, sync_fd: sync_r, err_fd: err_w, parent_fds: [sync_w, err_r, tty_r], sigmask, late_cgroup_ns, tty_sock: tty_w };
     let flags = namespaces::clone_flags(cfg.net, cgroup_ns && !late_cgroup_ns) | userns::clone_flag(&ids) | libc::SIGCHLD;
     let pid = sys::clone(child::main, &stack, flags, &mut args).map_err(|e| userns::clone_error(e, &ids))?;
     // While hutch holds host resources (its fds, the pipes, later cgroups), no process in the
@@ -63,6 +61,7 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr]) -> Result<c_int> {
     userns::map_ids(pid, &ids)?;
     sys::close(sync_r);
     sys::close(err_w);
+    sys::close(tty_w);
     // The child waits for "go" before its first step, so placing it now puts the whole
     // container in its cgroups. clone3's CLONE_INTO_CGROUP (5.7) could place it at birth, but
     // takes a single v2 cgroup (v1 and hybrid hosts need this path anyway) and a stack switch
@@ -83,24 +82,56 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr]) -> Result<c_int> {
         let _ = sys::waitpid(pid, false);
         return Err(userns::explain(e, ids.is_some()));
     }
-
-    let exit = loop {
-        let sig = sys::sigwait(&waited);
-        if sig != libc::SIGCHLD {
-            let _ = sys::kill(pid, sig);
-            continue;
-        }
-        if let Some(exit) = sys::waitpid(pid, true).at("waiting for container", b"")? {
-            break exit;
-        }
+    started(pid);
+    let proxy = match cfg.tty {
+        true => Some(tty::Proxy::start(tty_r)?),
+        false => None,
     };
-    match exit {
+    sys::close(tty_r);
+    let exit = wait_forwarding(pid, &waited, proxy.as_ref().map(|p| p.master));
+    if let Some(p) = proxy {
+        p.finish();
+    }
+    match exit? {
         Exit::Code(c) => Ok(c),
         Exit::Signal(s) => {
             if let Some(line) = cgroup.as_ref().filter(|_| s == libc::SIGKILL).and_then(cgroup::Cgroup::oom_kill) {
                 let _ = sys::write_all(2, line.as_bytes());
             }
             Ok(128 + s)
+        }
+    }
+}
+
+/// Blocks the signals hutch forwards, and SIGCHLD, reset to their default actions first;
+/// returns that set and the previous mask.
+pub fn block_forwarded() -> (sys::sigset_t, sys::sigset_t) {
+    for sig in FORWARDED {
+        sys::default_action(sig);
+    }
+    let mut waited = [0; FORWARDED.len() + 1];
+    waited[..FORWARDED.len()].copy_from_slice(&FORWARDED);
+    waited[FORWARDED.len()] = libc::SIGCHLD;
+    let waited = sys::sigset(&waited);
+    let sigmask = sys::sigprocmask(libc::SIG_BLOCK, &waited);
+    (waited, sigmask)
+}
+
+/// Forwards the `waited` signals to `pid` until it ends. With a terminal, SIGWINCH copies
+/// hutch's window size to it instead: the kernel then signals its foreground job.
+pub fn wait_forwarding(pid: c_int, waited: &sys::sigset_t, tty: Option<c_int>) -> Result<Exit> {
+    loop {
+        let sig = sys::sigwait(waited);
+        if let (libc::SIGWINCH, Some(master)) = (sig, tty) {
+            sys::copy_winsize(0, master);
+            continue;
+        }
+        if sig != libc::SIGCHLD {
+            let _ = sys::kill(pid, sig);
+            continue;
+        }
+        if let Some(exit) = sys::waitpid(pid, true).at("waiting for container", b"")? {
+            return Ok(exit);
         }
     }
 }

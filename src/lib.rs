@@ -15,11 +15,16 @@ mod config;
 mod container;
 mod env;
 mod error;
+mod exec;
+mod init;
+mod lifecycle;
 mod mounts;
 mod namespaces;
 mod rootfs;
 mod seccomp;
+mod state;
 mod sys;
+mod tty;
 mod user;
 mod userns;
 

@@ -320,17 +320,32 @@ pub fn exit(code: c_int) -> ! {
 /// Marks every fd from `first` up close-on-exec, see close_range(2) (Linux 5.11); on older
 /// kernels walks the fd numbers up to RLIMIT_NOFILE.
 pub fn cloexec_from(first: c_int) {
-    const CLOSE_RANGE_CLOEXEC: usize = 1 << 2;
+    fds_in(first, c_int::MAX, 1 << 2); // CLOSE_RANGE_CLOEXEC
+}
+
+/// Closes the fds from `first` to `last`: close_range(2) (Linux 5.9), else a walk as above.
+pub fn close_fds(first: c_int, last: c_int) {
+    if first <= last {
+        fds_in(first, last, 0);
+    }
+}
+
+fn fds_in(first: c_int, last: c_int, flags: usize) {
     // SAFETY: close_range takes no pointers.
-    let r = unsafe { sc::syscall3(libc::SYS_close_range as usize, first as usize, !0u32 as usize, CLOSE_RANGE_CLOEXEC) };
+    let r = unsafe { sc::syscall3(libc::SYS_close_range as usize, first as usize, last as usize, flags) };
     if check_raw(r).is_ok() {
         return;
     }
     // SAFETY: sysconf has no preconditions.
     let max = unsafe { libc::sysconf(libc::_SC_OPEN_MAX) }.clamp(first as _, 1 << 20) as c_int;
-    for fd in first..max {
-        // SAFETY: F_SETFD on any fd number is harmless; EBADF for closed ones is ignored.
-        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    for fd in first..max.min(last.saturating_add(1)) {
+        // SAFETY: F_SETFD or close on any fd number is harmless; EBADF for closed ones is ignored.
+        unsafe {
+            match flags {
+                0 => libc::close(fd),
+                _ => libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC),
+            }
+        };
     }
 }
 
@@ -521,16 +536,26 @@ pub enum Exit {
 
 /// waitpid(2) for one child. `None` when `nohang` and it has not ended yet.
 pub fn waitpid(pid: pid_t, nohang: bool) -> Result<Option<Exit>> {
+    wait(pid, if nohang { libc::WNOHANG } else { 0 }).map(|r| r.map(|(_, exit)| exit))
+}
+
+/// waitpid(-1, WNOHANG): any one child that has ended, and how; `None` when none has (or
+/// none is left).
+pub fn wait_any() -> Option<(pid_t, Exit)> {
+    wait(-1, libc::WNOHANG).ok().flatten()
+}
+
+fn wait(pid: pid_t, flags: c_int) -> Result<Option<(pid_t, Exit)>> {
     let mut status = 0;
     loop {
         // SAFETY: status is a valid int to write to.
-        let r = unsafe { libc::waitpid(pid, &mut status, if nohang { libc::WNOHANG } else { 0 }) };
+        let r = unsafe { libc::waitpid(pid, &mut status, flags) };
         match r {
             -1 if errno().0 == libc::EINTR => continue,
             -1 => return Err(errno()),
             0 => return Ok(None),
-            _ if libc::WIFEXITED(status) => return Ok(Some(Exit::Code(libc::WEXITSTATUS(status)))),
-            _ if libc::WIFSIGNALED(status) => return Ok(Some(Exit::Signal(libc::WTERMSIG(status)))),
+            _ if libc::WIFEXITED(status) => return Ok(Some((r, Exit::Code(libc::WEXITSTATUS(status))))),
+            _ if libc::WIFSIGNALED(status) => return Ok(Some((r, Exit::Signal(libc::WTERMSIG(status))))),
             _ => continue,
         }
     }
@@ -665,4 +690,188 @@ pub fn mount_flags(fd: c_int) -> Result<u64> {
     const SAME: u64 = libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC | libc::MS_NOATIME | libc::MS_NODIRATIME;
     let relatime = if f & 4096 != 0 { libc::MS_RELATIME } else { 0 };
     Ok(f & SAME | relatime)
+}
+
+/// flock(2) LOCK_EX on `fd`, waiting for it; released when the fd is closed.
+pub fn lock(fd: c_int) -> Result<()> {
+    loop {
+        // SAFETY: flock takes no pointers.
+        match check(unsafe { libc::flock(fd, libc::LOCK_EX) }) {
+            Err(Errno(libc::EINTR)) => continue,
+            r => return r.map(drop),
+        }
+    }
+}
+
+/// setsid(2): a new session, without a controlling terminal.
+pub fn setsid() {
+    // SAFETY: setsid takes no pointers; it fails only for a group leader, which is harmless.
+    unsafe { libc::setsid() };
+}
+
+/// renameat(2) within one directory: atomically replaces `to`.
+pub fn rename_at(dirfd: c_int, from: &CStr, to: &CStr) -> Result<()> {
+    // SAFETY: both paths are NUL-terminated.
+    check(unsafe { libc::renameat(dirfd, from.as_ptr(), dirfd, to.as_ptr()) }).map(drop)
+}
+
+/// The wall clock in seconds since the epoch, see clock_gettime(2). A raw syscall: musl's
+/// wrapper brings its vDSO lookup along.
+pub fn now() -> u64 {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: t is a writable timespec.
+    unsafe { sc::syscall2(libc::SYS_clock_gettime as usize, libc::CLOCK_REALTIME as usize, &mut t as *mut _ as usize) };
+    t.tv_sec as u64
+}
+
+/// The names in the directory `fd` refers to, except `.` and `..`, see getdents64(2). Each name
+/// is followed by its NUL in the returned bytes.
+pub fn dir_names(fd: c_int) -> Result<alloc::vec::Vec<u8>> {
+    let mut names = alloc::vec::Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        // SAFETY: buf is writable for its length.
+        let n = check_raw(unsafe { sc::syscall3(libc::SYS_getdents64 as usize, fd as usize, buf.as_mut_ptr() as usize, buf.len()) })?;
+        if n == 0 {
+            return Ok(names);
+        }
+        let mut off = 0;
+        while off + 19 < n {
+            // struct linux_dirent64: u64 ino, i64 off, u16 reclen, u8 type, name[].
+            let reclen = u16::from_ne_bytes([buf[off + 16], buf[off + 17]]) as usize;
+            let name = &buf[off + 19..off + reclen];
+            let name = &name[..name.iter().position(|&c| c == 0).unwrap_or(name.len())];
+            if name != b"." && name != b".." {
+                names.extend_from_slice(name);
+                names.push(0);
+            }
+            off += reclen;
+        }
+    }
+}
+
+/// setns(2): joins the namespace `fd` refers to (`nstype` 0 accepts any kind).
+pub fn setns(fd: c_int, nstype: c_int) -> Result<()> {
+    // SAFETY: setns takes no pointers.
+    check(unsafe { libc::setns(fd, nstype) }).map(drop)
+}
+
+/// socketpair(2): a connected pair of close-on-exec Unix stream sockets.
+pub fn socketpair() -> Result<(c_int, c_int)> {
+    let mut fds = [0; 2];
+    // SAFETY: fds has room for the two descriptors.
+    check(unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr()) })?;
+    Ok((fds[0], fds[1]))
+}
+
+/// The control message buffer for one fd, aligned as cmsghdr wants.
+#[repr(C, align(8))]
+struct FdMsg([u8; 24]);
+
+/// A message of one byte (`iov`) with the control buffer `buf`.
+fn fd_msg(iov: &mut libc::iovec, buf: &mut FdMsg) -> libc::msghdr {
+    // SAFETY: msghdr is plain data, all-zero valid; the caller keeps iov and buf alive.
+    let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = buf.0.as_mut_ptr().cast();
+    msg.msg_controllen = buf.0.len() as _;
+    msg
+}
+
+/// Sends `fd` over the Unix socket `sock` (SCM_RIGHTS, see unix(7)), with one byte of data.
+pub fn send_fd(sock: c_int, fd: c_int) -> Result<()> {
+    let mut byte = [0u8; 1];
+    let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
+    let mut buf = FdMsg([0; 24]);
+    let mut msg = fd_msg(&mut iov, &mut buf);
+    // SAFETY: CMSG_SPACE is arithmetic.
+    msg.msg_controllen = unsafe { libc::CMSG_SPACE(4) } as _;
+    // SAFETY: the control buffer holds one cmsghdr plus an int (CMSG_SPACE(4) <= 24 bytes).
+    unsafe {
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        (*c).cmsg_level = libc::SOL_SOCKET;
+        (*c).cmsg_type = libc::SCM_RIGHTS;
+        (*c).cmsg_len = libc::CMSG_LEN(4) as _;
+        ptr::write_unaligned(libc::CMSG_DATA(c).cast::<c_int>(), fd);
+    }
+    // SAFETY: msg points to live buffers.
+    check(unsafe { libc::sendmsg(sock, &msg, 0) } as c_int).map(drop)
+}
+
+/// Receives an fd sent by [`send_fd`], close-on-exec.
+pub fn recv_fd(sock: c_int) -> Result<c_int> {
+    let mut byte = [0u8; 1];
+    let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
+    let mut buf = FdMsg([0; 24]);
+    let mut msg = fd_msg(&mut iov, &mut buf);
+    // SAFETY: msg points to live, writable buffers of the sizes given.
+    check(unsafe { libc::recvmsg(sock, &mut msg, libc::MSG_CMSG_CLOEXEC) } as c_int)?;
+    // SAFETY: the kernel filled the control buffer; a header is checked before its data is read.
+    unsafe {
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        if c.is_null() || (*c).cmsg_type != libc::SCM_RIGHTS {
+            return Err(Errno(libc::EBADMSG));
+        }
+        Ok(ptr::read_unaligned(libc::CMSG_DATA(c).cast::<c_int>()))
+    }
+}
+
+/// Unlocks the pty master `fd` and returns its number N (/dev/pts/N), see pty(7), ioctl_tty(2).
+pub fn pty_unlock(fd: c_int) -> Result<u32> {
+    let (mut unlock, mut n) = (0 as c_int, 0 as libc::c_uint);
+    // SAFETY: TIOCSPTLCK reads an int, TIOCGPTN writes an unsigned int; both live.
+    check(unsafe { libc::ioctl(fd, libc::TIOCSPTLCK, &mut unlock) })?;
+    check(unsafe { libc::ioctl(fd, libc::TIOCGPTN, &mut n) })?;
+    Ok(n)
+}
+
+/// Makes the terminal `fd` this session's controlling terminal (TIOCSCTTY).
+pub fn set_controlling_tty(fd: c_int) -> Result<()> {
+    // SAFETY: TIOCSCTTY takes an int argument, no pointer.
+    check(unsafe { libc::ioctl(fd, libc::TIOCSCTTY, 0) }).map(drop)
+}
+
+/// Copies the window size of terminal `from` to terminal `to`; nothing if `from` is none.
+pub fn copy_winsize(from: c_int, to: c_int) {
+    let mut ws = MaybeUninit::<libc::winsize>::uninit();
+    // SAFETY: ws is writable for a winsize; it is used only if TIOCGWINSZ filled it.
+    unsafe {
+        if libc::ioctl(from, libc::TIOCGWINSZ, ws.as_mut_ptr()) == 0 {
+            libc::ioctl(to, libc::TIOCSWINSZ, ws.as_ptr());
+        }
+    }
+}
+
+/// Puts terminal `fd` in raw mode (cfmakeraw(3)); returns its settings to restore, `None`
+/// when it is not a terminal.
+pub fn make_raw(fd: c_int) -> Option<libc::termios> {
+    let mut t = MaybeUninit::<libc::termios>::uninit();
+    // SAFETY: t is writable; it is read only after tcgetattr filled it.
+    unsafe {
+        if libc::tcgetattr(fd, t.as_mut_ptr()) != 0 {
+            return None;
+        }
+        let saved = t.assume_init();
+        let mut raw = saved;
+        libc::cfmakeraw(&mut raw);
+        libc::tcsetattr(fd, libc::TCSADRAIN, &raw);
+        Some(saved)
+    }
+}
+
+/// Restores settings saved by [`make_raw`].
+pub fn restore_tty(fd: c_int, t: &libc::termios) {
+    // SAFETY: t is a valid termios.
+    unsafe { libc::tcsetattr(fd, libc::TCSADRAIN, t) };
+}
+
+/// poll(2) for input on `fds` (a negative fd is skipped); returns each one's revents.
+pub fn poll_in<const N: usize>(fds: [c_int; N]) -> [i16; N] {
+    let mut p = fds.map(|fd| libc::pollfd { fd, events: libc::POLLIN, revents: 0 });
+    // SAFETY: p is a writable array of N pollfds.
+    if unsafe { libc::poll(p.as_mut_ptr(), N as _, -1) } < 0 {
+        return [0; N];
+    }
+    p.map(|p| p.revents)
 }

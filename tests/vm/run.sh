@@ -78,7 +78,7 @@ boot() {
   local wall=$(( ($(date +%s%N) - start) / 1000000 ))
   # Kernel messages may share a line with a marker, so markers are found anywhere in a line.
   cat "$log" 2>/dev/null | tr -d '\r' | sed -n 's/.*\(HUTCH-[A-Z]* \)/\1/p' |
-    awk -v arch="$arch" -v wall="$wall" -v status="$status" -v timeout="$timeout" -v kernel="$(cat "$cache/$debarch/release")" '
+    awk -v work="$work" -v arch="$arch" -v wall="$wall" -v status="$status" -v timeout="$timeout" -v kernel="$(cat "$cache/$debarch/release")" '
       $1 == "HUTCH-BOOT" { boot = $2 }
       $1 == "HUTCH-DONE" { done = 1; count = $2; end = $3 }
       $1 != "HUTCH-CHECK" { next }
@@ -100,6 +100,7 @@ boot() {
         if (boot != "") printf ", at /init after %.1f s", boot
         if (done) printf ", checks took %.1f s", end - boot
         printf "; VM %.1f s wall\n", wall / 1000
+        print ok + 0, failed + 0 > (work "/counts")
         exit (failed > 0)
       }' || {
     echo "  console log: $log; its last lines:"
@@ -109,9 +110,18 @@ boot() {
   }
 }
 
-rc=0
+rc=0 passed=0 failed=0
 for arch in "$@"; do
-  prepare "$arch" || { echo "$arch: FAIL: cannot prepare the VM"; rc=1; continue; }
-  boot "$arch" || rc=1
+  rm -f "$target/vm/$arch/counts"
+  if prepare "$arch"; then
+    boot "$arch" || rc=1
+  else
+    echo "$arch: FAIL: cannot prepare the VM"
+    rc=1
+  fi
+  read -r p f 2>/dev/null <"$target/vm/$arch/counts" || { p=0 f=1; }
+  passed=$((passed + p)) failed=$((failed + f))
 done
+# The plain closing line test reports are read by.
+echo "vm: $passed passed, $failed failed"
 exit $rc

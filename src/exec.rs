@@ -1,0 +1,218 @@
+//! `hutch exec NAME COMMAND`: a new process in a running container. hutch joins the
+//! container's cgroups (through cgroup.procs, from the host, first), then its namespaces with
+//! setns(2), the user namespace first so that its capabilities count for the others; a PID
+//! namespace takes only children, so the command is forked after the joins. The child takes
+//! the container's root, and the same privilege steps as its first process (the capability
+//! set, no_new_privs, seccomp filter and user recorded in the state entry). hutch stays
+//! non-dumpable throughout, and only fds 0-2 reach the command. See setns(2), nsenter(1).
+use alloc::vec::Vec;
+use core::ffi::{c_int, CStr};
+
+use crate::buf::Buf;
+use crate::config::{self, Seccomp};
+use crate::error::{Context, Error, Result};
+use crate::state::{Root, Status};
+use crate::sys::{self, Errno, Exit};
+use crate::{child, container, env, seccomp, state, tty, user};
+
+/// In setns order: user first, mount last (it changes what paths mean).
+const NAMESPACES: [(&CStr, c_int); 7] = [
+    (c"user", libc::CLONE_NEWUSER),
+    (c"cgroup", libc::CLONE_NEWCGROUP),
+    (c"ipc", libc::CLONE_NEWIPC),
+    (c"uts", libc::CLONE_NEWUTS),
+    (c"net", libc::CLONE_NEWNET),
+    (c"pid", libc::CLONE_NEWPID),
+    (c"mnt", libc::CLONE_NEWNS),
+];
+
+const USAGE: &str = "usage: hutch exec [-e KEY=VAL] [-w DIR] [-u USER] [-t] NAME COMMAND [ARG...]";
+
+struct Child<'a> {
+    command: &'a [&'static CStr],
+    env: &'a [&'static CStr],
+    workdir: &'a [u8],
+    user: &'a [u8],
+    keep: u64,
+    nnp: bool,
+    filter: Seccomp,
+    root_fd: c_int,
+    err_fd: c_int,
+    sigmask: sys::sigset_t,
+    /// With `-t`: the socket for the terminal's master side, else -1.
+    tty_sock: c_int,
+}
+
+pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
+    let mut vars: Vec<&'static CStr> = Vec::new();
+    let (mut workdir, mut user, mut tty) = (None, None, false);
+    let mut i = 0;
+    while let [opt, value, ..] = args[i..] {
+        if let b"-t" | b"--tty" = opt.to_bytes() {
+            (tty, i) = (true, i + 1);
+            continue;
+        }
+        match opt.to_bytes() {
+            b"-e" | b"--env" => vars.push(value),
+            b"-w" | b"--workdir" => workdir = Some(value.to_bytes()),
+            b"-u" | b"--user" => user = Some(value.to_bytes()),
+            _ => break,
+        }
+        i += 2;
+    }
+    let [name, command @ ..] = &args[i..] else { return Err(Error::msg("exec command line", b"", USAGE)) };
+    if command.is_empty() || name.to_bytes().starts_with(b"-") {
+        return Err(Error::msg("exec command line", name.to_bytes(), USAGE));
+    }
+    let name = name.to_bytes();
+    let e = state::read(root, name)?;
+    if e.status() != Status::Running {
+        return Err(Error::msg("container is not running", name, "see 'hutch ps'"));
+    }
+    let pid = e.pid();
+
+    // The container's environment, then -e (KEY alone copies hutch's own value).
+    let mut envp: Vec<&'static CStr> = e.all(b"env").map(config::leak).collect();
+    for v in vars {
+        env::set(&mut envp, v);
+    }
+    let filter = match e.get(b"seccomp") {
+        b"default" => Seccomp::Default,
+        b"unconfined" => Seccomp::Unconfined,
+        path => seccomp::from_option(config::leak(path))?,
+    };
+    let keep = match e.get(b"caps") {
+        b"all" => crate::caps::ALL,
+        _ => e.num(b"caps"),
+    };
+
+    sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).at("making hutch non-dumpable", b"")?;
+    let mut proc = Buf::<128>::new();
+    proc.push(b"/proc/").num(pid as u64).push(b"/");
+    let mut fds = [-1; NAMESPACES.len()];
+    for (fd, (ns, _)) in fds.iter_mut().zip(NAMESPACES) {
+        let mut p = proc;
+        match sys::open(p.push(b"ns/").push(ns.to_bytes()).cstr(), libc::O_RDONLY) {
+            Ok(f) => *fd = f,
+            Err(Errno(libc::ENOENT)) => {} // a kernel without cgroup namespaces
+            Err(err) => return Err(Error::sys("opening namespace", p.as_bytes(), err)),
+        }
+    }
+    let mut p = proc;
+    let root_fd = sys::open(p.push(b"root").cstr(), libc::O_PATH | libc::O_DIRECTORY).at("opening root", p.as_bytes())?;
+    // The same check as every verb's, now that the files are open: still the same process.
+    if !state::alive(pid, e.num(b"start")) {
+        return Err(Error::msg("container is not running", name, "see 'hutch ps'"));
+    }
+    join_cgroups(pid)?;
+    for (&fd, (ns, flag)) in fds.iter().zip(NAMESPACES).filter(|(&fd, _)| fd >= 0) {
+        match sys::setns(fd, flag) {
+            // Its user namespace is hutch's own (a container of root's without --userns).
+            Err(Errno(libc::EINVAL)) if flag == libc::CLONE_NEWUSER => {}
+            r => r.at("joining namespace", ns.to_bytes())?,
+        }
+        sys::close(fd);
+    }
+
+    let (waited, sigmask) = container::block_forwarded();
+    let (err_r, err_w) = sys::pipe().at("creating pipe", b"")?;
+    let (tty_r, tty_w) = match tty {
+        true => sys::socketpair().at("creating socket", b"")?,
+        false => (-1, -1),
+    };
+    let workdir = workdir.unwrap_or(e.get(b"workdir"));
+    let user = user.unwrap_or(e.get(b"user"));
+    let nnp = e.num(b"nnp") == 1;
+    let mut c = Child { command, env: &envp, workdir, user, keep, nnp, filter, root_fd, err_fd: err_w, sigmask, tty_sock: tty_w };
+    let stack = sys::Stack::new(256 * 1024).at("mapping stack", b"")?;
+    let child = sys::clone(start, &stack, libc::SIGCHLD, &mut c).at("starting command", command[0].to_bytes())?;
+    sys::close(err_w);
+    sys::close(tty_w);
+    let report = Error::receive(err_r);
+    sys::close(err_r);
+    if let Some(err) = report {
+        let _ = sys::waitpid(child, false);
+        return Err(err);
+    }
+    let proxy = match tty {
+        true => Some(tty::Proxy::start(tty_r)?),
+        false => None,
+    };
+    let exit = container::wait_forwarding(child, &waited, proxy.as_ref().map(|p| p.master));
+    if let Some(p) = proxy {
+        p.finish();
+    }
+    Ok(match exit? {
+        Exit::Code(c) => c,
+        Exit::Signal(s) => 128 + s,
+    })
+}
+
+/// Joins the container's cgroups where they differ from hutch's. /proc/PID/cgroup names them
+/// (as seen from the host), relative to the root of their hierarchy's mount, found in
+/// /proc/self/mountinfo: the cgroup2 mount for `0::`, else the cgroup mount whose options hold
+/// the controllers (proc(5), cgroups(7)).
+fn join_cgroups(pid: c_int) -> Result<()> {
+    let mut p = Buf::<32>::new();
+    let theirs = sys::read_file(p.push(b"/proc/").num(pid as u64).push(b"/cgroup").cstr()).at("reading cgroups", p.as_bytes())?;
+    let ours = sys::read_file(c"/proc/self/cgroup").at("reading cgroups", b"/proc/self/cgroup")?;
+    let mounts = sys::read_file(c"/proc/self/mountinfo").at("reading mounts", b"/proc/self/mountinfo")?;
+    let me = *Buf::<32>::new().num(sys::getpid() as u64);
+    for line in theirs.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
+        if ours.split(|&c| c == b'\n').any(|l| l == line) {
+            continue;
+        }
+        let mut f = line.splitn(3, |&c| c == b':');
+        let (_, ctrls, path) = (f.next(), f.next().unwrap_or(b""), f.next().unwrap_or(b""));
+        let mount = mounts.split(|&c| c == b'\n').find_map(|m| {
+            let fields: Vec<&[u8]> = m.split(|&c| c == b' ').collect();
+            let dash = fields.iter().position(|f| *f == b"-")?;
+            let (fstype, opts) = (*fields.get(dash + 1)?, *fields.get(dash + 3)?);
+            let fits = match ctrls {
+                b"" => fstype == b"cgroup2",
+                _ => fstype == b"cgroup" && ctrls.split(|&c| c == b',').all(|c| opts.split(|&o| o == b',').any(|o| o == c)),
+            };
+            fits.then(|| (fields[3], fields[4]))
+        });
+        let Some((root, at)) = mount else { return Err(Error::msg("joining cgroup", line, "hierarchy not mounted")) };
+        let mut procs = Buf::<512>::new();
+        procs.push(at).push(if root == b"/" { path } else { path.strip_prefix(root).unwrap_or(path) }).push(b"/cgroup.procs");
+        sys::write_file(procs.cstr(), me.as_bytes()).at("joining cgroup", procs.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// The command's process, now in the container's PID namespace.
+fn start(c: &mut Child) -> c_int {
+    let Err(e) = setup(c);
+    e.send(c.err_fd);
+    1
+}
+
+fn setup(c: &Child) -> Result<core::convert::Infallible> {
+    child::die_with_parent()?;
+    sys::fchdir(c.root_fd).at("entering root", b"")?;
+    sys::chroot(c".").at("entering root", b"")?;
+    sys::close(c.root_fd);
+    if c.tty_sock >= 0 {
+        tty::attach(c.tty_sock)?;
+    }
+    let mut env = c.env.to_vec();
+    let ids = match c.user {
+        b"" => None,
+        u => Some(user::resolve(config::leak(u))?),
+    };
+    if let Some(ids) = &ids {
+        env::set_default_home(&mut env, &ids.home);
+    }
+    let workdir = config::leak(c.workdir);
+    sys::chdir(workdir).at("changing to workdir", c.workdir)?;
+    sys::cwd_reachable().at("checking workdir", c.workdir)?;
+    sys::cloexec_from(3);
+    child::drop_privileges(c.keep, &c.filter, c.nnp, ids.as_ref(), config::leak(c.user))?;
+    sys::sigprocmask(libc::SIG_SETMASK, &c.sigmask);
+    if c.nnp {
+        seccomp::apply(&c.filter)?;
+    }
+    Err(child::exec(c.command, &env))
+}

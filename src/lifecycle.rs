@@ -1,0 +1,395 @@
+//! Named and detached containers, and the verbs that act on them by name: `ps`, `stop`,
+//! `kill`, `rm`, `wait`, `logs`. A detached container has a supervisor: a plain fork of hutch
+//! (no re-exec) in a session of its own, which does what `hutch run` does (creates the
+//! container, waits for it, cleans up) with the container's output going to `<name>/log`,
+//! and writes the exit status into the state entry.
+use alloc::vec::Vec;
+use core::ffi::{c_int, CStr};
+
+use crate::buf::Buf;
+use crate::config::RunConfig;
+use crate::error::{Context, Error, Result};
+use crate::state::{self, Entry, Root, Status};
+use crate::sys;
+
+/// `hutch run --name NAME` or `-d`: a container with a state entry.
+pub fn run(cfg: &RunConfig, env: &[&'static CStr], root: &Root) -> Result<c_int> {
+    let generated = state::generate_name();
+    let name = match cfg.name {
+        Some(n) => n.to_bytes(),
+        None => generated.as_bytes(),
+    };
+    state::create(root, name)?;
+    if !cfg.detach {
+        return supervise(cfg, env, root, name, None);
+    }
+    let (ready_r, ready_w) = sys::pipe().at("creating pipe", b"")?;
+    let stack = sys::Stack::new(256 * 1024).at("mapping stack", b"")?;
+    let mut s = Supervisor { cfg, env, root, name, ready_w };
+    sys::clone(supervisor, &stack, libc::SIGCHLD, &mut s).at("starting supervisor", name)?;
+    sys::close(ready_w);
+    // An Error when the container could not start; end of file once it runs (the supervisor
+    // closes its end after writing the state).
+    let report = Error::receive(ready_r);
+    sys::close(ready_r);
+    if let Some(e) = report {
+        return Err(e);
+    }
+    if state::read(root, name)?.pid() == 0 {
+        return Err(Error::msg("starting container", name, "its supervisor exited"));
+    }
+    let _ = sys::write_all(1, Buf::<128>::new().push(name).push(b"\n").as_bytes());
+    Ok(0)
+}
+
+struct Supervisor<'a> {
+    cfg: &'a RunConfig,
+    env: &'a [&'static CStr],
+    root: &'a Root,
+    name: &'a [u8],
+    ready_w: c_int,
+}
+
+/// The detached container's supervisor: no terminal, stdin from /dev/null, output to the log.
+fn supervisor(s: &mut Supervisor) -> c_int {
+    sys::setsid();
+    let log = sys::openat(s.root.fd, state::path(s.name, b"log").cstr(), libc::O_WRONLY | libc::O_CREAT | libc::O_APPEND, 0o600);
+    let null = sys::open(c"/dev/null", libc::O_RDONLY);
+    if let (Ok(log), Ok(null)) = (log, null) {
+        let _ = sys::dup2(null, 0);
+        let _ = sys::dup2(log, 1);
+        let _ = sys::dup2(log, 2);
+        sys::close(log);
+        sys::close(null);
+    }
+    // Nothing of the caller's but the state directory and the pipe stays open.
+    let (lo, hi) = (s.root.fd.min(s.ready_w), s.root.fd.max(s.ready_w));
+    sys::close_fds(3, lo - 1);
+    sys::close_fds(lo + 1, hi - 1);
+    sys::close_fds(hi + 1, c_int::MAX);
+    match supervise(s.cfg, s.env, s.root, s.name, Some(s.ready_w)) {
+        Ok(code) => code,
+        Err(e) => {
+            e.send(s.ready_w);
+            125
+        }
+    }
+}
+
+/// Runs the container of entry `name`, recording it in the state directory; `ready` is
+/// closed once it runs. A container that could not start leaves no entry.
+fn supervise(cfg: &RunConfig, env: &[&'static CStr], root: &Root, name: &[u8], mut ready: Option<c_int>) -> Result<c_int> {
+    let me = sys::getpid();
+    let result = crate::container::run(cfg, env, &mut |pid| {
+        let mut t = Vec::new();
+        let mut line = |key: &[u8], value: &[u8]| {
+            t.extend_from_slice(key);
+            t.push(b' ');
+            t.extend(value.iter().map(|&c| if c == b'\n' { b' ' } else { c }));
+            t.push(b'\n');
+        };
+        let num = |n: u64| *Buf::<32>::new().num(n);
+        line(b"pid", num(pid as u64).as_bytes());
+        line(b"start", num(state::start_time(pid).unwrap_or(0)).as_bytes());
+        line(b"supervisor", num(me as u64).as_bytes());
+        line(b"supervisor-start", num(state::start_time(me).unwrap_or(0)).as_bytes());
+        line(b"created", num(sys::now()).as_bytes());
+        line(b"rootfs", cfg.rootfs.to_bytes());
+        let command: Vec<u8> = cfg.command.iter().flat_map(|a| a.to_bytes().iter().copied().chain([b' '])).collect();
+        line(b"command", command.strip_suffix(b" ").unwrap_or(&command));
+        // What `hutch exec` needs to confine its command as the container's.
+        let privileged = cfg.privileged;
+        match privileged {
+            true => line(b"caps", b"all"),
+            false => line(b"caps", num(cfg.caps.result()).as_bytes()),
+        }
+        line(b"nnp", num(cfg.no_new_privs as u64).as_bytes());
+        line(b"seccomp", match cfg.seccomp {
+            _ if privileged => b"unconfined",
+            crate::config::Seccomp::Default => b"default",
+            crate::config::Seccomp::Unconfined => b"unconfined",
+            crate::config::Seccomp::File { path, .. } => path.to_bytes(),
+        });
+        line(b"workdir", cfg.workdir.to_bytes());
+        if let Some(u) = cfg.user {
+            line(b"user", u.to_bytes());
+        }
+        for e in env {
+            line(b"env", e.to_bytes());
+        }
+        let _ = state::write(root, name, b"state", &t);
+        if let Some(fd) = ready.take() {
+            sys::close(fd);
+        }
+    });
+    match result {
+        Ok(code) => {
+            state::write(root, name, b"exit", Buf::<32>::new().num(code as u64).push(b"\n").as_bytes())?;
+            Ok(code)
+        }
+        Err(e) => {
+            let _ = state::remove(root, name);
+            Err(e)
+        }
+    }
+}
+
+/// `hutch ps [--format json]`.
+pub fn ps(root: &Root, args: &[&CStr]) -> Result<c_int> {
+    let json = match args {
+        [] => false,
+        [f, v] if f.to_bytes() == b"--format" && v.to_bytes() == b"json" => true,
+        [f] if f.to_bytes() == b"--format=json" => true,
+        _ => return Err(Error::msg("ps", b"", "usage: hutch ps [--format json]")),
+    };
+    let now = sys::now();
+    let mut out: Vec<u8> = Vec::new();
+    out.extend_from_slice(if json { b"[" } else { b"NAME             PID      STATUS       UPTIME   COMMAND\n" });
+    for (i, name) in state::names(root)?.iter().enumerate() {
+        let Ok(e) = state::read(root, name) else { continue };
+        let status = status_text(e.status());
+        let up = match e.status() {
+            Status::Running => now.saturating_sub(e.num(b"created")),
+            _ => 0,
+        };
+        if json {
+            out.extend_from_slice(if i == 0 { b"{\"name\":" } else { b",{\"name\":" });
+            json_str(&mut out, name);
+            out.extend_from_slice(b",\"pid\":");
+            out.extend_from_slice(Buf::<32>::new().num(e.pid() as u64).as_bytes());
+            out.extend_from_slice(b",\"status\":");
+            json_str(&mut out, match e.status() {
+                Status::Created => b"created",
+                Status::Running => b"running",
+                Status::Exited(_) => b"exited",
+            });
+            out.extend_from_slice(b",\"exit_code\":");
+            match e.status() {
+                Status::Exited(Some(c)) => out.extend_from_slice(Buf::<32>::new().num(c as u64).as_bytes()),
+                _ => out.extend_from_slice(b"null"),
+            }
+            out.extend_from_slice(b",\"created\":");
+            out.extend_from_slice(Buf::<32>::new().num(e.num(b"created")).as_bytes());
+            out.extend_from_slice(b",\"uptime\":");
+            out.extend_from_slice(Buf::<32>::new().num(up).as_bytes());
+            out.extend_from_slice(b",\"rootfs\":");
+            json_str(&mut out, e.get(b"rootfs"));
+            out.extend_from_slice(b",\"command\":");
+            json_str(&mut out, e.get(b"command"));
+            out.push(b'}');
+        } else {
+            column(&mut out, name, 17);
+            column(&mut out, Buf::<32>::new().num(e.pid() as u64).as_bytes(), 9);
+            column(&mut out, status.as_bytes(), 13);
+            let mut u = Buf::<32>::new();
+            match e.status() {
+                Status::Running => duration(&mut u, up),
+                _ => drop(u.push(b"-")),
+            }
+            column(&mut out, u.as_bytes(), 9);
+            out.extend_from_slice(e.get(b"command"));
+            out.push(b'\n');
+        }
+    }
+    if json {
+        out.extend_from_slice(b"]\n");
+    }
+    sys::write_all(1, &out).at("writing", b"stdout")?;
+    Ok(0)
+}
+
+fn status_text(s: Status) -> Buf<32> {
+    let mut b = Buf::new();
+    match s {
+        Status::Created => b.push(b"created"),
+        Status::Running => b.push(b"running"),
+        Status::Exited(Some(c)) => b.push(b"exited (").num(c as u64).push(b")"),
+        Status::Exited(None) => b.push(b"exited (?)"),
+    };
+    b
+}
+
+fn column(out: &mut Vec<u8>, text: &[u8], width: usize) {
+    out.extend_from_slice(text);
+    out.resize(out.len() + width.saturating_sub(text.len()).max(1), b' ');
+}
+
+/// `42s`, `5m`, `3h`, `2d`.
+fn duration(b: &mut Buf<32>, secs: u64) {
+    let (n, unit) = match secs {
+        0..=59 => (secs, b"s"),
+        60..=3599 => (secs / 60, b"m"),
+        3600..=86399 => (secs / 3600, b"h"),
+        _ => (secs / 86400, b"d"),
+    };
+    b.num(n).push(unit);
+}
+
+/// A JSON string: quotes, backslashes and control characters escaped (RFC 8259).
+fn json_str(out: &mut Vec<u8>, s: &[u8]) {
+    out.push(b'"');
+    for &c in s {
+        match c {
+            b'"' | b'\\' => out.extend_from_slice(&[b'\\', c]),
+            0..=0x1f => out.extend_from_slice(&[b'\\', b'u', b'0', b'0', b"0123456789abcdef"[(c >> 4) as usize], b"0123456789abcdef"[(c & 15) as usize]]),
+            _ => out.push(c),
+        }
+    }
+    out.push(b'"');
+}
+
+/// Whether the arguments start with `-f` or `long`, and the rest.
+fn flag<'a, 'b>(args: &'a [&'b CStr], long: &[u8]) -> (bool, &'a [&'b CStr]) {
+    match args {
+        [f, rest @ ..] if f.to_bytes() == b"-f" || f.to_bytes() == long => (true, rest),
+        _ => (false, args),
+    }
+}
+
+/// The one NAME operand of a verb, after its options.
+fn one_name<'a>(verb: &'static str, args: &[&'a CStr]) -> Result<&'a [u8]> {
+    match args {
+        [name] => Ok(name.to_bytes()),
+        _ => Err(Error::msg(verb, b"", "expected one NAME (see 'hutch --help')")),
+    }
+}
+
+fn running(root: &Root, name: &[u8]) -> Result<Entry> {
+    let e = state::read(root, name)?;
+    match e.status() {
+        Status::Running => Ok(e),
+        _ => Err(Error::msg("container is not running", name, "see 'hutch ps'")),
+    }
+}
+
+/// Polls until the container has ended and its supervisor has recorded how (or is gone too),
+/// or `ms` milliseconds have passed; returns whether it ended.
+fn await_end(root: &Root, name: &[u8], ms: u64) -> bool {
+    let mut waited = 0;
+    loop {
+        if let Ok(e) = state::read(root, name) {
+            if !matches!(e.status(), Status::Running) && (e.exit.is_some() || !e.supervised()) {
+                return true;
+            }
+        } else {
+            return true;
+        }
+        if waited >= ms {
+            return false;
+        }
+        sys::sleep_ms(20);
+        waited += 20;
+    }
+}
+
+/// `hutch stop [-t SECONDS] NAME`: SIGTERM, then SIGKILL after the timeout (default 10).
+pub fn stop(root: &Root, args: &[&CStr]) -> Result<c_int> {
+    let (secs, args) = match args {
+        [t, v, rest @ ..] if t.to_bytes() == b"-t" || t.to_bytes() == b"--time" => match crate::config::parse_num(v.to_bytes()) {
+            Some(n) => (n, rest),
+            None => return Err(Error::msg("invalid timeout", v.to_bytes(), "expected whole seconds")),
+        },
+        _ => (10, args),
+    };
+    let name = one_name("stop", args)?;
+    let e = state::read(root, name)?;
+    if e.status() == Status::Running {
+        let _ = sys::kill(e.pid(), libc::SIGTERM);
+        if !await_end(root, name, secs * 1000) {
+            kill_and_wait(root, name, &e);
+        }
+    }
+    let _ = sys::write_all(1, Buf::<128>::new().push(name).push(b"\n").as_bytes());
+    Ok(0)
+}
+
+fn kill_and_wait(root: &Root, name: &[u8], e: &Entry) {
+    if e.status() == Status::Running {
+        let _ = sys::kill(e.pid(), libc::SIGKILL);
+    }
+    await_end(root, name, 10_000);
+}
+
+/// `hutch kill NAME [SIGNAL]`: a signal (name or number; default KILL) to the container's PID 1.
+pub fn kill(root: &Root, args: &[&CStr]) -> Result<c_int> {
+    let (name, sig) = match args {
+        [name] => (name.to_bytes(), libc::SIGKILL),
+        [name, sig] => (name.to_bytes(), signal(sig.to_bytes())?),
+        _ => return Err(Error::msg("kill", b"", "usage: hutch kill NAME [SIGNAL]")),
+    };
+    let e = running(root, name)?;
+    sys::kill(e.pid(), sig).at("sending signal", name)?;
+    Ok(0)
+}
+
+/// A signal by number or name, with or without SIG, any case.
+fn signal(s: &[u8]) -> Result<c_int> {
+    const NAMES: [(&[u8], c_int); 10] = [
+        (b"HUP", libc::SIGHUP), (b"INT", libc::SIGINT), (b"QUIT", libc::SIGQUIT), (b"KILL", libc::SIGKILL),
+        (b"USR1", libc::SIGUSR1), (b"USR2", libc::SIGUSR2), (b"TERM", libc::SIGTERM), (b"CONT", libc::SIGCONT),
+        (b"STOP", libc::SIGSTOP), (b"WINCH", libc::SIGWINCH),
+    ];
+    let mut up = Buf::<32>::new();
+    for &c in s {
+        up.push(&[c.to_ascii_uppercase()]);
+    }
+    let u = up.as_bytes();
+    let u = u.strip_prefix(b"SIG").unwrap_or(u);
+    let n = crate::config::parse_num(u).map(|n| n as c_int).or_else(|| NAMES.iter().find(|(n, _)| *n == u).map(|&(_, v)| v));
+    match n {
+        Some(n @ 1..=64) => Ok(n),
+        _ => Err(Error::msg("invalid signal", s, "expected a number or a name such as TERM")),
+    }
+}
+
+/// `hutch rm [-f] NAME`: removes a stopped container's entry; `-f` kills a running one first.
+pub fn rm(root: &Root, args: &[&CStr]) -> Result<c_int> {
+    let (force, args) = flag(args, b"--force");
+    let name = one_name("rm", args)?;
+    let e = state::read(root, name)?;
+    match e.status() {
+        Status::Running if !force => return Err(Error::msg("container is running", name, "stop it first, or use rm -f")),
+        Status::Running => kill_and_wait(root, name, &e),
+        _ => {}
+    }
+    state::remove(root, name)?;
+    let _ = sys::write_all(1, Buf::<128>::new().push(name).push(b"\n").as_bytes());
+    Ok(0)
+}
+
+/// `hutch wait NAME`: waits for the container to end and prints its exit status.
+pub fn wait(root: &Root, args: &[&CStr]) -> Result<c_int> {
+    let name = one_name("wait", args)?;
+    state::read(root, name)?;
+    while !await_end(root, name, 1_000) {}
+    match state::read(root, name)?.exit {
+        Some(code) => {
+            let _ = sys::write_all(1, Buf::<32>::new().num(code as u64).push(b"\n").as_bytes());
+            Ok(0)
+        }
+        None => Err(Error::msg("exit status unknown", name, "its supervisor was killed")),
+    }
+}
+
+/// `hutch logs [-f] NAME`: the detached container's output; `-f` follows it until it ends.
+pub fn logs(root: &Root, args: &[&CStr]) -> Result<c_int> {
+    let (follow, args) = flag(args, b"--follow");
+    let name = one_name("logs", args)?;
+    state::read(root, name)?;
+    let fd = sys::openat(root.fd, state::path(name, b"log").cstr(), libc::O_RDONLY, 0).at("opening log", name)?;
+    let mut chunk = [0u8; 4096];
+    let r = loop {
+        match sys::read(fd, &mut chunk) {
+            Ok(0) if follow && !await_end(root, name, 0) => sys::sleep_ms(50),
+            // Once it has ended, one more read finds whatever it wrote last.
+            Ok(0) => match sys::read(fd, &mut chunk) {
+                Ok(n @ 1..) => sys::write_all(1, &chunk[..n]).at("writing", b"stdout")?,
+                _ => break Ok(0),
+            },
+            Ok(n) => sys::write_all(1, &chunk[..n]).at("writing", b"stdout")?,
+            Err(e) => break Err(Error::sys("reading log", name, e)),
+        }
+    };
+    sys::close(fd);
+    r
+}
