@@ -18,11 +18,22 @@ mkdir -p "$2"
 dir=$(realpath "$2") # apt takes relative Dir:: paths as relative to /etc/apt
 shift 2
 modules="$*"
-mirror=${HUTCH_VM_MIRROR:-}
-security=${HUTCH_VM_SECURITY_MIRROR:-}
 suite=bookworm
 
 die() { echo "fetch.sh: $arch: $*" >&2; exit 1; }
+
+# The Debian archives the host's own apt uses (deb822 .sources or one-line .list files), so the
+# download goes wherever this machine's packages come from; HUTCH_VM_MIRROR and
+# HUTCH_VM_SECURITY_MIRROR override them.
+host_uris() {
+  {
+    sed -n 's/^URIs://p' /etc/apt/sources.list.d/*.sources 2>/dev/null
+    sed -n 's/\[[^]]*\]//; s/^deb[[:space:]]\+\([^[:space:]]*\).*/\1/p' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null
+  } | tr -s ' \t' '\n\n' | grep -v '^$' || true
+}
+mirror=${HUTCH_VM_MIRROR:-$(host_uris | grep -v -- '-security' | head -n 1)}
+security=${HUTCH_VM_SECURITY_MIRROR:-$(host_uris | grep -- '-security' | head -n 1)}
+[ -n "$mirror" ] || die "no Debian archive in the host's apt sources; set HUTCH_VM_MIRROR"
 
 stamp="suite=$suite modules=$modules"
 if [ -f "$dir/ready" ] && [ "$(cat "$dir/ready")" = "$stamp" ]; then
@@ -35,10 +46,10 @@ mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial" "$apt_dir/parts" "
 : >"$apt_dir/status"
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 [ -r $keyring ] || die "$keyring is missing (Debian package debian-archive-keyring)"
-cat >"$apt_dir/sources.list" <<EOF
-deb [signed-by=$keyring] $mirror $suite main
-deb [signed-by=$keyring] $security $suite-security main
-EOF
+{
+  echo "deb [signed-by=$keyring] $mirror $suite main"
+  [ -z "$security" ] || echo "deb [signed-by=$keyring] $security $suite-security main"
+} >"$apt_dir/sources.list"
 apt_opts=(
   -o "APT::Architecture=$arch" -o "APT::Architectures::=$arch"
   -o "Dir::State=$apt_dir" -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::State::status=$apt_dir/status"
