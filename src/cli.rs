@@ -6,7 +6,7 @@ use crate::config::{self, EnvArg, LimitOpt, Net, RunConfig};
 use crate::error::{Error, Result};
 use crate::{caps, container, env, lifecycle, seccomp, sys, userns};
 
-const USAGE: &str = "\
+pub const USAGE: &str = "\
 Usage: hutch [--root DIR] COMMAND [ARG...]
        hutch --help | --version
 
@@ -108,12 +108,23 @@ killed for exceeding --memory); 125 if hutch failed, 126 if COMMAND cannot be
 executed, 127 if it was not found.
 ";
 
-/// An option hutch knows; `takes_value` options accept `--long V`, `--long=V`, `-s V`, `-sV`.
-struct Opt {
-    short: u8,
-    long: &'static str,
-    takes_value: bool,
-    id: RunOpt,
+/// How an option takes its value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Value {
+    /// A flag: `--long`, `-s`.
+    None,
+    /// `--long V`, `--long=V`, `-s V`, `-sV`.
+    Required,
+    /// Only glued, so the next argument stays an operand: `--long` or `--long=V`.
+    Optional,
+}
+
+/// An option of a verb's table; `id` is what the verb matches on.
+pub struct Opt<T> {
+    pub short: u8,
+    pub long: &'static str,
+    pub value: Value,
+    pub id: T,
 }
 
 #[derive(Clone, Copy)]
@@ -144,47 +155,44 @@ enum RunOpt {
     Name,
     Detach,
     Tty,
-    Help,
 }
 
-const RUN_OPTS: &[Opt] = &[
-    Opt { short: b'h', long: "hostname", takes_value: true, id: RunOpt::Hostname },
-    Opt { short: 0, long: "net", takes_value: true, id: RunOpt::Net },
-    Opt { short: 0, long: "network", takes_value: true, id: RunOpt::Net },
-    Opt { short: b'e', long: "env", takes_value: true, id: RunOpt::Env },
-    Opt { short: 0, long: "env-file", takes_value: true, id: RunOpt::EnvFile },
-    Opt { short: b'w', long: "workdir", takes_value: true, id: RunOpt::Workdir },
-    Opt { short: b'v', long: "volume", takes_value: true, id: RunOpt::Volume },
-    Opt { short: 0, long: "tmpfs", takes_value: true, id: RunOpt::Tmpfs },
-    Opt { short: 0, long: "ro", takes_value: false, id: RunOpt::ReadOnly },
-    Opt { short: 0, long: "read-only", takes_value: false, id: RunOpt::ReadOnly },
-    Opt { short: 0, long: "overlay", takes_value: false, id: RunOpt::Overlay },
-    Opt { short: 0, long: "no-pivot", takes_value: false, id: RunOpt::NoPivot },
-    Opt { short: 0, long: "cap-add", takes_value: true, id: RunOpt::CapAdd },
-    Opt { short: 0, long: "cap-drop", takes_value: true, id: RunOpt::CapDrop },
-    Opt { short: 0, long: "privileged", takes_value: false, id: RunOpt::Privileged },
-    Opt { short: 0, long: "new-privs", takes_value: false, id: RunOpt::NewPrivs },
-    Opt { short: b'u', long: "user", takes_value: true, id: RunOpt::User },
-    Opt { short: 0, long: "ulimit", takes_value: true, id: RunOpt::Ulimit },
-    Opt { short: 0, long: "seccomp", takes_value: true, id: RunOpt::Seccomp },
-    // Its value is optional, so it can only be glued: `--userns` or `--userns=auto`.
-    Opt { short: 0, long: "userns", takes_value: false, id: RunOpt::Userns },
-    Opt { short: 0, long: "uidmap", takes_value: true, id: RunOpt::UidMap },
-    Opt { short: 0, long: "gidmap", takes_value: true, id: RunOpt::GidMap },
-    Opt { short: 0, long: "memory", takes_value: true, id: RunOpt::Limit(LimitOpt::Memory) },
-    Opt { short: 0, long: "memory-swap", takes_value: true, id: RunOpt::Limit(LimitOpt::MemorySwap) },
-    Opt { short: 0, long: "pids", takes_value: true, id: RunOpt::Limit(LimitOpt::Pids) },
-    Opt { short: 0, long: "cpus", takes_value: true, id: RunOpt::Limit(LimitOpt::Cpus) },
-    Opt { short: 0, long: "cpu-weight", takes_value: true, id: RunOpt::Limit(LimitOpt::CpuWeight) },
-    Opt { short: 0, long: "cpu-shares", takes_value: true, id: RunOpt::Limit(LimitOpt::CpuShares) },
-    Opt { short: 0, long: "cpuset-cpus", takes_value: true, id: RunOpt::Limit(LimitOpt::CpusetCpus) },
-    Opt { short: 0, long: "cgroup-parent", takes_value: true, id: RunOpt::Limit(LimitOpt::CgroupParent) },
-    Opt { short: 0, long: "cgroup", takes_value: false, id: RunOpt::Cgroup },
-    Opt { short: 0, long: "init", takes_value: false, id: RunOpt::Init },
-    Opt { short: 0, long: "name", takes_value: true, id: RunOpt::Name },
-    Opt { short: b'd', long: "detach", takes_value: false, id: RunOpt::Detach },
-    Opt { short: b't', long: "tty", takes_value: false, id: RunOpt::Tty },
-    Opt { short: 0, long: "help", takes_value: false, id: RunOpt::Help },
+const RUN_OPTS: &[Opt<RunOpt>] = &[
+    Opt { short: b'h', long: "hostname", value: Value::Required, id: RunOpt::Hostname },
+    Opt { short: 0, long: "net", value: Value::Required, id: RunOpt::Net },
+    Opt { short: 0, long: "network", value: Value::Required, id: RunOpt::Net },
+    Opt { short: b'e', long: "env", value: Value::Required, id: RunOpt::Env },
+    Opt { short: 0, long: "env-file", value: Value::Required, id: RunOpt::EnvFile },
+    Opt { short: b'w', long: "workdir", value: Value::Required, id: RunOpt::Workdir },
+    Opt { short: b'v', long: "volume", value: Value::Required, id: RunOpt::Volume },
+    Opt { short: 0, long: "tmpfs", value: Value::Required, id: RunOpt::Tmpfs },
+    Opt { short: 0, long: "ro", value: Value::None, id: RunOpt::ReadOnly },
+    Opt { short: 0, long: "read-only", value: Value::None, id: RunOpt::ReadOnly },
+    Opt { short: 0, long: "overlay", value: Value::None, id: RunOpt::Overlay },
+    Opt { short: 0, long: "no-pivot", value: Value::None, id: RunOpt::NoPivot },
+    Opt { short: 0, long: "cap-add", value: Value::Required, id: RunOpt::CapAdd },
+    Opt { short: 0, long: "cap-drop", value: Value::Required, id: RunOpt::CapDrop },
+    Opt { short: 0, long: "privileged", value: Value::None, id: RunOpt::Privileged },
+    Opt { short: 0, long: "new-privs", value: Value::None, id: RunOpt::NewPrivs },
+    Opt { short: b'u', long: "user", value: Value::Required, id: RunOpt::User },
+    Opt { short: 0, long: "ulimit", value: Value::Required, id: RunOpt::Ulimit },
+    Opt { short: 0, long: "seccomp", value: Value::Required, id: RunOpt::Seccomp },
+    Opt { short: 0, long: "userns", value: Value::Optional, id: RunOpt::Userns },
+    Opt { short: 0, long: "uidmap", value: Value::Required, id: RunOpt::UidMap },
+    Opt { short: 0, long: "gidmap", value: Value::Required, id: RunOpt::GidMap },
+    Opt { short: 0, long: "memory", value: Value::Required, id: RunOpt::Limit(LimitOpt::Memory) },
+    Opt { short: 0, long: "memory-swap", value: Value::Required, id: RunOpt::Limit(LimitOpt::MemorySwap) },
+    Opt { short: 0, long: "pids", value: Value::Required, id: RunOpt::Limit(LimitOpt::Pids) },
+    Opt { short: 0, long: "cpus", value: Value::Required, id: RunOpt::Limit(LimitOpt::Cpus) },
+    Opt { short: 0, long: "cpu-weight", value: Value::Required, id: RunOpt::Limit(LimitOpt::CpuWeight) },
+    Opt { short: 0, long: "cpu-shares", value: Value::Required, id: RunOpt::Limit(LimitOpt::CpuShares) },
+    Opt { short: 0, long: "cpuset-cpus", value: Value::Required, id: RunOpt::Limit(LimitOpt::CpusetCpus) },
+    Opt { short: 0, long: "cgroup-parent", value: Value::Required, id: RunOpt::Limit(LimitOpt::CgroupParent) },
+    Opt { short: 0, long: "cgroup", value: Value::None, id: RunOpt::Cgroup },
+    Opt { short: 0, long: "init", value: Value::None, id: RunOpt::Init },
+    Opt { short: 0, long: "name", value: Value::Required, id: RunOpt::Name },
+    Opt { short: b'd', long: "detach", value: Value::None, id: RunOpt::Detach },
+    Opt { short: b't', long: "tty", value: Value::None, id: RunOpt::Tty },
 ];
 
 /// What the parsed command line asks for.
@@ -228,59 +236,70 @@ pub fn parse(args: &[&'static CStr]) -> Result<Action> {
     }
 }
 
-/// Splits `arg` (known to start with '-') into its option and the value glued to it, if any.
-fn find_opt(arg: &'static CStr) -> Result<(&'static Opt, Option<&'static CStr>)> {
+/// Splits `arg` (known to start with '-') into its option in `table` and the value glued to
+/// it, if any.
+fn find_opt<'t, T>(table: &'t [Opt<T>], arg: &'static CStr, hint: &'static str) -> Result<(&'t Opt<T>, Option<&'static CStr>)> {
     let b = arg.to_bytes_with_nul();
     let (opt, glued) = if let Some(long) = b.strip_prefix(b"--") {
         let name_end = long.iter().position(|&c| c == b'=' || c == 0).unwrap_or(0);
-        let opt = RUN_OPTS.iter().find(|o| o.long.as_bytes() == &long[..name_end]);
+        let opt = table.iter().find(|o| o.long.as_bytes() == &long[..name_end]);
         (opt, (long[name_end] == b'=').then(|| &long[name_end + 1..]))
     } else {
-        let opt = RUN_OPTS.iter().find(|o| o.short != 0 && o.short == b[1]);
+        let opt = table.iter().find(|o| o.short != 0 && o.short == b[1]);
         (opt, (b.len() > 3).then(|| &b[2..]))
     };
     let Some(opt) = opt else {
-        return Err(Error::msg("unknown option", arg.to_bytes(), "see 'hutch run --help'"));
+        return Err(Error::msg("unknown option", arg.to_bytes(), hint));
     };
     let glued = glued.and_then(|v| CStr::from_bytes_with_nul(v).ok());
-    if glued.is_some() && !opt.takes_value && !matches!(opt.id, RunOpt::Userns) {
-        return Err(Error::msg("option takes no value", arg.to_bytes(), "see 'hutch run --help'"));
+    if glued.is_some() && opt.value == Value::None {
+        return Err(Error::msg("option takes no value", arg.to_bytes(), hint));
     }
     Ok((opt, glued))
 }
 
-pub fn parse_run(args: &[&'static CStr]) -> Result<Action> {
-    let mut c = RunConfig::new(c"");
+/// Walks the options in front of `args` through a verb's `table`, handing each to `apply` with
+/// its value (empty for a flag), up to the first operand or `--`. Returns the operands, or
+/// `None` when `--help` was asked for. `hint` ends every error line.
+pub fn options<'a, T: Copy>(
+    args: &'a [&'static CStr],
+    table: &[Opt<T>],
+    hint: &'static str,
+    mut apply: impl FnMut(T, &'static CStr) -> Result<()>,
+) -> Result<Option<&'a [&'static CStr]>> {
     let mut i = 0;
     while i < args.len() {
         let arg = args[i];
         let b = arg.to_bytes();
+        match b {
+            b"--" => return Ok(Some(&args[i + 1..])),
+            b"--help" => return Ok(None),
+            _ if b.len() < 2 || b[0] != b'-' => break,
+            _ => {}
+        }
         i += 1;
-        if b == b"--" {
-            break;
-        }
-        if b.len() < 2 || b[0] != b'-' {
-            i -= 1;
-            break;
-        }
-        let (opt, glued) = find_opt(arg)?;
-        let value = match (opt.takes_value, glued) {
-            (false, glued) => glued.unwrap_or_default(),
-            (true, Some(v)) => v,
-            (true, None) => {
+        let (opt, glued) = find_opt(table, arg, hint)?;
+        let value = match (opt.value, glued) {
+            (Value::Required, None) => {
                 let Some(&v) = args.get(i) else {
-                    return Err(Error::msg("option needs a value", b, "see 'hutch run --help'"));
+                    return Err(Error::msg("option needs a value", b, hint));
                 };
                 i += 1;
                 v
             }
+            (_, glued) => glued.unwrap_or_default(),
         };
-        apply(&mut c, opt.id, value)?;
-        if let RunOpt::Help = opt.id {
-            return Ok(Action::Help(RUN_USAGE));
-        }
+        apply(opt.id, value)?;
     }
-    let Some((&rootfs, command)) = args[i..].split_first() else {
+    Ok(Some(&args[i..]))
+}
+
+pub fn parse_run(args: &[&'static CStr]) -> Result<Action> {
+    let mut c = RunConfig::new(c"");
+    let Some(operands) = options(args, RUN_OPTS, "see 'hutch run --help'", |id, v| apply(&mut c, id, v))? else {
+        return Ok(Action::Help(RUN_USAGE));
+    };
+    let Some((&rootfs, command)) = operands.split_first() else {
         return Err(Error::msg("run", b"", "missing ROOTFS and COMMAND (see 'hutch run --help')"));
     };
     if command.is_empty() {
@@ -342,7 +361,6 @@ fn apply(c: &mut RunConfig, id: RunOpt, v: &'static CStr) -> Result<()> {
         RunOpt::Name => c.name = Some(crate::state::check_name(v)?),
         RunOpt::Detach => c.detach = true,
         RunOpt::Tty => c.tty = true,
-        RunOpt::Help => {}
     }
     Ok(())
 }
@@ -383,7 +401,7 @@ pub fn main(args: &[&'static CStr], host_env: &[&'static CStr]) -> Result<i32> {
     Ok(0)
 }
 
-fn print(text: &[u8]) {
+pub fn print(text: &[u8]) {
     let _ = sys::write_all(1, text);
 }
 
@@ -577,4 +595,27 @@ mod tests {
         assert!(matches!(parse(&[c"--version"]), Ok(Action::Version)));
     }
 
+
+    #[test]
+    fn option_walker_for_any_verb() {
+        const T: &[Opt<u8>] = &[
+            Opt { short: b'f', long: "force", value: Value::None, id: 1 },
+            Opt { short: b't', long: "time", value: Value::Required, id: 2 },
+            Opt { short: 0, long: "mode", value: Value::Optional, id: 3 },
+        ];
+        let walk = |args: &'static [&'static CStr]| {
+            let mut seen = Vec::new();
+            let ops = options(args, T, "hint", |id, v| {
+                seen.push((id, v.to_bytes().to_vec()));
+                Ok(())
+            });
+            ops.map(|o| (seen, o.map(|o| o.len())))
+        };
+        let (seen, ops) = walk(&[c"-f", c"-t", c"5", c"--mode=x", c"--mode", c"name", c"-f"]).ok().unwrap();
+        assert_eq!(seen, [(1, vec![]), (2, b"5".to_vec()), (3, b"x".to_vec()), (3, vec![])]);
+        assert_eq!(ops, Some(2), "an optional value is never taken from the next argument");
+        assert_eq!(walk(&[c"-t7", c"--", c"-f"]).ok().unwrap(), (vec![(2, b"7".to_vec())], Some(1)));
+        assert_eq!(walk(&[c"-f", c"--help", c"--bogus"]).ok().unwrap().1, None);
+        assert!(walk(&[c"--force=1"]).is_err() && walk(&[c"-x"]).is_err() && walk(&[c"--time"]).is_err());
+    }
 }

@@ -9,6 +9,7 @@ use alloc::vec::Vec;
 use core::ffi::{c_int, CStr};
 
 use crate::buf::Buf;
+use crate::cli::{options, Opt, Value};
 use crate::config::{self, Seccomp};
 use crate::error::{Context, Error, Result};
 use crate::state::{Root, Status};
@@ -43,25 +44,40 @@ struct Child<'a> {
     tty_sock: c_int,
 }
 
+#[derive(Clone, Copy)]
+enum ExecOpt {
+    Env,
+    Workdir,
+    User,
+    Tty,
+}
+
+const EXEC_OPTS: &[Opt<ExecOpt>] = &[
+    Opt { short: b'e', long: "env", value: Value::Required, id: ExecOpt::Env },
+    Opt { short: b'w', long: "workdir", value: Value::Required, id: ExecOpt::Workdir },
+    Opt { short: b'u', long: "user", value: Value::Required, id: ExecOpt::User },
+    Opt { short: b't', long: "tty", value: Value::None, id: ExecOpt::Tty },
+];
+
 pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     let mut vars: Vec<&'static CStr> = Vec::new();
     let (mut workdir, mut user, mut tty) = (None, None, false);
-    let mut i = 0;
-    while let [opt, value, ..] = args[i..] {
-        if let b"-t" | b"--tty" = opt.to_bytes() {
-            (tty, i) = (true, i + 1);
-            continue;
+    let operands = options(args, EXEC_OPTS, USAGE, |id, v| {
+        match id {
+            ExecOpt::Env => vars.push(v),
+            ExecOpt::Workdir => workdir = Some(v.to_bytes()),
+            ExecOpt::User => user = Some(v.to_bytes()),
+            ExecOpt::Tty => tty = true,
         }
-        match opt.to_bytes() {
-            b"-e" | b"--env" => vars.push(value),
-            b"-w" | b"--workdir" => workdir = Some(value.to_bytes()),
-            b"-u" | b"--user" => user = Some(value.to_bytes()),
-            _ => break,
-        }
-        i += 2;
-    }
-    let [name, command @ ..] = &args[i..] else { return Err(Error::msg("exec command line", b"", USAGE)) };
-    if command.is_empty() || name.to_bytes().starts_with(b"-") {
+        Ok(())
+    })?;
+    let Some(operands) = operands else {
+        let _ = sys::write_all(1, USAGE.as_bytes());
+        let _ = sys::write_all(1, b"\n");
+        return Ok(0);
+    };
+    let [name, command @ ..] = operands else { return Err(Error::msg("exec command line", b"", USAGE)) };
+    if command.is_empty() {
         return Err(Error::msg("exec command line", name.to_bytes(), USAGE));
     }
     let name = name.to_bytes();

@@ -7,6 +7,7 @@ use alloc::vec::Vec;
 use core::ffi::{c_int, CStr};
 
 use crate::buf::Buf;
+use crate::cli::{self, options, Opt, Value};
 use crate::config::RunConfig;
 use crate::error::{Context, Error, Result};
 use crate::state::{self, Entry, Root, Status};
@@ -135,13 +136,21 @@ fn supervise(cfg: &RunConfig, env: &[&'static CStr], root: &Root, name: &[u8], m
 }
 
 /// `hutch ps [--format json]`.
-pub fn ps(root: &Root, args: &[&CStr]) -> Result<c_int> {
-    let json = match args {
-        [] => false,
-        [f, v] if f.to_bytes() == b"--format" && v.to_bytes() == b"json" => true,
-        [f] if f.to_bytes() == b"--format=json" => true,
-        _ => return Err(Error::msg("ps", b"", "usage: hutch ps [--format json]")),
-    };
+pub fn ps(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
+    const OPTS: &[Opt<()>] = &[Opt { short: 0, long: "format", value: Value::Required, id: () }];
+    let mut json = false;
+    let operands = options(args, OPTS, "usage: hutch ps [--format json]", |(), v| match v.to_bytes() {
+        b"json" | b"table" => {
+            json = v.to_bytes() == b"json";
+            Ok(())
+        }
+        other => Err(Error::msg("invalid format", other, "expected json or table")),
+    })?;
+    match operands {
+        None => return help(),
+        Some([]) => {}
+        Some(_) => return Err(Error::msg("ps", b"", "usage: hutch ps [--format json]")),
+    }
     let now = sys::now();
     let mut out: Vec<u8> = Vec::new();
     out.extend_from_slice(if json { b"[" } else { b"NAME             PID      STATUS       UPTIME   COMMAND\n" });
@@ -238,11 +247,24 @@ fn json_str(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'"');
 }
 
-/// Whether the arguments start with `-f` or `long`, and the rest.
-fn flag<'a, 'b>(args: &'a [&'b CStr], long: &[u8]) -> (bool, &'a [&'b CStr]) {
-    match args {
-        [f, rest @ ..] if f.to_bytes() == b"-f" || f.to_bytes() == long => (true, rest),
-        _ => (false, args),
+/// `--help` of a verb: the usage of them all.
+fn help() -> Result<c_int> {
+    cli::print(cli::USAGE.as_bytes());
+    Ok(0)
+}
+
+/// The verb's one `-f`-style flag (`-f`, or `long`), then its one NAME operand; `None` for
+/// `--help`.
+fn flag_and_name(verb: &'static str, long: &'static str, args: &[&'static CStr]) -> Result<Option<(bool, &'static [u8])>> {
+    let table = [Opt { short: b'f', long, value: Value::None, id: () }];
+    let mut set = false;
+    let operands = options(args, &table, "see 'hutch --help'", |(), _| {
+        set = true;
+        Ok(())
+    })?;
+    match operands {
+        Some(operands) => Ok(Some((set, one_name(verb, operands)?))),
+        None => Ok(None),
     }
 }
 
@@ -283,14 +305,17 @@ fn await_end(root: &Root, name: &[u8], ms: u64) -> bool {
 }
 
 /// `hutch stop [-t SECONDS] NAME`: SIGTERM, then SIGKILL after the timeout (default 10).
-pub fn stop(root: &Root, args: &[&CStr]) -> Result<c_int> {
-    let (secs, args) = match args {
-        [t, v, rest @ ..] if t.to_bytes() == b"-t" || t.to_bytes() == b"--time" => match crate::config::parse_num(v.to_bytes()) {
-            Some(n) => (n, rest),
-            None => return Err(Error::msg("invalid timeout", v.to_bytes(), "expected whole seconds")),
-        },
-        _ => (10, args),
-    };
+pub fn stop(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
+    const OPTS: &[Opt<()>] = &[Opt { short: b't', long: "time", value: Value::Required, id: () }];
+    let mut secs = 10;
+    let operands = options(args, OPTS, "see 'hutch --help'", |(), v| match crate::config::parse_num(v.to_bytes()) {
+        Some(n) => {
+            secs = n;
+            Ok(())
+        }
+        None => Err(Error::msg("invalid timeout", v.to_bytes(), "expected whole seconds")),
+    })?;
+    let Some(args) = operands else { return help() };
     let name = one_name("stop", args)?;
     let e = state::read(root, name)?;
     if e.status() == Status::Running {
@@ -343,9 +368,8 @@ fn signal(s: &[u8]) -> Result<c_int> {
 }
 
 /// `hutch rm [-f] NAME`: removes a stopped container's entry; `-f` kills a running one first.
-pub fn rm(root: &Root, args: &[&CStr]) -> Result<c_int> {
-    let (force, args) = flag(args, b"--force");
-    let name = one_name("rm", args)?;
+pub fn rm(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
+    let Some((force, name)) = flag_and_name("rm", "force", args)? else { return help() };
     let e = state::read(root, name)?;
     match e.status() {
         Status::Running if !force => return Err(Error::msg("container is running", name, "stop it first, or use rm -f")),
@@ -372,9 +396,8 @@ pub fn wait(root: &Root, args: &[&CStr]) -> Result<c_int> {
 }
 
 /// `hutch logs [-f] NAME`: the detached container's output; `-f` follows it until it ends.
-pub fn logs(root: &Root, args: &[&CStr]) -> Result<c_int> {
-    let (follow, args) = flag(args, b"--follow");
-    let name = one_name("logs", args)?;
+pub fn logs(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
+    let Some((follow, name)) = flag_and_name("logs", "follow", args)? else { return help() };
     state::read(root, name)?;
     let fd = sys::openat(root.fd, state::path(name, b"log").cstr(), libc::O_RDONLY, 0).at("opening log", name)?;
     let mut chunk = [0u8; 4096];

@@ -25,7 +25,7 @@ pub fn number(s: &[u8]) -> Option<u32> {
 }
 
 /// The colon-separated fields of each well-formed line of a passwd or group file.
-fn entries(text: &[u8], min_fields: usize) -> impl Iterator<Item = Vec<&[u8]>> {
+pub fn entries(text: &[u8], min_fields: usize) -> impl Iterator<Item = Vec<&[u8]>> {
     text.split(|&c| c == b'\n')
         .filter(|l| !l.is_empty() && l[0] != b'#')
         .map(|l| l.split(|&c| c == b':').collect::<Vec<_>>())
