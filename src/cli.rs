@@ -265,7 +265,7 @@ pub fn options<'a, T: Copy>(
     args: &'a [&'static CStr],
     table: &[Opt<T>],
     hint: &'static str,
-    mut apply: impl FnMut(T, &'static CStr) -> Result<()>,
+    apply: &mut dyn FnMut(T, &'static CStr) -> Result<()>,
 ) -> Result<Option<&'a [&'static CStr]>> {
     let mut i = 0;
     while i < args.len() {
@@ -296,7 +296,7 @@ pub fn options<'a, T: Copy>(
 
 pub fn parse_run(args: &[&'static CStr]) -> Result<Action> {
     let mut c = RunConfig::new(c"");
-    let Some(operands) = options(args, RUN_OPTS, "see 'hutch run --help'", |id, v| apply(&mut c, id, v))? else {
+    let Some(operands) = options(args, RUN_OPTS, "see 'hutch run --help'", &mut |id, v| apply(&mut c, id, v))? else {
         return Ok(Action::Help(RUN_USAGE));
     };
     let Some((&rootfs, command)) = operands.split_first() else {
@@ -605,7 +605,7 @@ mod tests {
         ];
         let walk = |args: &'static [&'static CStr]| {
             let mut seen = Vec::new();
-            let ops = options(args, T, "hint", |id, v| {
+            let ops = options(args, T, "hint", &mut |id, v| {
                 seen.push((id, v.to_bytes().to_vec()));
                 Ok(())
             });

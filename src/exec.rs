@@ -62,7 +62,7 @@ const EXEC_OPTS: &[Opt<ExecOpt>] = &[
 pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     let mut vars: Vec<&'static CStr> = Vec::new();
     let (mut workdir, mut user, mut tty) = (None, None, false);
-    let operands = options(args, EXEC_OPTS, USAGE, |id, v| {
+    let operands = options(args, EXEC_OPTS, USAGE, &mut |id, v| {
         match id {
             ExecOpt::Env => vars.push(v),
             ExecOpt::Workdir => workdir = Some(v.to_bytes()),

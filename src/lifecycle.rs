@@ -139,7 +139,7 @@ fn supervise(cfg: &RunConfig, env: &[&'static CStr], root: &Root, name: &[u8], m
 pub fn ps(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     const OPTS: &[Opt<()>] = &[Opt { short: 0, long: "format", value: Value::Required, id: () }];
     let mut json = false;
-    let operands = options(args, OPTS, "usage: hutch ps [--format json]", |(), v| match v.to_bytes() {
+    let operands = options(args, OPTS, "usage: hutch ps [--format json]", &mut |(), v| match v.to_bytes() {
         b"json" | b"table" => {
             json = v.to_bytes() == b"json";
             Ok(())
@@ -258,7 +258,7 @@ fn help() -> Result<c_int> {
 fn flag_and_name(verb: &'static str, long: &'static str, args: &[&'static CStr]) -> Result<Option<(bool, &'static [u8])>> {
     let table = [Opt { short: b'f', long, value: Value::None, id: () }];
     let mut set = false;
-    let operands = options(args, &table, "see 'hutch --help'", |(), _| {
+    let operands = options(args, &table, "see 'hutch --help'", &mut |(), _| {
         set = true;
         Ok(())
     })?;
@@ -308,7 +308,7 @@ fn await_end(root: &Root, name: &[u8], ms: u64) -> bool {
 pub fn stop(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     const OPTS: &[Opt<()>] = &[Opt { short: b't', long: "time", value: Value::Required, id: () }];
     let mut secs = 10;
-    let operands = options(args, OPTS, "see 'hutch --help'", |(), v| match crate::config::parse_num(v.to_bytes()) {
+    let operands = options(args, OPTS, "see 'hutch --help'", &mut |(), v| match crate::config::parse_num(v.to_bytes()) {
         Some(n) => {
             secs = n;
             Ok(())
