@@ -92,3 +92,16 @@ impl<T> Context<T> for sys::Result<T> {
         self.map_err(|e| Error::sys(step, object, e))
     }
 }
+
+/// For unit tests' `unwrap`: the line `print` would write.
+#[cfg(test)]
+impl core::fmt::Debug for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        let cause = match self.cause {
+            Cause::Errno(e) => sys::strerror(e),
+            Cause::Msg(m) => m.as_bytes(),
+        };
+        let o = self.object.as_bytes();
+        write!(f, "{}: {}: {}", self.step, std::string::String::from_utf8_lossy(o), std::string::String::from_utf8_lossy(cause))
+    }
+}

@@ -1,0 +1,571 @@
+//! JSON (RFC 8259), hutch's own: a strict reader for config.json, process.json and seccomp
+//! profiles, and a writer for the state and features documents. Malformed input is an error
+//! naming line and column; a value of the wrong type is an error naming its field path
+//! (`linux.resources.memory.limit: expected a number`).
+//!
+//! Numbers are kept as their text and converted when read as the integer a field needs, so
+//! 64-bit values (seccomp arguments, byte counts) are exact. Strings are decoded; invalid
+//! UTF-8 passes through as bytes (Linux paths are bytes too).
+use alloc::borrow::Cow;
+use alloc::vec::Vec;
+use core::ffi::CStr;
+
+use crate::buf::Buf;
+use crate::error::{Error, Result};
+
+/// Nesting deeper than this is refused rather than recursed into.
+const MAX_DEPTH: u32 = 128;
+
+#[derive(Debug, PartialEq)]
+pub enum Value<'a> {
+    Null,
+    Bool(bool),
+    /// The number's text, checked against the grammar.
+    Num(&'a [u8]),
+    Str(Cow<'a, [u8]>),
+    Arr(Vec<Value<'a>>),
+    /// Members in document order; a repeated key's last value wins (see [`Node::get`]).
+    Obj(Vec<(Cow<'a, [u8]>, Value<'a>)>),
+}
+
+/// Parses one JSON document; `name` labels the errors (`config.json:3:14`).
+pub fn parse<'a>(text: &'a [u8], name: &[u8]) -> Result<Value<'a>> {
+    let mut p = Parser { text, pos: 0 };
+    let v = p.value(0).and_then(|v| {
+        p.space();
+        match p.pos == text.len() {
+            true => Ok(v),
+            false => Err("unexpected text after the document"),
+        }
+    });
+    v.map_err(|why| {
+        let before = &text[..p.pos.min(text.len())];
+        let line = before.iter().filter(|&&c| c == b'\n').count() as u64 + 1;
+        let col = before.iter().rev().take_while(|&&c| c != b'\n').count() as u64 + 1;
+        Error::msg("invalid JSON", Buf::<160>::new().push(name).push(b":").num(line).push(b":").num(col).as_bytes(), why)
+    })
+}
+
+struct Parser<'a> {
+    text: &'a [u8],
+    pos: usize,
+}
+
+type Parsed<T> = core::result::Result<T, &'static str>;
+
+impl<'a> Parser<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.text.get(self.pos).copied()
+    }
+
+    fn space(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    /// Consumes `word` (after its first byte was seen).
+    fn word(&mut self, word: &[u8]) -> Parsed<()> {
+        match self.text[self.pos..].starts_with(word) {
+            true => Ok(self.pos += word.len()),
+            false => Err("invalid literal"),
+        }
+    }
+
+    fn value(&mut self, depth: u32) -> Parsed<Value<'a>> {
+        if depth > MAX_DEPTH {
+            return Err("nested too deeply");
+        }
+        self.space();
+        match self.peek() {
+            None => Err("unexpected end of input"),
+            Some(b'n') => self.word(b"null").map(|()| Value::Null),
+            Some(b't') => self.word(b"true").map(|()| Value::Bool(true)),
+            Some(b'f') => self.word(b"false").map(|()| Value::Bool(false)),
+            Some(b'"') => self.string().map(Value::Str),
+            Some(b'[') => {
+                let mut items = Vec::new();
+                self.members(b']', |p| Ok(items.push(p.value(depth + 1)?)))?;
+                Ok(Value::Arr(items))
+            }
+            Some(b'{') => {
+                let mut members = Vec::new();
+                self.members(b'}', |p| {
+                    p.space();
+                    if p.peek() != Some(b'"') {
+                        return Err("expected a string key");
+                    }
+                    let key = p.string()?;
+                    p.space();
+                    if p.peek() != Some(b':') {
+                        return Err("expected ':'");
+                    }
+                    p.pos += 1;
+                    Ok(members.push((key, p.value(depth + 1)?)))
+                })?;
+                Ok(Value::Obj(members))
+            }
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(_) => Err("expected a value"),
+        }
+    }
+
+    /// The comma-separated members of an array or object, from its opening bracket (at
+    /// `pos`) to `close`; no trailing comma.
+    fn members(&mut self, close: u8, mut member: impl FnMut(&mut Self) -> Parsed<()>) -> Parsed<()> {
+        self.pos += 1;
+        self.space();
+        if self.peek() == Some(close) {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            member(self)?;
+            self.space();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(c) if c == close => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(if close == b']' { "expected ',' or ']'" } else { "expected ',' or '}'" }),
+            }
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    fn number(&mut self) -> Parsed<Value<'a>> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        let int_start = self.pos;
+        match self.digits() {
+            0 => return Err("invalid number"),
+            n if n > 1 && self.text[int_start] == b'0' => return Err("invalid number: leading zero"),
+            _ => {}
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if self.digits() == 0 {
+                return Err("invalid number");
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return Err("invalid number");
+            }
+        }
+        Ok(Value::Num(&self.text[start..self.pos]))
+    }
+
+    fn hex4(&mut self) -> Parsed<u32> {
+        let mut v = 0;
+        for _ in 0..4 {
+            let d = self.peek().and_then(|c| (c as char).to_digit(16)).ok_or("invalid \\u escape")?;
+            v = v * 16 + d;
+            self.pos += 1;
+        }
+        Ok(v)
+    }
+
+    /// A string from its opening quote; borrowed from the input unless it has escapes.
+    fn string(&mut self) -> Parsed<Cow<'a, [u8]>> {
+        self.pos += 1;
+        let start = self.pos;
+        let mut owned: Option<Vec<u8>> = None;
+        loop {
+            let Some(c) = self.peek() else { return Err("unterminated string") };
+            self.pos += 1;
+            match c {
+                b'"' => {
+                    return Ok(match owned {
+                        Some(v) => Cow::Owned(v),
+                        None => Cow::Borrowed(&self.text[start..self.pos - 1]),
+                    })
+                }
+                0..=0x1f => return Err("control character in string"),
+                b'\\' => {
+                    let out = owned.get_or_insert_with(|| self.text[start..self.pos - 1].to_vec());
+                    let Some(e) = self.text.get(self.pos).copied() else { return Err("unterminated string") };
+                    self.pos += 1;
+                    let simple = match e {
+                        b'"' | b'\\' | b'/' => e,
+                        b'b' => 8,
+                        b'f' => 12,
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'u' => 0,
+                        _ => return Err("invalid escape"),
+                    };
+                    if e != b'u' {
+                        out.push(simple);
+                        continue;
+                    }
+                    let mut cp = self.hex4()?;
+                    if (0xdc00..0xe000).contains(&cp) {
+                        return Err("invalid \\u escape: lone surrogate");
+                    }
+                    if (0xd800..0xdc00).contains(&cp) {
+                        if !self.text[self.pos..].starts_with(b"\\u") {
+                            return Err("invalid \\u escape: lone surrogate");
+                        }
+                        self.pos += 2;
+                        let low = self.hex4()?;
+                        if !(0xdc00..0xe000).contains(&low) {
+                            return Err("invalid \\u escape: lone surrogate");
+                        }
+                        cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+                    }
+                    let ch = char::from_u32(cp).ok_or("invalid \\u escape")?;
+                    let mut utf8 = [0; 4];
+                    out.extend_from_slice(ch.encode_utf8(&mut utf8).as_bytes());
+                }
+                _ => {
+                    if let Some(o) = owned.as_mut() {
+                        o.push(c);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A value with the path that leads to it, for errors that name the field.
+#[derive(Clone, Copy)]
+pub struct Node<'v, 'a> {
+    pub value: &'v Value<'a>,
+    /// `linux.resources.memory.limit`, `mounts[2].options`.
+    pub path: Buf<128>,
+    /// What is being read, the error's first part: "invalid config".
+    pub step: &'static str,
+}
+
+impl<'v, 'a> Node<'v, 'a> {
+    pub fn root(value: &'v Value<'a>, step: &'static str) -> Self {
+        Node { value, path: Buf::new(), step }
+    }
+
+    /// An error about this value.
+    pub fn error(&self, why: &'static str) -> Error {
+        Error::msg(self.step, self.path.as_bytes(), why)
+    }
+
+    fn child(&self, value: &'v Value<'a>, key: &[u8], index: Option<usize>) -> Self {
+        let mut path = self.path;
+        match index {
+            Some(i) => path.push(b"[").num(i as u64).push(b"]"),
+            None if path.as_bytes().is_empty() => path.push(key),
+            None => path.push(b".").push(key),
+        };
+        Node { value, path, step: self.step }
+    }
+
+    /// The member `key` of this object; `None` when absent or null. An error if this is not
+    /// an object.
+    pub fn get(&self, key: &str) -> Result<Option<Self>> {
+        let members = self.object()?;
+        Ok(members
+            .iter()
+            .rev()
+            .find(|(k, _)| **k == *key.as_bytes())
+            .filter(|(_, v)| *v != Value::Null)
+            .map(|(k, v)| self.child(v, k, None)))
+    }
+
+    /// Like [`Node::get`], but absence is an error.
+    pub fn require(&self, key: &str) -> Result<Self> {
+        match self.get(key)? {
+            Some(n) => Ok(n),
+            None => Err(self.child(self.value, key.as_bytes(), None).error("required")),
+        }
+    }
+
+    fn object(&self) -> Result<&'v [(Cow<'a, [u8]>, Value<'a>)]> {
+        match self.value {
+            Value::Obj(m) => Ok(m),
+            _ => Err(self.error("expected an object")),
+        }
+    }
+
+    /// Calls `f` with each member of this object, in document order.
+    pub fn each_member(&self, f: &mut dyn FnMut(&'v [u8], Self) -> Result<()>) -> Result<()> {
+        for (k, v) in self.object()? {
+            f(k, self.child(v, k, None))?;
+        }
+        Ok(())
+    }
+
+    /// Calls `f` with each item of this array.
+    pub fn each(&self, f: &mut dyn FnMut(Self) -> Result<()>) -> Result<()> {
+        let Value::Arr(items) = self.value else { return Err(self.error("expected an array")) };
+        for (i, v) in items.iter().enumerate() {
+            f(self.child(v, b"", Some(i)))?;
+        }
+        Ok(())
+    }
+
+    pub fn str(&self) -> Result<&'v [u8]> {
+        match self.value {
+            Value::Str(s) => Ok(s),
+            _ => Err(self.error("expected a string")),
+        }
+    }
+
+    /// The string as a C string that lives as long as the process.
+    pub fn cstr(&self) -> Result<&'static CStr> {
+        let s = self.str()?;
+        match s.contains(&0) {
+            true => Err(self.error("contains a NUL character")),
+            false => Ok(crate::config::leak(s)),
+        }
+    }
+
+    pub fn bool(&self) -> Result<bool> {
+        match self.value {
+            Value::Bool(b) => Ok(*b),
+            _ => Err(self.error("expected true or false")),
+        }
+    }
+
+    /// An integer in `min..=max`.
+    pub fn int(&self, min: i128, max: i128) -> Result<i128> {
+        let Value::Num(text) = self.value else { return Err(self.error("expected a number")) };
+        let (neg, digits) = match text.strip_prefix(b"-") {
+            Some(d) => (true, d),
+            None => (false, *text),
+        };
+        let mut v: i128 = 0;
+        for &c in digits {
+            if !c.is_ascii_digit() {
+                return Err(self.error("expected an integer"));
+            }
+            v = v.saturating_mul(10).saturating_add((c - b'0') as i128);
+        }
+        let v = if neg { -v } else { v };
+        match (min..=max).contains(&v) {
+            true => Ok(v),
+            false => Err(self.error("number out of range")),
+        }
+    }
+
+    pub fn u64(&self) -> Result<u64> {
+        self.int(0, u64::MAX as i128).map(|v| v as u64)
+    }
+
+    pub fn i64(&self) -> Result<i64> {
+        self.int(i64::MIN as i128, i64::MAX as i128).map(|v| v as i64)
+    }
+
+    pub fn u32(&self) -> Result<u32> {
+        self.int(0, u32::MAX as i128).map(|v| v as u32)
+    }
+}
+
+/// Builds a JSON text; commas are placed by the writer. Keys and values alternate inside an
+/// object: `w.open(b'{'); w.key(b"id"); w.str(b"x"); w.close(b'}');`.
+#[derive(Default)]
+pub struct Writer {
+    pub out: Vec<u8>,
+    /// No comma before the next member: just after an opening bracket or a key.
+    fresh: bool,
+}
+
+impl Writer {
+    fn sep(&mut self) {
+        if !self.fresh && !self.out.is_empty() {
+            self.out.push(b',');
+        }
+        self.fresh = false;
+    }
+
+    /// `[` or `{`.
+    pub fn open(&mut self, bracket: u8) -> &mut Self {
+        self.sep();
+        self.out.push(bracket);
+        self.fresh = true;
+        self
+    }
+
+    /// `]` or `}`.
+    pub fn close(&mut self, bracket: u8) -> &mut Self {
+        self.out.push(bracket);
+        self.fresh = false;
+        self
+    }
+
+    pub fn key(&mut self, k: &[u8]) -> &mut Self {
+        self.str(k);
+        self.out.push(b':');
+        self.fresh = true;
+        self
+    }
+
+    pub fn str(&mut self, s: &[u8]) -> &mut Self {
+        self.sep();
+        self.out.push(b'"');
+        for &c in s {
+            match c {
+                b'"' | b'\\' => self.out.extend_from_slice(&[b'\\', c]),
+                b'\n' => self.out.extend_from_slice(b"\\n"),
+                0..=0x1f => {
+                    let hex = b"0123456789abcdef";
+                    self.out.extend_from_slice(&[b'\\', b'u', b'0', b'0', hex[(c >> 4) as usize], hex[(c & 15) as usize]]);
+                }
+                _ => self.out.push(c),
+            }
+        }
+        self.out.push(b'"');
+        self
+    }
+
+    /// A number, `true`, `false` or `null`: text that needs no quoting.
+    pub fn raw(&mut self, text: &[u8]) -> &mut Self {
+        self.sep();
+        self.out.extend_from_slice(text);
+        self
+    }
+
+    pub fn num(&mut self, n: u64) -> &mut Self {
+        self.raw(Buf::<24>::new().num(n).as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::String;
+
+    fn err(text: &str) -> String {
+        let e = parse(text.as_bytes(), b"c.json").err().expect("should fail");
+        let mut s = String::from_utf8_lossy(e.object.as_bytes()).into_owned();
+        s.push_str(": ");
+        s.push_str(why(&e));
+        s
+    }
+
+    fn why(e: &Error) -> &'static str {
+        match e.cause {
+            crate::error::Cause::Msg(m) => m,
+            _ => "errno",
+        }
+    }
+
+    #[test]
+    fn values() {
+        let v = parse(br#" {"a": [1, -2.5e3, true, false, null], "b": {"c": "d\n\u00e9\ud83d\ude00"}} "#, b"x").unwrap();
+        let root = Node::root(&v, "invalid config");
+        let a = root.require("a").unwrap();
+        let mut items = Vec::new();
+        a.each(&mut |n| Ok(items.push(n.value.clone_shallow()))).unwrap();
+        assert_eq!(items, ["1", "-2.5e3", "true", "false", "null"]);
+        let c = root.require("b").unwrap().require("c").unwrap();
+        assert_eq!(c.str().unwrap(), "d\né😀".as_bytes());
+        assert_eq!(c.path.as_bytes(), b"b.c");
+        assert_eq!(parse(b"\"plain\"", b"x").unwrap(), Value::Str(Cow::Borrowed(b"plain")));
+    }
+
+    impl Value<'_> {
+        fn clone_shallow(&self) -> &'static str {
+            match self {
+                Value::Num(t) => String::leak(String::from_utf8(t.to_vec()).unwrap()),
+                Value::Bool(true) => "true",
+                Value::Bool(false) => "false",
+                Value::Null => "null",
+                _ => "other",
+            }
+        }
+    }
+
+    #[test]
+    fn malformed_input_names_line_and_column() {
+        assert_eq!(err("{\n  \"a\": 1,\n}"), "c.json:3:1: expected a string key");
+        assert_eq!(err("[1 2]"), "c.json:1:4: expected ',' or ']'");
+        assert_eq!(err("{\"a\" 1}"), "c.json:1:6: expected ':'");
+        assert_eq!(err("[01]"), "c.json:1:4: invalid number: leading zero");
+        assert_eq!(err("[1.]"), "c.json:1:4: invalid number");
+        assert_eq!(err("-"), "c.json:1:2: invalid number");
+        assert_eq!(err("\"a\tb\""), "c.json:1:4: control character in string");
+        assert_eq!(err("\"\\x\""), "c.json:1:4: invalid escape");
+        assert_eq!(err("\"\\ud800\""), "c.json:1:8: invalid \\u escape: lone surrogate");
+        assert_eq!(err("\"abc"), "c.json:1:5: unterminated string");
+        assert_eq!(err("tru"), "c.json:1:1: invalid literal");
+        assert_eq!(err("{} {}"), "c.json:1:4: unexpected text after the document");
+        assert_eq!(err(""), "c.json:1:1: unexpected end of input");
+        assert_eq!(err("// comment\n{}"), "c.json:1:1: expected a value");
+        assert_eq!(err("[1,]"), "c.json:1:4: expected a value");
+        assert_eq!(err(&"[".repeat(1000)), "c.json:1:130: nested too deeply");
+    }
+
+    #[test]
+    fn typed_access_names_the_field() {
+        let v = parse(br#"{"linux": {"resources": {"memory": {"limit": "1g"}}}, "n": [1, -1, 1.5, 99999999999999999999]}"#, b"x")
+            .unwrap();
+        let root = Node::root(&v, "invalid config");
+        let limit = root.require("linux").unwrap().require("resources").unwrap().require("memory").unwrap().require("limit").unwrap();
+        let e = limit.u64().err().unwrap();
+        assert_eq!((e.object.as_bytes(), why(&e)), (&b"linux.resources.memory.limit"[..], "expected a number"));
+        let mut got = Vec::new();
+        root.require("n").unwrap().each(&mut |n| Ok(got.push((n.path, n.u64().map_err(|e| why(&e)))))).unwrap();
+        let got: Vec<_> = got.iter().map(|(p, r)| (String::from_utf8_lossy(p.as_bytes()).into_owned(), *r)).collect();
+        assert_eq!(got[0], ("n[0]".into(), Ok(1)));
+        assert_eq!(got[1].1, Err("number out of range"));
+        assert_eq!(got[2].1, Err("expected an integer"));
+        assert_eq!(got[3].1, Err("number out of range"));
+        assert_eq!(root.get("missing").unwrap().is_none(), true);
+        assert_eq!(root.require("missing").err().unwrap().object.as_bytes(), b"missing");
+        assert_eq!(root.require("n").unwrap().get("x").err().map(|e| why(&e)), Some("expected an object"));
+    }
+
+    #[test]
+    fn writer_round_trips() {
+        let mut w = Writer::default();
+        w.open(b'{').key(b"id").str(b"a\"b\\c\n\x01").key(b"pid").num(42).key(b"list").open(b'[');
+        w.str(b"x").raw(b"true").open(b'{').close(b'}').close(b']').close(b'}');
+        assert_eq!(w.out, br#"{"id":"a\"b\\c\n\u0001","pid":42,"list":["x",true,{}]}"#);
+        let v = parse(&w.out, b"x").unwrap();
+        assert_eq!(Node::root(&v, "s").require("id").unwrap().str().unwrap(), b"a\"b\\c\n\x01");
+    }
+
+    /// Arbitrary bytes, and valid documents with bytes changed, never crash or hang the reader.
+    #[test]
+    fn arbitrary_bytes() {
+        let seed = br#"{"ociVersion": "1.0.2", "process": {"args": ["sh", "-c", "e\u0041"], "user": {"uid": 0}}, "x": [1.5e-3, null, true]}"#;
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        const PUNCT: &[u8] = b"{}[]\",:\\0-e.";
+        for _ in 0..20000 {
+            let mut doc = seed.to_vec();
+            for _ in 0..1 + next() % 4 {
+                let i = next() as usize % doc.len();
+                match next() % 3 {
+                    0 => doc[i] = next() as u8,
+                    1 => drop(doc.remove(i)),
+                    _ => doc.insert(i, PUNCT[next() as usize % PUNCT.len()]),
+                }
+            }
+            let _ = parse(&doc, b"fuzz");
+        }
+        for len in 0..64 {
+            let doc: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            let _ = parse(&doc, b"fuzz");
+        }
+    }
+}
