@@ -391,7 +391,7 @@ fn enable(d: &Dir) -> Result<()> {
     let list = list.as_bytes();
     match d.put(b"", b"cgroup.subtree_control", &list[..list.len() - 1], "enabling cgroup controllers") {
         // cgroup-v2.rst, "No Internal Process Constraint".
-        Err(Error { cause: crate::error::Cause::Errno(Errno(libc::EBUSY)), .. }) => Err(Error::msg(
+        Err(e) if e.errno() == Some(libc::EBUSY) => Err(Error::msg(
             "enabling cgroup controllers",
             d.path.as_bytes(),
             "this cgroup has processes of its own; name an empty one with --cgroup-parent",
