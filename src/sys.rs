@@ -875,3 +875,15 @@ pub fn poll_in<const N: usize>(fds: [c_int; N]) -> [i16; N] {
     }
     p.map(|p| p.revents)
 }
+
+/// seccomp(2) SECCOMP_SET_MODE_FILTER (Linux 3.17), for filters with SECCOMP_FILTER_FLAG_*
+/// `flags`, which prctl cannot pass. As [`seccomp_filter`], it needs no_new_privs or
+/// CAP_SYS_ADMIN.
+pub fn seccomp_filter_flags(prog: &[libc::sock_filter], flags: u32) -> Result<()> {
+    let len = u16::try_from(prog.len()).map_err(|_| Errno(libc::EINVAL))?;
+    let fprog = libc::sock_fprog { len, filter: prog.as_ptr().cast_mut() };
+    let op = libc::SECCOMP_SET_MODE_FILTER as usize;
+    // SAFETY: fprog points to `len` initialised instructions that outlive the call; the
+    // kernel only reads them.
+    check_raw(unsafe { sc::syscall3(libc::SYS_seccomp as usize, op, flags as usize, &fprog as *const _ as usize) }).map(drop)
+}
