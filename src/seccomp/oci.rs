@@ -123,7 +123,7 @@ fn number(name: &[u8]) -> Option<u32> {
     let same = |n: &[u8]| {
         let mut b = Buf::<64>::new();
         n.iter().for_each(|&t| expand(t, &mut b));
-        b.as_bytes() == name
+        !n.is_empty() && b.as_bytes() == name
     };
     NAMES.split(|&c| c == 0).position(same).map(|i| i as u32)
 }
@@ -282,5 +282,342 @@ fn conditions(p: &mut Vec<sock_filter>, conds: &[Cond], any: bool, ret: u32) {
             }
             fails.clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{check, eval};
+    use super::*;
+    use crate::json;
+    use std::format;
+    use std::string::String;
+
+    const EPERM: u32 = ERRNO | 1;
+    const KILL_PROCESS: u32 = libc::SECCOMP_RET_KILL_PROCESS;
+    const I386: u32 = 0x4000_0003;
+
+    fn nr(name: &str) -> u32 {
+        number(name.as_bytes()).unwrap_or_else(|| panic!("{name} not in the table"))
+    }
+
+    /// The checked program for `profile`, and its flags.
+    fn compiled(profile: &str) -> (Vec<sock_filter>, u32) {
+        let doc = json::parse(profile.as_bytes(), b"p.json").unwrap();
+        let (p, flags) = compile(&Node::root(&doc, "invalid seccomp profile")).unwrap();
+        check(&p);
+        (p, flags)
+    }
+
+    fn program(profile: &str) -> Vec<sock_filter> {
+        compiled(profile).0
+    }
+
+    /// The error line (without `hutch: `) for `profile`.
+    fn error(profile: &str) -> String {
+        let doc = json::parse(profile.as_bytes(), b"p.json").unwrap();
+        let Err(e) = compile(&Node::root(&doc, "invalid seccomp profile")) else { panic!("accepted {profile}") };
+        format!("{e:?}")
+    }
+
+    fn call(p: &[sock_filter], name: &str, args: [u64; 6]) -> u32 {
+        eval(p, arch::AUDIT_ARCH, nr(name), args)
+    }
+
+    #[test]
+    fn the_table_has_the_kernels_numbers() {
+        #[cfg(target_arch = "x86_64")]
+        let known = [("read", 0), ("write", 1), ("execve", 59), ("clone", 56), ("mkdir", 83), ("personality", 135),
+            ("uretprobe", 335), ("clone3", 435), ("mseal", 462), ("listns", 470)];
+        #[cfg(target_arch = "aarch64")]
+        let known = [("io_setup", 0), ("openat", 56), ("execve", 221), ("clone", 220), ("personality", 92),
+            ("kexec_file_load", 294), ("clone3", 435), ("mseal", 462), ("listns", 470)];
+        for (name, n) in known {
+            assert_eq!(number(name.as_bytes()), Some(n), "{name}");
+        }
+        // Against the libc crate's numbers.
+        for (name, n) in [
+            ("openat", libc::SYS_openat), ("mount", libc::SYS_mount), ("socket", libc::SYS_socket),
+            ("rt_sigaction", libc::SYS_rt_sigaction), ("exit_group", libc::SYS_exit_group),
+            ("landlock_create_ruleset", libc::SYS_landlock_create_ruleset), ("futex_waitv", libc::SYS_futex_waitv),
+            ("set_mempolicy_home_node", libc::SYS_set_mempolicy_home_node), ("process_mrelease", libc::SYS_process_mrelease),
+        ] {
+            assert_eq!(number(name.as_bytes()), Some(n as u32), "{name}");
+        }
+        for missing in ["", "nosuchcall", "rea", "readx", "s390_pci_mmio_read"] {
+            assert_eq!(number(missing.as_bytes()), None, "{missing}");
+        }
+        #[cfg(target_arch = "aarch64")]
+        assert_eq!(number(b"open"), None, "aarch64 has only openat");
+        // The names expand to what the source lists, at the same numbers.
+        #[cfg(target_arch = "x86_64")]
+        let source = include_str!("x86_64.names");
+        #[cfg(target_arch = "aarch64")]
+        let source = include_str!("aarch64.names");
+        for (n, name) in source.lines().enumerate().filter(|(_, l)| *l != "-") {
+            assert_eq!(number(name.as_bytes()), Some(n as u32), "{name}");
+        }
+    }
+
+    #[test]
+    fn errno_trap_kill_and_the_default() {
+        let p = program(
+            r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+                {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 95},
+                {"names": ["getpid"], "action": "SCMP_ACT_ERRNO"},
+                {"names": ["getppid"], "action": "SCMP_ACT_KILL_PROCESS"},
+                {"names": ["gettid"], "action": "SCMP_ACT_KILL"},
+                {"names": ["getuid"], "action": "SCMP_ACT_TRAP"},
+                {"names": ["getgid"], "action": "SCMP_ACT_TRACE", "errnoRet": 7},
+                {"names": ["geteuid"], "action": "SCMP_ACT_LOG"},
+                {"names": ["getegid"], "action": "SCMP_ACT_KILL_THREAD"},
+                {"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}"#,
+        );
+        let z = [0; 6];
+        assert_eq!(call(&p, "mkdirat", z), ERRNO | 95);
+        assert_eq!(call(&p, "getpid", z), EPERM);
+        assert_eq!(call(&p, "getppid", z), KILL_PROCESS);
+        assert_eq!(call(&p, "gettid", z), libc::SECCOMP_RET_KILL_THREAD);
+        assert_eq!(call(&p, "getuid", z), libc::SECCOMP_RET_TRAP);
+        assert_eq!(call(&p, "getgid", z), TRACE | 7);
+        assert_eq!(call(&p, "geteuid", z), LOG);
+        assert_eq!(call(&p, "getegid", z), 0);
+        assert_eq!(call(&p, "read", z), ALLOW);
+        assert_eq!(call(&p, "write", z), ALLOW);
+        assert_eq!(eval(&p, arch::AUDIT_ARCH, u32::MAX, z), ALLOW, "-1 is no call");
+
+        let p = program(r#"{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38, "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}"#);
+        assert_eq!(call(&p, "read", z), ALLOW);
+        assert_eq!(call(&p, "write", z), ERRNO | 38);
+        assert_eq!(eval(&p, arch::AUDIT_ARCH, 999, z), ERRNO | 38);
+        let p = program(r#"{"defaultAction": "SCMP_ACT_ERRNO"}"#);
+        assert_eq!(call(&p, "read", z), EPERM);
+        assert_eq!(p.len(), header_len(&[]) + 1);
+    }
+
+    fn header_len(compat: &[u32]) -> usize {
+        let mut p = Vec::new();
+        header(&mut p, compat, 0);
+        p.len()
+    }
+
+    /// Each comparison against its meaning in Rust, on values that differ in either half.
+    #[test]
+    fn comparisons_are_64_bit() {
+        let edges = [0u64, 1, 2, 0xffff_ffff, 0x1_0000_0000, 0x1_0000_0001, 0x2_0000_0000, 0x7fff_ffff_ffff_ffff, u64::MAX - 1, u64::MAX];
+        let ops: [(&str, fn(u64, u64, u64) -> bool); 7] = [
+            ("NE", |a, v, _| a != v),
+            ("LT", |a, v, _| a < v),
+            ("LE", |a, v, _| a <= v),
+            ("EQ", |a, v, _| a == v),
+            ("GE", |a, v, _| a >= v),
+            ("GT", |a, v, _| a > v),
+            ("MASKED_EQ", |a, v, w| a & v == w),
+        ];
+        for (op, holds) in ops {
+            for &v in &edges {
+                for &w in &[0u64, 1, 0x1_0000_0000, v] {
+                    for index in [0u64, 3, 5] {
+                        let profile = format!(
+                            r#"{{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{{"names": ["ioctl"], "action": "SCMP_ACT_ERRNO",
+                                "args": [{{"index": {index}, "value": {v}, "valueTwo": {w}, "op": "SCMP_CMP_{op}"}}]}}]}}"#
+                        );
+                        let p = program(&profile);
+                        for &a in edges.iter().chain(&[v, v.wrapping_add(1), v.wrapping_sub(1), v ^ 0x1_0000_0000]) {
+                            let mut args = [0x5555_5555_5555_5555; 6];
+                            args[index as usize] = a;
+                            let want = if holds(a, v, w) { EPERM } else { ALLOW };
+                            assert_eq!(call(&p, "ioctl", args), want, "{op} arg{index}={a:#x} value={v:#x} valueTwo={w:#x}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn conditions_and_rules_in_order() {
+        let p = program(
+            r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+                {"names": ["socket"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
+                 "args": [{"index": 0, "value": 2, "op": "SCMP_CMP_EQ"}, {"index": 1, "value": 3, "op": "SCMP_CMP_EQ"}]},
+                {"names": ["socket"], "action": "SCMP_ACT_ERRNO", "errnoRet": 2,
+                 "args": [{"index": 0, "value": 2, "op": "SCMP_CMP_EQ"}]},
+                {"names": ["socket"], "action": "SCMP_ACT_ERRNO", "errnoRet": 3,
+                 "args": [{"index": 2, "value": 10, "op": "SCMP_CMP_EQ"}, {"index": 2, "value": 20, "op": "SCMP_CMP_EQ"}]},
+                {"names": ["socket"], "action": "SCMP_ACT_ERRNO", "errnoRet": 4},
+                {"names": ["socket"], "action": "SCMP_ACT_ERRNO", "errnoRet": 5, "args": [{"index": 0, "value": 9, "op": "SCMP_CMP_EQ"}]}
+            ]}"#,
+        );
+        let s = |a: u64, b: u64, c: u64| call(&p, "socket", [a, b, c, 0, 0, 0]);
+        assert_eq!(s(2, 3, 0), ERRNO | 1, "both conditions of the first rule");
+        assert_eq!(s(2, 1, 0), ERRNO | 2, "the second rule");
+        assert_eq!(s(1, 1, 10), ERRNO | 3, "two conditions on one argument: either (as runc)");
+        assert_eq!(s(1, 1, 20), ERRNO | 3);
+        assert_eq!(s(1, 1, 30), ERRNO | 4, "the rule without conditions");
+        assert_eq!(s(9, 0, 0), ERRNO | 4, "rules after one without conditions are never reached");
+        assert_eq!(call(&p, "bind", [2, 3, 0, 0, 0, 0]), ALLOW);
+
+        // Without a rule that always matches, the default.
+        let p = program(
+            r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+                {"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 0, "op": "SCMP_CMP_EQ"}]},
+                {"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]},
+                {"names": ["personality"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 4, "op": "SCMP_CMP_EQ"}]},
+                {"names": ["personality", "getpid"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 4, "op": "SCMP_CMP_LE"}]},
+                {"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}"#,
+        );
+        let pers = |a: u64| call(&p, "personality", [a, 0, 0, 0, 0, 0]);
+        assert_eq!((pers(0), pers(8), pers(9), pers(0xffff_ffff)), (ALLOW, ALLOW, EPERM, EPERM));
+        assert_eq!(pers(4), ALLOW, "a rule with the default action is skipped, as runc does");
+        assert_eq!(call(&p, "getpid", [3, 0, 0, 0, 0, 0]), ALLOW);
+        assert_eq!(call(&p, "getpid", [5, 0, 0, 0, 0, 0]), EPERM);
+        assert_eq!(call(&p, "read", [5, 0, 0, 0, 0, 0]), ALLOW);
+    }
+
+    #[test]
+    fn architectures() {
+        let z = [0; 6];
+        let deny = |arches: &str, default: &str| {
+            program(&format!(
+                r#"{{"defaultAction": "{default}", "architectures": [{arches}],
+                    "syscalls": [{{"names": ["mount"], "action": "SCMP_ACT_ERRNO"}}, {{"names": ["getpid"], "action": "SCMP_ACT_ALLOW"}}]}}"#
+            ))
+        };
+        let (native, listed, other) = (arch::AUDIT_ARCH, arch::COMPAT[0].1, 0xc000_0028 /* PPC64 */);
+        // A denylist: a listed foreign ABI could bypass it, so its calls are killed.
+        let p = deny(r#""SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM""#, "SCMP_ACT_ALLOW");
+        assert_eq!(call(&p, "mount", z), EPERM);
+        assert_eq!(call(&p, "read", z), ALLOW);
+        assert_eq!(eval(&p, listed, 21, z), KILL_PROCESS);
+        assert_eq!(eval(&p, other, 21, z), KILL_PROCESS);
+        // An allowlist: the listed foreign ABI gets the default, an unlisted one is killed.
+        let p = deny(r#""SCMP_ARCH_X86", "SCMP_ARCH_ARM", "SCMP_ARCH_X32""#, "SCMP_ACT_ERRNO");
+        assert_eq!(call(&p, "getpid", z), ALLOW);
+        assert_eq!(call(&p, "read", z), EPERM);
+        assert_eq!(eval(&p, listed, nr("getpid"), z), EPERM);
+        assert_eq!(eval(&p, other, 21, z), KILL_PROCESS);
+        assert_eq!(eval(&p, 0, 21, z), KILL_PROCESS);
+        // None listed: only the native ABI.
+        let p = deny("", "SCMP_ACT_ERRNO");
+        assert_eq!(eval(&p, listed, nr("getpid"), z), KILL_PROCESS);
+        assert_eq!(eval(&p, native, nr("getpid"), z), ALLOW);
+        assert_eq!(eval(&p, native, u32::MAX, z), EPERM, "-1 gets the default");
+        if let Some(x32) = arch::X32_SYSCALL_BIT {
+            let getpid = x32 | nr("getpid");
+            assert_eq!(eval(&p, native, getpid, z), KILL_PROCESS, "x32 not listed");
+            let p = deny(r#""SCMP_ARCH_X32""#, "SCMP_ACT_ERRNO");
+            assert_eq!(eval(&p, native, getpid, z), EPERM, "x32 listed, allowlist");
+            assert_eq!(eval(&p, I386, nr("getpid"), z), KILL_PROCESS, "i386 not listed");
+            let p = deny(r#""SCMP_ARCH_X32""#, "SCMP_ACT_LOG");
+            assert_eq!(eval(&p, native, getpid, z), KILL_PROCESS, "x32 listed, denylist");
+            assert_eq!(eval(&p, native, u32::MAX, z), LOG, "-1 is not x32");
+        }
+    }
+
+    /// Every name of the table in one rule and long blocks of conditions: the jumps must
+    /// still land.
+    #[test]
+    fn big_profiles() {
+        let names: Vec<String> = (0..1000u32)
+            .filter_map(|n| NAMES.split(|&c| c == 0).nth(n as usize).filter(|b| !b.is_empty()).map(|b| {
+                let mut buf = Buf::<64>::new();
+                b.iter().for_each(|&t| expand(t, &mut buf));
+                String::from_utf8(buf.as_bytes().to_vec()).unwrap()
+            }))
+            .collect();
+        assert!(names.len() > 300, "{}", names.len());
+        let list = names.iter().filter(|n| *n != "getpid").map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(",");
+        // Conditional rules for one call, longer than a jump reaches, before and after the rest.
+        let cond = |v: u32, errno: u32| {
+            format!(r#"{{"names": ["ioctl"], "action": "SCMP_ACT_ERRNO", "errnoRet": {errno}, "args": [{{"index": 1, "value": {v}, "op": "SCMP_CMP_EQ"}}]}}"#)
+        };
+        let rules: Vec<String> = (0..80).map(|i| cond(1000 + i, 100 + i)).collect();
+        let profile = format!(
+            r#"{{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38, "syscalls": [{}, {{"names": [{list}], "action": "SCMP_ACT_ALLOW"}}, {}]}}"#,
+            rules.join(","),
+            cond(7, 7)
+        );
+        let p = program(&profile);
+        assert!(p.len() > 700, "{}", p.len());
+        assert!(p.iter().any(|i| i.code == JA), "a block longer than 255");
+        for (n, name) in names.iter().enumerate() {
+            let want = if name == "getpid" { ERRNO | 38 } else { ALLOW };
+            if name != "ioctl" {
+                assert_eq!(call(&p, name, [0; 6]), want, "{name} ({n})");
+            }
+        }
+        for i in 0..80 {
+            assert_eq!(call(&p, "ioctl", [0, 1000 + i, 0, 0, 0, 0]), ERRNO | (100 + i as u32), "ioctl rule {i}");
+        }
+        assert_eq!(call(&p, "ioctl", [0, 7, 0, 0, 0, 0]), ALLOW, "the unconditional ALLOW comes first");
+        assert_eq!(eval(&p, arch::AUDIT_ARCH, 999, [0; 6]), ERRNO | 38);
+
+        // More than the kernel takes.
+        let rules: Vec<String> = (0..1000).map(|i| cond(i, 1)).collect();
+        let e = error(&format!(r#"{{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{}]}}"#, rules.join(",")));
+        assert!(e.contains("longer than 4096"), "{e}");
+    }
+
+    #[test]
+    fn unknown_names_are_skipped_and_flags_read() {
+        let (p, flags) = compiled(
+            r#"{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_TSYNC"],
+                "listenerPath": "", "listenerMetadata": "x", "unknownField": {"a": [1]},
+                "syscalls": [{"names": ["s390_pci_mmio_write", "no_such_call", "mount", "NOT_A_CALL"], "action": "SCMP_ACT_ERRNO"}]}"#,
+        );
+        assert_eq!(flags, 7);
+        assert_eq!(call(&p, "mount", [0; 6]), EPERM);
+        assert_eq!(p.len(), header_len(&[]) + 3);
+        assert_eq!(compiled(r#"{"defaultAction": "SCMP_ACT_ALLOW", "flags": []}"#).1, 0);
+    }
+
+    #[test]
+    fn bad_values_name_the_field() {
+        let cases = [
+            (r#"{}"#, "invalid seccomp profile: defaultAction: required"),
+            (r#"{"defaultAction": "ALLOW"}"#, "defaultAction: unknown action"),
+            (r#"{"defaultAction": 1}"#, "defaultAction: expected a string"),
+            (r#"{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": -1}"#, "defaultErrnoRet: number out of range"),
+            (r#"{"defaultAction": "SCMP_ACT_NOTIFY"}"#, "defaultAction: unknown action (SCMP_ACT_NOTIFY is not supported)"),
+            (r#"{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/agent.sock"}"#, "listenerPath: seccomp notification is not supported"),
+            (r#"{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_NEW_LISTENER"]}"#, "flags[0]: unknown flag"),
+            (r#"{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "x86"]}"#, "architectures[1]: unknown architecture"),
+            (r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": {}}"#, "syscalls: expected an array"),
+            (r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO"}, {"names": ["read"], "action": "KILL"}]}"#,
+                "syscalls[1].action: unknown action"),
+            (r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"]}]}"#, "syscalls[0].action: required"),
+            (r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"action": "SCMP_ACT_ERRNO"}]}"#, "syscalls[0].names: required"),
+            (r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read", ""], "action": "SCMP_ACT_ERRNO"}]}"#, "syscalls[0].names[1]: empty system call name"),
+            (r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "errnoRet": 65536}]}"#,
+                "syscalls[0].errnoRet: number out of range"),
+            (r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 6, "value": 1, "op": "SCMP_CMP_EQ"}]}]}"#,
+                "syscalls[0].args[0].index: number out of range"),
+            (r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_FOO"}]}]}"#,
+                "syscalls[0].args[0].op: unknown operator"),
+            (r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "op": "SCMP_CMP_EQ"}]}]}"#,
+                "syscalls[0].args[0].value: required"),
+            (r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 18446744073709551616, "op": "SCMP_CMP_EQ"}]}]}"#,
+                "syscalls[0].args[0].value: number out of range"),
+        ];
+        for (profile, want) in cases {
+            let got = error(profile);
+            assert!(got.starts_with("invalid seccomp profile: ") && got.contains(want), "{profile}\n got {got}\nwant {want}");
+        }
+    }
+
+    #[test]
+    fn config_json_section_is_named_by_its_path() {
+        let doc = json::parse(br#"{"linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_LOG"]}}}"#, b"config.json").unwrap();
+        let node = Node::root(&doc, "invalid config").require("linux").unwrap().require("seccomp").unwrap();
+        let Ok(Seccomp::File { path, program, flags }) = from_oci(&node) else { panic!() };
+        assert_eq!((path.to_bytes(), flags), (&b"linux.seccomp"[..], 2));
+        let p = super::super::decode(program);
+        check(&p);
+        assert_eq!(call(&p, "mount", [0; 6]), ALLOW);
+        let doc = json::parse(br#"{"linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "x"}]}}}"#, b"c").unwrap();
+        let node = Node::root(&doc, "invalid config").require("linux").unwrap().require("seccomp").unwrap();
+        let Err(e) = from_oci(&node) else { panic!() };
+        assert_eq!(format!("{e:?}"), "invalid config: linux.seccomp.syscalls[0].action: unknown action (SCMP_ACT_NOTIFY is not supported)");
     }
 }
