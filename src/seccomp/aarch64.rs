@@ -10,6 +10,6 @@ pub const X32_SYSCALL_BIT: Option<u32> = None;
 /// include/uapi/asm-generic/unistd.h), which the libc crate lacks for aarch64 musl.
 pub const DENY: &[u32] = &[294];
 
-/// The other ABI an OCI profile may list (`SCMP_ARCH_` name) with the AUDIT_ARCH its calls
-/// report: AUDIT_ARCH_ARM, EM_ARM (40) | __AUDIT_ARCH_LE.
-pub const COMPAT: &[(&[u8], u32)] = &[(b"ARM", 0x4000_0028)];
+/// The other ABI an OCI profile may list (index of the `SCMP_ARCH_` name in oci::ARCHES: ARM)
+/// with the AUDIT_ARCH its calls report: AUDIT_ARCH_ARM, EM_ARM (40) | __AUDIT_ARCH_LE.
+pub const COMPAT: &[(usize, u32)] = &[(3, 0x4000_0028)];

@@ -230,7 +230,7 @@ fn ptrace_is_safe(release: &[u8]) -> bool {
 /// every path ends in a RET, as the kernel requires.
 fn program(deny: &[&[u32]]) -> Vec<sock_filter> {
     let mut p = Vec::with_capacity(128);
-    header(&mut p, &[], KILL);
+    header(&mut p, 0, KILL);
     for list in deny {
         runs(&mut p, list, EPERM);
     }
@@ -242,19 +242,23 @@ fn program(deny: &[&[u32]]) -> Vec<sock_filter> {
     p
 }
 
-/// The start of every filter: a call from another ABI gets `foreign` if its AUDIT_ARCH is in
-/// `compat` (0 stands for x32), else KILL; a native call goes on with its number in A.
-fn header(p: &mut Vec<sock_filter>, compat: &[u32], foreign: u32) {
+/// The start of every filter: a call from another ABI gets `foreign` if bit i of `listed`
+/// says the profile lists arch::COMPAT[i], else KILL; a native call goes on with its number
+/// in A.
+fn header(p: &mut Vec<sock_filter>, listed: u32, foreign: u32) {
+    let mut x32 = KILL;
     p.push(stmt(LD, ARCH));
-    for &a in compat.iter().filter(|&&a| a != 0) {
-        p.extend([jump(JEQ, a, 0, 1), stmt(RET, foreign)]);
+    for (i, &(_, audit)) in arch::COMPAT.iter().enumerate().filter(|&(i, _)| listed >> i & 1 != 0) {
+        match audit {
+            0 => x32 = foreign,
+            a => p.extend([jump(JEQ, a, 0, 1), stmt(RET, foreign)]),
+        }
     }
     p.extend([jump(JEQ, arch::AUDIT_ARCH, 1, 0), stmt(RET, KILL), stmt(LD, NR)]);
-    if let Some(x32) = arch::X32_SYSCALL_BIT {
+    if let Some(bit) = arch::X32_SYSCALL_BIT {
         // Except -1, which is no call (the kernel answers ENOSYS): a tracer cancels a call by
         // setting it, and since 4.8 the filter sees that. libseccomp lets it through too.
-        let verdict = if compat.contains(&0) { foreign } else { KILL };
-        p.extend([jump(JGE, x32, 0, 2), jump(JEQ, u32::MAX, 1, 0), stmt(RET, verdict)]);
+        p.extend([jump(JGE, bit, 0, 2), jump(JEQ, u32::MAX, 1, 0), stmt(RET, x32)]);
     }
 }
 

@@ -43,28 +43,29 @@ const LOG: u32 = libc::SECCOMP_RET_LOG;
 const ERRNO: u32 = libc::SECCOMP_RET_ERRNO;
 const TRACE: u32 = libc::SECCOMP_RET_TRACE;
 
-/// `SCMP_ACT_` names and their SECCOMP_RET_ values; ERRNO and TRACE take `errnoRet`.
-const ACTIONS: &[(&[u8], u32)] = &[
-    (b"KILL", libc::SECCOMP_RET_KILL_THREAD),
-    (b"KILL_THREAD", libc::SECCOMP_RET_KILL_THREAD),
-    (b"KILL_PROCESS", libc::SECCOMP_RET_KILL_PROCESS),
-    (b"TRAP", libc::SECCOMP_RET_TRAP),
-    (b"ERRNO", ERRNO),
-    (b"TRACE", TRACE),
-    (b"ALLOW", ALLOW),
-    (b"LOG", LOG),
+/// `SCMP_ACT_` names (space-separated) and their SECCOMP_RET_ values; ERRNO and TRACE take
+/// `errnoRet`.
+const ACTIONS: &[u8] = b"KILL KILL_THREAD KILL_PROCESS TRAP ERRNO TRACE ALLOW LOG";
+const RETS: [u32; 8] = [
+    libc::SECCOMP_RET_KILL_THREAD,
+    libc::SECCOMP_RET_KILL_THREAD,
+    libc::SECCOMP_RET_KILL_PROCESS,
+    libc::SECCOMP_RET_TRAP,
+    ERRNO,
+    TRACE,
+    ALLOW,
+    LOG,
 ];
 
-/// `SECCOMP_FILTER_FLAG_` names, passed to seccomp(2).
-const FLAGS: &[(&[u8], u32)] = &[(b"TSYNC", 1), (b"LOG", 2), (b"SPEC_ALLOW", 4)];
+/// `SECCOMP_FILTER_FLAG_` names, bit 0 up, passed to seccomp(2).
+const FLAGS: &[u8] = b"TSYNC LOG SPEC_ALLOW";
 
 /// The `SCMP_ARCH_` names libseccomp knows.
 const ARCHES: &[u8] = b"X86 X86_64 X32 ARM AARCH64 MIPS MIPS64 MIPS64N32 MIPSEL MIPSEL64 MIPSEL64N32 \
 PPC PPC64 PPC64LE S390 S390X PARISC PARISC64 RISCV64 LOONGARCH64 M68K SH SHEB";
 
-/// `SCMP_CMP_` names, as indexes into TESTS.
-const OPS: &[(&[u8], u32)] =
-    &[(b"NE", 0), (b"LT", 1), (b"LE", 2), (b"EQ", 3), (b"GE", 4), (b"GT", 5), (b"MASKED_EQ", 6)];
+/// `SCMP_CMP_` names, in the order of TESTS.
+const OPS: &[u8] = b"NE LT LE EQ GE GT MASKED_EQ";
 
 // The tests of one condition, as (opcode, operand, jt, jf). Operands: the argument's high and
 // low words (loaded), `value`'s and `valueTwo`'s high and low words. F: to the next rule (a
@@ -136,18 +137,23 @@ fn expand(t: u8, b: &mut Buf<64>) {
     }
 }
 
-/// The value that the string `n` names in `table`, after `prefix`.
-fn lookup(n: &Node, prefix: &[u8], table: &[(&[u8], u32)], why: &'static str) -> Result<u32> {
+/// The index of the string `n` among the space-separated `names`, after `prefix`.
+fn lookup(n: &Node, prefix: &[u8], names: &[u8], why: &'static str) -> Result<usize> {
     let s = n.str()?;
-    s.strip_prefix(prefix).and_then(|s| table.iter().find(|e| e.0 == s)).map(|e| e.1).ok_or_else(|| n.error(why))
+    let found = s.strip_prefix(prefix).and_then(|s| names.split(|&c| c == b' ').position(|k| k == s));
+    found.ok_or_else(|| n.error(why))
 }
 
 /// The integer member `key` of `n`, at most `max`; `default` when absent, else required.
 fn int(n: &Node, key: &str, max: u64, default: Option<u64>) -> Result<u64> {
-    match (n.get(key)?, default) {
-        (Some(v), _) => v.int(0, max.into()).map(|v| v as u64),
-        (None, Some(d)) => Ok(d),
-        (None, None) => n.require(key).and(Ok(0)),
+    let v = match (n.get(key)?, default) {
+        (Some(v), _) => v,
+        (None, Some(d)) => return Ok(d),
+        (None, None) => return n.require(key).and(Ok(0)),
+    };
+    match v.u64()? {
+        x if x <= max => Ok(x),
+        _ => Err(v.error("number out of range")),
     }
 }
 
@@ -162,13 +168,12 @@ fn each(n: &Node, key: &str, f: &mut dyn FnMut(Node) -> Result<()>) -> Result<()
 /// The SECCOMP_RET_ value of `n`'s action `key`, with its errno `errno` (EPERM if absent).
 fn action(n: &Node, key: &str, errno: &str) -> Result<u32> {
     let why = "unknown action (SCMP_ACT_NOTIFY is not supported)";
-    let ret = lookup(&n.require(key)?, b"SCMP_ACT_", ACTIONS, why)?;
+    let ret = RETS[lookup(&n.require(key)?, b"SCMP_ACT_", ACTIONS, why)?];
     let errno = int(n, errno, 0xffff, Some(libc::EPERM as u64))? as u32;
     Ok(if ret == ERRNO || ret == TRACE { ret | errno } else { ret })
 }
 
 /// The program for the profile `n` and its seccomp(2) flags.
-#[inline(never)]
 pub(super) fn compile(n: &Node) -> Result<(Vec<sock_filter>, u32)> {
     let default = action(n, "defaultAction", "defaultErrnoRet")?;
     if let Some(l) = n.get("listenerPath")? {
@@ -177,18 +182,12 @@ pub(super) fn compile(n: &Node) -> Result<(Vec<sock_filter>, u32)> {
         }
     }
     let mut flags = 0;
-    each(n, "flags", &mut |f| Ok(flags |= lookup(&f, b"SECCOMP_FILTER_FLAG_", FLAGS, "unknown flag")?))?;
-    // The other ABIs listed, by AUDIT_ARCH (0: x32).
-    let mut listed = Vec::new();
+    each(n, "flags", &mut |f| Ok(flags |= 1 << lookup(&f, b"SECCOMP_FILTER_FLAG_", FLAGS, "unknown flag")?))?;
+    // The other ABIs listed: bit i for arch::COMPAT[i].
+    let mut listed = 0;
     each(n, "architectures", &mut |a| {
-        let known = |s: &&[u8]| ARCHES.split(|&c| c == b' ').any(|k| k == *s);
-        let name = a.str()?.strip_prefix(b"SCMP_ARCH_").filter(known).ok_or_else(|| a.error("unknown architecture"))?;
-        for &(_, audit) in arch::COMPAT.iter().filter(|c| c.0 == name) {
-            if !listed.contains(&audit) {
-                listed.push(audit);
-            }
-        }
-        Ok(())
+        let i = lookup(&a, b"SCMP_ARCH_", ARCHES, "unknown architecture")?;
+        Ok(listed |= arch::COMPAT.iter().enumerate().filter(|c| c.1 .0 == i).fold(0, |m, (j, _)| m | 1 << j))
     })?;
 
     let mut rules: Vec<Rule> = Vec::new();
@@ -200,7 +199,7 @@ pub(super) fn compile(n: &Node) -> Result<(Vec<sock_filter>, u32)> {
             let index = int(&a, "index", 5, None)? as u32;
             any |= seen & 1 << index != 0;
             seen |= 1 << index;
-            let op = lookup(&a.require("op")?, b"SCMP_CMP_", OPS, "unknown operator")?;
+            let op = lookup(&a.require("op")?, b"SCMP_CMP_", OPS, "unknown operator")? as u32;
             let value = int(&a, "value", u64::MAX, None)?;
             let value2 = int(&a, "valueTwo", u64::MAX, Some(0))?;
             Ok(conds.push(Cond { index, op, value, value2 }))
@@ -223,7 +222,7 @@ pub(super) fn compile(n: &Node) -> Result<(Vec<sock_filter>, u32)> {
         d => d,
     };
     let mut p = Vec::with_capacity(16 + 2 * rules.len());
-    header(&mut p, &listed, foreign);
+    header(&mut p, listed, foreign);
     // One block per call, from its first rule on: the rules with conditions in order, then the
     // verdict of the first without (or the default), skipped by the call's number test.
     for (i, r) in rules.iter().enumerate() {
@@ -254,34 +253,22 @@ pub(super) fn compile(n: &Node) -> Result<(Vec<sock_filter>, u32)> {
 }
 
 /// Appends the tests of a rule's conditions and its RET `ret`; a failed condition jumps past
-/// the RET, to what follows. With `any`, each condition is a rule of its own.
-#[inline(never)]
+/// the RET, to what follows. With `any`, each condition is a rule of its own. Conditions
+/// that must all hold are on different arguments: at most 6, 37 instructions with the RET.
 fn conditions(p: &mut Vec<sock_filter>, conds: &[Cond], any: bool, ret: u32) {
-    let mut fails = Vec::new();
-    for (i, c) in conds.iter().enumerate() {
-        // seccomp_data.args are u64; on a little-endian machine the low word comes first.
-        let low = super::ARGS + 8 * c.index + if cfg!(target_endian = "big") { 4 } else { 0 };
-        let k = [low ^ 4, low, (c.value >> 32) as u32, c.value as u32, (c.value2 >> 32) as u32, c.value2 as u32];
-        for &[code, operand, jt, jf] in TESTS[c.op as usize] {
-            if jt == F || jf == F {
-                fails.push(p.len());
+    for rule in conds.chunks(if any { 1 } else { conds.len() }) {
+        let end = p.len() + rule.iter().map(|c| TESTS[c.op as usize].len()).sum::<usize>();
+        for c in rule {
+            // seccomp_data.args are u64; on a little-endian machine the low word comes first.
+            let low = super::ARGS + 8 * c.index + if cfg!(target_endian = "big") { 4 } else { 0 };
+            let k = [low ^ 4, low, (c.value >> 32) as u32, c.value as u32, (c.value2 >> 32) as u32, c.value2 as u32];
+            for &[code, operand, jt, jf] in TESTS[c.op as usize] {
+                let to = |j| if j == F { (end - p.len()) as u8 } else { j };
+                let insn = jump(code.into(), k[operand as usize], to(jt), to(jf));
+                p.push(insn);
             }
-            p.push(jump(code.into(), k[operand as usize], jt, jf));
         }
-        if any || i == conds.len() - 1 {
-            p.push(stmt(RET, ret));
-            // At most six conditions (one per argument) before a RET: 37 instructions.
-            for &f in &fails {
-                let to = (p.len() - f - 1) as u8;
-                let insn = &mut p[f];
-                if insn.jt == F {
-                    insn.jt = to;
-                } else {
-                    insn.jf = to;
-                }
-            }
-            fails.clear();
-        }
+        p.push(stmt(RET, ret));
     }
 }
 
@@ -392,12 +379,12 @@ mod tests {
         assert_eq!(eval(&p, arch::AUDIT_ARCH, 999, z), ERRNO | 38);
         let p = program(r#"{"defaultAction": "SCMP_ACT_ERRNO"}"#);
         assert_eq!(call(&p, "read", z), EPERM);
-        assert_eq!(p.len(), header_len(&[]) + 1);
+        assert_eq!(p.len(), header_len() + 1);
     }
 
-    fn header_len(compat: &[u32]) -> usize {
+    fn header_len() -> usize {
         let mut p = Vec::new();
-        header(&mut p, compat, 0);
+        header(&mut p, 0, 0);
         p.len()
     }
 
@@ -568,7 +555,7 @@ mod tests {
         );
         assert_eq!(flags, 7);
         assert_eq!(call(&p, "mount", [0; 6]), EPERM);
-        assert_eq!(p.len(), header_len(&[]) + 3);
+        assert_eq!(p.len(), header_len() + 3);
         assert_eq!(compiled(r#"{"defaultAction": "SCMP_ACT_ALLOW", "flags": []}"#).1, 0);
     }
 
