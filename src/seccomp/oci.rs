@@ -31,7 +31,6 @@ use core::ffi::CStr;
 use libc::sock_filter;
 
 use super::{arch, encode, header, jump, stmt, JA, JEQ, KILL, RET};
-use crate::buf::Buf;
 use crate::config::{self, Seccomp};
 use crate::error::Result;
 use crate::json::Node;
@@ -119,22 +118,24 @@ pub fn load(node: &Node, path: &'static CStr) -> Result<Seccomp> {
     Ok(Seccomp::File { path, program: encode(&p), flags })
 }
 
-/// The call number of `name` on this architecture.
-fn number(name: &[u8]) -> Option<u32> {
-    let same = |n: &[u8]| {
-        let mut b = Buf::<64>::new();
-        n.iter().for_each(|&t| expand(t, &mut b));
-        !n.is_empty() && b.as_bytes() == name
-    };
-    NAMES.split(|&c| c == 0).position(same).map(|i| i as u32)
+/// NAMES expanded: the call names in number order, each followed by a NUL.
+fn names() -> Vec<u8> {
+    let mut v = Vec::with_capacity(4096);
+    NAMES.iter().for_each(|&t| expand(t, &mut v));
+    v
 }
 
 /// Appends the characters a byte of NAMES stands for (see build.rs).
-fn expand(t: u8, b: &mut Buf<64>) {
+fn expand(t: u8, v: &mut Vec<u8>) {
     match t.checked_sub(0x80) {
-        Some(i) => PAIRS[i as usize].iter().for_each(|&t| expand(t, b)),
-        None => drop(b.push(&[t])),
+        Some(i) => PAIRS[i as usize].iter().for_each(|&t| expand(t, v)),
+        None => v.push(t),
     }
+}
+
+/// The call number of `name` in `table` (from [`names`]).
+fn number(table: &[u8], name: &[u8]) -> Option<u32> {
+    table.split(|&c| c == 0).position(|n| !n.is_empty() && n == name).map(|i| i as u32)
 }
 
 /// The index of the string `n` among the space-separated `names`, after `prefix`.
@@ -190,6 +191,7 @@ pub(super) fn compile(n: &Node) -> Result<(Vec<sock_filter>, u32)> {
         Ok(listed |= arch::COMPAT.iter().enumerate().filter(|c| c.1 .0 == i).fold(0, |m, (j, _)| m | 1 << j))
     })?;
 
+    let table = names();
     let mut rules: Vec<Rule> = Vec::new();
     let mut conds: Vec<Cond> = Vec::new();
     each(n, "syscalls", &mut |s| {
@@ -208,7 +210,7 @@ pub(super) fn compile(n: &Node) -> Result<(Vec<sock_filter>, u32)> {
         s.require("names")?.each(&mut |name| {
             let nr = match name.str()? {
                 b"" => return Err(name.error("empty system call name")),
-                s => number(s),
+                s => number(&table, s),
             };
             match nr {
                 Some(nr) if ret != default => Ok(rules.push(Rule { nr, ret, start, end, any })),
@@ -283,6 +285,10 @@ mod tests {
     const EPERM: u32 = ERRNO | 1;
     const KILL_PROCESS: u32 = libc::SECCOMP_RET_KILL_PROCESS;
     const I386: u32 = 0x4000_0003;
+
+    fn number(name: &[u8]) -> Option<u32> {
+        super::number(&names(), name)
+    }
 
     fn nr(name: &str) -> u32 {
         number(name.as_bytes()).unwrap_or_else(|| panic!("{name} not in the table"))
@@ -506,13 +512,9 @@ mod tests {
     /// still land.
     #[test]
     fn big_profiles() {
-        let names: Vec<String> = (0..1000u32)
-            .filter_map(|n| NAMES.split(|&c| c == 0).nth(n as usize).filter(|b| !b.is_empty()).map(|b| {
-                let mut buf = Buf::<64>::new();
-                b.iter().for_each(|&t| expand(t, &mut buf));
-                String::from_utf8(buf.as_bytes().to_vec()).unwrap()
-            }))
-            .collect();
+        let table = names();
+        let names: Vec<String> =
+            table.split(|&c| c == 0).filter(|b| !b.is_empty()).map(|b| String::from_utf8(b.to_vec()).unwrap()).collect();
         assert!(names.len() > 300, "{}", names.len());
         let list = names.iter().filter(|n| *n != "getpid").map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(",");
         // Conditional rules for one call, longer than a jump reaches, before and after the rest.
