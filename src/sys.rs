@@ -887,3 +887,11 @@ pub fn seccomp_filter_flags(prog: &[libc::sock_filter], flags: u32) -> Result<()
     // kernel only reads them.
     check_raw(unsafe { sc::syscall3(libc::SYS_seccomp as usize, op, flags as usize, &fprog as *const _ as usize) }).map(drop)
 }
+
+/// A filter program as the bytes of its instructions, e.g. to keep a compiled program in a
+/// `Seccomp::File`.
+pub fn filter_bytes(prog: &'static [libc::sock_filter]) -> &'static [u8] {
+    // SAFETY: sock_filter is plain data (u16, u8, u8, u32) without padding, so its 8 bytes
+    // are all initialised; u8 needs no alignment, and the slice lives as long as `prog`.
+    unsafe { core::slice::from_raw_parts(prog.as_ptr().cast::<u8>(), core::mem::size_of_val(prog)) }
+}

@@ -248,7 +248,7 @@ fn program(deny: &[&[u32]]) -> Vec<sock_filter> {
 fn header(p: &mut Vec<sock_filter>, listed: u32, foreign: u32) {
     let mut x32 = KILL;
     p.push(stmt(LD, ARCH));
-    for (i, &(_, audit)) in arch::COMPAT.iter().enumerate().filter(|&(i, _)| listed >> i & 1 != 0) {
+    for (_, &(_, audit)) in arch::COMPAT.iter().enumerate().filter(|&(i, _)| listed >> i & 1 != 0) {
         match audit {
             0 => x32 = foreign,
             a => p.extend([jump(JEQ, a, 0, 1), stmt(RET, foreign)]),
@@ -292,18 +292,6 @@ const fn stmt(code: u16, k: u32) -> sock_filter {
 
 const fn jump(code: u16, k: u32, jt: u8, jf: u8) -> sock_filter {
     sock_filter { code, jt, jf, k }
-}
-
-/// Instructions as the bytes [`decode`] reads, to be kept in a [`Seccomp::File`].
-#[inline(never)]
-fn encode(p: &[sock_filter]) -> &'static [u8] {
-    let mut b = Vec::with_capacity(p.len() * INSN);
-    for i in p {
-        b.extend_from_slice(&i.code.to_ne_bytes());
-        b.extend_from_slice(&[i.jt, i.jf]);
-        b.extend_from_slice(&i.k.to_ne_bytes());
-    }
-    b.leak()
 }
 
 /// A `--seccomp FILE`'s bytes as instructions: each is code (u16), jt, jf (u8), k (u32) in

@@ -30,10 +30,11 @@ use core::ffi::CStr;
 
 use libc::sock_filter;
 
-use super::{arch, encode, header, jump, stmt, JA, JEQ, KILL, RET};
+use super::{arch, header, jump, stmt, JA, JEQ, KILL, RET};
 use crate::config::{self, Seccomp};
 use crate::error::Result;
 use crate::json::Node;
+use crate::sys;
 
 include!(concat!(env!("OUT_DIR"), "/syscall_names.rs"));
 
@@ -115,7 +116,7 @@ pub fn from_oci(node: &Node) -> Result<Seccomp> {
 /// The filter for the profile `node`, read from `path`.
 pub fn load(node: &Node, path: &'static CStr) -> Result<Seccomp> {
     let (p, flags) = compile(node)?;
-    Ok(Seccomp::File { path, program: encode(&p), flags })
+    Ok(Seccomp::File { path, program: sys::filter_bytes(p.leak()), flags })
 }
 
 /// NAMES expanded: the call names in number order, each followed by a NUL.
