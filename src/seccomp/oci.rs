@@ -91,6 +91,10 @@ const TESTS: [&[[u8; 4]]; 7] = [
     &[[LD, 0, 0, 0], [AND, 2, 0, 0], [EQ, 4, 0, F], [LD, 1, 0, 0], [AND, 3, 0, 0], [EQ, 5, 0, F]],
 ];
 
+/// The most instructions the kernel takes (BPF_MAXINSNS).
+const MAX: usize = libc::BPF_MAXINSNS as usize;
+const TOO_LONG: &str = "the program is longer than 4096 instructions (BPF_MAXINSNS)";
+
 /// One `args` entry.
 struct Cond {
     index: u32,
@@ -193,6 +197,8 @@ pub(super) fn compile(n: &Node) -> Result<(Vec<sock_filter>, u32)> {
     })?;
 
     let table = names();
+    // The calls that have a rule without conditions, by number (build.rs keeps them < 512).
+    let mut decided = [false; 512];
     let mut rules: Vec<Rule> = Vec::new();
     let mut conds: Vec<Cond> = Vec::new();
     each(n, "syscalls", &mut |s| {
@@ -213,8 +219,17 @@ pub(super) fn compile(n: &Node) -> Result<(Vec<sock_filter>, u32)> {
                 b"" => return Err(name.error("empty system call name")),
                 s => number(&table, s),
             };
+            // Rules after one without conditions are never reached: not kept, so a profile
+            // that repeats a call costs nothing. Every rule kept costs an instruction or more.
             match nr {
-                Some(nr) if ret != default => Ok(rules.push(Rule { nr, ret, start, end, any })),
+                Some(nr) if ret != default && !decided[nr as usize] => {
+                    decided[nr as usize] = start == end;
+                    rules.push(Rule { nr, ret, start, end, any });
+                    match rules.len() > MAX {
+                        true => Err(n.error(TOO_LONG)),
+                        false => Ok(()),
+                    }
+                }
                 _ => Ok(()),
             }
         })
@@ -249,8 +264,8 @@ pub(super) fn compile(n: &Node) -> Result<(Vec<sock_filter>, u32)> {
         p.insert(start, if len > 255 { jump(JEQ, r.nr, 1, 0) } else { jump(JEQ, r.nr, 0, len as u8) });
     }
     p.push(stmt(RET, default));
-    match p.len() > libc::BPF_MAXINSNS as usize {
-        true => Err(n.error("the program is longer than 4096 instructions (BPF_MAXINSNS)")),
+    match p.len() > MAX {
+        true => Err(n.error(TOO_LONG)),
         false => Ok((p, flags)),
     }
 }
@@ -282,6 +297,7 @@ mod tests {
     use crate::json;
     use std::format;
     use std::string::String;
+    use std::vec;
 
     const EPERM: u32 = ERRNO | 1;
     const KILL_PROCESS: u32 = libc::SECCOMP_RET_KILL_PROCESS;
@@ -547,6 +563,14 @@ mod tests {
         let rules: Vec<String> = (0..1000).map(|i| cond(i, 1)).collect();
         let e = error(&format!(r#"{{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{}]}}"#, rules.join(",")));
         assert!(e.contains("longer than 4096"), "{e}");
+        // Repeats cost nothing, and a flood of rules is refused as it is read.
+        let list = vec!["\"read\""; 100_000].join(",");
+        let p = program(&format!(r#"{{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{{"names": [{list}], "action": "SCMP_ACT_ALLOW"}}, {}]}}"#, cond(1, 1)));
+        assert_eq!(p.len(), header_len() + 3);
+        let list = vec!["\"ioctl\""; 100_000].join(",");
+        let flood = format!(r#"{{"names": [{list}], "action": "SCMP_ACT_ERRNO", "args": [{{"index": 1, "value": 1, "op": "SCMP_CMP_EQ"}}]}}"#);
+        let e = error(&format!(r#"{{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{flood}]}}"#));
+        assert!(e.contains("longer than 4096"), "{e}");
     }
 
     #[test]
@@ -609,5 +633,41 @@ mod tests {
         let node = Node::root(&doc, "invalid config").require("linux").unwrap().require("seccomp").unwrap();
         let Err(e) = from_oci(&node) else { panic!() };
         assert_eq!(format!("{e:?}"), "invalid config: linux.seccomp.syscalls[0].action: unknown action (SCMP_ACT_NOTIFY is not supported)");
+    }
+
+    /// Profiles with bytes changed never crash the compiler, and what it accepts passes the
+    /// kernel's checks.
+    #[test]
+    fn arbitrary_profiles() {
+        let seed = br#"{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1, "architectures": ["SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_ARM"],
+            "flags": ["SECCOMP_FILTER_FLAG_LOG"], "syscalls": [{"names": ["read", "write", "ioctl"], "action": "SCMP_ACT_ALLOW"},
+            {"names": ["ioctl", "mmap"], "action": "SCMP_ACT_TRACE", "errnoRet": 3, "args": [{"index": 1, "value": 5, "valueTwo": 1, "op": "SCMP_CMP_MASKED_EQ"},
+            {"index": 1, "value": 9, "op": "SCMP_CMP_LE"}, {"index": 5, "value": 18446744073709551615, "op": "SCMP_CMP_GT"}]}]}"#;
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        const PUNCT: &[u8] = b"{}[]\",:0123456789_SCMPAT";
+        let mut accepted = 0;
+        for _ in 0..3000 {
+            let mut doc = seed.to_vec();
+            for _ in 0..1 + next() % 3 {
+                let i = next() as usize % doc.len();
+                match next() % 3 {
+                    0 => doc[i] = PUNCT[next() as usize % PUNCT.len()],
+                    1 => drop(doc.remove(i)),
+                    _ => doc.insert(i, PUNCT[next() as usize % PUNCT.len()]),
+                }
+            }
+            let Ok(v) = json::parse(&doc, b"fuzz") else { continue };
+            if let Ok((p, _)) = compile(&Node::root(&v, "fuzz")) {
+                check(&p);
+                accepted += 1;
+            }
+        }
+        assert!(accepted > 100, "{accepted}");
     }
 }
