@@ -18,7 +18,8 @@
 //!   listed gets KILL_PROCESS, libseccomp's bad-architecture verdict (runc keeps libseccomp's
 //!   KILL_THREAD; a half-killed process helps nobody). Other machines' SCMP_ARCH_ names are
 //!   accepted and change nothing.
-//! - SCMP_ACT_NOTIFY and `listenerPath` are refused: hutch hands no listener to an agent.
+//! - SCMP_ACT_NOTIFY is refused: hutch hands no listener to a seccomp agent, so
+//!   `listenerPath` and `listenerMetadata` are ignored, as the spec says they are without it.
 //!
 //! Each call named gets a block of its rules, which the test of its number skips (with a JA
 //! if it is longer than the 255 instructions jt and jf reach); a failed condition jumps to the
@@ -57,8 +58,9 @@ const RETS: [u32; 8] = [
     LOG,
 ];
 
-/// `SECCOMP_FILTER_FLAG_` names, bit 0 up, passed to seccomp(2).
-const FLAGS: &[u8] = b"TSYNC LOG SPEC_ALLOW";
+/// `SECCOMP_FILTER_FLAG_` names, bit 0 up, passed to seccomp(2); but WAIT_KILLABLE_RECV,
+/// which only matters to a listener (SCMP_ACT_NOTIFY), is not passed on.
+const FLAGS: &[u8] = b"TSYNC LOG SPEC_ALLOW WAIT_KILLABLE_RECV";
 
 /// The `SCMP_ARCH_` names libseccomp knows.
 const ARCHES: &[u8] = b"X86 X86_64 X32 ARM AARCH64 MIPS MIPS64 MIPS64N32 MIPSEL MIPSEL64 MIPSEL64N32 \
@@ -171,22 +173,23 @@ fn each(n: &Node, key: &str, f: &mut dyn FnMut(Node) -> Result<()>) -> Result<()
     }
 }
 
-/// The SECCOMP_RET_ value of `n`'s action `key`, with its errno `errno` (EPERM if absent).
+/// The SECCOMP_RET_ value of `n`'s action `key`, with its errno `errno` (EPERM if absent),
+/// which only ERRNO and TRACE take.
 fn action(n: &Node, key: &str, errno: &str) -> Result<u32> {
     let why = "unknown action (SCMP_ACT_NOTIFY is not supported)";
     let ret = RETS[lookup(&n.require(key)?, b"SCMP_ACT_", ACTIONS, why)?];
-    let errno = int(n, errno, 0xffff, Some(libc::EPERM as u64))? as u32;
-    Ok(if ret == ERRNO || ret == TRACE { ret | errno } else { ret })
+    let data = int(n, errno, 0xffff, Some(u64::MAX))?;
+    match (ret == ERRNO || ret == TRACE, data) {
+        (true, u64::MAX) => Ok(ret | libc::EPERM as u32),
+        (true, d) => Ok(ret | d as u32),
+        (false, u64::MAX) => Ok(ret),
+        (false, _) => Err(n.require(errno)?.error("only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take an errno")),
+    }
 }
 
 /// The program for the profile `n` and its seccomp(2) flags.
 pub(super) fn compile(n: &Node) -> Result<(Vec<sock_filter>, u32)> {
     let default = action(n, "defaultAction", "defaultErrnoRet")?;
-    if let Some(l) = n.get("listenerPath")? {
-        if !l.str()?.is_empty() {
-            return Err(l.error("seccomp notification is not supported"));
-        }
-    }
     let mut flags = 0;
     each(n, "flags", &mut |f| Ok(flags |= 1 << lookup(&f, b"SECCOMP_FILTER_FLAG_", FLAGS, "unknown flag")?))?;
     // The other ABIs listed: bit i for arch::COMPAT[i].
@@ -266,7 +269,7 @@ pub(super) fn compile(n: &Node) -> Result<(Vec<sock_filter>, u32)> {
     p.push(stmt(RET, default));
     match p.len() > MAX {
         true => Err(n.error(TOO_LONG)),
-        false => Ok((p, flags)),
+        false => Ok((p, flags & 7)),
     }
 }
 
@@ -576,8 +579,8 @@ mod tests {
     #[test]
     fn unknown_names_are_skipped_and_flags_read() {
         let (p, flags) = compiled(
-            r#"{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_TSYNC"],
-                "listenerPath": "", "listenerMetadata": "x", "unknownField": {"a": [1]},
+            r#"{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_TSYNC",
+                "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"], "listenerPath": "/run/agent.sock", "listenerMetadata": "x", "unknownField": {"a": [1]},
                 "syscalls": [{"names": ["s390_pci_mmio_write", "no_such_call", "mount", "NOT_A_CALL"], "action": "SCMP_ACT_ERRNO"}]}"#,
         );
         assert_eq!(flags, 7);
@@ -594,7 +597,9 @@ mod tests {
             (r#"{"defaultAction": 1}"#, "defaultAction: expected a string"),
             (r#"{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": -1}"#, "defaultErrnoRet: number out of range"),
             (r#"{"defaultAction": "SCMP_ACT_NOTIFY"}"#, "defaultAction: unknown action (SCMP_ACT_NOTIFY is not supported)"),
-            (r#"{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/agent.sock"}"#, "listenerPath: seccomp notification is not supported"),
+            (r#"{"defaultAction": "SCMP_ACT_ALLOW", "defaultErrnoRet": 1}"#, "defaultErrnoRet: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take an errno"),
+            (r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_KILL", "errnoRet": 1}]}"#,
+                "syscalls[0].errnoRet: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take an errno"),
             (r#"{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_NEW_LISTENER"]}"#, "flags[0]: unknown flag"),
             (r#"{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "x86"]}"#, "architectures[1]: unknown architecture"),
             (r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": {}}"#, "syscalls: expected an array"),
