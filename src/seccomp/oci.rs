@@ -34,7 +34,7 @@ use libc::sock_filter;
 use super::{arch, header, jump, stmt, JA, JEQ, KILL, RET};
 use crate::config::{self, Seccomp};
 use crate::error::Result;
-use crate::json::Node;
+use crate::json::{Node, Value};
 use crate::sys;
 
 include!(concat!(env!("OUT_DIR"), "/syscall_names.rs"));
@@ -217,10 +217,13 @@ pub(super) fn compile(n: &Node) -> Result<(Vec<sock_filter>, u32)> {
             Ok(conds.push(Cond { index, op, value, value2 }))
         })?;
         let end = conds.len();
-        s.require("names")?.each(&mut |name| {
-            let nr = match name.str()? {
-                b"" => return Err(name.error("empty system call name")),
-                s => number(&table, s),
+        // Read directly: a Node per name would cost more than it tells.
+        let names = s.require("names")?;
+        let Value::Arr(list) = names.value else { return Err(names.error("expected an array of non-empty strings")) };
+        for name in list {
+            let nr = match name {
+                Value::Str(s) if !s.is_empty() => number(&table, s),
+                _ => return Err(names.error("expected an array of non-empty strings")),
             };
             // Rules after one without conditions are never reached: not kept, so a profile
             // that repeats a call costs nothing. Every rule kept costs an instruction or more.
@@ -228,14 +231,14 @@ pub(super) fn compile(n: &Node) -> Result<(Vec<sock_filter>, u32)> {
                 Some(nr) if ret != default && !decided[nr as usize] => {
                     decided[nr as usize] = start == end;
                     rules.push(Rule { nr, ret, start, end, any });
-                    match rules.len() > MAX {
-                        true => Err(n.error(TOO_LONG)),
-                        false => Ok(()),
+                    if rules.len() > MAX {
+                        return Err(n.error(TOO_LONG));
                     }
                 }
-                _ => Ok(()),
+                _ => {}
             }
-        })
+        }
+        Ok(())
     })?;
 
     let foreign = match default {
@@ -607,7 +610,9 @@ mod tests {
                 "syscalls[1].action: unknown action"),
             (r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"]}]}"#, "syscalls[0].action: required"),
             (r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"action": "SCMP_ACT_ERRNO"}]}"#, "syscalls[0].names: required"),
-            (r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read", ""], "action": "SCMP_ACT_ERRNO"}]}"#, "syscalls[0].names[1]: empty system call name"),
+            (r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read", ""], "action": "SCMP_ACT_ERRNO"}]}"#, "syscalls[0].names: expected an array of non-empty strings"),
+            (r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": "read", "action": "SCMP_ACT_ERRNO"}]}"#, "syscalls[0].names: expected an array of non-empty strings"),
+            (r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read", 1], "action": "SCMP_ACT_ERRNO"}]}"#, "syscalls[0].names: expected an array of non-empty strings"),
             (r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "errnoRet": 65536}]}"#,
                 "syscalls[0].errnoRet: number out of range"),
             (r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 6, "value": 1, "op": "SCMP_CMP_EQ"}]}]}"#,
