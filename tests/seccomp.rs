@@ -463,3 +463,32 @@ fn bad_oci_profiles_fail_before_the_container_starts() {
     let out = fx.run(&["--seccomp", &fx.outside("truncated.json").to_string_lossy()], &["/bin/true"]);
     assert!(out.stderr.contains("truncated.json:2:"), "{out}");
 }
+
+/// Every call the table names, allowed one by one, under an allowlist: a program of some 800
+/// instructions the kernel takes, with every jump where it belongs.
+#[test]
+fn oci_profile_naming_every_call() {
+    let table = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/seccomp/x86_64.names")).unwrap();
+    let names: Vec<String> =
+        table.lines().filter(|n| !matches!(*n, "-" | "" | "mkdir" | "getpriority")).map(|n| format!("\"{n}\"")).collect();
+    assert!(names.len() > 350);
+    let fx = fixture();
+    let profile = write_profile(
+        &fx,
+        "every.json",
+        &format!(
+            r#"{{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38, "syscalls": [
+                {{"names": ["getpriority"], "action": "SCMP_ACT_ALLOW", "args": [{{"index": 0, "value": 0, "op": "SCMP_CMP_EQ"}}]}},
+                {{"names": [{}], "action": "SCMP_ACT_ALLOW"}},
+                {{"names": ["getpriority"], "action": "SCMP_ACT_ERRNO", "errnoRet": 33, "args": [{{"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}}]}}]}}"#,
+            names.join(", ")
+        ),
+    );
+    let got = answers(&fx, &["--seccomp", &profile], &["sys 83 0 0", "sys 140 0 0", "sys 140 1 0", "sys 140 2 0", "sys 39"]);
+    // mkdir: the default; getpriority(PRIO_PROCESS, 0): allowed (20 - nice); PRIO_PGRP: the
+    // third rule; PRIO_USER: the default.
+    assert_eq!(got[0], "errno 38", "{got:?}");
+    assert!(got[1].starts_with("ok "), "{got:?}");
+    assert_eq!(got[2..4], ["errno 33", "errno 38"], "{got:?}");
+    assert!(got[4].starts_with("ok "), "{got:?}");
+}
