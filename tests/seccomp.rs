@@ -492,3 +492,28 @@ fn oci_profile_naming_every_call() {
     assert_eq!(got[2..4], ["errno 33", "errno 38"], "{got:?}");
     assert!(got[4].starts_with("ok "), "{got:?}");
 }
+
+/// `hutch exec` confines its command with the container's profile, read again from the file.
+#[test]
+fn exec_runs_under_the_containers_oci_profile() {
+    struct Removed<'a>(&'a Path, &'a str);
+    impl Drop for Removed<'_> {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new(HUTCH).arg("--root").arg(self.0).args(["rm", "-f", self.1]).output();
+        }
+    }
+    let fx = fixture();
+    let state = TempDir::new();
+    let profile = write_profile(
+        &fx,
+        "exec.json",
+        r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 95}]}"#,
+    );
+    let hutch = |args: &[&str]| run(std::process::Command::new(HUTCH).arg("--root").arg(state.path()).args(args));
+    let out = hutch(&["run", "-d", "--name", "sc", "--seccomp", &profile, fx.root_str(), "/bin/sleep", "60"]);
+    out.ok();
+    let _removed = Removed(state.path(), "sc");
+    let out = hutch(&["exec", "sc", "/bin/sprobe", "sys", "83", "0", "0"]);
+    out.ok();
+    assert_eq!(out.lines(), ["errno 95"], "{out}");
+}
