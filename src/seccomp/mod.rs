@@ -28,6 +28,9 @@
 //!
 //! Since Linux 5.11 the kernel caches the verdicts that do not depend on arguments per call
 //! number, so the linear list is not walked on every call.
+//!
+//! `--seccomp FILE` replaces this filter with a raw program or an OCI seccomp profile, which
+//! oci.rs compiles; config.json's `linux.seccomp` goes through oci.rs too ([`from_oci`]).
 use alloc::vec::Vec;
 use core::ffi::CStr;
 use core::mem::{offset_of, size_of};
@@ -248,8 +251,9 @@ fn program(deny: &[&[u32]]) -> Vec<sock_filter> {
 fn header(p: &mut Vec<sock_filter>, listed: u32, foreign: u32) {
     let mut x32 = KILL;
     p.push(stmt(LD, ARCH));
-    for (_, &(_, audit)) in arch::COMPAT.iter().enumerate().filter(|&(i, _)| listed >> i & 1 != 0) {
+    for (i, &(_, audit)) in arch::COMPAT.iter().enumerate() {
         match audit {
+            _ if listed >> i & 1 == 0 => {}
             0 => x32 = foreign,
             a => p.extend([jump(JEQ, a, 0, 1), stmt(RET, foreign)]),
         }
