@@ -41,7 +41,7 @@ use crate::config::Seccomp;
 use crate::error::{Context, Error, Result};
 use crate::{json, sys};
 
-mod oci;
+pub mod oci;
 pub use oci::from_oci;
 
 #[cfg(target_arch = "x86_64")]

@@ -44,9 +44,11 @@ const LOG: u32 = libc::SECCOMP_RET_LOG;
 const ERRNO: u32 = libc::SECCOMP_RET_ERRNO;
 const TRACE: u32 = libc::SECCOMP_RET_TRACE;
 
-/// `SCMP_ACT_` names (space-separated) and their SECCOMP_RET_ values; ERRNO and TRACE take
-/// `errnoRet`.
-const ACTIONS: &[u8] = b"KILL KILL_THREAD KILL_PROCESS TRAP ERRNO TRACE ALLOW LOG";
+// The names hutch knows, space-separated and without their prefix; also what `hutch
+// features` can report.
+
+/// `SCMP_ACT_` names and their SECCOMP_RET_ values (RETS); ERRNO and TRACE take `errnoRet`.
+pub const ACTIONS: &[u8] = b"KILL KILL_THREAD KILL_PROCESS TRAP ERRNO TRACE ALLOW LOG";
 const RETS: [u32; 8] = [
     libc::SECCOMP_RET_KILL_THREAD,
     libc::SECCOMP_RET_KILL_THREAD,
@@ -60,14 +62,14 @@ const RETS: [u32; 8] = [
 
 /// `SECCOMP_FILTER_FLAG_` names, bit 0 up, passed to seccomp(2); but WAIT_KILLABLE_RECV,
 /// which only matters to a listener (SCMP_ACT_NOTIFY), is not passed on.
-const FLAGS: &[u8] = b"TSYNC LOG SPEC_ALLOW WAIT_KILLABLE_RECV";
+pub const FLAGS: &[u8] = b"TSYNC LOG SPEC_ALLOW WAIT_KILLABLE_RECV";
 
-/// The `SCMP_ARCH_` names libseccomp knows.
-const ARCHES: &[u8] = b"X86 X86_64 X32 ARM AARCH64 MIPS MIPS64 MIPS64N32 MIPSEL MIPSEL64 MIPSEL64N32 \
+/// The `SCMP_ARCH_` names libseccomp knows (accepted; see the module comment for what they do).
+pub const ARCHES: &[u8] = b"X86 X86_64 X32 ARM AARCH64 MIPS MIPS64 MIPS64N32 MIPSEL MIPSEL64 MIPSEL64N32 \
 PPC PPC64 PPC64LE S390 S390X PARISC PARISC64 RISCV64 LOONGARCH64 M68K SH SHEB";
 
 /// `SCMP_CMP_` names, in the order of TESTS.
-const OPS: &[u8] = b"NE LT LE EQ GE GT MASKED_EQ";
+pub const OPS: &[u8] = b"NE LT LE EQ GE GT MASKED_EQ";
 
 // The tests of one condition, as (opcode, operand, jt, jf). Operands: the argument's high and
 // low words (loaded), `value`'s and `valueTwo`'s high and low words. F: to the next rule (a
