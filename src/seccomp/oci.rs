@@ -189,7 +189,9 @@ fn action(n: &Node, key: &str, errno: &str) -> Result<u32> {
     }
 }
 
-/// The program for the profile `n` and its seccomp(2) flags.
+/// The program for the profile `n` and its seccomp(2) flags. Not inlined, nor is
+/// `conditions`: the binary is smaller so.
+#[inline(never)]
 pub(super) fn compile(n: &Node) -> Result<(Vec<sock_filter>, u32)> {
     let default = action(n, "defaultAction", "defaultErrnoRet")?;
     let mut flags = 0;
@@ -281,6 +283,7 @@ pub(super) fn compile(n: &Node) -> Result<(Vec<sock_filter>, u32)> {
 /// Appends the tests of a rule's conditions and its RET `ret`; a failed condition jumps past
 /// the RET, to what follows. With `any`, each condition is a rule of its own. Conditions
 /// that must all hold are on different arguments: at most 6, 37 instructions with the RET.
+#[inline(never)]
 fn conditions(p: &mut Vec<sock_filter>, conds: &[Cond], any: bool, ret: u32) {
     for rule in conds.chunks(if any { 1 } else { conds.len() }) {
         let end = p.len() + rule.iter().map(|c| TESTS[c.op as usize].len()).sum::<usize>();
