@@ -6,9 +6,9 @@
 //! - Names are resolved with the target's table only (build.rs makes it from
 //!   src/seccomp/ARCH.names: x86_64 after arch/x86/entry/syscalls/syscall_64.tbl, its common
 //!   and 64-bit entries; aarch64 after include/uapi/asm-generic/unistd.h; both up to 470,
-//!   listns, Linux 6.19). A name the table lacks is
-//!   skipped: profiles list the calls of many kernels and architectures. A rule with the
-//!   default action is skipped too, as runc does, so it cannot shadow a later rule.
+//!   listns, Linux 6.19). A name the table lacks is skipped: profiles list the calls of
+//!   many kernels and architectures. A rule with the default action is skipped too, as runc
+//!   does, so it cannot shadow a later rule.
 //! - A call's rules are tried in profile order and the first whose conditions all hold wins;
 //!   if none does, the default action. Conditions compare 64-bit arguments as two 32-bit
 //!   halves. Several conditions on the same argument in one rule mean any of them (runc's
