@@ -20,6 +20,9 @@
 //!   listed gets KILL_PROCESS, libseccomp's bad-architecture verdict (runc keeps libseccomp's
 //!   KILL_THREAD; a half-killed process helps nobody). Other machines' SCMP_ARCH_ names are
 //!   accepted and change nothing.
+//! - When the profile lists the native ABI and its default action refuses (not ALLOW, LOG or
+//!   TRACE), calls with numbers above every call it names get ENOSYS, as in runc: a profile
+//!   older than the kernel and libc then makes them fall back to the calls it knows.
 //! - SCMP_ACT_NOTIFY is refused: hutch hands no listener to a seccomp agent, so
 //!   `listenerPath` and `listenerMetadata` are ignored, as the spec says they are without it.
 //!
@@ -199,17 +202,17 @@ pub(super) fn compile(n: &Node) -> Result<(Vec<sock_filter>, u32)> {
     let mut flags = 0;
     each(n, "flags", &mut |f| Ok(flags |= 1 << lookup(&f, b"SECCOMP_FILTER_FLAG_", FLAGS, "unknown flag")?))?;
     // The other ABIs listed: bit i for arch::COMPAT[i].
-    let mut listed = 0;
+    let (mut listed, mut native) = (0, false);
     each(n, "architectures", &mut |a| {
         let i = lookup(&a, b"SCMP_ARCH_", ARCHES, "unknown architecture")?;
+        native |= i == arch::NATIVE;
         Ok(listed |= arch::COMPAT.iter().enumerate().filter(|c| c.1 .0 == i).fold(0, |m, (j, _)| m | 1 << j))
     })?;
 
     let table = names();
     // The calls that have a rule without conditions, by number (build.rs keeps them < 512).
     let mut decided = [false; 512];
-    let mut rules: Vec<Rule> = Vec::new();
-    let mut conds: Vec<Cond> = Vec::new();
+    let (mut rules, mut conds, mut last) = (Vec::<Rule>::new(), Vec::<Cond>::new(), 0);
     each(n, "syscalls", &mut |s| {
         let ret = action(&s, "action", "errnoRet")?;
         let (start, mut seen, mut any) = (conds.len(), 0u32, false);
@@ -233,6 +236,7 @@ pub(super) fn compile(n: &Node) -> Result<(Vec<sock_filter>, u32)> {
             };
             // Rules after one without conditions are never reached: not kept, so a profile
             // that repeats a call costs nothing. Every rule kept costs an instruction or more.
+            last = last.max(nr.unwrap_or(0));
             match nr {
                 Some(nr) if ret != default && !decided[nr as usize] => {
                     decided[nr as usize] = start == end;
@@ -274,6 +278,11 @@ pub(super) fn compile(n: &Node) -> Result<(Vec<sock_filter>, u32)> {
             p.insert(start, stmt(JA, len as u32));
         }
         p.insert(start, if len > 255 { jump(JEQ, r.nr, 1, 0) } else { jump(JEQ, r.nr, 0, len as u8) });
+    }
+    // As runc does: when the profile lists the native ABI and its default refuses, a call
+    // newer than every call it names gets ENOSYS, so that libcs fall back to older calls.
+    if native && last > 0 && !matches!(default, ALLOW | LOG) && default & !0xffff != TRACE {
+        p.extend([jump(GT.into(), last, 0, 1), stmt(RET, ERRNO | libc::ENOSYS as u32)]);
     }
     p.push(stmt(RET, default));
     match p.len() > MAX {
@@ -536,6 +545,39 @@ mod tests {
             assert_eq!(eval(&p, native, getpid, z), KILL_PROCESS, "x32 listed, denylist");
             assert_eq!(eval(&p, native, u32::MAX, z), LOG, "-1 is not x32");
         }
+    }
+
+    /// Calls newer than the profile get ENOSYS, as runc makes them, when it lists the native
+    /// ABI and refuses by default.
+    #[test]
+    fn calls_newer_than_the_profile_get_enosys() {
+        #[cfg(target_arch = "x86_64")]
+        let native = "SCMP_ARCH_X86_64";
+        #[cfg(target_arch = "aarch64")]
+        let native = "SCMP_ARCH_AARCH64";
+        let profile = |default: &str, arches: &str| {
+            program(&format!(
+                r#"{{"defaultAction": "{default}", "architectures": [{arches}], "syscalls": [
+                    {{"names": ["read", "openat"], "action": "SCMP_ACT_ALLOW"}}, {{"names": ["close_range"], "action": "{default}"}}]}}"#
+            ))
+        };
+        let (last, z) = (nr("close_range"), [0; 6]);
+        let native = format!("\"{native}\"");
+        let p = profile("SCMP_ACT_ERRNO", &format!("{native}, \"SCMP_ARCH_X86\""));
+        assert_eq!(call(&p, "openat", z), ALLOW);
+        assert_eq!(call(&p, "write", z), EPERM);
+        assert_eq!(eval(&p, arch::AUDIT_ARCH, last, z), EPERM, "named, though with the default action");
+        assert_eq!(eval(&p, arch::AUDIT_ARCH, last + 1, z), ERRNO | libc::ENOSYS as u32);
+        assert_eq!(eval(&p, arch::AUDIT_ARCH, u32::MAX, z), ERRNO | libc::ENOSYS as u32);
+        for (default, arches) in
+            [("SCMP_ACT_ERRNO", "\"SCMP_ARCH_X86\""), ("SCMP_ACT_ERRNO", ""), ("SCMP_ACT_TRACE", &native), ("SCMP_ACT_LOG", &native)]
+        {
+            let p = profile(default, arches);
+            assert_ne!(eval(&p, arch::AUDIT_ARCH, last + 1, z), ERRNO | libc::ENOSYS as u32, "{default} {arches}");
+        }
+        let p = profile("SCMP_ACT_KILL_PROCESS", &native);
+        assert_eq!(eval(&p, arch::AUDIT_ARCH, last + 1, z), ERRNO | libc::ENOSYS as u32);
+        assert_eq!(call(&p, "write", z), KILL_PROCESS);
     }
 
     /// Every name of the table in one rule and long blocks of conditions: the jumps must

@@ -17,6 +17,9 @@ pub const DENY: &[u32] = &[
     libc::SYS_uselib as u32,
 ];
 
+/// The index of this ABI's `SCMP_ARCH_` name in oci::ARCHES (X86_64).
+pub const NATIVE: usize = 1;
+
 /// The other ABIs an OCI profile may list (index of the `SCMP_ARCH_` name in oci::ARCHES: X86,
 /// X32) with the AUDIT_ARCH their calls report; 0 stands for x32, whose calls report
 /// AUDIT_ARCH_X86_64 with X32_SYSCALL_BIT set.
