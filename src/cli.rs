@@ -81,8 +81,9 @@ Options:
                           default: refuse the system calls Docker's default
                           profile refuses (kernel modules, mount, namespaces,
                           keyring, bpf, ...) and 32-bit or x32 calls;
-                          unconfined: no filter; FILE: load this raw classic
-                          BPF program (an array of struct sock_filter)
+                          unconfined: no filter; FILE: an OCI seccomp profile
+                          (JSON, as in config.json) or a raw classic BPF
+                          program (an array of struct sock_filter)
       --name NAME         name the container (listed by ps; unique)
   -d, --detach            run in the background, print the name; output goes
                           to a log ('hutch logs NAME')

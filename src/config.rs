@@ -59,9 +59,11 @@ pub enum Seccomp {
     Default,
     /// No filter: `--seccomp unconfined`, and what `--privileged` should imply.
     Unconfined,
-    /// `--seccomp FILE`: the file's bytes, an array of `struct sock_filter` in native byte
-    /// order, read and size-checked while the command line is parsed.
-    File { path: &'static CStr, program: &'static [u8] },
+    /// A program: `--seccomp FILE`'s bytes, an array of `struct sock_filter` in native byte
+    /// order, read and size-checked while the command line is parsed, or compiled from an OCI
+    /// profile (that file in JSON, or config.json's `linux.seccomp`, named by `path`), with
+    /// its SECCOMP_FILTER_FLAG_ `flags`.
+    File { path: &'static CStr, program: &'static [u8], flags: u32 },
 }
 
 /// `--memory-swap -1`: no limit on swap.

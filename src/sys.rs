@@ -875,3 +875,23 @@ pub fn poll_in<const N: usize>(fds: [c_int; N]) -> [i16; N] {
     }
     p.map(|p| p.revents)
 }
+
+/// seccomp(2) SECCOMP_SET_MODE_FILTER (Linux 3.17), for filters with SECCOMP_FILTER_FLAG_*
+/// `flags`, which prctl cannot pass. As [`seccomp_filter`], it needs no_new_privs or
+/// CAP_SYS_ADMIN.
+pub fn seccomp_filter_flags(prog: &[libc::sock_filter], flags: u32) -> Result<()> {
+    let len = u16::try_from(prog.len()).map_err(|_| Errno(libc::EINVAL))?;
+    let fprog = libc::sock_fprog { len, filter: prog.as_ptr().cast_mut() };
+    let op = libc::SECCOMP_SET_MODE_FILTER as usize;
+    // SAFETY: fprog points to `len` initialised instructions that outlive the call; the
+    // kernel only reads them.
+    check_raw(unsafe { sc::syscall3(libc::SYS_seccomp as usize, op, flags as usize, &fprog as *const _ as usize) }).map(drop)
+}
+
+/// A filter program as the bytes of its instructions, e.g. to keep a compiled program in a
+/// `Seccomp::File`.
+pub fn filter_bytes(prog: &'static [libc::sock_filter]) -> &'static [u8] {
+    // SAFETY: sock_filter is plain data (u16, u8, u8, u32) without padding, so its 8 bytes
+    // are all initialised; u8 needs no alignment, and the slice lives as long as `prog`.
+    unsafe { core::slice::from_raw_parts(prog.as_ptr().cast::<u8>(), core::mem::size_of_val(prog)) }
+}

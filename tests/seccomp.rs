@@ -1,6 +1,6 @@
 //! `--seccomp`: the default filter against the real kernel, seen from a probe
 //! (`tests/probe/seccomp.rs`) that makes raw x86_64 system calls inside the
-//! container, and user-supplied BPF programs. Call numbers here come from the
+//! container, user-supplied BPF programs, and OCI seccomp profiles (JSON). Call numbers here come from the
 //! kernel's arch/x86/entry/syscalls/syscall_64.tbl, not from hutch's tables.
 #![cfg(target_arch = "x86_64")]
 mod common;
@@ -270,4 +270,253 @@ fn bad_program_files_fail_before_the_container_starts() {
     let out = fx.run(&["--seccomp", &no_ret], &["/bin/true"]);
     assert_error(&out, 125, &no_ret);
     assert!(out.stderr.starts_with("hutch: loading seccomp filter: "), "{out}");
+}
+
+// OCI seccomp profiles (`--seccomp FILE` whose first non-blank byte is `{`): the same JSON
+// object as config.json's linux.seccomp, with calls named, resolved by hutch's own table.
+
+fn write_profile(fx: &Fixture, name: &str, json: &str) -> String {
+    write_bytes(fx, name, json.as_bytes())
+}
+
+/// `sprobe CALL; echo $?` for each call, so a killed probe shows its status (128 + signal).
+fn statuses(fx: &Fixture, opts: &[&str], calls: &[&str]) -> Vec<String> {
+    let script: String = calls.iter().map(|c| format!("/bin/sprobe {c}; echo \"status $?\"\n")).collect();
+    let out = fx.sh(opts, &script);
+    out.ok();
+    out.lines().into_iter().map(String::from).collect()
+}
+
+#[test]
+fn oci_profile_errno_with_errno_ret() {
+    let fx = fixture();
+    let profile = write_profile(
+        &fx,
+        "mkdir.json",
+        r#"
+        {"defaultAction": "SCMP_ACT_ALLOW",
+         "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+         "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 95}]}"#,
+    );
+    let opts = ["--seccomp", profile.as_str()];
+    assert_eq!(seccomp_mode(&fx, &opts), "Seccomp:\t2");
+    // mkdir(NULL, 0): the filter answers before the kernel would say EFAULT.
+    assert_eq!(answers(&fx, &opts, &["sys 83 0 0", "sys 258 -100 0 0"]), ["errno 95", "errno 95"]);
+    assert_eq!(answers(&fx, UNCONFINED, &["sys 83 0 0"]), ["errno 14"]);
+    let out = fx.sh(&opts, "mkdir /made || echo refused; test -d /made || echo absent; echo ok > /file && cat /file");
+    out.ok();
+    assert_eq!(out.lines(), ["refused", "absent", "ok"], "{out}");
+    assert!(out.stderr.contains("Operation not supported"), "busybox reports EOPNOTSUPP\n{out}");
+    // The default filter is replaced: what it refuses is allowed.
+    assert_eq!(answers(&fx, &opts, &["sys 135 0x40000"]), ["ok 0"]);
+}
+
+#[test]
+fn oci_profile_kill_and_trap_end_in_sigsys() {
+    let fx = fixture();
+    let profile = write_profile(
+        &fx,
+        "kill.json",
+        r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+            {"names": ["getpriority"], "action": "SCMP_ACT_KILL_PROCESS"},
+            {"names": ["getitimer"], "action": "SCMP_ACT_TRAP"},
+            {"names": ["sched_yield"], "action": "SCMP_ACT_KILL"},
+            {"names": ["getsid"], "action": "SCMP_ACT_LOG"}]}"#,
+    );
+    // Calls the shell itself does not make.
+    let calls = ["sys 140 0 0", "sys 36 0 0", "sys 24", "sys 124 0", "sys 39"];
+    let got = statuses(&fx, &["--seccomp", &profile], &calls);
+    // 159 = 128 + SIGSYS. KILL_THREAD kills the probe's only thread: the same.
+    assert_eq!(got[..4], ["status 159", "status 159", "status 159", "ok 0"], "{got:?}");
+    assert!(got[5].starts_with("ok ") && got[6] == "status 0", "{got:?}");
+}
+
+#[test]
+fn oci_profile_argument_conditions() {
+    let fx = fixture();
+    // personality(0xffffffff) (a query) is refused, personality(0) is not. Compares take all
+    // 64 bits, though the kernel reads this argument as 32-bit.
+    let profile = write_profile(
+        &fx,
+        "personality.json",
+        r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+            {"names": ["personality"], "action": "SCMP_ACT_ERRNO", "errnoRet": 22,
+             "args": [{"index": 0, "value": 4294967295, "op": "SCMP_CMP_EQ"}]},
+            {"names": ["personality"], "action": "SCMP_ACT_ERRNO", "errnoRet": 7,
+             "args": [{"index": 0, "value": 18446744069414584320, "valueTwo": 4294967296, "op": "SCMP_CMP_MASKED_EQ"}]},
+            {"names": ["socket"], "action": "SCMP_ACT_ERRNO", "errnoRet": 97,
+             "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_NE"}, {"index": 1, "value": 2, "op": "SCMP_CMP_GE"}]}]}"#,
+    );
+    let got = answers(
+        &fx,
+        &["--seccomp", &profile],
+        &[
+            "sys 135 0xffffffff",   // refused
+            "sys 135 0",            // allowed
+            "sys 135 0x200000000",  // high half 2: allowed (the kernel sees 0)
+            "sys 135 0x1ffffffff",  // high half 1: not the first rule, the second
+            "sys 41 2 2 0",         // socket(AF_INET, SOCK_DGRAM): both conditions hold
+            "sys 41 2 1 0",         // SOCK_STREAM: the second does not
+            "sys 41 1 2 0",         // AF_UNIX: the first does not
+        ],
+    );
+    assert_eq!(got[..4], ["errno 22", "ok 0", "ok 0", "errno 7"], "{got:?}");
+    assert_eq!(got[4], "errno 97");
+    assert!(got[5].starts_with("ok ") && got[6].starts_with("ok "), "{got:?}");
+}
+
+/// Enough for hutch's last step (execve) and busybox sh running echo, mkdir and cat.
+const SHELL_CALLS: &str = r#""execve", "arch_prctl", "set_tid_address", "brk", "mmap", "munmap", "mprotect",
+    "mremap", "madvise", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "getpid",
+    "getppid", "gettid", "getuid", "geteuid", "getgid", "getegid", "ioctl", "read", "write", "writev",
+    "readv", "open", "openat", "close", "stat", "fstat", "lstat", "newfstatat", "statx", "lseek",
+    "fcntl", "dup", "dup2", "dup3", "pipe", "pipe2", "wait4", "waitid", "clone", "fork", "vfork",
+    "exit", "exit_group", "getcwd", "chdir", "uname", "prlimit64", "getrlimit", "setpgid", "getpgid",
+    "getpgrp", "getrandom", "poll", "ppoll", "access", "faccessat", "faccessat2", "readlink",
+    "readlinkat", "futex", "set_robust_list", "rseq", "tgkill", "kill", "getdents64", "sysinfo",
+    "times", "umask", "setsid", "sched_getaffinity", "clock_gettime", "nanosleep", "getresuid",
+    "getresgid", "close_range", "s390_pci_mmio_read", "not_a_call", "cacheflush""#;
+
+#[test]
+fn oci_allowlist_runs_a_shell_and_refuses_the_rest() {
+    let fx = fixture();
+    let profile = write_profile(
+        &fx,
+        "allow.json",
+        &format!(
+            r#"
+            {{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+              "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+              "flags": ["SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_TSYNC"],
+              "syscalls": [{{"names": [{SHELL_CALLS}], "action": "SCMP_ACT_ALLOW"}}]}}"#
+        ),
+    );
+    let out = fx.sh(&["--seccomp", &profile], "echo ok; mkdir /made || echo refused; cat /proc/self/status | grep ^Seccomp:");
+    out.ok();
+    assert_eq!(out.lines(), ["ok", "refused", "Seccomp:\t2"], "{out}");
+    assert!(out.stderr.contains("Operation not permitted"), "{out}");
+}
+
+#[test]
+fn oci_profile_foreign_abis() {
+    let fx = fixture();
+    let deny = |name: &str, default: &str| {
+        write_profile(
+            &fx,
+            name,
+            &format!(
+                r#"{{"defaultAction": "{default}", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+                    "syscalls": [{{"names": ["getpid", "mount"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}},
+                                 {{"names": ["write", "exit_group"], "action": "SCMP_ACT_ALLOW"}}]}}"#
+            ),
+        )
+    };
+    let denylist = deny("deny.json", "SCMP_ACT_ALLOW");
+    // A denylist cannot be bypassed through x32 or int 0x80: those calls are killed.
+    let got = statuses(&fx, &["--seccomp", &denylist], &["sys 39", "x32 39", "int80 20"]);
+    assert_eq!(got[..3], ["errno 13", "status 0", "status 159"], "{got:?}");
+    let unconfined = statuses(&fx, UNCONFINED, &["int80 20"]);
+    if unconfined[0].starts_with("ok") {
+        assert_eq!(got[3], "status 159", "int 0x80 getpid\n{got:?}");
+    }
+    // Under an allowlist they get its default action, EPERM here, unless not listed.
+    let allowlist = |name: &str, arches: &str| {
+        write_profile(
+            &fx,
+            name,
+            &format!(
+                r#"{{"defaultAction": "SCMP_ACT_ERRNO", "architectures": [{arches}],
+                    "syscalls": [{{"names": [{SHELL_CALLS}], "action": "SCMP_ACT_ALLOW"}}]}}"#
+            ),
+        )
+    };
+    let listed = allowlist("allow.json", r#""SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32""#);
+    let got = statuses(&fx, &["--seccomp", &listed], &["sys 39", "x32 39", "sys 306 -1", "sys 462 0 0"]);
+    assert!(got[0].starts_with("ok "), "getpid\n{got:?}");
+    assert_eq!(got[1..6], ["status 0", "errno 1", "status 0", "errno 1", "status 0"], "x32 getpid, syncfs\n{got:?}");
+    // mseal is newer than any call the profile names (faccessat2, 439, is the newest): ENOSYS,
+    // as runc answers, so that a libc can fall back.
+    assert_eq!(got[6], "errno 38", "mseal\n{got:?}");
+    let unlisted = allowlist("native.json", r#""SCMP_ARCH_X86_64""#);
+    let got = statuses(&fx, &["--seccomp", &unlisted], &["x32 39"]);
+    assert_eq!(got, ["status 159"], "{got:?}");
+}
+
+#[test]
+fn bad_oci_profiles_fail_before_the_container_starts() {
+    let fx = fixture();
+    let cases = [
+        ("truncated.json", "\n  {\"defaultAction\": \"SCMP_ACT_ALLOW\",", "invalid JSON: "),
+        ("action.json", r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_NOTHING"}]}"#,
+            "hutch: invalid seccomp profile: syscalls[0].action: unknown action"),
+        ("notify.json", r#"{"defaultAction": "SCMP_ACT_NOTIFY"}"#, "SCMP_ACT_NOTIFY is not supported"),
+        ("op.json", r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO",
+            "args": [{"index": 7, "value": 1, "op": "SCMP_CMP_EQ"}]}]}"#, "syscalls[0].args[0].index: number out of range"),
+        ("flag.json", r#"{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_TSYNC_ESRCH"]}"#, "flags[0]: unknown flag"),
+    ];
+    for (name, json, why) in cases {
+        let path = write_profile(&fx, name, json);
+        let out = fx.run(&["--seccomp", &path], &["/bin/true"]);
+        out.assert_code(125);
+        let lines: Vec<&str> = out.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "one line\n{out}");
+        assert!(lines[0].starts_with("hutch: ") && lines[0].contains(why), "{why}\n{out}");
+    }
+    // The JSON error names the file, line and column.
+    let out = fx.run(&["--seccomp", &fx.outside("truncated.json").to_string_lossy()], &["/bin/true"]);
+    assert!(out.stderr.contains("truncated.json:2:"), "{out}");
+}
+
+/// Every call the table names, allowed one by one, under an allowlist: a program of some 800
+/// instructions the kernel takes, with every jump where it belongs.
+#[test]
+fn oci_profile_naming_every_call() {
+    let table = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/seccomp/x86_64.names")).unwrap();
+    let names: Vec<String> =
+        table.lines().filter(|n| !matches!(*n, "-" | "" | "mkdir" | "getpriority")).map(|n| format!("\"{n}\"")).collect();
+    assert!(names.len() > 350);
+    let fx = fixture();
+    let profile = write_profile(
+        &fx,
+        "every.json",
+        &format!(
+            r#"{{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38, "syscalls": [
+                {{"names": ["getpriority"], "action": "SCMP_ACT_ALLOW", "args": [{{"index": 0, "value": 0, "op": "SCMP_CMP_EQ"}}]}},
+                {{"names": [{}], "action": "SCMP_ACT_ALLOW"}},
+                {{"names": ["getpriority"], "action": "SCMP_ACT_ERRNO", "errnoRet": 33, "args": [{{"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}}]}}]}}"#,
+            names.join(", ")
+        ),
+    );
+    let got = answers(&fx, &["--seccomp", &profile], &["sys 83 0 0", "sys 140 0 0", "sys 140 1 0", "sys 140 2 0", "sys 39"]);
+    // mkdir: the default; getpriority(PRIO_PROCESS, 0): allowed (20 - nice); PRIO_PGRP: the
+    // third rule; PRIO_USER: the default.
+    assert_eq!(got[0], "errno 38", "{got:?}");
+    assert!(got[1].starts_with("ok "), "{got:?}");
+    assert_eq!(got[2..4], ["errno 33", "errno 38"], "{got:?}");
+    assert!(got[4].starts_with("ok "), "{got:?}");
+}
+
+/// `hutch exec` confines its command with the container's profile, read again from the file.
+#[test]
+fn exec_runs_under_the_containers_oci_profile() {
+    struct Removed<'a>(&'a Path, &'a str);
+    impl Drop for Removed<'_> {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new(HUTCH).arg("--root").arg(self.0).args(["rm", "-f", self.1]).output();
+        }
+    }
+    let fx = fixture();
+    let state = TempDir::new();
+    let profile = write_profile(
+        &fx,
+        "exec.json",
+        r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 95}]}"#,
+    );
+    let hutch = |args: &[&str]| run(std::process::Command::new(HUTCH).arg("--root").arg(state.path()).args(args));
+    let out = hutch(&["run", "-d", "--name", "sc", "--seccomp", &profile, fx.root_str(), "/bin/sleep", "60"]);
+    out.ok();
+    let _removed = Removed(state.path(), "sc");
+    let out = hutch(&["exec", "sc", "/bin/sprobe", "sys", "83", "0", "0"]);
+    out.ok();
+    assert_eq!(out.lines(), ["errno 95"], "{out}");
 }

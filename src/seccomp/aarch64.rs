@@ -9,3 +9,10 @@ pub const X32_SYSCALL_BIT: Option<u32> = None;
 /// Calls only this architecture's list needs: kexec_file_load (294 in the generic table,
 /// include/uapi/asm-generic/unistd.h), which the libc crate lacks for aarch64 musl.
 pub const DENY: &[u32] = &[294];
+
+/// The index of this ABI's `SCMP_ARCH_` name in oci::ARCHES (AARCH64).
+pub const NATIVE: usize = 4;
+
+/// The other ABI an OCI profile may list (index of the `SCMP_ARCH_` name in oci::ARCHES: ARM)
+/// with the AUDIT_ARCH its calls report: AUDIT_ARCH_ARM, EM_ARM (40) | __AUDIT_ARCH_LE.
+pub const COMPAT: &[(usize, u32)] = &[(3, 0x4000_0028)];

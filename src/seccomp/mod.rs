@@ -28,6 +28,9 @@
 //!
 //! Since Linux 5.11 the kernel caches the verdicts that do not depend on arguments per call
 //! number, so the linear list is not walked on every call.
+//!
+//! `--seccomp FILE` replaces this filter with a raw program or an OCI seccomp profile, which
+//! oci.rs compiles; config.json's `linux.seccomp` goes through oci.rs too ([`from_oci`]).
 use alloc::vec::Vec;
 use core::ffi::CStr;
 use core::mem::{offset_of, size_of};
@@ -36,7 +39,10 @@ use libc::{seccomp_data, sock_filter};
 
 use crate::config::Seccomp;
 use crate::error::{Context, Error, Result};
-use crate::sys;
+use crate::{json, sys};
+
+pub mod oci;
+pub use oci::from_oci;
 
 #[cfg(target_arch = "x86_64")]
 #[path = "x86_64.rs"]
@@ -127,12 +133,15 @@ const JEQ: u16 = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
 const JGE: u16 = (libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K) as u16;
 const JSET: u16 = (libc::BPF_JMP | libc::BPF_JSET | libc::BPF_K) as u16;
 const RET: u16 = (libc::BPF_RET | libc::BPF_K) as u16;
+/// Only in OCI profiles' programs: skip k instructions, for blocks too long for jt and jf.
+const JA: u16 = (libc::BPF_JMP | libc::BPF_JA) as u16;
 
 const NR: u32 = offset_of!(seccomp_data, nr) as u32;
 const ARCH: u32 = offset_of!(seccomp_data, arch) as u32;
 /// The low half of the first argument. The kernel reads clone's flags, personality's persona
 /// and socket's domain as 32-bit values, so the high half cannot matter.
-const ARG0: u32 = offset_of!(seccomp_data, args) as u32 + if cfg!(target_endian = "big") { 4 } else { 0 };
+const ARG0: u32 = ARGS + if cfg!(target_endian = "big") { 4 } else { 0 };
+const ARGS: u32 = offset_of!(seccomp_data, args) as u32;
 
 const NEW_NAMESPACES: u32 = (libc::CLONE_NEWNS
     | libc::CLONE_NEWUTS
@@ -163,17 +172,21 @@ const INSN: usize = size_of::<sock_filter>();
 const MAX_BYTES: usize = libc::BPF_MAXINSNS as usize * INSN;
 
 /// The value of `--seccomp`: `default`, `unconfined`, or a file, read now, while host paths
-/// are reachable.
+/// are reachable: an OCI profile (JSON, see oci.rs) when it starts with `{`, else a program.
 pub fn from_option(v: &'static CStr) -> Result<Seccomp> {
     match v.to_bytes() {
         b"default" => Ok(Seccomp::Default),
         b"unconfined" => Ok(Seccomp::Unconfined),
         path => {
             let bytes = sys::read_file(v).at("reading seccomp filter", path)?;
+            if bytes.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'{') {
+                let doc = json::parse(&bytes, path)?;
+                return oci::load(&json::Node::root(&doc, "invalid seccomp profile"), v);
+            }
             if let Some(why) = size_problem(bytes.len()) {
                 return Err(Error::msg("invalid seccomp filter", path, why));
             }
-            Ok(Seccomp::File { path: v, program: bytes.leak() })
+            Ok(Seccomp::File { path: v, program: bytes.leak(), flags: 0 })
         }
     }
 }
@@ -189,12 +202,17 @@ fn size_problem(len: usize) -> Option<&'static str> {
 
 /// Installs the filter. The last step before exec: from here on it judges hutch's own calls.
 pub fn apply(s: &Seccomp) -> Result<()> {
-    let (object, prog) = match *s {
+    let (object, prog, flags) = match *s {
         Seccomp::Unconfined => return Ok(()),
-        Seccomp::Default => (&b"default"[..], program(&denied(ptrace_is_safe(&sys::kernel_release())))),
-        Seccomp::File { path, program } => (path.to_bytes(), decode(program)),
+        Seccomp::Default => (&b"default"[..], program(&denied(ptrace_is_safe(&sys::kernel_release()))), 0),
+        Seccomp::File { path, program, flags } => (path.to_bytes(), decode(program), flags),
     };
-    sys::seccomp_filter(&prog).at("loading seccomp filter", object)
+    // prctl where no flag needs seccomp(2), which came in Linux 3.17.
+    match flags {
+        0 => sys::seccomp_filter(&prog),
+        f => sys::seccomp_filter_flags(&prog, f),
+    }
+    .at("loading seccomp filter", object)
 }
 
 /// The lists of calls the default filter refuses with EPERM.
@@ -215,21 +233,9 @@ fn ptrace_is_safe(release: &[u8]) -> bool {
 /// every path ends in a RET, as the kernel requires.
 fn program(deny: &[&[u32]]) -> Vec<sock_filter> {
     let mut p = Vec::with_capacity(128);
-    p.extend([stmt(LD, ARCH), jump(JEQ, arch::AUDIT_ARCH, 1, 0), stmt(RET, KILL), stmt(LD, NR)]);
-    if let Some(x32) = arch::X32_SYSCALL_BIT {
-        // Except -1, which is no call (the kernel answers ENOSYS): a tracer cancels a call by
-        // setting it, and since 4.8 the filter sees that. libseccomp lets it through too.
-        p.extend([jump(JGE, x32, 0, 2), jump(JEQ, u32::MAX, 1, 0), stmt(RET, KILL)]);
-    }
-    // A jump skips at most 255 instructions, so the list is cut into runs of at most 256
-    // comparisons, each followed by its own EPERM, which the run's last comparison skips when
-    // it fails.
-    for run in deny.iter().flat_map(|list| list.chunks(usize::from(u8::MAX) + 1)) {
-        let last = run.len() - 1;
-        for (i, &nr) in run.iter().enumerate() {
-            p.push(jump(JEQ, nr, (last - i) as u8, u8::from(i == last)));
-        }
-        p.push(stmt(RET, EPERM));
+    header(&mut p, 0, KILL);
+    for list in deny {
+        runs(&mut p, list, EPERM);
     }
     when(&mut p, libc::SYS_clone3 as u32, &[stmt(RET, ENOSYS)]);
     when(&mut p, libc::SYS_clone as u32, &refuse_arg0(JSET, NEW_NAMESPACES));
@@ -237,6 +243,40 @@ fn program(deny: &[&[u32]]) -> Vec<sock_filter> {
     when(&mut p, libc::SYS_personality as u32, &PERSONALITY);
     p.push(stmt(RET, ALLOW));
     p
+}
+
+/// The start of every filter: a call from another ABI gets `foreign` if bit i of `listed`
+/// says the profile lists arch::COMPAT[i], else KILL; a native call goes on with its number
+/// in A.
+fn header(p: &mut Vec<sock_filter>, listed: u32, foreign: u32) {
+    let mut x32 = KILL;
+    p.push(stmt(LD, ARCH));
+    for (i, &(_, audit)) in arch::COMPAT.iter().enumerate() {
+        match audit {
+            _ if listed >> i & 1 == 0 => {}
+            0 => x32 = foreign,
+            a => p.extend([jump(JEQ, a, 0, 1), stmt(RET, foreign)]),
+        }
+    }
+    p.extend([jump(JEQ, arch::AUDIT_ARCH, 1, 0), stmt(RET, KILL), stmt(LD, NR)]);
+    if let Some(bit) = arch::X32_SYSCALL_BIT {
+        // Except -1, which is no call (the kernel answers ENOSYS): a tracer cancels a call by
+        // setting it, and since 4.8 the filter sees that. libseccomp lets it through too.
+        p.extend([jump(JGE, bit, 0, 2), jump(JEQ, u32::MAX, 1, 0), stmt(RET, x32)]);
+    }
+}
+
+/// Appends tests that return `ret` for the calls in `nrs` (A holds the number). A jump skips
+/// at most 255 instructions, so the list is cut into runs of at most 256 comparisons, each
+/// followed by its own RET, which the run's last comparison skips when it fails.
+fn runs(p: &mut Vec<sock_filter>, nrs: &[u32], ret: u32) {
+    for run in nrs.chunks(usize::from(u8::MAX) + 1) {
+        let last = run.len() - 1;
+        for (i, &nr) in run.iter().enumerate() {
+            p.push(jump(JEQ, nr, (last - i) as u8, u8::from(i == last)));
+        }
+        p.push(stmt(RET, ret));
+    }
 }
 
 /// Appends `block`, run only when the call number (still in A) is `nr`; it must return.
@@ -273,21 +313,25 @@ fn decode(bytes: &[u8]) -> Vec<sock_filter> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+
+    const JGT: u16 = (libc::BPF_JMP | libc::BPF_JGT | libc::BPF_K) as u16;
+    const AND: u16 = (libc::BPF_ALU | libc::BPF_AND | libc::BPF_K) as u16;
 
     /// The kernel's checks on a classic BPF program (bpf_check_classic, seccomp_check_filter)
     /// for the instructions used here: known opcodes, aligned loads inside seccomp_data,
     /// jumps that stay inside the program, a RET at the end.
-    fn check(p: &[sock_filter]) {
+    pub(super) fn check(p: &[sock_filter]) {
         assert!(!p.is_empty() && p.len() <= libc::BPF_MAXINSNS as usize, "length {}", p.len());
         for (pc, i) in p.iter().enumerate() {
             match i.code {
                 LD => assert!(i.k % 4 == 0 && (i.k as usize) < size_of::<seccomp_data>(), "load {} at {pc}", i.k),
-                JEQ | JGE | JSET => {
+                JEQ | JGE | JGT | JSET => {
                     assert!(pc + 1 + usize::from(i.jt.max(i.jf)) < p.len(), "jump out of the program at {pc}")
                 }
-                RET => {}
+                JA => assert!(pc + 1 + (i.k as usize) < p.len(), "jump out of the program at {pc}"),
+                RET | AND => {}
                 c => panic!("opcode {c:#x} at {pc}"),
             }
         }
@@ -295,11 +339,13 @@ mod tests {
     }
 
     /// A classic BPF interpreter for the opcodes above: the verdict for one call.
-    fn verdict(p: &[sock_filter], arch: u32, nr: u32, arg0: u64) -> u32 {
+    pub(super) fn eval(p: &[sock_filter], arch: u32, nr: u32, args: [u64; 6]) -> u32 {
         let mut data = [0u8; size_of::<seccomp_data>()];
         data[NR as usize..][..4].copy_from_slice(&nr.to_ne_bytes());
         data[ARCH as usize..][..4].copy_from_slice(&arch.to_ne_bytes());
-        data[offset_of!(seccomp_data, args)..][..8].copy_from_slice(&arg0.to_ne_bytes());
+        for (i, a) in args.iter().enumerate() {
+            data[ARGS as usize + 8 * i..][..8].copy_from_slice(&a.to_ne_bytes());
+        }
         let (mut a, mut pc) = (0u32, 0usize);
         loop {
             let i = p[pc];
@@ -309,14 +355,27 @@ mod tests {
                     a = u32::from_ne_bytes(data[i.k as usize..][..4].try_into().unwrap());
                     continue;
                 }
+                AND => {
+                    a &= i.k;
+                    continue;
+                }
+                JA => {
+                    pc += i.k as usize;
+                    continue;
+                }
                 RET => return i.k,
                 JEQ => a == i.k,
                 JGE => a >= i.k,
+                JGT => a > i.k,
                 JSET => a & i.k != 0,
                 c => panic!("opcode {c:#x}"),
             };
             pc += usize::from(if taken { i.jt } else { i.jf });
         }
+    }
+
+    fn verdict(p: &[sock_filter], arch: u32, nr: u32, arg0: u64) -> u32 {
+        eval(p, arch, nr, [arg0, 0, 0, 0, 0, 0])
     }
 
     fn default_program() -> Vec<sock_filter> {
@@ -515,7 +574,7 @@ mod tests {
         let cpath = crate::config::leak(path.to_str().unwrap().as_bytes());
         let parsed = from_option(cpath);
         std::fs::remove_file(&path).unwrap();
-        let Ok(Seccomp::File { path: got, program }) = parsed else { panic!("not a file program") };
+        let Ok(Seccomp::File { path: got, program, flags: 0 }) = parsed else { panic!("not a file program") };
         assert_eq!(got, cpath);
         let back = decode(program);
         assert!(back.iter().zip(&p).all(|(a, b)| (a.code, a.jt, a.jf, a.k) == (b.code, b.jt, b.jf, b.k)));

@@ -16,3 +16,11 @@ pub const DENY: &[u32] = &[
     libc::SYS_kexec_file_load as u32,
     libc::SYS_uselib as u32,
 ];
+
+/// The index of this ABI's `SCMP_ARCH_` name in oci::ARCHES (X86_64).
+pub const NATIVE: usize = 1;
+
+/// The other ABIs an OCI profile may list (index of the `SCMP_ARCH_` name in oci::ARCHES: X86,
+/// X32) with the AUDIT_ARCH their calls report; 0 stands for x32, whose calls report
+/// AUDIT_ARCH_X86_64 with X32_SYSCALL_BIT set.
+pub const COMPAT: &[(usize, u32)] = &[(0, 0x4000_0003), (2, 0)];
