@@ -97,13 +97,50 @@ pub struct Limits {
     pub cgroup_parent: Option<&'static CStr>,
     /// `--cgroup`: a cgroup even without limits.
     pub cgroup: bool,
+    // What only config.json sets (oci/spec.rs); [`UNLIMITED`] stands for its -1.
+    /// A soft limit in bytes: v1's memory.soft_limit_in_bytes, v2's memory.low.
+    pub memory_reservation: Option<u64>,
+    /// 0 to 100 (v1 only).
+    pub swappiness: Option<u64>,
+    /// Processes wait for memory instead of being OOM-killed (v1 only).
+    pub oom_kill_disable: bool,
+    /// The CFS period in microseconds; [`CPU_PERIOD`] when unset.
+    pub cpu_period: Option<u64>,
+    /// Real-time scheduling budget per period, microseconds (v1 only).
+    pub cpu_rt_period: Option<u64>,
+    pub cpu_rt_runtime: Option<u64>,
+    /// Memory nodes, in the list format of `cpuset_cpus`.
+    pub cpuset_mems: Option<&'static CStr>,
+    /// (page size as the kernel names it, e.g. `2MB`; bytes) for hugetlb.SIZE.limit_in_bytes or .max.
+    pub hugetlb: &'static [(&'static CStr, u64)],
+    /// The device rules, in order (the runtime's defaults are appended; see cgroup.rs).
+    pub devices: &'static [DeviceRule],
+    /// The container's cgroup's own name (the last component of linux.cgroupsPath), in
+    /// place of the one the caller gives.
+    pub cgroup_name: Option<&'static CStr>,
+    /// An OCI container's cgroup: in every hierarchy hutch knows, with missing parents made.
+    pub oci: bool,
+}
+
+/// A device cgroup rule (runtime-spec config-linux.md, "Allowed Device Cgroup").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeviceRule {
+    pub allow: bool,
+    /// `a` (all), `c` or `b`.
+    pub kind: u8,
+    /// `None`: any.
+    pub major: Option<u32>,
+    pub minor: Option<u32>,
+    /// Some of `rwm`.
+    pub access: &'static [u8],
 }
 
 impl Limits {
     /// Whether the container gets a cgroup.
     pub fn wanted(&self) -> bool {
-        let Limits { memory, memory_swap, pids, cpu_quota, cpu_share, cpuset_cpus, cgroup_parent, cgroup } = *self;
+        let Limits { memory, memory_swap, pids, cpu_quota, cpu_share, cpuset_cpus, cgroup_parent, cgroup, oci, .. } = *self;
         cgroup
+            || oci
             || memory.is_some()
             || memory_swap.is_some()
             || pids.is_some()
@@ -438,7 +475,7 @@ fn parse_cpus(b: &[u8]) -> Option<u64> {
 
 /// `--cpuset-cpus`: the kernel's list format, comma-separated CPU numbers and ranges `N-M`
 /// with N <= M (cpusets(7)), short enough for one write.
-fn cpuset_ok(b: &[u8]) -> bool {
+pub fn cpuset_ok(b: &[u8]) -> bool {
     let item_ok = |item: &[u8]| {
         let lo = parse_num(item.split(|&c| c == b'-').next().unwrap_or_default());
         let hi = item.iter().position(|&c| c == b'-').map_or(lo, |i| parse_num(&item[i + 1..]));
