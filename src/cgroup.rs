@@ -245,7 +245,7 @@ fn hierarchy(line: &[u8], self_cgroup: &[u8], parent: Option<&[u8]>) -> Option<D
     let own = own.strip_suffix(b"/").unwrap_or(own);
     let mut path = Buf::new();
     match parent {
-        Some(p) if p.starts_with(b"/") => path.push(mnt).push(p),
+        Some(p) if p.starts_with(b"/") => path.push(mnt).push(p.strip_suffix(b"/").unwrap_or(p)),
         Some(p) => path.push(mnt).push(own).push(b"/").push(p),
         None => path.push(mnt).push(own),
     };

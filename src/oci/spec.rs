@@ -6,7 +6,8 @@ use alloc::vec::Vec;
 use core::ffi::CStr;
 
 use crate::buf::Buf;
-use crate::config::{leak, RunConfig};
+use crate::config::{cpuset_ok, leak, CpuShare, DeviceRule, Limits, RunConfig, UNLIMITED};
+use crate::userns::{self, IdMap};
 use crate::error::{Context, Error, Result};
 use crate::json::{self, Node};
 use crate::sys;
@@ -145,6 +146,206 @@ fn hook(n: &Node) -> Result<Hook> {
     Ok(h)
 }
 
+/// linux.cgroupsPath, linux.resources and the user namespace's ID maps, into `run.limits`
+/// and `run.userns` (config-linux.md "Control groups", "Allowed Device Cgroup", "User
+/// namespace mappings"). As runc: a path without a leading `/` is under the runtime's own
+/// cgroup; without a path the cgroup is the container's ID under it (the caller names it);
+/// 0 leaves a limit at the kernel's default and -1 means none. What hutch cannot apply here
+/// is named in a warning, not silently dropped.
+pub fn linux_cgroups_and_ids(linux: &Node, run: &mut RunConfig) -> Result<()> {
+    let l = &mut run.limits;
+    l.oci = true;
+    if let Some(p) = linux.get("cgroupsPath")? {
+        cgroups_path(&p, l)?;
+    }
+    if let Some(r) = linux.get("resources")? {
+        resources(&r, l)?;
+    }
+    ids(linux, &mut run.userns)
+}
+
+fn cgroups_path(n: &Node, l: &mut Limits) -> Result<()> {
+    let p = n.str()?;
+    let p = &p[..p.len() - p.iter().rev().take_while(|&&c| c == b'/').count()];
+    if p.is_empty() {
+        return Ok(());
+    }
+    // "slice:prefix:name" is systemd's form, for runtimes that ask systemd for cgroups.
+    if p.len() > 255 || p.contains(&b':') || p.contains(&0) || p.split(|&c| c == b'/').any(|c| c == b"." || c == b"..") {
+        return Err(n.error("expected a cgroupfs path without . or .. components (systemd's slice:prefix:name is not supported)"));
+    }
+    let slash = p.iter().rposition(|&c| c == b'/');
+    l.cgroup_name = Some(leak(&p[slash.map_or(0, |i| i + 1)..]));
+    l.cgroup_parent = match slash {
+        Some(0) => Some(c"/"),
+        Some(i) => Some(leak(&p[..i])),
+        None => None,
+    };
+    Ok(())
+}
+
+/// A limit: 0 or absent leaves the default, -1 is none.
+fn amount(n: Option<Node>) -> Result<Option<u64>> {
+    let Some(n) = n else { return Ok(None) };
+    match n.i64()? {
+        0 => Ok(None),
+        -1 => Ok(Some(UNLIMITED)),
+        v if v > 0 => Ok(Some(v as u64)),
+        _ => Err(n.error("expected a positive number, or -1 for no limit")),
+    }
+}
+
+/// A cpuset list (cpus, mems): empty is unset.
+fn cpu_list(n: Option<Node>) -> Result<Option<&'static CStr>> {
+    match n {
+        Some(n) if !n.str()?.is_empty() => match cpuset_ok(n.str()?) {
+            true => n.cstr().map(Some),
+            false => Err(n.error("expected numbers and ranges, e.g. 0-3,6")),
+        },
+        _ => Ok(None),
+    }
+}
+
+fn warn(n: &Node, why: &[u8]) {
+    let mut line = Buf::<256>::new();
+    line.push(b"hutch: warning: ").push(n.path.as_bytes()).push(b": ").push(why).push(b"\n");
+    let _ = sys::write_all(2, line.as_bytes());
+}
+
+fn resources(r: &Node, l: &mut Limits) -> Result<()> {
+    if let Some(m) = r.get("memory")? {
+        l.memory = amount(m.get("limit")?)?;
+        l.memory_reservation = amount(m.get("reservation")?)?;
+        if let Some(n) = m.get("swap")? {
+            l.memory_swap = amount(Some(n))?;
+            // Memory plus swap, as docker and v1's memsw count it.
+            if l.memory_swap.is_some_and(|s| s < l.memory.unwrap_or(UNLIMITED)) {
+                return Err(n.error("counts memory plus swap: needs a memory limit, and at least as much"));
+            }
+        }
+        if let Some(n) = m.get("swappiness")? {
+            l.swappiness = Some(n.int(0, 100)? as u64);
+        }
+        if let Some(n) = m.get("disableOOMKiller")? {
+            l.oom_kill_disable = n.bool()?;
+        }
+        for key in ["kernel", "kernelTCP"] {
+            if let Some(n) = m.get(key)? {
+                warn(&n, b"ignored: kernel memory limits are deprecated, as in runc");
+            }
+        }
+    }
+    if let Some(c) = r.get("cpu")? {
+        if let Some(n) = c.get("shares")? {
+            // The kernel's own bounds for v1's cpu.shares.
+            l.cpu_share = Some(n.u64()?).filter(|&s| s != 0).map(|s| CpuShare::Shares(s.clamp(2, 262_144)));
+        }
+        l.cpu_quota = amount(c.get("quota")?)?;
+        l.cpu_rt_runtime = amount(c.get("realtimeRuntime")?)?;
+        for (key, field) in [("period", &mut l.cpu_period), ("realtimePeriod", &mut l.cpu_rt_period)] {
+            if let Some(n) = c.get(key)? {
+                *field = Some(n.u64()?).filter(|&p| p != 0);
+            }
+        }
+        l.cpuset_cpus = cpu_list(c.get("cpus")?)?;
+        l.cpuset_mems = cpu_list(c.get("mems")?)?;
+    }
+    if let Some(p) = r.get("pids")? {
+        l.pids = amount(Some(p.require("limit")?))?;
+    }
+    let mut pages = Vec::new();
+    if let Some(h) = r.get("hugepageLimits")? {
+        h.each(&mut |h| {
+            let size = h.require("pageSize")?;
+            let s = size.str()?;
+            let digits = s.iter().take_while(|c| c.is_ascii_digit()).count();
+            if digits == 0 || !matches!(&s[digits..], b"KB" | b"MB" | b"GB") {
+                return Err(size.error("expected a size such as 2MB or 1GB"));
+            }
+            Ok(pages.push((size.cstr()?, h.require("limit")?.u64()?)))
+        })?;
+    }
+    l.hugetlb = pages.leak();
+    let mut rules = Vec::new();
+    if let Some(d) = r.get("devices")? {
+        d.each(&mut |d| Ok(rules.push(device(&d)?)))?;
+    }
+    l.devices = rules.leak();
+    for key in ["blockIO", "network", "rdma", "unified"] {
+        if let Some(n) = r.get(key)? {
+            warn(&n, b"not applied: hutch does not manage this controller");
+        }
+    }
+    Ok(())
+}
+
+fn device(d: &Node) -> Result<DeviceRule> {
+    let mut r = DeviceRule { allow: d.require("allow")?.bool()?, kind: b'a', major: None, minor: None, access: b"rwm" };
+    if let Some(t) = d.get("type")? {
+        r.kind = match t.str()? {
+            b"a" => b'a',
+            b"c" => b'c',
+            b"b" => b'b',
+            _ => return Err(t.error("expected a, c or b")),
+        };
+    }
+    for (key, field) in [("major", &mut r.major), ("minor", &mut r.minor)] {
+        if let Some(n) = d.get(key)? {
+            // -1 is any, as runc reads it.
+            *field = match n.int(-1, u32::MAX as i128)? {
+                -1 => None,
+                v => Some(v as u32),
+            };
+        }
+    }
+    if let Some(a) = d.get("access")? {
+        let s = a.str()?;
+        if s.len() > 3 || !s.iter().all(|c| b"rwm".contains(c)) {
+            return Err(a.error("expected some of r, w and m"));
+        }
+        if !s.is_empty() {
+            r.access = leak(s).to_bytes();
+        }
+    }
+    Ok(r)
+}
+
+/// linux.uidMappings and gidMappings, which a new user namespace needs and nothing else
+/// takes (one joined by `path` already has its maps).
+fn ids(linux: &Node, c: &mut userns::Config) -> Result<()> {
+    let mut user = None;
+    if let Some(ns) = linux.get("namespaces")? {
+        ns.each(&mut |n| {
+            if n.require("type")?.str()? == b"user" {
+                user = Some(n.get("path")?.is_some());
+            }
+            Ok(())
+        })?;
+    }
+    for (key, maps) in [("uidMappings", &mut c.uid_map), ("gidMappings", &mut c.gid_map)] {
+        let list = linux.get(key)?;
+        match (&list, user) {
+            (Some(list), Some(false)) => list.each(&mut |m| {
+                let n = |k| m.require(k)?.u32();
+                let (inside, outside, count) = (n("containerID")?, n("hostID")?, n("size")?);
+                if count == 0 || inside.checked_add(count - 1).is_none() || outside.checked_add(count - 1).is_none() {
+                    return Err(m.error("expected a size above 0 that fits the ID range"));
+                }
+                Ok(maps.push(IdMap { inside, outside, count }))
+            })?,
+            (Some(list), _) => return Err(list.error("only for a new user namespace in linux.namespaces")),
+            (None, _) => {}
+        }
+        if user == Some(false) && maps.is_empty() {
+            return Err(Error::msg(STEP, Buf::<32>::new().push(b"linux.").push(key.as_bytes()).as_bytes(), "required by a new user namespace"));
+        }
+    }
+    if user == Some(false) {
+        c.mode = userns::Mode::New;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,5 +389,111 @@ mod tests {
         let p = &s.hooks.poststop;
         assert_eq!((p[0].path, &p[0].args[..], &p[0].env[..], p[0].timeout), (c"/bin/h", &[c"h", c"a"][..], &[c"K=V"][..], Some(5)));
         assert_eq!((&p[1].args[..], p[1].timeout), (&[c"/bin/g"][..], None));
+    }
+
+    fn linux(text: &str) -> Result<RunConfig> {
+        let doc = json::parse(alloc::string::String::leak(text.into()).as_bytes(), b"config.json")?;
+        let mut run = RunConfig::new(c"/r");
+        linux_cgroups_and_ids(&Node::root(&doc, STEP).require("linux")?, &mut run)?;
+        Ok(run)
+    }
+
+    #[test]
+    fn cgroups_path_splits_into_parent_and_name() {
+        let l = linux(r#"{"linux": {"cgroupsPath": "/libpod_parent/libpod-abc"}}"#).ok().unwrap().limits;
+        assert_eq!((l.cgroup_parent, l.cgroup_name, l.oci), (Some(c"/libpod_parent"), Some(c"libpod-abc"), true));
+        let l = linux(r#"{"linux": {"cgroupsPath": "/top/"}}"#).ok().unwrap().limits;
+        assert_eq!((l.cgroup_parent, l.cgroup_name), (Some(c"/"), Some(c"top")));
+        let l = linux(r#"{"linux": {"cgroupsPath": "a/b/c"}}"#).ok().unwrap().limits;
+        assert_eq!((l.cgroup_parent, l.cgroup_name), (Some(c"a/b"), Some(c"c")));
+        let l = linux(r#"{"linux": {"cgroupsPath": "c"}}"#).ok().unwrap().limits;
+        assert_eq!((l.cgroup_parent, l.cgroup_name), (None, Some(c"c")));
+        let l = linux(r#"{"linux": {}}"#).ok().unwrap().limits;
+        assert_eq!((l.cgroup_parent, l.cgroup_name, l.wanted()), (None, None, true), "the caller names it after the ID");
+        for bad in ["/a/../b", "system.slice:runc:x", "./a"] {
+            let e = linux(&format!(r#"{{"linux": {{"cgroupsPath": "{bad}"}}}}"#)).err().unwrap();
+            assert_eq!(why(e).0, "linux.cgroupsPath", "{bad}");
+        }
+    }
+
+    #[test]
+    fn resources_map_to_limits() {
+        let run = linux(
+            r#"{"linux": {"resources": {
+                "memory": {"limit": 33554432, "reservation": 16777216, "swap": -1, "swappiness": 10, "disableOOMKiller": true, "kernel": 5},
+                "cpu": {"shares": 1024, "quota": 50000, "period": 200000, "realtimeRuntime": -1, "realtimePeriod": 1000000, "cpus": "0-1", "mems": "0"},
+                "pids": {"limit": 32},
+                "hugepageLimits": [{"pageSize": "2MB", "limit": 4194304}],
+                "devices": [{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 1, "minor": -1, "access": "w"}],
+                "blockIO": {"weight": 10}}}}"#,
+        )
+        .ok()
+        .unwrap();
+        let l = run.limits;
+        assert_eq!((l.memory, l.memory_reservation, l.memory_swap), (Some(32 << 20), Some(16 << 20), Some(UNLIMITED)));
+        assert_eq!((l.swappiness, l.oom_kill_disable), (Some(10), true));
+        assert_eq!((l.cpu_share, l.cpu_quota, l.cpu_period), (Some(CpuShare::Shares(1024)), Some(50_000), Some(200_000)));
+        assert_eq!((l.cpu_rt_runtime, l.cpu_rt_period), (Some(UNLIMITED), Some(1_000_000)));
+        assert_eq!((l.cpuset_cpus, l.cpuset_mems, l.pids), (Some(c"0-1"), Some(c"0"), Some(32)));
+        assert_eq!(l.hugetlb, [(c"2MB", 4 << 20)]);
+        assert_eq!(
+            l.devices,
+            [
+                DeviceRule { allow: false, kind: b'a', major: None, minor: None, access: b"rwm" },
+                DeviceRule { allow: true, kind: b'c', major: Some(1), minor: None, access: b"w" }
+            ]
+        );
+        // 0 leaves the default; -1 is no limit.
+        let l = linux(r#"{"linux": {"resources": {"memory": {"limit": 0}, "pids": {"limit": -1}, "cpu": {"shares": 0, "cpus": ""}}}}"#)
+            .ok()
+            .unwrap()
+            .limits;
+        assert_eq!((l.memory, l.pids, l.cpu_share, l.cpuset_cpus), (None, Some(UNLIMITED), None, None));
+    }
+
+    #[test]
+    fn bad_resources_name_the_field() {
+        for (text, field) in [
+            (r#"{"memory": {"limit": "1g"}}"#, "linux.resources.memory.limit"),
+            (r#"{"memory": {"limit": -2}}"#, "linux.resources.memory.limit"),
+            (r#"{"memory": {"limit": 100, "swap": 50}}"#, "linux.resources.memory.swap"),
+            (r#"{"memory": {"swap": 50}}"#, "linux.resources.memory.swap"),
+            (r#"{"memory": {"swappiness": 101}}"#, "linux.resources.memory.swappiness"),
+            (r#"{"cpu": {"cpus": "3-1"}}"#, "linux.resources.cpu.cpus"),
+            (r#"{"cpu": {"quota": 1.5}}"#, "linux.resources.cpu.quota"),
+            (r#"{"pids": {}}"#, "linux.resources.pids.limit"),
+            (r#"{"hugepageLimits": [{"pageSize": "2M", "limit": 1}]}"#, "linux.resources.hugepageLimits[0].pageSize"),
+            (r#"{"devices": [{"access": "rwm"}]}"#, "linux.resources.devices[0].allow"),
+            (r#"{"devices": [{"allow": true, "type": "x"}]}"#, "linux.resources.devices[0].type"),
+            (r#"{"devices": [{"allow": true, "access": "rwx"}]}"#, "linux.resources.devices[0].access"),
+            (r#"{"devices": [{"allow": true, "major": -2}]}"#, "linux.resources.devices[0].major"),
+        ] {
+            let e = linux(&format!(r#"{{"linux": {{"resources": {text}}}}}"#)).err().unwrap();
+            assert_eq!(why(e).0, field, "{text}");
+        }
+    }
+
+    #[test]
+    fn id_maps_need_a_new_user_namespace_and_it_them() {
+        let uid = r#""uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}]"#;
+        let gid = r#""gidMappings": [{"containerID": 0, "hostID": 200000, "size": 1}, {"containerID": 1, "hostID": 300000, "size": 10}]"#;
+        let maps = format!("{uid}, {gid}");
+        let u = linux(&format!(r#"{{"linux": {{"namespaces": [{{"type": "pid"}}, {{"type": "user"}}], {maps}}}}}"#)).ok().unwrap().userns;
+        assert_eq!(u.mode, userns::Mode::New);
+        assert_eq!(u.uid_map, [IdMap { inside: 0, outside: 100000, count: 65536 }]);
+        assert_eq!(u.gid_map[1], IdMap { inside: 1, outside: 300000, count: 10 });
+        let u = linux(r#"{"linux": {"namespaces": [{"type": "pid"}]}}"#).ok().unwrap().userns;
+        assert_eq!(u, userns::Config::default());
+        let e = linux(&format!(r#"{{"linux": {{"namespaces": [{{"type": "pid"}}], {maps}}}}}"#)).err().unwrap();
+        assert_eq!(why(e).0, "linux.uidMappings");
+        let e = linux(r#"{"linux": {"namespaces": [{"type": "user"}], "uidMappings": []}}"#).err().unwrap();
+        assert_eq!(why(e).0, "linux.uidMappings");
+        let e = linux(&format!(r#"{{"linux": {{"namespaces": [{{"type": "user"}}], {}}}}}"#, uid)).err().unwrap();
+        assert_eq!(why(e).0, "linux.gidMappings");
+        let e = linux(r#"{"linux": {"namespaces": [{"type": "user"}], "uidMappings": [{"containerID": 0, "hostID": 1, "size": 0}], "gidMappings": []}}"#);
+        assert_eq!(why(e.err().unwrap()).0, "linux.uidMappings[0]");
+        // Joining an existing user namespace: its maps are already made.
+        let u = linux(r#"{"linux": {"namespaces": [{"type": "user", "path": "/proc/1/ns/user"}]}}"#).ok().unwrap().userns;
+        assert_eq!(u.mode, userns::Mode::Default);
     }
 }
