@@ -12,8 +12,8 @@ pub fn shaped(args: &[&'static CStr]) -> bool {
     let mut operands = 0;
     for a in args {
         match a.to_bytes() {
-            b"-b" | b"--bundle" => return true,
-            b if b.starts_with(b"--bundle=") || b.starts_with(b"-b") => return true,
+            b"--" | b"--help" => return false,
+            b if b.starts_with(b"--bundle") || b.starts_with(b"-b") => return true,
             b if b.first() != Some(&b'-') => operands += 1,
             _ => {}
         }
@@ -45,8 +45,8 @@ pub fn main(args: &[&'static CStr]) -> Result<i32> {
         return Err(Error::msg("run", b"", "missing the container ID"));
     }
     let spec = super::spec::load(bundle)?;
-    for w in &spec.warnings {
-        w.print();
+    for w in spec.run.oci.iter().flat_map(|o| &o.warnings) {
+        let _ = crate::sys::write_all(2, w.to_bytes());
     }
     container::run(&spec.run, &spec.env, &mut |_| {})
 }
