@@ -201,6 +201,8 @@ pub enum Action {
     Help(&'static str),
     Version,
     Run(RunConfig),
+    /// `run [--bundle DIR] ID`: an OCI bundle in the foreground (oci/run.rs).
+    OciRun,
     /// A verb acting on containers by name; its arguments follow it.
     Named(Verb),
 }
@@ -224,6 +226,7 @@ pub fn parse(args: &[&'static CStr]) -> Result<Action> {
     match verb.to_bytes() {
         b"--help" | b"help" => Ok(Action::Help(USAGE)),
         b"--version" | b"version" => Ok(Action::Version),
+        b"run" if crate::oci::run::shaped(rest) => Ok(Action::OciRun),
         b"run" => parse_run(rest),
         b"ps" | b"list" => Ok(Action::Named(Verb::Ps)),
         b"stop" => Ok(Action::Named(Verb::Stop)),
@@ -384,6 +387,7 @@ pub fn main(args: &[&'static CStr], host_env: &[&'static CStr]) -> Result<i32> {
             }
             return container::run(&cfg, &envp, &mut |_| {});
         }
+        Action::OciRun => return crate::oci::run::main(&args[1..]),
         Action::Named(verb) => {
             let root = open_root()?;
             let args = &args[1..];
@@ -551,7 +555,7 @@ mod tests {
         assert_eq!(err_of(&[c"run", c"-x", c"/r", c"c"]).0, "unknown option");
         assert_eq!(err_of(&[c"run", c"--ro=1", c"/r", c"c"]).0, "option takes no value");
         assert_eq!(err_of(&[c"run"]).0, "run");
-        assert_eq!(err_of(&[c"run", c"/r"]).0, "run");
+        assert!(matches!(parse(&[c"run", c"/r"]), Ok(Action::OciRun)), "one operand: an OCI container ID");
         assert_eq!(err_of(&[c"run", c"-h"]), ("option needs a value", b"-h".to_vec()));
         assert_eq!(err_of(&[c"run", c"--net", c"bridge", c"/r", c"c"]), ("invalid network", b"bridge".to_vec()));
         assert_eq!(err_of(&[c"run", c"-w", c"rel", c"/r", c"c"]), ("invalid workdir", b"rel".to_vec()));

@@ -4,7 +4,7 @@
 use alloc::boxed::Box;
 use alloc::ffi::CString;
 use alloc::vec::Vec;
-use core::ffi::CStr;
+use core::ffi::{c_int, CStr};
 
 use crate::{caps, userns};
 use crate::error::{Error, Result};
@@ -185,6 +185,70 @@ pub struct RunConfig {
     pub detach: bool,
     /// `-t`: a new terminal for the container's stdio (see tty.rs).
     pub tty: bool,
+    /// What only an OCI bundle's config.json sets (oci/spec.rs); `None` for `hutch run`.
+    pub oci: Option<Oci>,
+}
+
+/// A config.json `mounts` entry: mount(2)'s arguments, already decoded. A bind has MS_BIND
+/// in `flags` and is remounted with them when they ask for more than the bind.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Mount {
+    pub dst: &'static CStr,
+    /// A host path for a bind (absolute: a relative source is taken from the bundle).
+    pub src: &'static CStr,
+    pub fstype: &'static CStr,
+    pub flags: u64,
+    /// MS_SHARED, MS_SLAVE, MS_PRIVATE or MS_UNBINDABLE, with MS_REC for the r- forms; 0: none.
+    pub propagation: u64,
+    /// The options mount(2) does not take as flags (`mode=755,size=65536k`).
+    pub data: &'static CStr,
+}
+
+/// A `linux.devices` entry: a node made with mknod(2) inside the container.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Device {
+    pub path: &'static CStr,
+    /// S_IFCHR, S_IFBLK or S_IFIFO, with the permission bits.
+    pub mode: u32,
+    pub dev: u64,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// The setup a config.json describes beyond what `hutch run`'s options do. Where a field
+/// replaces one of hutch's built-in choices (mounts, masked paths, capabilities,
+/// namespaces), the bundle's list wins whole, as the runtime-spec says.
+#[derive(Debug, Default)]
+pub struct Oci {
+    pub domainname: Option<&'static CStr>,
+    /// `mounts`, in order, instead of hutch's default mounts.
+    pub mounts: Vec<Mount>,
+    pub masked: Vec<&'static CStr>,
+    pub read_only: Vec<&'static CStr>,
+    /// Bounding, effective, permitted, inheritable and ambient sets.
+    pub caps: caps::Sets,
+    /// `process.user`: uid, gid and the additional gids, numeric (no name lookup).
+    pub uid: u32,
+    pub gid: u32,
+    pub groups: Vec<u32>,
+    pub umask: Option<u32>,
+    pub oom_score_adj: Option<i32>,
+    /// Namespaces to create (clone flags; a time namespace is unshared by the child).
+    pub new_ns: c_int,
+    /// Namespaces to join: (type, path).
+    pub join_ns: Vec<(c_int, &'static CStr)>,
+    /// (/proc/sys path, value).
+    pub sysctl: Vec<(&'static CStr, &'static CStr)>,
+    /// linux.rootfsPropagation as mount flags; 0 for none.
+    pub propagation: u64,
+    pub personality: Option<u32>,
+    /// /proc/self/timens_offsets's text, when the config sets offsets.
+    pub time_offsets: Option<&'static CStr>,
+    pub devices: Vec<Device>,
+    /// process.consoleSize: (height, width).
+    pub console_size: Option<(u16, u16)>,
+    /// Lines for stderr about fields hutch ignores.
+    pub warnings: Vec<&'static CStr>,
 }
 
 impl RunConfig {
@@ -213,6 +277,7 @@ impl RunConfig {
             name: None,
             detach: false,
             tty: false,
+            oci: None,
         }
     }
 }
@@ -329,6 +394,12 @@ const RLIMITS: [(&[u8], u32); 16] = [
     (b"sigpending", libc::RLIMIT_SIGPENDING as u32),
     (b"stack", libc::RLIMIT_STACK as u32),
 ];
+
+/// A resource limit's number from its name (`nofile`, or `NOFILE` as config.json has it after
+/// `RLIMIT_`).
+pub fn rlimit_resource(name: &[u8]) -> Option<i32> {
+    RLIMITS.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|&(_, r)| r as i32)
+}
 
 /// `NAME=SOFT[:HARD]`; a value is a number, or `unlimited`/`-1`; HARD defaults to SOFT.
 pub fn parse_ulimit(spec: &CStr) -> Result<Rlimit> {

@@ -47,12 +47,14 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr], started: &mut dyn FnMut(c_int
     let stack = sys::Stack::new(STACK_SIZE).at("mapping stack", b"")?;
     // A cgroup namespace is rooted at the cgroups its creator is in. Made by clone, it would
     // be rooted at hutch's; with cgroups of its own, the child makes it once it is in them.
-    let cgroup_ns = namespaces::has_cgroup_ns();
+    let cgroup_ns = namespaces::has_cgroup_ns(cfg);
     let late_cgroup_ns = cgroup_ns && cgroup.is_some();
     let mut args =
         child::Args { cfg, env, sync_fd: sync_r, err_fd: err_w, parent_fds: [sync_w, err_r, tty_r], sigmask, late_cgroup_ns, tty_sock: tty_w };
-    let flags = namespaces::clone_flags(cfg.net, cgroup_ns && !late_cgroup_ns) | userns::clone_flag(&ids) | libc::SIGCHLD;
+    let flags = namespaces::clone_flags(cfg, cgroup_ns && !late_cgroup_ns) | userns::clone_flag(&ids) | libc::SIGCHLD;
+    let own_pid_ns = namespaces::join_before_clone(cfg)?;
     let pid = sys::clone(child::main, &stack, flags, &mut args).map_err(|e| userns::clone_error(e, &ids))?;
+    namespaces::leave_pid_ns(own_pid_ns)?;
     // While hutch holds host resources (its fds, the pipes, later cgroups), no process in the
     // container may ptrace it or read its memory through /proc (CVE-2019-5736 class). Only
     // from here on: the child, a copy, stays dumpable until "go", so that its /proc/PID files

@@ -3,3 +3,4 @@
 //! same `RunConfig` that `hutch run` builds from its options (spec.rs), so both start
 //! containers through one setup path.
 pub mod spec;
+pub mod run;

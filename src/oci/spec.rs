@@ -6,9 +6,12 @@ use alloc::vec::Vec;
 use core::ffi::CStr;
 
 use crate::buf::Buf;
-use crate::config::{cpuset_ok, leak, CpuShare, DeviceRule, Limits, RunConfig, UNLIMITED};
-use crate::userns::{self, IdMap};
+use core::ffi::c_int;
+
+use crate::caps;
+use crate::config::{self, cpuset_ok, leak, CpuShare, Device, DeviceRule, Limits, Mount, Net, Oci, Rlimit, RunConfig, Seccomp, UNLIMITED};
 use crate::error::{Context, Error, Result};
+use crate::userns::{self, IdMap};
 use crate::json::{self, Node};
 use crate::sys;
 
@@ -65,21 +68,45 @@ pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<Spec> {
     }
 
     let root_path = root.require("root")?.require("path")?;
-    let rp = root_path.str()?;
-    let rootfs = match rp.first() {
-        Some(b'/') => root_path.cstr()?,
-        Some(_) => leak(Buf::<4096>::new().push(bundle).push(b"/").push(rp).as_bytes()),
-        None => return Err(root_path.error("must not be empty")),
-    };
+    let rootfs = in_bundle(&root_path, bundle)?;
     let mut spec = Spec { run: RunConfig::new(rootfs), env: Vec::new(), hooks: Hooks::default(), annotations: Vec::new() };
+    let run = &mut spec.run;
+    // The runtime-spec's defaults, not hutch run's: only what the config asks for.
+    run.hostname = c"";
+    run.no_new_privs = false;
+    run.seccomp = Seccomp::Unconfined;
+    run.oci = Some(Oci::default());
     if let Some(ro) = root.require("root")?.get("readonly")? {
-        spec.run.read_only = ro.bool()?;
-    }
-    if let Some(h) = root.get("hostname")? {
-        spec.run.hostname = h.cstr()?;
+        run.read_only = ro.bool()?;
     }
     if let Some(p) = root.get("process")? {
-        process(&p, &mut spec.run, &mut spec.env)?;
+        process(&p, run, &mut spec.env)?;
+    }
+    let linux = root.get("linux")?;
+    if let Some(linux) = &linux {
+        namespaces(linux, run)?;
+    }
+    let oci = run.oci.as_mut().unwrap_or_else(|| crate::internal_error());
+    let new_uts = oci.new_ns & libc::CLONE_NEWUTS != 0;
+    if let Some(h) = root.get("hostname")? {
+        run.hostname = h.cstr()?;
+        if !new_uts && !run.hostname.is_empty() {
+            return Err(h.error("needs a new uts namespace"));
+        }
+    }
+    if let Some(d) = root.get("domainname")? {
+        oci.domainname = Some(d.cstr()?);
+        if !new_uts {
+            return Err(d.error("needs a new uts namespace"));
+        }
+    }
+    if let Some(m) = root.get("mounts")? {
+        m.each(&mut |m| Ok(oci.mounts.push(mount(&m, bundle)?)))?;
+    }
+    if let Some(linux) = linux {
+        linux_setup(&linux, oci)?;
+        // linux.seccomp: wired by the lead to seccomp::from_oci (branch oci-seccomp).
+        linux_cgroups_and_ids(&linux, run)?;
     }
     if let Some(hooks) = root.get("hooks")? {
         let h = &mut spec.hooks;
@@ -102,7 +129,17 @@ pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<Spec> {
     Ok(spec)
 }
 
-/// `process` (also the whole of `exec --process FILE`): args, env, cwd, terminal.
+/// A path of the config: absolute, or taken from the bundle.
+fn in_bundle(n: &Node, bundle: &[u8]) -> Result<&'static CStr> {
+    match n.str()?.first() {
+        Some(b'/') => n.cstr(),
+        Some(_) => Ok(leak(Buf::<4096>::new().push(bundle).push(b"/").push(n.str()?).as_bytes())),
+        None => Err(n.error("must not be empty")),
+    }
+}
+
+/// `process` (also the whole of `exec --process FILE`): args, env, cwd, terminal, user,
+/// capabilities, rlimits, noNewPrivileges, oomScoreAdj.
 pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> Result<()> {
     p.require("args")?.each(&mut |a| Ok(run.command.push(a.cstr()?)))?;
     if run.command.is_empty() {
@@ -118,6 +155,315 @@ pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> R
     run.workdir = cwd.cstr()?;
     if let Some(t) = p.get("terminal")? {
         run.tty = t.bool()?;
+    }
+    if let Some(n) = p.get("noNewPrivileges")? {
+        run.no_new_privs = n.bool()?;
+    }
+    let oci = run.oci.get_or_insert_with(Oci::default);
+    if let Some(c) = p.get("consoleSize")? {
+        oci.console_size = Some((c.require("height")?.int(0, 0xffff)? as u16, c.require("width")?.int(0, 0xffff)? as u16));
+    }
+    if let Some(u) = p.get("user")? {
+        oci.uid = u.require("uid")?.u32()?;
+        oci.gid = u.require("gid")?.u32()?;
+        if let Some(m) = u.get("umask")? {
+            oci.umask = Some(m.int(0, 0o777)? as u32);
+        }
+        if let Some(g) = u.get("additionalGids")? {
+            g.each(&mut |g| Ok(oci.groups.push(g.u32()?)))?;
+        }
+        if u.get("username")?.is_some() {
+            warn(oci, &u, b"username", "ignored: hutch takes the numeric uid and gid");
+        }
+    }
+    if let Some(c) = p.get("capabilities")? {
+        let sets = &mut oci.caps;
+        let mut unknown = Vec::new();
+        for (name, set) in [
+            ("bounding", &mut sets.bounding),
+            ("effective", &mut sets.effective),
+            ("permitted", &mut sets.permitted),
+            ("inheritable", &mut sets.inheritable),
+            ("ambient", &mut sets.ambient),
+        ] {
+            if let Some(list) = c.get(name)? {
+                list.each(&mut |n| {
+                    // A capability newer than hutch's table is skipped with a warning, as runc
+                    // does, so a config written for a newer kernel still starts.
+                    match caps::parse(n.str()?) {
+                        Ok(m) if m != caps::ALL => *set |= m,
+                        _ => unknown.push(n),
+                    }
+                    Ok(())
+                })?;
+            }
+        }
+        for n in unknown {
+            warn(oci, &n, n.str()?, "unknown capability, ignored");
+        }
+    }
+    if let Some(r) = p.get("rlimits")? {
+        r.each(&mut |r| {
+            let ty = r.require("type")?;
+            let resource = ty.str()?.strip_prefix(b"RLIMIT_").and_then(config::rlimit_resource);
+            let Some(resource) = resource else { return Err(ty.error("unknown resource limit (RLIMIT_NOFILE, ...)")) };
+            if run.rlimits.iter().any(|l| l.resource == resource) {
+                return Err(ty.error("repeated"));
+            }
+            let (soft, hard) = (r.require("soft")?.u64()?, r.require("hard")?.u64()?);
+            Ok(run.rlimits.push(Rlimit { resource, soft, hard }))
+        })?;
+    }
+    if let Some(o) = p.get("oomScoreAdj")? {
+        oci.oom_score_adj = Some(o.int(-1000, 1000)? as i32);
+    }
+    for field in ["apparmorProfile", "selinuxLabel"] {
+        if let Some(f) = p.get(field)? {
+            if !f.str()?.is_empty() {
+                warn(oci, &f, b"", "ignored: this host has neither AppArmor nor SELinux for hutch to use");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A warning line for a field hutch ignores: `hutch: warning: FIELD: WHAT: why`.
+fn warn(oci: &mut Oci, n: &Node, what: &[u8], why: &str) {
+    let mut line = Buf::<256>::new();
+    line.push(b"hutch: warning: ").push(n.path.as_bytes());
+    if !what.is_empty() {
+        line.push(b": ").push(what);
+    }
+    line.push(b": ").push(why.as_bytes()).push(b"\n");
+    oci.warnings.push(leak(line.as_bytes()));
+}
+
+/// Mount options: mount(2) flags set or cleared, and propagation types (`KIND_*`).
+const SET: u8 = 0;
+const CLEAR: u8 = 1;
+const PROPAGATION: u8 = 2;
+const MOUNT_OPTIONS: [(&str, u8, u64); 32] = [
+    ("ro", SET, libc::MS_RDONLY),
+    ("rw", CLEAR, libc::MS_RDONLY),
+    ("nosuid", SET, libc::MS_NOSUID),
+    ("suid", CLEAR, libc::MS_NOSUID),
+    ("nodev", SET, libc::MS_NODEV),
+    ("dev", CLEAR, libc::MS_NODEV),
+    ("noexec", SET, libc::MS_NOEXEC),
+    ("exec", CLEAR, libc::MS_NOEXEC),
+    ("sync", SET, libc::MS_SYNCHRONOUS),
+    ("async", CLEAR, libc::MS_SYNCHRONOUS),
+    ("dirsync", SET, libc::MS_DIRSYNC),
+    ("remount", SET, libc::MS_REMOUNT),
+    ("mand", SET, libc::MS_MANDLOCK),
+    ("nomand", CLEAR, libc::MS_MANDLOCK),
+    ("atime", CLEAR, libc::MS_NOATIME),
+    ("noatime", SET, libc::MS_NOATIME),
+    ("diratime", CLEAR, libc::MS_NODIRATIME),
+    ("nodiratime", SET, libc::MS_NODIRATIME),
+    ("relatime", SET, libc::MS_RELATIME),
+    ("norelatime", CLEAR, libc::MS_RELATIME),
+    ("strictatime", SET, libc::MS_STRICTATIME),
+    ("nostrictatime", CLEAR, libc::MS_STRICTATIME),
+    ("bind", SET, libc::MS_BIND),
+    ("rbind", SET, libc::MS_BIND | libc::MS_REC),
+    ("private", PROPAGATION, libc::MS_PRIVATE),
+    ("rprivate", PROPAGATION, libc::MS_PRIVATE | libc::MS_REC),
+    ("shared", PROPAGATION, libc::MS_SHARED),
+    ("rshared", PROPAGATION, libc::MS_SHARED | libc::MS_REC),
+    ("slave", PROPAGATION, libc::MS_SLAVE),
+    ("rslave", PROPAGATION, libc::MS_SLAVE | libc::MS_REC),
+    ("unbindable", PROPAGATION, libc::MS_UNBINDABLE),
+    ("runbindable", PROPAGATION, libc::MS_UNBINDABLE | libc::MS_REC),
+];
+
+fn mount_option(name: &[u8]) -> Option<(u8, u64)> {
+    MOUNT_OPTIONS.iter().find(|o| o.0.as_bytes() == name).map(|o| (o.1, o.2))
+}
+
+/// A `mounts` entry. Options mount(2) has no flag for go to the filesystem as data.
+fn mount(m: &Node, bundle: &[u8]) -> Result<Mount> {
+    let dst = m.require("destination")?;
+    if dst.str()?.is_empty() {
+        return Err(dst.error("must not be empty"));
+    }
+    let fstype = match m.get("type")? {
+        Some(t) => t.cstr()?,
+        None => c"",
+    };
+    let (mut flags, mut propagation) = (0, 0);
+    let mut data = Vec::new();
+    if let Some(o) = m.get("options")? {
+        o.each(&mut |o| {
+            match mount_option(o.str()?) {
+                Some((SET, f)) => flags |= f,
+                Some((CLEAR, f)) => flags &= !f,
+                Some((_, f)) => propagation = f,
+                None => {
+                    if !data.is_empty() {
+                        data.push(b',');
+                    }
+                    data.extend_from_slice(o.str()?);
+                }
+            }
+            Ok(())
+        })?;
+    }
+    if fstype.to_bytes() == b"bind" {
+        flags |= libc::MS_BIND;
+    }
+    let src = match m.get("source")? {
+        Some(s) if flags & libc::MS_BIND != 0 => in_bundle(&s, bundle)?,
+        Some(s) => s.cstr()?,
+        None if flags & libc::MS_BIND != 0 => return Err(m.require("source")?.error("required")),
+        None => c"",
+    };
+    Ok(Mount { dst: dst.cstr()?, src, fstype, flags, propagation, data: leak(&data) })
+}
+
+/// The namespace types by their config.json names; "time" is unshared by the child, since
+/// clone(2) cannot take CLONE_NEWTIME.
+const NAMESPACES: [(&str, c_int); 8] = [
+    ("pid", libc::CLONE_NEWPID),
+    ("network", libc::CLONE_NEWNET),
+    ("mount", libc::CLONE_NEWNS),
+    ("ipc", libc::CLONE_NEWIPC),
+    ("uts", libc::CLONE_NEWUTS),
+    ("user", libc::CLONE_NEWUSER),
+    ("cgroup", libc::CLONE_NEWCGROUP),
+    ("time", libc::CLONE_NEWTIME),
+];
+
+/// linux.namespaces: a type without a path is made new, with one it is joined; a type not
+/// listed is shared with hutch (so no network entry means the host's network).
+fn namespaces(linux: &Node, run: &mut RunConfig) -> Result<()> {
+    let oci = run.oci.get_or_insert_with(Oci::default);
+    let mut seen = 0;
+    if let Some(list) = linux.get("namespaces")? {
+        list.each(&mut |n| {
+            let ty = n.require("type")?;
+            let name = ty.str()?;
+            let Some(&(_, flag)) = NAMESPACES.iter().find(|t| t.0.as_bytes() == name) else {
+                return Err(ty.error("unknown namespace type (pid, network, mount, ipc, uts, user, cgroup, time)"));
+            };
+            if seen & flag != 0 {
+                return Err(ty.error("repeated"));
+            }
+            seen |= flag;
+            match n.get("path")? {
+                Some(p) if p.str()?.first() != Some(&b'/') => return Err(p.error("must be an absolute path")),
+                Some(p) => oci.join_ns.push((flag, p.cstr()?)),
+                None => oci.new_ns |= flag,
+            }
+            Ok(())
+        })?;
+    }
+    if seen & libc::CLONE_NEWNS == 0 {
+        return Err(Node::root(linux.value, STEP).error("linux.namespaces: hutch needs a mount namespace"));
+    }
+    if oci.new_ns & libc::CLONE_NEWUSER != 0 {
+        run.userns.mode = crate::userns::Mode::New;
+    }
+    run.net = if oci.new_ns & libc::CLONE_NEWNET != 0 { Net::Private } else { Net::Host };
+    Ok(())
+}
+
+/// Sysctls that belong to a namespace (runc's list): kernel.* of IPC and UTS, fs.mqueue.*
+/// (IPC), net.* (network). Others would change the host.
+fn sysctl_namespace(key: &[u8]) -> Option<c_int> {
+    const IPC: [&[u8]; 8] = [
+        b"kernel.msgmax", b"kernel.msgmnb", b"kernel.msgmni", b"kernel.sem",
+        b"kernel.shmall", b"kernel.shmmax", b"kernel.shmmni", b"kernel.shm_rmid_forced",
+    ];
+    match key {
+        _ if IPC.contains(&key) || key.starts_with(b"fs.mqueue.") => Some(libc::CLONE_NEWIPC),
+        b"kernel.hostname" | b"kernel.domainname" => Some(libc::CLONE_NEWUTS),
+        _ if key.starts_with(b"net.") => Some(libc::CLONE_NEWNET),
+        _ => None,
+    }
+}
+
+/// The rest of `linux` that the setup applies.
+fn linux_setup(linux: &Node, oci: &mut Oci) -> Result<()> {
+    if let Some(s) = linux.get("sysctl")? {
+        s.each_member(&mut |key, v| {
+            let Some(ns) = sysctl_namespace(key) else {
+                return Err(v.error("not a namespaced sysctl: kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*"));
+            };
+            if oci.new_ns & ns == 0 {
+                return Err(v.error("needs a new namespace of its own (ipc, uts or network)"));
+            }
+            if key.split(|&c| c == b'.').any(|c| c.is_empty() || c == b".." || c.contains(&b'/')) {
+                return Err(v.error("invalid key"));
+            }
+            let mut path = Buf::<256>::new();
+            path.push(b"/proc/sys/");
+            for &c in key {
+                path.push(&[if c == b'.' { b'/' } else { c }]);
+            }
+            Ok(oci.sysctl.push((leak(path.as_bytes()), v.cstr()?)))
+        })?;
+    }
+    for (name, list) in [("maskedPaths", &mut oci.masked), ("readonlyPaths", &mut oci.read_only)] {
+        if let Some(l) = linux.get(name)? {
+            l.each(&mut |p| Ok(list.push(p.cstr()?)))?;
+        }
+    }
+    if let Some(p) = linux.get("rootfsPropagation")? {
+        match mount_option(p.str()?) {
+            Some((PROPAGATION, f)) => oci.propagation = f,
+            _ => return Err(p.error("expected private, rprivate, shared, rshared, slave, rslave, unbindable or runbindable")),
+        }
+    }
+    if let Some(p) = linux.get("personality")? {
+        let d = p.require("domain")?;
+        oci.personality = Some(match d.str()? {
+            b"LINUX" => 0,
+            b"LINUX32" => 8,
+            _ => return Err(d.error("expected LINUX or LINUX32")),
+        });
+    }
+    if let Some(t) = linux.get("timeOffsets")? {
+        if oci.new_ns & libc::CLONE_NEWTIME == 0 {
+            return Err(t.error("needs a new time namespace"));
+        }
+        let mut text = Buf::<128>::new();
+        for clock in ["monotonic", "boottime"] {
+            if let Some(c) = t.get(clock)? {
+                let secs = c.get("secs")?.map_or(Ok(0), |s| s.i64())?;
+                let nanos = c.get("nanosecs")?.map_or(Ok(0), |n| n.int(0, 999_999_999))?;
+                text.push(clock.as_bytes()).push(if secs < 0 { b" -" } else { b" " }).num(secs.unsigned_abs());
+                text.push(b" ").num(nanos as u64).push(b"\n");
+            }
+        }
+        oci.time_offsets = Some(leak(text.as_bytes()));
+    }
+    if let Some(devs) = linux.get("devices")? {
+        devs.each(&mut |d| {
+            let path = d.require("path")?;
+            if path.str()?.first() != Some(&b'/') {
+                return Err(path.error("must be an absolute path"));
+            }
+            let ty = d.require("type")?;
+            let kind = match ty.str()? {
+                b"c" | b"u" => libc::S_IFCHR,
+                b"b" => libc::S_IFBLK,
+                b"p" => libc::S_IFIFO,
+                _ => return Err(ty.error("expected c, b, u or p")),
+            };
+            let num = |key| -> Result<u64> {
+                match d.get(key)? {
+                    Some(n) => n.int(0, u32::MAX as i128).map(|v| v as u64),
+                    None if kind == libc::S_IFIFO => Ok(0),
+                    None => Err(d.require(key)?.error("required")),
+                }
+            };
+            let (major, minor) = (num("major")?, num("minor")?);
+            let id = |key| d.get(key)?.map_or(Ok(0), |n| n.u32());
+            let mode = d.get("fileMode")?.map_or(Ok(0o666), |m| m.int(0, 0o7777))? as u32;
+            let dev = libc::makedev(major as u32, minor as u32) as u64;
+            Ok(oci.devices.push(Device { path: path.cstr()?, mode: kind | mode, dev, uid: id("uid")?, gid: id("gid")? }))
+        })?;
     }
     Ok(())
 }
@@ -158,8 +504,8 @@ pub fn linux_cgroups_and_ids(linux: &Node, run: &mut RunConfig) -> Result<()> {
     if let Some(p) = linux.get("cgroupsPath")? {
         cgroups_path(&p, l)?;
     }
-    if let Some(r) = linux.get("resources")? {
-        resources(&r, l)?;
+    if let (Some(r), Some(oci)) = (linux.get("resources")?, &mut run.oci) {
+        resources(&r, l, oci)?;
     }
     ids(linux, &mut run.userns)
 }
@@ -206,13 +552,7 @@ fn cpu_list(n: Option<Node>) -> Result<Option<&'static CStr>> {
     }
 }
 
-fn warn(n: &Node, why: &[u8]) {
-    let mut line = Buf::<256>::new();
-    line.push(b"hutch: warning: ").push(n.path.as_bytes()).push(b": ").push(why).push(b"\n");
-    let _ = sys::write_all(2, line.as_bytes());
-}
-
-fn resources(r: &Node, l: &mut Limits) -> Result<()> {
+fn resources(r: &Node, l: &mut Limits, oci: &mut Oci) -> Result<()> {
     if let Some(m) = r.get("memory")? {
         l.memory = amount(m.get("limit")?)?;
         l.memory_reservation = amount(m.get("reservation")?)?;
@@ -231,7 +571,7 @@ fn resources(r: &Node, l: &mut Limits) -> Result<()> {
         }
         for key in ["kernel", "kernelTCP"] {
             if let Some(n) = m.get(key)? {
-                warn(&n, b"ignored: kernel memory limits are deprecated, as in runc");
+                warn(oci, &n, b"", "ignored: kernel memory limits are deprecated, as in runc");
             }
         }
     }
@@ -273,7 +613,7 @@ fn resources(r: &Node, l: &mut Limits) -> Result<()> {
     l.devices = rules.leak();
     for key in ["blockIO", "network", "rdma", "unified"] {
         if let Some(n) = r.get(key)? {
-            warn(&n, b"not applied: hutch does not manage this controller");
+            warn(oci, &n, b"", "not applied: hutch does not manage this controller");
         }
     }
     Ok(())
@@ -349,6 +689,7 @@ fn ids(linux: &Node, c: &mut userns::Config) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     fn spec(text: &str) -> Result<Spec> {
         parse(alloc::string::String::leak(text.into()).as_bytes(), b"/b")
@@ -394,6 +735,7 @@ mod tests {
     fn linux(text: &str) -> Result<RunConfig> {
         let doc = json::parse(alloc::string::String::leak(text.into()).as_bytes(), b"config.json")?;
         let mut run = RunConfig::new(c"/r");
+        run.oci = Some(Oci::default());
         linux_cgroups_and_ids(&Node::root(&doc, STEP).require("linux")?, &mut run)?;
         Ok(run)
     }
