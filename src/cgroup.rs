@@ -313,16 +313,18 @@ pub fn create(l: &Limits, name: &[u8]) -> Result<Cgroup> {
     let (mountinfo, own) = (read(c"/proc/self/mountinfo")?, read(c"/proc/self/cgroup")?);
     let parent = l.cgroup_parent.map(CStr::to_bytes);
     // A parent yet to be made will offer what its nearest existing ancestor does.
-    let offered = |d: &Dir| {
-        let mut p = d.path;
-        while !sys::exists(p.cstr()) && p.as_bytes().len() > 1 {
-            let up = p.as_bytes().iter().rposition(|&c| c == b'/').unwrap_or(1).max(1);
-            p = *Path::new().push(&p.as_bytes()[..up]);
-        }
-        sys::read_file(p.push(b"/cgroup.controllers").cstr())
-    };
+    let offered = |d: &Dir| sys::read_file(existing(d.path).push(b"/cgroup.controllers").cstr());
     let dirs = hierarchies(&mountinfo, &own, parent, needed(l), l.oci, offered)?;
     Cgroup::new(dirs, l, name)
+}
+
+/// `p`, or its nearest ancestor that exists.
+fn existing(mut p: Path) -> Path {
+    while !sys::exists(p.cstr()) && p.as_bytes().len() > 1 {
+        let up = p.as_bytes().iter().rposition(|&c| c == b'/').unwrap_or(1).max(1);
+        p = *Path::new().push(&p.as_bytes()[..up]);
+    }
+    p
 }
 
 /// Makes directory `path` of hierarchy `d`, and with `parents` its missing ancestors first
@@ -378,8 +380,9 @@ impl Cgroup {
             userns::check_rootless_limits(true, path.cstr())?;
             // On v1 these files are in every cgroup, the root too, when the kernel has them.
             for f in FILES.iter().filter(|f| f.4 && !d.v2 && d.uses & f.0 != 0 && value(l, f.3, false).is_some()) {
-                if !sys::exists(d.at(b"", f.1).cstr()) {
-                    return Err(Error::msg("cgroup controller lacks", d.at(b"", f.1).as_bytes(), "this kernel has no such control file"));
+                let mut file = *existing(d.path).push(b"/").push(f.1);
+                if !sys::exists(file.cstr()) {
+                    return Err(Error::msg("cgroup controller lacks", file.as_bytes(), "this kernel has no such control file"));
                 }
             }
         }

@@ -507,7 +507,7 @@ pub fn linux_cgroups_and_ids(linux: &Node, run: &mut RunConfig) -> Result<()> {
     if let (Some(r), Some(oci)) = (linux.get("resources")?, &mut run.oci) {
         resources(&r, l, oci)?;
     }
-    ids(linux, &mut run.userns)
+    ids(linux, run.oci.as_ref().map_or(0, |o| o.new_ns), &mut run.userns)
 }
 
 fn cgroups_path(n: &Node, l: &mut Limits) -> Result<()> {
@@ -650,18 +650,10 @@ fn device(d: &Node) -> Result<DeviceRule> {
     Ok(r)
 }
 
-/// linux.uidMappings and gidMappings, which a new user namespace needs and nothing else
-/// takes (one joined by `path` already has its maps).
-fn ids(linux: &Node, c: &mut userns::Config) -> Result<()> {
-    let mut user = None;
-    if let Some(ns) = linux.get("namespaces")? {
-        ns.each(&mut |n| {
-            if n.require("type")?.str()? == b"user" {
-                user = Some(n.get("path")?.is_some());
-            }
-            Ok(())
-        })?;
-    }
+/// linux.uidMappings and gidMappings, which a new user namespace (in `new_ns`, from
+/// linux.namespaces) needs and nothing else takes: one joined by path has its maps.
+fn ids(linux: &Node, new_ns: c_int, c: &mut userns::Config) -> Result<()> {
+    let user = (new_ns & libc::CLONE_NEWUSER != 0).then_some(false);
     for (key, maps) in [("uidMappings", &mut c.uid_map), ("gidMappings", &mut c.gid_map)] {
         let list = linux.get(key)?;
         match (&list, user) {
@@ -679,9 +671,6 @@ fn ids(linux: &Node, c: &mut userns::Config) -> Result<()> {
         if user == Some(false) && maps.is_empty() {
             return Err(Error::msg(STEP, Buf::<32>::new().push(b"linux.").push(key.as_bytes()).as_bytes(), "required by a new user namespace"));
         }
-    }
-    if user == Some(false) {
-        c.mode = userns::Mode::New;
     }
     Ok(())
 }
@@ -736,7 +725,11 @@ mod tests {
         let doc = json::parse(alloc::string::String::leak(text.into()).as_bytes(), b"config.json")?;
         let mut run = RunConfig::new(c"/r");
         run.oci = Some(Oci::default());
-        linux_cgroups_and_ids(&Node::root(&doc, STEP).require("linux")?, &mut run)?;
+        let linux = Node::root(&doc, STEP).require("linux")?;
+        if linux.get("namespaces")?.is_some() {
+            namespaces(&linux, &mut run)?;
+        }
+        linux_cgroups_and_ids(&linux, &mut run)?;
         Ok(run)
     }
 
@@ -820,22 +813,22 @@ mod tests {
         let uid = r#""uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}]"#;
         let gid = r#""gidMappings": [{"containerID": 0, "hostID": 200000, "size": 1}, {"containerID": 1, "hostID": 300000, "size": 10}]"#;
         let maps = format!("{uid}, {gid}");
-        let u = linux(&format!(r#"{{"linux": {{"namespaces": [{{"type": "pid"}}, {{"type": "user"}}], {maps}}}}}"#)).ok().unwrap().userns;
+        let u = linux(&format!(r#"{{"linux": {{"namespaces": [{{"type": "mount"}}, {{"type": "user"}}], {maps}}}}}"#)).ok().unwrap().userns;
         assert_eq!(u.mode, userns::Mode::New);
         assert_eq!(u.uid_map, [IdMap { inside: 0, outside: 100000, count: 65536 }]);
         assert_eq!(u.gid_map[1], IdMap { inside: 1, outside: 300000, count: 10 });
-        let u = linux(r#"{"linux": {"namespaces": [{"type": "pid"}]}}"#).ok().unwrap().userns;
+        let u = linux(r#"{"linux": {"namespaces": [{"type": "mount"}]}}"#).ok().unwrap().userns;
         assert_eq!(u, userns::Config::default());
-        let e = linux(&format!(r#"{{"linux": {{"namespaces": [{{"type": "pid"}}], {maps}}}}}"#)).err().unwrap();
+        let e = linux(&format!(r#"{{"linux": {{"namespaces": [{{"type": "mount"}}], {maps}}}}}"#)).err().unwrap();
         assert_eq!(why(e).0, "linux.uidMappings");
-        let e = linux(r#"{"linux": {"namespaces": [{"type": "user"}], "uidMappings": []}}"#).err().unwrap();
+        let e = linux(r#"{"linux": {"namespaces": [{"type": "mount"}, {"type": "user"}], "uidMappings": []}}"#).err().unwrap();
         assert_eq!(why(e).0, "linux.uidMappings");
-        let e = linux(&format!(r#"{{"linux": {{"namespaces": [{{"type": "user"}}], {}}}}}"#, uid)).err().unwrap();
+        let e = linux(&format!(r#"{{"linux": {{"namespaces": [{{"type": "mount"}}, {{"type": "user"}}], {}}}}}"#, uid)).err().unwrap();
         assert_eq!(why(e).0, "linux.gidMappings");
-        let e = linux(r#"{"linux": {"namespaces": [{"type": "user"}], "uidMappings": [{"containerID": 0, "hostID": 1, "size": 0}], "gidMappings": []}}"#);
+        let e = linux(r#"{"linux": {"namespaces": [{"type": "mount"}, {"type": "user"}], "uidMappings": [{"containerID": 0, "hostID": 1, "size": 0}], "gidMappings": []}}"#);
         assert_eq!(why(e.err().unwrap()).0, "linux.uidMappings[0]");
         // Joining an existing user namespace: its maps are already made.
-        let u = linux(r#"{"linux": {"namespaces": [{"type": "user", "path": "/proc/1/ns/user"}]}}"#).ok().unwrap().userns;
+        let u = linux(r#"{"linux": {"namespaces": [{"type": "mount"}, {"type": "user", "path": "/proc/1/ns/user"}]}}"#).ok().unwrap().userns;
         assert_eq!(u.mode, userns::Mode::Default);
     }
 }
