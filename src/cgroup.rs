@@ -181,6 +181,7 @@ fn controllers(list: &[u8], sep: u8) -> u8 {
 
 /// The container's cgroup in one hierarchy: a directory named after the container in the
 /// parent cgroup.
+#[derive(Clone, Copy)]
 struct Dir {
     v2: bool,
     /// v1: the controllers bound to the hierarchy; v2: those the parent offers.
@@ -333,13 +334,15 @@ fn existing(mut p: Path) -> Path {
 /// cpuset starts with no CPUs and no memory nodes, and takes no task until it has both: it
 /// gets its parent's.
 fn make(d: &Dir, path: &[u8], parents: bool) -> Result<()> {
-    let up = &path[..path.iter().rposition(|&c| c == b'/').unwrap_or(0)];
-    let mut p = *Path::new().push(path);
-    if parents && !sys::exists(Path::new().push(up).cstr()) {
-        make(d, up, true)?;
+    let slash = path.iter().rposition(|&c| c == b'/').unwrap_or(0);
+    // The parent, as a hierarchy of its own: its put and get are relative to it.
+    let (up, name) = (Dir { path: *Path::new().push(&path[..slash]), ..*d }, &path[slash + 1..]);
+    let mut p = up.at(name, b"");
+    if parents && !sys::exists(up.at(b"", b"").cstr()) {
+        make(d, up.path.as_bytes(), true)?;
     }
     if d.v2 && d.uses != 0 {
-        enable(d.uses, up)?;
+        enable(&up)?;
     }
     match sys::mkdirat(libc::AT_FDCWD, p.cstr(), 0o755) {
         // A parent another container made meanwhile.
@@ -348,12 +351,8 @@ fn make(d: &Dir, path: &[u8], parents: bool) -> Result<()> {
     }
     if !d.v2 && d.has & CPUSET != 0 {
         for file in [&b"cpuset.cpus"[..], b"cpuset.mems"] {
-            let (mut from, mut to) = (*Path::new().push(up).push(b"/").push(file), *Path::new().push(path).push(b"/").push(file));
-            let copied = sys::read_file(from.cstr()).at("reading", from.as_bytes()).and_then(|v| {
-                let v = v.strip_suffix(b"\n").unwrap_or(&v);
-                sys::write_file_at(libc::AT_FDCWD, to.cstr(), v, CREATE).at("setting cgroup limit", to.as_bytes())
-            });
-            if let Err(e) = copied {
+            let copied = up.get(b"", file).at("reading", up.at(b"", file).as_bytes());
+            if let Err(e) = copied.and_then(|v| up.put(name, file, v.strip_suffix(b"\n").unwrap_or(&v), "setting cgroup limit")) {
                 let _ = sys::unlinkat(libc::AT_FDCWD, p.cstr(), libc::AT_REMOVEDIR);
                 return Err(e);
             }
@@ -606,22 +605,21 @@ fn device_line(r: &DeviceRule) -> Buf<48> {
     *b.push(r.access)
 }
 
-/// Enables the controllers `uses` in `parent`'s cgroup.subtree_control.
-fn enable(uses: u8, parent: &[u8]) -> Result<()> {
+/// Enables the controllers the container uses in cgroup.subtree_control of `parent`.
+fn enable(parent: &Dir) -> Result<()> {
     let mut list = Buf::<64>::new();
-    for (name, _) in CONTROLLERS.iter().filter(|c| uses & c.1 != 0) {
+    for (name, _) in CONTROLLERS.iter().filter(|c| parent.uses & c.1 != 0) {
         list.push(b"+").push(name).push(b" ");
     }
     let list = list.as_bytes();
-    let mut p = *Path::new().push(parent).push(b"/cgroup.subtree_control");
-    match sys::write_file_at(libc::AT_FDCWD, p.cstr(), &list[..list.len() - 1], CREATE) {
+    match parent.put(b"", b"cgroup.subtree_control", &list[..list.len() - 1], "enabling cgroup controllers") {
         // cgroup-v2.rst, "No Internal Process Constraint".
-        Err(Errno(libc::EBUSY)) => Err(Error::msg(
+        Err(Error { cause: crate::error::Cause::Errno(Errno(libc::EBUSY)), .. }) => Err(Error::msg(
             "enabling cgroup controllers",
-            parent,
+            parent.path.as_bytes(),
             "this cgroup has processes of its own; name an empty one with --cgroup-parent",
         )),
-        r => r.at("enabling cgroup controllers", p.as_bytes()),
+        r => r,
     }
 }
 
