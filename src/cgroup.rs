@@ -385,9 +385,8 @@ impl Cgroup {
                 }
             }
         }
-        if !l.devices.is_empty() && !cg.dirs.iter().any(|d| !d.v2 && d.has & DEVICES != 0) {
-            let _ = sys::write_all(2, b"hutch: warning: linux.resources.devices: not enforced: no cgroup v1 devices controller (v2 device filters are not implemented)\n");
-        }
+        // Device rules: v1's devices controller where it is mounted, else a v2 filter.
+        let v1_devices = cg.dirs.iter().any(|d| !d.v2 && d.has & DEVICES != 0);
         for d in &mut cg.dirs {
             make(d, d.at(name, b"").as_bytes(), l.oci)?;
             d.made = true;
@@ -407,6 +406,9 @@ impl Cgroup {
                     let file: &[u8] = if r.allow { b"devices.allow" } else { b"devices.deny" };
                     d.put(name, file, device_line(r).as_bytes(), "setting device rule")?;
                 }
+            }
+            if d.v2 && !v1_devices && !l.devices.is_empty() {
+                attach_device_filter(&d.at(name, b""), l.devices)?;
             }
         }
         Ok(cg)
@@ -590,6 +592,82 @@ const DEFAULT_DEVICES: [DeviceRule; 11] = {
         rule(b'c', Some(136), None, rwm),
     ]
 };
+
+/// BPF_DEVCG_DEV_* and BPF_DEVCG_ACC_* (include/uapi/linux/bpf.h).
+const BPF_DEV: [(u8, i32); 2] = [(b'b', 1), (b'c', 2)];
+const BPF_ACC: [(u8, i32); 3] = [(b'm', 1), (b'r', 2), (b'w', 4)];
+
+/// One struct bpf_insn: opcode, registers, jump offset, immediate.
+fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> u64 {
+    code as u64 | ((dst | src << 4) as u64) << 8 | (off as u16 as u64) << 16 | (imm as u32 as u64) << 32
+}
+
+/// The cgroup v2 device program for `rules` and the defaults after them, as runc and crun
+/// make it: the last rule that matches a device and covers all the access asked for
+/// decides; none matching allows, as v1's devices controller does (its rules start from
+/// the parent's allow-all). The context is struct bpf_cgroup_dev_ctx: access_type (type in
+/// the low 16 bits, access in the high), major, minor.
+fn device_filter(rules: &[DeviceRule]) -> Vec<u64> {
+    let mut p = Vec::from([
+        insn(0x61, 2, 1, 0, 0), // r2 = ctx->access_type
+        insn(0x57, 2, 0, 0, 0xffff), // r2 &= 0xffff: the type
+        insn(0x61, 3, 1, 0, 0), // r3 = ctx->access_type
+        insn(0x77, 3, 0, 0, 16), // r3 >>= 16: the access
+        insn(0x61, 4, 1, 4, 0), // r4 = ctx->major
+        insn(0x61, 5, 1, 8, 0), // r5 = ctx->minor
+    ]);
+    for r in rules.iter().chain(&DEFAULT_DEVICES).rev() {
+        let bits = |table: &[(u8, i32)], of: &[u8]| table.iter().filter(|t| of.contains(&t.0)).fold(0, |m, t| m | t.1);
+        let access = bits(&BPF_ACC, r.access);
+        // Each test jumps past the rest of the block when the rule does not apply.
+        let mut tests: Vec<(u8, u8, i32)> = Vec::new();
+        if r.kind != b'a' {
+            tests.push((0x55, 2, bits(&BPF_DEV, &[r.kind]))); // if r2 != type
+        }
+        if access != 7 {
+            tests.push((0xbf, 1, 3)); // r1 = r3
+            tests.push((0x57, 1, !access)); // r1 &= ~access
+            tests.push((0x55, 1, 0)); // if r1 != 0: asks for more than the rule covers
+        }
+        for (reg, n) in [(4, r.major), (5, r.minor)] {
+            if let Some(n) = n {
+                tests.push((0x55, reg, n as i32)); // if major (minor) != n
+            }
+        }
+        let end = tests.len() + 2;
+        for (i, &(code, reg, imm)) in tests.iter().enumerate() {
+            let (src, imm) = if code == 0xbf { (imm as u8, 0) } else { (0, imm) };
+            let off = if code == 0x55 { (end - i - 1) as i16 } else { 0 };
+            p.push(insn(code, reg, src, off, imm));
+        }
+        p.push(insn(0xb7, 0, 0, 0, r.allow as i32)); // r0 = allow
+        p.push(insn(0x95, 0, 0, 0, 0)); // exit
+        // A rule for every device ends the program: the verifier refuses unreachable code.
+        if tests.is_empty() {
+            return p;
+        }
+    }
+    p.push(insn(0xb7, 0, 0, 0, 1));
+    p.push(insn(0x95, 0, 0, 0, 0));
+    p
+}
+
+/// Loads the device program for `rules` and attaches it to the cgroup at `dir`, beside any
+/// its ancestors have (BPF_F_ALLOW_MULTI: a device must pass them all).
+fn attach_device_filter(dir: &Path, rules: &[DeviceRule]) -> Result<()> {
+    let mut dir = *dir;
+    let step = "setting device rules";
+    let prog = sys::bpf_prog_load(15, &device_filter(rules), c"GPL").at(step, b"bpf")?;
+    let fd = sys::open(dir.cstr(), libc::O_RDONLY | libc::O_DIRECTORY);
+    // BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI.
+    let attached = fd.and_then(|fd| {
+        let r = sys::bpf_prog_attach(fd, prog, 6, 2);
+        sys::close(fd);
+        r
+    });
+    sys::close(prog);
+    attached.at(step, dir.as_bytes())
+}
 
 /// A rule as v1's devices.allow and devices.deny take it: `c 1:3 rwm`, `*` for any number.
 fn device_line(r: &DeviceRule) -> Buf<48> {
@@ -1043,5 +1121,64 @@ mod tests {
         remove(joined.as_bytes());
         assert!(dirs.iter().all(|d| !Path::new(d).exists()), "left behind");
         result.unwrap();
+    }
+
+    /// The v2 device program on the real kernel: a cgroup2 hierarchy's cgroup with it, and a
+    /// shell moved in that then opens devices.
+    #[test]
+    fn the_v2_device_filter_enforces_rules_in_order() {
+        let info = fs::read_to_string("/proc/self/mountinfo").unwrap();
+        let v2 = info.lines().find(|l| l.contains(" - cgroup2 ")).map(|l| l.split(' ').nth(4).unwrap().to_string());
+        let v2 = v2.expect("no cgroup2 mount on this host");
+        let kmsg = |rules: &[DeviceRule]| {
+            let path = *super::Path::new().push(v2.as_bytes());
+            let l = Limits { devices: Vec::leak(rules.to_vec()), ..Limits::default() };
+            let name = format!("hutch-unit-devices-{}", std::process::id());
+            let cg = Cgroup::new(vec![Dir { v2: true, has: 0, uses: 0, made: false, path }], &l, name.as_bytes());
+            let cg = cg.unwrap_or_else(|e| {
+                e.print();
+                panic!("creating the cgroup")
+            });
+            let mut sh = std::process::Command::new("/bin/sh")
+                .args(["-c", "read x; (: > /dev/kmsg) 2>/dev/null && echo kmsg; (: > /dev/null) && echo null; true"])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            fs::write(format!("{v2}/{name}/cgroup.procs"), sh.id().to_string()).unwrap();
+            std::io::Write::write_all(sh.stdin.as_mut().unwrap(), b"\n").unwrap();
+            let out = sh.wait_with_output().unwrap();
+            drop(cg);
+            assert!(!Path::new(&format!("{v2}/{name}")).exists(), "left behind");
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let rule = |allow, kind, major, minor, access| DeviceRule { allow, kind, major, minor, access };
+        let deny_all = rule(false, b'a', None, None, &b"rwm"[..]);
+        assert_eq!(kmsg(&[deny_all]), "null\n", "denied all, the defaults allow null");
+        assert_eq!(kmsg(&[deny_all, rule(true, b'c', Some(1), Some(11), b"w")]), "kmsg\nnull\n");
+        assert_eq!(kmsg(&[deny_all, rule(true, b'c', Some(1), Some(11), b"r")]), "null\n", "w asked, r allowed");
+        assert_eq!(kmsg(&[deny_all, rule(true, b'b', Some(1), Some(11), b"rwm")]), "null\n", "a block device of that number");
+        assert_eq!(kmsg(&[rule(false, b'c', Some(1), None, b"w")]), "null\n", "1:* denied, null allowed again by the defaults");
+        assert_eq!(kmsg(&[rule(false, b'c', Some(1), Some(11), b"rw")]), "null\n");
+        assert_eq!(kmsg(&[rule(false, b'c', Some(1), Some(12), b"rwm")]), "kmsg\nnull\n", "only the rules' devices are denied");
+    }
+
+    #[test]
+    fn device_programs_are_assembled_right() {
+        let p = device_filter(&[]);
+        // The prologue, one block of two tests per default rule with numbers, the default.
+        assert_eq!(p[0], 0x0000_0000_0000_1261, "r2 = *(u32 *)(r1 + 0)");
+        assert_eq!(p[4], 0x0000_0000_0004_1461, "r4 = *(u32 *)(r1 + 4)");
+        assert_eq!(p[p.len() - 2..], [0x0000_0001_0000_00b7, 0x95]);
+        // c 136:* rwm, the last default, is tested first: type, major, then allow.
+        assert_eq!(p[6..10], [insn(0x55, 2, 0, 3, 2), insn(0x55, 4, 0, 2, 136), insn(0xb7, 0, 0, 0, 1), 0x95]);
+        // c *:* m, the first, is tested last: type, then the access asked for within mknod's.
+        let c_mknod = [insn(0x55, 2, 0, 5, 2), insn(0xbf, 1, 3, 0, 0), insn(0x57, 1, 0, 0, !1), insn(0x55, 1, 0, 2, 0), insn(0xb7, 0, 0, 0, 1), 0x95];
+        assert_eq!(p[p.len() - 8..p.len() - 2], c_mknod);
+        // A deny of everything: no test at all.
+        let all = DeviceRule { allow: false, kind: b'a', major: None, minor: None, access: b"rwm" };
+        let q = device_filter(&[all, all]);
+        assert_eq!(q[q.len() - 2..], [insn(0xb7, 0, 0, 0, 0), 0x95], "no default after it");
+        assert_eq!(q.len(), p.len(), "nor the rule before it");
     }
 }
