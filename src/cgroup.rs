@@ -617,33 +617,31 @@ fn device_filter(rules: &[DeviceRule]) -> Vec<u64> {
         insn(0x61, 5, 1, 8, 0), // r5 = ctx->minor
     ]);
     for r in rules.iter().chain(&DEFAULT_DEVICES).rev() {
+        let start = p.len();
         let bits = |table: &[(u8, i32)], of: &[u8]| table.iter().filter(|t| of.contains(&t.0)).fold(0, |m, t| m | t.1);
         let access = bits(&BPF_ACC, r.access);
-        // Each test jumps past the rest of the block when the rule does not apply.
-        let mut tests: Vec<(u8, u8, i32)> = Vec::new();
         if r.kind != b'a' {
-            tests.push((0x55, 2, bits(&BPF_DEV, &[r.kind]))); // if r2 != type
+            p.push(insn(0x55, 2, 0, 0, bits(&BPF_DEV, &[r.kind]))); // if r2 != type
         }
         if access != 7 {
-            tests.push((0xbf, 1, 3)); // r1 = r3
-            tests.push((0x57, 1, !access)); // r1 &= ~access
-            tests.push((0x55, 1, 0)); // if r1 != 0: asks for more than the rule covers
+            p.push(insn(0xbf, 1, 3, 0, 0)); // r1 = r3
+            p.push(insn(0x57, 1, 0, 0, !access)); // r1 &= ~access
+            p.push(insn(0x55, 1, 0, 0, 0)); // if r1 != 0: asks for more than the rule covers
         }
         for (reg, n) in [(4, r.major), (5, r.minor)] {
             if let Some(n) = n {
-                tests.push((0x55, reg, n as i32)); // if major (minor) != n
+                p.push(insn(0x55, reg, 0, 0, n as i32)); // if major (minor) != n
             }
-        }
-        let end = tests.len() + 2;
-        for (i, &(code, reg, imm)) in tests.iter().enumerate() {
-            let (src, imm) = if code == 0xbf { (imm as u8, 0) } else { (0, imm) };
-            let off = if code == 0x55 { (end - i - 1) as i16 } else { 0 };
-            p.push(insn(code, reg, src, off, imm));
         }
         p.push(insn(0xb7, 0, 0, 0, r.allow as i32)); // r0 = allow
         p.push(insn(0x95, 0, 0, 0, 0)); // exit
+        // Each test jumps past the rest of the block when the rule does not apply.
+        let end = p.len();
+        for (i, x) in p[start..].iter_mut().enumerate().filter(|(_, x)| **x & 0xff == 0x55) {
+            *x |= ((end - start - i - 1) as u64) << 16;
+        }
         // A rule for every device ends the program: the verifier refuses unreachable code.
-        if tests.is_empty() {
+        if end - start == 2 {
             return p;
         }
     }
