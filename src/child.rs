@@ -113,7 +113,7 @@ fn setup(a: &mut Args) -> Result<Infallible> {
     }
     // Only 0, 1 and 2 cross into the container (and what `--preserve-fds` names), whatever
     // hutch was started with.
-    sys::cloexec_from(oci::preserve_fds(a.oci));
+    sys::cloexec_from(oci::preserve_fds(a.oci.map_or(0, |o| o.preserve_fds)));
 
     // Privileges, last: the bounding set needs CAP_SETPCAP, the id switch CAP_SETUID/SETGID
     // (kept across it with KEEPCAPS), then the sets are reduced for good. The seccomp filter

@@ -230,9 +230,7 @@ pub fn parse(args: &[&'static CStr]) -> Result<Action> {
     match verb.to_bytes() {
         b"--help" | b"help" => Ok(Action::Help(USAGE)),
         b"--version" | b"version" => Ok(Action::Version),
-        b"run" if oci::is_run(rest, &|a| options(a, RUN_OPTS, "", &mut |_, _| Ok(())).ok().flatten().map_or(0, |o| o.len())) => {
-            Ok(Action::Oci(b"run"))
-        }
+        b"run" if oci_run(rest) => Ok(Action::Oci(b"run")),
         b"run" => parse_run(rest),
         b"create" | b"start" | b"state" | b"delete" | b"list" | b"spec" | b"features" | b"pause" | b"resume" => {
             Ok(Action::Oci(config::leak(verb.to_bytes()).to_bytes()))
@@ -245,6 +243,17 @@ pub fn parse(args: &[&'static CStr]) -> Result<Action> {
         b"logs" => Ok(Action::Named(Verb::Logs)),
         b"exec" => Ok(Action::Named(Verb::Exec)),
         other => Err(Error::msg("unknown command", other, "try 'hutch --help'")),
+    }
+}
+
+/// Whether `run ARGS` is runc's `run [OPTIONS] ID` rather than hutch's `run [OPTIONS] ROOTFS
+/// COMMAND`: one operand that is a container ID (options may follow it, as runc takes them), or
+/// an option only runc's has.
+fn oci_run(args: &[&'static CStr]) -> bool {
+    match options(args, RUN_OPTS, "", &mut |_, _| Ok(())) {
+        Ok(Some([id, rest @ ..])) => crate::state::check_name(id).is_ok() && rest.first().is_none_or(|a| a.to_bytes().starts_with(b"-")),
+        Ok(_) => false,
+        Err(_) => oci::has_run_option(args),
     }
 }
 

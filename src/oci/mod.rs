@@ -84,8 +84,7 @@ pub fn before_switch(a: &Args) -> Result<()> {
 }
 
 /// The first fd not passed on to the command: `--preserve-fds N` keeps 3..3+N open.
-pub fn preserve_fds(oci: Option<&Create>) -> c_int {
-    let n = oci.map_or(0, |o| o.preserve_fds);
+pub fn preserve_fds(n: c_int) -> c_int {
     for fd in 3..3 + n {
         let _ = sys::keep_on_exec(fd);
     }
@@ -177,14 +176,15 @@ enum O {
     Ignored,
 }
 
-/// One table for every verb (runc's names); a verb ignores what it does not use.
+/// One table for every verb (runc's names); a verb ignores what it does not use. The first
+/// five are only runc's `run`'s, not hutch's.
 const OPTS: &[Opt<O>] = &[
     Opt { short: b'b', long: "bundle", value: Value::Required, id: O::Bundle },
     Opt { short: 0, long: "pid-file", value: Value::Required, id: O::PidFile },
     Opt { short: 0, long: "console-socket", value: Value::Required, id: O::Console },
-    Opt { short: 0, long: "no-pivot", value: Value::None, id: O::NoPivot },
     Opt { short: 0, long: "no-new-keyring", value: Value::None, id: O::NoKeyring },
     Opt { short: 0, long: "preserve-fds", value: Value::Required, id: O::PreserveFds },
+    Opt { short: 0, long: "no-pivot", value: Value::None, id: O::NoPivot },
     Opt { short: b'd', long: "detach", value: Value::None, id: O::Detach },
     Opt { short: b'f', long: "force", value: Value::None, id: O::Force },
     Opt { short: b'a', long: "all", value: Value::None, id: O::All },
@@ -254,14 +254,12 @@ fn parse(args: &[&'static CStr]) -> Result<Option<(Opts, Vec<&'static CStr>)>> {
     }
 }
 
-/// Whether `hutch run ARGS` is runc's (`run [OPTIONS] ID`) rather than hutch's (`run
-/// [OPTIONS] ROOTFS COMMAND`): an OCI-only option, or a single operand.
-pub fn is_run(args: &[&'static CStr], native: &dyn Fn(&[&'static CStr]) -> usize) -> bool {
-    let oci_only = |a: &&CStr| {
+/// Whether `args` hold an option only runc's `run` has (`-b`, `--bundle`, `--pid-file`...).
+pub fn has_run_option(args: &[&'static CStr]) -> bool {
+    args.iter().any(|a| {
         let a = a.to_bytes();
-        a == b"-b" || OPTS[..6].iter().any(|o| a.strip_prefix(b"--").is_some_and(|l| l.starts_with(o.long.as_bytes())))
-    };
-    args.iter().any(oci_only) || native(args) == 1
+        a == b"-b" || OPTS[..5].iter().any(|o| a.strip_prefix(b"--").is_some_and(|l| l.starts_with(o.long.as_bytes())))
+    })
 }
 
 /// Runs an OCI verb (`verb` is known to be one).
@@ -361,19 +359,10 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
     };
     let pid = started.pid;
     if let Some(f) = o.pid_file {
-        // Whole or not at all, as runc writes it: its readers poll for it.
-        let mut tmp = Buf::<4096>::new();
-        let (dir, name) = match f.to_bytes().iter().rposition(|&c| c == b'/') {
-            Some(i) => f.to_bytes().split_at(i + 1),
-            None => (&b""[..], f.to_bytes()),
-        };
-        tmp.push(dir).push(b".").push(name);
-        let r = sys::write_file_at(libc::AT_FDCWD, tmp.cstr(), Buf::<16>::new().num(pid as u64).as_bytes(), libc::O_CREAT | libc::O_TRUNC)
-            .and_then(|()| sys::rename_at(libc::AT_FDCWD, tmp.cstr(), f));
-        if let Err(e) = r {
+        if let Err(e) = pid_dir(f).and_then(|d| write_pid_file(d, pid)) {
             let _ = sys::kill(pid, libc::SIGKILL);
             let _ = state::remove(root, id);
-            return Err(Error::sys("writing pid file", f.to_bytes(), e));
+            return Err(e);
         }
     }
     if !run {
@@ -388,6 +377,27 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
     let code = started.wait()?;
     delete(g, root, id, true)?;
     Ok(code)
+}
+
+/// `--pid-file`: whole or not at all, as runc writes it (its readers poll for it). The
+/// directory is opened first (`exec` joins the container's mount namespace before the pid is
+/// known): the fd, and the file's name in it.
+pub fn pid_dir(f: &CStr) -> Result<(c_int, &[u8])> {
+    let b = f.to_bytes();
+    let split = b.iter().rposition(|&c| c == b'/').map_or(0, |i| i + 1);
+    let mut dir = Buf::<4096>::new();
+    dir.push(if split == 0 { b"." } else { &b[..split] });
+    Ok((sys::open(dir.cstr(), libc::O_PATH | libc::O_DIRECTORY).at("opening pid file directory", dir.as_bytes())?, &b[split..]))
+}
+
+pub fn write_pid_file((dir, name): (c_int, &[u8]), pid: c_int) -> Result<()> {
+    let mut tmp = Buf::<4096>::new();
+    tmp.push(b".").push(name);
+    let r = sys::write_file_at(dir, tmp.cstr(), Buf::<16>::new().num(pid as u64).as_bytes(), libc::O_CREAT | libc::O_TRUNC)
+        .and_then(|()| sys::rename_at(dir, tmp.cstr(), Buf::<4096>::new().push(name).cstr()))
+        .at("writing pid file", name);
+    sys::close(dir);
+    r
 }
 
 /// `start`: lets the created container's process through its exec fifo, then the poststart
@@ -646,7 +656,7 @@ fn spec(o: &Opts) -> Result<c_int> {
 /// runc's default config (`runc spec`), ending in the namespace list.
 const SPEC_HEAD: &str = r#"{"ociVersion":"1.2.0","process":{"terminal":true,"user":{"uid":0,"gid":0},"args":["sh"],"env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","TERM=xterm"],"cwd":"/","capabilities":{"bounding":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"],"effective":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"],"permitted":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"]},"rlimits":[{"type":"RLIMIT_NOFILE","hard":1024,"soft":1024}],"noNewPrivileges":true},"root":{"path":"rootfs","readonly":true},"hostname":"hutch","mounts":[{"destination":"/proc","type":"proc","source":"proc"},{"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","strictatime","mode=755","size=65536k"]},{"destination":"/dev/pts","type":"devpts","source":"devpts","options":["nosuid","noexec","newinstance","ptmxmode=0666","mode=0620"]},{"destination":"/dev/shm","type":"tmpfs","source":"shm","options":["nosuid","noexec","nodev","mode=1777","size=65536k"]},{"destination":"/dev/mqueue","type":"mqueue","source":"mqueue","options":["nosuid","noexec","nodev"]},{"destination":"/sys","type":"sysfs","source":"sysfs","options":["nosuid","noexec","nodev","ro"]}],"linux":{"resources":{"devices":[{"allow":false,"access":"rwm"}]},"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"cgroup"},"#;
 
-const SPEC_TAIL: &str = r#"],"maskedPaths":["/proc/acpi","/proc/asound","/proc/kcore","/proc/keys","/proc/latency_stats","/proc/timer_list","/proc/timer_stats","/proc/sched_debug","/sys/firmware","/proc/scsi"],"readonlyPaths":["/proc/bus","/proc/fs","/proc/irq","/proc/sys","/proc/sysrq-trigger"]}}
+const SPEC_TAIL: &str = r#","maskedPaths":["/proc/acpi","/proc/asound","/proc/kcore","/proc/keys","/proc/latency_stats","/proc/timer_list","/proc/timer_stats","/proc/sched_debug","/sys/firmware","/proc/scsi"],"readonlyPaths":["/proc/bus","/proc/fs","/proc/irq","/proc/sys","/proc/sysrq-trigger"]}}
 "#;
 
 /// runtime-spec features.md: what this runtime implements.
