@@ -42,6 +42,7 @@ pub fn main(a: &mut Args) -> c_int {
 
 fn setup(a: &mut Args) -> Result<Infallible> {
     let cfg = a.cfg;
+    let oci = cfg.oci.as_ref();
     a.parent_fds.into_iter().for_each(sys::close);
     die_with_parent()?;
     a.pid = wait_for_parent(a.sync_fd)?;
@@ -57,22 +58,61 @@ fn setup(a: &mut Args) -> Result<Infallible> {
         die_with_parent()?;
     }
     oci::join_session_keyring(a.oci)?;
+    if let Some(o) = oci {
+        // The user and PID namespaces were joined by the parent, before the clone.
+        namespaces::join(&o.join_ns)?;
+        if o.new_ns & libc::CLONE_NEWTIME != 0 {
+            namespaces::new_time_ns(o.time_offsets)?;
+        }
+    }
     // Now in the container's cgroups (the parent wrote it there before "go"), so a cgroup
     // namespace made here is rooted at them: the container sees its cgroup as /.
     if a.late_cgroup_ns {
         namespaces::new_cgroup_ns()?;
     }
-    namespaces::set_hostname(cfg.hostname)?;
+    if !cfg.hostname.is_empty() {
+        namespaces::set_hostname(cfg.hostname)?;
+    }
     if cfg.net == Net::Private {
         namespaces::loopback_up()?;
+    }
+    if let Some(o) = oci {
+        if let Some(d) = o.domainname {
+            sys::setdomainname(d.to_bytes()).at("setting domainname", d.to_bytes())?;
+        }
+        // Through hutch's /proc still: a sysctl is the writer's namespace's, and the
+        // container's /proc/sys may end up read-only.
+        for (path, value) in &o.sysctl {
+            sys::write_file(path, value.to_bytes()).at("setting sysctl", path.to_bytes())?;
+        }
+        if let Some(adj) = o.oom_score_adj {
+            let mut v = Buf::<16>::new();
+            v.push(if adj < 0 { b"-" } else { b"" }).num(adj.unsigned_abs() as u64);
+            sys::write_file(c"/proc/self/oom_score_adj", v.as_bytes()).at("setting oomScoreAdj", v.as_bytes())?;
+        }
     }
 
     // Mounts go on the new root before the switch, while host paths (volume sources, device
     // nodes) are still reachable; the switch then detaches everything else of the host.
     let root = rootfs::prepare(cfg)?;
-    mounts::defaults(root)?;
-    if !cfg.privileged {
-        mounts::confine_proc(root)?;
+    match oci {
+        // The bundle's mounts replace hutch's defaults (a tmpfs at /dev gets the standard
+        // nodes), then its devices, masked and read-only paths.
+        Some(o) => {
+            for m in &o.mounts {
+                mounts::oci(root, m)?;
+            }
+            mounts::devices(root, &o.devices)?;
+            mounts::confine_proc(root, &o.masked, &o.read_only)?;
+            // runc makes a missing cwd; made here, while the root is still writable.
+            sys::close(rootfs::mount_point(root, cfg.workdir.to_bytes(), rootfs::Kind::Dir)?);
+        }
+        None => {
+            mounts::defaults(root, false)?;
+            if !cfg.privileged {
+                mounts::confine_proc(root, &mounts::MASKED, &mounts::READ_ONLY)?;
+            }
+        }
     }
     for v in &cfg.volumes {
         mounts::volume(root, v)?;
@@ -83,6 +123,10 @@ fn setup(a: &mut Args) -> Result<Infallible> {
     oci::before_switch(a)?;
     rootfs::switch(root, cfg.no_pivot)?;
     sys::close(root);
+    // After the switch, so it acts on the container's root mount, not on the bundle's.
+    if let Some(flags) = oci.map(|o| o.propagation).filter(|&f| f != 0) {
+        sys::mount(None, c"/", None, flags, None).at("setting rootfsPropagation", b"/")?;
+    }
     // After every mount point was created.
     if cfg.read_only {
         let fd = sys::open(c"/", libc::O_PATH).at("opening root", b"/")?;
@@ -91,17 +135,21 @@ fn setup(a: &mut Args) -> Result<Infallible> {
     }
     // In the container's own devpts, now at /dev/pts.
     if a.tty_sock >= 0 {
-        tty::attach(a.tty_sock)?;
+        tty::attach(a.tty_sock, cfg.oci.as_ref().and_then(|o| o.console_size))?;
     }
 
     // From here on, paths are the container's: its /etc/passwd, its workdir.
     let mut env = a.env.to_vec();
-    let ids = match cfg.user {
-        Some(spec) => Some(user::resolve(spec)?),
-        None => None,
+    let ids = match (cfg.user, oci) {
+        (Some(spec), _) => Some(user::resolve(spec)?),
+        (None, Some(o)) => Some(user::numeric(o.uid, o.gid, &o.groups)),
+        (None, None) => None,
     };
     if let Some(ids) = &ids {
-        env::set_default_home(&mut env, &ids.home);
+        match oci {
+            Some(_) => env::set_home_if_unset(&mut env, &ids.home),
+            None => env::set_default_home(&mut env, &ids.home),
+        }
     }
     sys::chdir(cfg.workdir).at("changing to workdir", cfg.workdir.to_bytes())?;
     // A workdir reached through an inherited host fd (/proc/self/fd/N) would leave the
@@ -110,6 +158,12 @@ fn setup(a: &mut Args) -> Result<Infallible> {
     // Raising a hard limit needs CAP_SYS_RESOURCE, so before capabilities go.
     for r in &cfg.rlimits {
         sys::setrlimit(r.resource, r.soft, r.hard).at("setting ulimit", b"")?;
+    }
+    if let Some(o) = oci {
+        sys::umask(o.umask.unwrap_or(0o022));
+        if let Some(p) = o.personality {
+            sys::personality(p).at("setting personality", b"")?;
+        }
     }
     // Only 0, 1 and 2 cross into the container (and what `--preserve-fds` names), whatever
     // hutch was started with.
@@ -120,9 +174,12 @@ fn setup(a: &mut Args) -> Result<Infallible> {
     // goes last, after no_new_privs, so it judges none of hutch's own setup; without
     // no_new_privs loading it needs CAP_SYS_ADMIN, so then it goes before capabilities are
     // reduced (the filter allows every call of the steps after it).
-    let keep = if cfg.privileged { caps::ALL } else { cfg.caps.result() };
+    let sets = match oci {
+        Some(o) => o.caps,
+        None => caps::Sets::same(if cfg.privileged { caps::ALL } else { cfg.caps.result() }),
+    };
     let filter = if cfg.privileged { Seccomp::Unconfined } else { cfg.seccomp };
-    drop_privileges(keep, &filter, cfg.no_new_privs, ids.as_ref(), cfg.user.unwrap_or_default())?;
+    drop_to(&sets, &filter, cfg.no_new_privs, ids.as_ref(), cfg.user.unwrap_or_default())?;
     // With --init, signals stay blocked: the init takes them with sigwaitinfo from here on.
     if !cfg.init {
         sys::sigprocmask(libc::SIG_SETMASK, &a.sigmask);
@@ -142,17 +199,21 @@ fn setup(a: &mut Args) -> Result<Infallible> {
 /// Everything of the privilege steps but the seccomp filter that follows no_new_privs (the
 /// caller loads it last, after restoring the signal mask); `hutch exec` takes the same steps.
 pub fn drop_privileges(keep: u64, filter: &Seccomp, nnp: bool, ids: Option<&user::Ids>, user: &CStr) -> Result<()> {
+    drop_to(&caps::Sets::same(keep), filter, nnp, ids, user)
+}
+
+fn drop_to(sets: &caps::Sets, filter: &Seccomp, nnp: bool, ids: Option<&user::Ids>, user: &CStr) -> Result<()> {
     if !nnp {
         seccomp::apply(filter)?;
     }
-    caps::limit_bounding(keep)?;
+    caps::limit_bounding(sets.bounding)?;
     if let Some(ids) = ids {
         sys::prctl(libc::PR_SET_KEEPCAPS, 1, 0).at("keeping capabilities", b"")?;
         let groups = userns::check_mapped(ids)?;
         sys::set_ids(ids.uid, ids.gid, groups).at("switching user", user.to_bytes())?;
         die_with_parent()?;
     }
-    caps::set(keep)?;
+    caps::set(sets)?;
     if nnp {
         sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0).at("setting no_new_privs", b"")?;
     }

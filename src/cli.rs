@@ -633,7 +633,7 @@ mod tests {
         assert_eq!(err_of(&[c"run", c"-x", c"/r", c"c"]).0, "unknown option");
         assert_eq!(err_of(&[c"run", c"--ro=1", c"/r", c"c"]).0, "option takes no value");
         assert_eq!(err_of(&[c"run"]).0, "run");
-        assert_eq!(err_of(&[c"run", c"/r"]).0, "run");
+        assert_eq!(err_of(&[c"run", c"/r"]).0, "run", "one operand, not a container ID: hutch's run");
         assert_eq!(err_of(&[c"run", c"-h"]), ("option needs a value", b"-h".to_vec()));
         assert_eq!(err_of(&[c"run", c"--net", c"bridge", c"/r", c"c"]), ("invalid network", b"bridge".to_vec()));
         assert_eq!(err_of(&[c"run", c"-w", c"rel", c"/r", c"c"]), ("invalid workdir", b"rel".to_vec()));

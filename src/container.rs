@@ -69,7 +69,7 @@ pub fn spawn(cfg: &RunConfig, env: &[&'static CStr], oci: Option<&oci::Create>, 
     let stack = sys::Stack::new(STACK_SIZE).at("mapping stack", b"")?;
     // A cgroup namespace is rooted at the cgroups its creator is in. Made by clone, it would
     // be rooted at hutch's; with cgroups of its own, the child makes it once it is in them.
-    let cgroup_ns = namespaces::has_cgroup_ns();
+    let cgroup_ns = namespaces::has_cgroup_ns(cfg);
     let late_cgroup_ns = cgroup_ns && cgroup.is_some();
     let mut args = child::Args {
         cfg,
@@ -83,8 +83,10 @@ pub fn spawn(cfg: &RunConfig, env: &[&'static CStr], oci: Option<&oci::Create>, 
         oci,
         pid: 0,
     };
-    let flags = namespaces::clone_flags(cfg.net, cgroup_ns && !late_cgroup_ns) | userns::clone_flag(&ids) | libc::SIGCHLD;
+    let flags = namespaces::clone_flags(cfg, cgroup_ns && !late_cgroup_ns) | userns::clone_flag(&ids) | libc::SIGCHLD;
+    let own_pid_ns = namespaces::join_before_clone(cfg)?;
     let pid = sys::clone(child::main, &stack, flags, &mut args).map_err(|e| userns::clone_error(e, &ids))?;
+    namespaces::leave_pid_ns(own_pid_ns)?;
     // While hutch holds host resources (its fds, the pipes, later cgroups), no process in the
     // container may ptrace it or read its memory through /proc (CVE-2019-5736 class). Only
     // from here on: the child, a copy, stays dumpable until "go", so that its /proc/PID files
@@ -164,12 +166,11 @@ impl Started {
         }
     }
 
-    /// Leaves the container to itself (`hutch create`): its cgroups stay, for `delete`.
-    pub fn detach(self) -> c_int {
+    /// Leaves the container to itself (`hutch create`): its cgroups stay, for `delete`, which
+    /// takes the directories returned (see [`cgroup::Cgroup::keep`]).
+    pub fn detach(self) -> alloc::vec::Vec<u8> {
         sys::close(self.tty);
-        let pid = self.pid;
-        core::mem::forget(self.cgroup);
-        pid
+        self.cgroup.map(cgroup::Cgroup::keep).unwrap_or_default()
     }
 }
 

@@ -49,6 +49,8 @@ struct Child<'a> {
     /// `-d`: the command outlives hutch.
     detach: bool,
     preserve_fds: c_int,
+    /// process.consoleSize of `--process`.
+    console_size: Option<(u16, u16)>,
 }
 
 #[derive(Clone, Copy)]
@@ -190,9 +192,10 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     let (waited, sigmask) = container::block_forwarded();
     let (err_r, err_w) = sys::pipe().at("creating pipe", b"")?;
     let workdir = workdir.or(process.map(|_| pc.workdir.to_bytes())).unwrap_or(e.get(b"workdir"));
-    let user = user.or(pc.user.map(CStr::to_bytes)).unwrap_or(e.get(b"user"));
+    let puser = pc.oci.as_ref().map(|o| *Buf::<32>::new().num(o.uid as u64).push(b":").num(o.gid as u64));
+    let user = user.or(puser.as_ref().filter(|_| process.is_some()).map(Buf::as_bytes)).unwrap_or(e.get(b"user"));
     let nnp = nnp || e.num(b"nnp") == 1;
-    let mut c = Child { command, env: &envp, workdir, user, keep, nnp, filter, root_fd, err_fd: err_w, sigmask, tty_sock: tty_w, detach, preserve_fds: preserve };
+    let mut c = Child { command, env: &envp, workdir, user, keep, nnp, filter, root_fd, err_fd: err_w, sigmask, tty_sock: tty_w, detach, preserve_fds: preserve, console_size: pc.oci.as_ref().and_then(|o| o.console_size) };
     let stack = sys::Stack::new(256 * 1024).at("mapping stack", b"")?;
     let child = sys::clone(start, &stack, libc::SIGCHLD, &mut c).at("starting command", command[0].to_bytes())?;
     sys::close(err_w);
@@ -270,7 +273,7 @@ fn setup(c: &Child) -> Result<core::convert::Infallible> {
     sys::chroot(c".").at("entering root", b"")?;
     sys::close(c.root_fd);
     if c.tty_sock >= 0 {
-        tty::attach(c.tty_sock)?;
+        tty::attach(c.tty_sock, c.console_size)?;
     }
     let mut env = c.env.to_vec();
     let ids = match c.user {

@@ -123,9 +123,11 @@ pub fn entry(cfg: &RunConfig, env: &[&'static CStr], pid: c_int) -> Vec<u8> {
     line(b"command", command.strip_suffix(b" ").unwrap_or(&command));
     // What `hutch exec` needs to confine its command as the container's.
     let privileged = cfg.privileged;
-    match privileged {
-        true => line(b"caps", b"all"),
-        false => line(b"caps", num(cfg.caps.result()).as_bytes()),
+    match (privileged, &cfg.oci) {
+        (true, _) => line(b"caps", b"all"),
+        // An OCI container's exec gets its effective set (runc: the config's process's).
+        (false, Some(o)) => line(b"caps", num(o.caps.effective).as_bytes()),
+        (false, None) => line(b"caps", num(cfg.caps.result()).as_bytes()),
     }
     line(b"nnp", num(cfg.no_new_privs as u64).as_bytes());
     line(b"seccomp", match cfg.seccomp {
@@ -135,8 +137,10 @@ pub fn entry(cfg: &RunConfig, env: &[&'static CStr], pid: c_int) -> Vec<u8> {
         crate::config::Seccomp::File { path, .. } => path.to_bytes(),
     });
     line(b"workdir", cfg.workdir.to_bytes());
-    if let Some(u) = cfg.user {
-        line(b"user", u.to_bytes());
+    match (cfg.user, &cfg.oci) {
+        (Some(u), _) => line(b"user", u.to_bytes()),
+        (None, Some(o)) => line(b"user", num(o.uid as u64).push(b":").num(o.gid as u64).as_bytes()),
+        (None, None) => {}
     }
     for e in env {
         line(b"env", e.to_bytes());

@@ -950,3 +950,33 @@ pub fn set_winsize(fd: c_int, rows: u16, cols: u16) {
     // SAFETY: ws is a valid winsize.
     unsafe { libc::ioctl(fd, libc::TIOCSWINSZ, &ws) };
 }
+
+// --- OCI setup (config.json): umask, personality, domainname, device nodes.
+
+/// umask(2); returns the previous mask.
+pub fn umask(mask: u32) -> u32 {
+    // SAFETY: umask takes no pointers.
+    unsafe { libc::umask(mask) }
+}
+
+/// personality(2): sets the execution domain.
+pub fn personality(persona: u32) -> Result<()> {
+    // SAFETY: personality takes no pointers.
+    check(unsafe { libc::personality(persona as libc::c_ulong) }).map(drop)
+}
+
+/// setdomainname(2).
+pub fn setdomainname(name: &[u8]) -> Result<()> {
+    // SAFETY: name is a valid slice of name.len() bytes; no NUL is needed.
+    check(unsafe { libc::setdomainname(name.as_ptr().cast(), name.len()) }).map(drop)
+}
+
+/// mknodat(2) and then fchownat(2) and fchmodat(2) (mknod applies the umask) on the new node.
+pub fn mknodat(dirfd: c_int, path: &CStr, mode: u32, dev: u64, uid: u32, gid: u32) -> Result<()> {
+    // SAFETY: path is NUL-terminated.
+    check(unsafe { libc::mknodat(dirfd, path.as_ptr(), mode, dev as libc::dev_t) })?;
+    // SAFETY: path is NUL-terminated.
+    check(unsafe { libc::fchownat(dirfd, path.as_ptr(), uid, gid, libc::AT_SYMLINK_NOFOLLOW) })?;
+    // SAFETY: path is NUL-terminated.
+    check(unsafe { libc::fchmodat(dirfd, path.as_ptr(), mode & 0o7777, 0) }).map(drop)
+}

@@ -26,7 +26,7 @@ use crate::error::{Context, Error, Result};
 use crate::json::Writer;
 use crate::state::{self, Entry, Root};
 use crate::sys::{self, Errno};
-use crate::{container, lifecycle};
+use crate::{cgroup, container, lifecycle};
 use spec::Spec;
 
 /// The step of the child's request that the parent run the runtime's hooks (hooks.rs).
@@ -298,7 +298,14 @@ pub fn main(verb: &[u8], args: &[&'static CStr], g: &Global, env: &[&'static CSt
             Ok(0)
         }
         b"delete" => delete(g, &root, id, o.force),
-        b"pause" | b"resume" => Err(Error::msg(if verb == b"pause" { "pause" } else { "resume" }, id, "no freezer cgroup: the container has no cgroup of its own")),
+        b"pause" | b"resume" => {
+            let e = state::read(&root, id)?;
+            match (status(&root, id, &e).0, e.get(b"cgroups")) {
+                (b"stopped" | b"created", _) => Err(Error::msg("container is not running", id, "see 'hutch list'")),
+                (_, b"") => Err(Error::msg("pausing", id, "the container has no cgroup of its own")),
+                (_, dirs) => cgroup::freeze(dirs, verb == b"pause").map(|()| 0),
+            }
+        }
         _ => Err(Error::msg("unknown command", verb, "try 'hutch --help'")),
     }
 }
@@ -321,6 +328,12 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
     let text = sys::read_file(path.push(b"/config.json").cstr()).at("reading config", path.as_bytes())?;
     let mut spec = spec::parse(leak(&text).to_bytes(), bundle.as_bytes())?;
     spec.run.no_pivot |= o.no_pivot;
+    // runc's default cgroup: the container's ID, under the runtime's own.
+    spec.run.limits.cgroup_name = spec.run.limits.cgroup_name.or(Some(idc));
+    for w in spec.run.oci.iter().flat_map(|o| &o.warnings) {
+        let w = w.to_bytes();
+        report(g, b"warning", w.strip_prefix(b"hutch: warning: ").unwrap_or(w).strip_suffix(b"\n").unwrap_or(w));
+    }
     let foreground = run && !o.detach;
     match (spec.run.tty, o.console.is_some()) {
         (true, false) if !foreground => return Err(Error::msg("create", id, "process.terminal needs --console-socket")),
@@ -328,6 +341,7 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
         _ => {}
     }
     state::create(root, id)?;
+    let mut entry = Vec::new();
     let made = (|| {
         state::write(root, id, b"config.json", &text)?;
         let fifo = state::path(id, b"exec.fifo");
@@ -339,11 +353,11 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
         };
         let c = Create { id: idc, bundle: bundle.as_bytes(), spec: &spec, fifo, console, preserve_fds: o.preserve_fds, keyring: !o.no_keyring };
         let mut born = |pid| {
-            let mut t = lifecycle::entry(&spec.run, &spec.env, pid);
-            t.extend_from_slice(b"bundle ");
-            t.extend_from_slice(bundle.as_bytes());
-            t.push(b'\n');
-            state::write(root, id, b"state", &t)
+            entry = lifecycle::entry(&spec.run, &spec.env, pid);
+            entry.extend_from_slice(b"bundle ");
+            entry.extend_from_slice(bundle.as_bytes());
+            entry.push(b'\n');
+            state::write(root, id, b"state", &entry)
         };
         let started = container::spawn(&spec.run, &spec.env, Some(&c), &mut born);
         sys::close(fifo);
@@ -365,14 +379,26 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
             return Err(e);
         }
     }
+    // The container outlives `create` (and `run -d`), its cgroups too: `delete` removes them.
+    let mut detach = |started: container::Started| {
+        let dirs = started.detach();
+        if dirs.is_empty() {
+            return Ok(0);
+        }
+        entry.extend_from_slice(b"cgroups ");
+        entry.extend_from_slice(&dirs);
+        entry.push(b'\n');
+        state::write(root, id, b"state", &entry).map(|()| 0)
+    };
     if !run {
-        started.detach();
-        return Ok(0);
+        return detach(started);
     }
-    start(g, root, id)?;
+    if let Err(e) = start(g, root, id) {
+        let _ = delete(g, root, id, true);
+        return Err(e);
+    }
     if o.detach {
-        started.detach();
-        return Ok(0);
+        return detach(started);
     }
     let code = started.wait()?;
     delete(g, root, id, true)?;
@@ -448,6 +474,7 @@ fn delete(g: &Global, root: &Root, id: &[u8], force: bool) -> Result<c_int> {
         _ if force => kill_and_reap(&e),
         _ => return Err(Error::msg("cannot delete a running container", id, "stop it first, or use delete --force")),
     }
+    cgroup::remove(e.get(b"cgroups"));
     if let Some(spec) = stored_spec(root, id, &e) {
         let st = state_json(id, b"stopped", 0, e.get(b"bundle"), &spec.annotations, None);
         if let Err(err) = hooks::run_all(&spec.hooks.poststop, &st, "poststop hook") {
@@ -473,13 +500,16 @@ fn kill_and_reap(e: &Entry) {
     }
 }
 
-/// created, running or stopped (runtime-spec runtime.md), and the pid (0 once stopped).
+/// created, running, paused or stopped (runtime-spec runtime.md), and the pid (0 once
+/// stopped).
 pub fn status(root: &Root, id: &[u8], e: &Entry) -> (&'static [u8], c_int) {
     if !state::alive(e.pid(), e.num(b"start")) {
         return (b"stopped", 0);
     }
+    let dirs = e.get(b"cgroups");
     match sys::file_type(root.fd, state::path(id, b"exec.fifo").cstr()) {
         Ok(_) => (b"created", e.pid()),
+        Err(_) if !dirs.is_empty() && cgroup::frozen(dirs) => (b"paused", e.pid()),
         Err(_) => (b"running", e.pid()),
     }
 }

@@ -6,8 +6,12 @@ use alloc::vec::Vec;
 use core::ffi::CStr;
 
 use crate::buf::Buf;
-use crate::config::{leak, RunConfig};
+use core::ffi::c_int;
+
+use crate::caps;
+use crate::config::{self, cpuset_ok, leak, CpuShare, Device, DeviceRule, Limits, Mount, Net, Oci, Rlimit, RunConfig, Seccomp, UNLIMITED};
 use crate::error::{Context, Error, Result};
+use crate::userns::{self, IdMap};
 use crate::json::{self, Node};
 use crate::sys;
 
@@ -64,21 +68,45 @@ pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<Spec> {
     }
 
     let root_path = root.require("root")?.require("path")?;
-    let rp = root_path.str()?;
-    let rootfs = match rp.first() {
-        Some(b'/') => root_path.cstr()?,
-        Some(_) => leak(Buf::<4096>::new().push(bundle).push(b"/").push(rp).as_bytes()),
-        None => return Err(root_path.error("must not be empty")),
-    };
+    let rootfs = in_bundle(&root_path, bundle)?;
     let mut spec = Spec { run: RunConfig::new(rootfs), env: Vec::new(), hooks: Hooks::default(), annotations: Vec::new() };
+    let run = &mut spec.run;
+    // The runtime-spec's defaults, not hutch run's: only what the config asks for.
+    run.hostname = c"";
+    run.no_new_privs = false;
+    run.seccomp = Seccomp::Unconfined;
+    run.oci = Some(Oci::default());
     if let Some(ro) = root.require("root")?.get("readonly")? {
-        spec.run.read_only = ro.bool()?;
-    }
-    if let Some(h) = root.get("hostname")? {
-        spec.run.hostname = h.cstr()?;
+        run.read_only = ro.bool()?;
     }
     if let Some(p) = root.get("process")? {
-        process(&p, &mut spec.run, &mut spec.env)?;
+        process(&p, run, &mut spec.env)?;
+    }
+    let linux = root.get("linux")?;
+    if let Some(linux) = &linux {
+        namespaces(linux, run)?;
+    }
+    let oci = run.oci.as_mut().unwrap_or_else(|| crate::internal_error());
+    let new_uts = oci.new_ns & libc::CLONE_NEWUTS != 0;
+    if let Some(h) = root.get("hostname")? {
+        run.hostname = h.cstr()?;
+        if !new_uts && !run.hostname.is_empty() {
+            return Err(h.error("needs a new uts namespace"));
+        }
+    }
+    if let Some(d) = root.get("domainname")? {
+        oci.domainname = Some(d.cstr()?);
+        if !new_uts {
+            return Err(d.error("needs a new uts namespace"));
+        }
+    }
+    if let Some(m) = root.get("mounts")? {
+        m.each(&mut |m| Ok(oci.mounts.push(mount(&m, bundle)?)))?;
+    }
+    if let Some(linux) = linux {
+        linux_setup(&linux, oci)?;
+        // linux.seccomp: wired by the lead to seccomp::from_oci (branch oci-seccomp).
+        linux_cgroups_and_ids(&linux, run)?;
     }
     if let Some(hooks) = root.get("hooks")? {
         let h = &mut spec.hooks;
@@ -101,7 +129,17 @@ pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<Spec> {
     Ok(spec)
 }
 
-/// `process` (also the whole of `exec --process FILE`): args, env, cwd, terminal.
+/// A path of the config: absolute, or taken from the bundle.
+fn in_bundle(n: &Node, bundle: &[u8]) -> Result<&'static CStr> {
+    match n.str()?.first() {
+        Some(b'/') => n.cstr(),
+        Some(_) => Ok(leak(Buf::<4096>::new().push(bundle).push(b"/").push(n.str()?).as_bytes())),
+        None => Err(n.error("must not be empty")),
+    }
+}
+
+/// `process` (also the whole of `exec --process FILE`): args, env, cwd, terminal, user,
+/// capabilities, rlimits, noNewPrivileges, oomScoreAdj.
 pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> Result<()> {
     p.require("args")?.each(&mut |a| Ok(run.command.push(a.cstr()?)))?;
     if run.command.is_empty() {
@@ -117,6 +155,315 @@ pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> R
     run.workdir = cwd.cstr()?;
     if let Some(t) = p.get("terminal")? {
         run.tty = t.bool()?;
+    }
+    if let Some(n) = p.get("noNewPrivileges")? {
+        run.no_new_privs = n.bool()?;
+    }
+    let oci = run.oci.get_or_insert_with(Oci::default);
+    if let Some(c) = p.get("consoleSize")? {
+        oci.console_size = Some((c.require("height")?.int(0, 0xffff)? as u16, c.require("width")?.int(0, 0xffff)? as u16));
+    }
+    if let Some(u) = p.get("user")? {
+        oci.uid = u.require("uid")?.u32()?;
+        oci.gid = u.require("gid")?.u32()?;
+        if let Some(m) = u.get("umask")? {
+            oci.umask = Some(m.int(0, 0o777)? as u32);
+        }
+        if let Some(g) = u.get("additionalGids")? {
+            g.each(&mut |g| Ok(oci.groups.push(g.u32()?)))?;
+        }
+        if u.get("username")?.is_some() {
+            warn(oci, &u, b"username", "ignored: hutch takes the numeric uid and gid");
+        }
+    }
+    if let Some(c) = p.get("capabilities")? {
+        let sets = &mut oci.caps;
+        let mut unknown = Vec::new();
+        for (name, set) in [
+            ("bounding", &mut sets.bounding),
+            ("effective", &mut sets.effective),
+            ("permitted", &mut sets.permitted),
+            ("inheritable", &mut sets.inheritable),
+            ("ambient", &mut sets.ambient),
+        ] {
+            if let Some(list) = c.get(name)? {
+                list.each(&mut |n| {
+                    // A capability newer than hutch's table is skipped with a warning, as runc
+                    // does, so a config written for a newer kernel still starts.
+                    match caps::parse(n.str()?) {
+                        Ok(m) if m != caps::ALL => *set |= m,
+                        _ => unknown.push(n),
+                    }
+                    Ok(())
+                })?;
+            }
+        }
+        for n in unknown {
+            warn(oci, &n, n.str()?, "unknown capability, ignored");
+        }
+    }
+    if let Some(r) = p.get("rlimits")? {
+        r.each(&mut |r| {
+            let ty = r.require("type")?;
+            let resource = ty.str()?.strip_prefix(b"RLIMIT_").and_then(config::rlimit_resource);
+            let Some(resource) = resource else { return Err(ty.error("unknown resource limit (RLIMIT_NOFILE, ...)")) };
+            if run.rlimits.iter().any(|l| l.resource == resource) {
+                return Err(ty.error("repeated"));
+            }
+            let (soft, hard) = (r.require("soft")?.u64()?, r.require("hard")?.u64()?);
+            Ok(run.rlimits.push(Rlimit { resource, soft, hard }))
+        })?;
+    }
+    if let Some(o) = p.get("oomScoreAdj")? {
+        oci.oom_score_adj = Some(o.int(-1000, 1000)? as i32);
+    }
+    for field in ["apparmorProfile", "selinuxLabel"] {
+        if let Some(f) = p.get(field)? {
+            if !f.str()?.is_empty() {
+                warn(oci, &f, b"", "ignored: this host has neither AppArmor nor SELinux for hutch to use");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A warning line for a field hutch ignores: `hutch: warning: FIELD: WHAT: why`.
+fn warn(oci: &mut Oci, n: &Node, what: &[u8], why: &str) {
+    let mut line = Buf::<256>::new();
+    line.push(b"hutch: warning: ").push(n.path.as_bytes());
+    if !what.is_empty() {
+        line.push(b": ").push(what);
+    }
+    line.push(b": ").push(why.as_bytes()).push(b"\n");
+    oci.warnings.push(leak(line.as_bytes()));
+}
+
+/// Mount options: mount(2) flags set or cleared, and propagation types (`KIND_*`).
+const SET: u8 = 0;
+const CLEAR: u8 = 1;
+const PROPAGATION: u8 = 2;
+const MOUNT_OPTIONS: [(&str, u8, u64); 32] = [
+    ("ro", SET, libc::MS_RDONLY),
+    ("rw", CLEAR, libc::MS_RDONLY),
+    ("nosuid", SET, libc::MS_NOSUID),
+    ("suid", CLEAR, libc::MS_NOSUID),
+    ("nodev", SET, libc::MS_NODEV),
+    ("dev", CLEAR, libc::MS_NODEV),
+    ("noexec", SET, libc::MS_NOEXEC),
+    ("exec", CLEAR, libc::MS_NOEXEC),
+    ("sync", SET, libc::MS_SYNCHRONOUS),
+    ("async", CLEAR, libc::MS_SYNCHRONOUS),
+    ("dirsync", SET, libc::MS_DIRSYNC),
+    ("remount", SET, libc::MS_REMOUNT),
+    ("mand", SET, libc::MS_MANDLOCK),
+    ("nomand", CLEAR, libc::MS_MANDLOCK),
+    ("atime", CLEAR, libc::MS_NOATIME),
+    ("noatime", SET, libc::MS_NOATIME),
+    ("diratime", CLEAR, libc::MS_NODIRATIME),
+    ("nodiratime", SET, libc::MS_NODIRATIME),
+    ("relatime", SET, libc::MS_RELATIME),
+    ("norelatime", CLEAR, libc::MS_RELATIME),
+    ("strictatime", SET, libc::MS_STRICTATIME),
+    ("nostrictatime", CLEAR, libc::MS_STRICTATIME),
+    ("bind", SET, libc::MS_BIND),
+    ("rbind", SET, libc::MS_BIND | libc::MS_REC),
+    ("private", PROPAGATION, libc::MS_PRIVATE),
+    ("rprivate", PROPAGATION, libc::MS_PRIVATE | libc::MS_REC),
+    ("shared", PROPAGATION, libc::MS_SHARED),
+    ("rshared", PROPAGATION, libc::MS_SHARED | libc::MS_REC),
+    ("slave", PROPAGATION, libc::MS_SLAVE),
+    ("rslave", PROPAGATION, libc::MS_SLAVE | libc::MS_REC),
+    ("unbindable", PROPAGATION, libc::MS_UNBINDABLE),
+    ("runbindable", PROPAGATION, libc::MS_UNBINDABLE | libc::MS_REC),
+];
+
+fn mount_option(name: &[u8]) -> Option<(u8, u64)> {
+    MOUNT_OPTIONS.iter().find(|o| o.0.as_bytes() == name).map(|o| (o.1, o.2))
+}
+
+/// A `mounts` entry. Options mount(2) has no flag for go to the filesystem as data.
+fn mount(m: &Node, bundle: &[u8]) -> Result<Mount> {
+    let dst = m.require("destination")?;
+    if dst.str()?.is_empty() {
+        return Err(dst.error("must not be empty"));
+    }
+    let fstype = match m.get("type")? {
+        Some(t) => t.cstr()?,
+        None => c"",
+    };
+    let (mut flags, mut propagation) = (0, 0);
+    let mut data = Vec::new();
+    if let Some(o) = m.get("options")? {
+        o.each(&mut |o| {
+            match mount_option(o.str()?) {
+                Some((SET, f)) => flags |= f,
+                Some((CLEAR, f)) => flags &= !f,
+                Some((_, f)) => propagation = f,
+                None => {
+                    if !data.is_empty() {
+                        data.push(b',');
+                    }
+                    data.extend_from_slice(o.str()?);
+                }
+            }
+            Ok(())
+        })?;
+    }
+    if fstype.to_bytes() == b"bind" {
+        flags |= libc::MS_BIND;
+    }
+    let src = match m.get("source")? {
+        Some(s) if flags & libc::MS_BIND != 0 => in_bundle(&s, bundle)?,
+        Some(s) => s.cstr()?,
+        None if flags & libc::MS_BIND != 0 => return Err(m.require("source")?.error("required")),
+        None => c"",
+    };
+    Ok(Mount { dst: dst.cstr()?, src, fstype, flags, propagation, data: leak(&data) })
+}
+
+/// The namespace types by their config.json names; "time" is unshared by the child, since
+/// clone(2) cannot take CLONE_NEWTIME.
+const NAMESPACES: [(&str, c_int); 8] = [
+    ("pid", libc::CLONE_NEWPID),
+    ("network", libc::CLONE_NEWNET),
+    ("mount", libc::CLONE_NEWNS),
+    ("ipc", libc::CLONE_NEWIPC),
+    ("uts", libc::CLONE_NEWUTS),
+    ("user", libc::CLONE_NEWUSER),
+    ("cgroup", libc::CLONE_NEWCGROUP),
+    ("time", libc::CLONE_NEWTIME),
+];
+
+/// linux.namespaces: a type without a path is made new, with one it is joined; a type not
+/// listed is shared with hutch (so no network entry means the host's network).
+fn namespaces(linux: &Node, run: &mut RunConfig) -> Result<()> {
+    let oci = run.oci.get_or_insert_with(Oci::default);
+    let mut seen = 0;
+    if let Some(list) = linux.get("namespaces")? {
+        list.each(&mut |n| {
+            let ty = n.require("type")?;
+            let name = ty.str()?;
+            let Some(&(_, flag)) = NAMESPACES.iter().find(|t| t.0.as_bytes() == name) else {
+                return Err(ty.error("unknown namespace type (pid, network, mount, ipc, uts, user, cgroup, time)"));
+            };
+            if seen & flag != 0 {
+                return Err(ty.error("repeated"));
+            }
+            seen |= flag;
+            match n.get("path")? {
+                Some(p) if p.str()?.first() != Some(&b'/') => return Err(p.error("must be an absolute path")),
+                Some(p) => oci.join_ns.push((flag, p.cstr()?)),
+                None => oci.new_ns |= flag,
+            }
+            Ok(())
+        })?;
+    }
+    if seen & libc::CLONE_NEWNS == 0 {
+        return Err(Node::root(linux.value, STEP).error("linux.namespaces: hutch needs a mount namespace"));
+    }
+    if oci.new_ns & libc::CLONE_NEWUSER != 0 {
+        run.userns.mode = crate::userns::Mode::New;
+    }
+    run.net = if oci.new_ns & libc::CLONE_NEWNET != 0 { Net::Private } else { Net::Host };
+    Ok(())
+}
+
+/// Sysctls that belong to a namespace (runc's list): kernel.* of IPC and UTS, fs.mqueue.*
+/// (IPC), net.* (network). Others would change the host.
+fn sysctl_namespace(key: &[u8]) -> Option<c_int> {
+    const IPC: [&[u8]; 8] = [
+        b"kernel.msgmax", b"kernel.msgmnb", b"kernel.msgmni", b"kernel.sem",
+        b"kernel.shmall", b"kernel.shmmax", b"kernel.shmmni", b"kernel.shm_rmid_forced",
+    ];
+    match key {
+        _ if IPC.contains(&key) || key.starts_with(b"fs.mqueue.") => Some(libc::CLONE_NEWIPC),
+        b"kernel.hostname" | b"kernel.domainname" => Some(libc::CLONE_NEWUTS),
+        _ if key.starts_with(b"net.") => Some(libc::CLONE_NEWNET),
+        _ => None,
+    }
+}
+
+/// The rest of `linux` that the setup applies.
+fn linux_setup(linux: &Node, oci: &mut Oci) -> Result<()> {
+    if let Some(s) = linux.get("sysctl")? {
+        s.each_member(&mut |key, v| {
+            let Some(ns) = sysctl_namespace(key) else {
+                return Err(v.error("not a namespaced sysctl: kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*"));
+            };
+            if oci.new_ns & ns == 0 {
+                return Err(v.error("needs a new namespace of its own (ipc, uts or network)"));
+            }
+            if key.split(|&c| c == b'.').any(|c| c.is_empty() || c == b".." || c.contains(&b'/')) {
+                return Err(v.error("invalid key"));
+            }
+            let mut path = Buf::<256>::new();
+            path.push(b"/proc/sys/");
+            for &c in key {
+                path.push(&[if c == b'.' { b'/' } else { c }]);
+            }
+            Ok(oci.sysctl.push((leak(path.as_bytes()), v.cstr()?)))
+        })?;
+    }
+    for (name, list) in [("maskedPaths", &mut oci.masked), ("readonlyPaths", &mut oci.read_only)] {
+        if let Some(l) = linux.get(name)? {
+            l.each(&mut |p| Ok(list.push(p.cstr()?)))?;
+        }
+    }
+    if let Some(p) = linux.get("rootfsPropagation")? {
+        match mount_option(p.str()?) {
+            Some((PROPAGATION, f)) => oci.propagation = f,
+            _ => return Err(p.error("expected private, rprivate, shared, rshared, slave, rslave, unbindable or runbindable")),
+        }
+    }
+    if let Some(p) = linux.get("personality")? {
+        let d = p.require("domain")?;
+        oci.personality = Some(match d.str()? {
+            b"LINUX" => 0,
+            b"LINUX32" => 8,
+            _ => return Err(d.error("expected LINUX or LINUX32")),
+        });
+    }
+    if let Some(t) = linux.get("timeOffsets")? {
+        if oci.new_ns & libc::CLONE_NEWTIME == 0 {
+            return Err(t.error("needs a new time namespace"));
+        }
+        let mut text = Buf::<128>::new();
+        for clock in ["monotonic", "boottime"] {
+            if let Some(c) = t.get(clock)? {
+                let secs = c.get("secs")?.map_or(Ok(0), |s| s.i64())?;
+                let nanos = c.get("nanosecs")?.map_or(Ok(0), |n| n.int(0, 999_999_999))?;
+                text.push(clock.as_bytes()).push(if secs < 0 { b" -" } else { b" " }).num(secs.unsigned_abs());
+                text.push(b" ").num(nanos as u64).push(b"\n");
+            }
+        }
+        oci.time_offsets = Some(leak(text.as_bytes()));
+    }
+    if let Some(devs) = linux.get("devices")? {
+        devs.each(&mut |d| {
+            let path = d.require("path")?;
+            if path.str()?.first() != Some(&b'/') {
+                return Err(path.error("must be an absolute path"));
+            }
+            let ty = d.require("type")?;
+            let kind = match ty.str()? {
+                b"c" | b"u" => libc::S_IFCHR,
+                b"b" => libc::S_IFBLK,
+                b"p" => libc::S_IFIFO,
+                _ => return Err(ty.error("expected c, b, u or p")),
+            };
+            let num = |key| -> Result<u64> {
+                match d.get(key)? {
+                    Some(n) => n.int(0, u32::MAX as i128).map(|v| v as u64),
+                    None if kind == libc::S_IFIFO => Ok(0),
+                    None => Err(d.require(key)?.error("required")),
+                }
+            };
+            let (major, minor) = (num("major")?, num("minor")?);
+            let id = |key| d.get(key)?.map_or(Ok(0), |n| n.u32());
+            let mode = d.get("fileMode")?.map_or(Ok(0o666), |m| m.int(0, 0o7777))? as u32;
+            let dev = libc::makedev(major as u32, minor as u32) as u64;
+            Ok(oci.devices.push(Device { path: path.cstr()?, mode: kind | mode, dev, uid: id("uid")?, gid: id("gid")? }))
+        })?;
     }
     Ok(())
 }
@@ -145,9 +492,193 @@ fn hook(n: &Node) -> Result<Hook> {
     Ok(h)
 }
 
+/// linux.cgroupsPath, linux.resources and the user namespace's ID maps, into `run.limits`
+/// and `run.userns` (config-linux.md "Control groups", "Allowed Device Cgroup", "User
+/// namespace mappings"). As runc: a path without a leading `/` is under the runtime's own
+/// cgroup; without a path the cgroup is the container's ID under it (the caller names it);
+/// 0 leaves a limit at the kernel's default and -1 means none. What hutch cannot apply here
+/// is named in a warning, not silently dropped.
+pub fn linux_cgroups_and_ids(linux: &Node, run: &mut RunConfig) -> Result<()> {
+    let l = &mut run.limits;
+    l.oci = true;
+    if let Some(p) = linux.get("cgroupsPath")? {
+        cgroups_path(&p, l)?;
+    }
+    if let (Some(r), Some(oci)) = (linux.get("resources")?, &mut run.oci) {
+        resources(&r, l, oci)?;
+    }
+    ids(linux, run.oci.as_ref().map_or(0, |o| o.new_ns), &mut run.userns)
+}
+
+fn cgroups_path(n: &Node, l: &mut Limits) -> Result<()> {
+    let p = n.str()?;
+    let p = &p[..p.len() - p.iter().rev().take_while(|&&c| c == b'/').count()];
+    if p.is_empty() {
+        return Ok(());
+    }
+    // "slice:prefix:name" is systemd's form, for runtimes that ask systemd for cgroups.
+    if p.len() > 255 || p.contains(&b':') || p.contains(&0) || p.split(|&c| c == b'/').any(|c| c == b"." || c == b"..") {
+        return Err(n.error("expected a cgroupfs path without . or .. components (systemd's slice:prefix:name is not supported)"));
+    }
+    let slash = p.iter().rposition(|&c| c == b'/');
+    l.cgroup_name = Some(leak(&p[slash.map_or(0, |i| i + 1)..]));
+    l.cgroup_parent = match slash {
+        Some(0) => Some(c"/"),
+        Some(i) => Some(leak(&p[..i])),
+        None => None,
+    };
+    Ok(())
+}
+
+/// A limit: 0 or absent leaves the default, -1 is none.
+fn amount(n: Option<Node>) -> Result<Option<u64>> {
+    let Some(n) = n else { return Ok(None) };
+    match n.i64()? {
+        0 => Ok(None),
+        -1 => Ok(Some(UNLIMITED)),
+        v if v > 0 => Ok(Some(v as u64)),
+        _ => Err(n.error("expected a positive number, or -1 for no limit")),
+    }
+}
+
+/// A cpuset list (cpus, mems): empty is unset.
+fn cpu_list(n: Option<Node>) -> Result<Option<&'static CStr>> {
+    match n {
+        Some(n) if !n.str()?.is_empty() => match cpuset_ok(n.str()?) {
+            true => n.cstr().map(Some),
+            false => Err(n.error("expected numbers and ranges, e.g. 0-3,6")),
+        },
+        _ => Ok(None),
+    }
+}
+
+fn resources(r: &Node, l: &mut Limits, oci: &mut Oci) -> Result<()> {
+    if let Some(m) = r.get("memory")? {
+        l.memory = amount(m.get("limit")?)?;
+        l.memory_reservation = amount(m.get("reservation")?)?;
+        if let Some(n) = m.get("swap")? {
+            l.memory_swap = amount(Some(n))?;
+            // Memory plus swap, as docker and v1's memsw count it.
+            if l.memory_swap.is_some_and(|s| s < l.memory.unwrap_or(UNLIMITED)) {
+                return Err(n.error("counts memory plus swap: needs a memory limit, and at least as much"));
+            }
+        }
+        if let Some(n) = m.get("swappiness")? {
+            l.swappiness = Some(n.int(0, 100)? as u64);
+        }
+        if let Some(n) = m.get("disableOOMKiller")? {
+            l.oom_kill_disable = n.bool()?;
+        }
+        for key in ["kernel", "kernelTCP"] {
+            if let Some(n) = m.get(key)? {
+                warn(oci, &n, b"", "ignored: kernel memory limits are deprecated, as in runc");
+            }
+        }
+    }
+    if let Some(c) = r.get("cpu")? {
+        if let Some(n) = c.get("shares")? {
+            // The kernel's own bounds for v1's cpu.shares.
+            l.cpu_share = Some(n.u64()?).filter(|&s| s != 0).map(|s| CpuShare::Shares(s.clamp(2, 262_144)));
+        }
+        l.cpu_quota = amount(c.get("quota")?)?;
+        l.cpu_rt_runtime = amount(c.get("realtimeRuntime")?)?;
+        for (key, field) in [("period", &mut l.cpu_period), ("realtimePeriod", &mut l.cpu_rt_period)] {
+            if let Some(n) = c.get(key)? {
+                *field = Some(n.u64()?).filter(|&p| p != 0);
+            }
+        }
+        l.cpuset_cpus = cpu_list(c.get("cpus")?)?;
+        l.cpuset_mems = cpu_list(c.get("mems")?)?;
+    }
+    if let Some(p) = r.get("pids")? {
+        l.pids = amount(Some(p.require("limit")?))?;
+    }
+    let mut pages = Vec::new();
+    if let Some(h) = r.get("hugepageLimits")? {
+        h.each(&mut |h| {
+            let size = h.require("pageSize")?;
+            let s = size.str()?;
+            let digits = s.iter().take_while(|c| c.is_ascii_digit()).count();
+            if digits == 0 || !matches!(&s[digits..], b"KB" | b"MB" | b"GB") {
+                return Err(size.error("expected a size such as 2MB or 1GB"));
+            }
+            Ok(pages.push((size.cstr()?, h.require("limit")?.u64()?)))
+        })?;
+    }
+    l.hugetlb = pages.leak();
+    let mut rules = Vec::new();
+    if let Some(d) = r.get("devices")? {
+        d.each(&mut |d| Ok(rules.push(device(&d)?)))?;
+    }
+    l.devices = rules.leak();
+    for key in ["blockIO", "network", "rdma", "unified"] {
+        if let Some(n) = r.get(key)? {
+            warn(oci, &n, b"", "not applied: hutch does not manage this controller");
+        }
+    }
+    Ok(())
+}
+
+fn device(d: &Node) -> Result<DeviceRule> {
+    let mut r = DeviceRule { allow: d.require("allow")?.bool()?, kind: b'a', major: None, minor: None, access: b"rwm" };
+    if let Some(t) = d.get("type")? {
+        r.kind = match t.str()? {
+            b"a" => b'a',
+            b"c" => b'c',
+            b"b" => b'b',
+            _ => return Err(t.error("expected a, c or b")),
+        };
+    }
+    for (key, field) in [("major", &mut r.major), ("minor", &mut r.minor)] {
+        if let Some(n) = d.get(key)? {
+            // -1 is any, as runc reads it.
+            *field = match n.int(-1, u32::MAX as i128)? {
+                -1 => None,
+                v => Some(v as u32),
+            };
+        }
+    }
+    if let Some(a) = d.get("access")? {
+        let s = a.str()?;
+        if s.len() > 3 || !s.iter().all(|c| b"rwm".contains(c)) {
+            return Err(a.error("expected some of r, w and m"));
+        }
+        if !s.is_empty() {
+            r.access = leak(s).to_bytes();
+        }
+    }
+    Ok(r)
+}
+
+/// linux.uidMappings and gidMappings, which a new user namespace (in `new_ns`, from
+/// linux.namespaces) needs and nothing else takes: one joined by path has its maps.
+fn ids(linux: &Node, new_ns: c_int, c: &mut userns::Config) -> Result<()> {
+    let user = (new_ns & libc::CLONE_NEWUSER != 0).then_some(false);
+    for (key, maps) in [("uidMappings", &mut c.uid_map), ("gidMappings", &mut c.gid_map)] {
+        let list = linux.get(key)?;
+        match (&list, user) {
+            (Some(list), Some(false)) => list.each(&mut |m| {
+                let n = |k| m.require(k)?.u32();
+                let (inside, outside, count) = (n("containerID")?, n("hostID")?, n("size")?);
+                if count == 0 || inside.checked_add(count - 1).is_none() || outside.checked_add(count - 1).is_none() {
+                    return Err(m.error("expected a size above 0 that fits the ID range"));
+                }
+                Ok(maps.push(IdMap { inside, outside, count }))
+            })?,
+            (Some(list), _) => return Err(list.error("only for a new user namespace in linux.namespaces")),
+            (None, _) => {}
+        }
+        if user == Some(false) && maps.is_empty() {
+            return Err(Error::msg(STEP, Buf::<32>::new().push(b"linux.").push(key.as_bytes()).as_bytes(), "required by a new user namespace"));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     fn spec(text: &str) -> Result<Spec> {
         parse(alloc::string::String::leak(text.into()).as_bytes(), b"/b")
@@ -188,5 +719,116 @@ mod tests {
         let p = &s.hooks.poststop;
         assert_eq!((p[0].path, &p[0].args[..], &p[0].env[..], p[0].timeout), (c"/bin/h", &[c"h", c"a"][..], &[c"K=V"][..], Some(5)));
         assert_eq!((&p[1].args[..], p[1].timeout), (&[c"/bin/g"][..], None));
+    }
+
+    fn linux(text: &str) -> Result<RunConfig> {
+        let doc = json::parse(alloc::string::String::leak(text.into()).as_bytes(), b"config.json")?;
+        let mut run = RunConfig::new(c"/r");
+        run.oci = Some(Oci::default());
+        let linux = Node::root(&doc, STEP).require("linux")?;
+        if linux.get("namespaces")?.is_some() {
+            namespaces(&linux, &mut run)?;
+        }
+        linux_cgroups_and_ids(&linux, &mut run)?;
+        Ok(run)
+    }
+
+    #[test]
+    fn cgroups_path_splits_into_parent_and_name() {
+        let l = linux(r#"{"linux": {"cgroupsPath": "/libpod_parent/libpod-abc"}}"#).ok().unwrap().limits;
+        assert_eq!((l.cgroup_parent, l.cgroup_name, l.oci), (Some(c"/libpod_parent"), Some(c"libpod-abc"), true));
+        let l = linux(r#"{"linux": {"cgroupsPath": "/top/"}}"#).ok().unwrap().limits;
+        assert_eq!((l.cgroup_parent, l.cgroup_name), (Some(c"/"), Some(c"top")));
+        let l = linux(r#"{"linux": {"cgroupsPath": "a/b/c"}}"#).ok().unwrap().limits;
+        assert_eq!((l.cgroup_parent, l.cgroup_name), (Some(c"a/b"), Some(c"c")));
+        let l = linux(r#"{"linux": {"cgroupsPath": "c"}}"#).ok().unwrap().limits;
+        assert_eq!((l.cgroup_parent, l.cgroup_name), (None, Some(c"c")));
+        let l = linux(r#"{"linux": {}}"#).ok().unwrap().limits;
+        assert_eq!((l.cgroup_parent, l.cgroup_name, l.wanted()), (None, None, true), "the caller names it after the ID");
+        for bad in ["/a/../b", "system.slice:runc:x", "./a"] {
+            let e = linux(&format!(r#"{{"linux": {{"cgroupsPath": "{bad}"}}}}"#)).err().unwrap();
+            assert_eq!(why(e).0, "linux.cgroupsPath", "{bad}");
+        }
+    }
+
+    #[test]
+    fn resources_map_to_limits() {
+        let run = linux(
+            r#"{"linux": {"resources": {
+                "memory": {"limit": 33554432, "reservation": 16777216, "swap": -1, "swappiness": 10, "disableOOMKiller": true, "kernel": 5},
+                "cpu": {"shares": 1024, "quota": 50000, "period": 200000, "realtimeRuntime": -1, "realtimePeriod": 1000000, "cpus": "0-1", "mems": "0"},
+                "pids": {"limit": 32},
+                "hugepageLimits": [{"pageSize": "2MB", "limit": 4194304}],
+                "devices": [{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 1, "minor": -1, "access": "w"}],
+                "blockIO": {"weight": 10}}}}"#,
+        )
+        .ok()
+        .unwrap();
+        let l = run.limits;
+        assert_eq!((l.memory, l.memory_reservation, l.memory_swap), (Some(32 << 20), Some(16 << 20), Some(UNLIMITED)));
+        assert_eq!((l.swappiness, l.oom_kill_disable), (Some(10), true));
+        assert_eq!((l.cpu_share, l.cpu_quota, l.cpu_period), (Some(CpuShare::Shares(1024)), Some(50_000), Some(200_000)));
+        assert_eq!((l.cpu_rt_runtime, l.cpu_rt_period), (Some(UNLIMITED), Some(1_000_000)));
+        assert_eq!((l.cpuset_cpus, l.cpuset_mems, l.pids), (Some(c"0-1"), Some(c"0"), Some(32)));
+        assert_eq!(l.hugetlb, [(c"2MB", 4 << 20)]);
+        assert_eq!(
+            l.devices,
+            [
+                DeviceRule { allow: false, kind: b'a', major: None, minor: None, access: b"rwm" },
+                DeviceRule { allow: true, kind: b'c', major: Some(1), minor: None, access: b"w" }
+            ]
+        );
+        // 0 leaves the default; -1 is no limit.
+        let l = linux(r#"{"linux": {"resources": {"memory": {"limit": 0}, "pids": {"limit": -1}, "cpu": {"shares": 0, "cpus": ""}}}}"#)
+            .ok()
+            .unwrap()
+            .limits;
+        assert_eq!((l.memory, l.pids, l.cpu_share, l.cpuset_cpus), (None, Some(UNLIMITED), None, None));
+    }
+
+    #[test]
+    fn bad_resources_name_the_field() {
+        for (text, field) in [
+            (r#"{"memory": {"limit": "1g"}}"#, "linux.resources.memory.limit"),
+            (r#"{"memory": {"limit": -2}}"#, "linux.resources.memory.limit"),
+            (r#"{"memory": {"limit": 100, "swap": 50}}"#, "linux.resources.memory.swap"),
+            (r#"{"memory": {"swap": 50}}"#, "linux.resources.memory.swap"),
+            (r#"{"memory": {"swappiness": 101}}"#, "linux.resources.memory.swappiness"),
+            (r#"{"cpu": {"cpus": "3-1"}}"#, "linux.resources.cpu.cpus"),
+            (r#"{"cpu": {"quota": 1.5}}"#, "linux.resources.cpu.quota"),
+            (r#"{"pids": {}}"#, "linux.resources.pids.limit"),
+            (r#"{"hugepageLimits": [{"pageSize": "2M", "limit": 1}]}"#, "linux.resources.hugepageLimits[0].pageSize"),
+            (r#"{"devices": [{"access": "rwm"}]}"#, "linux.resources.devices[0].allow"),
+            (r#"{"devices": [{"allow": true, "type": "x"}]}"#, "linux.resources.devices[0].type"),
+            (r#"{"devices": [{"allow": true, "access": "rwx"}]}"#, "linux.resources.devices[0].access"),
+            (r#"{"devices": [{"allow": true, "major": -2}]}"#, "linux.resources.devices[0].major"),
+        ] {
+            let e = linux(&format!(r#"{{"linux": {{"resources": {text}}}}}"#)).err().unwrap();
+            assert_eq!(why(e).0, field, "{text}");
+        }
+    }
+
+    #[test]
+    fn id_maps_need_a_new_user_namespace_and_it_them() {
+        let uid = r#""uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}]"#;
+        let gid = r#""gidMappings": [{"containerID": 0, "hostID": 200000, "size": 1}, {"containerID": 1, "hostID": 300000, "size": 10}]"#;
+        let maps = format!("{uid}, {gid}");
+        let u = linux(&format!(r#"{{"linux": {{"namespaces": [{{"type": "mount"}}, {{"type": "user"}}], {maps}}}}}"#)).ok().unwrap().userns;
+        assert_eq!(u.mode, userns::Mode::New);
+        assert_eq!(u.uid_map, [IdMap { inside: 0, outside: 100000, count: 65536 }]);
+        assert_eq!(u.gid_map[1], IdMap { inside: 1, outside: 300000, count: 10 });
+        let u = linux(r#"{"linux": {"namespaces": [{"type": "mount"}]}}"#).ok().unwrap().userns;
+        assert_eq!(u, userns::Config::default());
+        let e = linux(&format!(r#"{{"linux": {{"namespaces": [{{"type": "mount"}}], {maps}}}}}"#)).err().unwrap();
+        assert_eq!(why(e).0, "linux.uidMappings");
+        let e = linux(r#"{"linux": {"namespaces": [{"type": "mount"}, {"type": "user"}], "uidMappings": []}}"#).err().unwrap();
+        assert_eq!(why(e).0, "linux.uidMappings");
+        let e = linux(&format!(r#"{{"linux": {{"namespaces": [{{"type": "mount"}}, {{"type": "user"}}], {}}}}}"#, uid)).err().unwrap();
+        assert_eq!(why(e).0, "linux.gidMappings");
+        let e = linux(r#"{"linux": {"namespaces": [{"type": "mount"}, {"type": "user"}], "uidMappings": [{"containerID": 0, "hostID": 1, "size": 0}], "gidMappings": []}}"#);
+        assert_eq!(why(e.err().unwrap()).0, "linux.uidMappings[0]");
+        // Joining an existing user namespace: its maps are already made.
+        let u = linux(r#"{"linux": {"namespaces": [{"type": "mount"}, {"type": "user", "path": "/proc/1/ns/user"}]}}"#).ok().unwrap().userns;
+        assert_eq!(u.mode, userns::Mode::Default);
     }
 }
