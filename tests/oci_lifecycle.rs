@@ -13,35 +13,36 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// A bundle (the fixture's directory, its rootfs as `root.path`), a state directory next to
-/// it, and the container's stdio in files. Dropping it deletes every container it made
-/// (`delete --force`), so a failing test leaves no process behind.
-struct Bundle {
-    fx: Fixture,
+/// A bundle (tests/common's, runc's default config) and a state directory next to it, with
+/// the container's stdio in files. Dropping it deletes every container it made (`delete
+/// --force`), so a failing test leaves no process behind.
+struct Lab {
+    b: Bundle,
     state: PathBuf,
 }
 
-impl Bundle {
-    fn new(process: &str) -> Bundle {
-        Self::with(process, "")
+impl Lab {
+    fn new(args: &[&str]) -> Lab {
+        Self::with(args, "", "")
     }
 
-    /// `process` is the config's process object; `more` extra top-level members.
-    fn with(process: &str, more: &str) -> Bundle {
-        let fx = Fixture::with_mount_points();
-        let state = fx.outside("state");
-        let b = Bundle { fx, state };
-        b.config(process, more);
-        b
+    /// `process_extra` and `top_extra` extend the config as `oci_config` does.
+    fn with(args: &[&str], process_extra: &str, top_extra: &str) -> Lab {
+        let b = Bundle::new(&oci_config(args, process_extra, "", top_extra));
+        let state = b.fx.outside("state");
+        Lab { b, state }
     }
 
-    fn config(&self, process: &str, more: &str) {
-        let text = format!(r#"{{"ociVersion": "1.0.2", "root": {{"path": "rootfs"}}, "hostname": "oci", "process": {process}{more}}}"#);
-        fs::write(self.fx.outside("config.json"), text).unwrap();
+    fn config(&self, args: &[&str], process_extra: &str, top_extra: &str) {
+        self.b.fx.write_outside("config.json", &oci_config(args, process_extra, "", top_extra));
+    }
+
+    fn fx(&self) -> &Fixture {
+        &self.b.fx
     }
 
     fn dir(&self) -> PathBuf {
-        self.fx.outside("")
+        self.fx().outside("")
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
@@ -59,8 +60,8 @@ impl Bundle {
     /// files, so that nothing waits for the container to close a pipe. Returns the exit code
     /// and hutch's own stderr.
     fn detached(&self, args: &[&str], setup: impl FnOnce(&mut Command)) -> (i32, String) {
-        let out = fs::OpenOptions::new().create(true).append(true).open(self.fx.outside("out")).unwrap();
-        let errf = self.fx.outside(&format!("err-{}", args.join("_").replace('/', "")));
+        let out = fs::OpenOptions::new().create(true).append(true).open(self.fx().outside("out")).unwrap();
+        let errf = self.fx().outside(&format!("err-{}", args.join("_").replace('/', "")));
         let err = fs::File::create(&errf).unwrap();
         let mut c = self.cmd(args);
         c.stdin(Stdio::null()).stdout(out).stderr(err);
@@ -90,7 +91,7 @@ impl Bundle {
 
     /// The container's output so far.
     fn out(&self) -> String {
-        fs::read_to_string(self.fx.outside("out")).unwrap_or_default()
+        fs::read_to_string(self.fx().outside("out")).unwrap_or_default()
     }
 
     fn wait_out(&self, line: &str) {
@@ -128,7 +129,7 @@ impl Bundle {
     }
 }
 
-impl Drop for Bundle {
+impl Drop for Lab {
     fn drop(&mut self) {
         if let Ok(out) = self.cmd(&["list", "-q"]).output() {
             for id in String::from_utf8_lossy(&out.stdout).lines() {
@@ -163,12 +164,12 @@ fn processes_in(root: &std::path::Path) -> Vec<u32> {
     found
 }
 
-const LOOP: &str = r#"{"args": ["sh", "-c", "trap 'echo got-TERM; exit 0' TERM; echo started; while :; do sleep 0.05; done"], "cwd": "/", "env": ["PATH=/bin"]}"#;
+const LOOP: &[&str] = &["sh", "-c", "trap 'echo got-TERM; exit 0' TERM; echo started; while :; do sleep 0.05; done"];
 
 #[test]
 fn create_start_state_kill_delete() {
-    let b = Bundle::new(LOOP);
-    let pid_file = b.fx.outside("pid");
+    let b = Lab::new(LOOP);
+    let pid_file = b.fx().outside("pid");
     b.create("c1", &["--pid-file", pid_file.to_str().unwrap()]);
     let (status, pid, json) = b.state("c1");
     assert_eq!(status, "created", "{json}");
@@ -199,7 +200,7 @@ fn create_start_state_kill_delete() {
 
 #[test]
 fn delete_kills_a_created_container_and_refuses_a_running_one() {
-    let b = Bundle::new(LOOP);
+    let b = Lab::new(LOOP);
     b.create("c2", &[]);
     let pid = b.state("c2").1;
     b.hutch(&["delete", "c2"]).ok();
@@ -214,15 +215,15 @@ fn delete_kills_a_created_container_and_refuses_a_running_one() {
     b.hutch(&["delete", "c3", "--force"]).ok(); // options after the ID, as runc takes them
     assert!(!alive(pid));
     b.hutch(&["delete", "--force", "never-was"]).ok();
-    assert!(processes_in(&b.fx.rootfs).is_empty());
+    assert!(processes_in(&b.fx().rootfs).is_empty());
 }
 
 #[test]
 fn run_in_the_foreground_exits_with_the_status_and_leaves_nothing() {
-    let b = Bundle::new(r#"{"args": ["sh", "-c", "echo in-$(hostname); exit 3"], "cwd": "/", "env": ["PATH=/bin"]}"#);
+    let b = Lab::new(&["sh", "-c", "echo in-$(hostname); exit 3"]);
     let out = b.hutch(&["run", "r1"]);
     out.assert_code(3);
-    assert_eq!(out.stdout, "in-oci\n");
+    assert_eq!(out.stdout, "in-runc\n");
     assert!(b.ids().is_empty(), "run deletes its container");
     let out = b.hutch(&["run", "--bundle", b.dir().to_str().unwrap(), "r1"]);
     out.assert_code(3);
@@ -230,8 +231,8 @@ fn run_in_the_foreground_exits_with_the_status_and_leaves_nothing() {
 
 #[test]
 fn run_detached_returns_once_started() {
-    let b = Bundle::new(LOOP);
-    let pid_file = b.fx.outside("pid");
+    let b = Lab::new(LOOP);
+    let pid_file = b.fx().outside("pid");
     let (code, err) = b.detached(&["run", "-d", "--pid-file", pid_file.to_str().unwrap(), "d1"], |_| {});
     assert_eq!(code, 0, "{err}");
     b.wait_out("started");
@@ -244,21 +245,21 @@ fn run_detached_returns_once_started() {
 
 #[test]
 fn exec_with_args_options_and_a_process_file() {
-    let b = Bundle::new(r#"{"args": ["sleep", "100"], "cwd": "/", "env": ["PATH=/bin", "FROM=config"]}"#);
+    let b = Lab::with(&["sleep", "100"], r#", "env": ["PATH=/bin", "FROM=config"]"#, "");
     b.detached(&["run", "-d", "e1"], |_| {});
     let out = b.hutch(&["exec", "--cwd", "/etc", "-e", "X=1", "e1", "sh", "-c", "echo $FROM $X $(pwd) $(hostname)"]);
     out.ok();
-    assert_eq!(out.stdout, "config 1 /etc oci\n");
+    assert_eq!(out.stdout, "config 1 /etc runc\n");
     let out = b.hutch(&["exec", "--user", "1000:1000", "e1", "sh", "-c", "echo $(id -u):$(id -g)"]);
     assert_eq!(out.stdout, "1000:1000\n", "{out}");
     b.hutch(&["exec", "e1", "sh", "-c", "exit 5"]).assert_code(5);
 
-    let p = b.fx.write_outside("process.json", r#"{"args": ["sh", "-c", "echo $ONLY $FROM; pwd; exit 4"], "cwd": "/bin", "env": ["PATH=/bin", "ONLY=this"]}"#);
+    let p = b.fx().write_outside("process.json", r#"{"args": ["sh", "-c", "echo $ONLY $FROM; pwd; exit 4"], "cwd": "/bin", "env": ["PATH=/bin", "ONLY=this"]}"#);
     let out = b.hutch(&["exec", "--process", p.to_str().unwrap(), "e1"]);
     out.assert_code(4);
     assert_eq!(out.stdout, "this\n/bin\n", "the process file's env replaces the config's");
 
-    let pid_file = b.fx.outside("exec-pid");
+    let pid_file = b.fx().outside("exec-pid");
     let (code, err) = b.detached(&["exec", "-d", "--pid-file", pid_file.to_str().unwrap(), "e1", "sleep", "100"], |_| {});
     assert_eq!(code, 0, "{err}");
     let pid: u32 = fs::read_to_string(&pid_file).unwrap().parse().unwrap();
@@ -273,7 +274,7 @@ fn exec_with_args_options_and_a_process_file() {
 
 #[test]
 fn list_shows_every_container() {
-    let b = Bundle::new(LOOP);
+    let b = Lab::new(LOOP);
     b.create("l1", &[]);
     b.create("l2", &[]);
     b.hutch(&["start", "l2"]).ok();
@@ -289,19 +290,19 @@ fn list_shows_every_container() {
 
 #[test]
 fn spec_writes_a_config_that_runs() {
-    let b = Bundle::new(LOOP);
-    fs::remove_file(b.fx.outside("config.json")).unwrap();
+    let b = Lab::new(LOOP);
+    fs::remove_file(b.fx().outside("config.json")).unwrap();
     b.hutch(&["spec"]).ok();
     let out = b.hutch(&["spec"]);
     assert!(out.code() != 0 && out.stderr.contains("error"), "spec does not overwrite\n{out}");
-    let text = fs::read_to_string(b.fx.outside("config.json")).unwrap();
+    let text = fs::read_to_string(b.fx().outside("config.json")).unwrap();
     assert!(text.contains(r#""args":["sh"]"#) && text.contains(r#""terminal":true"#));
     let text = text.replace(r#""terminal":true"#, r#""terminal":false"#).replace(r#""args":["sh"]"#, r#""args":["sh","-c","echo from-spec"]"#);
-    fs::write(b.fx.outside("config.json"), text).unwrap();
+    fs::write(b.fx().outside("config.json"), text).unwrap();
     let out = b.hutch(&["run", "s1"]);
     out.ok();
     assert_eq!(out.stdout, "from-spec\n");
-    let dir = b.fx.outside("rootless");
+    let dir = b.fx().outside("rootless");
     fs::create_dir(&dir).unwrap();
     b.hutch(&["spec", "--rootless", "--bundle", dir.to_str().unwrap()]).ok();
     assert!(fs::read_to_string(dir.join("config.json")).unwrap().contains(r#""uidMappings""#));
@@ -326,8 +327,8 @@ fn saver(file: &str) -> String {
 
 #[test]
 fn every_hook_gets_the_state_on_stdin() {
-    let b = Bundle::new(LOOP);
-    let dir = b.fx.outside("hooks");
+    let b = Lab::new(LOOP);
+    let dir = b.fx().outside("hooks");
     fs::create_dir(&dir).unwrap();
     let d = dir.to_str().unwrap();
     // startContainer runs in the container, after the root switch: its path and file are the
@@ -341,16 +342,16 @@ fn every_hook_gets_the_state_on_stdin() {
         saver(&format!("{d}/poststart")),
         saver(&format!("{d}/poststop")),
     );
-    b.config(LOOP, &hooks);
+    b.config(LOOP, "", &hooks);
     b.create("h1", &[]);
     let pid = b.state("h1").1;
     for (hook, status) in [("prestart", "creating"), ("createRuntime", "creating"), ("createContainer", "creating")] {
         let s = fs::read_to_string(dir.join(hook)).unwrap_or_else(|e| panic!("{hook}: {e}"));
         assert_eq!((field(&s, "id"), field(&s, "status"), field(&s, "pid")), ("\"h1\"", &*format!("\"{status}\""), &*pid.to_string()), "{hook}: {s}");
     }
-    assert!(!dir.join("poststart").exists() && !b.fx.root("startContainer").exists(), "not before start");
+    assert!(!dir.join("poststart").exists() && !b.fx().root("startContainer").exists(), "not before start");
     b.hutch(&["start", "h1"]).ok();
-    let s = fs::read_to_string(b.fx.root("startContainer")).unwrap();
+    let s = fs::read_to_string(b.fx().root("startContainer")).unwrap();
     assert_eq!(field(&s, "pid"), pid.to_string(), "{s}");
     let s = fs::read_to_string(dir.join("poststart")).unwrap();
     assert_eq!((field(&s, "status"), field(&s, "pid")), ("\"running\"", &*pid.to_string()), "{s}");
@@ -364,28 +365,28 @@ fn every_hook_gets_the_state_on_stdin() {
 
 #[test]
 fn a_failing_prestart_hook_fails_create_and_leaves_nothing() {
-    let b = Bundle::with(LOOP, r#", "hooks": {"prestart": [{"path": "/bin/false"}]}"#);
+    let b = Lab::with(LOOP, "", r#", "hooks": {"prestart": [{"path": "/bin/false"}]}"#);
     let (code, err) = b.detached(&["create", "f1"], |_| {});
     assert!(code != 0 && err.contains("error") && err.contains("prestart"), "{code}: {err}");
     assert!(b.ids().is_empty(), "no state entry");
-    assert!(processes_in(&b.fx.rootfs).is_empty(), "no process");
+    assert!(processes_in(&b.fx().rootfs).is_empty(), "no process");
     assert_eq!(dir_names(&b.state), ["lock"]);
 }
 
 #[test]
 fn a_hook_past_its_timeout_is_killed() {
-    let b = Bundle::with(LOOP, r#", "hooks": {"createRuntime": [{"path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1}]}"#);
+    let b = Lab::with(LOOP, "", r#", "hooks": {"createRuntime": [{"path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1}]}"#);
     let t = Instant::now();
     let (code, err) = b.detached(&["create", "t1"], |_| {});
     assert!(code != 0 && err.contains("timed out"), "{code}: {err}");
     assert!(t.elapsed() < Duration::from_secs(10));
-    assert!(b.ids().is_empty() && processes_in(&b.fx.rootfs).is_empty());
+    assert!(b.ids().is_empty() && processes_in(&b.fx().rootfs).is_empty());
 }
 
 #[test]
 fn a_console_socket_receives_the_terminal() {
-    let b = Bundle::new(r#"{"terminal": true, "args": ["sh", "-c", "tty; echo done"], "cwd": "/", "env": ["PATH=/bin"]}"#);
-    let sock = b.fx.outside("console.sock");
+    let b = Lab::with(&["sh", "-c", "tty; echo done"], r#", "terminal": true"#, "");
+    let sock = b.fx().outside("console.sock");
     let listener = UnixListener::bind(&sock).unwrap();
     let (code, err) = b.detached(&["create", "t1"], |_| {});
     assert!(code != 0 && err.contains("console-socket"), "terminal needs a console socket: {err}");
@@ -429,8 +430,8 @@ fn receive_fd(sock: RawFd) -> RawFd {
 
 #[test]
 fn preserve_fds_passes_fd_3() {
-    let b = Bundle::new(r#"{"args": ["sh", "-c", "echo through-3 >&3; ls /proc/self/fd"], "cwd": "/", "env": ["PATH=/bin"]}"#);
-    let target = b.fx.outside("fd3");
+    let b = Lab::new(&["sh", "-c", "echo through-3 >&3; ls /proc/self/fd"]);
+    let target = b.fx().outside("fd3");
     let file = fs::File::create(&target).unwrap();
     // Above 3, so that the dup2 below always makes a new fd 3, without close-on-exec.
     // SAFETY: fcntl on an fd this test owns.
@@ -452,8 +453,8 @@ fn preserve_fds_passes_fd_3() {
 
 #[test]
 fn errors_say_error_and_go_to_the_log() {
-    let b = Bundle::new(LOOP);
-    let log = b.fx.outside("log.json");
+    let b = Lab::new(LOOP);
+    let log = b.fx().outside("log.json");
     let out = b.hutch(&["--log", log.to_str().unwrap(), "--log-format", "json", "start", "missing"]);
     assert!(out.code() != 0 && out.stderr.starts_with("hutch: error: ") && out.stderr.contains("missing"), "{out}");
     let line = fs::read_to_string(&log).unwrap();
