@@ -468,3 +468,27 @@ fn errors_say_error_and_go_to_the_log() {
     let out = b.hutch(&["--version"]);
     assert!(out.stdout.starts_with("hutch ") && out.stdout.contains("spec: 1.2"), "{out}");
 }
+
+#[test]
+fn pause_and_resume_freeze_the_container_and_delete_removes_its_cgroups() {
+    let b = Lab::new(&["sh", "-c", "while :; do echo tick; sleep 0.02; done"]);
+    b.create("z1", &[]);
+    let entry = fs::read_to_string(b.state.join("z1/state")).unwrap();
+    let dirs: Vec<PathBuf> = entry.lines().find_map(|l| l.strip_prefix("cgroups ")).expect("a cgroups line").split(':').map(PathBuf::from).collect();
+    assert!(!dirs.is_empty() && dirs.iter().all(|d| d.is_dir()), "{dirs:?}");
+    let out = b.hutch(&["pause", "z1"]);
+    assert!(out.code() != 0 && out.stderr.contains("error"), "a created container cannot be paused\n{out}");
+    b.hutch(&["start", "z1"]).ok();
+    b.wait_out("tick");
+    b.hutch(&["pause", "z1"]).ok();
+    assert_eq!(b.state("z1").0, "paused");
+    let ticks = b.out().lines().count();
+    thread::sleep(Duration::from_millis(300));
+    assert_eq!(b.out().lines().count(), ticks, "a paused container runs nothing");
+    b.hutch(&["resume", "z1"]).ok();
+    assert_eq!(b.state("z1").0, "running");
+    thread::sleep(Duration::from_millis(300));
+    assert!(b.out().lines().count() > ticks, "resumed");
+    b.hutch(&["delete", "--force", "z1"]).ok();
+    assert!(dirs.iter().all(|d| !d.exists()), "cgroups left: {dirs:?}");
+}
