@@ -8,7 +8,7 @@ use core::ffi::{c_int, CStr};
 use crate::buf::Buf;
 use crate::config::{Net, RunConfig, Seccomp};
 use crate::error::{Context, Error, Result, EXEC};
-use crate::{caps, env, init, mounts, namespaces, rootfs, seccomp, sys, tty, user, userns};
+use crate::{caps, env, init, mounts, namespaces, oci, rootfs, seccomp, sys, tty, user, userns};
 
 /// What the parent hands the child (the child sees its own copy of this memory).
 pub struct Args<'a> {
@@ -25,8 +25,13 @@ pub struct Args<'a> {
     pub sigmask: sys::sigset_t,
     /// Make the cgroup namespace here, after the parent has put the child in its cgroups.
     pub late_cgroup_ns: bool,
-    /// With `-t`: the socket that takes the terminal's master side to the parent, else -1.
+    /// With `-t`: the socket that takes the terminal's master side to the parent (or to the
+    /// OCI console socket), else -1.
     pub tty_sock: c_int,
+    /// `hutch create`: the steps the OCI lifecycle adds (hooks, exec fifo); see oci/mod.rs.
+    pub oci: Option<&'a oci::Create<'a>>,
+    /// The child's own pid as the host sees it, from the parent's "go".
+    pub pid: c_int,
 }
 
 pub fn main(a: &mut Args) -> c_int {
@@ -35,12 +40,12 @@ pub fn main(a: &mut Args) -> c_int {
     1
 }
 
-fn setup(a: &Args) -> Result<Infallible> {
+fn setup(a: &mut Args) -> Result<Infallible> {
     let cfg = a.cfg;
     let oci = cfg.oci.as_ref();
     a.parent_fds.into_iter().for_each(sys::close);
     die_with_parent()?;
-    wait_for_parent(a.sync_fd)?;
+    a.pid = wait_for_parent(a.sync_fd)?;
     // A parent that died after its go byte but before the death signal was armed would go
     // unnoticed: it held the only read end of the error pipe, so look there.
     if sys::reader_gone(a.err_fd) {
@@ -52,6 +57,7 @@ fn setup(a: &Args) -> Result<Infallible> {
     if userns::become_root()? {
         die_with_parent()?;
     }
+    oci::join_session_keyring(a.oci)?;
     if let Some(o) = oci {
         // The user and PID namespaces were joined by the parent, before the clone.
         namespaces::join(&o.join_ns)?;
@@ -114,6 +120,7 @@ fn setup(a: &Args) -> Result<Infallible> {
     for t in &cfg.tmpfs {
         mounts::tmpfs(root, t)?;
     }
+    oci::before_switch(a)?;
     rootfs::switch(root, cfg.no_pivot)?;
     sys::close(root);
     // After the switch, so it acts on the container's root mount, not on the bundle's.
@@ -128,7 +135,7 @@ fn setup(a: &Args) -> Result<Infallible> {
     }
     // In the container's own devpts, now at /dev/pts.
     if a.tty_sock >= 0 {
-        tty::attach(a.tty_sock)?;
+        tty::attach(a.tty_sock, cfg.oci.as_ref().and_then(|o| o.console_size))?;
     }
 
     // From here on, paths are the container's: its /etc/passwd, its workdir.
@@ -158,8 +165,9 @@ fn setup(a: &Args) -> Result<Infallible> {
             sys::personality(p).at("setting personality", b"")?;
         }
     }
-    // Only 0, 1 and 2 cross into the container, whatever hutch was started with.
-    sys::cloexec_from(3);
+    // Only 0, 1 and 2 cross into the container (and what `--preserve-fds` names), whatever
+    // hutch was started with.
+    sys::cloexec_from(oci::preserve_fds(a.oci.map_or(0, |o| o.preserve_fds)));
 
     // Privileges, last: the bounding set needs CAP_SETPCAP, the id switch CAP_SETUID/SETGID
     // (kept across it with KEEPCAPS), then the sets are reduced for good. The seccomp filter
@@ -176,6 +184,8 @@ fn setup(a: &Args) -> Result<Infallible> {
     if !cfg.init {
         sys::sigprocmask(libc::SIG_SETMASK, &a.sigmask);
     }
+    // `hutch create` returns here; the container waits for `hutch start`.
+    oci::await_start(a)?;
     if cfg.no_new_privs {
         seccomp::apply(&filter)?;
     }
@@ -216,11 +226,12 @@ pub fn die_with_parent() -> Result<()> {
     sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as _, 0).at("setting parent death signal", b"").map(drop)
 }
 
-/// Blocks until the parent says go; end of file means it died before that.
-fn wait_for_parent(fd: c_int) -> Result<()> {
-    let mut go = [0u8; 1];
+/// Blocks until the parent says go (with the child's pid); end of file means it died before
+/// that.
+fn wait_for_parent(fd: c_int) -> Result<c_int> {
+    let mut go = [0u8; 4];
     match sys::read(fd, &mut go) {
-        Ok(1) => Ok(()),
+        Ok(4) => Ok(c_int::from_ne_bytes(go)),
         Ok(_) => Err(Error::msg("waiting for parent", b"", "hutch exited")),
         Err(e) => Err(Error::sys("waiting for parent", b"", e)),
     }

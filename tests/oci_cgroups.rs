@@ -46,7 +46,8 @@ impl Bundle {
 
     fn command(&self) -> Command {
         let mut c = Command::new(HUTCH);
-        c.args(["run", "--bundle"]).arg(self.fx.outside("")).arg(format!("t{}", std::process::id()));
+        // A state directory per bundle: tests run at once, each container under the same ID.
+        c.arg("--root").arg(self.fx.outside("state")).args(["run", "--bundle"]).arg(self.fx.outside("")).arg(format!("t{}", std::process::id()));
         c
     }
 

@@ -359,7 +359,7 @@ fn namespaces(linux: &Node, run: &mut RunConfig) -> Result<()> {
         })?;
     }
     if seen & libc::CLONE_NEWNS == 0 {
-        return Err(Node::root(linux.value, STEP).error("linux.namespaces: hutch needs a mount namespace"));
+        return Err(linux.require("namespaces")?.error("hutch needs a mount namespace"));
     }
     if oci.new_ns & libc::CLONE_NEWUSER != 0 {
         run.userns.mode = crate::userns::Mode::New;
@@ -853,4 +853,143 @@ mod tests {
         let u = linux(r#"{"linux": {"namespaces": [{"type": "mount"}, {"type": "user", "path": "/proc/1/ns/user"}]}}"#).ok().unwrap().userns;
         assert_eq!(u.mode, userns::Mode::Default);
     }
+
+    /// Every section this module maps, with values that differ from every default.
+    const FULL: &str = r#"{"ociVersion": "1.2.0", "root": {"path": "/r", "readonly": true},
+        "hostname": "h", "domainname": "d.example",
+        "process": {"args": ["sh"], "cwd": "/w", "env": ["A=1"], "terminal": true, "consoleSize": {"height": 25, "width": 80},
+            "user": {"uid": 1000, "gid": 100, "umask": 18, "additionalGids": [5, 6]},
+            "capabilities": {"bounding": ["CAP_CHOWN", "CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"],
+                "inheritable": ["CAP_KILL"], "ambient": ["CAP_KILL", "CAP_NEWER_THAN_HUTCH"]},
+            "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 10, "hard": 20}],
+            "noNewPrivileges": true, "oomScoreAdj": -500, "apparmorProfile": "p"},
+        "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"},
+            {"destination": "/t", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=700", "ro", "rw", "size=1m", "rslave"]},
+            {"destination": "/b", "type": "none", "source": "rel/dir", "options": ["rbind", "ro", "noatime", "atime"]}],
+        "linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "uts"}, {"type": "ipc"}, {"type": "time"},
+                {"type": "network", "path": "/proc/1/ns/net"}],
+            "sysctl": {"kernel.shmmax": "1", "fs.mqueue.msg_max": "20"},
+            "maskedPaths": ["/m"], "readonlyPaths": ["/ro1", "/ro2"], "rootfsPropagation": "rshared",
+            "personality": {"domain": "LINUX32", "flags": []},
+            "timeOffsets": {"monotonic": {"secs": -5, "nanosecs": 7}, "boottime": {"secs": 9}},
+            "devices": [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 438, "uid": 1, "gid": 2},
+                {"path": "/dev/p", "type": "p"}]}}"#;
+
+    #[test]
+    fn every_section_maps() {
+        let s = spec(FULL).unwrap();
+        let r = &s.run;
+        assert_eq!((r.rootfs, r.read_only, r.hostname, r.workdir, r.tty, r.no_new_privs), (c"/r", true, c"h", c"/w", true, true));
+        assert_eq!((r.net, r.seccomp), (Net::Host, Seccomp::Unconfined), "a joined network is not hutch's to set up");
+        assert_eq!(r.rlimits, [Rlimit { resource: libc::RLIMIT_NOFILE as i32, soft: 10, hard: 20 }]);
+        let o = r.oci.as_ref().unwrap();
+        assert_eq!(o.domainname, Some(c"d.example"));
+        assert_eq!((o.uid, o.gid, &o.groups[..], o.umask), (1000, 100, &[5, 6][..], Some(0o22)));
+        assert_eq!(o.caps, caps::Sets { bounding: 0b100001, effective: 0b100000, permitted: 0b100000, inheritable: 0b100000, ambient: 0b100000 });
+        assert_eq!((o.oom_score_adj, o.console_size, o.personality), (Some(-500), Some((25, 80)), Some(8)));
+        assert_eq!(o.warnings.len(), 2, "the unknown capability and apparmorProfile");
+        assert_eq!(o.mounts[0], Mount { dst: c"/proc", src: c"proc", fstype: c"proc", flags: 0, propagation: 0, data: c"" });
+        let t = &o.mounts[1];
+        assert_eq!((t.flags, t.propagation, t.data), (libc::MS_NOSUID, libc::MS_SLAVE | libc::MS_REC, c"mode=700,size=1m"));
+        let b = &o.mounts[2];
+        assert_eq!((b.src, b.flags), (c"/b/rel/dir", libc::MS_BIND | libc::MS_REC | libc::MS_RDONLY), "a relative bind source is the bundle's");
+        let new = libc::CLONE_NEWPID | libc::CLONE_NEWNS | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC | libc::CLONE_NEWTIME;
+        assert_eq!((o.new_ns, &o.join_ns[..]), (new, &[(libc::CLONE_NEWNET, c"/proc/1/ns/net")][..]));
+        assert_eq!(o.sysctl, [(c"/proc/sys/kernel/shmmax", c"1"), (c"/proc/sys/fs/mqueue/msg_max", c"20")]);
+        assert_eq!((&o.masked[..], &o.read_only[..]), (&[c"/m"][..], &[c"/ro1", c"/ro2"][..]));
+        assert_eq!(o.propagation, libc::MS_SHARED | libc::MS_REC);
+        assert_eq!(o.time_offsets, Some(c"monotonic -5 7\nboottime 9 0\n"));
+        let fuse = Device { path: c"/dev/fuse", mode: libc::S_IFCHR | 0o666, dev: libc::makedev(10, 229), uid: 1, gid: 2 };
+        assert_eq!(o.devices, [fuse, Device { path: c"/dev/p", mode: libc::S_IFIFO | 0o666, dev: 0, uid: 0, gid: 0 }]);
+    }
+
+    #[test]
+    fn oci_defaults_are_the_specs() {
+        let s = spec(r#"{"ociVersion": "1.0.2", "root": {"path": "r"}, "process": {"args": ["sh"], "cwd": "/"},
+            "linux": {"namespaces": [{"type": "mount"}, {"type": "network"}, {"type": "user"}]}}"#).unwrap();
+        let o = s.run.oci.as_ref().unwrap();
+        assert_eq!((s.run.hostname, s.run.no_new_privs, s.run.net), (c"", false, Net::Private));
+        assert_eq!((o.uid, o.gid, o.caps, o.umask), (0, 0, caps::Sets::default(), None), "no capabilities unless listed");
+        assert!(o.mounts.is_empty() && o.masked.is_empty() && o.read_only.is_empty());
+        assert_eq!(s.run.userns.mode, crate::userns::Mode::New);
+    }
+
+    #[test]
+    fn setup_errors_name_the_field() {
+        let base = |linux: &str, top: &str| {
+            let text = alloc::format!(
+                r#"{{"ociVersion": "1.0.2", "root": {{"path": "r"}}, "process": {{"args": ["sh"], "cwd": "/"}}{top},
+                "linux": {{"namespaces": [{{"type": "mount"}}, {{"type": "ipc"}}]{linux}}}}}"#
+            );
+            why(spec(&text).unwrap_err())
+        };
+        let e = |o: &str, w: &'static str| (alloc::string::String::from(o), w);
+        assert_eq!(base(r#", "namespaces": [{"type": "mount"}, {"type": "mount"}]"#, ""), e("linux.namespaces[1].type", "repeated"));
+        assert_eq!(base(r#", "namespaces": [{"type": "pid"}]"#, ""), e("linux.namespaces", "hutch needs a mount namespace"));
+        assert_eq!(base(r#", "namespaces": [{"type": "mount", "path": "x"}]"#, "").1, "must be an absolute path");
+        assert_eq!(base(r#", "namespaces": [{"type": "box"}]"#, "").0, "linux.namespaces[0].type");
+        assert_eq!(base(r#", "sysctl": {"vm.swappiness": "1"}"#, "").0, "linux.sysctl.vm.swappiness");
+        assert_eq!(base(r#", "sysctl": {"net.ipv4.ip_forward": "1"}"#, ""), e("linux.sysctl.net.ipv4.ip_forward", "needs a new namespace of its own (ipc, uts or network)"));
+        assert_eq!(base(r#", "sysctl": {"kernel.sem": 1}"#, ""), e("linux.sysctl.kernel.sem", "expected a string"));
+        assert_eq!(base(r#", "rootfsPropagation": "sideways""#, "").0, "linux.rootfsPropagation");
+        assert_eq!(base(r#", "timeOffsets": {}"#, ""), e("linux.timeOffsets", "needs a new time namespace"));
+        assert_eq!(base(r#", "devices": [{"path": "/dev/x", "type": "q", "major": 1, "minor": 1}]"#, "").0, "linux.devices[0].type");
+        assert_eq!(base(r#", "devices": [{"path": "/dev/x", "type": "c", "minor": 1}]"#, "").0, "linux.devices[0].major");
+        assert_eq!(base(r#", "personality": {"domain": "BSD"}"#, "").0, "linux.personality.domain");
+        assert_eq!(base("", r#", "hostname": "h""#), e("hostname", "needs a new uts namespace"));
+        assert_eq!(base("", r#", "mounts": [{"destination": "/x", "options": ["bind"]}]"#), e("mounts[0].source", "required"));
+        assert_eq!(base("", r#", "mounts": [{"destination": "/x", "options": [1]}]"#), e("mounts[0].options[0]", "expected a string"));
+        let p = |process: &str| {
+            let text = alloc::format!(r#"{{"ociVersion": "1.0.2", "root": {{"path": "r"}}, "process": {{"args": ["sh"], "cwd": "/"{process}}}}}"#);
+            why(spec(&text).unwrap_err())
+        };
+        assert_eq!(p(r#", "user": {"uid": 4294967296, "gid": 0}"#), e("process.user.uid", "number out of range"));
+        assert_eq!(p(r#", "user": {"uid": 0}"#), e("process.user.gid", "required"));
+        assert_eq!(p(r#", "capabilities": {"bounding": "CAP_KILL"}"#), e("process.capabilities.bounding", "expected an array"));
+        assert_eq!(p(r#", "rlimits": [{"type": "RLIMIT_CORE", "soft": 1, "hard": 1}, {"type": "RLIMIT_CORE", "soft": 1, "hard": 1}]"#), e("process.rlimits[1].type", "repeated"));
+        assert_eq!(p(r#", "oomScoreAdj": 1001"#), e("process.oomScoreAdj", "number out of range"));
+        assert_eq!(p(r#", "noNewPrivileges": "yes""#), e("process.noNewPrivileges", "expected true or false"));
+    }
+
+    /// Mutated valid configs and arbitrary bytes: an error or a spec, never a panic or a hang.
+    #[test]
+    fn mutated_configs_never_panic() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        // Values that are each field's wrong type or edge: swapped in for a value of FULL.
+        const VALUES: [&[u8]; 12] =
+            [b"null", b"true", b"-1", b"0", b"18446744073709551616", b"\"\"", b"\"/\"", b"[]", b"{}", b"[1]", b"\"a\\u0000b\"", b"1.5"];
+        const PUNCT: &[u8] = b"{}[]\",:\\0-e./";
+        let seed = FULL.as_bytes();
+        for _ in 0..6000 {
+            let mut doc = seed.to_vec();
+            for _ in 0..1 + next() % 3 {
+                let i = next() as usize % doc.len();
+                match next() % 4 {
+                    0 => doc[i] = next() as u8,
+                    1 => drop(doc.remove(i)),
+                    2 => doc.insert(i, PUNCT[next() as usize % PUNCT.len()]),
+                    // Replace the value after a ':' with another JSON value.
+                    _ => {
+                        if let Some(colon) = doc[i..].iter().position(|&c| c == b':').map(|p| i + p + 1) {
+                            let end = doc[colon..].iter().position(|&c| c == b',' || c == b'}').map_or(doc.len(), |p| colon + p);
+                            let v = VALUES[next() as usize % VALUES.len()];
+                            doc.splice(colon..end, v.iter().copied());
+                        }
+                    }
+                }
+            }
+            let _ = parse(doc.leak(), b"/b");
+        }
+        for len in 0..200 {
+            let doc: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            let _ = parse(doc.leak(), b"/b");
+        }
+    }
+
 }
