@@ -906,7 +906,8 @@ mod tests {
     #[test]
     fn oci_defaults_are_the_specs() {
         let s = spec(r#"{"ociVersion": "1.0.2", "root": {"path": "r"}, "process": {"args": ["sh"], "cwd": "/"},
-            "linux": {"namespaces": [{"type": "mount"}, {"type": "network"}, {"type": "user"}]}}"#).unwrap();
+            "linux": {"namespaces": [{"type": "mount"}, {"type": "network"}, {"type": "user"}],
+                "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}], "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}}"#).unwrap();
         let o = s.run.oci.as_ref().unwrap();
         assert_eq!((s.run.hostname, s.run.no_new_privs, s.run.net), (c"", false, Net::Private));
         assert_eq!((o.uid, o.gid, o.caps, o.umask), (0, 0, caps::Sets::default(), None), "no capabilities unless listed");
