@@ -314,7 +314,14 @@ pub fn create(l: &Limits, name: &[u8]) -> Result<Cgroup> {
     let (mountinfo, own) = (read(c"/proc/self/mountinfo")?, read(c"/proc/self/cgroup")?);
     let parent = l.cgroup_parent.map(CStr::to_bytes);
     // A parent yet to be made will offer what its nearest existing ancestor does.
-    let offered = |d: &Dir| sys::read_file(existing(d.path).push(b"/cgroup.controllers").cstr());
+    // An OCI container's, what the hierarchy's root does: make() enables them on the way down.
+    let offered = |d: &Dir| {
+        let mut p = existing(d.path);
+        while l.oci && sys::exists(Dir { path: p, ..*d }.at(b"..", b"cgroup.controllers").cstr()) {
+            p = *Path::new().push(&p.as_bytes()[..p.as_bytes().iter().rposition(|&c| c == b'/').unwrap_or(0)]);
+        }
+        sys::read_file(p.push(b"/cgroup.controllers").cstr())
+    };
     let dirs = hierarchies(&mountinfo, &own, parent, needed(l), l.oci, offered)?;
     Cgroup::new(dirs, l, name)
 }
@@ -328,7 +335,8 @@ fn existing(mut p: Path) -> Path {
     p
 }
 
-/// Makes directory `path` of hierarchy `d`, and with `parents` its missing ancestors first
+/// Makes directory `path` of hierarchy `d`, and with `parents` its missing ancestors (and on
+/// v2 those lacking a controller) first
 /// (those stay when the container goes: others may share them, and runc leaves them too).
 /// On v2 each level enables the container's controllers in its parent first. A new v1
 /// cpuset starts with no CPUs and no memory nodes, and takes no task until it has both: it
@@ -338,7 +346,9 @@ fn make(d: &Dir, path: &[u8], parents: bool) -> Result<()> {
     // The parent, as a hierarchy of its own: its put and get are relative to it.
     let (up, name) = (Dir { path: *Path::new().push(&path[..slash]), ..*d }, &path[slash + 1..]);
     let mut p = up.at(name, b"");
-    if parents && !sys::exists(up.at(b"", b"").cstr()) {
+    // A parent that exists but does not offer what the container uses gets it from its own.
+    let lacks = |up: &Dir| d.v2 && up.get(b"", b"cgroup.controllers").is_ok_and(|c| controllers(&c, b' ') & d.uses != d.uses);
+    if parents && (!sys::exists(up.at(b"", b"").cstr()) || lacks(&up)) {
         make(d, up.path.as_bytes(), true)?;
     }
     if d.v2 && d.uses != 0 {
@@ -1178,5 +1188,28 @@ mod tests {
         let q = device_filter(&[all, all]);
         assert_eq!(q[q.len() - 2..], [insn(0xb7, 0, 0, 0, 0), 0x95], "no default after it");
         assert_eq!(q.len(), p.len(), "nor the rule before it");
+    }
+
+    #[test]
+    fn oci_parents_are_made_and_given_the_controllers_on_the_way_down() {
+        let t = Tree::new("parents");
+        t.put("r/cgroup.controllers", "memory pids\n");
+        // An existing parent that does not offer memory, and a missing one below it.
+        t.put("r/a/cgroup.controllers", "pids\n");
+        let l = Limits { memory: Some(1 << 20), oci: true, ..Limits::default() };
+        let cg = Cgroup::new(vec![t.hierarchy("r/a/b", true, MEMORY | PIDS, MEMORY)], &l, b"c").ok().unwrap();
+        for dir in ["r", "r/a", "r/a/b"] {
+            assert_eq!(t.get(&format!("{dir}/cgroup.subtree_control")), "+memory", "{dir}");
+        }
+        assert_eq!(t.get("r/a/b/c/memory.max"), "1048576");
+        let dirs = cg.keep();
+        t.empty("r/a/b/c");
+        remove(&dirs);
+        assert!(!t.0.join("r/a/b/c").exists() && t.0.join("r/a/b").exists(), "the container's cgroup goes, its parents stay");
+        // Without OCI, a missing parent is an error, before anything is made.
+        let l = Limits { memory: Some(1 << 20), ..Limits::default() };
+        let err = Cgroup::new(vec![t.hierarchy("r/x/y", true, MEMORY, MEMORY)], &l, b"c").err().unwrap();
+        assert_eq!(err.step, "opening cgroup");
+        assert!(!t.0.join("r/x").exists());
     }
 }
