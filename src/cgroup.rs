@@ -526,8 +526,10 @@ fn open(dirs: &[u8], made: bool) -> Cgroup {
 }
 
 /// Kills what is left in the cgroups [`Cgroup::keep`] returned and removes them (not their
-/// parents), as `hutch delete` does.
+/// parents), as `hutch delete` does. A paused container is thawed first: a frozen task does
+/// not act on SIGKILL until then.
 pub fn remove(dirs: &[u8]) {
+    let _ = freeze(dirs, false);
     drop(open(dirs, true));
 }
 

@@ -308,4 +308,13 @@ fn pause_freezes_every_freezer_and_delete_removes_the_cgroups() {
     b.hutch(&["kill", "p1", "KILL"]).ok();
     b.hutch(&["delete", "--force", "p1"]).ok();
     assert_eq!(b.dirs(), Vec::<PathBuf>::new(), "delete left cgroups");
+    // Deleting a paused container: its frozen processes die once thawed.
+    assert!(create.status().unwrap().success());
+    b.hutch(&["start", "p1"]).ok();
+    b.hutch(&["pause", "p1"]).ok();
+    let started = std::time::Instant::now();
+    let out = b.hutch(&["delete", "--force", "p1"]);
+    out.ok();
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "delete took {:?}\n{out}", started.elapsed());
+    assert_eq!(b.dirs(), Vec::<PathBuf>::new(), "delete left a paused container's cgroups");
 }

@@ -489,6 +489,8 @@ fn delete(g: &Global, root: &Root, id: &[u8], force: bool) -> Result<c_int> {
 /// to 10 s, for it to be gone: its parent (a subreaper, or init) reaps it.
 fn kill_and_reap(e: &Entry) {
     let (pid, start) = (e.pid(), e.num(b"start"));
+    // A paused container's frozen init would not act on SIGKILL until thawed.
+    let _ = cgroup::freeze(e.get(b"cgroups"), false);
     if state::alive(pid, start) {
         let _ = sys::kill(pid, libc::SIGKILL);
     }
