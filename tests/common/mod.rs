@@ -785,7 +785,8 @@ impl Bundle {
         c
     }
 
+    /// Under an ID of the bundle's own: an OCI container's cgroup is named after its ID.
     pub fn run(&self) -> Output {
-        run(self.command("test"))
+        run(self.command(&self.dir().file_name().unwrap().to_string_lossy()))
     }
 }
