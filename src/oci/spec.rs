@@ -555,9 +555,11 @@ const NUMBERS: [(&str, &str, Num); 10] = [
 ];
 
 /// What linux.resources has, but hutch does not apply: section ("" for resources itself), key.
-const IGNORED: [(&str, &str, &str); 6] = [
+const IGNORED: [(&str, &str, &str); 8] = [
     ("memory", "kernel", "ignored: kernel memory limits are deprecated, as in runc"),
     ("memory", "kernelTCP", "ignored: kernel memory limits are deprecated, as in runc"),
+    ("cpu", "burst", "not applied"),
+    ("cpu", "idle", "not applied"),
     ("", "blockIO", "not applied: hutch does not manage this controller"),
     ("", "network", "not applied: hutch does not manage this controller"),
     ("", "rdma", "not applied: hutch does not manage this controller"),
