@@ -787,6 +787,9 @@ mod tests {
         .ok()
         .unwrap();
         let l = run.limits;
+        let warned: Vec<&[u8]> = run.oci.as_ref().unwrap().warnings.iter().map(|w| w.to_bytes()).collect();
+        assert!(warned[0].starts_with(b"hutch: warning: linux.resources.memory.kernel: ignored"), "{warned:?}");
+        assert!(warned[1].starts_with(b"hutch: warning: linux.resources.blockIO: not applied"), "{warned:?}");
         assert_eq!((l.memory, l.memory_reservation, l.memory_swap), (Some(32 << 20), Some(16 << 20), Some(UNLIMITED)));
         assert_eq!((l.swappiness, l.oom_kill_disable), (Some(10), true));
         assert_eq!((l.cpu_share, l.cpu_quota, l.cpu_period), (Some(CpuShare::Shares(1024)), Some(50_000), Some(200_000)));
