@@ -144,10 +144,12 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     for v in vars {
         env::set(&mut envp, v);
     }
-    let filter = match e.get(b"seccomp") {
-        b"default" => Seccomp::Default,
-        b"unconfined" => Seccomp::Unconfined,
-        path => seccomp::from_option(config::leak(path))?,
+    // An OCI container's filter is compiled again from its config (kept in its entry).
+    let filter = match (e.get(b"seccomp"), crate::oci::stored_spec(root, name, &e)) {
+        (_, Some(spec)) => spec.run.seccomp,
+        (b"default", None) => Seccomp::Default,
+        (b"unconfined", None) => Seccomp::Unconfined,
+        (path, None) => seccomp::from_option(config::leak(path))?,
     };
     let keep = match e.get(b"caps") {
         b"all" => crate::caps::ALL,

@@ -242,7 +242,7 @@ fn warn(oci: &mut Oci, n: &Node, what: &[u8], why: &str) {
 const SET: u8 = 0;
 const CLEAR: u8 = 1;
 const PROPAGATION: u8 = 2;
-const MOUNT_OPTIONS: [(&str, u8, u64); 32] = [
+pub const MOUNT_OPTIONS: [(&str, u8, u64); 32] = [
     ("ro", SET, libc::MS_RDONLY),
     ("rw", CLEAR, libc::MS_RDONLY),
     ("nosuid", SET, libc::MS_NOSUID),
