@@ -29,9 +29,7 @@ const NAMESPACES: [(&CStr, c_int); 7] = [
     (c"mnt", libc::CLONE_NEWNS),
 ];
 
-const USAGE: &str = "usage: hutch exec [-e KEY=VAL] [-w DIR] [-u USER] [-t] NAME COMMAND [ARG...]
-       hutch exec [-p process.json] [-d] [--pid-file F] [--console-socket S] [--cap CAP]
-                  [--no-new-privs] ID [COMMAND...]   (runc's)";
+const USAGE: &str = "usage: hutch exec [-e KEY=VAL] [-w|--cwd DIR] [-u USER] [-t] [-p process.json] [-d] [--pid-file F] [--console-socket S] [--cap CAP] [--no-new-privs] [--preserve-fds N] NAME [COMMAND [ARG...]]";
 
 struct Child<'a> {
     command: &'a [&'static CStr],

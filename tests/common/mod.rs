@@ -785,7 +785,10 @@ impl Bundle {
         c
     }
 
+    /// Under an ID of its own (the temp dir's name): the ID names the container's cgroup, which
+    /// tests running at once must not share.
     pub fn run(&self) -> Output {
-        run(self.command("test"))
+        let dir = self.dir();
+        run(self.command(&dir.file_name().unwrap().to_string_lossy()))
     }
 }
