@@ -492,3 +492,13 @@ fn pause_and_resume_freeze_the_container_and_delete_removes_its_cgroups() {
     b.hutch(&["delete", "--force", "z1"]).ok();
     assert!(dirs.iter().all(|d| !d.exists()), "cgroups left: {dirs:?}");
 }
+
+/// As runc: a missing command fails `create` (clients map its message to status 127), not
+/// `start`, and leaves nothing behind.
+#[test]
+fn a_missing_command_fails_create() {
+    let b = Lab::new(&["/no/such/command"]);
+    let (code, err) = b.detached(&["create", "m1"], |_| {});
+    assert!(code == 127 && err.contains("error") && err.contains("No such file or directory"), "{code}: {err}");
+    assert!(b.ids().is_empty() && processes_in(&b.fx().rootfs).is_empty());
+}

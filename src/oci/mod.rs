@@ -96,6 +96,7 @@ pub fn preserve_fds(n: c_int) -> c_int {
 /// startContainer hooks. Errors go to `start` through the fifo from then on.
 pub fn await_start(a: &mut Args) -> Result<()> {
     let Some(o) = a.oci else { return Ok(()) };
+    find_command(a.cfg.command[0], a.env)?;
     sys::prctl(libc::PR_SET_PDEATHSIG, 0, 0).at("clearing parent death signal", b"")?;
     // A `create` that died before the death signal was cleared fails: no container is left.
     if sys::reader_gone(a.err_fd) {
@@ -108,6 +109,21 @@ pub fn await_start(a: &mut Args) -> Result<()> {
     sys::close(o.fifo);
     sys::write_all(fifo, b"0").at("writing exec fifo", b"")?;
     hooks::run_all(&o.spec.hooks.start_container, &o.state(b"created", a.pid), "startContainer hook")
+}
+
+/// runc's check before the wait: the command exists (PATH searched as execvp does), so that
+/// a missing one fails `create` (status 127, the message clients look for) and not `start`.
+fn find_command(cmd: &CStr, env: &[&'static CStr]) -> Result<()> {
+    let name = cmd.to_bytes();
+    let path = crate::env::lookup(env, b"PATH").map_or(&b""[..], |p| &p.to_bytes()[5..]);
+    let found = match name.contains(&b'/') {
+        true => sys::exists(cmd),
+        false => path.split(|&c| c == b':').any(|d| sys::exists(Buf::<4096>::new().push(if d.is_empty() { b"." } else { d }).push(b"/").push(name).cstr())),
+    };
+    match found {
+        true => Ok(()),
+        false => Err(Error::sys(crate::error::EXEC, name, Errno(libc::ENOENT))),
+    }
 }
 
 // --- The verbs.
