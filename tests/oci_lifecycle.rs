@@ -268,6 +268,15 @@ fn exec_with_args_options_and_a_process_file() {
     ps.ok();
     let init = b.state("e1").1;
     assert!(ps.stdout.contains(&pid.to_string()) && ps.stdout.contains(&init.to_string()), "{ps}");
+    // --all signals every process of the container (the option after the operands, as runc).
+    b.hutch(&["kill", "e1", "STOP", "--all"]).ok();
+    let stopped = |pid: u32| fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.rsplit_once(") ").unwrap().1.starts_with('T'));
+    let deadline = Instant::now() + TIMEOUT;
+    while !(stopped(pid) && stopped(init)) {
+        assert!(Instant::now() < deadline, "kill --all STOP did not reach both");
+        thread::sleep(Duration::from_millis(10));
+    }
+    b.hutch(&["kill", "-a", "e1", "CONT"]).ok();
     b.hutch(&["delete", "-f", "e1"]).ok();
     assert!(!alive(pid));
 }
