@@ -56,7 +56,7 @@ fn setup(a: &Args) -> Result<Infallible> {
         // The user and PID namespaces were joined by the parent, before the clone.
         namespaces::join(&o.join_ns)?;
         if o.new_ns & libc::CLONE_NEWTIME != 0 {
-            namespaces::new_time_ns(o.time_offsets)?;
+            namespaces::new_time_ns()?;
         }
     }
     // Now in the container's cgroups (the parent wrote it there before "go"), so a cgroup
@@ -70,20 +70,10 @@ fn setup(a: &Args) -> Result<Infallible> {
     if cfg.net == Net::Private {
         namespaces::loopback_up()?;
     }
-    if let Some(o) = oci {
-        if let Some(d) = o.domainname {
-            sys::setdomainname(d.to_bytes()).at("setting domainname", d.to_bytes())?;
-        }
-        // Through hutch's /proc still: a sysctl is the writer's namespace's, and the
-        // container's /proc/sys may end up read-only.
-        for (path, value) in &o.sysctl {
-            sys::write_file(path, value.to_bytes()).at("setting sysctl", path.to_bytes())?;
-        }
-        if let Some(adj) = o.oom_score_adj {
-            let mut v = Buf::<16>::new();
-            v.push(if adj < 0 { b"-" } else { b"" }).num(adj.unsigned_abs() as u64);
-            sys::write_file(c"/proc/self/oom_score_adj", v.as_bytes()).at("setting oomScoreAdj", v.as_bytes())?;
-        }
+    // Sysctls, domainname, oomScoreAdj and time offsets, through hutch's /proc still: each
+    // file acts on the writer's namespaces, and the container's /proc/sys may be read-only.
+    for (path, text) in oci.iter().flat_map(|o| &o.proc_writes) {
+        sys::write_file(path, text.to_bytes()).at("writing", path.to_bytes())?;
     }
 
     // Mounts go on the new root before the switch, while host paths (volume sources, device

@@ -183,7 +183,6 @@ pub struct Device {
 /// namespaces), the bundle's list wins whole, as the runtime-spec says.
 #[derive(Debug, Default)]
 pub struct Oci {
-    pub domainname: Option<&'static CStr>,
     /// `mounts`, in order, instead of hutch's default mounts.
     pub mounts: Vec<Mount>,
     pub masked: Vec<&'static CStr>,
@@ -195,21 +194,19 @@ pub struct Oci {
     pub gid: u32,
     pub groups: Vec<u32>,
     pub umask: Option<u32>,
-    pub oom_score_adj: Option<i32>,
     /// Namespaces to create (clone flags; a time namespace is unshared by the child).
     pub new_ns: c_int,
     /// Namespaces to join: (type, path).
     pub join_ns: Vec<(c_int, &'static CStr)>,
-    /// (/proc/sys path, value).
-    pub sysctl: Vec<(&'static CStr, &'static CStr)>,
+    /// /proc files to write, (path, text), in the container's namespaces before its mounts:
+    /// linux.sysctl, domainname (its UTS namespace's), oomScoreAdj and timeOffsets.
+    pub proc_writes: Vec<(&'static CStr, &'static CStr)>,
     /// linux.rootfsPropagation as mount flags; 0 for none.
     pub propagation: u64,
     pub personality: Option<u32>,
-    /// /proc/self/timens_offsets's text, when the config sets offsets.
-    pub time_offsets: Option<&'static CStr>,
     pub devices: Vec<Device>,
-    /// process.consoleSize: (height, width).
-    pub console_size: Option<(u16, u16)>,
+    /// process.consoleSize: (height, width); 0 where not given.
+    pub console_size: (u16, u16),
     /// Lines for stderr about fields hutch ignores.
     pub warnings: Vec<&'static CStr>,
 }

@@ -85,15 +85,11 @@ pub fn join(list: &[(c_int, &'static CStr)]) -> Result<()> {
     Ok(())
 }
 
-/// A new time namespace, with the bundle's clock offsets. unshare(2) makes it for the
-/// children only, and its offsets can be written only until a process is in it: the exec
-/// that follows moves this process in.
-pub fn new_time_ns(offsets: Option<&CStr>) -> Result<()> {
-    sys::unshare(libc::CLONE_NEWTIME).at("creating time namespace", b"")?;
-    match offsets {
-        Some(o) => sys::write_file(c"/proc/self/timens_offsets", o.to_bytes()).at("setting timeOffsets", o.to_bytes()),
-        None => Ok(()),
-    }
+/// A new time namespace. unshare(2) makes it for the children only, so that its clock
+/// offsets (/proc/self/timens_offsets) can still be written: they can only until a process is
+/// in it. The exec that follows moves this process in.
+pub fn new_time_ns() -> Result<()> {
+    sys::unshare(libc::CLONE_NEWTIME).at("creating time namespace", b"")
 }
 
 /// A cgroup namespace rooted at the cgroups the caller is in now, see cgroup_namespaces(7).

@@ -94,7 +94,7 @@ pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<Spec> {
         }
     }
     if let Some(d) = root.get("domainname")? {
-        oci.domainname = Some(d.cstr()?);
+        oci.proc_writes.push((c"/proc/sys/kernel/domainname", d.cstr()?));
         if !new_uts {
             return Err(d.error("needs a new uts namespace"));
         }
@@ -128,6 +128,28 @@ pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<Spec> {
     Ok(spec)
 }
 
+/// The member at a dotted `path` below `n` (`user.uid`); None where a part is absent.
+#[inline(never)]
+fn at<'v, 'a>(n: &Node<'v, 'a>, path: &str) -> Result<Option<Node<'v, 'a>>> {
+    let mut cur = *n;
+    for key in path.split('.') {
+        match cur.get(key)? {
+            Some(c) => cur = c,
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(cur))
+}
+
+/// An absolute path of the config.
+#[inline(never)]
+fn absolute(n: &Node) -> Result<&'static CStr> {
+    match n.str()?.first() {
+        Some(b'/') => n.cstr(),
+        _ => Err(n.error("must be an absolute path")),
+    }
+}
+
 /// A path of the config: absolute, or taken from the bundle.
 fn in_bundle(n: &Node, bundle: &[u8]) -> Result<&'static CStr> {
     match n.str()?.first() {
@@ -147,11 +169,7 @@ pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> R
     if let Some(e) = p.get("env")? {
         e.each(&mut |e| Ok(env.push(e.cstr()?)))?;
     }
-    let cwd = p.require("cwd")?;
-    if cwd.str()?.first() != Some(&b'/') {
-        return Err(cwd.error("must be an absolute path"));
-    }
-    run.workdir = cwd.cstr()?;
+    run.workdir = absolute(&p.require("cwd")?)?;
     if let Some(t) = p.get("terminal")? {
         run.tty = t.bool()?;
     }
@@ -159,25 +177,34 @@ pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> R
         run.no_new_privs = n.bool()?;
     }
     let oci = run.oci.get_or_insert_with(Oci::default);
-    if let Some(c) = p.get("consoleSize")? {
-        oci.console_size = Some((c.require("height")?.int(0, 0xffff)? as u16, c.require("width")?.int(0, 0xffff)? as u16));
+    // Absent numbers are 0, as runc reads them.
+    const INTS: [(&str, i128, i128); 6] = [
+        ("user.uid", 0, u32::MAX as i128),
+        ("user.gid", 0, u32::MAX as i128),
+        ("user.umask", -1, 0o777),
+        ("consoleSize.height", 0, 0xffff),
+        ("consoleSize.width", 0, 0xffff),
+        ("oomScoreAdj", -1000, 1000),
+    ];
+    let mut v = [0; 6];
+    for (i, (path, lo, hi)) in INTS.into_iter().enumerate() {
+        v[i] = match at(p, path)? {
+            Some(n) => n.int(lo, hi)?,
+            None if i == 2 => -1,
+            None => 0,
+        };
     }
-    if let Some(u) = p.get("user")? {
-        oci.uid = u.require("uid")?.u32()?;
-        oci.gid = u.require("gid")?.u32()?;
-        if let Some(m) = u.get("umask")? {
-            oci.umask = Some(m.int(0, 0o777)? as u32);
-        }
-        if let Some(g) = u.get("additionalGids")? {
-            g.each(&mut |g| Ok(oci.groups.push(g.u32()?)))?;
-        }
-        if u.get("username")?.is_some() {
-            warn(oci, &u, b"username", "ignored: hutch takes the numeric uid and gid");
-        }
+    (oci.uid, oci.gid, oci.console_size) = (v[0] as u32, v[1] as u32, (v[3] as u16, v[4] as u16));
+    oci.umask = (v[2] >= 0).then_some(v[2] as u32);
+    if v[5] != 0 {
+        let adj = *Buf::<8>::new().push(if v[5] < 0 { b"-" } else { b"" }).num(v[5].unsigned_abs() as u64);
+        oci.proc_writes.push((c"/proc/self/oom_score_adj", leak(adj.as_bytes())));
+    }
+    if let Some(g) = at(p, "user.additionalGids")? {
+        g.each(&mut |g| Ok(oci.groups.push(g.u32()?)))?;
     }
     if let Some(c) = p.get("capabilities")? {
-        let sets = &mut oci.caps;
-        let mut unknown = Vec::new();
+        let Oci { caps: sets, warnings, .. } = oci;
         for (name, set) in [
             ("bounding", &mut sets.bounding),
             ("effective", &mut sets.effective),
@@ -191,14 +218,11 @@ pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> R
                     // does, so a config written for a newer kernel still starts.
                     match caps::parse(n.str()?) {
                         Ok(m) if m != caps::ALL => *set |= m,
-                        _ => unknown.push(n),
+                        _ => warn(warnings, &n, n.str()?, "unknown capability, ignored"),
                     }
                     Ok(())
                 })?;
             }
-        }
-        for n in unknown {
-            warn(oci, &n, n.str()?, "unknown capability, ignored");
         }
     }
     if let Some(r) = p.get("rlimits")? {
@@ -213,13 +237,10 @@ pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> R
             Ok(run.rlimits.push(Rlimit { resource, soft, hard }))
         })?;
     }
-    if let Some(o) = p.get("oomScoreAdj")? {
-        oci.oom_score_adj = Some(o.int(-1000, 1000)? as i32);
-    }
     for field in ["apparmorProfile", "selinuxLabel"] {
         if let Some(f) = p.get(field)? {
             if !f.str()?.is_empty() {
-                warn(oci, &f, b"", "ignored: this host has neither AppArmor nor SELinux for hutch to use");
+                warn(&mut oci.warnings, &f, b"", "ignored: this host has neither AppArmor nor SELinux for hutch to use");
             }
         }
     }
@@ -227,14 +248,14 @@ pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> R
 }
 
 /// A warning line for a field hutch ignores: `hutch: warning: FIELD: WHAT: why`.
-fn warn(oci: &mut Oci, n: &Node, what: &[u8], why: &str) {
+fn warn(warnings: &mut Vec<&'static CStr>, n: &Node, what: &[u8], why: &str) {
     let mut line = Buf::<256>::new();
     line.push(b"hutch: warning: ").push(n.path.as_bytes());
     if !what.is_empty() {
         line.push(b": ").push(what);
     }
     line.push(b": ").push(why.as_bytes()).push(b"\n");
-    oci.warnings.push(leak(line.as_bytes()));
+    warnings.push(leak(line.as_bytes()));
 }
 
 /// Mount options: mount(2) flags set or cleared, and propagation types (`KIND_*`).
@@ -350,8 +371,7 @@ fn namespaces(linux: &Node, run: &mut RunConfig) -> Result<()> {
             }
             seen |= flag;
             match n.get("path")? {
-                Some(p) if p.str()?.first() != Some(&b'/') => return Err(p.error("must be an absolute path")),
-                Some(p) => oci.join_ns.push((flag, p.cstr()?)),
+                Some(p) => oci.join_ns.push((flag, absolute(&p)?)),
                 None => oci.new_ns |= flag,
             }
             Ok(())
@@ -400,7 +420,7 @@ fn linux_setup(linux: &Node, oci: &mut Oci) -> Result<()> {
             for &c in key {
                 path.push(&[if c == b'.' { b'/' } else { c }]);
             }
-            Ok(oci.sysctl.push((leak(path.as_bytes()), v.cstr()?)))
+            Ok(oci.proc_writes.push((leak(path.as_bytes()), v.cstr()?)))
         })?;
     }
     for (name, list) in [("maskedPaths", &mut oci.masked), ("readonlyPaths", &mut oci.read_only)] {
@@ -435,14 +455,11 @@ fn linux_setup(linux: &Node, oci: &mut Oci) -> Result<()> {
                 text.push(b" ").num(nanos as u64).push(b"\n");
             }
         }
-        oci.time_offsets = Some(leak(text.as_bytes()));
+        oci.proc_writes.push((c"/proc/self/timens_offsets", leak(text.as_bytes())));
     }
     if let Some(devs) = linux.get("devices")? {
         devs.each(&mut |d| {
-            let path = d.require("path")?;
-            if path.str()?.first() != Some(&b'/') {
-                return Err(path.error("must be an absolute path"));
-            }
+            let path = absolute(&d.require("path")?)?;
             let ty = d.require("type")?;
             let kind = match ty.str()? {
                 b"c" | b"u" => libc::S_IFCHR,
@@ -450,29 +467,24 @@ fn linux_setup(linux: &Node, oci: &mut Oci) -> Result<()> {
                 b"p" => libc::S_IFIFO,
                 _ => return Err(ty.error("expected c, b, u or p")),
             };
-            let num = |key| -> Result<u64> {
+            // major and minor are required but for a fifo; fileMode defaults to 0666.
+            let mut v = [0, 0, 0o666, 0, 0];
+            for (i, key) in ["major", "minor", "fileMode", "uid", "gid"].into_iter().enumerate() {
                 match d.get(key)? {
-                    Some(n) => n.int(0, u32::MAX as i128).map(|v| v as u64),
-                    None if kind == libc::S_IFIFO => Ok(0),
-                    None => Err(d.require(key)?.error("required")),
+                    Some(n) => v[i] = n.u32()?,
+                    None if i < 2 && kind != libc::S_IFIFO => drop(d.require(key)?),
+                    None => {}
                 }
-            };
-            let (major, minor) = (num("major")?, num("minor")?);
-            let id = |key| d.get(key)?.map_or(Ok(0), |n| n.u32());
-            let mode = d.get("fileMode")?.map_or(Ok(0o666), |m| m.int(0, 0o7777))? as u32;
-            let dev = libc::makedev(major as u32, minor as u32) as u64;
-            Ok(oci.devices.push(Device { path: path.cstr()?, mode: kind | mode, dev, uid: id("uid")?, gid: id("gid")? }))
+            }
+            let dev = libc::makedev(v[0], v[1]);
+            Ok(oci.devices.push(Device { path, mode: kind | (v[2] & 0o7777), dev, uid: v[3], gid: v[4] }))
         })?;
     }
     Ok(())
 }
 
 fn hook(n: &Node) -> Result<Hook> {
-    let path = n.require("path")?;
-    if path.str()?.first() != Some(&b'/') {
-        return Err(path.error("must be an absolute path"));
-    }
-    let mut h = Hook { path: path.cstr()?, ..Hook::default() };
+    let mut h = Hook { path: absolute(&n.require("path")?)?, ..Hook::default() };
     if let Some(a) = n.get("args")? {
         a.each(&mut |a| Ok(h.args.push(a.cstr()?)))?;
     }
@@ -571,10 +583,9 @@ mod tests {
         assert_eq!((r.net, r.seccomp), (Net::Host, Seccomp::Unconfined), "a joined network is not hutch's to set up");
         assert_eq!(r.rlimits, [Rlimit { resource: libc::RLIMIT_NOFILE as i32, soft: 10, hard: 20 }]);
         let o = r.oci.as_ref().unwrap();
-        assert_eq!(o.domainname, Some(c"d.example"));
         assert_eq!((o.uid, o.gid, &o.groups[..], o.umask), (1000, 100, &[5, 6][..], Some(0o22)));
         assert_eq!(o.caps, caps::Sets { bounding: 0b100001, effective: 0b100000, permitted: 0b100000, inheritable: 0b100000, ambient: 0b100000 });
-        assert_eq!((o.oom_score_adj, o.console_size, o.personality), (Some(-500), Some((25, 80)), Some(8)));
+        assert_eq!((o.console_size, o.personality), ((25, 80), Some(8)));
         assert_eq!(o.warnings.len(), 2, "the unknown capability and apparmorProfile");
         assert_eq!(o.mounts[0], Mount { dst: c"/proc", src: c"proc", fstype: c"proc", flags: 0, propagation: 0, data: c"" });
         let t = &o.mounts[1];
@@ -583,10 +594,16 @@ mod tests {
         assert_eq!((b.src, b.flags), (c"/b/rel/dir", libc::MS_BIND | libc::MS_REC | libc::MS_RDONLY), "a relative bind source is the bundle's");
         let new = libc::CLONE_NEWPID | libc::CLONE_NEWNS | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC | libc::CLONE_NEWTIME;
         assert_eq!((o.new_ns, &o.join_ns[..]), (new, &[(libc::CLONE_NEWNET, c"/proc/1/ns/net")][..]));
-        assert_eq!(o.sysctl, [(c"/proc/sys/kernel/shmmax", c"1"), (c"/proc/sys/fs/mqueue/msg_max", c"20")]);
+        let writes = [
+            (c"/proc/self/oom_score_adj", c"-500"),
+            (c"/proc/sys/kernel/domainname", c"d.example"),
+            (c"/proc/sys/kernel/shmmax", c"1"),
+            (c"/proc/sys/fs/mqueue/msg_max", c"20"),
+            (c"/proc/self/timens_offsets", c"monotonic -5 7\nboottime 9 0\n"),
+        ];
+        assert_eq!(o.proc_writes, writes);
         assert_eq!((&o.masked[..], &o.read_only[..]), (&[c"/m"][..], &[c"/ro1", c"/ro2"][..]));
         assert_eq!(o.propagation, libc::MS_SHARED | libc::MS_REC);
-        assert_eq!(o.time_offsets, Some(c"monotonic -5 7\nboottime 9 0\n"));
         let fuse = Device { path: c"/dev/fuse", mode: libc::S_IFCHR | 0o666, dev: libc::makedev(10, 229), uid: 1, gid: 2 };
         assert_eq!(o.devices, [fuse, Device { path: c"/dev/p", mode: libc::S_IFIFO | 0o666, dev: 0, uid: 0, gid: 0 }]);
     }
@@ -632,7 +649,6 @@ mod tests {
             why(spec(&text).unwrap_err())
         };
         assert_eq!(p(r#", "user": {"uid": 4294967296, "gid": 0}"#), e("process.user.uid", "number out of range"));
-        assert_eq!(p(r#", "user": {"uid": 0}"#), e("process.user.gid", "required"));
         assert_eq!(p(r#", "capabilities": {"bounding": "CAP_KILL"}"#), e("process.capabilities.bounding", "expected an array"));
         assert_eq!(p(r#", "rlimits": [{"type": "RLIMIT_CORE", "soft": 1, "hard": 1}, {"type": "RLIMIT_CORE", "soft": 1, "hard": 1}]"#), e("process.rlimits[1].type", "repeated"));
         assert_eq!(p(r#", "oomScoreAdj": 1001"#), e("process.oomScoreAdj", "number out of range"));
