@@ -10,7 +10,7 @@ use core::ffi::c_int;
 
 use crate::caps;
 use crate::config::{self, leak, Device, Mount, Net, Oci, Rlimit, RunConfig, Seccomp};
-use crate::error::{Context, Result};
+use crate::error::{Context, Error, Result};
 use crate::json::{self, Node};
 use crate::sys;
 
@@ -124,6 +124,10 @@ pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<Spec> {
     }
     if let Some(a) = root.get("annotations")? {
         a.each_member(&mut |k, v| Ok(spec.annotations.push((leak(k), v.cstr()?))))?;
+    }
+    // Without a mount namespace of its own, the setup would change the host's mounts.
+    if root.get("linux")?.is_none() {
+        return Err(Error::msg(STEP, b"linux.namespaces", "hutch needs a mount namespace"));
     }
     Ok(spec)
 }
@@ -240,7 +244,7 @@ pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> R
     for field in ["apparmorProfile", "selinuxLabel"] {
         if let Some(f) = p.get(field)? {
             if !f.str()?.is_empty() {
-                warn(&mut oci.warnings, &f, b"", "ignored: this host has neither AppArmor nor SELinux for hutch to use");
+                warn(&mut oci.warnings, &f, b"", "ignored: hutch applies no AppArmor profile or SELinux label");
             }
         }
     }
@@ -511,7 +515,6 @@ fn linux_cgroups_and_ids(linux: &Node, run: &mut RunConfig) -> Result<()> { Ok((
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Error;
 
     fn spec(text: &str) -> Result<Spec> {
         parse(alloc::string::String::leak(text.into()).as_bytes(), b"/b")
@@ -523,7 +526,7 @@ mod tests {
     }
 
     const MINIMAL: &str = r#"{"ociVersion": "1.0.2", "root": {"path": "rootfs"},
-        "process": {"args": ["sh"], "cwd": "/", "env": ["PATH=/bin"]}}"#;
+        "process": {"args": ["sh"], "cwd": "/", "env": ["PATH=/bin"]}, "linux": {"namespaces": [{"type": "mount"}]}}"#;
 
     #[test]
     fn minimal() {
@@ -531,6 +534,8 @@ mod tests {
         assert_eq!(s.run.rootfs, c"/b/rootfs");
         assert_eq!(s.run.command, [c"sh"]);
         assert_eq!(s.env, [c"PATH=/bin"]);
+        let e = spec(r#"{"ociVersion": "1.0.2", "root": {"path": "r"}, "process": {"args": ["sh"], "cwd": "/"}}"#);
+        assert_eq!(why(e.unwrap_err()), ("linux.namespaces".into(), "hutch needs a mount namespace"), "never the host's mounts");
     }
 
     #[test]
@@ -545,7 +550,7 @@ mod tests {
     #[test]
     fn hooks() {
         let s = spec(
-            r#"{"ociVersion": "1.0.2", "root": {"path": "/r"}, "future": {"x": 1},
+            r#"{"ociVersion": "1.0.2", "root": {"path": "/r"}, "future": {"x": 1}, "linux": {"namespaces": [{"type": "mount"}]},
             "hooks": {"poststop": [{"path": "/bin/h", "args": ["h", "a"], "env": ["K=V"], "timeout": 5}, {"path": "/bin/g"}]}}"#,
         )
         .unwrap();
