@@ -357,8 +357,10 @@ const RLIMITS: [(&[u8], u32); 16] = [
 
 /// A resource limit's number from its name (`nofile`, or `NOFILE` as config.json has it after
 /// `RLIMIT_`).
+#[inline(never)]
 pub fn rlimit_resource(name: &[u8]) -> Option<i32> {
-    RLIMITS.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|&(_, r)| r as i32)
+    let lower = |c: &u8| c.to_ascii_lowercase();
+    RLIMITS.iter().find(|(n, _)| n.iter().copied().eq(name.iter().map(lower))).map(|&(_, r)| r as i32)
 }
 
 /// `NAME=SOFT[:HARD]`; a value is a number, or `unlimited`/`-1`; HARD defaults to SOFT.
