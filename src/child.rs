@@ -176,12 +176,14 @@ fn setup(a: &Args) -> Result<Infallible> {
     Err(exec(&cfg.command, &env))
 }
 
-/// Everything of the privilege steps but the seccomp filter that follows no_new_privs (the
-/// caller loads it last, after restoring the signal mask); `hutch exec` takes the same steps.
+/// `hutch exec`'s privilege steps: [`drop_to`] with `keep` in every capability set but the
+/// ambient one.
 pub fn drop_privileges(keep: u64, filter: &Seccomp, nnp: bool, ids: Option<&user::Ids>, user: &CStr) -> Result<()> {
     drop_to(&caps::Sets::same(keep), filter, nnp, ids, user)
 }
 
+/// Everything of the privilege steps but the seccomp filter that follows no_new_privs (the
+/// caller loads it last, after restoring the signal mask).
 fn drop_to(sets: &caps::Sets, filter: &Seccomp, nnp: bool, ids: Option<&user::Ids>, user: &CStr) -> Result<()> {
     if !nnp {
         seccomp::apply(filter)?;

@@ -85,7 +85,7 @@ pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<Spec> {
     if let Some(linux) = &linux {
         namespaces(linux, run)?;
     }
-    let oci = run.oci.as_mut().unwrap_or_else(|| crate::internal_error());
+    let oci = run.oci.get_or_insert_with(Oci::default);
     let new_uts = oci.new_ns & libc::CLONE_NEWUTS != 0;
     if let Some(h) = root.get("hostname")? {
         run.hostname = h.cstr()?;
