@@ -3,7 +3,6 @@
 //! ones are joined by hutch before the clone (a user namespace owns the namespaces the clone
 //! makes; a PID namespace applies to children only), the others by the child. See
 //! namespaces(7), clone(2), setns(2), time_namespaces(7).
-use alloc::vec::Vec;
 use core::ffi::{c_int, CStr};
 
 use crate::config::{Net, RunConfig};
@@ -70,17 +69,15 @@ fn setns_path(path: &CStr, ty: c_int) -> Result<()> {
     r
 }
 
-/// The child's joins: every namespace but user and PID. All paths are opened first, as the
-/// host sees them, since joining a mount namespace changes what a path names.
+/// The child's joins: every namespace but user and PID, the mount namespace last, since
+/// joining it changes what the other paths name.
 pub fn join(list: &[(c_int, &'static CStr)]) -> Result<()> {
-    let list: Vec<_> = list.iter().filter(|j| j.0 != libc::CLONE_NEWUSER && j.0 != libc::CLONE_NEWPID).collect();
-    let mut fds = Vec::new();
-    for &&(_, path) in &list {
-        fds.push(sys::open(path, libc::O_RDONLY).at("opening namespace", path.to_bytes())?);
-    }
-    for (&&(ty, path), fd) in list.iter().zip(fds) {
-        sys::setns(fd, ty).at("joining namespace", path.to_bytes())?;
-        sys::close(fd);
+    for mount in [false, true] {
+        for &(ty, path) in list {
+            if ty != libc::CLONE_NEWUSER && ty != libc::CLONE_NEWPID && (ty == libc::CLONE_NEWNS) == mount {
+                setns_path(path, ty)?;
+            }
+        }
     }
     Ok(())
 }

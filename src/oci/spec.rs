@@ -262,47 +262,34 @@ fn warn(warnings: &mut Vec<&'static CStr>, n: &Node, what: &[u8], why: &str) {
     warnings.push(leak(line.as_bytes()));
 }
 
-/// Mount options: mount(2) flags set or cleared, and propagation types (`KIND_*`).
-const SET: u8 = 0;
-const CLEAR: u8 = 1;
-const PROPAGATION: u8 = 2;
-const MOUNT_OPTIONS: [(&str, u8, u64); 32] = [
-    ("ro", SET, libc::MS_RDONLY),
-    ("rw", CLEAR, libc::MS_RDONLY),
-    ("nosuid", SET, libc::MS_NOSUID),
-    ("suid", CLEAR, libc::MS_NOSUID),
-    ("nodev", SET, libc::MS_NODEV),
-    ("dev", CLEAR, libc::MS_NODEV),
-    ("noexec", SET, libc::MS_NOEXEC),
-    ("exec", CLEAR, libc::MS_NOEXEC),
-    ("sync", SET, libc::MS_SYNCHRONOUS),
-    ("async", CLEAR, libc::MS_SYNCHRONOUS),
-    ("dirsync", SET, libc::MS_DIRSYNC),
-    ("remount", SET, libc::MS_REMOUNT),
-    ("mand", SET, libc::MS_MANDLOCK),
-    ("nomand", CLEAR, libc::MS_MANDLOCK),
-    ("atime", CLEAR, libc::MS_NOATIME),
-    ("noatime", SET, libc::MS_NOATIME),
-    ("diratime", CLEAR, libc::MS_NODIRATIME),
-    ("nodiratime", SET, libc::MS_NODIRATIME),
-    ("relatime", SET, libc::MS_RELATIME),
-    ("norelatime", CLEAR, libc::MS_RELATIME),
-    ("strictatime", SET, libc::MS_STRICTATIME),
-    ("nostrictatime", CLEAR, libc::MS_STRICTATIME),
-    ("bind", SET, libc::MS_BIND),
-    ("rbind", SET, libc::MS_BIND | libc::MS_REC),
-    ("private", PROPAGATION, libc::MS_PRIVATE),
-    ("rprivate", PROPAGATION, libc::MS_PRIVATE | libc::MS_REC),
-    ("shared", PROPAGATION, libc::MS_SHARED),
-    ("rshared", PROPAGATION, libc::MS_SHARED | libc::MS_REC),
-    ("slave", PROPAGATION, libc::MS_SLAVE),
-    ("rslave", PROPAGATION, libc::MS_SLAVE | libc::MS_REC),
-    ("unbindable", PROPAGATION, libc::MS_UNBINDABLE),
-    ("runbindable", PROPAGATION, libc::MS_UNBINDABLE | libc::MS_REC),
+/// Mount options that set a mount(2) flag, each with the one that clears it ("" for none).
+const MOUNT_FLAGS: [(&str, &str, u64); 14] = [
+    ("ro", "rw", libc::MS_RDONLY),
+    ("nosuid", "suid", libc::MS_NOSUID),
+    ("nodev", "dev", libc::MS_NODEV),
+    ("noexec", "exec", libc::MS_NOEXEC),
+    ("sync", "async", libc::MS_SYNCHRONOUS),
+    ("mand", "nomand", libc::MS_MANDLOCK),
+    ("noatime", "atime", libc::MS_NOATIME),
+    ("nodiratime", "diratime", libc::MS_NODIRATIME),
+    ("relatime", "norelatime", libc::MS_RELATIME),
+    ("strictatime", "nostrictatime", libc::MS_STRICTATIME),
+    ("dirsync", "", libc::MS_DIRSYNC),
+    ("remount", "", libc::MS_REMOUNT),
+    ("bind", "", libc::MS_BIND),
+    ("rbind", "", libc::MS_BIND | libc::MS_REC),
 ];
 
-fn mount_option(name: &[u8]) -> Option<(u8, u64)> {
-    MOUNT_OPTIONS.iter().find(|o| o.0.as_bytes() == name).map(|o| (o.1, o.2))
+/// Propagation types, for mount options and linux.rootfsPropagation; the r- forms are MS_REC.
+const PROPAGATION: [(&str, u64); 4] =
+    [("private", libc::MS_PRIVATE), ("shared", libc::MS_SHARED), ("slave", libc::MS_SLAVE), ("unbindable", libc::MS_UNBINDABLE)];
+
+fn propagation(name: &[u8]) -> Option<u64> {
+    let (rec, base) = match name.strip_prefix(b"r") {
+        Some(b) => (libc::MS_REC, b),
+        None => (0, name),
+    };
+    PROPAGATION.iter().find(|p| p.0.as_bytes() == base).map(|p| p.1 | rec)
 }
 
 /// A `mounts` entry. Options mount(2) has no flag for go to the filesystem as data.
@@ -315,20 +302,22 @@ fn mount(m: &Node, bundle: &[u8]) -> Result<Mount> {
         Some(t) => t.cstr()?,
         None => c"",
     };
-    let (mut flags, mut propagation) = (0, 0);
+    let (mut flags, mut propagation_flags) = (0, 0);
     let mut data = Vec::new();
     if let Some(o) = m.get("options")? {
         o.each(&mut |o| {
-            match mount_option(o.str()?) {
-                Some((SET, f)) => flags |= f,
-                Some((CLEAR, f)) => flags &= !f,
-                Some((_, f)) => propagation = f,
-                None => {
-                    if !data.is_empty() {
-                        data.push(b',');
-                    }
-                    data.extend_from_slice(o.str()?);
+            let o = o.str()?;
+            if let Some(p) = propagation(o) {
+                propagation_flags = p;
+            } else if let Some(f) = MOUNT_FLAGS.iter().find(|f| f.0.as_bytes() == o) {
+                flags |= f.2;
+            } else if let Some(f) = MOUNT_FLAGS.iter().find(|f| f.1.as_bytes() == o && !o.is_empty()) {
+                flags &= !f.2;
+            } else {
+                if !data.is_empty() {
+                    data.push(b',');
                 }
+                data.extend_from_slice(o);
             }
             Ok(())
         })?;
@@ -342,7 +331,7 @@ fn mount(m: &Node, bundle: &[u8]) -> Result<Mount> {
         None if flags & libc::MS_BIND != 0 => return Err(m.require("source")?.error("required")),
         None => c"",
     };
-    Ok(Mount { dst: dst.cstr()?, src, fstype, flags, propagation, data: leak(&data) })
+    Ok(Mount { dst: dst.cstr()?, src, fstype, flags, propagation: propagation_flags, data: leak(&data) })
 }
 
 /// The namespace types by their config.json names; "time" is unshared by the child, since
@@ -433,9 +422,9 @@ fn linux_setup(linux: &Node, oci: &mut Oci) -> Result<()> {
         }
     }
     if let Some(p) = linux.get("rootfsPropagation")? {
-        match mount_option(p.str()?) {
-            Some((PROPAGATION, f)) => oci.propagation = f,
-            _ => return Err(p.error("expected private, rprivate, shared, rshared, slave, rslave, unbindable or runbindable")),
+        match propagation(p.str()?) {
+            Some(f) => oci.propagation = f,
+            None => return Err(p.error("expected private, rprivate, shared, rshared, slave, rslave, unbindable or runbindable")),
         }
     }
     if let Some(p) = linux.get("personality")? {
