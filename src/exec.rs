@@ -195,7 +195,7 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     let puser = pc.oci.as_ref().map(|o| *Buf::<32>::new().num(o.uid as u64).push(b":").num(o.gid as u64));
     let user = user.or(puser.as_ref().filter(|_| process.is_some()).map(Buf::as_bytes)).unwrap_or(e.get(b"user"));
     let nnp = nnp || e.num(b"nnp") == 1;
-    let mut c = Child { command, env: &envp, workdir, user, keep, nnp, filter, root_fd, err_fd: err_w, sigmask, tty_sock: tty_w, detach, preserve_fds: preserve, console_size: pc.oci.as_ref().and_then(|o| o.console_size) };
+    let mut c = Child { command, env: &envp, workdir, user, keep, nnp, filter, root_fd, err_fd: err_w, sigmask, tty_sock: tty_w, detach, preserve_fds: preserve, console_size: pc.oci.as_ref().map(|o| o.console_size).filter(|&s| s != (0, 0)) };
     let stack = sys::Stack::new(256 * 1024).at("mapping stack", b"")?;
     let child = sys::clone(start, &stack, libc::SIGCHLD, &mut c).at("starting command", command[0].to_bytes())?;
     sys::close(err_w);

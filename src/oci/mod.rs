@@ -691,7 +691,12 @@ const SPEC_HEAD: &str = r#"{"ociVersion":"1.2.0","process":{"terminal":true,"use
 /// capabilities are the tables hutch applies.
 fn features() -> Vec<u8> {
     let mut t = Vec::from(&br#"{"ociVersionMin":"1.0.0","ociVersionMax":"1.2.0","hooks":["prestart","createRuntime","createContainer","startContainer","poststart","poststop"],"mountOptions":["#[..]);
-    strings(&mut t, &mut spec::MOUNT_OPTIONS.iter().map(|m| m.0.as_bytes()), b"");
+    strings(&mut t, &mut spec::MOUNT_FLAGS.iter().flat_map(|m| [m.0, m.1]).filter(|n| !n.is_empty()).map(str::as_bytes), b"");
+    // Propagation types, each also recursive (`r` prefixed).
+    for prefix in [&b""[..], b"r"] {
+        t.push(b',');
+        strings(&mut t, &mut spec::PROPAGATION.iter().map(|p| p.0.as_bytes()), prefix);
+    }
     t.extend_from_slice(br#"],"linux":{"namespaces":["cgroup","ipc","mount","network","pid","time","user","uts"],"capabilities":["#);
     strings(&mut t, &mut crate::caps::NAMES.iter().map(|n| n.as_bytes()), b"CAP_");
     t.extend_from_slice(FEATURES_TAIL.as_bytes());
