@@ -181,6 +181,7 @@ fn controllers(list: &[u8], sep: u8) -> u8 {
 
 /// The container's cgroup in one hierarchy: a directory named after the container in the
 /// parent cgroup.
+#[derive(Clone, Copy)]
 struct Dir {
     v2: bool,
     /// v1: the controllers bound to the hierarchy; v2: those the parent offers.
@@ -313,7 +314,14 @@ pub fn create(l: &Limits, name: &[u8]) -> Result<Cgroup> {
     let (mountinfo, own) = (read(c"/proc/self/mountinfo")?, read(c"/proc/self/cgroup")?);
     let parent = l.cgroup_parent.map(CStr::to_bytes);
     // A parent yet to be made will offer what its nearest existing ancestor does.
-    let offered = |d: &Dir| sys::read_file(existing(d.path).push(b"/cgroup.controllers").cstr());
+    // An OCI container's, what the hierarchy's root does: make() enables them on the way down.
+    let offered = |d: &Dir| {
+        let mut p = existing(d.path);
+        while l.oci && sys::exists(Dir { path: p, ..*d }.at(b"..", b"cgroup.controllers").cstr()) {
+            p = *Path::new().push(&p.as_bytes()[..p.as_bytes().iter().rposition(|&c| c == b'/').unwrap_or(0)]);
+        }
+        sys::read_file(p.push(b"/cgroup.controllers").cstr())
+    };
     let dirs = hierarchies(&mountinfo, &own, parent, needed(l), l.oci, offered)?;
     Cgroup::new(dirs, l, name)
 }
@@ -327,19 +335,24 @@ fn existing(mut p: Path) -> Path {
     p
 }
 
-/// Makes directory `path` of hierarchy `d`, and with `parents` its missing ancestors first
+/// Makes directory `path` of hierarchy `d`, and with `parents` its missing ancestors (and on
+/// v2 those lacking a controller) first
 /// (those stay when the container goes: others may share them, and runc leaves them too).
 /// On v2 each level enables the container's controllers in its parent first. A new v1
 /// cpuset starts with no CPUs and no memory nodes, and takes no task until it has both: it
 /// gets its parent's.
 fn make(d: &Dir, path: &[u8], parents: bool) -> Result<()> {
-    let up = &path[..path.iter().rposition(|&c| c == b'/').unwrap_or(0)];
-    let mut p = *Path::new().push(path);
-    if parents && !sys::exists(Path::new().push(up).cstr()) {
-        make(d, up, true)?;
+    let slash = path.iter().rposition(|&c| c == b'/').unwrap_or(0);
+    // The parent, as a hierarchy of its own: its put and get are relative to it.
+    let (up, name) = (Dir { path: *Path::new().push(&path[..slash]), ..*d }, &path[slash + 1..]);
+    let mut p = up.at(name, b"");
+    // A parent that exists but does not offer what the container uses gets it from its own.
+    let lacks = |up: &Dir| d.v2 && up.get(b"", b"cgroup.controllers").is_ok_and(|c| controllers(&c, b' ') & d.uses != d.uses);
+    if parents && (!sys::exists(up.at(b"", b"").cstr()) || lacks(&up)) {
+        make(d, up.path.as_bytes(), true)?;
     }
     if d.v2 && d.uses != 0 {
-        enable(d.uses, up)?;
+        enable(&up)?;
     }
     match sys::mkdirat(libc::AT_FDCWD, p.cstr(), 0o755) {
         // A parent another container made meanwhile.
@@ -348,12 +361,8 @@ fn make(d: &Dir, path: &[u8], parents: bool) -> Result<()> {
     }
     if !d.v2 && d.has & CPUSET != 0 {
         for file in [&b"cpuset.cpus"[..], b"cpuset.mems"] {
-            let (mut from, mut to) = (*Path::new().push(up).push(b"/").push(file), *Path::new().push(path).push(b"/").push(file));
-            let copied = sys::read_file(from.cstr()).at("reading", from.as_bytes()).and_then(|v| {
-                let v = v.strip_suffix(b"\n").unwrap_or(&v);
-                sys::write_file_at(libc::AT_FDCWD, to.cstr(), v, CREATE).at("setting cgroup limit", to.as_bytes())
-            });
-            if let Err(e) = copied {
+            let copied = up.get(b"", file).at("reading", up.at(b"", file).as_bytes());
+            if let Err(e) = copied.and_then(|v| up.put(name, file, v.strip_suffix(b"\n").unwrap_or(&v), "setting cgroup limit")) {
                 let _ = sys::unlinkat(libc::AT_FDCWD, p.cstr(), libc::AT_REMOVEDIR);
                 return Err(e);
             }
@@ -386,9 +395,8 @@ impl Cgroup {
                 }
             }
         }
-        if !l.devices.is_empty() && !cg.dirs.iter().any(|d| !d.v2 && d.has & DEVICES != 0) {
-            let _ = sys::write_all(2, b"hutch: warning: linux.resources.devices: not enforced: no cgroup v1 devices controller (v2 device filters are not implemented)\n");
-        }
+        // Device rules: v1's devices controller where it is mounted, else a v2 filter.
+        let v1_devices = cg.dirs.iter().any(|d| !d.v2 && d.has & DEVICES != 0);
         for d in &mut cg.dirs {
             make(d, d.at(name, b"").as_bytes(), l.oci)?;
             d.made = true;
@@ -408,6 +416,9 @@ impl Cgroup {
                     let file: &[u8] = if r.allow { b"devices.allow" } else { b"devices.deny" };
                     d.put(name, file, device_line(r).as_bytes(), "setting device rule")?;
                 }
+            }
+            if d.v2 && !v1_devices && !l.devices.is_empty() {
+                attach_device_filter(&d.at(name, b""), l.devices)?;
             }
         }
         Ok(cg)
@@ -592,6 +603,80 @@ const DEFAULT_DEVICES: [DeviceRule; 11] = {
     ]
 };
 
+/// BPF_DEVCG_DEV_* and BPF_DEVCG_ACC_* (include/uapi/linux/bpf.h).
+const BPF_DEV: [(u8, i32); 2] = [(b'b', 1), (b'c', 2)];
+const BPF_ACC: [(u8, i32); 3] = [(b'm', 1), (b'r', 2), (b'w', 4)];
+
+/// One struct bpf_insn: opcode, registers, jump offset, immediate.
+fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> u64 {
+    code as u64 | ((dst | src << 4) as u64) << 8 | (off as u16 as u64) << 16 | (imm as u32 as u64) << 32
+}
+
+/// The cgroup v2 device program for `rules` and the defaults after them, as runc and crun
+/// make it: the last rule that matches a device and covers all the access asked for
+/// decides; none matching allows, as v1's devices controller does (its rules start from
+/// the parent's allow-all). The context is struct bpf_cgroup_dev_ctx: access_type (type in
+/// the low 16 bits, access in the high), major, minor.
+fn device_filter(rules: &[DeviceRule]) -> Vec<u64> {
+    let mut p = Vec::from([
+        insn(0x61, 2, 1, 0, 0), // r2 = ctx->access_type
+        insn(0x57, 2, 0, 0, 0xffff), // r2 &= 0xffff: the type
+        insn(0x61, 3, 1, 0, 0), // r3 = ctx->access_type
+        insn(0x77, 3, 0, 0, 16), // r3 >>= 16: the access
+        insn(0x61, 4, 1, 4, 0), // r4 = ctx->major
+        insn(0x61, 5, 1, 8, 0), // r5 = ctx->minor
+    ]);
+    for r in rules.iter().chain(&DEFAULT_DEVICES).rev() {
+        let start = p.len();
+        let bits = |table: &[(u8, i32)], of: &[u8]| table.iter().filter(|t| of.contains(&t.0)).fold(0, |m, t| m | t.1);
+        let access = bits(&BPF_ACC, r.access);
+        if r.kind != b'a' {
+            p.push(insn(0x55, 2, 0, 0, bits(&BPF_DEV, &[r.kind]))); // if r2 != type
+        }
+        if access != 7 {
+            p.push(insn(0xbf, 1, 3, 0, 0)); // r1 = r3
+            p.push(insn(0x57, 1, 0, 0, !access)); // r1 &= ~access
+            p.push(insn(0x55, 1, 0, 0, 0)); // if r1 != 0: asks for more than the rule covers
+        }
+        for (reg, n) in [(4, r.major), (5, r.minor)] {
+            if let Some(n) = n {
+                p.push(insn(0x55, reg, 0, 0, n as i32)); // if major (minor) != n
+            }
+        }
+        p.push(insn(0xb7, 0, 0, 0, r.allow as i32)); // r0 = allow
+        p.push(insn(0x95, 0, 0, 0, 0)); // exit
+        // Each test jumps past the rest of the block when the rule does not apply.
+        let end = p.len();
+        for (i, x) in p[start..].iter_mut().enumerate().filter(|(_, x)| **x & 0xff == 0x55) {
+            *x |= ((end - start - i - 1) as u64) << 16;
+        }
+        // A rule for every device ends the program: the verifier refuses unreachable code.
+        if end - start == 2 {
+            return p;
+        }
+    }
+    p.push(insn(0xb7, 0, 0, 0, 1));
+    p.push(insn(0x95, 0, 0, 0, 0));
+    p
+}
+
+/// Loads the device program for `rules` and attaches it to the cgroup at `dir`, beside any
+/// its ancestors have (BPF_F_ALLOW_MULTI: a device must pass them all).
+fn attach_device_filter(dir: &Path, rules: &[DeviceRule]) -> Result<()> {
+    let mut dir = *dir;
+    let step = "setting device rules";
+    let prog = sys::bpf_prog_load(15, &device_filter(rules), c"GPL").at(step, b"bpf")?;
+    let fd = sys::open(dir.cstr(), libc::O_RDONLY | libc::O_DIRECTORY);
+    // BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI.
+    let attached = fd.and_then(|fd| {
+        let r = sys::bpf_prog_attach(fd, prog, 6, 2);
+        sys::close(fd);
+        r
+    });
+    sys::close(prog);
+    attached.at(step, dir.as_bytes())
+}
+
 /// A rule as v1's devices.allow and devices.deny take it: `c 1:3 rwm`, `*` for any number.
 fn device_line(r: &DeviceRule) -> Buf<48> {
     let mut b = Buf::new();
@@ -606,22 +691,21 @@ fn device_line(r: &DeviceRule) -> Buf<48> {
     *b.push(r.access)
 }
 
-/// Enables the controllers `uses` in `parent`'s cgroup.subtree_control.
-fn enable(uses: u8, parent: &[u8]) -> Result<()> {
+/// Enables the controllers the container uses in cgroup.subtree_control of `parent`.
+fn enable(parent: &Dir) -> Result<()> {
     let mut list = Buf::<64>::new();
-    for (name, _) in CONTROLLERS.iter().filter(|c| uses & c.1 != 0) {
+    for (name, _) in CONTROLLERS.iter().filter(|c| parent.uses & c.1 != 0) {
         list.push(b"+").push(name).push(b" ");
     }
     let list = list.as_bytes();
-    let mut p = *Path::new().push(parent).push(b"/cgroup.subtree_control");
-    match sys::write_file_at(libc::AT_FDCWD, p.cstr(), &list[..list.len() - 1], CREATE) {
+    match parent.put(b"", b"cgroup.subtree_control", &list[..list.len() - 1], "enabling cgroup controllers") {
         // cgroup-v2.rst, "No Internal Process Constraint".
-        Err(Errno(libc::EBUSY)) => Err(Error::msg(
+        Err(Error { cause: crate::error::Cause::Errno(Errno(libc::EBUSY)), .. }) => Err(Error::msg(
             "enabling cgroup controllers",
-            parent,
+            parent.path.as_bytes(),
             "this cgroup has processes of its own; name an empty one with --cgroup-parent",
         )),
-        r => r.at("enabling cgroup controllers", p.as_bytes()),
+        r => r,
     }
 }
 
@@ -1045,5 +1129,87 @@ mod tests {
         remove(joined.as_bytes());
         assert!(dirs.iter().all(|d| !Path::new(d).exists()), "left behind");
         result.unwrap();
+    }
+
+    /// The v2 device program on the real kernel: a cgroup2 hierarchy's cgroup with it, and a
+    /// shell moved in that then opens devices.
+    #[test]
+    fn the_v2_device_filter_enforces_rules_in_order() {
+        let info = fs::read_to_string("/proc/self/mountinfo").unwrap();
+        let v2 = info.lines().find(|l| l.contains(" - cgroup2 ")).map(|l| l.split(' ').nth(4).unwrap().to_string());
+        let v2 = v2.expect("no cgroup2 mount on this host");
+        let kmsg = |rules: &[DeviceRule]| {
+            let path = *super::Path::new().push(v2.as_bytes());
+            let l = Limits { devices: Vec::leak(rules.to_vec()), ..Limits::default() };
+            let name = format!("hutch-unit-devices-{}", std::process::id());
+            let cg = Cgroup::new(vec![Dir { v2: true, has: 0, uses: 0, made: false, path }], &l, name.as_bytes());
+            let cg = cg.unwrap_or_else(|e| {
+                e.print();
+                panic!("creating the cgroup")
+            });
+            let mut sh = std::process::Command::new("/bin/sh")
+                .args(["-c", "read x; (: > /dev/kmsg) 2>/dev/null && echo kmsg; (: > /dev/null) && echo null; true"])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            fs::write(format!("{v2}/{name}/cgroup.procs"), sh.id().to_string()).unwrap();
+            std::io::Write::write_all(sh.stdin.as_mut().unwrap(), b"\n").unwrap();
+            let out = sh.wait_with_output().unwrap();
+            drop(cg);
+            assert!(!Path::new(&format!("{v2}/{name}")).exists(), "left behind");
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let rule = |allow, kind, major, minor, access| DeviceRule { allow, kind, major, minor, access };
+        let deny_all = rule(false, b'a', None, None, &b"rwm"[..]);
+        assert_eq!(kmsg(&[deny_all]), "null\n", "denied all, the defaults allow null");
+        assert_eq!(kmsg(&[deny_all, rule(true, b'c', Some(1), Some(11), b"w")]), "kmsg\nnull\n");
+        assert_eq!(kmsg(&[deny_all, rule(true, b'c', Some(1), Some(11), b"r")]), "null\n", "w asked, r allowed");
+        assert_eq!(kmsg(&[deny_all, rule(true, b'b', Some(1), Some(11), b"rwm")]), "null\n", "a block device of that number");
+        assert_eq!(kmsg(&[rule(false, b'c', Some(1), None, b"w")]), "null\n", "1:* denied, null allowed again by the defaults");
+        assert_eq!(kmsg(&[rule(false, b'c', Some(1), Some(11), b"rw")]), "null\n");
+        assert_eq!(kmsg(&[rule(false, b'c', Some(1), Some(12), b"rwm")]), "kmsg\nnull\n", "only the rules' devices are denied");
+    }
+
+    #[test]
+    fn device_programs_are_assembled_right() {
+        let p = device_filter(&[]);
+        // The prologue, one block of two tests per default rule with numbers, the default.
+        assert_eq!(p[0], 0x0000_0000_0000_1261, "r2 = *(u32 *)(r1 + 0)");
+        assert_eq!(p[4], 0x0000_0000_0004_1461, "r4 = *(u32 *)(r1 + 4)");
+        assert_eq!(p[p.len() - 2..], [0x0000_0001_0000_00b7, 0x95]);
+        // c 136:* rwm, the last default, is tested first: type, major, then allow.
+        assert_eq!(p[6..10], [insn(0x55, 2, 0, 3, 2), insn(0x55, 4, 0, 2, 136), insn(0xb7, 0, 0, 0, 1), 0x95]);
+        // c *:* m, the first, is tested last: type, then the access asked for within mknod's.
+        let c_mknod = [insn(0x55, 2, 0, 5, 2), insn(0xbf, 1, 3, 0, 0), insn(0x57, 1, 0, 0, !1), insn(0x55, 1, 0, 2, 0), insn(0xb7, 0, 0, 0, 1), 0x95];
+        assert_eq!(p[p.len() - 8..p.len() - 2], c_mknod);
+        // A deny of everything: no test at all.
+        let all = DeviceRule { allow: false, kind: b'a', major: None, minor: None, access: b"rwm" };
+        let q = device_filter(&[all, all]);
+        assert_eq!(q[q.len() - 2..], [insn(0xb7, 0, 0, 0, 0), 0x95], "no default after it");
+        assert_eq!(q.len(), p.len(), "nor the rule before it");
+    }
+
+    #[test]
+    fn oci_parents_are_made_and_given_the_controllers_on_the_way_down() {
+        let t = Tree::new("parents");
+        t.put("r/cgroup.controllers", "memory pids\n");
+        // An existing parent that does not offer memory, and a missing one below it.
+        t.put("r/a/cgroup.controllers", "pids\n");
+        let l = Limits { memory: Some(1 << 20), oci: true, ..Limits::default() };
+        let cg = Cgroup::new(vec![t.hierarchy("r/a/b", true, MEMORY | PIDS, MEMORY)], &l, b"c").ok().unwrap();
+        for dir in ["r", "r/a", "r/a/b"] {
+            assert_eq!(t.get(&format!("{dir}/cgroup.subtree_control")), "+memory", "{dir}");
+        }
+        assert_eq!(t.get("r/a/b/c/memory.max"), "1048576");
+        let dirs = cg.keep();
+        t.empty("r/a/b/c");
+        remove(&dirs);
+        assert!(!t.0.join("r/a/b/c").exists() && t.0.join("r/a/b").exists(), "the container's cgroup goes, its parents stay");
+        // Without OCI, a missing parent is an error, before anything is made.
+        let l = Limits { memory: Some(1 << 20), ..Limits::default() };
+        let err = Cgroup::new(vec![t.hierarchy("r/x/y", true, MEMORY, MEMORY)], &l, b"c").err().unwrap();
+        assert_eq!(err.step, "opening cgroup");
+        assert!(!t.0.join("r/x").exists());
     }
 }

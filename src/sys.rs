@@ -974,3 +974,28 @@ pub fn mknodat(dirfd: c_int, path: &CStr, mode: u32, dev: u64, uid: u32, gid: u3
     // SAFETY: path is NUL-terminated.
     check(unsafe { libc::fchmodat(dirfd, path.as_ptr(), mode & 0o7777, 0) }).map(drop)
 }
+
+// --- cgroup v2 device filters: bpf(2) to load a BPF_PROG_TYPE_CGROUP_DEVICE program and
+// attach it to a cgroup (Documentation/bpf, include/uapi/linux/bpf.h).
+
+/// bpf(BPF_PROG_LOAD) of a program of `prog_type` made of `insns` (struct bpf_insn, native
+/// byte order); returns its fd.
+pub fn bpf_prog_load(prog_type: u32, insns: &[u64], license: &CStr) -> Result<c_int> {
+    // union bpf_attr, the BPF_PROG_LOAD member: prog_type, insn_cnt, insns, license; the rest
+    // (log, flags, name) zero, which the kernel requires of what it does not use.
+    let mut attr = [0u64; 16];
+    attr[0] = prog_type as u64 | (insns.len() as u64) << 32;
+    attr[1] = insns.as_ptr() as u64;
+    attr[2] = license.as_ptr() as u64;
+    // SAFETY: attr is 128 readable bytes; the pointers in it are valid for the call.
+    let r = unsafe { sc::syscall3(libc::SYS_bpf as usize, 5, attr.as_ptr() as usize, core::mem::size_of_val(&attr)) };
+    check_raw(r).map(|fd| fd as c_int)
+}
+
+/// bpf(BPF_PROG_ATTACH): attaches program `prog_fd` to `target_fd` (a cgroup directory).
+pub fn bpf_prog_attach(target_fd: c_int, prog_fd: c_int, attach_type: u32, flags: u32) -> Result<()> {
+    let attr = [target_fd as u32, prog_fd as u32, attach_type, flags, 0, 0, 0, 0];
+    // SAFETY: attr is 32 readable bytes, the BPF_PROG_ATTACH member of union bpf_attr.
+    let r = unsafe { sc::syscall3(libc::SYS_bpf as usize, 8, attr.as_ptr() as usize, core::mem::size_of_val(&attr)) };
+    check_raw(r).map(drop)
+}

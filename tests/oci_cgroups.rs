@@ -11,7 +11,7 @@ mod common;
 use common::{run, spawn, Fixture, Output, HUTCH};
 use std::fs;
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A bundle: the fixture's rootfs and a config.json next to it.
@@ -53,6 +53,20 @@ impl Bundle {
 
     fn run(&self) -> Output {
         run(self.command())
+    }
+
+    /// `hutch --root STATE ARGS...` for the lifecycle verbs, the bundle as the directory.
+    fn hutch(&self, args: &[&str]) -> Output {
+        let mut c = Command::new(HUTCH);
+        c.arg("--root").arg(self.fx.outside("state")).args(args).current_dir(self.fx.outside(""));
+        run(c)
+    }
+
+    /// Rewrites config.json.
+    fn edit(&self, from: &str, to: &str) {
+        let config = fs::read_to_string(self.fx.outside("config.json")).unwrap();
+        assert!(config.contains(from), "{from}");
+        fs::write(self.fx.outside("config.json"), config.replace(from, to)).unwrap();
     }
 
     /// The container's cgroup directory in each hierarchy that has it (while it runs).
@@ -180,9 +194,8 @@ fn device_rules_apply_in_order_after_the_defaults() {
 #[test]
 fn a_relative_path_is_under_hutchs_own_cgroup() {
     let b = Bundle::new("cat /proc/self/cgroup", "{}", "");
-    let config = fs::read_to_string(b.fx.outside("config.json")).unwrap();
     let rel = format!("{}/ctr", &b.parent[1..]);
-    fs::write(b.fx.outside("config.json"), config.replace(&format!("\"{}/ctr\"", b.parent), &format!("\"{rel}\""))).unwrap();
+    b.edit(&format!("\"{}/ctr\"", b.parent), &format!("\"{rel}\""));
     let out = b.run();
     out.ok();
     let own = fs::read_to_string("/proc/self/cgroup").unwrap();
@@ -233,8 +246,7 @@ fn id_maps_make_the_user_namespace() {
     let maps = r#""uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
         "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],"#;
     let b = Bundle::new("cat /proc/self/uid_map /proc/self/gid_map", "{}", maps);
-    let config = fs::read_to_string(b.fx.outside("config.json")).unwrap();
-    fs::write(b.fx.outside("config.json"), config.replace(r#"{"type": "pid"}"#, r#"{"type": "pid"}, {"type": "user"}"#)).unwrap();
+    b.edit(r#"{"type": "pid"}"#, r#"{"type": "pid"}, {"type": "user"}"#);
     let out = b.run();
     out.ok();
     let lines: Vec<Vec<&str>> = out.stdout.lines().map(|l| l.split_whitespace().collect()).collect();
@@ -244,8 +256,56 @@ fn id_maps_make_the_user_namespace() {
     let out = b.run();
     assert!(out.stderr.contains("linux.uidMappings") && out.code() != 0, "{out}");
     let b = Bundle::new("true", "{}", "");
-    let config = fs::read_to_string(b.fx.outside("config.json")).unwrap();
-    fs::write(b.fx.outside("config.json"), config.replace(r#"{"type": "pid"}"#, r#"{"type": "pid"}, {"type": "user"}"#)).unwrap();
+    b.edit(r#"{"type": "pid"}"#, r#"{"type": "pid"}, {"type": "user"}"#);
     let out = b.run();
     assert!(out.stderr.contains("linux.uidMappings") && out.code() != 0, "{out}");
+}
+
+#[test]
+fn without_a_path_the_cgroup_is_the_id_under_hutchs_own() {
+    let b = Bundle::new("cat /proc/self/cgroup", "{}", "");
+    b.edit(&format!(r#", "cgroupsPath": "{}/ctr""#, b.parent), "");
+    let out = b.run();
+    out.ok();
+    let own = fs::read_to_string("/proc/self/cgroup").unwrap();
+    let id = format!("t{}", std::process::id());
+    let mut checked = 0;
+    for line in out.stdout.lines().filter(|l| !l.contains("name=")) {
+        let (ids, path) = line.rsplit_once(':').unwrap();
+        let ours = own.lines().find_map(|l| l.rsplit_once(':').filter(|(i, _)| *i == ids)).map(|(_, p)| p).unwrap();
+        if path != ours {
+            assert_eq!(path, format!("{}/{id}", ours.trim_end_matches('/')), "{line}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2, "{out}");
+}
+
+/// pause and resume as the freezers see them: v1's freezer.state, v2's cgroup.events (on a
+/// hybrid host both); the frozen shell's pid stays in its cgroup, and delete removes them all.
+#[test]
+fn pause_freezes_every_freezer_and_delete_removes_the_cgroups() {
+    let b = Bundle::new("while :; do sleep 0.05; done", "{}", "");
+    // The container keeps create's stdio: not a pipe the test would wait on.
+    let mut create = Command::new(HUTCH);
+    create.arg("--root").arg(b.fx.outside("state")).args(["create", "--bundle", ".", "p1"]).current_dir(b.fx.outside(""));
+    assert!(create.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap().success());
+    b.hutch(&["start", "p1"]).ok();
+    let freezers = || -> Vec<(PathBuf, String)> {
+        let read = |p: PathBuf| fs::read_to_string(&p).ok().map(|v| (p, v));
+        b.dirs().into_iter().flat_map(|d| [read(d.join("freezer.state")), read(d.join("cgroup.events"))]).flatten().collect()
+    };
+    assert!(!freezers().is_empty(), "no freezer for the container");
+    b.hutch(&["pause", "p1"]).ok();
+    for (file, v) in freezers() {
+        assert!(v.starts_with("FROZEN") || v.contains("frozen 1"), "{}: {v}", file.display());
+    }
+    assert!(b.hutch(&["state", "p1"]).ok().stdout.contains(r#""status":"paused""#));
+    b.hutch(&["resume", "p1"]).ok();
+    for (file, v) in freezers() {
+        assert!(v.starts_with("THAWED") || v.contains("frozen 0"), "{}: {v}", file.display());
+    }
+    b.hutch(&["kill", "p1", "KILL"]).ok();
+    b.hutch(&["delete", "--force", "p1"]).ok();
+    assert_eq!(b.dirs(), Vec::<PathBuf>::new(), "delete left cgroups");
 }

@@ -535,68 +535,94 @@ fn cgroups_path(n: &Node, l: &mut Limits) -> Result<()> {
     Ok(())
 }
 
-/// A limit: 0 or absent leaves the default, -1 is none.
-fn amount(n: Option<Node>) -> Result<Option<u64>> {
-    let Some(n) = n else { return Ok(None) };
-    match n.i64()? {
-        0 => Ok(None),
-        -1 => Ok(Some(UNLIMITED)),
-        v if v > 0 => Ok(Some(v as u64)),
-        _ => Err(n.error("expected a positive number, or -1 for no limit")),
+/// How a number of linux.resources reads: as runc has it, 0 leaves the kernel's default.
+#[derive(Clone, Copy, PartialEq)]
+enum Num {
+    /// -1 is no limit.
+    Limit,
+    Count,
+    /// 0 to 100, 0 included.
+    Percent,
+}
+
+/// The numbers of linux.resources: section, key, kind (their order is `number`'s).
+const NUMBERS: [(&str, &str, Num); 10] = [
+    ("memory", "limit", Num::Limit),
+    ("memory", "reservation", Num::Limit),
+    ("memory", "swap", Num::Limit),
+    ("memory", "swappiness", Num::Percent),
+    ("cpu", "shares", Num::Count),
+    ("cpu", "quota", Num::Limit),
+    ("cpu", "period", Num::Count),
+    ("cpu", "realtimeRuntime", Num::Limit),
+    ("cpu", "realtimePeriod", Num::Count),
+    ("pids", "limit", Num::Limit),
+];
+
+/// What linux.resources has, but hutch does not apply: section ("" for resources itself), key.
+const IGNORED: [(&str, &str, &str); 6] = [
+    ("memory", "kernel", "ignored: kernel memory limits are deprecated, as in runc"),
+    ("memory", "kernelTCP", "ignored: kernel memory limits are deprecated, as in runc"),
+    ("", "blockIO", "not applied: hutch does not manage this controller"),
+    ("", "network", "not applied: hutch does not manage this controller"),
+    ("", "rdma", "not applied: hutch does not manage this controller"),
+    ("", "unified", "not applied: hutch does not manage this controller"),
+];
+
+/// The field of `l` that `NUMBERS[i]` sets (shares first into `shares`, to be converted).
+fn number<'l>(l: &'l mut Limits, shares: &'l mut Option<u64>, i: usize) -> &'l mut Option<u64> {
+    match i {
+        0 => &mut l.memory,
+        1 => &mut l.memory_reservation,
+        2 => &mut l.memory_swap,
+        3 => &mut l.swappiness,
+        4 => shares,
+        5 => &mut l.cpu_quota,
+        6 => &mut l.cpu_period,
+        7 => &mut l.cpu_rt_runtime,
+        8 => &mut l.cpu_rt_period,
+        _ => &mut l.pids,
     }
 }
 
-/// A cpuset list (cpus, mems): empty is unset.
-fn cpu_list(n: Option<Node>) -> Result<Option<&'static CStr>> {
-    match n {
-        Some(n) if !n.str()?.is_empty() => match cpuset_ok(n.str()?) {
-            true => n.cstr().map(Some),
-            false => Err(n.error("expected numbers and ranges, e.g. 0-3,6")),
-        },
-        _ => Ok(None),
+/// `r.SECTION.KEY`, or `r.KEY` for an empty section.
+fn member<'v, 'a>(r: &Node<'v, 'a>, section: &str, key: &str) -> Result<Option<Node<'v, 'a>>> {
+    match section {
+        "" => r.get(key),
+        _ => r.get(section)?.map_or(Ok(None), |s| s.get(key)),
     }
 }
 
 fn resources(r: &Node, l: &mut Limits, oci: &mut Oci) -> Result<()> {
-    if let Some(m) = r.get("memory")? {
-        l.memory = amount(m.get("limit")?)?;
-        l.memory_reservation = amount(m.get("reservation")?)?;
-        if let Some(n) = m.get("swap")? {
-            l.memory_swap = amount(Some(n))?;
-            // Memory plus swap, as docker and v1's memsw count it.
-            if l.memory_swap.is_some_and(|s| s < l.memory.unwrap_or(UNLIMITED)) {
-                return Err(n.error("counts memory plus swap: needs a memory limit, and at least as much"));
-            }
-        }
-        if let Some(n) = m.get("swappiness")? {
-            l.swappiness = Some(n.int(0, 100)? as u64);
-        }
-        if let Some(n) = m.get("disableOOMKiller")? {
-            l.oom_kill_disable = n.bool()?;
-        }
-        for key in ["kernel", "kernelTCP"] {
-            if let Some(n) = m.get(key)? {
-                warn(&mut oci.warnings, &n, b"", "ignored: kernel memory limits are deprecated, as in runc");
-            }
-        }
+    let mut shares = None;
+    for (i, &(section, key, kind)) in NUMBERS.iter().enumerate() {
+        let Some(n) = member(r, section, key)? else { continue };
+        let (lo, hi) = match kind {
+            Num::Limit => (-1, i64::MAX as i128),
+            Num::Count => (0, i64::MAX as i128),
+            Num::Percent => (0, 100),
+        };
+        *number(l, &mut shares, i) = match n.int(lo, hi)? {
+            0 if kind != Num::Percent => None,
+            -1 => Some(UNLIMITED),
+            v => Some(v as u64),
+        };
     }
-    if let Some(c) = r.get("cpu")? {
-        if let Some(n) = c.get("shares")? {
-            // The kernel's own bounds for v1's cpu.shares.
-            l.cpu_share = Some(n.u64()?).filter(|&s| s != 0).map(|s| CpuShare::Shares(s.clamp(2, 262_144)));
-        }
-        l.cpu_quota = amount(c.get("quota")?)?;
-        l.cpu_rt_runtime = amount(c.get("realtimeRuntime")?)?;
-        for (key, field) in [("period", &mut l.cpu_period), ("realtimePeriod", &mut l.cpu_rt_period)] {
-            if let Some(n) = c.get(key)? {
-                *field = Some(n.u64()?).filter(|&p| p != 0);
-            }
-        }
-        l.cpuset_cpus = cpu_list(c.get("cpus")?)?;
-        l.cpuset_mems = cpu_list(c.get("mems")?)?;
+    // The kernel's own bounds for v1's cpu.shares.
+    l.cpu_share = shares.map(|s| CpuShare::Shares(s.clamp(2, 262_144)));
+    // Memory plus swap, as docker and v1's memsw count it.
+    if l.memory_swap.is_some_and(|s| s < l.memory.unwrap_or(UNLIMITED)) {
+        return Err(Error::msg(STEP, b"linux.resources.memory.swap", "counts memory plus swap: needs a memory limit, and at least as much"));
     }
-    if let Some(p) = r.get("pids")? {
-        l.pids = amount(Some(p.require("limit")?))?;
+    if let Some(n) = member(r, "memory", "disableOOMKiller")? {
+        l.oom_kill_disable = n.bool()?;
+    }
+    for (key, list) in [("cpus", &mut l.cpuset_cpus), ("mems", &mut l.cpuset_mems)] {
+        match member(r, "cpu", key)? {
+            Some(n) if !n.str()?.is_empty() && !cpuset_ok(n.str()?) => return Err(n.error("expected numbers and ranges, e.g. 0-3,6")),
+            Some(n) if !n.str()?.is_empty() => *list = Some(n.cstr()?),
+            _ => {}
+        }
     }
     let mut pages = Vec::new();
     if let Some(h) = r.get("hugepageLimits")? {
@@ -616,9 +642,9 @@ fn resources(r: &Node, l: &mut Limits, oci: &mut Oci) -> Result<()> {
         d.each(&mut |d| Ok(rules.push(device(&d)?)))?;
     }
     l.devices = rules.leak();
-    for key in ["blockIO", "network", "rdma", "unified"] {
-        if let Some(n) = r.get(key)? {
-            warn(&mut oci.warnings, &n, b"", "not applied: hutch does not manage this controller");
+    for (section, key, why) in IGNORED {
+        if let Some(n) = member(r, section, key)? {
+            warn(&mut oci.warnings, &n, b"", why);
         }
     }
     Ok(())
@@ -626,30 +652,24 @@ fn resources(r: &Node, l: &mut Limits, oci: &mut Oci) -> Result<()> {
 
 fn device(d: &Node) -> Result<DeviceRule> {
     let mut r = DeviceRule { allow: d.require("allow")?.bool()?, kind: b'a', major: None, minor: None, access: b"rwm" };
-    if let Some(t) = d.get("type")? {
-        r.kind = match t.str()? {
-            b"a" => b'a',
-            b"c" => b'c',
-            b"b" => b'b',
-            _ => return Err(t.error("expected a, c or b")),
-        };
-    }
     for (key, field) in [("major", &mut r.major), ("minor", &mut r.minor)] {
         if let Some(n) = d.get(key)? {
             // -1 is any, as runc reads it.
-            *field = match n.int(-1, u32::MAX as i128)? {
-                -1 => None,
-                v => Some(v as u32),
-            };
+            *field = u32::try_from(n.int(-1, u32::MAX as i128)?).ok();
         }
     }
-    if let Some(a) = d.get("access")? {
-        let s = a.str()?;
-        if s.len() > 3 || !s.iter().all(|c| b"rwm".contains(c)) {
-            return Err(a.error("expected some of r, w and m"));
-        }
-        if !s.is_empty() {
-            r.access = leak(s).to_bytes();
+    // Strings of letters from a set; empty is the default.
+    for (key, letters, max, why) in [("type", &b"acb"[..], 1, "expected a, c or b"), ("access", b"rwm", 3, "expected some of r, w and m")] {
+        if let Some(n) = d.get(key)? {
+            let s = n.str()?;
+            if s.len() > max || !s.iter().all(|c| letters.contains(c)) {
+                return Err(n.error(why));
+            }
+            match (s.first(), max) {
+                (None, _) => {}
+                (Some(&k), 1) => r.kind = k,
+                _ => r.access = leak(s).to_bytes(),
+            }
         }
     }
     Ok(r)
@@ -802,10 +822,12 @@ mod tests {
             (r#"{"memory": {"swappiness": 101}}"#, "linux.resources.memory.swappiness"),
             (r#"{"cpu": {"cpus": "3-1"}}"#, "linux.resources.cpu.cpus"),
             (r#"{"cpu": {"quota": 1.5}}"#, "linux.resources.cpu.quota"),
-            (r#"{"pids": {}}"#, "linux.resources.pids.limit"),
+            (r#"{"pids": {"limit": -5}}"#, "linux.resources.pids.limit"),
+            (r#"{"cpu": {"period": -1}}"#, "linux.resources.cpu.period"),
             (r#"{"hugepageLimits": [{"pageSize": "2M", "limit": 1}]}"#, "linux.resources.hugepageLimits[0].pageSize"),
             (r#"{"devices": [{"access": "rwm"}]}"#, "linux.resources.devices[0].allow"),
             (r#"{"devices": [{"allow": true, "type": "x"}]}"#, "linux.resources.devices[0].type"),
+            (r#"{"devices": [{"allow": true, "type": "cb"}]}"#, "linux.resources.devices[0].type"),
             (r#"{"devices": [{"allow": true, "access": "rwx"}]}"#, "linux.resources.devices[0].access"),
             (r#"{"devices": [{"allow": true, "major": -2}]}"#, "linux.resources.devices[0].major"),
         ] {
@@ -895,7 +917,8 @@ mod tests {
     #[test]
     fn oci_defaults_are_the_specs() {
         let s = spec(r#"{"ociVersion": "1.0.2", "root": {"path": "r"}, "process": {"args": ["sh"], "cwd": "/"},
-            "linux": {"namespaces": [{"type": "mount"}, {"type": "network"}, {"type": "user"}]}}"#).unwrap();
+            "linux": {"namespaces": [{"type": "mount"}, {"type": "network"}, {"type": "user"}],
+                "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}], "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}}"#).unwrap();
         let o = s.run.oci.as_ref().unwrap();
         assert_eq!((s.run.hostname, s.run.no_new_privs, s.run.net), (c"", false, Net::Private));
         assert_eq!((o.uid, o.gid, o.caps, o.umask), (0, 0, caps::Sets::default(), None), "no capabilities unless listed");
