@@ -5,7 +5,7 @@ use crate::error::{Context, Error, Result};
 use crate::sys;
 
 /// Capability names by number (linux/capability.h), without the CAP_ prefix.
-const NAMES: [&str; 41] = [
+pub const NAMES: [&str; 41] = [
     "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
     "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW",
     "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",

@@ -62,7 +62,7 @@ fn setup(a: &mut Args) -> Result<Infallible> {
         // The user and PID namespaces were joined by the parent, before the clone.
         namespaces::join(&o.join_ns)?;
         if o.new_ns & libc::CLONE_NEWTIME != 0 {
-            namespaces::new_time_ns(o.time_offsets)?;
+            namespaces::new_time_ns()?;
         }
     }
     // Now in the container's cgroups (the parent wrote it there before "go"), so a cgroup
@@ -76,20 +76,10 @@ fn setup(a: &mut Args) -> Result<Infallible> {
     if cfg.net == Net::Private {
         namespaces::loopback_up()?;
     }
-    if let Some(o) = oci {
-        if let Some(d) = o.domainname {
-            sys::setdomainname(d.to_bytes()).at("setting domainname", d.to_bytes())?;
-        }
-        // Through hutch's /proc still: a sysctl is the writer's namespace's, and the
-        // container's /proc/sys may end up read-only.
-        for (path, value) in &o.sysctl {
-            sys::write_file(path, value.to_bytes()).at("setting sysctl", path.to_bytes())?;
-        }
-        if let Some(adj) = o.oom_score_adj {
-            let mut v = Buf::<16>::new();
-            v.push(if adj < 0 { b"-" } else { b"" }).num(adj.unsigned_abs() as u64);
-            sys::write_file(c"/proc/self/oom_score_adj", v.as_bytes()).at("setting oomScoreAdj", v.as_bytes())?;
-        }
+    // Sysctls, domainname, oomScoreAdj and time offsets, through hutch's /proc still: each
+    // file acts on the writer's namespaces, and the container's /proc/sys may be read-only.
+    for (path, text) in oci.iter().flat_map(|o| &o.proc_writes) {
+        sys::write_file(path, text.to_bytes()).at("writing", path.to_bytes())?;
     }
 
     // Mounts go on the new root before the switch, while host paths (volume sources, device
@@ -135,7 +125,7 @@ fn setup(a: &mut Args) -> Result<Infallible> {
     }
     // In the container's own devpts, now at /dev/pts.
     if a.tty_sock >= 0 {
-        tty::attach(a.tty_sock, cfg.oci.as_ref().and_then(|o| o.console_size))?;
+        tty::attach(a.tty_sock, cfg.oci.as_ref().map(|o| o.console_size).filter(|&s| s != (0, 0)))?;
     }
 
     // From here on, paths are the container's: its /etc/passwd, its workdir.
@@ -196,12 +186,14 @@ fn setup(a: &mut Args) -> Result<Infallible> {
     Err(exec(&cfg.command, &env))
 }
 
-/// Everything of the privilege steps but the seccomp filter that follows no_new_privs (the
-/// caller loads it last, after restoring the signal mask); `hutch exec` takes the same steps.
+/// `hutch exec`'s privilege steps: [`drop_to`] with `keep` in every capability set but the
+/// ambient one.
 pub fn drop_privileges(keep: u64, filter: &Seccomp, nnp: bool, ids: Option<&user::Ids>, user: &CStr) -> Result<()> {
     drop_to(&caps::Sets::same(keep), filter, nnp, ids, user)
 }
 
+/// Everything of the privilege steps but the seccomp filter that follows no_new_privs (the
+/// caller loads it last, after restoring the signal mask).
 fn drop_to(sets: &caps::Sets, filter: &Seccomp, nnp: bool, ids: Option<&user::Ids>, user: &CStr) -> Result<()> {
     if !nnp {
         seccomp::apply(filter)?;

@@ -220,7 +220,6 @@ pub struct Device {
 /// namespaces), the bundle's list wins whole, as the runtime-spec says.
 #[derive(Debug, Default)]
 pub struct Oci {
-    pub domainname: Option<&'static CStr>,
     /// `mounts`, in order, instead of hutch's default mounts.
     pub mounts: Vec<Mount>,
     pub masked: Vec<&'static CStr>,
@@ -232,21 +231,19 @@ pub struct Oci {
     pub gid: u32,
     pub groups: Vec<u32>,
     pub umask: Option<u32>,
-    pub oom_score_adj: Option<i32>,
     /// Namespaces to create (clone flags; a time namespace is unshared by the child).
     pub new_ns: c_int,
     /// Namespaces to join: (type, path).
     pub join_ns: Vec<(c_int, &'static CStr)>,
-    /// (/proc/sys path, value).
-    pub sysctl: Vec<(&'static CStr, &'static CStr)>,
+    /// /proc files to write, (path, text), in the container's namespaces before its mounts:
+    /// linux.sysctl, domainname (its UTS namespace's), oomScoreAdj and timeOffsets.
+    pub proc_writes: Vec<(&'static CStr, &'static CStr)>,
     /// linux.rootfsPropagation as mount flags; 0 for none.
     pub propagation: u64,
     pub personality: Option<u32>,
-    /// /proc/self/timens_offsets's text, when the config sets offsets.
-    pub time_offsets: Option<&'static CStr>,
     pub devices: Vec<Device>,
-    /// process.consoleSize: (height, width).
-    pub console_size: Option<(u16, u16)>,
+    /// process.consoleSize: (height, width); 0 where not given.
+    pub console_size: (u16, u16),
     /// Lines for stderr about fields hutch ignores.
     pub warnings: Vec<&'static CStr>,
 }
@@ -397,8 +394,10 @@ const RLIMITS: [(&[u8], u32); 16] = [
 
 /// A resource limit's number from its name (`nofile`, or `NOFILE` as config.json has it after
 /// `RLIMIT_`).
+#[inline(never)]
 pub fn rlimit_resource(name: &[u8]) -> Option<i32> {
-    RLIMITS.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|&(_, r)| r as i32)
+    let lower = |c: &u8| c.to_ascii_lowercase();
+    RLIMITS.iter().find(|(n, _)| n.iter().copied().eq(name.iter().map(lower))).map(|&(_, r)| r as i32)
 }
 
 /// `NAME=SOFT[:HARD]`; a value is a number, or `unlimited`/`-1`; HARD defaults to SOFT.

@@ -29,9 +29,7 @@ const NAMESPACES: [(&CStr, c_int); 7] = [
     (c"mnt", libc::CLONE_NEWNS),
 ];
 
-const USAGE: &str = "usage: hutch exec [-e KEY=VAL] [-w DIR] [-u USER] [-t] NAME COMMAND [ARG...]
-       hutch exec [-p process.json] [-d] [--pid-file F] [--console-socket S] [--cap CAP]
-                  [--no-new-privs] ID [COMMAND...]   (runc's)";
+const USAGE: &str = "usage: hutch exec [-e KEY=VAL] [-w|--cwd DIR] [-u USER] [-t] [-p process.json] [-d] [--pid-file F] [--console-socket S] [--cap CAP] [--no-new-privs] [--preserve-fds N] NAME [COMMAND [ARG...]]";
 
 struct Child<'a> {
     command: &'a [&'static CStr],
@@ -144,10 +142,12 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     for v in vars {
         env::set(&mut envp, v);
     }
-    let filter = match e.get(b"seccomp") {
-        b"default" => Seccomp::Default,
-        b"unconfined" => Seccomp::Unconfined,
-        path => seccomp::from_option(config::leak(path))?,
+    // An OCI container's filter is compiled again from its config (kept in its entry).
+    let filter = match (e.get(b"seccomp"), crate::oci::stored_spec(root, name, &e)) {
+        (_, Some(spec)) => spec.run.seccomp,
+        (b"default", None) => Seccomp::Default,
+        (b"unconfined", None) => Seccomp::Unconfined,
+        (path, None) => seccomp::from_option(config::leak(path))?,
     };
     let keep = match e.get(b"caps") {
         b"all" => crate::caps::ALL,
@@ -195,7 +195,7 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     let puser = pc.oci.as_ref().map(|o| *Buf::<32>::new().num(o.uid as u64).push(b":").num(o.gid as u64));
     let user = user.or(puser.as_ref().filter(|_| process.is_some()).map(Buf::as_bytes)).unwrap_or(e.get(b"user"));
     let nnp = nnp || e.num(b"nnp") == 1;
-    let mut c = Child { command, env: &envp, workdir, user, keep, nnp, filter, root_fd, err_fd: err_w, sigmask, tty_sock: tty_w, detach, preserve_fds: preserve, console_size: pc.oci.as_ref().and_then(|o| o.console_size) };
+    let mut c = Child { command, env: &envp, workdir, user, keep, nnp, filter, root_fd, err_fd: err_w, sigmask, tty_sock: tty_w, detach, preserve_fds: preserve, console_size: pc.oci.as_ref().map(|o| o.console_size).filter(|&s| s != (0, 0)) };
     let stack = sys::Stack::new(256 * 1024).at("mapping stack", b"")?;
     let child = sys::clone(start, &stack, libc::SIGCHLD, &mut c).at("starting command", command[0].to_bytes())?;
     sys::close(err_w);

@@ -5,7 +5,7 @@ use core::ffi::{c_int, CStr};
 
 use crate::buf::{fd_path, Buf};
 use crate::config::{Device, Mount, Tmpfs, Volume};
-use crate::error::{Context, Result};
+use crate::error::{Cause, Context, Error, Result};
 use crate::rootfs::{self, mount_point, Kind};
 use crate::{sys, userns};
 
@@ -140,7 +140,7 @@ fn existing(root: c_int, path: &CStr) -> Result<Option<c_int>> {
     match rootfs::open_in(root, path) {
         Ok(fd) => Ok(Some(fd)),
         Err(sys::Errno(libc::ENOENT)) => Ok(None),
-        Err(e) => Err(crate::error::Error::sys("opening", path.to_bytes(), e)),
+        Err(e) => Err(Error::sys("opening", path.to_bytes(), e)),
     }
 }
 
@@ -203,7 +203,16 @@ pub fn oci(root: c_int, m: &Mount) -> Result<()> {
                 r.at("remounting", dst)?;
             }
         }
-        b"cgroup" => cgroup(root, m)?,
+        // cgroup v1 cannot be mounted in a user namespace: the host's hierarchies are bound.
+        b"cgroup" => match cgroup(root, m) {
+            Err(Error { cause: Cause::Errno(sys::Errno(libc::EPERM)), .. }) => {
+                bind(root, c"/sys/fs/cgroup", dst, Kind::Dir, REC_BIND)?;
+                if m.flags & libc::MS_RDONLY != 0 {
+                    read_only(root, m.dst)?;
+                }
+            }
+            r => r?,
+        },
         b"sysfs" => sysfs(root, m.dst, m.flags)?,
         _ => {
             let src = if m.src.is_empty() { m.fstype } else { m.src };

@@ -3,7 +3,6 @@
 //! ones are joined by hutch before the clone (a user namespace owns the namespaces the clone
 //! makes; a PID namespace applies to children only), the others by the child. See
 //! namespaces(7), clone(2), setns(2), time_namespaces(7).
-use alloc::vec::Vec;
 use core::ffi::{c_int, CStr};
 
 use crate::config::{Net, RunConfig};
@@ -70,30 +69,24 @@ fn setns_path(path: &CStr, ty: c_int) -> Result<()> {
     r
 }
 
-/// The child's joins: every namespace but user and PID. All paths are opened first, as the
-/// host sees them, since joining a mount namespace changes what a path names.
+/// The child's joins: every namespace but user and PID, the mount namespace last, since
+/// joining it changes what the other paths name.
 pub fn join(list: &[(c_int, &'static CStr)]) -> Result<()> {
-    let list: Vec<_> = list.iter().filter(|j| j.0 != libc::CLONE_NEWUSER && j.0 != libc::CLONE_NEWPID).collect();
-    let mut fds = Vec::new();
-    for &&(_, path) in &list {
-        fds.push(sys::open(path, libc::O_RDONLY).at("opening namespace", path.to_bytes())?);
-    }
-    for (&&(ty, path), fd) in list.iter().zip(fds) {
-        sys::setns(fd, ty).at("joining namespace", path.to_bytes())?;
-        sys::close(fd);
+    for mount in [false, true] {
+        for &(ty, path) in list {
+            if ty != libc::CLONE_NEWUSER && ty != libc::CLONE_NEWPID && (ty == libc::CLONE_NEWNS) == mount {
+                setns_path(path, ty)?;
+            }
+        }
     }
     Ok(())
 }
 
-/// A new time namespace, with the bundle's clock offsets. unshare(2) makes it for the
-/// children only, and its offsets can be written only until a process is in it: the exec
-/// that follows moves this process in.
-pub fn new_time_ns(offsets: Option<&CStr>) -> Result<()> {
-    sys::unshare(libc::CLONE_NEWTIME).at("creating time namespace", b"")?;
-    match offsets {
-        Some(o) => sys::write_file(c"/proc/self/timens_offsets", o.to_bytes()).at("setting timeOffsets", o.to_bytes()),
-        None => Ok(()),
-    }
+/// A new time namespace. unshare(2) makes it for the children only, so that its clock
+/// offsets (/proc/self/timens_offsets) can still be written: they can only until a process is
+/// in it. The exec that follows moves this process in.
+pub fn new_time_ns() -> Result<()> {
+    sys::unshare(libc::CLONE_NEWTIME).at("creating time namespace", b"")
 }
 
 /// A cgroup namespace rooted at the cgroups the caller is in now, see cgroup_namespaces(7).

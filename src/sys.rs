@@ -951,7 +951,7 @@ pub fn set_winsize(fd: c_int, rows: u16, cols: u16) {
     unsafe { libc::ioctl(fd, libc::TIOCSWINSZ, &ws) };
 }
 
-// --- OCI setup (config.json): umask, personality, domainname, device nodes.
+// --- OCI setup (config.json): umask, personality, device nodes.
 
 /// umask(2); returns the previous mask.
 pub fn umask(mask: u32) -> u32 {
@@ -963,12 +963,6 @@ pub fn umask(mask: u32) -> u32 {
 pub fn personality(persona: u32) -> Result<()> {
     // SAFETY: personality takes no pointers.
     check(unsafe { libc::personality(persona as libc::c_ulong) }).map(drop)
-}
-
-/// setdomainname(2).
-pub fn setdomainname(name: &[u8]) -> Result<()> {
-    // SAFETY: name is a valid slice of name.len() bytes; no NUL is needed.
-    check(unsafe { libc::setdomainname(name.as_ptr().cast(), name.len()) }).map(drop)
 }
 
 /// mknodat(2) and then fchownat(2) and fchmodat(2) (mknod applies the umask) on the new node.

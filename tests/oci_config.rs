@@ -321,6 +321,38 @@ fn namespaces_are_joined_by_path() {
 }
 
 #[test]
+fn pid_namespace_is_joined_by_path() {
+    let holder = Holder::new(&["--pid", "--fork", "--kill-child", "sleep", "20"], "pid_for_children");
+    let ns = format!(r#", "namespaces": [{{"type": "pid", "path": "{}"}}, {{"type": "mount"}}, {{"type": "uts"}}]"#, holder.ns("pid_for_children"));
+    // The holder's sleep is PID 1 of the namespace the container's /proc shows.
+    let out = Bundle::sh("cat /proc/1/cmdline | tr '\\0' ' '; echo; echo $$", "", &ns, "").run();
+    out.ok();
+    let lines = out.lines();
+    assert_eq!(lines[0], "sleep 20 ", "{out}");
+    assert!(lines[1].parse::<u32>().unwrap() < 100, "not the joined namespace's pid: {out}");
+}
+
+#[test]
+fn user_namespace_is_joined_by_path() {
+    let holder = Holder::new(&["--user", "--map-root-user", "sleep", "20"], "user");
+    let want = fs::read_link(holder.ns("user")).unwrap();
+    let ns = format!(
+        r#", "namespaces": [{{"type": "user", "path": "{}"}}, {{"type": "pid"}}, {{"type": "mount"}}, {{"type": "uts"}}, {{"type": "ipc"}}, {{"type": "network"}}]"#,
+        holder.ns("user")
+    );
+    // Without gid=5 for devpts, which this namespace does not map; /sys/fs/cgroup (v1 cannot
+    // be mounted in a user namespace) and the device nodes (no mknod) come from the host.
+    let mounts = r#", "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"},
+        {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"]},
+        {"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]},
+        {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]},
+        {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "ro"]}]"#;
+    let out = Bundle::sh("readlink /proc/self/ns/user; cat /proc/self/uid_map | tr -s ' '; echo x > /dev/null && echo null-ok", "", &ns, mounts).run();
+    out.ok();
+    assert_eq!(out.lines(), [want.to_str().unwrap(), " 0 0 1", "null-ok"], "{out}");
+}
+
+#[test]
 fn time_namespace_with_offsets() {
     if !std::path::Path::new("/proc/self/ns/time").exists() {
         eprintln!("skipped: no time namespaces on this kernel");

@@ -268,6 +268,15 @@ fn exec_with_args_options_and_a_process_file() {
     ps.ok();
     let init = b.state("e1").1;
     assert!(ps.stdout.contains(&pid.to_string()) && ps.stdout.contains(&init.to_string()), "{ps}");
+    // --all signals every process of the container (the option after the operands, as runc).
+    b.hutch(&["kill", "e1", "STOP", "--all"]).ok();
+    let stopped = |pid: u32| fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.rsplit_once(") ").unwrap().1.starts_with('T'));
+    let deadline = Instant::now() + TIMEOUT;
+    while !(stopped(pid) && stopped(init)) {
+        assert!(Instant::now() < deadline, "kill --all STOP did not reach both");
+        thread::sleep(Duration::from_millis(10));
+    }
+    b.hutch(&["kill", "-a", "e1", "CONT"]).ok();
     b.hutch(&["delete", "-f", "e1"]).ok();
     assert!(!alive(pid));
 }
@@ -491,4 +500,14 @@ fn pause_and_resume_freeze_the_container_and_delete_removes_its_cgroups() {
     assert!(b.out().lines().count() > ticks, "resumed");
     b.hutch(&["delete", "--force", "z1"]).ok();
     assert!(dirs.iter().all(|d| !d.exists()), "cgroups left: {dirs:?}");
+}
+
+/// As runc: a missing command fails `create` (clients map its message to status 127), not
+/// `start`, and leaves nothing behind.
+#[test]
+fn a_missing_command_fails_create() {
+    let b = Lab::new(&["/no/such/command"]);
+    let (code, err) = b.detached(&["create", "m1"], |_| {});
+    assert!(code == 127 && err.contains("error") && err.contains("No such file or directory"), "{code}: {err}");
+    assert!(b.ids().is_empty() && processes_in(&b.fx().rootfs).is_empty());
 }

@@ -86,7 +86,7 @@ pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<Spec> {
     if let Some(linux) = &linux {
         namespaces(linux, run)?;
     }
-    let oci = run.oci.as_mut().unwrap_or_else(|| crate::internal_error());
+    let oci = run.oci.get_or_insert_with(Oci::default);
     let new_uts = oci.new_ns & libc::CLONE_NEWUTS != 0;
     if let Some(h) = root.get("hostname")? {
         run.hostname = h.cstr()?;
@@ -95,7 +95,7 @@ pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<Spec> {
         }
     }
     if let Some(d) = root.get("domainname")? {
-        oci.domainname = Some(d.cstr()?);
+        oci.proc_writes.push((c"/proc/sys/kernel/domainname", d.cstr()?));
         if !new_uts {
             return Err(d.error("needs a new uts namespace"));
         }
@@ -126,7 +126,33 @@ pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<Spec> {
     if let Some(a) = root.get("annotations")? {
         a.each_member(&mut |k, v| Ok(spec.annotations.push((leak(k), v.cstr()?))))?;
     }
+    // Without a mount namespace of its own, the setup would change the host's mounts.
+    if root.get("linux")?.is_none() {
+        return Err(Error::msg(STEP, b"linux.namespaces", "hutch needs a mount namespace"));
+    }
     Ok(spec)
+}
+
+/// The member at a dotted `path` below `n` (`user.uid`); None where a part is absent.
+#[inline(never)]
+fn at<'v, 'a>(n: &Node<'v, 'a>, path: &str) -> Result<Option<Node<'v, 'a>>> {
+    let mut cur = *n;
+    for key in path.split('.') {
+        match cur.get(key)? {
+            Some(c) => cur = c,
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(cur))
+}
+
+/// An absolute path of the config.
+#[inline(never)]
+fn absolute(n: &Node) -> Result<&'static CStr> {
+    match n.str()?.first() {
+        Some(b'/') => n.cstr(),
+        _ => Err(n.error("must be an absolute path")),
+    }
 }
 
 /// A path of the config: absolute, or taken from the bundle.
@@ -148,11 +174,7 @@ pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> R
     if let Some(e) = p.get("env")? {
         e.each(&mut |e| Ok(env.push(e.cstr()?)))?;
     }
-    let cwd = p.require("cwd")?;
-    if cwd.str()?.first() != Some(&b'/') {
-        return Err(cwd.error("must be an absolute path"));
-    }
-    run.workdir = cwd.cstr()?;
+    run.workdir = absolute(&p.require("cwd")?)?;
     if let Some(t) = p.get("terminal")? {
         run.tty = t.bool()?;
     }
@@ -160,25 +182,34 @@ pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> R
         run.no_new_privs = n.bool()?;
     }
     let oci = run.oci.get_or_insert_with(Oci::default);
-    if let Some(c) = p.get("consoleSize")? {
-        oci.console_size = Some((c.require("height")?.int(0, 0xffff)? as u16, c.require("width")?.int(0, 0xffff)? as u16));
+    // Absent numbers are 0, as runc reads them.
+    const INTS: [(&str, i128, i128); 6] = [
+        ("user.uid", 0, u32::MAX as i128),
+        ("user.gid", 0, u32::MAX as i128),
+        ("user.umask", -1, 0o777),
+        ("consoleSize.height", 0, 0xffff),
+        ("consoleSize.width", 0, 0xffff),
+        ("oomScoreAdj", -1000, 1000),
+    ];
+    let mut v = [0; 6];
+    for (i, (path, lo, hi)) in INTS.into_iter().enumerate() {
+        v[i] = match at(p, path)? {
+            Some(n) => n.int(lo, hi)?,
+            None if i == 2 => -1,
+            None => 0,
+        };
     }
-    if let Some(u) = p.get("user")? {
-        oci.uid = u.require("uid")?.u32()?;
-        oci.gid = u.require("gid")?.u32()?;
-        if let Some(m) = u.get("umask")? {
-            oci.umask = Some(m.int(0, 0o777)? as u32);
-        }
-        if let Some(g) = u.get("additionalGids")? {
-            g.each(&mut |g| Ok(oci.groups.push(g.u32()?)))?;
-        }
-        if u.get("username")?.is_some() {
-            warn(oci, &u, b"username", "ignored: hutch takes the numeric uid and gid");
-        }
+    (oci.uid, oci.gid, oci.console_size) = (v[0] as u32, v[1] as u32, (v[3] as u16, v[4] as u16));
+    oci.umask = (v[2] >= 0).then_some(v[2] as u32);
+    if v[5] != 0 {
+        let adj = *Buf::<8>::new().push(if v[5] < 0 { b"-" } else { b"" }).num(v[5].unsigned_abs() as u64);
+        oci.proc_writes.push((c"/proc/self/oom_score_adj", leak(adj.as_bytes())));
+    }
+    if let Some(g) = at(p, "user.additionalGids")? {
+        g.each(&mut |g| Ok(oci.groups.push(g.u32()?)))?;
     }
     if let Some(c) = p.get("capabilities")? {
-        let sets = &mut oci.caps;
-        let mut unknown = Vec::new();
+        let Oci { caps: sets, warnings, .. } = oci;
         for (name, set) in [
             ("bounding", &mut sets.bounding),
             ("effective", &mut sets.effective),
@@ -192,14 +223,11 @@ pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> R
                     // does, so a config written for a newer kernel still starts.
                     match caps::parse(n.str()?) {
                         Ok(m) if m != caps::ALL => *set |= m,
-                        _ => unknown.push(n),
+                        _ => warn(warnings, &n, n.str()?, "unknown capability, ignored"),
                     }
                     Ok(())
                 })?;
             }
-        }
-        for n in unknown {
-            warn(oci, &n, n.str()?, "unknown capability, ignored");
         }
     }
     if let Some(r) = p.get("rlimits")? {
@@ -214,13 +242,10 @@ pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> R
             Ok(run.rlimits.push(Rlimit { resource, soft, hard }))
         })?;
     }
-    if let Some(o) = p.get("oomScoreAdj")? {
-        oci.oom_score_adj = Some(o.int(-1000, 1000)? as i32);
-    }
     for field in ["apparmorProfile", "selinuxLabel"] {
         if let Some(f) = p.get(field)? {
             if !f.str()?.is_empty() {
-                warn(oci, &f, b"", "ignored: this host has neither AppArmor nor SELinux for hutch to use");
+                warn(&mut oci.warnings, &f, b"", "ignored: hutch applies no AppArmor profile or SELinux label");
             }
         }
     }
@@ -228,57 +253,44 @@ pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> R
 }
 
 /// A warning line for a field hutch ignores: `hutch: warning: FIELD: WHAT: why`.
-fn warn(oci: &mut Oci, n: &Node, what: &[u8], why: &str) {
+fn warn(warnings: &mut Vec<&'static CStr>, n: &Node, what: &[u8], why: &str) {
     let mut line = Buf::<256>::new();
     line.push(b"hutch: warning: ").push(n.path.as_bytes());
     if !what.is_empty() {
         line.push(b": ").push(what);
     }
     line.push(b": ").push(why.as_bytes()).push(b"\n");
-    oci.warnings.push(leak(line.as_bytes()));
+    warnings.push(leak(line.as_bytes()));
 }
 
-/// Mount options: mount(2) flags set or cleared, and propagation types (`KIND_*`).
-const SET: u8 = 0;
-const CLEAR: u8 = 1;
-const PROPAGATION: u8 = 2;
-const MOUNT_OPTIONS: [(&str, u8, u64); 32] = [
-    ("ro", SET, libc::MS_RDONLY),
-    ("rw", CLEAR, libc::MS_RDONLY),
-    ("nosuid", SET, libc::MS_NOSUID),
-    ("suid", CLEAR, libc::MS_NOSUID),
-    ("nodev", SET, libc::MS_NODEV),
-    ("dev", CLEAR, libc::MS_NODEV),
-    ("noexec", SET, libc::MS_NOEXEC),
-    ("exec", CLEAR, libc::MS_NOEXEC),
-    ("sync", SET, libc::MS_SYNCHRONOUS),
-    ("async", CLEAR, libc::MS_SYNCHRONOUS),
-    ("dirsync", SET, libc::MS_DIRSYNC),
-    ("remount", SET, libc::MS_REMOUNT),
-    ("mand", SET, libc::MS_MANDLOCK),
-    ("nomand", CLEAR, libc::MS_MANDLOCK),
-    ("atime", CLEAR, libc::MS_NOATIME),
-    ("noatime", SET, libc::MS_NOATIME),
-    ("diratime", CLEAR, libc::MS_NODIRATIME),
-    ("nodiratime", SET, libc::MS_NODIRATIME),
-    ("relatime", SET, libc::MS_RELATIME),
-    ("norelatime", CLEAR, libc::MS_RELATIME),
-    ("strictatime", SET, libc::MS_STRICTATIME),
-    ("nostrictatime", CLEAR, libc::MS_STRICTATIME),
-    ("bind", SET, libc::MS_BIND),
-    ("rbind", SET, libc::MS_BIND | libc::MS_REC),
-    ("private", PROPAGATION, libc::MS_PRIVATE),
-    ("rprivate", PROPAGATION, libc::MS_PRIVATE | libc::MS_REC),
-    ("shared", PROPAGATION, libc::MS_SHARED),
-    ("rshared", PROPAGATION, libc::MS_SHARED | libc::MS_REC),
-    ("slave", PROPAGATION, libc::MS_SLAVE),
-    ("rslave", PROPAGATION, libc::MS_SLAVE | libc::MS_REC),
-    ("unbindable", PROPAGATION, libc::MS_UNBINDABLE),
-    ("runbindable", PROPAGATION, libc::MS_UNBINDABLE | libc::MS_REC),
+/// Mount options that set a mount(2) flag, each with the one that clears it ("" for none).
+pub const MOUNT_FLAGS: [(&str, &str, u64); 14] = [
+    ("ro", "rw", libc::MS_RDONLY),
+    ("nosuid", "suid", libc::MS_NOSUID),
+    ("nodev", "dev", libc::MS_NODEV),
+    ("noexec", "exec", libc::MS_NOEXEC),
+    ("sync", "async", libc::MS_SYNCHRONOUS),
+    ("mand", "nomand", libc::MS_MANDLOCK),
+    ("noatime", "atime", libc::MS_NOATIME),
+    ("nodiratime", "diratime", libc::MS_NODIRATIME),
+    ("relatime", "norelatime", libc::MS_RELATIME),
+    ("strictatime", "nostrictatime", libc::MS_STRICTATIME),
+    ("dirsync", "", libc::MS_DIRSYNC),
+    ("remount", "", libc::MS_REMOUNT),
+    ("bind", "", libc::MS_BIND),
+    ("rbind", "", libc::MS_BIND | libc::MS_REC),
 ];
 
-fn mount_option(name: &[u8]) -> Option<(u8, u64)> {
-    MOUNT_OPTIONS.iter().find(|o| o.0.as_bytes() == name).map(|o| (o.1, o.2))
+/// Propagation types, for mount options and linux.rootfsPropagation; the r- forms are MS_REC.
+pub const PROPAGATION: [(&str, u64); 4] =
+    [("private", libc::MS_PRIVATE), ("shared", libc::MS_SHARED), ("slave", libc::MS_SLAVE), ("unbindable", libc::MS_UNBINDABLE)];
+
+fn propagation(name: &[u8]) -> Option<u64> {
+    let (rec, base) = match name.strip_prefix(b"r") {
+        Some(b) => (libc::MS_REC, b),
+        None => (0, name),
+    };
+    PROPAGATION.iter().find(|p| p.0.as_bytes() == base).map(|p| p.1 | rec)
 }
 
 /// A `mounts` entry. Options mount(2) has no flag for go to the filesystem as data.
@@ -291,20 +303,22 @@ fn mount(m: &Node, bundle: &[u8]) -> Result<Mount> {
         Some(t) => t.cstr()?,
         None => c"",
     };
-    let (mut flags, mut propagation) = (0, 0);
+    let (mut flags, mut propagation_flags) = (0, 0);
     let mut data = Vec::new();
     if let Some(o) = m.get("options")? {
         o.each(&mut |o| {
-            match mount_option(o.str()?) {
-                Some((SET, f)) => flags |= f,
-                Some((CLEAR, f)) => flags &= !f,
-                Some((_, f)) => propagation = f,
-                None => {
-                    if !data.is_empty() {
-                        data.push(b',');
-                    }
-                    data.extend_from_slice(o.str()?);
+            let o = o.str()?;
+            if let Some(p) = propagation(o) {
+                propagation_flags = p;
+            } else if let Some(f) = MOUNT_FLAGS.iter().find(|f| f.0.as_bytes() == o) {
+                flags |= f.2;
+            } else if let Some(f) = MOUNT_FLAGS.iter().find(|f| f.1.as_bytes() == o && !o.is_empty()) {
+                flags &= !f.2;
+            } else {
+                if !data.is_empty() {
+                    data.push(b',');
                 }
+                data.extend_from_slice(o);
             }
             Ok(())
         })?;
@@ -318,7 +332,7 @@ fn mount(m: &Node, bundle: &[u8]) -> Result<Mount> {
         None if flags & libc::MS_BIND != 0 => return Err(m.require("source")?.error("required")),
         None => c"",
     };
-    Ok(Mount { dst: dst.cstr()?, src, fstype, flags, propagation, data: leak(&data) })
+    Ok(Mount { dst: dst.cstr()?, src, fstype, flags, propagation: propagation_flags, data: leak(&data) })
 }
 
 /// The namespace types by their config.json names; "time" is unshared by the child, since
@@ -351,8 +365,7 @@ fn namespaces(linux: &Node, run: &mut RunConfig) -> Result<()> {
             }
             seen |= flag;
             match n.get("path")? {
-                Some(p) if p.str()?.first() != Some(&b'/') => return Err(p.error("must be an absolute path")),
-                Some(p) => oci.join_ns.push((flag, p.cstr()?)),
+                Some(p) => oci.join_ns.push((flag, absolute(&p)?)),
                 None => oci.new_ns |= flag,
             }
             Ok(())
@@ -401,7 +414,7 @@ fn linux_setup(linux: &Node, oci: &mut Oci) -> Result<()> {
             for &c in key {
                 path.push(&[if c == b'.' { b'/' } else { c }]);
             }
-            Ok(oci.sysctl.push((leak(path.as_bytes()), v.cstr()?)))
+            Ok(oci.proc_writes.push((leak(path.as_bytes()), v.cstr()?)))
         })?;
     }
     for (name, list) in [("maskedPaths", &mut oci.masked), ("readonlyPaths", &mut oci.read_only)] {
@@ -410,9 +423,9 @@ fn linux_setup(linux: &Node, oci: &mut Oci) -> Result<()> {
         }
     }
     if let Some(p) = linux.get("rootfsPropagation")? {
-        match mount_option(p.str()?) {
-            Some((PROPAGATION, f)) => oci.propagation = f,
-            _ => return Err(p.error("expected private, rprivate, shared, rshared, slave, rslave, unbindable or runbindable")),
+        match propagation(p.str()?) {
+            Some(f) => oci.propagation = f,
+            None => return Err(p.error("expected private, rprivate, shared, rshared, slave, rslave, unbindable or runbindable")),
         }
     }
     if let Some(p) = linux.get("personality")? {
@@ -436,14 +449,11 @@ fn linux_setup(linux: &Node, oci: &mut Oci) -> Result<()> {
                 text.push(b" ").num(nanos as u64).push(b"\n");
             }
         }
-        oci.time_offsets = Some(leak(text.as_bytes()));
+        oci.proc_writes.push((c"/proc/self/timens_offsets", leak(text.as_bytes())));
     }
     if let Some(devs) = linux.get("devices")? {
         devs.each(&mut |d| {
-            let path = d.require("path")?;
-            if path.str()?.first() != Some(&b'/') {
-                return Err(path.error("must be an absolute path"));
-            }
+            let path = absolute(&d.require("path")?)?;
             let ty = d.require("type")?;
             let kind = match ty.str()? {
                 b"c" | b"u" => libc::S_IFCHR,
@@ -451,29 +461,24 @@ fn linux_setup(linux: &Node, oci: &mut Oci) -> Result<()> {
                 b"p" => libc::S_IFIFO,
                 _ => return Err(ty.error("expected c, b, u or p")),
             };
-            let num = |key| -> Result<u64> {
+            // major and minor are required but for a fifo; fileMode defaults to 0666.
+            let mut v = [0, 0, 0o666, 0, 0];
+            for (i, key) in ["major", "minor", "fileMode", "uid", "gid"].into_iter().enumerate() {
                 match d.get(key)? {
-                    Some(n) => n.int(0, u32::MAX as i128).map(|v| v as u64),
-                    None if kind == libc::S_IFIFO => Ok(0),
-                    None => Err(d.require(key)?.error("required")),
+                    Some(n) => v[i] = n.u32()?,
+                    None if i < 2 && kind != libc::S_IFIFO => drop(d.require(key)?),
+                    None => {}
                 }
-            };
-            let (major, minor) = (num("major")?, num("minor")?);
-            let id = |key| d.get(key)?.map_or(Ok(0), |n| n.u32());
-            let mode = d.get("fileMode")?.map_or(Ok(0o666), |m| m.int(0, 0o7777))? as u32;
-            let dev = libc::makedev(major as u32, minor as u32) as u64;
-            Ok(oci.devices.push(Device { path: path.cstr()?, mode: kind | mode, dev, uid: id("uid")?, gid: id("gid")? }))
+            }
+            let dev = libc::makedev(v[0], v[1]);
+            Ok(oci.devices.push(Device { path, mode: kind | (v[2] & 0o7777), dev, uid: v[3], gid: v[4] }))
         })?;
     }
     Ok(())
 }
 
 fn hook(n: &Node) -> Result<Hook> {
-    let path = n.require("path")?;
-    if path.str()?.first() != Some(&b'/') {
-        return Err(path.error("must be an absolute path"));
-    }
-    let mut h = Hook { path: path.cstr()?, ..Hook::default() };
+    let mut h = Hook { path: absolute(&n.require("path")?)?, ..Hook::default() };
     if let Some(a) = n.get("args")? {
         a.each(&mut |a| Ok(h.args.push(a.cstr()?)))?;
     }
@@ -641,7 +646,7 @@ fn resources(r: &Node, l: &mut Limits, oci: &mut Oci) -> Result<()> {
     l.devices = rules.leak();
     for (section, key, why) in IGNORED {
         if let Some(n) = member(r, section, key)? {
-            warn(oci, &n, b"", why);
+            warn(&mut oci.warnings, &n, b"", why);
         }
     }
     Ok(())
@@ -700,7 +705,6 @@ fn ids(linux: &Node, new_ns: c_int, c: &mut userns::Config) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Error;
 
     fn spec(text: &str) -> Result<Spec> {
         parse(alloc::string::String::leak(text.into()).as_bytes(), b"/b")
@@ -712,7 +716,7 @@ mod tests {
     }
 
     const MINIMAL: &str = r#"{"ociVersion": "1.0.2", "root": {"path": "rootfs"},
-        "process": {"args": ["sh"], "cwd": "/", "env": ["PATH=/bin"]}}"#;
+        "process": {"args": ["sh"], "cwd": "/", "env": ["PATH=/bin"]}, "linux": {"namespaces": [{"type": "mount"}]}}"#;
 
     #[test]
     fn minimal() {
@@ -720,6 +724,8 @@ mod tests {
         assert_eq!(s.run.rootfs, c"/b/rootfs");
         assert_eq!(s.run.command, [c"sh"]);
         assert_eq!(s.env, [c"PATH=/bin"]);
+        let e = spec(r#"{"ociVersion": "1.0.2", "root": {"path": "r"}, "process": {"args": ["sh"], "cwd": "/"}}"#);
+        assert_eq!(why(e.unwrap_err()), ("linux.namespaces".into(), "hutch needs a mount namespace"), "never the host's mounts");
     }
 
     #[test]
@@ -734,7 +740,7 @@ mod tests {
     #[test]
     fn hooks() {
         let s = spec(
-            r#"{"ociVersion": "1.0.2", "root": {"path": "/r"}, "future": {"x": 1},
+            r#"{"ociVersion": "1.0.2", "root": {"path": "/r"}, "future": {"x": 1}, "linux": {"namespaces": [{"type": "mount"}]},
             "hooks": {"poststop": [{"path": "/bin/h", "args": ["h", "a"], "env": ["K=V"], "timeout": 5}, {"path": "/bin/g"}]}}"#,
         )
         .unwrap();
@@ -888,10 +894,9 @@ mod tests {
         assert_eq!((r.net, r.seccomp), (Net::Host, Seccomp::Unconfined), "a joined network is not hutch's to set up");
         assert_eq!(r.rlimits, [Rlimit { resource: libc::RLIMIT_NOFILE as i32, soft: 10, hard: 20 }]);
         let o = r.oci.as_ref().unwrap();
-        assert_eq!(o.domainname, Some(c"d.example"));
         assert_eq!((o.uid, o.gid, &o.groups[..], o.umask), (1000, 100, &[5, 6][..], Some(0o22)));
         assert_eq!(o.caps, caps::Sets { bounding: 0b100001, effective: 0b100000, permitted: 0b100000, inheritable: 0b100000, ambient: 0b100000 });
-        assert_eq!((o.oom_score_adj, o.console_size, o.personality), (Some(-500), Some((25, 80)), Some(8)));
+        assert_eq!((o.console_size, o.personality), ((25, 80), Some(8)));
         assert_eq!(o.warnings.len(), 2, "the unknown capability and apparmorProfile");
         assert_eq!(o.mounts[0], Mount { dst: c"/proc", src: c"proc", fstype: c"proc", flags: 0, propagation: 0, data: c"" });
         let t = &o.mounts[1];
@@ -900,10 +905,16 @@ mod tests {
         assert_eq!((b.src, b.flags), (c"/b/rel/dir", libc::MS_BIND | libc::MS_REC | libc::MS_RDONLY), "a relative bind source is the bundle's");
         let new = libc::CLONE_NEWPID | libc::CLONE_NEWNS | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC | libc::CLONE_NEWTIME;
         assert_eq!((o.new_ns, &o.join_ns[..]), (new, &[(libc::CLONE_NEWNET, c"/proc/1/ns/net")][..]));
-        assert_eq!(o.sysctl, [(c"/proc/sys/kernel/shmmax", c"1"), (c"/proc/sys/fs/mqueue/msg_max", c"20")]);
+        let writes = [
+            (c"/proc/self/oom_score_adj", c"-500"),
+            (c"/proc/sys/kernel/domainname", c"d.example"),
+            (c"/proc/sys/kernel/shmmax", c"1"),
+            (c"/proc/sys/fs/mqueue/msg_max", c"20"),
+            (c"/proc/self/timens_offsets", c"monotonic -5 7\nboottime 9 0\n"),
+        ];
+        assert_eq!(o.proc_writes, writes);
         assert_eq!((&o.masked[..], &o.read_only[..]), (&[c"/m"][..], &[c"/ro1", c"/ro2"][..]));
         assert_eq!(o.propagation, libc::MS_SHARED | libc::MS_REC);
-        assert_eq!(o.time_offsets, Some(c"monotonic -5 7\nboottime 9 0\n"));
         let fuse = Device { path: c"/dev/fuse", mode: libc::S_IFCHR | 0o666, dev: libc::makedev(10, 229), uid: 1, gid: 2 };
         assert_eq!(o.devices, [fuse, Device { path: c"/dev/p", mode: libc::S_IFIFO | 0o666, dev: 0, uid: 0, gid: 0 }]);
     }
@@ -950,7 +961,6 @@ mod tests {
             why(spec(&text).unwrap_err())
         };
         assert_eq!(p(r#", "user": {"uid": 4294967296, "gid": 0}"#), e("process.user.uid", "number out of range"));
-        assert_eq!(p(r#", "user": {"uid": 0}"#), e("process.user.gid", "required"));
         assert_eq!(p(r#", "capabilities": {"bounding": "CAP_KILL"}"#), e("process.capabilities.bounding", "expected an array"));
         assert_eq!(p(r#", "rlimits": [{"type": "RLIMIT_CORE", "soft": 1, "hard": 1}, {"type": "RLIMIT_CORE", "soft": 1, "hard": 1}]"#), e("process.rlimits[1].type", "repeated"));
         assert_eq!(p(r#", "oomScoreAdj": 1001"#), e("process.oomScoreAdj", "number out of range"));
