@@ -785,10 +785,8 @@ impl Bundle {
         c
     }
 
-    /// Under an ID of its own (the temp dir's name): the ID names the container's cgroup, which
-    /// tests running at once must not share.
+    /// Under an ID of the bundle's own: an OCI container's cgroup is named after its ID.
     pub fn run(&self) -> Output {
-        let dir = self.dir();
-        run(self.command(&dir.file_name().unwrap().to_string_lossy()))
+        run(self.command(&self.dir().file_name().unwrap().to_string_lossy()))
     }
 }
