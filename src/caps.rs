@@ -5,7 +5,7 @@ use crate::error::{Context, Error, Result};
 use crate::sys;
 
 /// Capability names by number (linux/capability.h), without the CAP_ prefix.
-const NAMES: [&str; 41] = [
+pub const NAMES: [&str; 41] = [
     "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
     "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW",
     "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
@@ -66,6 +66,23 @@ impl Changes {
     }
 }
 
+/// A process's five capability sets. `hutch run` gives the same mask to all but the ambient
+/// set; config.json names each.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sets {
+    pub bounding: u64,
+    pub effective: u64,
+    pub permitted: u64,
+    pub inheritable: u64,
+    pub ambient: u64,
+}
+
+impl Sets {
+    pub fn same(keep: u64) -> Sets {
+        Sets { bounding: keep, effective: keep, permitted: keep, inheritable: keep, ambient: 0 }
+    }
+}
+
 /// Drops from the bounding set what `keep` lacks, and clears the ambient set. Needs
 /// CAP_SETPCAP, so it runs before the capability sets are reduced.
 pub fn limit_bounding(keep: u64) -> Result<()> {
@@ -84,9 +101,11 @@ pub fn limit_bounding(keep: u64) -> Result<()> {
     Ok(())
 }
 
-/// Sets the effective, permitted and inheritable sets to `keep` (limited to what the bounding
-/// set still holds, since a process can only lose capabilities here).
-pub fn set(keep: u64) -> Result<()> {
+/// Sets the effective, permitted and inheritable sets (limited to what the bounding set still
+/// holds, since a process can only lose capabilities here), then raises the ambient ones.
+/// The kernel allows those only when both permitted and inheritable; others are skipped, as
+/// runc does (its default config lists ambient capabilities but no inheritable ones).
+pub fn set(s: &Sets) -> Result<()> {
     let mut bounded = 0u64;
     for cap in 0..64 {
         match sys::prctl(libc::PR_CAPBSET_READ, cap, 0) {
@@ -95,8 +114,13 @@ pub fn set(keep: u64) -> Result<()> {
             Err(_) => break,
         }
     }
-    let caps = keep & bounded;
-    sys::capset(caps, caps, caps).at("setting capabilities", b"")
+    sys::capset(s.effective & bounded, s.permitted & bounded, s.inheritable & bounded).at("setting capabilities", b"")?;
+    for cap in 0..64 {
+        if s.ambient & s.permitted & s.inheritable & bounded & (1 << cap) != 0 {
+            sys::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_RAISE as _, cap).at("raising ambient capability", cap_name(cap))?;
+        }
+    }
+    Ok(())
 }
 
 fn cap_name(cap: libc::c_ulong) -> &'static [u8] {

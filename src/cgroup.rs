@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 use core::ffi::CStr;
 
 use crate::buf::Buf;
-use crate::config::{parse_num, CpuShare, Limits, CPU_PERIOD, UNLIMITED};
+use crate::config::{parse_num, CpuShare, DeviceRule, Limits, CPU_PERIOD, UNLIMITED};
 use crate::error::{Context, Error, Result};
 use crate::sys::{self, pid_t, Errno};
 use crate::userns;
@@ -20,7 +20,18 @@ const MEMORY: u8 = 1;
 const PIDS: u8 = 2;
 const CPU: u8 = 4;
 const CPUSET: u8 = 8;
-const CONTROLLERS: [(&[u8], u8); 4] = [(b"memory", MEMORY), (b"pids", PIDS), (b"cpu", CPU), (b"cpuset", CPUSET)];
+const HUGETLB: u8 = 16;
+const DEVICES: u8 = 32;
+const FREEZER: u8 = 64;
+const CONTROLLERS: [(&[u8], u8); 7] = [
+    (b"memory", MEMORY),
+    (b"pids", PIDS),
+    (b"cpu", CPU),
+    (b"cpuset", CPUSET),
+    (b"hugetlb", HUGETLB),
+    (b"devices", DEVICES),
+    (b"freezer", FREEZER),
+];
 
 /// The kernel makes a cgroup's control files itself; the unit tests' stand-in directories
 /// need them made, and a write replaces the value as it does in a cgroup.
@@ -29,8 +40,14 @@ const CREATE: i32 = if cfg!(test) { libc::O_CREAT | libc::O_TRUNC } else { 0 };
 /// rmdir attempts, 1 ms apart, while the last processes of a cgroup finish exiting.
 const RMDIR_TRIES: u32 = 2000;
 
+/// A cgroup's directory or control file.
+type Path = Buf<512>;
+
 /// Room left in a parent's path for `/NAME/FILE`.
-const PATH_ROOM: usize = 64;
+const PATH_ROOM: usize = 192;
+
+/// The longest name of a container's own cgroup.
+const NAME_MAX: usize = 127;
 
 /// What a control file is set to.
 #[derive(Clone, Copy)]
@@ -42,6 +59,12 @@ enum Value {
     Quota,
     Share,
     Cpus,
+    Mems,
+    Reservation,
+    Swappiness,
+    OomKillDisable,
+    RtPeriod,
+    RtRuntime,
 }
 
 /// A control file: its controller, its names on v1 and v2 (empty: none there), its value,
@@ -49,38 +72,58 @@ enum Value {
 struct File(u8, &'static [u8], &'static [u8], Value, bool);
 
 /// The files that set limits, in the order they must be written: v1 wants
-/// memory.limit_in_bytes before memsw, which may not go below it, and the period before the
-/// quota.
-const FILES: [File; 7] = [
+/// memory.limit_in_bytes before memsw, which may not go below it, and periods before what
+/// is spent in them. The files only v1 has (no v2 name) are left alone on v2, as runc does.
+const FILES: [File; 13] = [
     File(MEMORY, b"memory.limit_in_bytes", b"memory.max", Value::Memory, false),
     File(MEMORY, b"memory.memsw.limit_in_bytes", b"memory.swap.max", Value::Swap, true),
+    File(MEMORY, b"memory.soft_limit_in_bytes", b"memory.low", Value::Reservation, false),
+    File(MEMORY, b"memory.swappiness", b"", Value::Swappiness, false),
+    File(MEMORY, b"memory.oom_control", b"", Value::OomKillDisable, false),
     File(PIDS, b"pids.max", b"pids.max", Value::Pids, false),
     File(CPU, b"cpu.cfs_period_us", b"", Value::Period, true),
     File(CPU, b"cpu.cfs_quota_us", b"cpu.max", Value::Quota, true),
     File(CPU, b"cpu.shares", b"cpu.weight", Value::Share, false),
+    File(CPU, b"cpu.rt_period_us", b"", Value::RtPeriod, true),
+    File(CPU, b"cpu.rt_runtime_us", b"", Value::RtRuntime, true),
     File(CPUSET, b"cpuset.cpus", b"cpuset.cpus", Value::Cpus, false),
+    File(CPUSET, b"cpuset.mems", b"cpuset.mems", Value::Mems, false),
 ];
 
 /// What `l` sets a file to on v2 or v1; `None` when it leaves the file alone.
 fn value(l: &Limits, value: Value, v2: bool) -> Option<Buf<128>> {
     let mut b = Buf::new();
-    match value {
-        Value::Memory => b.num(l.memory?),
+    // No limit: v2 and pids.max say "max", v1 "-1".
+    let unlimited: &[u8] = if v2 || matches!(value, Value::Pids) { b"max" } else { b"-1" };
+    let period = l.cpu_period.unwrap_or(CPU_PERIOD);
+    let n = match value {
+        Value::Memory => l.memory?,
         // --memory-swap counts memory plus swap, as v1's memsw does; v2 limits swap alone.
-        Value::Swap => match (l.memory_swap?, v2) {
-            (UNLIMITED, true) => b.push(b"max"),
-            (UNLIMITED, false) => b.push(b"-1"),
-            (total, true) => b.num(total - l.memory?),
-            (total, false) => b.num(total),
+        Value::Swap => match l.memory_swap? {
+            total if v2 && total != UNLIMITED => total - l.memory?,
+            total => total,
         },
-        Value::Pids => b.num(l.pids?),
-        Value::Period => b.num(l.cpu_quota.and(Some(CPU_PERIOD))?),
-        Value::Quota if v2 => b.num(l.cpu_quota?).push(b" ").num(CPU_PERIOD),
-        Value::Quota => b.num(l.cpu_quota?),
-        Value::Share if v2 => b.num(weight(l.cpu_share?)),
-        Value::Share => b.num(shares(l.cpu_share?)),
-        Value::Cpus => b.push(l.cpuset_cpus?.to_bytes()),
+        Value::Reservation => l.memory_reservation?,
+        Value::Swappiness => l.swappiness?,
+        Value::OomKillDisable => l.oom_kill_disable.then_some(1)?,
+        Value::Pids => l.pids?,
+        Value::Period => l.cpu_period.or(l.cpu_quota.and(Some(CPU_PERIOD)))?,
+        // v2's cpu.max is "QUOTA PERIOD", QUOTA "max" for none.
+        Value::Quota => l.cpu_quota.or(l.cpu_period.filter(|_| v2).and(Some(UNLIMITED)))?,
+        Value::Share if v2 => weight(l.cpu_share?),
+        Value::Share => shares(l.cpu_share?),
+        Value::RtPeriod => l.cpu_rt_period?,
+        Value::RtRuntime => l.cpu_rt_runtime?,
+        Value::Cpus => return Some(*b.push(l.cpuset_cpus?.to_bytes())),
+        Value::Mems => return Some(*b.push(l.cpuset_mems?.to_bytes())),
     };
+    match n {
+        UNLIMITED => b.push(unlimited),
+        n => b.num(n),
+    };
+    if let (Value::Quota, true) = (value, v2) {
+        b.push(b" ").num(period);
+    }
     Some(b)
 }
 
@@ -99,9 +142,11 @@ fn shares(s: CpuShare) -> u64 {
     }
 }
 
-/// The controllers `l` needs (`--memory-swap` comes only with `--memory`).
+/// The controllers `l` needs (`--memory-swap` comes only with `--memory`). Device rules need
+/// none: v2 has no devices controller, and where v1 has none they are not enforced.
 fn needed(l: &Limits) -> u8 {
-    FILES.iter().filter(|f| value(l, f.3, false).is_some()).fold(0, |mask, f| mask | f.0)
+    let hugetlb = if l.hugetlb.is_empty() { 0 } else { HUGETLB };
+    FILES.iter().filter(|f| value(l, f.3, false).is_some()).fold(hugetlb, |mask, f| mask | f.0)
 }
 
 /// What follows the `n`th `sep` of `line` (empty when there are fewer).
@@ -136,6 +181,7 @@ fn controllers(list: &[u8], sep: u8) -> u8 {
 
 /// The container's cgroup in one hierarchy: a directory named after the container in the
 /// parent cgroup.
+#[derive(Clone, Copy)]
 struct Dir {
     v2: bool,
     /// v1: the controllers bound to the hierarchy; v2: those the parent offers.
@@ -145,12 +191,12 @@ struct Dir {
     /// Whether hutch made the cgroup (and so must remove it).
     made: bool,
     /// The parent cgroup's directory.
-    path: Buf<256>,
+    path: Path,
 }
 
 impl Dir {
     /// `PARENT/file`, or with a `name`, `PARENT/NAME/file` (`PARENT/NAME` for an empty file).
-    fn at(&self, name: &[u8], file: &[u8]) -> Buf<256> {
+    fn at(&self, name: &[u8], file: &[u8]) -> Path {
         let mut p = self.path;
         if !name.is_empty() {
             p.push(b"/").push(name);
@@ -200,7 +246,7 @@ fn hierarchy(line: &[u8], self_cgroup: &[u8], parent: Option<&[u8]>) -> Option<D
     let own = own.strip_suffix(b"/").unwrap_or(own);
     let mut path = Buf::new();
     match parent {
-        Some(p) if p.starts_with(b"/") => path.push(mnt).push(p),
+        Some(p) if p.starts_with(b"/") => path.push(mnt).push(p.strip_suffix(b"/").unwrap_or(p)),
         Some(p) => path.push(mnt).push(own).push(b"/").push(p),
         None => path.push(mnt).push(own),
     };
@@ -209,12 +255,15 @@ fn hierarchy(line: &[u8], self_cgroup: &[u8], parent: Option<&[u8]>) -> Option<D
 
 /// The hierarchies for `need` (controller bits) in `mountinfo`: v2 takes every controller
 /// its parent offers (`v2_controllers` reads them), v1 hierarchies what is left. With no
-/// controller (`--cgroup` alone), the v2 hierarchy, or without one every v1 hierarchy.
+/// controller (`--cgroup` alone), the v2 hierarchy, or without one every v1 hierarchy; with
+/// `every` (OCI, as runc), the v2 hierarchy and every v1 hierarchy with a controller hutch
+/// knows, so that pause and the device rules find theirs.
 fn hierarchies(
     mountinfo: &[u8],
     self_cgroup: &[u8],
     parent: Option<&[u8]>,
     need: u8,
+    every: bool,
     v2_controllers: impl Fn(&Dir) -> sys::Result<Vec<u8>>,
 ) -> Result<Vec<Dir>> {
     let mut dirs: Vec<Dir> = Vec::new();
@@ -232,9 +281,10 @@ fn hierarchies(
             d.uses = d.has & left;
             left &= !d.uses;
             // A hierarchy seen twice (mounted twice) is not taken twice.
-            let plain = need == 0 && !dirs.iter().any(|x| x.v2 || x.has & d.has != 0);
+            let taken = dirs.iter().any(|x| (x.v2 && (d.v2 || !every)) || (!x.v2 && x.has & d.has != 0));
+            let plain = (need == 0 || every) && !taken;
             if d.uses != 0 || plain {
-                if d.path.as_bytes().len() > 256 - PATH_ROOM {
+                if d.path.as_bytes().len() > 512 - PATH_ROOM {
                     return Err(Error::sys("cgroup parent", d.path.as_bytes(), Errno(libc::ENAMETOOLONG)));
                 }
                 dirs.push(d);
@@ -253,59 +303,122 @@ fn hierarchies(
 /// The container's cgroups. Dropping it kills what is left in them and removes them.
 pub struct Cgroup {
     dirs: Vec<Dir>,
-    name: Buf<32>,
+    name: Buf<128>,
     memory: Option<u64>,
 }
 
-/// Makes the container's cgroups for `l`, named `name`, and applies the limits. On error,
-/// whatever was made is removed again.
+/// Makes the container's cgroups for `l`, named `name` (or `l.cgroup_name`), and applies the
+/// limits. On error, whatever was made is removed again.
 pub fn create(l: &Limits, name: &[u8]) -> Result<Cgroup> {
     let read = |path: &CStr| sys::read_file(path).at("reading", path.to_bytes());
     let (mountinfo, own) = (read(c"/proc/self/mountinfo")?, read(c"/proc/self/cgroup")?);
     let parent = l.cgroup_parent.map(CStr::to_bytes);
-    let dirs = hierarchies(&mountinfo, &own, parent, needed(l), |d| d.get(b"", b"cgroup.controllers"))?;
+    // A parent yet to be made will offer what its nearest existing ancestor does.
+    // An OCI container's, what the hierarchy's root does: make() enables them on the way down.
+    let offered = |d: &Dir| {
+        let mut p = existing(d.path);
+        while l.oci && sys::exists(Dir { path: p, ..*d }.at(b"..", b"cgroup.controllers").cstr()) {
+            p = *Path::new().push(&p.as_bytes()[..p.as_bytes().iter().rposition(|&c| c == b'/').unwrap_or(0)]);
+        }
+        sys::read_file(p.push(b"/cgroup.controllers").cstr())
+    };
+    let dirs = hierarchies(&mountinfo, &own, parent, needed(l), l.oci, offered)?;
     Cgroup::new(dirs, l, name)
+}
+
+/// `p`, or its nearest ancestor that exists.
+fn existing(mut p: Path) -> Path {
+    while !sys::exists(p.cstr()) && p.as_bytes().len() > 1 {
+        let up = p.as_bytes().iter().rposition(|&c| c == b'/').unwrap_or(1).max(1);
+        p = *Path::new().push(&p.as_bytes()[..up]);
+    }
+    p
+}
+
+/// Makes directory `path` of hierarchy `d`, and with `parents` its missing ancestors (and on
+/// v2 those lacking a controller) first
+/// (those stay when the container goes: others may share them, and runc leaves them too).
+/// On v2 each level enables the container's controllers in its parent first. A new v1
+/// cpuset starts with no CPUs and no memory nodes, and takes no task until it has both: it
+/// gets its parent's.
+fn make(d: &Dir, path: &[u8], parents: bool) -> Result<()> {
+    let slash = path.iter().rposition(|&c| c == b'/').unwrap_or(0);
+    // The parent, as a hierarchy of its own: its put and get are relative to it.
+    let (up, name) = (Dir { path: *Path::new().push(&path[..slash]), ..*d }, &path[slash + 1..]);
+    let mut p = up.at(name, b"");
+    // A parent that exists but does not offer what the container uses gets it from its own.
+    let lacks = |up: &Dir| d.v2 && up.get(b"", b"cgroup.controllers").is_ok_and(|c| controllers(&c, b' ') & d.uses != d.uses);
+    if parents && (!sys::exists(up.at(b"", b"").cstr()) || lacks(&up)) {
+        make(d, up.path.as_bytes(), true)?;
+    }
+    if d.v2 && d.uses != 0 {
+        enable(&up)?;
+    }
+    match sys::mkdirat(libc::AT_FDCWD, p.cstr(), 0o755) {
+        // A parent another container made meanwhile.
+        Err(Errno(libc::EEXIST)) if parents && path.len() <= d.path.as_bytes().len() => return Ok(()),
+        r => r.at("creating cgroup", path)?,
+    }
+    if !d.v2 && d.has & CPUSET != 0 {
+        for file in [&b"cpuset.cpus"[..], b"cpuset.mems"] {
+            let copied = up.get(b"", file).at("reading", up.at(b"", file).as_bytes());
+            if let Err(e) = copied.and_then(|v| up.put(name, file, v.strip_suffix(b"\n").unwrap_or(&v), "setting cgroup limit")) {
+                let _ = sys::unlinkat(libc::AT_FDCWD, p.cstr(), libc::AT_REMOVEDIR);
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Cgroup {
     fn new(dirs: Vec<Dir>, l: &Limits, name: &[u8]) -> Result<Cgroup> {
+        let name = l.cgroup_name.map_or(name, CStr::to_bytes);
+        if name.len() > NAME_MAX || name.is_empty() {
+            return Err(Error::sys("cgroup name", name, Errno(libc::ENAMETOOLONG)));
+        }
         let mut cg = Cgroup { dirs, name: *Buf::new().push(name), memory: l.memory };
         let name = cg.name;
         let name = name.as_bytes();
         // All that can be checked is, before anything is made.
         for d in &cg.dirs {
             let mut path = d.path;
-            if !sys::exists(path.cstr()) {
+            if !l.oci && !sys::exists(path.cstr()) {
                 return Err(Error::sys("opening cgroup", path.as_bytes(), Errno(libc::ENOENT)));
             }
             userns::check_rootless_limits(true, path.cstr())?;
             // On v1 these files are in every cgroup, the root too, when the kernel has them.
             for f in FILES.iter().filter(|f| f.4 && !d.v2 && d.uses & f.0 != 0 && value(l, f.3, false).is_some()) {
-                if !sys::exists(d.at(b"", f.1).cstr()) {
-                    return Err(Error::msg("cgroup controller lacks", d.at(b"", f.1).as_bytes(), "this kernel has no such control file"));
+                let mut file = *existing(d.path).push(b"/").push(f.1);
+                if !sys::exists(file.cstr()) {
+                    return Err(Error::msg("cgroup controller lacks", file.as_bytes(), "this kernel has no such control file"));
                 }
             }
         }
-        for d in cg.dirs.iter().filter(|d| d.v2 && d.uses != 0) {
-            enable(d)?;
-        }
+        // Device rules: v1's devices controller where it is mounted, else a v2 filter.
+        let v1_devices = cg.dirs.iter().any(|d| !d.v2 && d.has & DEVICES != 0);
         for d in &mut cg.dirs {
-            let mut path = d.at(name, b"");
-            sys::mkdirat(libc::AT_FDCWD, path.cstr(), 0o755).at("creating cgroup", path.as_bytes())?;
+            make(d, d.at(name, b"").as_bytes(), l.oci)?;
             d.made = true;
-            if !d.v2 && d.has & CPUSET != 0 {
-                // A v1 cpuset starts with no CPUs and no memory nodes, and takes no task
-                // until it has both: start from the parent's.
-                for file in [&b"cpuset.cpus"[..], b"cpuset.mems"] {
-                    let v = d.get(b"", file).at("reading", d.at(b"", file).as_bytes())?;
-                    d.put(name, file, v.strip_suffix(b"\n").unwrap_or(&v), "setting cgroup limit")?;
-                }
-            }
             for f in FILES.iter().filter(|f| d.uses & f.0 != 0) {
                 let file = if d.v2 { f.2 } else { f.1 };
                 if let (false, Some(v)) = (file.is_empty(), value(l, f.3, d.v2)) {
                     d.put(name, file, v.as_bytes(), "setting cgroup limit")?;
                 }
+            }
+            for &(size, bytes) in l.hugetlb.iter().filter(|_| d.uses & HUGETLB != 0) {
+                let mut file = Buf::<64>::new();
+                file.push(b"hugetlb.").push(size.to_bytes()).push(if d.v2 { b".max" } else { b".limit_in_bytes" });
+                d.put(name, file.as_bytes(), Buf::<32>::new().num(bytes).as_bytes(), "setting cgroup limit")?;
+            }
+            if !d.v2 && d.has & DEVICES != 0 && !l.devices.is_empty() {
+                for r in l.devices.iter().chain(&DEFAULT_DEVICES) {
+                    let file: &[u8] = if r.allow { b"devices.allow" } else { b"devices.deny" };
+                    d.put(name, file, device_line(r).as_bytes(), "setting device rule")?;
+                }
+            }
+            if d.v2 && !v1_devices && !l.devices.is_empty() {
+                attach_device_filter(&d.at(name, b""), l.devices)?;
             }
         }
         Ok(cg)
@@ -382,18 +495,216 @@ impl Drop for Cgroup {
     }
 }
 
-/// Enables the controllers the container uses in the parent's cgroup.subtree_control.
-fn enable(d: &Dir) -> Result<()> {
+impl Cgroup {
+    /// Leaves the cgroups in place when this value goes (an OCI container's outlive `hutch
+    /// create`); returns their directories, `:`-separated, for the state entry: [`remove`],
+    /// [`freeze`] and [`frozen`] take them.
+    pub fn keep(mut self) -> Vec<u8> {
+        let mut dirs = Vec::new();
+        for d in &mut self.dirs {
+            if !dirs.is_empty() {
+                dirs.push(b':');
+            }
+            dirs.extend_from_slice(d.at(self.name.as_bytes(), b"").as_bytes());
+            d.made = false;
+        }
+        dirs
+    }
+}
+
+/// The cgroups [`Cgroup::keep`] returned, again; `made`: whether dropping it removes them.
+fn open(dirs: &[u8], made: bool) -> Cgroup {
+    let mut cg = Cgroup { dirs: Vec::new(), name: Buf::new(), memory: None };
+    for dir in dirs.split(|&c| c == b':').filter(|d| !d.is_empty()) {
+        let slash = dir.iter().rposition(|&c| c == b'/').unwrap_or(0);
+        cg.name = *Buf::new().push(&dir[slash + 1..]);
+        let mut d = Dir { v2: false, has: 0, uses: 0, made, path: *Path::new().push(&dir[..slash]) };
+        d.v2 = sys::exists(d.at(cg.name.as_bytes(), b"cgroup.controllers").cstr());
+        cg.dirs.push(d);
+    }
+    cg
+}
+
+/// Kills what is left in the cgroups [`Cgroup::keep`] returned and removes them (not their
+/// parents), as `hutch delete` does. A paused container is thawed first: a frozen task does
+/// not act on SIGKILL until then.
+pub fn remove(dirs: &[u8]) {
+    let _ = freeze(dirs, false);
+    drop(open(dirs, true));
+}
+
+/// Freezes (`hutch pause`) or thaws (`resume`) the cgroups [`Cgroup::keep`] returned: each
+/// that has a freezer, v2's cgroup.freeze or v1's freezer.state (on a hybrid host both, as
+/// the container is in both). Freezing returns once the kernel reports every task frozen
+/// (cgroup.events `frozen 1`, freezer.state `FROZEN`), or fails with the cgroups thawed
+/// again. cgroup-v2.rst "Core Interface Files", cgroup-v1/freezer-subsystem.rst.
+pub fn freeze(dirs: &[u8], frozen: bool) -> Result<()> {
+    let cg = open(dirs, false);
+    let mut found = false;
+    for d in &cg.dirs {
+        let (file, value): (&[u8], &[u8]) = match (d.v2, frozen) {
+            (true, _) => (b"cgroup.freeze", if frozen { b"1" } else { b"0" }),
+            (false, _) if !sys::exists(d.at(cg.name.as_bytes(), b"freezer.state").cstr()) => continue,
+            (false, true) => (b"freezer.state", b"FROZEN"),
+            (false, false) => (b"freezer.state", b"THAWED"),
+        };
+        found = true;
+        for _ in 0..RMDIR_TRIES {
+            // v1 may stop at FREEZING when a task cannot be frozen yet: writing again retries.
+            d.put(cg.name.as_bytes(), file, value, "freezing cgroup")?;
+            if !frozen || state(d, cg.name.as_bytes()) {
+                break;
+            }
+            sys::sleep_ms(1);
+        }
+        if frozen && !state(d, cg.name.as_bytes()) {
+            let _ = freeze(dirs, false);
+            return Err(Error::sys("freezing cgroup", d.at(cg.name.as_bytes(), b"").as_bytes(), Errno(libc::EBUSY)));
+        }
+    }
+    match found {
+        true => Ok(()),
+        false => Err(Error::msg("freezing cgroup", dirs, "no freezer: neither cgroup v2 nor a v1 freezer hierarchy")),
+    }
+}
+
+/// Whether the cgroups [`Cgroup::keep`] returned are frozen (`hutch state`: paused).
+pub fn frozen(dirs: &[u8]) -> bool {
+    let cg = open(dirs, false);
+    cg.dirs.iter().any(|d| state(d, cg.name.as_bytes()))
+}
+
+/// Whether one cgroup is frozen.
+fn state(d: &Dir, name: &[u8]) -> bool {
+    match d.v2 {
+        true => lookup(&d.get(name, b"cgroup.events").unwrap_or_default(), b"frozen") == Some(1),
+        false => d.get(name, b"freezer.state").is_ok_and(|s| s.starts_with(b"FROZEN")),
+    }
+}
+
+/// What every container may use whatever its config says, as runc and crun allow it:
+/// mknod of any node, and the devices /dev always has (null, zero, full, random, urandom,
+/// tty, ptmx, the terminals, tun).
+const DEFAULT_DEVICES: [DeviceRule; 11] = {
+    const fn rule(kind: u8, major: Option<u32>, minor: Option<u32>, access: &'static [u8]) -> DeviceRule {
+        DeviceRule { allow: true, kind, major, minor, access }
+    }
+    let rwm = b"rwm";
+    [
+        rule(b'c', None, None, b"m"),
+        rule(b'b', None, None, b"m"),
+        rule(b'c', Some(1), Some(3), rwm),
+        rule(b'c', Some(1), Some(5), rwm),
+        rule(b'c', Some(1), Some(7), rwm),
+        rule(b'c', Some(1), Some(8), rwm),
+        rule(b'c', Some(1), Some(9), rwm),
+        rule(b'c', Some(5), Some(0), rwm),
+        rule(b'c', Some(5), Some(2), rwm),
+        rule(b'c', Some(10), Some(200), rwm),
+        rule(b'c', Some(136), None, rwm),
+    ]
+};
+
+/// BPF_DEVCG_DEV_* and BPF_DEVCG_ACC_* (include/uapi/linux/bpf.h).
+const BPF_DEV: [(u8, i32); 2] = [(b'b', 1), (b'c', 2)];
+const BPF_ACC: [(u8, i32); 3] = [(b'm', 1), (b'r', 2), (b'w', 4)];
+
+/// One struct bpf_insn: opcode, registers, jump offset, immediate.
+fn insn(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> u64 {
+    code as u64 | ((dst | src << 4) as u64) << 8 | (off as u16 as u64) << 16 | (imm as u32 as u64) << 32
+}
+
+/// The cgroup v2 device program for `rules` and the defaults after them, as runc and crun
+/// make it: the last rule that matches a device and covers all the access asked for
+/// decides; none matching allows, as v1's devices controller does (its rules start from
+/// the parent's allow-all). The context is struct bpf_cgroup_dev_ctx: access_type (type in
+/// the low 16 bits, access in the high), major, minor.
+fn device_filter(rules: &[DeviceRule]) -> Vec<u64> {
+    let mut p = Vec::from([
+        insn(0x61, 2, 1, 0, 0), // r2 = ctx->access_type
+        insn(0x57, 2, 0, 0, 0xffff), // r2 &= 0xffff: the type
+        insn(0x61, 3, 1, 0, 0), // r3 = ctx->access_type
+        insn(0x77, 3, 0, 0, 16), // r3 >>= 16: the access
+        insn(0x61, 4, 1, 4, 0), // r4 = ctx->major
+        insn(0x61, 5, 1, 8, 0), // r5 = ctx->minor
+    ]);
+    for r in rules.iter().chain(&DEFAULT_DEVICES).rev() {
+        let start = p.len();
+        let bits = |table: &[(u8, i32)], of: &[u8]| table.iter().filter(|t| of.contains(&t.0)).fold(0, |m, t| m | t.1);
+        let access = bits(&BPF_ACC, r.access);
+        if r.kind != b'a' {
+            p.push(insn(0x55, 2, 0, 0, bits(&BPF_DEV, &[r.kind]))); // if r2 != type
+        }
+        if access != 7 {
+            p.push(insn(0xbf, 1, 3, 0, 0)); // r1 = r3
+            p.push(insn(0x57, 1, 0, 0, !access)); // r1 &= ~access
+            p.push(insn(0x55, 1, 0, 0, 0)); // if r1 != 0: asks for more than the rule covers
+        }
+        for (reg, n) in [(4, r.major), (5, r.minor)] {
+            if let Some(n) = n {
+                p.push(insn(0x55, reg, 0, 0, n as i32)); // if major (minor) != n
+            }
+        }
+        p.push(insn(0xb7, 0, 0, 0, r.allow as i32)); // r0 = allow
+        p.push(insn(0x95, 0, 0, 0, 0)); // exit
+        // Each test jumps past the rest of the block when the rule does not apply.
+        let end = p.len();
+        for (i, x) in p[start..].iter_mut().enumerate().filter(|(_, x)| **x & 0xff == 0x55) {
+            *x |= ((end - start - i - 1) as u64) << 16;
+        }
+        // A rule for every device ends the program: the verifier refuses unreachable code.
+        if end - start == 2 {
+            return p;
+        }
+    }
+    p.push(insn(0xb7, 0, 0, 0, 1));
+    p.push(insn(0x95, 0, 0, 0, 0));
+    p
+}
+
+/// Loads the device program for `rules` and attaches it to the cgroup at `dir`, beside any
+/// its ancestors have (BPF_F_ALLOW_MULTI: a device must pass them all).
+fn attach_device_filter(dir: &Path, rules: &[DeviceRule]) -> Result<()> {
+    let mut dir = *dir;
+    let step = "setting device rules";
+    let prog = sys::bpf_prog_load(15, &device_filter(rules), c"GPL").at(step, b"bpf")?;
+    let fd = sys::open(dir.cstr(), libc::O_RDONLY | libc::O_DIRECTORY);
+    // BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI.
+    let attached = fd.and_then(|fd| {
+        let r = sys::bpf_prog_attach(fd, prog, 6, 2);
+        sys::close(fd);
+        r
+    });
+    sys::close(prog);
+    attached.at(step, dir.as_bytes())
+}
+
+/// A rule as v1's devices.allow and devices.deny take it: `c 1:3 rwm`, `*` for any number.
+fn device_line(r: &DeviceRule) -> Buf<48> {
+    let mut b = Buf::new();
+    b.push(&[r.kind, b' ']);
+    for (n, sep) in [(r.major, b':'), (r.minor, b' ')] {
+        match n {
+            Some(n) => b.num(n as u64),
+            None => b.push(b"*"),
+        };
+        b.push(&[sep]);
+    }
+    *b.push(r.access)
+}
+
+/// Enables the controllers the container uses in cgroup.subtree_control of `parent`.
+fn enable(parent: &Dir) -> Result<()> {
     let mut list = Buf::<64>::new();
-    for (name, _) in CONTROLLERS.iter().filter(|c| d.uses & c.1 != 0) {
+    for (name, _) in CONTROLLERS.iter().filter(|c| parent.uses & c.1 != 0) {
         list.push(b"+").push(name).push(b" ");
     }
     let list = list.as_bytes();
-    match d.put(b"", b"cgroup.subtree_control", &list[..list.len() - 1], "enabling cgroup controllers") {
+    match parent.put(b"", b"cgroup.subtree_control", &list[..list.len() - 1], "enabling cgroup controllers") {
         // cgroup-v2.rst, "No Internal Process Constraint".
         Err(e) if e.errno() == Some(libc::EBUSY) => Err(Error::msg(
             "enabling cgroup controllers",
-            d.path.as_bytes(),
+            parent.path.as_bytes(),
             "this cgroup has processes of its own; name an empty one with --cgroup-parent",
         )),
         r => r,
@@ -435,7 +746,7 @@ mod tests {
 
     /// `hierarchies` with a v2 parent offering `offers`.
     fn find(mountinfo: &[u8], own: &[u8], parent: Option<&[u8]>, need: u8, offers: &'static [u8]) -> Result<Vec<Dir>> {
-        hierarchies(mountinfo, own, parent, need, |_| Ok(offers.to_vec()))
+        hierarchies(mountinfo, own, parent, need, false, |_| Ok(offers.to_vec()))
     }
 
     #[test]
@@ -479,7 +790,7 @@ mod tests {
         let err = find(&no_cpuset, HYBRID_CGROUP, None, CPUSET | PIDS, b"").err().unwrap();
         assert_eq!((err.step, err.object.as_bytes()), ("cgroup controller not available", &b"cpuset"[..]));
         // When the v2 parent could not be read, that is the likelier cause.
-        let err = hierarchies(&no_cpuset, HYBRID_CGROUP, Some(b"/nope"), CPUSET, |_| Err(Errno(libc::ENOENT))).err().unwrap();
+        let err = hierarchies(&no_cpuset, HYBRID_CGROUP, Some(b"/nope"), CPUSET, false, |_| Err(Errno(libc::ENOENT))).err().unwrap();
         assert_eq!((err.step, err.object.as_bytes()), ("reading", &b"/sys/fs/cgroup/unified/nope/cgroup.controllers"[..]));
     }
 
@@ -490,7 +801,7 @@ mod tests {
         let v1 = HYBRID_MOUNTINFO.split(|&c| c == b'\n').filter(|l| !l.windows(7).any(|w| w == b"cgroup2")).collect::<Vec<_>>().join(&b'\n');
         let twice = [&v1[..], b"\n", &v1[..]].concat();
         let hs = find(&twice, HYBRID_CGROUP, None, 0, b"").ok().unwrap();
-        assert_eq!(hs.iter().map(|h| h.has).collect::<Vec<_>>(), [CPU, CPUSET, MEMORY, PIDS], "each v1 hierarchy once");
+        assert_eq!(hs.iter().map(|h| h.has).collect::<Vec<_>>(), [CPU, CPUSET, MEMORY, DEVICES, PIDS], "each v1 hierarchy once");
         let err = find(b"1 0 8:1 / / rw - ext4 /dev/sda1 rw\n", b"", None, 0, b"").err().unwrap();
         assert_eq!(err.step, "cgroup");
     }
@@ -499,7 +810,7 @@ mod tests {
     fn needs_and_names() {
         assert_eq!(needed(&Limits { memory: Some(1), memory_swap: Some(2), ..Limits::default() }), MEMORY);
         assert_eq!(controllers(b"rw,cpu,cpuacct,memory", b','), CPU | MEMORY);
-        assert_eq!(controllers(b"cpuset cpu io memory hugetlb pids rdma", b' '), CPU | CPUSET | MEMORY | PIDS);
+        assert_eq!(controllers(b"cpuset cpu io memory hugetlb pids rdma", b' '), CPU | CPUSET | MEMORY | PIDS | HUGETLB);
         assert_eq!(controllers(b"rw,name=systemd", b','), 0);
         assert_eq!(needed(&Limits::default()), 0);
         let l = Limits { memory: Some(1), cpu_share: Some(CpuShare::Weight(5)), ..Limits::default() };
@@ -721,5 +1032,186 @@ mod tests {
         assert_eq!(err.step, "reading");
         assert!(err.object.as_bytes().ends_with(b"pids/cpuset.cpus"));
         assert!(!t.0.join("memory/y").exists() && !t.0.join("pids/y").exists(), "left behind");
+    }
+
+    #[test]
+    fn kept_cgroups_stay_and_are_found_again() {
+        let t = Tree::new("keep");
+        t.put("v1/freezer.state", "THAWED\n");
+        t.put("v2/cgroup.controllers", "\n");
+        let hs = [t.hierarchy("v2", true, 0, 0), t.hierarchy("v1/a", false, FREEZER, 0)];
+        let l = Limits { oci: true, cgroup_name: Some(c"ctr"), ..Limits::default() };
+        let cg = Cgroup::new(hs.into(), &l, b"ignored").ok().unwrap();
+        let dirs = cg.keep();
+        let (v2, v1) = (t.0.join("v2/ctr"), t.0.join("v1/a/ctr"));
+        assert_eq!(dirs, [v2.as_os_str().as_encoded_bytes(), b":", v1.as_os_str().as_encoded_bytes()].concat());
+        assert!(v2.exists() && v1.exists(), "kept cgroups were removed");
+        assert!(t.0.join("v1/a").exists(), "a parent was not made");
+        t.put("v2/ctr/cgroup.controllers", "");
+        t.put("v2/ctr/cgroup.events", "populated 0\nfrozen 0\n");
+        t.put("v1/a/ctr/freezer.state", "THAWED\n");
+        assert!(!frozen(&dirs));
+        // The stand-in kernel reports v2 frozen at once; v1's file reads back what was written.
+        t.put("v2/ctr/cgroup.events", "populated 0\nfrozen 1\n");
+        freeze(&dirs, true).ok().unwrap();
+        assert_eq!((t.get("v2/ctr/cgroup.freeze"), t.get("v1/a/ctr/freezer.state")), ("1".into(), "FROZEN".into()));
+        assert!(frozen(&dirs));
+        freeze(&dirs, false).ok().unwrap();
+        assert_eq!((t.get("v2/ctr/cgroup.freeze"), t.get("v1/a/ctr/freezer.state")), ("0".into(), "THAWED".into()));
+        t.empty("v2/ctr");
+        t.empty("v1/a/ctr");
+        remove(&dirs);
+        assert!(!v2.exists() && !v1.exists(), "not removed");
+        assert!(t.0.join("v1/a").exists(), "a parent was removed");
+        assert!(freeze(b"", true).is_err(), "no freezer");
+    }
+
+    #[test]
+    fn device_rules_as_v1_writes_them() {
+        let r = DeviceRule { allow: false, kind: b'c', major: Some(1), minor: Some(3), access: b"rwm" };
+        assert_eq!(device_line(&r).as_bytes(), b"c 1:3 rwm");
+        assert_eq!(device_line(&DEFAULT_DEVICES[0]).as_bytes(), b"c *:* m");
+        assert_eq!(device_line(&DEFAULT_DEVICES[10]).as_bytes(), b"c 136:* rwm");
+        let all = DeviceRule { allow: false, kind: b'a', major: None, minor: None, access: b"rwm" };
+        assert_eq!(device_line(&all).as_bytes(), b"a *:* rwm");
+        let t = Tree::new("devices");
+        let rules = [all, DeviceRule { allow: true, kind: b'c', major: Some(1), minor: Some(11), access: b"w" }];
+        let l = Limits { devices: Vec::leak(rules.to_vec()), ..Limits::default() };
+        let cg = Cgroup::new(vec![t.hierarchy("", false, DEVICES, 0)], &l, b"d").ok().unwrap();
+        // The stand-in files keep only the last write; the real order is checked end to end.
+        assert_eq!(t.get("d/devices.deny"), "a *:* rwm");
+        assert_eq!(t.get("d/devices.allow"), "c 136:* rwm");
+        t.empty("d");
+        drop(cg);
+    }
+
+    /// The real kernel's freezers, v2 and (where mounted) v1, on a process that spins.
+    #[test]
+    fn freezing_stops_a_process() {
+        let tag = format!("hutch-unit-freeze-{}", std::process::id());
+        let mut dirs = Vec::new();
+        for h in ["/sys/fs/cgroup/unified", "/sys/fs/cgroup/freezer", "/sys/fs/cgroup"] {
+            let probe = if h.ends_with("freezer") { "freezer.state" } else { "cgroup.freeze" };
+            let d = format!("{h}/{tag}");
+            if fs::create_dir(&d).is_ok() {
+                if Path::new(&format!("{d}/{probe}")).exists() {
+                    dirs.push(d);
+                } else {
+                    fs::remove_dir(&d).unwrap();
+                }
+            }
+        }
+        assert!(!dirs.is_empty(), "no freezer on this host");
+        let mut spin = std::process::Command::new("/bin/sh").args(["-c", "while :; do :; done"]).spawn().unwrap();
+        for d in &dirs {
+            fs::write(format!("{d}/cgroup.procs"), spin.id().to_string()).unwrap();
+        }
+        let joined = dirs.join(":");
+        let cpu = || {
+            let stat = fs::read_to_string(format!("/proc/{}/stat", spin.id())).unwrap();
+            let f: Vec<u64> = stat.rsplit(") ").next().unwrap().split(' ').skip(11).take(2).map(|v| v.parse().unwrap()).collect();
+            f[0] + f[1]
+        };
+        let spent = |ms| {
+            let before = cpu();
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+            cpu() - before
+        };
+        let result = std::panic::catch_unwind(|| {
+            freeze(joined.as_bytes(), true).ok().unwrap();
+            assert!(frozen(joined.as_bytes()));
+            assert_eq!(spent(300), 0, "a frozen process ran");
+            freeze(joined.as_bytes(), false).ok().unwrap();
+            assert!(!frozen(joined.as_bytes()));
+            assert!(spent(300) > 0, "a thawed process did not run");
+        });
+        let _ = freeze(joined.as_bytes(), false);
+        let _ = spin.kill();
+        let _ = spin.wait();
+        remove(joined.as_bytes());
+        assert!(dirs.iter().all(|d| !Path::new(d).exists()), "left behind");
+        result.unwrap();
+    }
+
+    /// The v2 device program on the real kernel: a cgroup2 hierarchy's cgroup with it, and a
+    /// shell moved in that then opens devices.
+    #[test]
+    fn the_v2_device_filter_enforces_rules_in_order() {
+        let info = fs::read_to_string("/proc/self/mountinfo").unwrap();
+        let v2 = info.lines().find(|l| l.contains(" - cgroup2 ")).map(|l| l.split(' ').nth(4).unwrap().to_string());
+        let v2 = v2.expect("no cgroup2 mount on this host");
+        let kmsg = |rules: &[DeviceRule]| {
+            let path = *super::Path::new().push(v2.as_bytes());
+            let l = Limits { devices: Vec::leak(rules.to_vec()), ..Limits::default() };
+            let name = format!("hutch-unit-devices-{}", std::process::id());
+            let cg = Cgroup::new(vec![Dir { v2: true, has: 0, uses: 0, made: false, path }], &l, name.as_bytes());
+            let cg = cg.unwrap_or_else(|e| {
+                e.print();
+                panic!("creating the cgroup")
+            });
+            let mut sh = std::process::Command::new("/bin/sh")
+                .args(["-c", "read x; (: > /dev/kmsg) 2>/dev/null && echo kmsg; (: > /dev/null) && echo null; true"])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            fs::write(format!("{v2}/{name}/cgroup.procs"), sh.id().to_string()).unwrap();
+            std::io::Write::write_all(sh.stdin.as_mut().unwrap(), b"\n").unwrap();
+            let out = sh.wait_with_output().unwrap();
+            drop(cg);
+            assert!(!Path::new(&format!("{v2}/{name}")).exists(), "left behind");
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let rule = |allow, kind, major, minor, access| DeviceRule { allow, kind, major, minor, access };
+        let deny_all = rule(false, b'a', None, None, &b"rwm"[..]);
+        assert_eq!(kmsg(&[deny_all]), "null\n", "denied all, the defaults allow null");
+        assert_eq!(kmsg(&[deny_all, rule(true, b'c', Some(1), Some(11), b"w")]), "kmsg\nnull\n");
+        assert_eq!(kmsg(&[deny_all, rule(true, b'c', Some(1), Some(11), b"r")]), "null\n", "w asked, r allowed");
+        assert_eq!(kmsg(&[deny_all, rule(true, b'b', Some(1), Some(11), b"rwm")]), "null\n", "a block device of that number");
+        assert_eq!(kmsg(&[rule(false, b'c', Some(1), None, b"w")]), "null\n", "1:* denied, null allowed again by the defaults");
+        assert_eq!(kmsg(&[rule(false, b'c', Some(1), Some(11), b"rw")]), "null\n");
+        assert_eq!(kmsg(&[rule(false, b'c', Some(1), Some(12), b"rwm")]), "kmsg\nnull\n", "only the rules' devices are denied");
+    }
+
+    #[test]
+    fn device_programs_are_assembled_right() {
+        let p = device_filter(&[]);
+        // The prologue, one block of two tests per default rule with numbers, the default.
+        assert_eq!(p[0], 0x0000_0000_0000_1261, "r2 = *(u32 *)(r1 + 0)");
+        assert_eq!(p[4], 0x0000_0000_0004_1461, "r4 = *(u32 *)(r1 + 4)");
+        assert_eq!(p[p.len() - 2..], [0x0000_0001_0000_00b7, 0x95]);
+        // c 136:* rwm, the last default, is tested first: type, major, then allow.
+        assert_eq!(p[6..10], [insn(0x55, 2, 0, 3, 2), insn(0x55, 4, 0, 2, 136), insn(0xb7, 0, 0, 0, 1), 0x95]);
+        // c *:* m, the first, is tested last: type, then the access asked for within mknod's.
+        let c_mknod = [insn(0x55, 2, 0, 5, 2), insn(0xbf, 1, 3, 0, 0), insn(0x57, 1, 0, 0, !1), insn(0x55, 1, 0, 2, 0), insn(0xb7, 0, 0, 0, 1), 0x95];
+        assert_eq!(p[p.len() - 8..p.len() - 2], c_mknod);
+        // A deny of everything: no test at all.
+        let all = DeviceRule { allow: false, kind: b'a', major: None, minor: None, access: b"rwm" };
+        let q = device_filter(&[all, all]);
+        assert_eq!(q[q.len() - 2..], [insn(0xb7, 0, 0, 0, 0), 0x95], "no default after it");
+        assert_eq!(q.len(), p.len(), "nor the rule before it");
+    }
+
+    #[test]
+    fn oci_parents_are_made_and_given_the_controllers_on_the_way_down() {
+        let t = Tree::new("parents");
+        t.put("r/cgroup.controllers", "memory pids\n");
+        // An existing parent that does not offer memory, and a missing one below it.
+        t.put("r/a/cgroup.controllers", "pids\n");
+        let l = Limits { memory: Some(1 << 20), oci: true, ..Limits::default() };
+        let cg = Cgroup::new(vec![t.hierarchy("r/a/b", true, MEMORY | PIDS, MEMORY)], &l, b"c").ok().unwrap();
+        for dir in ["r", "r/a", "r/a/b"] {
+            assert_eq!(t.get(&format!("{dir}/cgroup.subtree_control")), "+memory", "{dir}");
+        }
+        assert_eq!(t.get("r/a/b/c/memory.max"), "1048576");
+        let dirs = cg.keep();
+        t.empty("r/a/b/c");
+        remove(&dirs);
+        assert!(!t.0.join("r/a/b/c").exists() && t.0.join("r/a/b").exists(), "the container's cgroup goes, its parents stay");
+        // Without OCI, a missing parent is an error, before anything is made.
+        let l = Limits { memory: Some(1 << 20), ..Limits::default() };
+        let err = Cgroup::new(vec![t.hierarchy("r/x/y", true, MEMORY, MEMORY)], &l, b"c").err().unwrap();
+        assert_eq!(err.step, "opening cgroup");
+        assert!(!t.0.join("r/x").exists());
     }
 }

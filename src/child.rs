@@ -8,7 +8,7 @@ use core::ffi::{c_int, CStr};
 use crate::buf::Buf;
 use crate::config::{Net, RunConfig, Seccomp};
 use crate::error::{Context, Error, Result, EXEC};
-use crate::{caps, env, init, mounts, namespaces, rootfs, seccomp, sys, tty, user, userns};
+use crate::{caps, env, init, mounts, namespaces, oci, rootfs, seccomp, sys, tty, user, userns};
 
 /// What the parent hands the child (the child sees its own copy of this memory).
 pub struct Args<'a> {
@@ -25,8 +25,13 @@ pub struct Args<'a> {
     pub sigmask: sys::sigset_t,
     /// Make the cgroup namespace here, after the parent has put the child in its cgroups.
     pub late_cgroup_ns: bool,
-    /// With `-t`: the socket that takes the terminal's master side to the parent, else -1.
+    /// With `-t`: the socket that takes the terminal's master side to the parent (or to the
+    /// OCI console socket), else -1.
     pub tty_sock: c_int,
+    /// `hutch create`: the steps the OCI lifecycle adds (hooks, exec fifo); see oci/mod.rs.
+    pub oci: Option<&'a oci::Create<'a>>,
+    /// The child's own pid as the host sees it, from the parent's "go".
+    pub pid: c_int,
 }
 
 pub fn main(a: &mut Args) -> c_int {
@@ -35,11 +40,12 @@ pub fn main(a: &mut Args) -> c_int {
     1
 }
 
-fn setup(a: &Args) -> Result<Infallible> {
+fn setup(a: &mut Args) -> Result<Infallible> {
     let cfg = a.cfg;
+    let oci = cfg.oci.as_ref();
     a.parent_fds.into_iter().for_each(sys::close);
     die_with_parent()?;
-    wait_for_parent(a.sync_fd)?;
+    a.pid = wait_for_parent(a.sync_fd)?;
     // A parent that died after its go byte but before the death signal was armed would go
     // unnoticed: it held the only read end of the error pipe, so look there.
     if sys::reader_gone(a.err_fd) {
@@ -51,22 +57,52 @@ fn setup(a: &Args) -> Result<Infallible> {
     if userns::become_root()? {
         die_with_parent()?;
     }
+    oci::join_session_keyring(a.oci)?;
+    if let Some(o) = oci {
+        // The user and PID namespaces were joined by the parent, before the clone.
+        namespaces::join(&o.join_ns)?;
+        if o.new_ns & libc::CLONE_NEWTIME != 0 {
+            namespaces::new_time_ns()?;
+        }
+    }
     // Now in the container's cgroups (the parent wrote it there before "go"), so a cgroup
     // namespace made here is rooted at them: the container sees its cgroup as /.
     if a.late_cgroup_ns {
         namespaces::new_cgroup_ns()?;
     }
-    namespaces::set_hostname(cfg.hostname)?;
+    if !cfg.hostname.is_empty() {
+        namespaces::set_hostname(cfg.hostname)?;
+    }
     if cfg.net == Net::Private {
         namespaces::loopback_up()?;
+    }
+    // Sysctls, domainname, oomScoreAdj and time offsets, through hutch's /proc still: each
+    // file acts on the writer's namespaces, and the container's /proc/sys may be read-only.
+    for (path, text) in oci.iter().flat_map(|o| &o.proc_writes) {
+        sys::write_file(path, text.to_bytes()).at("writing", path.to_bytes())?;
     }
 
     // Mounts go on the new root before the switch, while host paths (volume sources, device
     // nodes) are still reachable; the switch then detaches everything else of the host.
     let root = rootfs::prepare(cfg)?;
-    mounts::defaults(root)?;
-    if !cfg.privileged {
-        mounts::confine_proc(root)?;
+    match oci {
+        // The bundle's mounts replace hutch's defaults (a tmpfs at /dev gets the standard
+        // nodes), then its devices, masked and read-only paths.
+        Some(o) => {
+            for m in &o.mounts {
+                mounts::oci(root, m)?;
+            }
+            mounts::devices(root, &o.devices)?;
+            mounts::confine_proc(root, &o.masked, &o.read_only)?;
+            // runc makes a missing cwd; made here, while the root is still writable.
+            sys::close(rootfs::mount_point(root, cfg.workdir.to_bytes(), rootfs::Kind::Dir)?);
+        }
+        None => {
+            mounts::defaults(root, false)?;
+            if !cfg.privileged {
+                mounts::confine_proc(root, &mounts::MASKED, &mounts::READ_ONLY)?;
+            }
+        }
     }
     for v in &cfg.volumes {
         mounts::volume(root, v)?;
@@ -74,8 +110,13 @@ fn setup(a: &Args) -> Result<Infallible> {
     for t in &cfg.tmpfs {
         mounts::tmpfs(root, t)?;
     }
+    oci::before_switch(a)?;
     rootfs::switch(root, cfg.no_pivot)?;
     sys::close(root);
+    // After the switch, so it acts on the container's root mount, not on the bundle's.
+    if let Some(flags) = oci.map(|o| o.propagation).filter(|&f| f != 0) {
+        sys::mount(None, c"/", None, flags, None).at("setting rootfsPropagation", b"/")?;
+    }
     // After every mount point was created.
     if cfg.read_only {
         let fd = sys::open(c"/", libc::O_PATH).at("opening root", b"/")?;
@@ -84,17 +125,21 @@ fn setup(a: &Args) -> Result<Infallible> {
     }
     // In the container's own devpts, now at /dev/pts.
     if a.tty_sock >= 0 {
-        tty::attach(a.tty_sock)?;
+        tty::attach(a.tty_sock, cfg.oci.as_ref().map(|o| o.console_size).filter(|&s| s != (0, 0)))?;
     }
 
     // From here on, paths are the container's: its /etc/passwd, its workdir.
     let mut env = a.env.to_vec();
-    let ids = match cfg.user {
-        Some(spec) => Some(user::resolve(spec)?),
-        None => None,
+    let ids = match (cfg.user, oci) {
+        (Some(spec), _) => Some(user::resolve(spec)?),
+        (None, Some(o)) => Some(user::numeric(o.uid, o.gid, &o.groups)),
+        (None, None) => None,
     };
     if let Some(ids) = &ids {
-        env::set_default_home(&mut env, &ids.home);
+        match oci {
+            Some(_) => env::set_home_if_unset(&mut env, &ids.home),
+            None => env::set_default_home(&mut env, &ids.home),
+        }
     }
     sys::chdir(cfg.workdir).at("changing to workdir", cfg.workdir.to_bytes())?;
     // A workdir reached through an inherited host fd (/proc/self/fd/N) would leave the
@@ -104,21 +149,33 @@ fn setup(a: &Args) -> Result<Infallible> {
     for r in &cfg.rlimits {
         sys::setrlimit(r.resource, r.soft, r.hard).at("setting ulimit", b"")?;
     }
-    // Only 0, 1 and 2 cross into the container, whatever hutch was started with.
-    sys::cloexec_from(3);
+    if let Some(o) = oci {
+        sys::umask(o.umask.unwrap_or(0o022));
+        if let Some(p) = o.personality {
+            sys::personality(p).at("setting personality", b"")?;
+        }
+    }
+    // Only 0, 1 and 2 cross into the container (and what `--preserve-fds` names), whatever
+    // hutch was started with.
+    sys::cloexec_from(oci::preserve_fds(a.oci.map_or(0, |o| o.preserve_fds)));
 
     // Privileges, last: the bounding set needs CAP_SETPCAP, the id switch CAP_SETUID/SETGID
     // (kept across it with KEEPCAPS), then the sets are reduced for good. The seccomp filter
     // goes last, after no_new_privs, so it judges none of hutch's own setup; without
     // no_new_privs loading it needs CAP_SYS_ADMIN, so then it goes before capabilities are
     // reduced (the filter allows every call of the steps after it).
-    let keep = if cfg.privileged { caps::ALL } else { cfg.caps.result() };
+    let sets = match oci {
+        Some(o) => o.caps,
+        None => caps::Sets::same(if cfg.privileged { caps::ALL } else { cfg.caps.result() }),
+    };
     let filter = if cfg.privileged { Seccomp::Unconfined } else { cfg.seccomp };
-    drop_privileges(keep, &filter, cfg.no_new_privs, ids.as_ref(), cfg.user.unwrap_or_default())?;
+    drop_to(&sets, &filter, cfg.no_new_privs, ids.as_ref(), cfg.user.unwrap_or_default())?;
     // With --init, signals stay blocked: the init takes them with sigwaitinfo from here on.
     if !cfg.init {
         sys::sigprocmask(libc::SIG_SETMASK, &a.sigmask);
     }
+    // `hutch create` returns here; the container waits for `hutch start`.
+    oci::await_start(a)?;
     if cfg.no_new_privs {
         seccomp::apply(&filter)?;
     }
@@ -129,20 +186,26 @@ fn setup(a: &Args) -> Result<Infallible> {
     Err(exec(&cfg.command, &env))
 }
 
-/// Everything of the privilege steps but the seccomp filter that follows no_new_privs (the
-/// caller loads it last, after restoring the signal mask); `hutch exec` takes the same steps.
+/// `hutch exec`'s privilege steps: [`drop_to`] with `keep` in every capability set but the
+/// ambient one.
 pub fn drop_privileges(keep: u64, filter: &Seccomp, nnp: bool, ids: Option<&user::Ids>, user: &CStr) -> Result<()> {
+    drop_to(&caps::Sets::same(keep), filter, nnp, ids, user)
+}
+
+/// Everything of the privilege steps but the seccomp filter that follows no_new_privs (the
+/// caller loads it last, after restoring the signal mask).
+fn drop_to(sets: &caps::Sets, filter: &Seccomp, nnp: bool, ids: Option<&user::Ids>, user: &CStr) -> Result<()> {
     if !nnp {
         seccomp::apply(filter)?;
     }
-    caps::limit_bounding(keep)?;
+    caps::limit_bounding(sets.bounding)?;
     if let Some(ids) = ids {
         sys::prctl(libc::PR_SET_KEEPCAPS, 1, 0).at("keeping capabilities", b"")?;
         let groups = userns::check_mapped(ids)?;
         sys::set_ids(ids.uid, ids.gid, groups).at("switching user", user.to_bytes())?;
         die_with_parent()?;
     }
-    caps::set(keep)?;
+    caps::set(sets)?;
     if nnp {
         sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0).at("setting no_new_privs", b"")?;
     }
@@ -155,11 +218,12 @@ pub fn die_with_parent() -> Result<()> {
     sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as _, 0).at("setting parent death signal", b"").map(drop)
 }
 
-/// Blocks until the parent says go; end of file means it died before that.
-fn wait_for_parent(fd: c_int) -> Result<()> {
-    let mut go = [0u8; 1];
+/// Blocks until the parent says go (with the child's pid); end of file means it died before
+/// that.
+fn wait_for_parent(fd: c_int) -> Result<c_int> {
+    let mut go = [0u8; 4];
     match sys::read(fd, &mut go) {
-        Ok(1) => Ok(()),
+        Ok(4) => Ok(c_int::from_ne_bytes(go)),
         Ok(_) => Err(Error::msg("waiting for parent", b"", "hutch exited")),
         Err(e) => Err(Error::sys("waiting for parent", b"", e)),
     }

@@ -4,7 +4,7 @@ use core::ffi::CStr;
 
 use crate::config::{self, EnvArg, LimitOpt, Net, RunConfig};
 use crate::error::{Error, Result};
-use crate::{caps, container, env, lifecycle, seccomp, sys, userns};
+use crate::{caps, container, env, lifecycle, oci, seccomp, sys, userns};
 
 pub const USAGE: &str = "\
 Usage: hutch [--root DIR] COMMAND [ARG...]
@@ -25,8 +25,12 @@ A container runtime in one static binary. Commands:
 
   --root DIR           the state directory (default /run/hutch, or
                        $XDG_RUNTIME_DIR/hutch when not root)
+  --log FILE, --log-format text|json
+                       also write errors and warnings to FILE (OCI verbs)
 
-Run 'hutch run --help' for its options.
+As an OCI runtime, hutch takes runc's commands: create, start, state, kill,
+delete, run ID, exec, list, ps ID, pause, resume, spec, features (see
+'hutch create --help'). Run 'hutch run --help' for hutch's own run options.
 ";
 
 const RUN_USAGE: &str = "\
@@ -204,6 +208,8 @@ pub enum Action {
     Run(RunConfig),
     /// A verb acting on containers by name; its arguments follow it.
     Named(Verb),
+    /// An OCI runtime verb (oci/mod.rs); its arguments follow it.
+    Oci(&'static [u8]),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -225,8 +231,12 @@ pub fn parse(args: &[&'static CStr]) -> Result<Action> {
     match verb.to_bytes() {
         b"--help" | b"help" => Ok(Action::Help(USAGE)),
         b"--version" | b"version" => Ok(Action::Version),
+        b"run" if oci_run(rest) => Ok(Action::Oci(b"run")),
         b"run" => parse_run(rest),
-        b"ps" | b"list" => Ok(Action::Named(Verb::Ps)),
+        b"create" | b"start" | b"state" | b"delete" | b"list" | b"spec" | b"features" | b"pause" | b"resume" => {
+            Ok(Action::Oci(config::leak(verb.to_bytes()).to_bytes()))
+        }
+        b"ps" => Ok(Action::Named(Verb::Ps)),
         b"stop" => Ok(Action::Named(Verb::Stop)),
         b"kill" => Ok(Action::Named(Verb::Kill)),
         b"rm" => Ok(Action::Named(Verb::Rm)),
@@ -234,6 +244,17 @@ pub fn parse(args: &[&'static CStr]) -> Result<Action> {
         b"logs" => Ok(Action::Named(Verb::Logs)),
         b"exec" => Ok(Action::Named(Verb::Exec)),
         other => Err(Error::msg("unknown command", other, "try 'hutch --help'")),
+    }
+}
+
+/// Whether `run ARGS` is runc's `run [OPTIONS] ID` rather than hutch's `run [OPTIONS] ROOTFS
+/// COMMAND`: one operand that is a container ID (options may follow it, as runc takes them), or
+/// an option only runc's has.
+fn oci_run(args: &[&'static CStr]) -> bool {
+    match options(args, RUN_OPTS, "", &mut |_, _| Ok(())) {
+        Ok(Some([id, rest @ ..])) => crate::state::check_name(id).is_ok() && rest.first().is_none_or(|a| a.to_bytes().starts_with(b"-")),
+        Ok(_) => false,
+        Err(_) => oci::has_run_option(args),
     }
 }
 
@@ -366,18 +387,78 @@ fn apply(c: &mut RunConfig, id: RunOpt, v: &'static CStr) -> Result<()> {
     Ok(())
 }
 
+#[derive(Clone, Copy)]
+enum Global {
+    Root,
+    Log,
+    LogFormat,
+    Debug,
+    Systemd,
+    Version,
+    Ignored,
+}
+
+/// Before the verb; runc's, as podman (conmon) and containerd's shim pass them.
+const GLOBAL_OPTS: &[Opt<Global>] = &[
+    Opt { short: 0, long: "root", value: Value::Required, id: Global::Root },
+    Opt { short: 0, long: "log", value: Value::Required, id: Global::Log },
+    Opt { short: 0, long: "log-format", value: Value::Required, id: Global::LogFormat },
+    Opt { short: 0, long: "debug", value: Value::None, id: Global::Debug },
+    Opt { short: 0, long: "systemd-cgroup", value: Value::None, id: Global::Systemd },
+    Opt { short: b'v', long: "version", value: Value::None, id: Global::Version },
+    Opt { short: 0, long: "criu", value: Value::Required, id: Global::Ignored },
+];
+
 /// Runs the whole command line; returns the exit status.
 pub fn main(args: &[&'static CStr], host_env: &[&'static CStr]) -> Result<i32> {
-    // The global --root DIR (or --root=DIR), before the verb.
-    let (root, args) = match args {
-        [r, dir, rest @ ..] if r.to_bytes() == b"--root" => (Some(*dir), rest),
-        [r, rest @ ..] if r.to_bytes().starts_with(b"--root=") => (Some(config::leak(&r.to_bytes()[7..])), rest),
-        _ => (None, args),
+    let mut g = oci::Global { root: None, log: None, json: false, oci: false };
+    let (mut version, mut systemd) = (false, false);
+    let walked = options(args, GLOBAL_OPTS, "try 'hutch --help'", &mut |id, v| {
+        match id {
+            Global::Root => g.root = Some(v),
+            Global::Log => g.log = Some(v),
+            Global::LogFormat => match v.to_bytes() {
+                b"json" | b"text" => g.json = v.to_bytes() == b"json",
+                other => return Err(Error::msg("invalid --log-format", other, "expected text or json")),
+            },
+            Global::Systemd => systemd = true,
+            Global::Version => version = true,
+            Global::Debug | Global::Ignored => {}
+        }
+        Ok(())
+    });
+    let args = match walked {
+        Ok(Some(args)) if !version => args,
+        Ok(_) => {
+            print(if version { VERSION } else { USAGE }.as_bytes());
+            return Ok(0);
+        }
+        Err(ref e) => &[config::leak(e.text().as_bytes())][..],
     };
-    let open_root = || crate::state::open_root(root, host_env);
-    match parse(args)? {
+    let action = parse(args);
+    // Errors as OCI clients look for them: with the word "error", and in the log.
+    g.oci = g.log.is_some() || matches!(action, Ok(Action::Oci(_)) | Ok(Action::Named(Verb::Kill | Verb::Exec)));
+    let r = match (walked, systemd) {
+        (Err(e), _) => Err(e),
+        (_, true) => Err(Error::msg("--systemd-cgroup", b"", "not supported: hutch manages cgroupfs itself (use the cgroupfs manager)")),
+        _ => dispatch(action?, args, &g, host_env),
+    };
+    match r {
+        Err(e) if g.oci => {
+            oci::report(&g, b"error", e.text().as_bytes());
+            Ok(e.exit_code())
+        }
+        r => r,
+    }
+}
+
+const VERSION: &str = concat!("hutch ", env!("HUTCH_VERSION"), "\nspec: 1.2.0\n");
+
+fn dispatch(action: Action, args: &[&'static CStr], g: &oci::Global, host_env: &[&'static CStr]) -> Result<i32> {
+    let open_root = || crate::state::open_root(g.root, host_env);
+    match action {
         Action::Help(text) => print(text.as_bytes()),
-        Action::Version => print(concat!("hutch ", env!("HUTCH_VERSION"), "\n").as_bytes()),
+        Action::Version => print(VERSION.as_bytes()),
         Action::Run(cfg) => {
             let envp: Vec<&'static CStr> = env::build(&cfg.env, cfg.hostname, host_env)?;
             if cfg.name.is_some() || cfg.detach {
@@ -385,13 +466,14 @@ pub fn main(args: &[&'static CStr], host_env: &[&'static CStr]) -> Result<i32> {
             }
             return container::run(&cfg, &envp, &mut |_| {});
         }
+        Action::Oci(verb) => return oci::main(verb, &args[1..], g, host_env),
         Action::Named(verb) => {
             let root = open_root()?;
             let args = &args[1..];
             return match verb {
                 Verb::Ps => lifecycle::ps(&root, args),
                 Verb::Stop => lifecycle::stop(&root, args),
-                Verb::Kill => lifecycle::kill(&root, args),
+                Verb::Kill => oci::kill(&root, args),
                 Verb::Rm => lifecycle::rm(&root, args),
                 Verb::Wait => lifecycle::wait(&root, args),
                 Verb::Logs => lifecycle::logs(&root, args),
@@ -552,7 +634,7 @@ mod tests {
         assert_eq!(err_of(&[c"run", c"-x", c"/r", c"c"]).0, "unknown option");
         assert_eq!(err_of(&[c"run", c"--ro=1", c"/r", c"c"]).0, "option takes no value");
         assert_eq!(err_of(&[c"run"]).0, "run");
-        assert_eq!(err_of(&[c"run", c"/r"]).0, "run");
+        assert_eq!(err_of(&[c"run", c"/r"]).0, "run", "one operand, not a container ID: hutch's run");
         assert_eq!(err_of(&[c"run", c"-h"]), ("option needs a value", b"-h".to_vec()));
         assert_eq!(err_of(&[c"run", c"--net", c"bridge", c"/r", c"c"]), ("invalid network", b"bridge".to_vec()));
         assert_eq!(err_of(&[c"run", c"-w", c"rel", c"/r", c"c"]), ("invalid workdir", b"rel".to_vec()));
@@ -584,7 +666,10 @@ mod tests {
         assert_eq!(err_of(&[c"run", c"--name", c"a/b", c"/r", c"c"]), ("invalid name", b"a/b".to_vec()));
         assert_eq!(err_of(&[c"run", c"--name", c"-x", c"/r", c"c"]).0, "invalid name");
         assert!(matches!(parse(&[c"ps"]), Ok(Action::Named(Verb::Ps))));
-        assert!(matches!(parse(&[c"list"]), Ok(Action::Named(Verb::Ps))));
+        assert!(matches!(parse(&[c"list"]), Ok(Action::Oci(b"list"))));
+        assert!(matches!(parse(&[c"run", c"-d", c"id"]), Ok(Action::Oci(b"run"))));
+        assert!(matches!(parse(&[c"run", c"--bundle=/b", c"id"]), Ok(Action::Oci(b"run"))));
+        assert!(matches!(parse(&[c"run", c"-d", c"/r", c"sh"]), Ok(Action::Run(_))));
         assert!(matches!(parse(&[c"exec", c"n", c"c"]), Ok(Action::Named(Verb::Exec))));
     }
 

@@ -4,7 +4,7 @@
 use alloc::boxed::Box;
 use alloc::ffi::CString;
 use alloc::vec::Vec;
-use core::ffi::CStr;
+use core::ffi::{c_int, CStr};
 
 use crate::{caps, userns};
 use crate::error::{Error, Result};
@@ -99,13 +99,50 @@ pub struct Limits {
     pub cgroup_parent: Option<&'static CStr>,
     /// `--cgroup`: a cgroup even without limits.
     pub cgroup: bool,
+    // What only config.json sets (oci/spec.rs); [`UNLIMITED`] stands for its -1.
+    /// A soft limit in bytes: v1's memory.soft_limit_in_bytes, v2's memory.low.
+    pub memory_reservation: Option<u64>,
+    /// 0 to 100 (v1 only).
+    pub swappiness: Option<u64>,
+    /// Processes wait for memory instead of being OOM-killed (v1 only).
+    pub oom_kill_disable: bool,
+    /// The CFS period in microseconds; [`CPU_PERIOD`] when unset.
+    pub cpu_period: Option<u64>,
+    /// Real-time scheduling budget per period, microseconds (v1 only).
+    pub cpu_rt_period: Option<u64>,
+    pub cpu_rt_runtime: Option<u64>,
+    /// Memory nodes, in the list format of `cpuset_cpus`.
+    pub cpuset_mems: Option<&'static CStr>,
+    /// (page size as the kernel names it, e.g. `2MB`; bytes) for hugetlb.SIZE.limit_in_bytes or .max.
+    pub hugetlb: &'static [(&'static CStr, u64)],
+    /// The device rules, in order (the runtime's defaults are appended; see cgroup.rs).
+    pub devices: &'static [DeviceRule],
+    /// The container's cgroup's own name (the last component of linux.cgroupsPath), in
+    /// place of the one the caller gives.
+    pub cgroup_name: Option<&'static CStr>,
+    /// An OCI container's cgroup: in every hierarchy hutch knows, with missing parents made.
+    pub oci: bool,
+}
+
+/// A device cgroup rule (runtime-spec config-linux.md, "Allowed Device Cgroup").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeviceRule {
+    pub allow: bool,
+    /// `a` (all), `c` or `b`.
+    pub kind: u8,
+    /// `None`: any.
+    pub major: Option<u32>,
+    pub minor: Option<u32>,
+    /// Some of `rwm`.
+    pub access: &'static [u8],
 }
 
 impl Limits {
     /// Whether the container gets a cgroup.
     pub fn wanted(&self) -> bool {
-        let Limits { memory, memory_swap, pids, cpu_quota, cpu_share, cpuset_cpus, cgroup_parent, cgroup } = *self;
+        let Limits { memory, memory_swap, pids, cpu_quota, cpu_share, cpuset_cpus, cgroup_parent, cgroup, oci, .. } = *self;
         cgroup
+            || oci
             || memory.is_some()
             || memory_swap.is_some()
             || pids.is_some()
@@ -150,6 +187,67 @@ pub struct RunConfig {
     pub detach: bool,
     /// `-t`: a new terminal for the container's stdio (see tty.rs).
     pub tty: bool,
+    /// What only an OCI bundle's config.json sets (oci/spec.rs); `None` for `hutch run`.
+    pub oci: Option<Oci>,
+}
+
+/// A config.json `mounts` entry: mount(2)'s arguments, already decoded. A bind has MS_BIND
+/// in `flags` and is remounted with them when they ask for more than the bind.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Mount {
+    pub dst: &'static CStr,
+    /// A host path for a bind (absolute: a relative source is taken from the bundle).
+    pub src: &'static CStr,
+    pub fstype: &'static CStr,
+    pub flags: u64,
+    /// MS_SHARED, MS_SLAVE, MS_PRIVATE or MS_UNBINDABLE, with MS_REC for the r- forms; 0: none.
+    pub propagation: u64,
+    /// The options mount(2) does not take as flags (`mode=755,size=65536k`).
+    pub data: &'static CStr,
+}
+
+/// A `linux.devices` entry: a node made with mknod(2) inside the container.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Device {
+    pub path: &'static CStr,
+    /// S_IFCHR, S_IFBLK or S_IFIFO, with the permission bits.
+    pub mode: u32,
+    pub dev: u64,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// The setup a config.json describes beyond what `hutch run`'s options do. Where a field
+/// replaces one of hutch's built-in choices (mounts, masked paths, capabilities,
+/// namespaces), the bundle's list wins whole, as the runtime-spec says.
+#[derive(Debug, Default)]
+pub struct Oci {
+    /// `mounts`, in order, instead of hutch's default mounts.
+    pub mounts: Vec<Mount>,
+    pub masked: Vec<&'static CStr>,
+    pub read_only: Vec<&'static CStr>,
+    /// Bounding, effective, permitted, inheritable and ambient sets.
+    pub caps: caps::Sets,
+    /// `process.user`: uid, gid and the additional gids, numeric (no name lookup).
+    pub uid: u32,
+    pub gid: u32,
+    pub groups: Vec<u32>,
+    pub umask: Option<u32>,
+    /// Namespaces to create (clone flags; a time namespace is unshared by the child).
+    pub new_ns: c_int,
+    /// Namespaces to join: (type, path).
+    pub join_ns: Vec<(c_int, &'static CStr)>,
+    /// /proc files to write, (path, text), in the container's namespaces before its mounts:
+    /// linux.sysctl, domainname (its UTS namespace's), oomScoreAdj and timeOffsets.
+    pub proc_writes: Vec<(&'static CStr, &'static CStr)>,
+    /// linux.rootfsPropagation as mount flags; 0 for none.
+    pub propagation: u64,
+    pub personality: Option<u32>,
+    pub devices: Vec<Device>,
+    /// process.consoleSize: (height, width); 0 where not given.
+    pub console_size: (u16, u16),
+    /// Lines for stderr about fields hutch ignores.
+    pub warnings: Vec<&'static CStr>,
 }
 
 impl RunConfig {
@@ -178,6 +276,7 @@ impl RunConfig {
             name: None,
             detach: false,
             tty: false,
+            oci: None,
         }
     }
 }
@@ -294,6 +393,14 @@ const RLIMITS: [(&[u8], u32); 16] = [
     (b"sigpending", libc::RLIMIT_SIGPENDING as u32),
     (b"stack", libc::RLIMIT_STACK as u32),
 ];
+
+/// A resource limit's number from its name (`nofile`, or `NOFILE` as config.json has it after
+/// `RLIMIT_`).
+#[inline(never)]
+pub fn rlimit_resource(name: &[u8]) -> Option<i32> {
+    let lower = |c: &u8| c.to_ascii_lowercase();
+    RLIMITS.iter().find(|(n, _)| n.iter().copied().eq(name.iter().map(lower))).map(|&(_, r)| r as i32)
+}
 
 /// `NAME=SOFT[:HARD]`; a value is a number, or `unlimited`/`-1`; HARD defaults to SOFT.
 pub fn parse_ulimit(spec: &CStr) -> Result<Rlimit> {
@@ -440,7 +547,7 @@ fn parse_cpus(b: &[u8]) -> Option<u64> {
 
 /// `--cpuset-cpus`: the kernel's list format, comma-separated CPU numbers and ranges `N-M`
 /// with N <= M (cpusets(7)), short enough for one write.
-fn cpuset_ok(b: &[u8]) -> bool {
+pub fn cpuset_ok(b: &[u8]) -> bool {
     let item_ok = |item: &[u8]| {
         let lo = parse_num(item.split(|&c| c == b'-').next().unwrap_or_default());
         let hi = item.iter().position(|&c| c == b'-').map_or(lo, |i| parse_num(&item[i + 1..]));

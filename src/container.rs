@@ -7,7 +7,7 @@ use crate::buf::Buf;
 use crate::config::RunConfig;
 use crate::error::{Context, Error, Result};
 use crate::sys::{self, Errno, Exit};
-use crate::{cgroup, child, namespaces, tty, userns};
+use crate::{cgroup, child, namespaces, oci, tty, userns};
 
 /// Signals that a user sends to hutch but means for the container.
 const FORWARDED: [c_int; 7] =
@@ -18,6 +18,25 @@ const STACK_SIZE: usize = 256 * 1024;
 
 /// `started` is called with the container's pid once its command runs.
 pub fn run(cfg: &RunConfig, env: &[&'static CStr], started: &mut dyn FnMut(c_int)) -> Result<c_int> {
+    let s = spawn(cfg, env, None, &mut |_| Ok(()))?;
+    started(s.pid);
+    s.wait()
+}
+
+/// A container whose setup succeeded: its command runs, or (`oci` given) it waits on its exec
+/// fifo for `hutch start`.
+pub struct Started {
+    pub pid: c_int,
+    cgroup: Option<cgroup::Cgroup>,
+    /// hutch's end of the terminal socket (`-t`, no console socket), else -1.
+    tty: c_int,
+    waited: sys::sigset_t,
+}
+
+/// Creates the container's first process and sees its setup through. `born` is called with its
+/// pid before it starts its setup (the OCI verbs record it there, so that no process is ever
+/// left without a state entry); an error from it fails the start.
+pub fn spawn(cfg: &RunConfig, env: &[&'static CStr], oci: Option<&oci::Create>, born: &mut dyn FnMut(c_int) -> Result<()>) -> Result<Started> {
     let rootfs = cfg.rootfs.to_bytes();
     match sys::file_type(libc::AT_FDCWD, cfg.rootfs).at("rootfs", rootfs)? {
         libc::S_IFDIR => {}
@@ -39,7 +58,10 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr], started: &mut dyn FnMut(c_int
     };
     let (sync_r, sync_w) = sys::pipe().at("creating pipe", b"")?;
     let (err_r, err_w) = sys::pipe().at("creating pipe", b"")?;
+    // A console socket (OCI) takes the terminal's master straight from the child.
+    let console = oci.map_or(-1, |o| o.console);
     let (tty_r, tty_w) = match cfg.tty {
+        true if console >= 0 => (-1, console),
         true => sys::socketpair().at("creating socket", b"")?,
         false => (-1, -1),
     };
@@ -47,59 +69,108 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr], started: &mut dyn FnMut(c_int
     let stack = sys::Stack::new(STACK_SIZE).at("mapping stack", b"")?;
     // A cgroup namespace is rooted at the cgroups its creator is in. Made by clone, it would
     // be rooted at hutch's; with cgroups of its own, the child makes it once it is in them.
-    let cgroup_ns = namespaces::has_cgroup_ns();
+    let cgroup_ns = namespaces::has_cgroup_ns(cfg);
     let late_cgroup_ns = cgroup_ns && cgroup.is_some();
-    let mut args =
-        child::Args { cfg, env, sync_fd: sync_r, err_fd: err_w, parent_fds: [sync_w, err_r, tty_r], sigmask, late_cgroup_ns, tty_sock: tty_w };
-    let flags = namespaces::clone_flags(cfg.net, cgroup_ns && !late_cgroup_ns) | userns::clone_flag(&ids) | libc::SIGCHLD;
+    let mut args = child::Args {
+        cfg,
+        env,
+        sync_fd: sync_r,
+        err_fd: err_w,
+        parent_fds: [sync_w, err_r, tty_r],
+        sigmask,
+        late_cgroup_ns,
+        tty_sock: tty_w,
+        oci,
+        pid: 0,
+    };
+    let flags = namespaces::clone_flags(cfg, cgroup_ns && !late_cgroup_ns) | userns::clone_flag(&ids) | libc::SIGCHLD;
+    let own_pid_ns = namespaces::join_before_clone(cfg)?;
     let pid = sys::clone(child::main, &stack, flags, &mut args).map_err(|e| userns::clone_error(e, &ids))?;
+    namespaces::leave_pid_ns(own_pid_ns)?;
     // While hutch holds host resources (its fds, the pipes, later cgroups), no process in the
     // container may ptrace it or read its memory through /proc (CVE-2019-5736 class). Only
     // from here on: the child, a copy, stays dumpable until "go", so that its /proc/PID files
     // belong to the caller, who writes its ID maps.
     sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).at("making hutch non-dumpable", b"")?;
-    userns::map_ids(pid, &ids)?;
+    let fail = |e: Error| {
+        // End of file on the sync pipe: the child gives up.
+        sys::close(sync_w);
+        sys::close(err_r);
+        let _ = sys::waitpid(pid, false);
+        Err(e)
+    };
     sys::close(sync_r);
     sys::close(err_w);
     sys::close(tty_w);
+    if let Err(e) = userns::map_ids(pid, &ids) {
+        return fail(e);
+    }
     // The child waits for "go" before its first step, so placing it now puts the whole
     // container in its cgroups. clone3's CLONE_INTO_CGROUP (5.7) could place it at birth, but
     // takes a single v2 cgroup (v1 and hybrid hosts need this path anyway) and a stack switch
     // of our own in place of musl's clone.
     if let Some(Err(e)) = cgroup.as_ref().map(|cg| cg.enter(pid)) {
-        // End of file on the sync pipe: the child gives up.
-        sys::close(sync_w);
-        sys::close(err_r);
-        let _ = sys::waitpid(pid, false);
-        return Err(e);
+        return fail(e);
     }
-    let _ = sys::write_all(sync_w, b"g");
-    sys::close(sync_w);
-
-    let report = Error::receive(err_r);
+    if let Err(e) = born(pid) {
+        return fail(e);
+    }
+    // "Go" is the child's pid as the host sees it (the hooks' state JSON names it).
+    let _ = sys::write_all(sync_w, &pid.to_ne_bytes());
+    // Kept open while the parent has hooks to run at the child's request (oci::hooks).
+    let hooks = oci.filter(|o| o.runtime_hooks()).is_some();
+    if !hooks {
+        sys::close(sync_w);
+    }
+    let report = loop {
+        match Error::receive(err_r) {
+            Some(e) if hooks && e.step == oci::HOOKS => match oci::hooks::runtime(oci, pid) {
+                Ok(()) => drop(sys::write_all(sync_w, b"g")),
+                Err(e) => break Some(e),
+            },
+            r => break r,
+        }
+    };
+    if hooks {
+        sys::close(sync_w);
+    }
     sys::close(err_r);
     if let Some(e) = report {
         let _ = sys::waitpid(pid, false);
         return Err(userns::explain(e, ids.is_some()));
     }
-    started(pid);
-    let proxy = match cfg.tty {
-        true => Some(tty::Proxy::start(tty_r)?),
-        false => None,
-    };
-    sys::close(tty_r);
-    let exit = wait_forwarding(pid, &waited, proxy.as_ref().map(|p| p.master));
-    if let Some(p) = proxy {
-        p.finish();
-    }
-    match exit? {
-        Exit::Code(c) => Ok(c),
-        Exit::Signal(s) => {
-            if let Some(line) = cgroup.as_ref().filter(|_| s == libc::SIGKILL).and_then(cgroup::Cgroup::oom_kill) {
-                let _ = sys::write_all(2, line.as_bytes());
-            }
-            Ok(128 + s)
+    Ok(Started { pid, cgroup, tty: tty_r, waited })
+}
+
+impl Started {
+    /// Proxies the terminal, forwards signals and waits for the container's end; its exit
+    /// status, or 128+signal.
+    pub fn wait(self) -> Result<c_int> {
+        let proxy = match self.tty {
+            -1 => None,
+            fd => Some(tty::Proxy::start(fd)?),
+        };
+        sys::close(self.tty);
+        let exit = wait_forwarding(self.pid, &self.waited, proxy.as_ref().map(|p| p.master));
+        if let Some(p) = proxy {
+            p.finish();
         }
+        match exit? {
+            Exit::Code(c) => Ok(c),
+            Exit::Signal(s) => {
+                if let Some(line) = self.cgroup.as_ref().filter(|_| s == libc::SIGKILL).and_then(cgroup::Cgroup::oom_kill) {
+                    let _ = sys::write_all(2, line.as_bytes());
+                }
+                Ok(128 + s)
+            }
+        }
+    }
+
+    /// Leaves the container to itself (`hutch create`): its cgroups stay, for `delete`, which
+    /// takes the directories returned (see [`cgroup::Cgroup::keep`]).
+    pub fn detach(self) -> alloc::vec::Vec<u8> {
+        sys::close(self.tty);
+        self.cgroup.map(cgroup::Cgroup::keep).unwrap_or_default()
     }
 }
 

@@ -4,6 +4,7 @@
 use alloc::vec::Vec;
 use core::ffi::CStr;
 
+use crate::buf::Buf;
 use crate::config::{leak, EnvArg};
 use crate::error::{Context, Error, Result};
 use crate::sys;
@@ -39,6 +40,13 @@ pub fn set_default_home(env: &mut Vec<&'static CStr>, home: &[u8]) {
         let mut h = Vec::from(&b"HOME="[..]);
         h.extend_from_slice(home);
         set(env, leak(&h));
+    }
+}
+
+/// Sets HOME to `home` unless the environment has one (runc's rule for config.json's env).
+pub fn set_home_if_unset(env: &mut Vec<&'static CStr>, home: &[u8]) {
+    if lookup(env, b"HOME").is_none() {
+        env.push(leak(Buf::<4096>::new().push(b"HOME=").push(home).as_bytes()));
     }
 }
 

@@ -10,7 +10,9 @@ use core::ffi::{c_int, CStr};
 
 use crate::buf::Buf;
 use crate::cli::{options, Opt, Value};
-use crate::config::{self, Seccomp};
+use crate::config::{self, RunConfig, Seccomp};
+use crate::json::{self, Node};
+use crate::oci::spec;
 use crate::error::{Context, Error, Result};
 use crate::state::{Root, Status};
 use crate::sys::{self, Errno, Exit};
@@ -27,7 +29,7 @@ const NAMESPACES: [(&CStr, c_int); 7] = [
     (c"mnt", libc::CLONE_NEWNS),
 ];
 
-const USAGE: &str = "usage: hutch exec [-e KEY=VAL] [-w DIR] [-u USER] [-t] NAME COMMAND [ARG...]";
+const USAGE: &str = "usage: hutch exec [-e KEY=VAL] [-w|--cwd DIR] [-u USER] [-t] [-p process.json] [-d] [--pid-file F] [--console-socket S] [--cap CAP] [--no-new-privs] [--preserve-fds N] NAME [COMMAND [ARG...]]";
 
 struct Child<'a> {
     command: &'a [&'static CStr],
@@ -42,6 +44,11 @@ struct Child<'a> {
     sigmask: sys::sigset_t,
     /// With `-t`: the socket for the terminal's master side, else -1.
     tty_sock: c_int,
+    /// `-d`: the command outlives hutch.
+    detach: bool,
+    preserve_fds: c_int,
+    /// process.consoleSize of `--process`.
+    console_size: Option<(u16, u16)>,
 }
 
 #[derive(Clone, Copy)]
@@ -50,24 +57,54 @@ enum ExecOpt {
     Workdir,
     User,
     Tty,
+    Process,
+    Detach,
+    PidFile,
+    Console,
+    Cap,
+    NoNewPrivs,
+    PreserveFds,
+    Ignored,
 }
 
+/// hutch's options and runc's (`--cwd`, `--process`, ...; runc's LSM labels are ignored).
 const EXEC_OPTS: &[Opt<ExecOpt>] = &[
     Opt { short: b'e', long: "env", value: Value::Required, id: ExecOpt::Env },
     Opt { short: b'w', long: "workdir", value: Value::Required, id: ExecOpt::Workdir },
+    Opt { short: 0, long: "cwd", value: Value::Required, id: ExecOpt::Workdir },
     Opt { short: b'u', long: "user", value: Value::Required, id: ExecOpt::User },
     Opt { short: b't', long: "tty", value: Value::None, id: ExecOpt::Tty },
+    Opt { short: b'p', long: "process", value: Value::Required, id: ExecOpt::Process },
+    Opt { short: b'd', long: "detach", value: Value::None, id: ExecOpt::Detach },
+    Opt { short: 0, long: "pid-file", value: Value::Required, id: ExecOpt::PidFile },
+    Opt { short: 0, long: "console-socket", value: Value::Required, id: ExecOpt::Console },
+    Opt { short: b'c', long: "cap", value: Value::Required, id: ExecOpt::Cap },
+    Opt { short: 0, long: "no-new-privs", value: Value::None, id: ExecOpt::NoNewPrivs },
+    Opt { short: 0, long: "preserve-fds", value: Value::Required, id: ExecOpt::PreserveFds },
+    Opt { short: b'g', long: "additional-gids", value: Value::Required, id: ExecOpt::Ignored },
+    Opt { short: 0, long: "apparmor", value: Value::Required, id: ExecOpt::Ignored },
+    Opt { short: 0, long: "process-label", value: Value::Required, id: ExecOpt::Ignored },
+    Opt { short: 0, long: "ignore-paused", value: Value::None, id: ExecOpt::Ignored },
 ];
 
 pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     let mut vars: Vec<&'static CStr> = Vec::new();
     let (mut workdir, mut user, mut tty) = (None, None, false);
+    let (mut process, mut detach, mut pid_file, mut console, mut add_caps, mut nnp, mut preserve) = (None, false, None, None, 0, false, 0);
     let operands = options(args, EXEC_OPTS, USAGE, &mut |id, v| {
         match id {
             ExecOpt::Env => vars.push(v),
             ExecOpt::Workdir => workdir = Some(v.to_bytes()),
             ExecOpt::User => user = Some(v.to_bytes()),
             ExecOpt::Tty => tty = true,
+            ExecOpt::Process => process = Some(v),
+            ExecOpt::Detach => detach = true,
+            ExecOpt::PidFile => pid_file = Some(v),
+            ExecOpt::Console => console = Some(v),
+            ExecOpt::Cap => add_caps |= crate::caps::parse(v.to_bytes())?,
+            ExecOpt::NoNewPrivs => nnp = true,
+            ExecOpt::PreserveFds => preserve = config::parse_num(v.to_bytes()).ok_or(Error::msg("invalid --preserve-fds", v.to_bytes(), "expected a number"))? as c_int,
+            ExecOpt::Ignored => {}
         }
         Ok(())
     })?;
@@ -77,6 +114,16 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
         return Ok(0);
     };
     let [name, command @ ..] = operands else { return Err(Error::msg("exec command line", b"", USAGE)) };
+    // runc's --process: the whole process (args, env, cwd, terminal, user) from a JSON file.
+    let mut pc = RunConfig::new(c"");
+    let mut penv = Vec::new();
+    if let Some(f) = process {
+        let text = sys::read_file(f).at("reading process", f.to_bytes())?;
+        let doc = json::parse(config::leak(&text).to_bytes(), f.to_bytes())?;
+        spec::process(&Node::root(&doc, "invalid process"), &mut pc, &mut penv)?;
+        tty |= pc.tty;
+    }
+    let command = if command.is_empty() { &pc.command[..] } else { command };
     if command.is_empty() {
         return Err(Error::msg("exec command line", name.to_bytes(), USAGE));
     }
@@ -88,20 +135,32 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     let pid = e.pid();
 
     // The container's environment, then -e (KEY alone copies hutch's own value).
-    let mut envp: Vec<&'static CStr> = e.all(b"env").map(config::leak).collect();
+    let mut envp: Vec<&'static CStr> = match process {
+        Some(_) => penv,
+        None => e.all(b"env").map(config::leak).collect(),
+    };
     for v in vars {
         env::set(&mut envp, v);
     }
-    let filter = match e.get(b"seccomp") {
-        b"default" => Seccomp::Default,
-        b"unconfined" => Seccomp::Unconfined,
-        path => seccomp::from_option(config::leak(path))?,
+    // An OCI container's filter is compiled again from its config (kept in its entry).
+    let filter = match (e.get(b"seccomp"), crate::oci::stored_spec(root, name, &e)) {
+        (_, Some(spec)) => spec.run.seccomp,
+        (b"default", None) => Seccomp::Default,
+        (b"unconfined", None) => Seccomp::Unconfined,
+        (path, None) => seccomp::from_option(config::leak(path))?,
     };
     let keep = match e.get(b"caps") {
         b"all" => crate::caps::ALL,
         _ => e.num(b"caps"),
-    };
+    } | add_caps;
 
+    // Host paths, before the container's mount namespace is joined.
+    let pid_dir = pid_file.map(crate::oci::pid_dir).transpose()?;
+    let (tty_r, tty_w) = match (tty, console) {
+        (true, Some(s)) => (-1, sys::connect_unix(s).at("connecting to console socket", s.to_bytes())?),
+        (true, None) => sys::socketpair().at("creating socket", b"")?,
+        (false, _) => (-1, -1),
+    };
     sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).at("making hutch non-dumpable", b"")?;
     let mut proc = Buf::<128>::new();
     proc.push(b"/proc/").num(pid as u64).push(b"/");
@@ -132,14 +191,11 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
 
     let (waited, sigmask) = container::block_forwarded();
     let (err_r, err_w) = sys::pipe().at("creating pipe", b"")?;
-    let (tty_r, tty_w) = match tty {
-        true => sys::socketpair().at("creating socket", b"")?,
-        false => (-1, -1),
-    };
-    let workdir = workdir.unwrap_or(e.get(b"workdir"));
-    let user = user.unwrap_or(e.get(b"user"));
-    let nnp = e.num(b"nnp") == 1;
-    let mut c = Child { command, env: &envp, workdir, user, keep, nnp, filter, root_fd, err_fd: err_w, sigmask, tty_sock: tty_w };
+    let workdir = workdir.or(process.map(|_| pc.workdir.to_bytes())).unwrap_or(e.get(b"workdir"));
+    let puser = pc.oci.as_ref().map(|o| *Buf::<32>::new().num(o.uid as u64).push(b":").num(o.gid as u64));
+    let user = user.or(puser.as_ref().filter(|_| process.is_some()).map(Buf::as_bytes)).unwrap_or(e.get(b"user"));
+    let nnp = nnp || e.num(b"nnp") == 1;
+    let mut c = Child { command, env: &envp, workdir, user, keep, nnp, filter, root_fd, err_fd: err_w, sigmask, tty_sock: tty_w, detach, preserve_fds: preserve, console_size: pc.oci.as_ref().map(|o| o.console_size).filter(|&s| s != (0, 0)) };
     let stack = sys::Stack::new(256 * 1024).at("mapping stack", b"")?;
     let child = sys::clone(start, &stack, libc::SIGCHLD, &mut c).at("starting command", command[0].to_bytes())?;
     sys::close(err_w);
@@ -150,9 +206,15 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
         let _ = sys::waitpid(child, false);
         return Err(err);
     }
-    let proxy = match tty {
-        true => Some(tty::Proxy::start(tty_r)?),
-        false => None,
+    if let Some(d) = pid_dir {
+        crate::oci::write_pid_file(d, child)?;
+    }
+    if detach {
+        return Ok(0);
+    }
+    let proxy = match tty_r {
+        -1 => None,
+        fd => Some(tty::Proxy::start(fd)?),
     };
     let exit = container::wait_forwarding(child, &waited, proxy.as_ref().map(|p| p.master));
     if let Some(p) = proxy {
@@ -211,7 +273,7 @@ fn setup(c: &Child) -> Result<core::convert::Infallible> {
     sys::chroot(c".").at("entering root", b"")?;
     sys::close(c.root_fd);
     if c.tty_sock >= 0 {
-        tty::attach(c.tty_sock)?;
+        tty::attach(c.tty_sock, c.console_size)?;
     }
     let mut env = c.env.to_vec();
     let ids = match c.user {
@@ -224,8 +286,11 @@ fn setup(c: &Child) -> Result<core::convert::Infallible> {
     let workdir = config::leak(c.workdir);
     sys::chdir(workdir).at("changing to workdir", c.workdir)?;
     sys::cwd_reachable().at("checking workdir", c.workdir)?;
-    sys::cloexec_from(3);
+    sys::cloexec_from(crate::oci::preserve_fds(c.preserve_fds));
     child::drop_privileges(c.keep, &c.filter, c.nnp, ids.as_ref(), config::leak(c.user))?;
+    if c.detach {
+        sys::prctl(libc::PR_SET_PDEATHSIG, 0, 0).at("clearing parent death signal", b"")?;
+    }
     sys::sigprocmask(libc::SIG_SETMASK, &c.sigmask);
     if c.nnp {
         seccomp::apply(&c.filter)?;

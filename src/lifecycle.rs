@@ -82,41 +82,11 @@ fn supervisor(s: &mut Supervisor) -> c_int {
 fn supervise(cfg: &RunConfig, env: &[&'static CStr], root: &Root, name: &[u8], mut ready: Option<c_int>) -> Result<c_int> {
     let me = sys::getpid();
     let result = crate::container::run(cfg, env, &mut |pid| {
-        let mut t = Vec::new();
-        let mut line = |key: &[u8], value: &[u8]| {
-            t.extend_from_slice(key);
-            t.push(b' ');
-            t.extend(value.iter().map(|&c| if c == b'\n' { b' ' } else { c }));
-            t.push(b'\n');
-        };
+        let mut t = entry(cfg, env, pid);
         let num = |n: u64| *Buf::<32>::new().num(n);
-        line(b"pid", num(pid as u64).as_bytes());
-        line(b"start", num(state::start_time(pid).unwrap_or(0)).as_bytes());
-        line(b"supervisor", num(me as u64).as_bytes());
-        line(b"supervisor-start", num(state::start_time(me).unwrap_or(0)).as_bytes());
-        line(b"created", num(sys::now()).as_bytes());
-        line(b"rootfs", cfg.rootfs.to_bytes());
-        let command: Vec<u8> = cfg.command.iter().flat_map(|a| a.to_bytes().iter().copied().chain([b' '])).collect();
-        line(b"command", command.strip_suffix(b" ").unwrap_or(&command));
-        // What `hutch exec` needs to confine its command as the container's.
-        let privileged = cfg.privileged;
-        match privileged {
-            true => line(b"caps", b"all"),
-            false => line(b"caps", num(cfg.caps.result()).as_bytes()),
-        }
-        line(b"nnp", num(cfg.no_new_privs as u64).as_bytes());
-        line(b"seccomp", match cfg.seccomp {
-            _ if privileged => b"unconfined",
-            crate::config::Seccomp::Default => b"default",
-            crate::config::Seccomp::Unconfined => b"unconfined",
-            crate::config::Seccomp::File { path, .. } => path.to_bytes(),
-        });
-        line(b"workdir", cfg.workdir.to_bytes());
-        if let Some(u) = cfg.user {
-            line(b"user", u.to_bytes());
-        }
-        for e in env {
-            line(b"env", e.to_bytes());
+        for (key, n) in [(&b"supervisor "[..], me as u64), (b"supervisor-start ", state::start_time(me).unwrap_or(0))] {
+            t.extend_from_slice(key);
+            t.extend_from_slice(num(n).push(b"\n").as_bytes());
         }
         let _ = state::write(root, name, b"state", &t);
         if let Some(fd) = ready.take() {
@@ -135,6 +105,49 @@ fn supervise(cfg: &RunConfig, env: &[&'static CStr], root: &Root, name: &[u8], m
     }
 }
 
+/// The `state` lines of a container whose init is `pid`: what `ps` shows and `exec` needs.
+pub fn entry(cfg: &RunConfig, env: &[&'static CStr], pid: c_int) -> Vec<u8> {
+    let mut t = Vec::new();
+    let mut line = |key: &[u8], value: &[u8]| {
+        t.extend_from_slice(key);
+        t.push(b' ');
+        t.extend(value.iter().map(|&c| if c == b'\n' { b' ' } else { c }));
+        t.push(b'\n');
+    };
+    let num = |n: u64| *Buf::<32>::new().num(n);
+    line(b"pid", num(pid as u64).as_bytes());
+    line(b"start", num(state::start_time(pid).unwrap_or(0)).as_bytes());
+    line(b"created", num(sys::now()).as_bytes());
+    line(b"rootfs", cfg.rootfs.to_bytes());
+    let command: Vec<u8> = cfg.command.iter().flat_map(|a| a.to_bytes().iter().copied().chain([b' '])).collect();
+    line(b"command", command.strip_suffix(b" ").unwrap_or(&command));
+    // What `hutch exec` needs to confine its command as the container's.
+    let privileged = cfg.privileged;
+    match (privileged, &cfg.oci) {
+        (true, _) => line(b"caps", b"all"),
+        // An OCI container's exec gets its effective set (runc: the config's process's).
+        (false, Some(o)) => line(b"caps", num(o.caps.effective).as_bytes()),
+        (false, None) => line(b"caps", num(cfg.caps.result()).as_bytes()),
+    }
+    line(b"nnp", num(cfg.no_new_privs as u64).as_bytes());
+    line(b"seccomp", match cfg.seccomp {
+        _ if privileged => b"unconfined",
+        crate::config::Seccomp::Default => b"default",
+        crate::config::Seccomp::Unconfined => b"unconfined",
+        crate::config::Seccomp::File { path, .. } => path.to_bytes(),
+    });
+    line(b"workdir", cfg.workdir.to_bytes());
+    match (cfg.user, &cfg.oci) {
+        (Some(u), _) => line(b"user", u.to_bytes()),
+        (None, Some(o)) => line(b"user", num(o.uid as u64).push(b":").num(o.gid as u64).as_bytes()),
+        (None, None) => {}
+    }
+    for e in env {
+        line(b"env", e.to_bytes());
+    }
+    t
+}
+
 /// `hutch ps [--format json]`.
 pub fn ps(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     const OPTS: &[Opt<()>] = &[Opt { short: 0, long: "format", value: Value::Required, id: () }];
@@ -149,7 +162,9 @@ pub fn ps(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     match operands {
         None => return help(),
         Some([]) => {}
-        Some(_) => return Err(Error::msg("ps", b"", "usage: hutch ps [--format json]")),
+        // runc's `ps ID`: the container's processes.
+        Some([id]) => return crate::oci::ps(root, id.to_bytes(), json),
+        Some(_) => return Err(Error::msg("ps", b"", "usage: hutch ps [--format json] [ID]")),
     }
     let now = sys::now();
     let mut out: Vec<u8> = Vec::new();
@@ -335,20 +350,8 @@ fn kill_and_wait(root: &Root, name: &[u8], e: &Entry) {
     await_end(root, name, 10_000);
 }
 
-/// `hutch kill NAME [SIGNAL]`: a signal (name or number; default KILL) to the container's PID 1.
-pub fn kill(root: &Root, args: &[&CStr]) -> Result<c_int> {
-    let (name, sig) = match args {
-        [name] => (name.to_bytes(), libc::SIGKILL),
-        [name, sig] => (name.to_bytes(), signal(sig.to_bytes())?),
-        _ => return Err(Error::msg("kill", b"", "usage: hutch kill NAME [SIGNAL]")),
-    };
-    let e = running(root, name)?;
-    sys::kill(e.pid(), sig).at("sending signal", name)?;
-    Ok(0)
-}
-
 /// A signal by number or name, with or without SIG, any case.
-fn signal(s: &[u8]) -> Result<c_int> {
+pub fn signal(s: &[u8]) -> Result<c_int> {
     const NAMES: [(&[u8], c_int); 10] = [
         (b"HUP", libc::SIGHUP), (b"INT", libc::SIGINT), (b"QUIT", libc::SIGQUIT), (b"KILL", libc::SIGKILL),
         (b"USR1", libc::SIGUSR1), (b"USR2", libc::SIGUSR2), (b"TERM", libc::SIGTERM), (b"CONT", libc::SIGCONT),

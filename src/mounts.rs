@@ -3,9 +3,9 @@
 //! through fds resolved inside the new root. See mount(2), proc(5), sysfs(5), devpts docs.
 use core::ffi::{c_int, CStr};
 
-use crate::buf::fd_path;
-use crate::config::{Tmpfs, Volume};
-use crate::error::{Context, Result};
+use crate::buf::{fd_path, Buf};
+use crate::config::{Device, Mount, Tmpfs, Volume};
+use crate::error::{Context, Error, Result};
 use crate::rootfs::{self, mount_point, Kind};
 use crate::{sys, userns};
 
@@ -47,30 +47,29 @@ const DEFAULTS: &[(&CStr, What)] = &[
     (c"/dev/stderr", What::Link(c"/proc/self/fd/2")),
 ];
 
-pub fn defaults(root: c_int) -> Result<()> {
+/// The table's mounts, nodes and links; `nodes_only`: only the nodes and links of /dev (a
+/// bundle's own tmpfs at /dev gets those, see the runtime-spec's "Default Devices").
+pub fn defaults(root: c_int, nodes_only: bool) -> Result<()> {
     for (path, what) in DEFAULTS {
         let p = path.to_bytes();
+        if nodes_only && !matches!(what, What::HostDevice | What::Link(_)) {
+            continue;
+        }
         match *what {
-            What::Fs(fstype, flags, data) => mount_fs(root, p, fstype, flags, data)?.at("mounting", p)?,
-            What::Sysfs => match mount_fs(root, p, c"sysfs", NOSUID_NOEXEC_NODEV | libc::MS_RDONLY, c"")? {
-                Err(sys::Errno(libc::EPERM)) => {
-                    bind(root, path, p, Kind::Dir)?;
-                    read_only(root, path)?
-                }
-                r => r.at("mounting", p)?,
-            },
+            What::Fs(fstype, flags, data) => mount_fs(root, p, fstype, fstype, flags, data)?.at("mounting", p)?,
+            What::Sysfs => sysfs(root, path, NOSUID_NOEXEC_NODEV | libc::MS_RDONLY)?,
             What::Devpts => {
                 let data = match userns::gid_mapped(5) {
                     true => c"newinstance,ptmxmode=0666,mode=0620,gid=5",
                     false => c"newinstance,ptmxmode=0666,mode=0620",
                 };
-                mount_fs(root, p, c"devpts", libc::MS_NOSUID | libc::MS_NOEXEC, data)?.at("mounting", p)?
+                mount_fs(root, p, c"devpts", c"devpts", libc::MS_NOSUID | libc::MS_NOEXEC, data)?.at("mounting", p)?
             }
             // A node of our own is much cheaper than a mount; where mknod is not allowed (a
             // user namespace), the host's node is bound instead. In the fresh /dev tmpfs: no
             // symlink of ROOTFS can be in the way.
             What::HostDevice => match sys::copy_node(path, root, &path[1..]) {
-                Err(sys::Errno(libc::EPERM)) => bind(root, path, p, Kind::File)?,
+                Err(sys::Errno(libc::EPERM)) => bind(root, path, p, Kind::File, REC_BIND)?,
                 r => r.at("creating device", p)?,
             },
             // Inside the fresh /dev tmpfs: no symlink of ROOTFS can be in the way.
@@ -80,29 +79,42 @@ pub fn defaults(root: c_int) -> Result<()> {
     Ok(())
 }
 
+/// sysfs, or where the kernel refuses it (a user namespace that does not own the network
+/// namespace) the host's /sys bound read-only.
+fn sysfs(root: c_int, path: &CStr, flags: u64) -> Result<()> {
+    let p = path.to_bytes();
+    match mount_fs(root, p, c"sysfs", c"sysfs", flags, c"")? {
+        Err(sys::Errno(libc::EPERM)) => {
+            bind(root, c"/sys", p, Kind::Dir, REC_BIND)?;
+            read_only(root, path)
+        }
+        r => r.at("mounting", p),
+    }
+}
+
 /// Mounts a filesystem at `path` inside root, creating the directory if missing; the outer
 /// Result is that step's, the inner the mount's own.
-fn mount_fs(root: c_int, path: &[u8], fstype: &CStr, flags: u64, data: &CStr) -> Result<sys::Result<()>> {
+fn mount_fs(root: c_int, path: &[u8], src: &CStr, fstype: &CStr, flags: u64, data: &CStr) -> Result<sys::Result<()>> {
     let fd = mount_point(root, path, Kind::Dir)?;
     let data = (!data.is_empty()).then_some(data);
-    let r = sys::mount(Some(fstype), fd_path(fd).cstr(), Some(fstype), flags, data);
+    let r = sys::mount(Some(src), fd_path(fd).cstr(), Some(fstype), flags, data);
     sys::close(fd);
     Ok(r)
 }
 
 /// Kernel information a container has no business reading (Docker's masked paths): files get
 /// /dev/null bound over them, directories an empty read-only tmpfs.
-const MASKED: [&CStr; 10] = [
+pub const MASKED: [&CStr; 10] = [
     c"/proc/acpi", c"/proc/asound", c"/proc/kcore", c"/proc/keys", c"/proc/latency_stats",
     c"/proc/timer_list", c"/proc/timer_stats", c"/proc/sched_debug", c"/proc/scsi", c"/sys/firmware",
 ];
 
 /// Kernel settings a container may read but not change (Docker's read-only paths).
-const READ_ONLY: [&CStr; 5] = [c"/proc/bus", c"/proc/fs", c"/proc/irq", c"/proc/sys", c"/proc/sysrq-trigger"];
+pub const READ_ONLY: [&CStr; 5] = [c"/proc/bus", c"/proc/fs", c"/proc/irq", c"/proc/sys", c"/proc/sysrq-trigger"];
 
-/// Masks and write-protects the paths above, where this kernel has them.
-pub fn confine_proc(root: c_int) -> Result<()> {
-    for path in MASKED {
+/// Masks and write-protects paths (the lists above, or a bundle's), where they exist.
+pub fn confine_proc(root: c_int, masked: &[&CStr], read_only_paths: &[&CStr]) -> Result<()> {
+    for &path in masked {
         let p = path.to_bytes();
         let Some(fd) = existing(root, path)? else { continue };
         let r = match sys::file_type(fd, c"") {
@@ -112,7 +124,7 @@ pub fn confine_proc(root: c_int) -> Result<()> {
         sys::close(fd);
         r.at("masking", p)?;
     }
-    for path in READ_ONLY {
+    for &path in read_only_paths {
         let p = path.to_bytes();
         let Some(fd) = existing(root, path)? else { continue };
         let r = sys::mount(Some(fd_path(fd).cstr()), fd_path(fd).cstr(), None, libc::MS_BIND | libc::MS_REC, None);
@@ -128,14 +140,17 @@ fn existing(root: c_int, path: &CStr) -> Result<Option<c_int>> {
     match rootfs::open_in(root, path) {
         Ok(fd) => Ok(Some(fd)),
         Err(sys::Errno(libc::ENOENT)) => Ok(None),
-        Err(e) => Err(crate::error::Error::sys("opening", path.to_bytes(), e)),
+        Err(e) => Err(Error::sys("opening", path.to_bytes(), e)),
     }
 }
 
-/// Binds host path `src` at `dst` inside root, with everything mounted below `src`.
-fn bind(root: c_int, src: &CStr, dst: &[u8], kind: Kind) -> Result<()> {
+const REC_BIND: u64 = libc::MS_BIND | libc::MS_REC;
+
+/// Binds host path `src` at `dst` inside root; `flags` MS_BIND, with MS_REC for everything
+/// mounted below `src` too.
+fn bind(root: c_int, src: &CStr, dst: &[u8], kind: Kind, flags: u64) -> Result<()> {
     let fd = mount_point(root, dst, kind)?;
-    let r = sys::mount(Some(src), fd_path(fd).cstr(), None, libc::MS_BIND | libc::MS_REC, None);
+    let r = sys::mount(Some(src), fd_path(fd).cstr(), None, flags, None);
     sys::close(fd);
     r.at("bind mounting", src.to_bytes())
 }
@@ -144,7 +159,7 @@ fn bind(root: c_int, src: &CStr, dst: &[u8], kind: Kind) -> Result<()> {
 pub fn volume(root: c_int, v: &Volume) -> Result<()> {
     let src = v.src.to_bytes();
     let ty = sys::file_type(libc::AT_FDCWD, v.src).at("volume source", src)?;
-    bind(root, v.src, v.dst.to_bytes(), if ty == libc::S_IFDIR { Kind::Dir } else { Kind::File })?;
+    bind(root, v.src, v.dst.to_bytes(), if ty == libc::S_IFDIR { Kind::Dir } else { Kind::File }, REC_BIND)?;
     if v.read_only {
         read_only(root, v.dst)?;
     }
@@ -163,5 +178,110 @@ fn read_only(root: c_int, path: &CStr) -> Result<()> {
 /// `--tmpfs DST[:OPTS]`.
 pub fn tmpfs(root: c_int, t: &Tmpfs) -> Result<()> {
     let dst = t.dst.to_bytes();
-    mount_fs(root, dst, c"tmpfs", t.flags, t.data)?.at("mounting tmpfs", dst)
+    mount_fs(root, dst, c"tmpfs", c"tmpfs", t.flags, t.data)?.at("mounting tmpfs", dst)
+}
+
+/// A config.json mount. A bind is remounted with the flags it asks for beyond the bind (the
+/// kernel ignores them on the bind itself); propagation is set last, on the mount made.
+pub fn oci(root: c_int, m: &Mount) -> Result<()> {
+    let dst = m.dst.to_bytes();
+    let is_bind = m.flags & libc::MS_BIND != 0;
+    match m.fstype.to_bytes() {
+        _ if is_bind => {
+            let ty = sys::file_type(libc::AT_FDCWD, m.src).at("mount source", m.src.to_bytes())?;
+            bind(root, m.src, dst, if ty == libc::S_IFDIR { Kind::Dir } else { Kind::File }, m.flags & REC_BIND)?;
+            let rest = m.flags & !(REC_BIND | libc::MS_REMOUNT);
+            if rest != 0 {
+                let fd = rootfs::open_in(root, m.dst).at("opening", dst)?;
+                let flags = libc::MS_REMOUNT | libc::MS_BIND | rest;
+                // In a user namespace the kernel keeps the source's locked flags: ask for them too.
+                let r = match sys::mount(None, fd_path(fd).cstr(), None, flags, None) {
+                    Err(sys::Errno(libc::EPERM)) => sys::mount_flags(fd).and_then(|old| sys::mount(None, fd_path(fd).cstr(), None, flags | old, None)),
+                    r => r,
+                };
+                sys::close(fd);
+                r.at("remounting", dst)?;
+            }
+        }
+        // cgroup v1 cannot be mounted in a user namespace: the host's hierarchies are bound.
+        b"cgroup" => match cgroup(root, m) {
+            Err(e) if e.errno() == Some(libc::EPERM) => {
+                bind(root, c"/sys/fs/cgroup", dst, Kind::Dir, REC_BIND)?;
+                if m.flags & libc::MS_RDONLY != 0 {
+                    read_only(root, m.dst)?;
+                }
+            }
+            r => r?,
+        },
+        b"sysfs" => sysfs(root, m.dst, m.flags)?,
+        _ => {
+            let src = if m.src.is_empty() { m.fstype } else { m.src };
+            mount_fs(root, dst, src, m.fstype, m.flags, m.data)?.at("mounting", dst)?;
+            if dst == b"/dev" && m.fstype.to_bytes() == b"tmpfs" {
+                defaults(root, true)?;
+            }
+        }
+    }
+    if m.propagation != 0 {
+        let fd = rootfs::open_in(root, m.dst).at("opening", dst)?;
+        let r = sys::mount(None, fd_path(fd).cstr(), None, m.propagation, None);
+        sys::close(fd);
+        r.at("setting propagation", dst)?;
+    }
+    Ok(())
+}
+
+/// A `cgroup` mount: the container's own cgroups (its cgroup namespace's). On cgroup v2 that
+/// is cgroup2 itself; on v1 and hybrid hosts, as runc does, a tmpfs holding each hierarchy
+/// of /proc/self/cgroup (and cgroup2 as `unified`), with links for co-mounted controllers.
+fn cgroup(root: c_int, m: &Mount) -> Result<()> {
+    let dst = m.dst.to_bytes();
+    let text = sys::read_file(c"/proc/self/cgroup").at("reading", b"/proc/self/cgroup")?;
+    // Lines `ID:CONTROLLERS:PATH`; v2's has no controllers.
+    let lines = || text.split(|&c| c == b'\n').filter_map(|l| l.split(|&c| c == b':').nth(1));
+    if lines().all(|c| c.is_empty()) {
+        return mount_fs(root, dst, c"cgroup2", c"cgroup2", m.flags, c"")?.at("mounting", dst);
+    }
+    mount_fs(root, dst, c"tmpfs", c"tmpfs", m.flags & !libc::MS_RDONLY, c"mode=755")?.at("mounting", dst)?;
+    for ctrl in lines() {
+        let name = ctrl.strip_prefix(b"name=").unwrap_or(if ctrl.is_empty() { b"unified" } else { ctrl });
+        let mut sub = Buf::<256>::new();
+        sub.push(dst).push(b"/").push(name);
+        let fstype = if ctrl.is_empty() { c"cgroup2" } else { c"cgroup" };
+        mount_fs(root, sub.as_bytes(), c"cgroup", fstype, m.flags, Buf::<64>::new().push(ctrl).cstr())?.at("mounting", sub.as_bytes())?;
+        if ctrl.contains(&b',') {
+            let dir = rootfs::open_in(root, Buf::<256>::new().push(dst).cstr()).at("opening", dst)?;
+            for part in ctrl.split(|&c| c == b',') {
+                let _ = sys::symlinkat(Buf::<64>::new().push(name).cstr(), dir, Buf::<64>::new().push(part).cstr());
+            }
+            sys::close(dir);
+        }
+    }
+    if m.flags & libc::MS_RDONLY != 0 {
+        read_only(root, m.dst)?;
+    }
+    Ok(())
+}
+
+/// `linux.devices`: nodes made with mknod, replacing a node already there (one of the
+/// defaults); where mknod is not allowed (a user namespace), the host's node at the same path
+/// is bound instead, as runc does.
+pub fn devices(root: c_int, devices: &[Device]) -> Result<()> {
+    for d in devices {
+        let p = d.path.to_bytes();
+        let slash = p.iter().rposition(|&c| c == b'/').unwrap_or(0);
+        let dir = mount_point(root, if slash == 0 { b"/" } else { &p[..slash] }, Kind::Dir)?;
+        let mut name = Buf::<256>::new();
+        name.push(&p[slash + 1..]);
+        if matches!(sys::file_type(dir, name.cstr()), Ok(libc::S_IFCHR | libc::S_IFBLK | libc::S_IFIFO)) {
+            let _ = sys::unlinkat(dir, name.cstr(), 0);
+        }
+        let r = sys::mknodat(dir, name.cstr(), d.mode, d.dev, d.uid, d.gid);
+        sys::close(dir);
+        match r {
+            Err(sys::Errno(libc::EPERM)) => bind(root, d.path, p, Kind::File, REC_BIND)?,
+            r => r.at("creating device", p)?,
+        }
+    }
+    Ok(())
 }

@@ -88,7 +88,11 @@ pub fn mount_point(root: c_int, path: &[u8], kind: Kind) -> Result<c_int> {
 pub fn prepare(cfg: &RunConfig) -> Result<c_int> {
     let rootfs = cfg.rootfs;
     let rb = rootfs.to_bytes();
-    sys::mount(None, c"/", None, libc::MS_REC | libc::MS_PRIVATE, None).at("making mounts private", b"/")?;
+    // A bundle asking for slave propagation keeps receiving the host's mount events, as with
+    // runc; nothing ever propagates back to the host.
+    let slave = cfg.oci.as_ref().is_some_and(|o| o.propagation & libc::MS_SLAVE != 0);
+    let propagation = if slave { libc::MS_SLAVE } else { libc::MS_PRIVATE };
+    sys::mount(None, c"/", None, libc::MS_REC | propagation, None).at("making mounts private", b"/")?;
     if cfg.overlay {
         return overlay(rootfs);
     }

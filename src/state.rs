@@ -85,7 +85,7 @@ pub fn create(root: &Root, name: &[u8]) -> Result<()> {
 /// Removes an entry and its files.
 pub fn remove(root: &Root, name: &[u8]) -> Result<()> {
     locked(root, || {
-        for file in [&b"state"[..], b".state", b"exit", b".exit", b"log"] {
+        for file in [&b"state"[..], b".state", b"exit", b".exit", b"log", b"config.json", b".config.json", b"exec.fifo"] {
             let _ = sys::unlinkat(root.fd, path(name, file).cstr(), 0);
         }
         sys::unlinkat(root.fd, Buf::<128>::new().push(name).cstr(), libc::AT_REMOVEDIR).at("removing state entry", name)

@@ -895,3 +895,127 @@ pub fn filter_bytes(prog: &'static [libc::sock_filter]) -> &'static [u8] {
     // are all initialised; u8 needs no alignment, and the slice lives as long as `prog`.
     unsafe { core::slice::from_raw_parts(prog.as_ptr().cast::<u8>(), core::mem::size_of_val(prog)) }
 }
+
+// --- The OCI lifecycle (oci/, container.rs): the exec fifo, the console socket, keyrings.
+
+/// mkfifoat(3) with exactly `mode` (the umask is not applied: the container's user, whoever it
+/// is, must be able to open the fifo for writing), see fchmodat(2).
+pub fn mkfifoat(dirfd: c_int, path: &CStr, mode: u32) -> Result<()> {
+    // SAFETY: path is NUL-terminated.
+    check(unsafe { libc::mkfifoat(dirfd, path.as_ptr(), mode) })?;
+    // SAFETY: path is NUL-terminated.
+    check(unsafe { libc::fchmodat(dirfd, path.as_ptr(), mode, 0) }).map(drop)
+}
+
+/// Turns O_NONBLOCK off on `fd`, see fcntl(2) F_SETFL.
+pub fn set_blocking(fd: c_int) -> Result<()> {
+    // SAFETY: F_GETFL/F_SETFL take no pointers.
+    let flags = check(unsafe { libc::fcntl(fd, libc::F_GETFL) })?;
+    check(unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) }).map(drop)
+}
+
+/// Clears FD_CLOEXEC on `fd` (an fd the caller passes on to the container on purpose).
+pub fn keep_on_exec(fd: c_int) -> Result<()> {
+    // SAFETY: F_SETFD takes no pointers.
+    check(unsafe { libc::fcntl(fd, libc::F_SETFD, 0) }).map(drop)
+}
+
+/// A Unix stream socket connected to `path`, close-on-exec, see unix(7), connect(2).
+pub fn connect_unix(path: &CStr) -> Result<c_int> {
+    // SAFETY: sockaddr_un is plain data, all-zero valid.
+    let mut addr: libc::sockaddr_un = unsafe { core::mem::zeroed() };
+    addr.sun_family = libc::AF_UNIX as _;
+    let p = path.to_bytes();
+    if p.len() >= addr.sun_path.len() {
+        return Err(Errno(libc::ENAMETOOLONG));
+    }
+    for (d, &s) in addr.sun_path.iter_mut().zip(p) {
+        *d = s as _;
+    }
+    // SAFETY: socket takes no pointers.
+    let fd = check(unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) })?;
+    // SAFETY: addr is a valid sockaddr_un of the size given.
+    let r = check(unsafe { libc::connect(fd, (&addr as *const libc::sockaddr_un).cast(), core::mem::size_of_val(&addr) as _) });
+    match r {
+        Ok(_) => Ok(fd),
+        Err(e) => {
+            close(fd);
+            Err(e)
+        }
+    }
+}
+
+/// keyctl(2) KEYCTL_JOIN_SESSION_KEYRING: a new session keyring named `name`, so the container
+/// does not share the caller's keys.
+pub fn join_session_keyring(name: &CStr) -> Result<()> {
+    // SAFETY: name is NUL-terminated; the other arguments are unused.
+    let r = unsafe { sc::syscall2(libc::SYS_keyctl as usize, 1, name.as_ptr() as usize) };
+    check_raw(r).map(drop)
+}
+
+/// readlink(2): namespace links such as `pid:[4026531836]`, /proc/self/cwd.
+pub fn readlink(path: &CStr) -> Result<crate::buf::Buf<4096>> {
+    let mut b = [0u8; 4096];
+    // SAFETY: path is NUL-terminated; b is writable for its length.
+    let n = unsafe { libc::readlink(path.as_ptr(), b.as_mut_ptr().cast(), b.len()) };
+    let n = check(n as c_int)? as usize;
+    let mut out = crate::buf::Buf::new();
+    out.push(&b[..n]);
+    Ok(out)
+}
+
+/// Sets the window size of terminal `fd`, see ioctl_tty(2) TIOCSWINSZ.
+pub fn set_winsize(fd: c_int, rows: u16, cols: u16) {
+    let ws = libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
+    // SAFETY: ws is a valid winsize.
+    unsafe { libc::ioctl(fd, libc::TIOCSWINSZ, &ws) };
+}
+
+// --- OCI setup (config.json): umask, personality, device nodes.
+
+/// umask(2); returns the previous mask.
+pub fn umask(mask: u32) -> u32 {
+    // SAFETY: umask takes no pointers.
+    unsafe { libc::umask(mask) }
+}
+
+/// personality(2): sets the execution domain.
+pub fn personality(persona: u32) -> Result<()> {
+    // SAFETY: personality takes no pointers.
+    check(unsafe { libc::personality(persona as libc::c_ulong) }).map(drop)
+}
+
+/// mknodat(2) and then fchownat(2) and fchmodat(2) (mknod applies the umask) on the new node.
+pub fn mknodat(dirfd: c_int, path: &CStr, mode: u32, dev: u64, uid: u32, gid: u32) -> Result<()> {
+    // SAFETY: path is NUL-terminated.
+    check(unsafe { libc::mknodat(dirfd, path.as_ptr(), mode, dev as libc::dev_t) })?;
+    // SAFETY: path is NUL-terminated.
+    check(unsafe { libc::fchownat(dirfd, path.as_ptr(), uid, gid, libc::AT_SYMLINK_NOFOLLOW) })?;
+    // SAFETY: path is NUL-terminated.
+    check(unsafe { libc::fchmodat(dirfd, path.as_ptr(), mode & 0o7777, 0) }).map(drop)
+}
+
+// --- cgroup v2 device filters: bpf(2) to load a BPF_PROG_TYPE_CGROUP_DEVICE program and
+// attach it to a cgroup (Documentation/bpf, include/uapi/linux/bpf.h).
+
+/// bpf(BPF_PROG_LOAD) of a program of `prog_type` made of `insns` (struct bpf_insn, native
+/// byte order); returns its fd.
+pub fn bpf_prog_load(prog_type: u32, insns: &[u64], license: &CStr) -> Result<c_int> {
+    // union bpf_attr, the BPF_PROG_LOAD member: prog_type, insn_cnt, insns, license; the rest
+    // (log, flags, name) zero, which the kernel requires of what it does not use.
+    let mut attr = [0u64; 16];
+    attr[0] = prog_type as u64 | (insns.len() as u64) << 32;
+    attr[1] = insns.as_ptr() as u64;
+    attr[2] = license.as_ptr() as u64;
+    // SAFETY: attr is 128 readable bytes; the pointers in it are valid for the call.
+    let r = unsafe { sc::syscall3(libc::SYS_bpf as usize, 5, attr.as_ptr() as usize, core::mem::size_of_val(&attr)) };
+    check_raw(r).map(|fd| fd as c_int)
+}
+
+/// bpf(BPF_PROG_ATTACH): attaches program `prog_fd` to `target_fd` (a cgroup directory).
+pub fn bpf_prog_attach(target_fd: c_int, prog_fd: c_int, attach_type: u32, flags: u32) -> Result<()> {
+    let attr = [target_fd as u32, prog_fd as u32, attach_type, flags, 0, 0, 0, 0];
+    // SAFETY: attr is 32 readable bytes, the BPF_PROG_ATTACH member of union bpf_attr.
+    let r = unsafe { sc::syscall3(libc::SYS_bpf as usize, 8, attr.as_ptr() as usize, core::mem::size_of_val(&attr)) };
+    check_raw(r).map(drop)
+}

@@ -13,14 +13,18 @@ use crate::sys;
 
 /// In the child, after the switch to the container's root: the new terminal becomes stdin,
 /// stdout and stderr, and the session's controlling terminal; its master goes to `sock`.
-pub fn attach(sock: c_int) -> Result<()> {
+/// `size` (rows, columns: OCI's consoleSize) is set in place of hutch's own.
+pub fn attach(sock: c_int, size: Option<(u16, u16)>) -> Result<()> {
     let master = sys::open(c"/dev/ptmx", libc::O_RDWR | libc::O_NOCTTY).at("opening terminal", b"/dev/ptmx")?;
     let n = sys::pty_unlock(master).at("opening terminal", b"/dev/ptmx")?;
     let mut path = Buf::<32>::new();
     path.push(b"/dev/pts/").num(n as u64);
     let slave = sys::open(path.cstr(), libc::O_RDWR | libc::O_NOCTTY).at("opening terminal", path.as_bytes())?;
     // hutch's window size, from before the command runs (hutch itself gets the master later).
-    sys::copy_winsize(0, slave);
+    match size {
+        Some((rows, cols)) => sys::set_winsize(slave, rows, cols),
+        None => sys::copy_winsize(0, slave),
+    }
     sys::setsid();
     sys::set_controlling_tty(slave).at("setting controlling terminal", path.as_bytes())?;
     for fd in 0..3 {

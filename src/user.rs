@@ -75,6 +75,15 @@ pub fn resolve_in(spec: &[u8], passwd: &[u8], group: &[u8]) -> Result<Ids> {
     Ok(Ids { uid, gid, groups, home: home.to_vec() })
 }
 
+/// config.json's numeric user: its ids as given (the additional gids, or the gid alone), and
+/// its home from the container's /etc/passwd.
+pub fn numeric(uid: u32, gid: u32, groups: &[u32]) -> Ids {
+    let passwd = sys::read_file(c"/etc/passwd").unwrap_or_default();
+    let home = entries(&passwd, 7).find(|f| number(f[2]) == Some(uid)).map_or(&b"/"[..], |f| f[5]).to_vec();
+    let groups = if groups.is_empty() { Vec::from([gid]) } else { groups.to_vec() };
+    Ids { uid, gid, groups, home }
+}
+
 /// Resolves `spec` against the container's files; a missing file reads as empty.
 pub fn resolve(spec: &CStr) -> Result<Ids> {
     let read = |p: &CStr| sys::read_file(p).unwrap_or_default();

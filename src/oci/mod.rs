@@ -1,5 +1,758 @@
 //! The OCI runtime: runc's command line over the runtime-spec's config.json
-//! (https://github.com/opencontainers/runtime-spec). A bundle's config is turned into the
-//! same `RunConfig` that `hutch run` builds from its options (spec.rs), so both start
-//! containers through one setup path.
+//! (https://github.com/opencontainers/runtime-spec, runtime.md for the lifecycle, runc(8) for
+//! the verbs). A bundle's config is turned into the same `RunConfig` that `hutch run` builds
+//! from its options (spec.rs), so both start containers through one setup path.
+//!
+//! Lifecycle without re-exec: `create` clones the container's process as `hutch run` does; it
+//! sets the container up, then blocks opening `<state>/<id>/exec.fifo` for writing, just before
+//! execve. `start` opens the fifo for reading, which lets it through; the fifo then carries the
+//! error of a failed exec back to `start` (it is close-on-exec, so end of file means the
+//! command runs). A container is `created` while its process lives and the fifo exists.
+//!
+//! The state directory is hutch's own (state.rs): an OCI container is an entry like a named
+//! one, with a `bundle` line and a copy of config.json (so `delete` runs the poststop hooks
+//! even when the bundle is gone). `ps`, `kill`, `exec` and `list` work on both kinds.
+pub mod hooks;
 pub mod spec;
+
+use alloc::vec::Vec;
+use core::ffi::{c_int, CStr};
+
+use crate::buf::{fd_path, Buf};
+use crate::child::Args;
+use crate::cli::{self, options, Opt, Value};
+use crate::config::leak;
+use crate::error::{Context, Error, Result};
+use crate::json::Writer;
+use crate::state::{self, Entry, Root};
+use crate::sys::{self, Errno};
+use crate::{cgroup, container, lifecycle};
+use spec::Spec;
+
+/// The step of the child's request that the parent run the runtime's hooks (hooks.rs).
+pub const HOOKS: &str = "run hooks";
+
+/// What the OCI lifecycle adds to a container's start; the child reads it too.
+pub struct Create<'a> {
+    pub id: &'static CStr,
+    pub bundle: &'a [u8],
+    pub spec: &'a Spec,
+    /// O_PATH fd of `exec.fifo`.
+    pub fifo: c_int,
+    /// `--console-socket`, connected, or -1.
+    pub console: c_int,
+    pub preserve_fds: c_int,
+    /// A new session keyring (not with `--no-new-keyring`).
+    pub keyring: bool,
+}
+
+impl Create<'_> {
+    /// Whether the parent has hooks to run while the child waits (prestart, createRuntime).
+    pub fn runtime_hooks(&self) -> bool {
+        !self.spec.hooks.prestart.is_empty() || !self.spec.hooks.create_runtime.is_empty()
+    }
+
+    /// The state JSON the hooks read on their stdin.
+    pub fn state(&self, status: &[u8], pid: c_int) -> Vec<u8> {
+        state_json(self.id.to_bytes(), status, pid, self.bundle, &self.spec.annotations, None)
+    }
+}
+
+// --- Steps of the container's process (child.rs), each a no-op without `create`.
+
+/// runc's default: the container gets a session keyring of its own, named after it, instead
+/// of the caller's (keyrings(7)). A kernel without keyrings is no error.
+pub fn join_session_keyring(oci: Option<&Create>) -> Result<()> {
+    match oci.filter(|o| o.keyring).map(|o| sys::join_session_keyring(o.id)) {
+        Some(Err(e)) if e != Errno(libc::ENOSYS) => Err(Error::sys("joining session keyring", b"", e)),
+        _ => Ok(()),
+    }
+}
+
+/// Before the root switch: the parent's prestart and createRuntime hooks (this process waits),
+/// then createContainer hooks here, in the container's namespaces.
+pub fn before_switch(a: &Args) -> Result<()> {
+    let Some(o) = a.oci else { return Ok(()) };
+    if o.runtime_hooks() {
+        Error::msg(HOOKS, b"", "").send(a.err_fd);
+        let mut go = [0u8; 1];
+        if sys::read(a.sync_fd, &mut go) != Ok(1) {
+            return Err(Error::msg("waiting for hooks", b"", "hutch exited"));
+        }
+    }
+    hooks::run_all(&o.spec.hooks.create_container, &o.state(b"creating", a.pid), "createContainer hook")
+}
+
+/// The first fd not passed on to the command: `--preserve-fds N` keeps 3..3+N open.
+pub fn preserve_fds(n: c_int) -> c_int {
+    for fd in 3..3 + n {
+        let _ = sys::keep_on_exec(fd);
+    }
+    3 + n
+}
+
+/// The last step before execve under `create`: the container outlives `create` from here,
+/// tells it that its setup is done, and waits until `start` opens the exec fifo; then the
+/// startContainer hooks. Errors go to `start` through the fifo from then on.
+pub fn await_start(a: &mut Args) -> Result<()> {
+    let Some(o) = a.oci else { return Ok(()) };
+    find_command(a.cfg.command[0], a.env)?;
+    sys::prctl(libc::PR_SET_PDEATHSIG, 0, 0).at("clearing parent death signal", b"")?;
+    // A `create` that died before the death signal was cleared fails: no container is left.
+    if sys::reader_gone(a.err_fd) {
+        return Err(Error::msg("waiting for parent", b"", "hutch exited"));
+    }
+    sys::close(a.err_fd);
+    a.err_fd = -1;
+    let fifo = sys::open(fd_path(o.fifo).cstr(), libc::O_WRONLY).at("opening exec fifo", b"")?;
+    a.err_fd = fifo;
+    sys::close(o.fifo);
+    sys::write_all(fifo, b"0").at("writing exec fifo", b"")?;
+    hooks::run_all(&o.spec.hooks.start_container, &o.state(b"created", a.pid), "startContainer hook")
+}
+
+/// runc's check before the wait: the command exists (PATH searched as execvp does), so that
+/// a missing one fails `create` (status 127, the message clients look for) and not `start`.
+fn find_command(cmd: &CStr, env: &[&'static CStr]) -> Result<()> {
+    let name = cmd.to_bytes();
+    let path = crate::env::lookup(env, b"PATH").map_or(&b""[..], |p| &p.to_bytes()[5..]);
+    let found = match name.contains(&b'/') {
+        true => sys::exists(cmd),
+        false => path.split(|&c| c == b':').any(|d| sys::exists(Buf::<4096>::new().push(if d.is_empty() { b"." } else { d }).push(b"/").push(name).cstr())),
+    };
+    match found {
+        true => Ok(()),
+        false => Err(Error::sys(crate::error::EXEC, name, Errno(libc::ENOENT))),
+    }
+}
+
+// --- The verbs.
+
+/// The global options (before the verb), as runc's.
+pub struct Global {
+    pub root: Option<&'static CStr>,
+    pub log: Option<&'static CStr>,
+    pub json: bool,
+    /// Report errors as OCI clients expect: `hutch: error: ...`, and in the log.
+    pub oci: bool,
+}
+
+/// Writes `text` at `level` to `--log` (text or JSON lines, as logrus writes them: conmon and
+/// containerd's shim parse them) and to stderr.
+pub fn report(g: &Global, level: &[u8], text: &[u8]) {
+    let mut line = Buf::<640>::new();
+    line.push(b"hutch: ").push(level).push(b": ").push(text).push(b"\n");
+    let _ = sys::write_all(2, line.as_bytes());
+    let Some(path) = g.log else { return };
+    let mut time = Buf::<32>::new();
+    rfc3339(&mut time, sys::now());
+    let mut w = Writer::default();
+    let out = if g.json {
+        w.open(b'{').key(b"level").str(level).key(b"msg").str(text).key(b"time").str(time.as_bytes()).close(b'}');
+        w.out
+    } else {
+        let mut out = Vec::from(&b"time=\""[..]);
+        out.extend_from_slice(time.as_bytes());
+        out.extend_from_slice(b"\" level=");
+        out.extend_from_slice(level);
+        out.extend_from_slice(b" msg=");
+        out.extend_from_slice(&w.str(text).out);
+        out
+    };
+    let mut out = out;
+    out.push(b'\n');
+    let _ = sys::write_file_at(libc::AT_FDCWD, path, &out, libc::O_CREAT | libc::O_APPEND);
+}
+
+const USAGE: &str = "\
+OCI runtime (runc's commands and options):
+  create [-b DIR] [--pid-file F] [--console-socket S] [--preserve-fds N] ID
+  run [create's options] [-d] ID | start ID | state ID | kill [-a] ID [SIG]
+  delete [-f] ID | exec [-p FILE] [-d] ID [CMD...] | list | ps ID
+  pause ID | resume ID | spec [--rootless] [-b DIR] | features
+";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum O {
+    Bundle,
+    PidFile,
+    Console,
+    NoPivot,
+    NoKeyring,
+    PreserveFds,
+    Detach,
+    Force,
+    All,
+    Format,
+    Quiet,
+    Rootless,
+    Ignored,
+}
+
+/// One table for every verb (runc's names); a verb ignores what it does not use. The first
+/// five are only runc's `run`'s, not hutch's.
+const OPTS: &[Opt<O>] = &[
+    Opt { short: b'b', long: "bundle", value: Value::Required, id: O::Bundle },
+    Opt { short: 0, long: "pid-file", value: Value::Required, id: O::PidFile },
+    Opt { short: 0, long: "console-socket", value: Value::Required, id: O::Console },
+    Opt { short: 0, long: "no-new-keyring", value: Value::None, id: O::NoKeyring },
+    Opt { short: 0, long: "preserve-fds", value: Value::Required, id: O::PreserveFds },
+    Opt { short: 0, long: "no-pivot", value: Value::None, id: O::NoPivot },
+    Opt { short: b'd', long: "detach", value: Value::None, id: O::Detach },
+    Opt { short: b'f', long: "force", value: Value::None, id: O::Force },
+    Opt { short: b'a', long: "all", value: Value::None, id: O::All },
+    Opt { short: 0, long: "format", value: Value::Required, id: O::Format },
+    Opt { short: b'q', long: "quiet", value: Value::None, id: O::Quiet },
+    Opt { short: 0, long: "rootless", value: Value::Optional, id: O::Rootless },
+    Opt { short: 0, long: "keep", value: Value::None, id: O::Ignored },
+    Opt { short: 0, long: "no-subreaper", value: Value::None, id: O::Ignored },
+];
+
+/// The options' values, by `O`; a flag's is empty.
+#[derive(Default)]
+struct Opts([Option<&'static CStr>; 13]);
+
+impl Opts {
+    fn v(&self, id: O) -> Option<&'static CStr> {
+        self.0[id as usize]
+    }
+
+    fn on(&self, id: O) -> bool {
+        self.v(id).is_some()
+    }
+
+    /// `--format json` (else table).
+    fn json(&self) -> bool {
+        self.v(O::Format).is_some_and(|f| f.to_bytes() == b"json")
+    }
+}
+
+/// Options before, between and after the operands, as runc takes them (`delete ID --force`).
+fn parse(args: &[&'static CStr]) -> Result<Option<(Opts, Vec<&'static CStr>)>> {
+    let mut o = Opts::default();
+    let mut ops = Vec::new();
+    let mut rest = args;
+    loop {
+        let Some(walked) = options(rest, OPTS, "see 'hutch --help'", &mut |id, v| Ok(o.0[id as usize] = Some(v)))? else { return Ok(None) };
+        let Some((&op, tail)) = walked.split_first() else { break };
+        ops.push(op);
+        rest = tail;
+    }
+    if let Some(f) = o.v(O::Format).filter(|f| !matches!(f.to_bytes(), b"json" | b"table")) {
+        return Err(Error::msg("invalid format", f.to_bytes(), "expected table or json"));
+    }
+    Ok(Some((o, ops)))
+}
+
+/// Whether `args` hold an option only runc's `run` has (`-b`, `--bundle`, `--pid-file`...).
+pub fn has_run_option(args: &[&'static CStr]) -> bool {
+    args.iter().any(|a| {
+        let a = a.to_bytes();
+        a == b"-b" || OPTS[..5].iter().any(|o| a.strip_prefix(b"--").is_some_and(|l| l.starts_with(o.long.as_bytes())))
+    })
+}
+
+/// Runs an OCI verb (`verb` is known to be one).
+pub fn main(verb: &[u8], args: &[&'static CStr], g: &Global, env: &[&'static CStr]) -> Result<c_int> {
+    let Some((o, ops)) = parse(args)? else {
+        cli::print(USAGE.as_bytes());
+        return Ok(0);
+    };
+    match verb {
+        b"spec" => return spec(&o),
+        b"features" => {
+            cli::print(&features());
+            return Ok(0);
+        }
+        _ => {}
+    }
+    let root = state::open_root(g.root, env)?;
+    if verb == b"list" {
+        return list(&root, &o);
+    }
+    let [id] = ops[..] else {
+        return Err(Error::msg("usage", verb, "expected one container ID (see 'hutch --help')"));
+    };
+    let id = id.to_bytes();
+    match verb {
+        b"create" | b"run" => create(g, &root, &o, id, verb == b"run"),
+        b"start" => start(g, &root, id),
+        b"state" => {
+            let e = state::read(&root, id)?;
+            let (status, pid) = status(&root, id, &e);
+            let spec = stored_spec(&root, id, &e);
+            let ann = spec.as_ref().map_or(&[][..], |s| &s.annotations[..]);
+            let mut t = state_json(id, status, pid, e.get(b"bundle"), ann, Some(&e));
+            t.push(b'\n');
+            sys::write_all(1, &t).at("writing", b"stdout")?;
+            Ok(0)
+        }
+        b"delete" => delete(g, &root, id, o.on(O::Force)),
+        b"pause" | b"resume" => {
+            let e = state::read(&root, id)?;
+            match (status(&root, id, &e).0, e.get(b"cgroups")) {
+                (b"stopped" | b"created", _) => Err(Error::msg("container is not running", id, "see 'hutch list'")),
+                (_, b"") => Err(Error::msg("pausing", id, "the container has no cgroup of its own")),
+                (_, dirs) => cgroup::freeze(dirs, verb == b"pause").map(|()| 0),
+            }
+        }
+        _ => Err(Error::msg("unknown command", verb, "try 'hutch --help'")),
+    }
+}
+
+/// `create` and `run`.
+fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_int> {
+    let idc = state::check_name(leak(id))?;
+    let mut bundle = Buf::<4096>::new();
+    let b = o.v(O::Bundle).map_or(&b""[..], |b| b.to_bytes());
+    if b.first() != Some(&b'/') {
+        bundle.push(sys::readlink(c"/proc/self/cwd").at("finding bundle", b)?.as_bytes());
+        if !b.is_empty() && b != b"." {
+            bundle.push(b"/").push(b);
+        }
+    }
+    if b.first() == Some(&b'/') {
+        bundle.push(b);
+    }
+    let mut path = bundle;
+    let text = sys::read_file(path.push(b"/config.json").cstr()).at("reading config", path.as_bytes())?;
+    let mut spec = spec::parse(leak(&text).to_bytes(), bundle.as_bytes())?;
+    spec.run.no_pivot |= o.on(O::NoPivot);
+    // runc's default cgroup: the container's ID, under the runtime's own.
+    spec.run.limits.cgroup_name = spec.run.limits.cgroup_name.or(Some(idc));
+    for w in spec.run.oci.iter().flat_map(|o| &o.warnings) {
+        let w = w.to_bytes();
+        report(g, b"warning", w.strip_prefix(b"hutch: warning: ").unwrap_or(w).strip_suffix(b"\n").unwrap_or(w));
+    }
+    let foreground = run && !o.on(O::Detach);
+    let preserve_fds = match o.v(O::PreserveFds).map(|n| crate::config::parse_num(n.to_bytes())) {
+        None => 0,
+        Some(Some(n @ 0..=65536)) => n as c_int,
+        Some(_) => return Err(Error::msg("invalid --preserve-fds", b"", "expected a number of fds")),
+    };
+    match (spec.run.tty, o.on(O::Console)) {
+        (true, false) if !foreground => return Err(Error::msg("create", id, "process.terminal needs --console-socket")),
+        (false, true) => return Err(Error::msg("create", id, "--console-socket needs process.terminal")),
+        _ => {}
+    }
+    state::create(root, id)?;
+    let mut entry = Vec::new();
+    let made = (|| {
+        state::write(root, id, b"config.json", &text)?;
+        let fifo = state::path(id, b"exec.fifo");
+        sys::mkfifoat(root.fd, fifo.clone().cstr(), 0o622).at("creating exec fifo", fifo.as_bytes())?;
+        let fifo = sys::openat(root.fd, fifo.clone().cstr(), libc::O_PATH, 0).at("opening exec fifo", fifo.as_bytes())?;
+        let console = match o.v(O::Console) {
+            Some(s) => sys::connect_unix(s).at("connecting to console socket", s.to_bytes())?,
+            None => -1,
+        };
+        let c = Create { id: idc, bundle: bundle.as_bytes(), spec: &spec, fifo, console, preserve_fds, keyring: !o.on(O::NoKeyring) };
+        let mut born = |pid| {
+            entry = lifecycle::entry(&spec.run, &spec.env, pid);
+            entry.extend_from_slice(b"bundle ");
+            entry.extend_from_slice(bundle.as_bytes());
+            entry.push(b'\n');
+            state::write(root, id, b"state", &entry)
+        };
+        let started = container::spawn(&spec.run, &spec.env, Some(&c), &mut born);
+        sys::close(fifo);
+        sys::close(console);
+        started
+    })();
+    let started = match made {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = state::remove(root, id);
+            return Err(e);
+        }
+    };
+    let pid = started.pid;
+    if let Some(f) = o.v(O::PidFile) {
+        if let Err(e) = pid_dir(f).and_then(|d| write_pid_file(d, pid)) {
+            let _ = sys::kill(pid, libc::SIGKILL);
+            let _ = state::remove(root, id);
+            return Err(e);
+        }
+    }
+    // The container outlives `create` (and `run -d`), its cgroups too: `delete` removes them.
+    let mut detach = |started: container::Started| {
+        let dirs = started.detach();
+        if dirs.is_empty() {
+            return Ok(0);
+        }
+        entry.extend_from_slice(b"cgroups ");
+        entry.extend_from_slice(&dirs);
+        entry.push(b'\n');
+        state::write(root, id, b"state", &entry).map(|()| 0)
+    };
+    if !run {
+        return detach(started);
+    }
+    if let Err(e) = start(g, root, id) {
+        let _ = delete(g, root, id, true);
+        return Err(e);
+    }
+    if o.on(O::Detach) {
+        return detach(started);
+    }
+    let code = started.wait()?;
+    delete(g, root, id, true)?;
+    Ok(code)
+}
+
+/// `--pid-file`: whole or not at all, as runc writes it (its readers poll for it). The
+/// directory is opened first (`exec` joins the container's mount namespace before the pid is
+/// known): the fd, and the file's name in it.
+pub fn pid_dir(f: &CStr) -> Result<(c_int, &[u8])> {
+    let b = f.to_bytes();
+    let split = b.iter().rposition(|&c| c == b'/').map_or(0, |i| i + 1);
+    let mut dir = Buf::<4096>::new();
+    dir.push(if split == 0 { b"." } else { &b[..split] });
+    Ok((sys::open(dir.cstr(), libc::O_PATH | libc::O_DIRECTORY).at("opening pid file directory", dir.as_bytes())?, &b[split..]))
+}
+
+pub fn write_pid_file((dir, name): (c_int, &[u8]), pid: c_int) -> Result<()> {
+    let mut tmp = Buf::<4096>::new();
+    tmp.push(b".").push(name);
+    let r = sys::write_file_at(dir, tmp.cstr(), Buf::<16>::new().num(pid as u64).as_bytes(), libc::O_CREAT | libc::O_TRUNC)
+        .and_then(|()| sys::rename_at(dir, tmp.cstr(), Buf::<4096>::new().push(name).cstr()))
+        .at("writing pid file", name);
+    sys::close(dir);
+    r
+}
+
+/// `start`: lets the created container's process through its exec fifo, then the poststart
+/// hooks.
+fn start(g: &Global, root: &Root, id: &[u8]) -> Result<c_int> {
+    let e = state::read(root, id)?;
+    match status(root, id, &e).0 {
+        b"created" => {}
+        b"stopped" => return Err(Error::msg("cannot start a stopped container", id, "delete it")),
+        _ => return Err(Error::msg("cannot start a running container", id, "it was started already")),
+    }
+    let mut path = state::path(id, b"exec.fifo");
+    // Not blocking: a process that died before opening its end would keep `start` waiting.
+    let fd = sys::openat(root.fd, path.cstr(), libc::O_RDONLY | libc::O_NONBLOCK, 0).at("opening exec fifo", path.as_bytes())?;
+    let mut zero = [0u8; 1];
+    let r = loop {
+        match sys::read(fd, &mut zero) {
+            Ok(1) => break sys::set_blocking(fd).at("reading exec fifo", path.as_bytes()),
+            Err(Errno(libc::EAGAIN)) | Ok(_) if state::alive(e.pid(), e.num(b"start")) => sys::sleep_ms(5),
+            _ => break Err(Error::msg("starting container", id, "its process has exited")),
+        }
+    };
+    let failed = r.map(|()| Error::receive(fd));
+    sys::close(fd);
+    let _ = sys::unlinkat(root.fd, path.cstr(), 0);
+    if let Some(err) = failed? {
+        return Err(err);
+    }
+    if let Some(spec) = stored_spec(root, id, &e) {
+        let st = state_json(id, b"running", e.pid(), e.get(b"bundle"), &spec.annotations, None);
+        if let Err(err) = hooks::run_all(&spec.hooks.poststart, &st, "poststart hook") {
+            report(g, b"warning", err.text().as_bytes());
+        }
+    }
+    Ok(0)
+}
+
+/// `delete [--force]`: kills a created (or, forced, running) container, runs the poststop
+/// hooks and removes its state.
+fn delete(g: &Global, root: &Root, id: &[u8], force: bool) -> Result<c_int> {
+    let e = match state::read(root, id) {
+        Err(_) if force => return Ok(0),
+        r => r?,
+    };
+    match status(root, id, &e).0 {
+        b"stopped" => {}
+        b"created" => kill_and_reap(&e),
+        _ if force => kill_and_reap(&e),
+        _ => return Err(Error::msg("cannot delete a running container", id, "stop it first, or use delete --force")),
+    }
+    cgroup::remove(e.get(b"cgroups"));
+    if let Some(spec) = stored_spec(root, id, &e) {
+        let st = state_json(id, b"stopped", 0, e.get(b"bundle"), &spec.annotations, None);
+        if let Err(err) = hooks::run_all(&spec.hooks.poststop, &st, "poststop hook") {
+            report(g, b"warning", err.text().as_bytes());
+        }
+    }
+    state::remove(root, id)?;
+    Ok(0)
+}
+
+/// SIGKILL to the container's init (the kernel then kills its PID namespace), and a wait, up
+/// to 10 s, for it to be gone: its parent (a subreaper, or init) reaps it.
+fn kill_and_reap(e: &Entry) {
+    let (pid, start) = (e.pid(), e.num(b"start"));
+    // A paused container's frozen init would not act on SIGKILL until thawed.
+    let _ = cgroup::freeze(e.get(b"cgroups"), false);
+    if state::alive(pid, start) {
+        let _ = sys::kill(pid, libc::SIGKILL);
+    }
+    for _ in 0..1000 {
+        if !state::alive(pid, start) {
+            return;
+        }
+        sys::sleep_ms(10);
+    }
+}
+
+/// created, running, paused or stopped (runtime-spec runtime.md), and the pid (0 once
+/// stopped).
+pub fn status(root: &Root, id: &[u8], e: &Entry) -> (&'static [u8], c_int) {
+    if !state::alive(e.pid(), e.num(b"start")) {
+        return (b"stopped", 0);
+    }
+    let dirs = e.get(b"cgroups");
+    match sys::file_type(root.fd, state::path(id, b"exec.fifo").cstr()) {
+        Ok(_) => (b"created", e.pid()),
+        Err(_) if !dirs.is_empty() && cgroup::frozen(dirs) => (b"paused", e.pid()),
+        Err(_) => (b"running", e.pid()),
+    }
+}
+
+/// The config.json copied into an OCI entry; `None` for hutch's own containers.
+pub fn stored_spec(root: &Root, id: &[u8], e: &Entry) -> Option<Spec> {
+    let text = sys::read_file_at(root.fd, state::path(id, b"config.json").cstr()).ok()?;
+    spec::parse(leak(&text).to_bytes(), e.get(b"bundle")).ok()
+}
+
+/// The state of runtime.md, plus what runc adds (rootfs, created, owner) when `e` is given.
+fn state_json(id: &[u8], status: &[u8], pid: c_int, bundle: &[u8], ann: &[(&CStr, &CStr)], e: Option<&Entry>) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.open(b'{').key(b"ociVersion").str(b"1.2.0").key(b"id").str(id).key(b"status").str(status);
+    w.key(b"pid").num(pid as u64).key(b"bundle").str(bundle);
+    if let Some(e) = e {
+        let mut t = Buf::<32>::new();
+        rfc3339(&mut t, e.num(b"created"));
+        w.key(b"rootfs").str(e.get(b"rootfs")).key(b"created").str(t.as_bytes()).key(b"owner").str(b"");
+    }
+    if !ann.is_empty() {
+        w.key(b"annotations").open(b'{');
+        for (k, v) in ann {
+            w.key(k.to_bytes()).str(v.to_bytes());
+        }
+        w.close(b'}');
+    }
+    w.close(b'}');
+    w.out
+}
+
+/// `2026-11-29T06:53:00Z`, from seconds since the epoch (days to a civil date as in Howard
+/// Hinnant's `civil_from_days`).
+pub fn rfc3339(b: &mut Buf<32>, secs: u64) {
+    let z = (secs / 86400) as i64 + 719_468;
+    let (era, doe) = (z / 146_097, z % 146_097);
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let (d, m) = (doy - (153 * mp + 2) / 5 + 1, if mp < 10 { mp + 3 } else { mp - 9 });
+    let y = yoe + era * 400 + (m <= 2) as i64;
+    let s = secs % 86400;
+    b.num(y as u64);
+    for (sep, n) in [(b'-', m as u64), (b'-', d as u64), (b'T', s / 3600), (b':', s / 60 % 60), (b':', s % 60)] {
+        b.push(&[sep, b'0' + (n / 10) as u8, b'0' + (n % 10) as u8]);
+    }
+    b.push(b"Z");
+}
+
+/// `list [--format table|json] [-q]`: every container of the state directory.
+fn list(root: &Root, o: &Opts) -> Result<c_int> {
+    let mut out = Vec::new();
+    let mut w = Writer::default();
+    w.open(b'[');
+    if !o.on(O::Quiet) && !o.json() {
+        out.extend_from_slice(b"ID                 PID       STATUS    BUNDLE    CREATED                OWNER\n");
+    }
+    for id in state::names(root)? {
+        let Ok(e) = state::read(root, &id) else { continue };
+        let (status, pid) = status(root, &id, &e);
+        if o.json() {
+            w.raw(&state_json(&id, status, pid, e.get(b"bundle"), &[], Some(&e)));
+        } else if o.on(O::Quiet) {
+            out.extend_from_slice(&id);
+            out.push(b'\n');
+        } else {
+            let mut t = Buf::<32>::new();
+            rfc3339(&mut t, e.num(b"created"));
+            for (text, width) in [(&id[..], 19usize), (Buf::<16>::new().num(pid as u64).as_bytes(), 10), (status, 10), (e.get(b"bundle"), 10), (t.as_bytes(), 23)] {
+                out.extend_from_slice(text);
+                out.resize(out.len() + width.saturating_sub(text.len()).max(1), b' ');
+            }
+            out.extend_from_slice(b"root\n");
+        }
+    }
+    if o.json() {
+        w.close(b']');
+        out = w.out;
+        out.push(b'\n');
+    }
+    sys::write_all(1, &out).at("writing", b"stdout")?;
+    Ok(0)
+}
+
+/// The host pids of the container's processes: those in the PID and mount namespaces of its
+/// init (hutch always makes a mount namespace; `exec` joins both).
+pub fn pids(init: c_int) -> Vec<c_int> {
+    let ns = |pid: u64, which: &[u8]| sys::readlink(Buf::<64>::new().push(b"/proc/").num(pid).push(b"/ns/").push(which).cstr()).ok().map(|b| b.as_bytes().to_vec());
+    let want = (ns(init as u64, b"pid"), ns(init as u64, b"mnt"));
+    let mut found = Vec::new();
+    let Ok(fd) = sys::open(c"/proc", libc::O_RDONLY | libc::O_DIRECTORY) else { return found };
+    let names = sys::dir_names(fd).unwrap_or_default();
+    sys::close(fd);
+    for n in names.split(|&c| c == 0) {
+        if let Some(pid) = crate::config::parse_num(n) {
+            if want.0.is_some() && (ns(pid, b"pid"), ns(pid, b"mnt")) == want {
+                found.push(pid as c_int);
+            }
+        }
+    }
+    found
+}
+
+/// `kill [-a] ID [SIGNAL]`, for both kinds of entry: the signal (a name or number) to the
+/// container's init, or with `-a` to all its processes. The default is runc's TERM for an OCI
+/// container, KILL for hutch's own (its init ignores TERM unless it handles it).
+pub fn kill(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
+    let Some((o, ops)) = parse(args)? else {
+        cli::print(USAGE.as_bytes());
+        return Ok(0);
+    };
+    let (id, sig) = match ops[..] {
+        [id] => (id.to_bytes(), None),
+        [id, s] => (id.to_bytes(), Some(lifecycle::signal(s.to_bytes())?)),
+        _ => return Err(Error::msg("kill", b"", "usage: hutch kill [-a] ID [SIGNAL]")),
+    };
+    let e = state::read(root, id)?;
+    if status(root, id, &e).0 == b"stopped" {
+        return Err(Error::msg("container is not running", id, "see 'hutch list'"));
+    }
+    let sig = sig.unwrap_or(if e.get(b"bundle").is_empty() { libc::SIGKILL } else { libc::SIGTERM });
+    let all = if o.on(O::All) { pids(e.pid()) } else { alloc::vec![e.pid()] };
+    for pid in all {
+        match sys::kill(pid, sig) {
+            Err(Errno(libc::ESRCH)) if o.on(O::All) => {}
+            r => r.at("sending signal", id)?,
+        }
+    }
+    Ok(0)
+}
+
+/// `ps [--format table|json] ID`: the pids of the container's processes.
+pub fn ps(root: &Root, id: &[u8], json: bool) -> Result<c_int> {
+    let e = state::read(root, id)?;
+    if status(root, id, &e).0 == b"stopped" {
+        return Err(Error::msg("container is not running", id, "see 'hutch list'"));
+    }
+    let mut w = Writer::default();
+    w.open(b'[');
+    let mut out = Vec::from(&b"PID\n"[..]);
+    for pid in pids(e.pid()) {
+        w.num(pid as u64);
+        out.extend_from_slice(Buf::<16>::new().num(pid as u64).push(b"\n").as_bytes());
+    }
+    w.close(b']').out.push(b'\n');
+    sys::write_all(1, if json { &w.out } else { &out }).at("writing", b"stdout")?;
+    Ok(0)
+}
+
+/// `spec [--rootless] [-b BUNDLE]`: a default config.json running `sh`, as runc writes it;
+/// an existing one is not overwritten.
+fn spec(o: &Opts) -> Result<c_int> {
+    let mut path = Buf::<4096>::new();
+    if let Some(b) = o.v(O::Bundle) {
+        path.push(b.to_bytes()).push(b"/");
+    }
+    path.push(b"config.json");
+    let mut text = Vec::from(SPEC_HEAD.as_bytes());
+    if o.v(O::Rootless).is_some_and(|v| v.to_bytes() != b"false") {
+        let (uid, gid) = (sys::geteuid() as u64, sys::getegid() as u64);
+        text.extend_from_slice(br#"{"type":"user"}],"uidMappings":[{"containerID":0,"hostID":"#);
+        text.extend_from_slice(Buf::<128>::new().num(uid).push(br#","size":1}],"gidMappings":[{"containerID":0,"hostID":"#).num(gid).as_bytes());
+        text.extend_from_slice(br#","size":1}]"#);
+    } else {
+        text.extend_from_slice(br#"{"type":"network"}]"#);
+    }
+    for (key, paths) in [(&br#","maskedPaths":["#[..], &crate::mounts::MASKED[..]), (br#"],"readonlyPaths":["#, &crate::mounts::READ_ONLY)] {
+        text.extend_from_slice(key);
+        strings(&mut text, &mut paths.iter().map(|p| p.to_bytes()), b"");
+    }
+    text.extend_from_slice(b"]}}\n");
+    match sys::write_file_at(libc::AT_FDCWD, path.cstr(), &text, libc::O_CREAT | libc::O_EXCL) {
+        Err(Errno(libc::EEXIST)) => Err(Error::msg("spec", path.as_bytes(), "exists already: remove it first")),
+        r => r.at("writing", path.as_bytes()).map(|()| 0),
+    }
+}
+
+/// runc's default config (`runc spec`), ending in the namespace list.
+const SPEC_HEAD: &str = r#"{"ociVersion":"1.2.0","process":{"terminal":true,"user":{"uid":0,"gid":0},"args":["sh"],"env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","TERM=xterm"],"cwd":"/","capabilities":{"bounding":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"],"effective":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"],"permitted":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"]},"rlimits":[{"type":"RLIMIT_NOFILE","hard":1024,"soft":1024}],"noNewPrivileges":true},"root":{"path":"rootfs","readonly":true},"hostname":"hutch","mounts":[{"destination":"/proc","type":"proc","source":"proc"},{"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","strictatime","mode=755","size=65536k"]},{"destination":"/dev/pts","type":"devpts","source":"devpts","options":["nosuid","noexec","newinstance","ptmxmode=0666","mode=0620"]},{"destination":"/dev/shm","type":"tmpfs","source":"shm","options":["nosuid","noexec","nodev","mode=1777","size=65536k"]},{"destination":"/dev/mqueue","type":"mqueue","source":"mqueue","options":["nosuid","noexec","nodev"]},{"destination":"/sys","type":"sysfs","source":"sysfs","options":["nosuid","noexec","nodev","ro"]}],"linux":{"resources":{"devices":[{"allow":false,"access":"rwm"}]},"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"cgroup"},"#;
+
+
+/// runtime-spec features.md: what this runtime implements; the lists of mount options and
+/// capabilities are the tables hutch applies.
+fn features() -> Vec<u8> {
+    let mut t = Vec::from(&br#"{"ociVersionMin":"1.0.0","ociVersionMax":"1.2.0","hooks":["prestart","createRuntime","createContainer","startContainer","poststart","poststop"],"mountOptions":["#[..]);
+    strings(&mut t, &mut spec::MOUNT_FLAGS.iter().flat_map(|m| [m.0, m.1]).filter(|n| !n.is_empty()).map(str::as_bytes), b"");
+    // Propagation types, each also recursive (`r` prefixed).
+    for prefix in [&b""[..], b"r"] {
+        t.push(b',');
+        strings(&mut t, &mut spec::PROPAGATION.iter().map(|p| p.0.as_bytes()), prefix);
+    }
+    t.extend_from_slice(br#"],"linux":{"namespaces":["cgroup","ipc","mount","network","pid","time","user","uts"],"capabilities":["#);
+    strings(&mut t, &mut crate::caps::NAMES.iter().map(|n| n.as_bytes()), b"CAP_");
+    t.extend_from_slice(FEATURES_TAIL.as_bytes());
+    t
+}
+
+/// `"a","b"` from `items`, each after `prefix`.
+fn strings(t: &mut Vec<u8>, items: &mut dyn Iterator<Item = &[u8]>, prefix: &[u8]) {
+    for (i, item) in items.enumerate() {
+        t.extend_from_slice(if i == 0 { b"\"" } else { b",\"" });
+        t.extend_from_slice(prefix);
+        t.extend_from_slice(item);
+        t.push(b'"');
+    }
+}
+
+const FEATURES_TAIL: &str = r#"],"cgroup":{"v1":true,"v2":true,"systemd":false,"systemdUser":false,"rdma":false},"seccomp":{"enabled":true,"actions":["SCMP_ACT_ALLOW","SCMP_ACT_ERRNO","SCMP_ACT_KILL","SCMP_ACT_KILL_PROCESS","SCMP_ACT_KILL_THREAD","SCMP_ACT_LOG","SCMP_ACT_TRAP"],"operators":["SCMP_CMP_EQ","SCMP_CMP_GE","SCMP_CMP_GT","SCMP_CMP_LE","SCMP_CMP_LT","SCMP_CMP_MASKED_EQ","SCMP_CMP_NE"],"archs":["SCMP_ARCH_AARCH64","SCMP_ARCH_X86_64"]},"apparmor":{"enabled":false},"selinux":{"enabled":false}}}
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        let mut b = Buf::<32>::new();
+        rfc3339(&mut b, 0);
+        assert_eq!(b.as_bytes(), b"1970-01-01T00:00:00Z");
+        let mut b = Buf::<32>::new();
+        rfc3339(&mut b, 1_795_935_180);
+        assert_eq!(b.as_bytes(), b"2026-11-29T06:53:00Z");
+        let mut b = Buf::<32>::new();
+        rfc3339(&mut b, 951_782_400); // a leap day
+        assert_eq!(b.as_bytes(), b"2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn options_anywhere() {
+        let (o, ops) = parse(&[c"kill", c"-a", c"id", c"KILL"]).unwrap().unwrap();
+        assert!(o.on(O::All));
+        assert_eq!(ops, [c"kill", c"id", c"KILL"]);
+        let (o, ops) = parse(&[c"id", c"--force", c"--bundle=/b", c"--pid-file", c"/p"]).unwrap().unwrap();
+        assert!(o.on(O::Force) && o.v(O::Bundle) == Some(c"/b") && o.v(O::PidFile) == Some(c"/p"));
+        assert_eq!(ops, [c"id"]);
+        assert!(parse(&[c"id", c"--format", c"x"]).is_err());
+    }
+
+    #[test]
+    fn documents_are_json() {
+        for text in [features(), [SPEC_HEAD.as_bytes(), br#"{"type":"network"}]}}"#].concat()] {
+            let text: &'static [u8] = alloc::vec::Vec::leak(text.to_vec());
+            assert!(crate::json::parse(text, b"x").is_ok(), "{}", alloc::string::String::from_utf8_lossy(text));
+        }
+        let s = state_json(b"c1", b"created", 42, b"/b", &[(c"k", c"v")], None);
+        assert_eq!(s, br#"{"ociVersion":"1.2.0","id":"c1","status":"created","pid":42,"bundle":"/b","annotations":{"k":"v"}}"#);
+    }
+}

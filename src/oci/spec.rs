@@ -6,8 +6,12 @@ use alloc::vec::Vec;
 use core::ffi::CStr;
 
 use crate::buf::Buf;
-use crate::config::{leak, RunConfig};
+use core::ffi::c_int;
+
+use crate::caps;
+use crate::config::{self, cpuset_ok, leak, CpuShare, Device, DeviceRule, Limits, Mount, Net, Oci, Rlimit, RunConfig, Seccomp, UNLIMITED};
 use crate::error::{Context, Error, Result};
+use crate::userns::{self, IdMap};
 use crate::json::{self, Node};
 use crate::sys;
 
@@ -59,26 +63,55 @@ pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<Spec> {
     let root = Node::root(&doc, STEP);
     let version = root.require("ociVersion")?;
     let v = version.str()?;
-    if !(v.starts_with(b"1.0.") || v.starts_with(b"1.1.") || v.starts_with(b"1.2.") || v == b"1.0.0-rc5") {
-        return Err(version.error("unsupported version: expected 1.0.x to 1.2.x"));
+    // Within a major version the spec only adds fields, and unknown fields are ignored: 1.3
+    // configs (runtime-tools writes them) start like 1.2 ones, as with runc and crun.
+    if !v.starts_with(b"1.") {
+        return Err(version.error("unsupported version: expected 1.x"));
     }
 
     let root_path = root.require("root")?.require("path")?;
-    let rp = root_path.str()?;
-    let rootfs = match rp.first() {
-        Some(b'/') => root_path.cstr()?,
-        Some(_) => leak(Buf::<4096>::new().push(bundle).push(b"/").push(rp).as_bytes()),
-        None => return Err(root_path.error("must not be empty")),
-    };
+    let rootfs = in_bundle(&root_path, bundle)?;
     let mut spec = Spec { run: RunConfig::new(rootfs), env: Vec::new(), hooks: Hooks::default(), annotations: Vec::new() };
+    let run = &mut spec.run;
+    // The runtime-spec's defaults, not hutch run's: only what the config asks for.
+    run.hostname = c"";
+    run.no_new_privs = false;
+    run.seccomp = Seccomp::Unconfined;
+    run.oci = Some(Oci::default());
     if let Some(ro) = root.require("root")?.get("readonly")? {
-        spec.run.read_only = ro.bool()?;
-    }
-    if let Some(h) = root.get("hostname")? {
-        spec.run.hostname = h.cstr()?;
+        run.read_only = ro.bool()?;
     }
     if let Some(p) = root.get("process")? {
-        process(&p, &mut spec.run, &mut spec.env)?;
+        process(&p, run, &mut spec.env)?;
+    }
+    let linux = root.get("linux")?;
+    if let Some(linux) = &linux {
+        namespaces(linux, run)?;
+    }
+    let oci = run.oci.get_or_insert_with(Oci::default);
+    // A uts namespace joined by path is the container's too: the names are set there, as runc does.
+    let new_uts = oci.new_ns & libc::CLONE_NEWUTS != 0 || oci.join_ns.iter().any(|j| j.0 == libc::CLONE_NEWUTS);
+    if let Some(h) = root.get("hostname")? {
+        run.hostname = h.cstr()?;
+        if !new_uts && !run.hostname.is_empty() {
+            return Err(h.error("needs a new uts namespace"));
+        }
+    }
+    if let Some(d) = root.get("domainname")? {
+        oci.proc_writes.push((c"/proc/sys/kernel/domainname", d.cstr()?));
+        if !new_uts {
+            return Err(d.error("needs a new uts namespace"));
+        }
+    }
+    if let Some(m) = root.get("mounts")? {
+        m.each(&mut |m| Ok(oci.mounts.push(mount(&m, bundle)?)))?;
+    }
+    if let Some(linux) = linux {
+        linux_setup(&linux, oci)?;
+        if let Some(s) = linux.get("seccomp")? {
+            run.seccomp = crate::seccomp::from_oci(&s)?;
+        }
+        linux_cgroups_and_ids(&linux, run)?;
     }
     if let Some(hooks) = root.get("hooks")? {
         let h = &mut spec.hooks;
@@ -98,10 +131,46 @@ pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<Spec> {
     if let Some(a) = root.get("annotations")? {
         a.each_member(&mut |k, v| Ok(spec.annotations.push((leak(k), v.cstr()?))))?;
     }
+    // Without a mount namespace of its own, the setup would change the host's mounts.
+    if root.get("linux")?.is_none() {
+        return Err(Error::msg(STEP, b"linux.namespaces", "hutch needs a mount namespace"));
+    }
     Ok(spec)
 }
 
-/// `process` (also the whole of `exec --process FILE`): args, env, cwd, terminal.
+/// The member at a dotted `path` below `n` (`user.uid`); None where a part is absent.
+#[inline(never)]
+fn at<'v, 'a>(n: &Node<'v, 'a>, path: &str) -> Result<Option<Node<'v, 'a>>> {
+    let mut cur = *n;
+    for key in path.split('.') {
+        match cur.get(key)? {
+            Some(c) => cur = c,
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(cur))
+}
+
+/// An absolute path of the config.
+#[inline(never)]
+fn absolute(n: &Node) -> Result<&'static CStr> {
+    match n.str()?.first() {
+        Some(b'/') => n.cstr(),
+        _ => Err(n.error("must be an absolute path")),
+    }
+}
+
+/// A path of the config: absolute, or taken from the bundle.
+fn in_bundle(n: &Node, bundle: &[u8]) -> Result<&'static CStr> {
+    match n.str()?.first() {
+        Some(b'/') => n.cstr(),
+        Some(_) => Ok(leak(Buf::<4096>::new().push(bundle).push(b"/").push(n.str()?).as_bytes())),
+        None => Err(n.error("must not be empty")),
+    }
+}
+
+/// `process` (also the whole of `exec --process FILE`): args, env, cwd, terminal, user,
+/// capabilities, rlimits, noNewPrivileges, oomScoreAdj.
 pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> Result<()> {
     p.require("args")?.each(&mut |a| Ok(run.command.push(a.cstr()?)))?;
     if run.command.is_empty() {
@@ -110,23 +179,311 @@ pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> R
     if let Some(e) = p.get("env")? {
         e.each(&mut |e| Ok(env.push(e.cstr()?)))?;
     }
-    let cwd = p.require("cwd")?;
-    if cwd.str()?.first() != Some(&b'/') {
-        return Err(cwd.error("must be an absolute path"));
-    }
-    run.workdir = cwd.cstr()?;
+    run.workdir = absolute(&p.require("cwd")?)?;
     if let Some(t) = p.get("terminal")? {
         run.tty = t.bool()?;
+    }
+    if let Some(n) = p.get("noNewPrivileges")? {
+        run.no_new_privs = n.bool()?;
+    }
+    let oci = run.oci.get_or_insert_with(Oci::default);
+    // Absent numbers are 0, as runc reads them.
+    const INTS: [(&str, i128, i128); 6] = [
+        ("user.uid", 0, u32::MAX as i128),
+        ("user.gid", 0, u32::MAX as i128),
+        ("user.umask", -1, 0o777),
+        ("consoleSize.height", 0, 0xffff),
+        ("consoleSize.width", 0, 0xffff),
+        ("oomScoreAdj", -1000, 1000),
+    ];
+    let mut v = [0; 6];
+    for (i, (path, lo, hi)) in INTS.into_iter().enumerate() {
+        v[i] = match at(p, path)? {
+            Some(n) => n.int(lo, hi)?,
+            None if i == 2 => -1,
+            None => 0,
+        };
+    }
+    (oci.uid, oci.gid, oci.console_size) = (v[0] as u32, v[1] as u32, (v[3] as u16, v[4] as u16));
+    oci.umask = (v[2] >= 0).then_some(v[2] as u32);
+    if v[5] != 0 {
+        let adj = *Buf::<8>::new().push(if v[5] < 0 { b"-" } else { b"" }).num(v[5].unsigned_abs() as u64);
+        oci.proc_writes.push((c"/proc/self/oom_score_adj", leak(adj.as_bytes())));
+    }
+    if let Some(g) = at(p, "user.additionalGids")? {
+        g.each(&mut |g| Ok(oci.groups.push(g.u32()?)))?;
+    }
+    if let Some(c) = p.get("capabilities")? {
+        let Oci { caps: sets, warnings, .. } = oci;
+        for (name, set) in [
+            ("bounding", &mut sets.bounding),
+            ("effective", &mut sets.effective),
+            ("permitted", &mut sets.permitted),
+            ("inheritable", &mut sets.inheritable),
+            ("ambient", &mut sets.ambient),
+        ] {
+            if let Some(list) = c.get(name)? {
+                list.each(&mut |n| {
+                    // A capability newer than hutch's table is skipped with a warning, as runc
+                    // does, so a config written for a newer kernel still starts.
+                    match caps::parse(n.str()?) {
+                        Ok(m) if m != caps::ALL => *set |= m,
+                        _ => warn(warnings, &n, n.str()?, "unknown capability, ignored"),
+                    }
+                    Ok(())
+                })?;
+            }
+        }
+    }
+    if let Some(r) = p.get("rlimits")? {
+        r.each(&mut |r| {
+            let ty = r.require("type")?;
+            let resource = ty.str()?.strip_prefix(b"RLIMIT_").and_then(config::rlimit_resource);
+            let Some(resource) = resource else { return Err(ty.error("unknown resource limit (RLIMIT_NOFILE, ...)")) };
+            if run.rlimits.iter().any(|l| l.resource == resource) {
+                return Err(ty.error("repeated"));
+            }
+            let (soft, hard) = (r.require("soft")?.u64()?, r.require("hard")?.u64()?);
+            Ok(run.rlimits.push(Rlimit { resource, soft, hard }))
+        })?;
+    }
+    for field in ["apparmorProfile", "selinuxLabel"] {
+        if let Some(f) = p.get(field)? {
+            if !f.str()?.is_empty() {
+                warn(&mut oci.warnings, &f, b"", "ignored: hutch applies no AppArmor profile or SELinux label");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A warning line for a field hutch ignores: `hutch: warning: FIELD: WHAT: why`.
+fn warn(warnings: &mut Vec<&'static CStr>, n: &Node, what: &[u8], why: &str) {
+    let mut line = Buf::<256>::new();
+    line.push(b"hutch: warning: ").push(n.path.as_bytes());
+    if !what.is_empty() {
+        line.push(b": ").push(what);
+    }
+    line.push(b": ").push(why.as_bytes()).push(b"\n");
+    warnings.push(leak(line.as_bytes()));
+}
+
+/// Mount options that set a mount(2) flag, each with the one that clears it ("" for none).
+pub const MOUNT_FLAGS: [(&str, &str, u64); 14] = [
+    ("ro", "rw", libc::MS_RDONLY),
+    ("nosuid", "suid", libc::MS_NOSUID),
+    ("nodev", "dev", libc::MS_NODEV),
+    ("noexec", "exec", libc::MS_NOEXEC),
+    ("sync", "async", libc::MS_SYNCHRONOUS),
+    ("mand", "nomand", libc::MS_MANDLOCK),
+    ("noatime", "atime", libc::MS_NOATIME),
+    ("nodiratime", "diratime", libc::MS_NODIRATIME),
+    ("relatime", "norelatime", libc::MS_RELATIME),
+    ("strictatime", "nostrictatime", libc::MS_STRICTATIME),
+    ("dirsync", "", libc::MS_DIRSYNC),
+    ("remount", "", libc::MS_REMOUNT),
+    ("bind", "", libc::MS_BIND),
+    ("rbind", "", libc::MS_BIND | libc::MS_REC),
+];
+
+/// Propagation types, for mount options and linux.rootfsPropagation; the r- forms are MS_REC.
+pub const PROPAGATION: [(&str, u64); 4] =
+    [("private", libc::MS_PRIVATE), ("shared", libc::MS_SHARED), ("slave", libc::MS_SLAVE), ("unbindable", libc::MS_UNBINDABLE)];
+
+fn propagation(name: &[u8]) -> Option<u64> {
+    let (rec, base) = match name.strip_prefix(b"r") {
+        Some(b) => (libc::MS_REC, b),
+        None => (0, name),
+    };
+    PROPAGATION.iter().find(|p| p.0.as_bytes() == base).map(|p| p.1 | rec)
+}
+
+/// A `mounts` entry. Options mount(2) has no flag for go to the filesystem as data.
+fn mount(m: &Node, bundle: &[u8]) -> Result<Mount> {
+    let dst = m.require("destination")?;
+    if dst.str()?.is_empty() {
+        return Err(dst.error("must not be empty"));
+    }
+    let fstype = match m.get("type")? {
+        Some(t) => t.cstr()?,
+        None => c"",
+    };
+    let (mut flags, mut propagation_flags) = (0, 0);
+    let mut data = Vec::new();
+    if let Some(o) = m.get("options")? {
+        o.each(&mut |o| {
+            let o = o.str()?;
+            if let Some(p) = propagation(o) {
+                propagation_flags = p;
+            } else if let Some(f) = MOUNT_FLAGS.iter().find(|f| f.0.as_bytes() == o) {
+                flags |= f.2;
+            } else if let Some(f) = MOUNT_FLAGS.iter().find(|f| f.1.as_bytes() == o && !o.is_empty()) {
+                flags &= !f.2;
+            } else {
+                if !data.is_empty() {
+                    data.push(b',');
+                }
+                data.extend_from_slice(o);
+            }
+            Ok(())
+        })?;
+    }
+    if fstype.to_bytes() == b"bind" {
+        flags |= libc::MS_BIND;
+    }
+    let src = match m.get("source")? {
+        Some(s) if flags & libc::MS_BIND != 0 => in_bundle(&s, bundle)?,
+        Some(s) => s.cstr()?,
+        None if flags & libc::MS_BIND != 0 => return Err(m.require("source")?.error("required")),
+        None => c"",
+    };
+    Ok(Mount { dst: dst.cstr()?, src, fstype, flags, propagation: propagation_flags, data: leak(&data) })
+}
+
+/// The namespace types by their config.json names; "time" is unshared by the child, since
+/// clone(2) cannot take CLONE_NEWTIME.
+const NAMESPACES: [(&str, c_int); 8] = [
+    ("pid", libc::CLONE_NEWPID),
+    ("network", libc::CLONE_NEWNET),
+    ("mount", libc::CLONE_NEWNS),
+    ("ipc", libc::CLONE_NEWIPC),
+    ("uts", libc::CLONE_NEWUTS),
+    ("user", libc::CLONE_NEWUSER),
+    ("cgroup", libc::CLONE_NEWCGROUP),
+    ("time", libc::CLONE_NEWTIME),
+];
+
+/// linux.namespaces: a type without a path is made new, with one it is joined; a type not
+/// listed is shared with hutch (so no network entry means the host's network).
+fn namespaces(linux: &Node, run: &mut RunConfig) -> Result<()> {
+    let oci = run.oci.get_or_insert_with(Oci::default);
+    let mut seen = 0;
+    if let Some(list) = linux.get("namespaces")? {
+        list.each(&mut |n| {
+            let ty = n.require("type")?;
+            let name = ty.str()?;
+            let Some(&(_, flag)) = NAMESPACES.iter().find(|t| t.0.as_bytes() == name) else {
+                return Err(ty.error("unknown namespace type (pid, network, mount, ipc, uts, user, cgroup, time)"));
+            };
+            if seen & flag != 0 {
+                return Err(ty.error("repeated"));
+            }
+            seen |= flag;
+            match n.get("path")? {
+                Some(p) => oci.join_ns.push((flag, absolute(&p)?)),
+                None => oci.new_ns |= flag,
+            }
+            Ok(())
+        })?;
+    }
+    if seen & libc::CLONE_NEWNS == 0 {
+        return Err(linux.require("namespaces")?.error("hutch needs a mount namespace"));
+    }
+    if oci.new_ns & libc::CLONE_NEWUSER != 0 {
+        run.userns.mode = crate::userns::Mode::New;
+    }
+    run.net = if oci.new_ns & libc::CLONE_NEWNET != 0 { Net::Private } else { Net::Host };
+    Ok(())
+}
+
+/// Sysctls that belong to a namespace (runc's list): kernel.* of IPC and UTS, fs.mqueue.*
+/// (IPC), net.* (network). Others would change the host.
+fn sysctl_namespace(key: &[u8]) -> Option<c_int> {
+    const IPC: [&[u8]; 8] = [
+        b"kernel.msgmax", b"kernel.msgmnb", b"kernel.msgmni", b"kernel.sem",
+        b"kernel.shmall", b"kernel.shmmax", b"kernel.shmmni", b"kernel.shm_rmid_forced",
+    ];
+    match key {
+        _ if IPC.contains(&key) || key.starts_with(b"fs.mqueue.") => Some(libc::CLONE_NEWIPC),
+        b"kernel.hostname" | b"kernel.domainname" => Some(libc::CLONE_NEWUTS),
+        _ if key.starts_with(b"net.") => Some(libc::CLONE_NEWNET),
+        _ => None,
+    }
+}
+
+/// The rest of `linux` that the setup applies.
+fn linux_setup(linux: &Node, oci: &mut Oci) -> Result<()> {
+    if let Some(s) = linux.get("sysctl")? {
+        s.each_member(&mut |key, v| {
+            let Some(ns) = sysctl_namespace(key) else {
+                return Err(v.error("not a namespaced sysctl: kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*"));
+            };
+            if oci.new_ns & ns == 0 {
+                return Err(v.error("needs a new namespace of its own (ipc, uts or network)"));
+            }
+            if key.split(|&c| c == b'.').any(|c| c.is_empty() || c == b".." || c.contains(&b'/')) {
+                return Err(v.error("invalid key"));
+            }
+            let mut path = Buf::<256>::new();
+            path.push(b"/proc/sys/");
+            for &c in key {
+                path.push(&[if c == b'.' { b'/' } else { c }]);
+            }
+            Ok(oci.proc_writes.push((leak(path.as_bytes()), v.cstr()?)))
+        })?;
+    }
+    for (name, list) in [("maskedPaths", &mut oci.masked), ("readonlyPaths", &mut oci.read_only)] {
+        if let Some(l) = linux.get(name)? {
+            l.each(&mut |p| Ok(list.push(p.cstr()?)))?;
+        }
+    }
+    if let Some(p) = linux.get("rootfsPropagation")? {
+        match propagation(p.str()?) {
+            Some(f) => oci.propagation = f,
+            None => return Err(p.error("expected private, rprivate, shared, rshared, slave, rslave, unbindable or runbindable")),
+        }
+    }
+    if let Some(p) = linux.get("personality")? {
+        let d = p.require("domain")?;
+        oci.personality = Some(match d.str()? {
+            b"LINUX" => 0,
+            b"LINUX32" => 8,
+            _ => return Err(d.error("expected LINUX or LINUX32")),
+        });
+    }
+    if let Some(t) = linux.get("timeOffsets")? {
+        if oci.new_ns & libc::CLONE_NEWTIME == 0 {
+            return Err(t.error("needs a new time namespace"));
+        }
+        let mut text = Buf::<128>::new();
+        for clock in ["monotonic", "boottime"] {
+            if let Some(c) = t.get(clock)? {
+                let secs = c.get("secs")?.map_or(Ok(0), |s| s.i64())?;
+                let nanos = c.get("nanosecs")?.map_or(Ok(0), |n| n.int(0, 999_999_999))?;
+                text.push(clock.as_bytes()).push(if secs < 0 { b" -" } else { b" " }).num(secs.unsigned_abs());
+                text.push(b" ").num(nanos as u64).push(b"\n");
+            }
+        }
+        oci.proc_writes.push((c"/proc/self/timens_offsets", leak(text.as_bytes())));
+    }
+    if let Some(devs) = linux.get("devices")? {
+        devs.each(&mut |d| {
+            let path = absolute(&d.require("path")?)?;
+            let ty = d.require("type")?;
+            let kind = match ty.str()? {
+                b"c" | b"u" => libc::S_IFCHR,
+                b"b" => libc::S_IFBLK,
+                b"p" => libc::S_IFIFO,
+                _ => return Err(ty.error("expected c, b, u or p")),
+            };
+            // major and minor are required but for a fifo; fileMode defaults to 0666.
+            let mut v = [0, 0, 0o666, 0, 0];
+            for (i, key) in ["major", "minor", "fileMode", "uid", "gid"].into_iter().enumerate() {
+                match d.get(key)? {
+                    Some(n) => v[i] = n.u32()?,
+                    None if i < 2 && kind != libc::S_IFIFO => drop(d.require(key)?),
+                    None => {}
+                }
+            }
+            let dev = libc::makedev(v[0], v[1]);
+            Ok(oci.devices.push(Device { path, mode: kind | (v[2] & 0o7777), dev, uid: v[3], gid: v[4] }))
+        })?;
     }
     Ok(())
 }
 
 fn hook(n: &Node) -> Result<Hook> {
-    let path = n.require("path")?;
-    if path.str()?.first() != Some(&b'/') {
-        return Err(path.error("must be an absolute path"));
-    }
-    let mut h = Hook { path: path.cstr()?, ..Hook::default() };
+    let mut h = Hook { path: absolute(&n.require("path")?)?, ..Hook::default() };
     if let Some(a) = n.get("args")? {
         a.each(&mut |a| Ok(h.args.push(a.cstr()?)))?;
     }
@@ -145,6 +502,211 @@ fn hook(n: &Node) -> Result<Hook> {
     Ok(h)
 }
 
+/// linux.cgroupsPath, linux.resources and the user namespace's ID maps, into `run.limits`
+/// and `run.userns` (config-linux.md "Control groups", "Allowed Device Cgroup", "User
+/// namespace mappings"). As runc: a path without a leading `/` is under the runtime's own
+/// cgroup; without a path the cgroup is the container's ID under it (the caller names it);
+/// 0 leaves a limit at the kernel's default and -1 means none. What hutch cannot apply here
+/// is named in a warning, not silently dropped.
+pub fn linux_cgroups_and_ids(linux: &Node, run: &mut RunConfig) -> Result<()> {
+    let l = &mut run.limits;
+    l.oci = true;
+    if let Some(p) = linux.get("cgroupsPath")? {
+        cgroups_path(&p, l)?;
+    }
+    if let (Some(r), Some(oci)) = (linux.get("resources")?, &mut run.oci) {
+        resources(&r, l, oci)?;
+    }
+    ids(linux, run.oci.as_ref().map_or(0, |o| o.new_ns), &mut run.userns)
+}
+
+fn cgroups_path(n: &Node, l: &mut Limits) -> Result<()> {
+    let p = n.str()?;
+    let p = &p[..p.len() - p.iter().rev().take_while(|&&c| c == b'/').count()];
+    if p.is_empty() {
+        return Ok(());
+    }
+    // "slice:prefix:name" is systemd's form, for runtimes that ask systemd for cgroups.
+    if p.len() > 255 || p.contains(&b':') || p.contains(&0) || p.split(|&c| c == b'/').any(|c| c == b"." || c == b"..") {
+        return Err(n.error("expected a cgroupfs path without . or .. components (systemd's slice:prefix:name is not supported)"));
+    }
+    let slash = p.iter().rposition(|&c| c == b'/');
+    l.cgroup_name = Some(leak(&p[slash.map_or(0, |i| i + 1)..]));
+    l.cgroup_parent = match slash {
+        Some(0) => Some(c"/"),
+        Some(i) => Some(leak(&p[..i])),
+        None => None,
+    };
+    Ok(())
+}
+
+/// How a number of linux.resources reads: as runc has it, 0 leaves the kernel's default.
+#[derive(Clone, Copy, PartialEq)]
+enum Num {
+    /// -1 is no limit.
+    Limit,
+    Count,
+    /// 0 to 100, 0 included.
+    Percent,
+}
+
+/// The numbers of linux.resources: section, key, kind (their order is `number`'s).
+const NUMBERS: [(&str, &str, Num); 10] = [
+    ("memory", "limit", Num::Limit),
+    ("memory", "reservation", Num::Limit),
+    ("memory", "swap", Num::Limit),
+    ("memory", "swappiness", Num::Percent),
+    ("cpu", "shares", Num::Count),
+    ("cpu", "quota", Num::Limit),
+    ("cpu", "period", Num::Count),
+    ("cpu", "realtimeRuntime", Num::Limit),
+    ("cpu", "realtimePeriod", Num::Count),
+    ("pids", "limit", Num::Limit),
+];
+
+/// What linux.resources has, but hutch does not apply: section ("" for resources itself), key.
+const IGNORED: [(&str, &str, &str); 8] = [
+    ("memory", "kernel", "ignored: kernel memory limits are deprecated, as in runc"),
+    ("memory", "kernelTCP", "ignored: kernel memory limits are deprecated, as in runc"),
+    ("cpu", "burst", "not applied"),
+    ("cpu", "idle", "not applied"),
+    ("", "blockIO", "not applied: hutch does not manage this controller"),
+    ("", "network", "not applied: hutch does not manage this controller"),
+    ("", "rdma", "not applied: hutch does not manage this controller"),
+    ("", "unified", "not applied: hutch does not manage this controller"),
+];
+
+/// The field of `l` that `NUMBERS[i]` sets (shares first into `shares`, to be converted).
+fn number<'l>(l: &'l mut Limits, shares: &'l mut Option<u64>, i: usize) -> &'l mut Option<u64> {
+    match i {
+        0 => &mut l.memory,
+        1 => &mut l.memory_reservation,
+        2 => &mut l.memory_swap,
+        3 => &mut l.swappiness,
+        4 => shares,
+        5 => &mut l.cpu_quota,
+        6 => &mut l.cpu_period,
+        7 => &mut l.cpu_rt_runtime,
+        8 => &mut l.cpu_rt_period,
+        _ => &mut l.pids,
+    }
+}
+
+/// `r.SECTION.KEY`, or `r.KEY` for an empty section.
+fn member<'v, 'a>(r: &Node<'v, 'a>, section: &str, key: &str) -> Result<Option<Node<'v, 'a>>> {
+    match section {
+        "" => r.get(key),
+        _ => r.get(section)?.map_or(Ok(None), |s| s.get(key)),
+    }
+}
+
+fn resources(r: &Node, l: &mut Limits, oci: &mut Oci) -> Result<()> {
+    let mut shares = None;
+    for (i, &(section, key, kind)) in NUMBERS.iter().enumerate() {
+        let Some(n) = member(r, section, key)? else { continue };
+        let (lo, hi) = match kind {
+            Num::Limit => (-1, i64::MAX as i128),
+            Num::Count => (0, i64::MAX as i128),
+            Num::Percent => (0, 100),
+        };
+        *number(l, &mut shares, i) = match n.int(lo, hi)? {
+            0 if kind != Num::Percent => None,
+            -1 => Some(UNLIMITED),
+            v => Some(v as u64),
+        };
+    }
+    // The kernel's own bounds for v1's cpu.shares.
+    l.cpu_share = shares.map(|s| CpuShare::Shares(s.clamp(2, 262_144)));
+    // Memory plus swap, as docker and v1's memsw count it.
+    if l.memory_swap.is_some_and(|s| s < l.memory.unwrap_or(UNLIMITED)) {
+        return Err(Error::msg(STEP, b"linux.resources.memory.swap", "counts memory plus swap: needs a memory limit, and at least as much"));
+    }
+    if let Some(n) = member(r, "memory", "disableOOMKiller")? {
+        l.oom_kill_disable = n.bool()?;
+    }
+    for (key, list) in [("cpus", &mut l.cpuset_cpus), ("mems", &mut l.cpuset_mems)] {
+        match member(r, "cpu", key)? {
+            Some(n) if !n.str()?.is_empty() && !cpuset_ok(n.str()?) => return Err(n.error("expected numbers and ranges, e.g. 0-3,6")),
+            Some(n) if !n.str()?.is_empty() => *list = Some(n.cstr()?),
+            _ => {}
+        }
+    }
+    let mut pages = Vec::new();
+    if let Some(h) = r.get("hugepageLimits")? {
+        h.each(&mut |h| {
+            let size = h.require("pageSize")?;
+            let s = size.str()?;
+            let digits = s.iter().take_while(|c| c.is_ascii_digit()).count();
+            if digits == 0 || !matches!(&s[digits..], b"KB" | b"MB" | b"GB") {
+                return Err(size.error("expected a size such as 2MB or 1GB"));
+            }
+            Ok(pages.push((size.cstr()?, h.require("limit")?.u64()?)))
+        })?;
+    }
+    l.hugetlb = pages.leak();
+    let mut rules = Vec::new();
+    if let Some(d) = r.get("devices")? {
+        d.each(&mut |d| Ok(rules.push(device(&d)?)))?;
+    }
+    l.devices = rules.leak();
+    for (section, key, why) in IGNORED {
+        if let Some(n) = member(r, section, key)? {
+            warn(&mut oci.warnings, &n, b"", why);
+        }
+    }
+    Ok(())
+}
+
+fn device(d: &Node) -> Result<DeviceRule> {
+    let mut r = DeviceRule { allow: d.require("allow")?.bool()?, kind: b'a', major: None, minor: None, access: b"rwm" };
+    for (key, field) in [("major", &mut r.major), ("minor", &mut r.minor)] {
+        if let Some(n) = d.get(key)? {
+            // -1 is any, as runc reads it.
+            *field = u32::try_from(n.int(-1, u32::MAX as i128)?).ok();
+        }
+    }
+    // Strings of letters from a set; empty is the default.
+    for (key, letters, max, why) in [("type", &b"acb"[..], 1, "expected a, c or b"), ("access", b"rwm", 3, "expected some of r, w and m")] {
+        if let Some(n) = d.get(key)? {
+            let s = n.str()?;
+            if s.len() > max || !s.iter().all(|c| letters.contains(c)) {
+                return Err(n.error(why));
+            }
+            match (s.first(), max) {
+                (None, _) => {}
+                (Some(&k), 1) => r.kind = k,
+                _ => r.access = leak(s).to_bytes(),
+            }
+        }
+    }
+    Ok(r)
+}
+
+/// linux.uidMappings and gidMappings, which a new user namespace (in `new_ns`, from
+/// linux.namespaces) needs and nothing else takes: one joined by path has its maps.
+fn ids(linux: &Node, new_ns: c_int, c: &mut userns::Config) -> Result<()> {
+    let user = (new_ns & libc::CLONE_NEWUSER != 0).then_some(false);
+    for (key, maps) in [("uidMappings", &mut c.uid_map), ("gidMappings", &mut c.gid_map)] {
+        let list = linux.get(key)?;
+        match (&list, user) {
+            (Some(list), Some(false)) => list.each(&mut |m| {
+                let n = |k| m.require(k)?.u32();
+                let (inside, outside, count) = (n("containerID")?, n("hostID")?, n("size")?);
+                if count == 0 || inside.checked_add(count - 1).is_none() || outside.checked_add(count - 1).is_none() {
+                    return Err(m.error("expected a size above 0 that fits the ID range"));
+                }
+                Ok(maps.push(IdMap { inside, outside, count }))
+            })?,
+            (Some(list), _) => return Err(list.error("only for a new user namespace in linux.namespaces")),
+            (None, _) => {}
+        }
+        if user == Some(false) && maps.is_empty() {
+            return Err(Error::msg(STEP, Buf::<32>::new().push(b"linux.").push(key.as_bytes()).as_bytes(), "required by a new user namespace"));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,7 +721,7 @@ mod tests {
     }
 
     const MINIMAL: &str = r#"{"ociVersion": "1.0.2", "root": {"path": "rootfs"},
-        "process": {"args": ["sh"], "cwd": "/", "env": ["PATH=/bin"]}}"#;
+        "process": {"args": ["sh"], "cwd": "/", "env": ["PATH=/bin"]}, "linux": {"namespaces": [{"type": "mount"}]}}"#;
 
     #[test]
     fn minimal() {
@@ -167,6 +729,8 @@ mod tests {
         assert_eq!(s.run.rootfs, c"/b/rootfs");
         assert_eq!(s.run.command, [c"sh"]);
         assert_eq!(s.env, [c"PATH=/bin"]);
+        let e = spec(r#"{"ociVersion": "1.0.2", "root": {"path": "r"}, "process": {"args": ["sh"], "cwd": "/"}}"#);
+        assert_eq!(why(e.unwrap_err()), ("linux.namespaces".into(), "hutch needs a mount namespace"), "never the host's mounts");
     }
 
     #[test]
@@ -181,7 +745,7 @@ mod tests {
     #[test]
     fn hooks() {
         let s = spec(
-            r#"{"ociVersion": "1.0.2", "root": {"path": "/r"}, "future": {"x": 1},
+            r#"{"ociVersion": "1.0.2", "root": {"path": "/r"}, "future": {"x": 1}, "linux": {"namespaces": [{"type": "mount"}]},
             "hooks": {"poststop": [{"path": "/bin/h", "args": ["h", "a"], "env": ["K=V"], "timeout": 5}, {"path": "/bin/g"}]}}"#,
         )
         .unwrap();
@@ -189,4 +753,264 @@ mod tests {
         assert_eq!((p[0].path, &p[0].args[..], &p[0].env[..], p[0].timeout), (c"/bin/h", &[c"h", c"a"][..], &[c"K=V"][..], Some(5)));
         assert_eq!((&p[1].args[..], p[1].timeout), (&[c"/bin/g"][..], None));
     }
+
+    fn linux(text: &str) -> Result<RunConfig> {
+        let doc = json::parse(alloc::string::String::leak(text.into()).as_bytes(), b"config.json")?;
+        let mut run = RunConfig::new(c"/r");
+        run.oci = Some(Oci::default());
+        let linux = Node::root(&doc, STEP).require("linux")?;
+        if linux.get("namespaces")?.is_some() {
+            namespaces(&linux, &mut run)?;
+        }
+        linux_cgroups_and_ids(&linux, &mut run)?;
+        Ok(run)
+    }
+
+    #[test]
+    fn cgroups_path_splits_into_parent_and_name() {
+        let l = linux(r#"{"linux": {"cgroupsPath": "/libpod_parent/libpod-abc"}}"#).ok().unwrap().limits;
+        assert_eq!((l.cgroup_parent, l.cgroup_name, l.oci), (Some(c"/libpod_parent"), Some(c"libpod-abc"), true));
+        let l = linux(r#"{"linux": {"cgroupsPath": "/top/"}}"#).ok().unwrap().limits;
+        assert_eq!((l.cgroup_parent, l.cgroup_name), (Some(c"/"), Some(c"top")));
+        let l = linux(r#"{"linux": {"cgroupsPath": "a/b/c"}}"#).ok().unwrap().limits;
+        assert_eq!((l.cgroup_parent, l.cgroup_name), (Some(c"a/b"), Some(c"c")));
+        let l = linux(r#"{"linux": {"cgroupsPath": "c"}}"#).ok().unwrap().limits;
+        assert_eq!((l.cgroup_parent, l.cgroup_name), (None, Some(c"c")));
+        let l = linux(r#"{"linux": {}}"#).ok().unwrap().limits;
+        assert_eq!((l.cgroup_parent, l.cgroup_name, l.wanted()), (None, None, true), "the caller names it after the ID");
+        for bad in ["/a/../b", "system.slice:runc:x", "./a"] {
+            let e = linux(&format!(r#"{{"linux": {{"cgroupsPath": "{bad}"}}}}"#)).err().unwrap();
+            assert_eq!(why(e).0, "linux.cgroupsPath", "{bad}");
+        }
+    }
+
+    #[test]
+    fn resources_map_to_limits() {
+        let run = linux(
+            r#"{"linux": {"resources": {
+                "memory": {"limit": 33554432, "reservation": 16777216, "swap": -1, "swappiness": 10, "disableOOMKiller": true, "kernel": 5},
+                "cpu": {"shares": 1024, "quota": 50000, "period": 200000, "realtimeRuntime": -1, "realtimePeriod": 1000000, "cpus": "0-1", "mems": "0"},
+                "pids": {"limit": 32},
+                "hugepageLimits": [{"pageSize": "2MB", "limit": 4194304}],
+                "devices": [{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 1, "minor": -1, "access": "w"}],
+                "blockIO": {"weight": 10}}}}"#,
+        )
+        .ok()
+        .unwrap();
+        let l = run.limits;
+        let warned: Vec<&[u8]> = run.oci.as_ref().unwrap().warnings.iter().map(|w| w.to_bytes()).collect();
+        assert!(warned[0].starts_with(b"hutch: warning: linux.resources.memory.kernel: ignored"), "{warned:?}");
+        assert!(warned[1].starts_with(b"hutch: warning: linux.resources.blockIO: not applied"), "{warned:?}");
+        assert_eq!((l.memory, l.memory_reservation, l.memory_swap), (Some(32 << 20), Some(16 << 20), Some(UNLIMITED)));
+        assert_eq!((l.swappiness, l.oom_kill_disable), (Some(10), true));
+        assert_eq!((l.cpu_share, l.cpu_quota, l.cpu_period), (Some(CpuShare::Shares(1024)), Some(50_000), Some(200_000)));
+        assert_eq!((l.cpu_rt_runtime, l.cpu_rt_period), (Some(UNLIMITED), Some(1_000_000)));
+        assert_eq!((l.cpuset_cpus, l.cpuset_mems, l.pids), (Some(c"0-1"), Some(c"0"), Some(32)));
+        assert_eq!(l.hugetlb, [(c"2MB", 4 << 20)]);
+        assert_eq!(
+            l.devices,
+            [
+                DeviceRule { allow: false, kind: b'a', major: None, minor: None, access: b"rwm" },
+                DeviceRule { allow: true, kind: b'c', major: Some(1), minor: None, access: b"w" }
+            ]
+        );
+        // 0 leaves the default; -1 is no limit.
+        let l = linux(r#"{"linux": {"resources": {"memory": {"limit": 0}, "pids": {"limit": -1}, "cpu": {"shares": 0, "cpus": ""}}}}"#)
+            .ok()
+            .unwrap()
+            .limits;
+        assert_eq!((l.memory, l.pids, l.cpu_share, l.cpuset_cpus), (None, Some(UNLIMITED), None, None));
+    }
+
+    #[test]
+    fn bad_resources_name_the_field() {
+        for (text, field) in [
+            (r#"{"memory": {"limit": "1g"}}"#, "linux.resources.memory.limit"),
+            (r#"{"memory": {"limit": -2}}"#, "linux.resources.memory.limit"),
+            (r#"{"memory": {"limit": 100, "swap": 50}}"#, "linux.resources.memory.swap"),
+            (r#"{"memory": {"swap": 50}}"#, "linux.resources.memory.swap"),
+            (r#"{"memory": {"swappiness": 101}}"#, "linux.resources.memory.swappiness"),
+            (r#"{"cpu": {"cpus": "3-1"}}"#, "linux.resources.cpu.cpus"),
+            (r#"{"cpu": {"quota": 1.5}}"#, "linux.resources.cpu.quota"),
+            (r#"{"pids": {"limit": -5}}"#, "linux.resources.pids.limit"),
+            (r#"{"cpu": {"period": -1}}"#, "linux.resources.cpu.period"),
+            (r#"{"hugepageLimits": [{"pageSize": "2M", "limit": 1}]}"#, "linux.resources.hugepageLimits[0].pageSize"),
+            (r#"{"devices": [{"access": "rwm"}]}"#, "linux.resources.devices[0].allow"),
+            (r#"{"devices": [{"allow": true, "type": "x"}]}"#, "linux.resources.devices[0].type"),
+            (r#"{"devices": [{"allow": true, "type": "cb"}]}"#, "linux.resources.devices[0].type"),
+            (r#"{"devices": [{"allow": true, "access": "rwx"}]}"#, "linux.resources.devices[0].access"),
+            (r#"{"devices": [{"allow": true, "major": -2}]}"#, "linux.resources.devices[0].major"),
+        ] {
+            let e = linux(&format!(r#"{{"linux": {{"resources": {text}}}}}"#)).err().unwrap();
+            assert_eq!(why(e).0, field, "{text}");
+        }
+    }
+
+    #[test]
+    fn id_maps_need_a_new_user_namespace_and_it_them() {
+        let uid = r#""uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}]"#;
+        let gid = r#""gidMappings": [{"containerID": 0, "hostID": 200000, "size": 1}, {"containerID": 1, "hostID": 300000, "size": 10}]"#;
+        let maps = format!("{uid}, {gid}");
+        let u = linux(&format!(r#"{{"linux": {{"namespaces": [{{"type": "mount"}}, {{"type": "user"}}], {maps}}}}}"#)).ok().unwrap().userns;
+        assert_eq!(u.mode, userns::Mode::New);
+        assert_eq!(u.uid_map, [IdMap { inside: 0, outside: 100000, count: 65536 }]);
+        assert_eq!(u.gid_map[1], IdMap { inside: 1, outside: 300000, count: 10 });
+        let u = linux(r#"{"linux": {"namespaces": [{"type": "mount"}]}}"#).ok().unwrap().userns;
+        assert_eq!(u, userns::Config::default());
+        let e = linux(&format!(r#"{{"linux": {{"namespaces": [{{"type": "mount"}}], {maps}}}}}"#)).err().unwrap();
+        assert_eq!(why(e).0, "linux.uidMappings");
+        let e = linux(r#"{"linux": {"namespaces": [{"type": "mount"}, {"type": "user"}], "uidMappings": []}}"#).err().unwrap();
+        assert_eq!(why(e).0, "linux.uidMappings");
+        let e = linux(&format!(r#"{{"linux": {{"namespaces": [{{"type": "mount"}}, {{"type": "user"}}], {}}}}}"#, uid)).err().unwrap();
+        assert_eq!(why(e).0, "linux.gidMappings");
+        let e = linux(r#"{"linux": {"namespaces": [{"type": "mount"}, {"type": "user"}], "uidMappings": [{"containerID": 0, "hostID": 1, "size": 0}], "gidMappings": []}}"#);
+        assert_eq!(why(e.err().unwrap()).0, "linux.uidMappings[0]");
+        // Joining an existing user namespace: its maps are already made.
+        let u = linux(r#"{"linux": {"namespaces": [{"type": "mount"}, {"type": "user", "path": "/proc/1/ns/user"}]}}"#).ok().unwrap().userns;
+        assert_eq!(u.mode, userns::Mode::Default);
+    }
+
+    /// Every section this module maps, with values that differ from every default.
+    const FULL: &str = r#"{"ociVersion": "1.2.0", "root": {"path": "/r", "readonly": true},
+        "hostname": "h", "domainname": "d.example",
+        "process": {"args": ["sh"], "cwd": "/w", "env": ["A=1"], "terminal": true, "consoleSize": {"height": 25, "width": 80},
+            "user": {"uid": 1000, "gid": 100, "umask": 18, "additionalGids": [5, 6]},
+            "capabilities": {"bounding": ["CAP_CHOWN", "CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"],
+                "inheritable": ["CAP_KILL"], "ambient": ["CAP_KILL", "CAP_NEWER_THAN_HUTCH"]},
+            "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 10, "hard": 20}],
+            "noNewPrivileges": true, "oomScoreAdj": -500, "apparmorProfile": "p"},
+        "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"},
+            {"destination": "/t", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=700", "ro", "rw", "size=1m", "rslave"]},
+            {"destination": "/b", "type": "none", "source": "rel/dir", "options": ["rbind", "ro", "noatime", "atime"]}],
+        "linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "uts"}, {"type": "ipc"}, {"type": "time"},
+                {"type": "network", "path": "/proc/1/ns/net"}],
+            "sysctl": {"kernel.shmmax": "1", "fs.mqueue.msg_max": "20"},
+            "maskedPaths": ["/m"], "readonlyPaths": ["/ro1", "/ro2"], "rootfsPropagation": "rshared",
+            "personality": {"domain": "LINUX32", "flags": []},
+            "timeOffsets": {"monotonic": {"secs": -5, "nanosecs": 7}, "boottime": {"secs": 9}},
+            "devices": [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 438, "uid": 1, "gid": 2},
+                {"path": "/dev/p", "type": "p"}]}}"#;
+
+    #[test]
+    fn every_section_maps() {
+        let s = spec(FULL).unwrap();
+        let r = &s.run;
+        assert_eq!((r.rootfs, r.read_only, r.hostname, r.workdir, r.tty, r.no_new_privs), (c"/r", true, c"h", c"/w", true, true));
+        assert_eq!((r.net, r.seccomp), (Net::Host, Seccomp::Unconfined), "a joined network is not hutch's to set up");
+        assert_eq!(r.rlimits, [Rlimit { resource: libc::RLIMIT_NOFILE as i32, soft: 10, hard: 20 }]);
+        let o = r.oci.as_ref().unwrap();
+        assert_eq!((o.uid, o.gid, &o.groups[..], o.umask), (1000, 100, &[5, 6][..], Some(0o22)));
+        assert_eq!(o.caps, caps::Sets { bounding: 0b100001, effective: 0b100000, permitted: 0b100000, inheritable: 0b100000, ambient: 0b100000 });
+        assert_eq!((o.console_size, o.personality), ((25, 80), Some(8)));
+        assert_eq!(o.warnings.len(), 2, "the unknown capability and apparmorProfile");
+        assert_eq!(o.mounts[0], Mount { dst: c"/proc", src: c"proc", fstype: c"proc", flags: 0, propagation: 0, data: c"" });
+        let t = &o.mounts[1];
+        assert_eq!((t.flags, t.propagation, t.data), (libc::MS_NOSUID, libc::MS_SLAVE | libc::MS_REC, c"mode=700,size=1m"));
+        let b = &o.mounts[2];
+        assert_eq!((b.src, b.flags), (c"/b/rel/dir", libc::MS_BIND | libc::MS_REC | libc::MS_RDONLY), "a relative bind source is the bundle's");
+        let new = libc::CLONE_NEWPID | libc::CLONE_NEWNS | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC | libc::CLONE_NEWTIME;
+        assert_eq!((o.new_ns, &o.join_ns[..]), (new, &[(libc::CLONE_NEWNET, c"/proc/1/ns/net")][..]));
+        let writes = [
+            (c"/proc/self/oom_score_adj", c"-500"),
+            (c"/proc/sys/kernel/domainname", c"d.example"),
+            (c"/proc/sys/kernel/shmmax", c"1"),
+            (c"/proc/sys/fs/mqueue/msg_max", c"20"),
+            (c"/proc/self/timens_offsets", c"monotonic -5 7\nboottime 9 0\n"),
+        ];
+        assert_eq!(o.proc_writes, writes);
+        assert_eq!((&o.masked[..], &o.read_only[..]), (&[c"/m"][..], &[c"/ro1", c"/ro2"][..]));
+        assert_eq!(o.propagation, libc::MS_SHARED | libc::MS_REC);
+        let fuse = Device { path: c"/dev/fuse", mode: libc::S_IFCHR | 0o666, dev: libc::makedev(10, 229), uid: 1, gid: 2 };
+        assert_eq!(o.devices, [fuse, Device { path: c"/dev/p", mode: libc::S_IFIFO | 0o666, dev: 0, uid: 0, gid: 0 }]);
+    }
+
+    #[test]
+    fn oci_defaults_are_the_specs() {
+        let s = spec(r#"{"ociVersion": "1.0.2", "root": {"path": "r"}, "process": {"args": ["sh"], "cwd": "/"},
+            "linux": {"namespaces": [{"type": "mount"}, {"type": "network"}, {"type": "user"}],
+                "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}], "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}}"#).unwrap();
+        let o = s.run.oci.as_ref().unwrap();
+        assert_eq!((s.run.hostname, s.run.no_new_privs, s.run.net), (c"", false, Net::Private));
+        assert_eq!((o.uid, o.gid, o.caps, o.umask), (0, 0, caps::Sets::default(), None), "no capabilities unless listed");
+        assert!(o.mounts.is_empty() && o.masked.is_empty() && o.read_only.is_empty());
+        assert_eq!(s.run.userns.mode, crate::userns::Mode::New);
+    }
+
+    #[test]
+    fn setup_errors_name_the_field() {
+        let base = |linux: &str, top: &str| {
+            let text = alloc::format!(
+                r#"{{"ociVersion": "1.0.2", "root": {{"path": "r"}}, "process": {{"args": ["sh"], "cwd": "/"}}{top},
+                "linux": {{"namespaces": [{{"type": "mount"}}, {{"type": "ipc"}}]{linux}}}}}"#
+            );
+            why(spec(&text).unwrap_err())
+        };
+        let e = |o: &str, w: &'static str| (alloc::string::String::from(o), w);
+        assert_eq!(base(r#", "namespaces": [{"type": "mount"}, {"type": "mount"}]"#, ""), e("linux.namespaces[1].type", "repeated"));
+        assert_eq!(base(r#", "namespaces": [{"type": "pid"}]"#, ""), e("linux.namespaces", "hutch needs a mount namespace"));
+        assert_eq!(base(r#", "namespaces": [{"type": "mount", "path": "x"}]"#, "").1, "must be an absolute path");
+        assert_eq!(base(r#", "namespaces": [{"type": "box"}]"#, "").0, "linux.namespaces[0].type");
+        assert_eq!(base(r#", "sysctl": {"vm.swappiness": "1"}"#, "").0, "linux.sysctl.vm.swappiness");
+        assert_eq!(base(r#", "sysctl": {"net.ipv4.ip_forward": "1"}"#, ""), e("linux.sysctl.net.ipv4.ip_forward", "needs a new namespace of its own (ipc, uts or network)"));
+        assert_eq!(base(r#", "sysctl": {"kernel.sem": 1}"#, ""), e("linux.sysctl.kernel.sem", "expected a string"));
+        assert_eq!(base(r#", "rootfsPropagation": "sideways""#, "").0, "linux.rootfsPropagation");
+        assert_eq!(base(r#", "timeOffsets": {}"#, ""), e("linux.timeOffsets", "needs a new time namespace"));
+        assert_eq!(base(r#", "devices": [{"path": "/dev/x", "type": "q", "major": 1, "minor": 1}]"#, "").0, "linux.devices[0].type");
+        assert_eq!(base(r#", "devices": [{"path": "/dev/x", "type": "c", "minor": 1}]"#, "").0, "linux.devices[0].major");
+        assert_eq!(base(r#", "personality": {"domain": "BSD"}"#, "").0, "linux.personality.domain");
+        assert_eq!(base("", r#", "hostname": "h""#), e("hostname", "needs a new uts namespace"));
+        assert_eq!(base("", r#", "mounts": [{"destination": "/x", "options": ["bind"]}]"#), e("mounts[0].source", "required"));
+        assert_eq!(base("", r#", "mounts": [{"destination": "/x", "options": [1]}]"#), e("mounts[0].options[0]", "expected a string"));
+        let p = |process: &str| {
+            let text = alloc::format!(r#"{{"ociVersion": "1.0.2", "root": {{"path": "r"}}, "process": {{"args": ["sh"], "cwd": "/"{process}}}}}"#);
+            why(spec(&text).unwrap_err())
+        };
+        assert_eq!(p(r#", "user": {"uid": 4294967296, "gid": 0}"#), e("process.user.uid", "number out of range"));
+        assert_eq!(p(r#", "capabilities": {"bounding": "CAP_KILL"}"#), e("process.capabilities.bounding", "expected an array"));
+        assert_eq!(p(r#", "rlimits": [{"type": "RLIMIT_CORE", "soft": 1, "hard": 1}, {"type": "RLIMIT_CORE", "soft": 1, "hard": 1}]"#), e("process.rlimits[1].type", "repeated"));
+        assert_eq!(p(r#", "oomScoreAdj": 1001"#), e("process.oomScoreAdj", "number out of range"));
+        assert_eq!(p(r#", "noNewPrivileges": "yes""#), e("process.noNewPrivileges", "expected true or false"));
+    }
+
+    /// Mutated valid configs and arbitrary bytes: an error or a spec, never a panic or a hang.
+    #[test]
+    fn mutated_configs_never_panic() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        // Values that are each field's wrong type or edge: swapped in for a value of FULL.
+        const VALUES: [&[u8]; 12] =
+            [b"null", b"true", b"-1", b"0", b"18446744073709551616", b"\"\"", b"\"/\"", b"[]", b"{}", b"[1]", b"\"a\\u0000b\"", b"1.5"];
+        const PUNCT: &[u8] = b"{}[]\",:\\0-e./";
+        let seed = FULL.as_bytes();
+        for _ in 0..6000 {
+            let mut doc = seed.to_vec();
+            for _ in 0..1 + next() % 3 {
+                let i = next() as usize % doc.len();
+                match next() % 4 {
+                    0 => doc[i] = next() as u8,
+                    1 => drop(doc.remove(i)),
+                    2 => doc.insert(i, PUNCT[next() as usize % PUNCT.len()]),
+                    // Replace the value after a ':' with another JSON value.
+                    _ => {
+                        if let Some(colon) = doc[i..].iter().position(|&c| c == b':').map(|p| i + p + 1) {
+                            let end = doc[colon..].iter().position(|&c| c == b',' || c == b'}').map_or(doc.len(), |p| colon + p);
+                            let v = VALUES[next() as usize % VALUES.len()];
+                            doc.splice(colon..end, v.iter().copied());
+                        }
+                    }
+                }
+            }
+            let _ = parse(doc.leak(), b"/b");
+        }
+        for len in 0..200 {
+            let doc: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            let _ = parse(doc.leak(), b"/b");
+        }
+    }
+
 }

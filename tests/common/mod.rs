@@ -701,3 +701,92 @@ pub fn as_str(p: &Path) -> &str {
 pub fn contains(haystack: &[&str], needle: &str) -> bool {
     haystack.iter().any(|h| *h == needle)
 }
+
+// ---------------------------------------------------------------------------
+// OCI bundles
+
+/// An OCI bundle: a Fixture's rootfs next to a config.json, run with
+/// `hutch run --bundle DIR ID` (the foreground OCI run).
+pub struct Bundle {
+    pub fx: Fixture,
+}
+
+/// The runtime-spec members of a default config, as `runc spec` writes them
+/// (minus the terminal), for tests to extend: each `*_extra` is spliced into
+/// its object after the defaults, and a repeated key's last value wins, so a
+/// test replaces a default by naming it again.
+pub fn oci_config(args: &[&str], process_extra: &str, linux_extra: &str, top_extra: &str) -> String {
+    let args: Vec<String> = args.iter().map(|a| json_str(a)).collect();
+    let caps = r#"["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]"#;
+    format!(
+        r#"{{"ociVersion": "1.0.2",
+  "process": {{"terminal": false, "user": {{"uid": 0, "gid": 0}}, "args": [{args}],
+    "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],
+    "cwd": "/", "capabilities": {{"bounding": {caps}, "effective": {caps}, "permitted": {caps}, "ambient": {caps}}},
+    "rlimits": [{{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}}], "noNewPrivileges": true{process_extra}}},
+  "root": {{"path": "rootfs", "readonly": false}},
+  "hostname": "runc",
+  "mounts": [
+    {{"destination": "/proc", "type": "proc", "source": "proc"}},
+    {{"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]}},
+    {{"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]}},
+    {{"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]}},
+    {{"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]}},
+    {{"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]}},
+    {{"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}}
+  ],
+  "linux": {{"namespaces": [{{"type": "pid"}}, {{"type": "network"}}, {{"type": "ipc"}}, {{"type": "uts"}}, {{"type": "mount"}}],
+    "maskedPaths": ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+      "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
+    "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]{linux_extra}}}{top_extra}}}
+"#,
+        args = args.join(", ")
+    )
+}
+
+/// A JSON string literal.
+pub fn json_str(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+impl Bundle {
+    /// A bundle whose config.json is `config`.
+    pub fn new(config: &str) -> Bundle {
+        let b = Bundle { fx: Fixture::new() };
+        b.fx.write_outside("config.json", config);
+        b
+    }
+
+    /// The default config running `sh -c SCRIPT`, extended as [`oci_config`] describes.
+    pub fn sh(script: &str, process_extra: &str, linux_extra: &str, top_extra: &str) -> Bundle {
+        Bundle::new(&oci_config(&["sh", "-c", script], process_extra, linux_extra, top_extra))
+    }
+
+    pub fn dir(&self) -> PathBuf {
+        self.fx.outside("")
+    }
+
+    /// `hutch run --bundle DIR ID`, not yet started; with a state directory of the bundle's
+    /// own, as tests run at once and reuse IDs.
+    pub fn command(&self, id: &str) -> Command {
+        let mut c = Command::new(HUTCH);
+        c.arg("--root").arg(self.fx.outside("state")).arg("run").arg("--bundle").arg(self.dir()).arg(id);
+        c
+    }
+
+    /// Under an ID of the bundle's own: an OCI container's cgroup is named after its ID.
+    pub fn run(&self) -> Output {
+        run(self.command(&self.dir().file_name().unwrap().to_string_lossy()))
+    }
+}
