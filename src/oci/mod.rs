@@ -194,6 +194,14 @@ pub enum O {
     LogFormat,
     Systemd,
     Version,
+    // `exec`'s own (exec.rs has its table).
+    Env,
+    Workdir,
+    User,
+    Tty,
+    Process,
+    Cap,
+    NoNewPrivs,
 }
 
 /// One table for every verb and the global options (runc's names); a verb ignores what it
@@ -224,7 +232,7 @@ pub const OPTS: &[Opt<O>] = &[
 
 /// The options' values, by `O`; a flag's is empty.
 #[derive(Default)]
-pub struct Opts(pub [Option<&'static CStr>; 18]);
+pub struct Opts(pub [Option<&'static CStr>; 25]);
 
 impl Opts {
     pub fn v(&self, id: O) -> Option<&'static CStr> {
