@@ -129,6 +129,7 @@ fn find_command(cmd: &CStr, env: &[&'static CStr]) -> Result<()> {
 // --- The verbs.
 
 /// The global options (before the verb), as runc's.
+#[derive(Default)]
 pub struct Global {
     pub root: Option<&'static CStr>,
     pub log: Option<&'static CStr>,
@@ -480,7 +481,7 @@ fn start(g: &Global, root: &Root, id: &[u8]) -> Result<c_int> {
 
 /// `delete [--force]`: kills a created (or, forced, running) container, runs the poststop
 /// hooks and removes its state.
-fn delete(g: &Global, root: &Root, id: &[u8], force: bool) -> Result<c_int> {
+pub fn delete(g: &Global, root: &Root, id: &[u8], force: bool) -> Result<c_int> {
     let e = match state::read(root, id) {
         Err(_) if force => return Ok(0),
         r => r?,
