@@ -4,7 +4,8 @@ use core::ffi::CStr;
 
 use crate::config::{self, EnvArg, LimitOpt, Net, RunConfig};
 use crate::error::{Error, Result};
-use crate::{caps, container, env, lifecycle, oci, seccomp, sys, userns};
+use crate::oci::{self, O};
+use crate::{caps, container, env, lifecycle, seccomp, sys, userns};
 
 pub const USAGE: &str = "\
 Usage: hutch [--root DIR] COMMAND [ARG...]
@@ -387,46 +388,18 @@ fn apply(c: &mut RunConfig, id: RunOpt, v: &'static CStr) -> Result<()> {
     Ok(())
 }
 
-#[derive(Clone, Copy)]
-enum Global {
-    Root,
-    Log,
-    LogFormat,
-    Debug,
-    Systemd,
-    Version,
-    Ignored,
-}
-
-/// Before the verb; runc's, as podman (conmon) and containerd's shim pass them.
-const GLOBAL_OPTS: &[Opt<Global>] = &[
-    Opt { short: 0, long: "root", value: Value::Required, id: Global::Root },
-    Opt { short: 0, long: "log", value: Value::Required, id: Global::Log },
-    Opt { short: 0, long: "log-format", value: Value::Required, id: Global::LogFormat },
-    Opt { short: 0, long: "debug", value: Value::None, id: Global::Debug },
-    Opt { short: 0, long: "systemd-cgroup", value: Value::None, id: Global::Systemd },
-    Opt { short: b'v', long: "version", value: Value::None, id: Global::Version },
-    Opt { short: 0, long: "criu", value: Value::Required, id: Global::Ignored },
-];
-
 /// Runs the whole command line; returns the exit status.
 pub fn main(args: &[&'static CStr], host_env: &[&'static CStr]) -> Result<i32> {
-    let mut g = oci::Global { root: None, log: None, json: false, oci: false };
-    let (mut version, mut systemd) = (false, false);
-    let walked = options(args, GLOBAL_OPTS, "try 'hutch --help'", &mut |id, v| {
-        match id {
-            Global::Root => g.root = Some(v),
-            Global::Log => g.log = Some(v),
-            Global::LogFormat => match v.to_bytes() {
-                b"json" | b"text" => g.json = v.to_bytes() == b"json",
-                other => return Err(Error::msg("invalid --log-format", other, "expected text or json")),
-            },
-            Global::Systemd => systemd = true,
-            Global::Version => version = true,
-            Global::Debug | Global::Ignored => {}
-        }
-        Ok(())
-    });
+    // The global options, through the OCI verbs' table (one walker instance for both).
+    let mut o = oci::Opts::default();
+    let walked = options(args, oci::OPTS, "try 'hutch --help'", &mut |id, v| Ok(o.0[id as usize] = Some(v)));
+    let format = o.v(O::LogFormat).map_or(&b"text"[..], CStr::to_bytes);
+    let mut g = oci::Global { root: o.v(O::Root), log: o.v(O::Log), json: format == b"json", oci: false };
+    let (version, systemd) = (o.on(O::Version), o.on(O::Systemd));
+    let walked = match walked {
+        Ok(_) if !matches!(format, b"json" | b"text") => Err(Error::msg("invalid --log-format", format, "expected text or json")),
+        w => w,
+    };
     let args = match walked {
         Ok(Some(args)) if !version => args,
         Ok(_) => {

@@ -12,7 +12,7 @@ use crate::buf::Buf;
 use crate::cli::{options, Opt, Value};
 use crate::config::{self, RunConfig, Seccomp};
 use crate::json::{self, Node};
-use crate::oci::spec;
+use crate::oci::{spec, O};
 use crate::error::{Context, Error, Result};
 use crate::state::{Root, Status};
 use crate::sys::{self, Errno, Exit};
@@ -51,40 +51,25 @@ struct Child<'a> {
     console_size: Option<(u16, u16)>,
 }
 
-#[derive(Clone, Copy)]
-enum ExecOpt {
-    Env,
-    Workdir,
-    User,
-    Tty,
-    Process,
-    Detach,
-    PidFile,
-    Console,
-    Cap,
-    NoNewPrivs,
-    PreserveFds,
-    Ignored,
-}
-
-/// hutch's options and runc's (`--cwd`, `--process`, ...; runc's LSM labels are ignored).
-const EXEC_OPTS: &[Opt<ExecOpt>] = &[
-    Opt { short: b'e', long: "env", value: Value::Required, id: ExecOpt::Env },
-    Opt { short: b'w', long: "workdir", value: Value::Required, id: ExecOpt::Workdir },
-    Opt { short: 0, long: "cwd", value: Value::Required, id: ExecOpt::Workdir },
-    Opt { short: b'u', long: "user", value: Value::Required, id: ExecOpt::User },
-    Opt { short: b't', long: "tty", value: Value::None, id: ExecOpt::Tty },
-    Opt { short: b'p', long: "process", value: Value::Required, id: ExecOpt::Process },
-    Opt { short: b'd', long: "detach", value: Value::None, id: ExecOpt::Detach },
-    Opt { short: 0, long: "pid-file", value: Value::Required, id: ExecOpt::PidFile },
-    Opt { short: 0, long: "console-socket", value: Value::Required, id: ExecOpt::Console },
-    Opt { short: b'c', long: "cap", value: Value::Required, id: ExecOpt::Cap },
-    Opt { short: 0, long: "no-new-privs", value: Value::None, id: ExecOpt::NoNewPrivs },
-    Opt { short: 0, long: "preserve-fds", value: Value::Required, id: ExecOpt::PreserveFds },
-    Opt { short: b'g', long: "additional-gids", value: Value::Required, id: ExecOpt::Ignored },
-    Opt { short: 0, long: "apparmor", value: Value::Required, id: ExecOpt::Ignored },
-    Opt { short: 0, long: "process-label", value: Value::Required, id: ExecOpt::Ignored },
-    Opt { short: 0, long: "ignore-paused", value: Value::None, id: ExecOpt::Ignored },
+/// hutch's options and runc's (`--cwd`, `--process`, ...; runc's LSM labels are ignored), with
+/// the OCI verbs' ids (one option-walker instance for both).
+const EXEC_OPTS: &[Opt<O>] = &[
+    Opt { short: b'e', long: "env", value: Value::Required, id: O::Env },
+    Opt { short: b'w', long: "workdir", value: Value::Required, id: O::Workdir },
+    Opt { short: 0, long: "cwd", value: Value::Required, id: O::Workdir },
+    Opt { short: b'u', long: "user", value: Value::Required, id: O::User },
+    Opt { short: b't', long: "tty", value: Value::None, id: O::Tty },
+    Opt { short: b'p', long: "process", value: Value::Required, id: O::Process },
+    Opt { short: b'd', long: "detach", value: Value::None, id: O::Detach },
+    Opt { short: 0, long: "pid-file", value: Value::Required, id: O::PidFile },
+    Opt { short: 0, long: "console-socket", value: Value::Required, id: O::Console },
+    Opt { short: b'c', long: "cap", value: Value::Required, id: O::Cap },
+    Opt { short: 0, long: "no-new-privs", value: Value::None, id: O::NoNewPrivs },
+    Opt { short: 0, long: "preserve-fds", value: Value::Required, id: O::PreserveFds },
+    Opt { short: b'g', long: "additional-gids", value: Value::Required, id: O::Ignored },
+    Opt { short: 0, long: "apparmor", value: Value::Required, id: O::Ignored },
+    Opt { short: 0, long: "process-label", value: Value::Required, id: O::Ignored },
+    Opt { short: 0, long: "ignore-paused", value: Value::None, id: O::Ignored },
 ];
 
 pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
@@ -93,18 +78,18 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     let (mut process, mut detach, mut pid_file, mut console, mut add_caps, mut nnp, mut preserve) = (None, false, None, None, 0, false, 0);
     let operands = options(args, EXEC_OPTS, USAGE, &mut |id, v| {
         match id {
-            ExecOpt::Env => vars.push(v),
-            ExecOpt::Workdir => workdir = Some(v.to_bytes()),
-            ExecOpt::User => user = Some(v.to_bytes()),
-            ExecOpt::Tty => tty = true,
-            ExecOpt::Process => process = Some(v),
-            ExecOpt::Detach => detach = true,
-            ExecOpt::PidFile => pid_file = Some(v),
-            ExecOpt::Console => console = Some(v),
-            ExecOpt::Cap => add_caps |= crate::caps::parse(v.to_bytes())?,
-            ExecOpt::NoNewPrivs => nnp = true,
-            ExecOpt::PreserveFds => preserve = config::parse_num(v.to_bytes()).ok_or(Error::msg("invalid --preserve-fds", v.to_bytes(), "expected a number"))? as c_int,
-            ExecOpt::Ignored => {}
+            O::Env => vars.push(v),
+            O::Workdir => workdir = Some(v.to_bytes()),
+            O::User => user = Some(v.to_bytes()),
+            O::Tty => tty = true,
+            O::Process => process = Some(v),
+            O::Detach => detach = true,
+            O::PidFile => pid_file = Some(v),
+            O::Console => console = Some(v),
+            O::Cap => add_caps |= crate::caps::parse(v.to_bytes())?,
+            O::NoNewPrivs => nnp = true,
+            O::PreserveFds => preserve = config::parse_num(v.to_bytes()).ok_or(Error::msg("invalid --preserve-fds", v.to_bytes(), "expected a number"))? as c_int,
+            _ => {}
         }
         Ok(())
     })?;

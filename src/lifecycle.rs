@@ -375,11 +375,13 @@ pub fn rm(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     let Some((force, name)) = flag_and_name("rm", "force", args)? else { return help() };
     let e = state::read(root, name)?;
     match e.status() {
+        // An OCI container's end is `delete`'s: its cgroups and poststop hooks too.
+        _ if !e.get(b"bundle").is_empty() => drop(crate::oci::delete(&crate::oci::Global::default(), root, name, force)?),
         Status::Running if !force => return Err(Error::msg("container is running", name, "stop it first, or use rm -f")),
         Status::Running => kill_and_wait(root, name, &e),
         _ => {}
     }
-    state::remove(root, name)?;
+    let _ = state::remove(root, name);
     let _ = sys::write_all(1, Buf::<128>::new().push(name).push(b"\n").as_bytes());
     Ok(0)
 }

@@ -215,6 +215,11 @@ fn delete_kills_a_created_container_and_refuses_a_running_one() {
     b.hutch(&["delete", "c3", "--force"]).ok(); // options after the ID, as runc takes them
     assert!(!alive(pid));
     b.hutch(&["delete", "--force", "never-was"]).ok();
+    // hutch's own rm takes OCI containers too, the way delete does.
+    b.create("c4", &[]);
+    let pid = b.state("c4").1;
+    b.hutch(&["rm", "-f", "c4"]).ok();
+    assert!(!alive(pid) && b.ids().is_empty());
     assert!(processes_in(&b.fx().rootfs).is_empty());
 }
 

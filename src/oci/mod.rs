@@ -129,6 +129,7 @@ fn find_command(cmd: &CStr, env: &[&'static CStr]) -> Result<()> {
 // --- The verbs.
 
 /// The global options (before the verb), as runc's.
+#[derive(Default)]
 pub struct Global {
     pub root: Option<&'static CStr>,
     pub log: Option<&'static CStr>,
@@ -174,7 +175,7 @@ OCI runtime (runc's commands and options):
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
-enum O {
+pub enum O {
     Bundle,
     PidFile,
     Console,
@@ -188,11 +189,25 @@ enum O {
     Quiet,
     Rootless,
     Ignored,
+    // The global ones (cli.rs walks them before the verb with this same table).
+    Root,
+    Log,
+    LogFormat,
+    Systemd,
+    Version,
+    // `exec`'s own (exec.rs has its table).
+    Env,
+    Workdir,
+    User,
+    Tty,
+    Process,
+    Cap,
+    NoNewPrivs,
 }
 
-/// One table for every verb (runc's names); a verb ignores what it does not use. The first
-/// five are only runc's `run`'s, not hutch's.
-const OPTS: &[Opt<O>] = &[
+/// One table for every verb and the global options (runc's names); a verb ignores what it
+/// does not use. The first five are only runc's `run`'s, not hutch's.
+pub const OPTS: &[Opt<O>] = &[
     Opt { short: b'b', long: "bundle", value: Value::Required, id: O::Bundle },
     Opt { short: 0, long: "pid-file", value: Value::Required, id: O::PidFile },
     Opt { short: 0, long: "console-socket", value: Value::Required, id: O::Console },
@@ -207,18 +222,25 @@ const OPTS: &[Opt<O>] = &[
     Opt { short: 0, long: "rootless", value: Value::Optional, id: O::Rootless },
     Opt { short: 0, long: "keep", value: Value::None, id: O::Ignored },
     Opt { short: 0, long: "no-subreaper", value: Value::None, id: O::Ignored },
+    Opt { short: 0, long: "root", value: Value::Required, id: O::Root },
+    Opt { short: 0, long: "log", value: Value::Required, id: O::Log },
+    Opt { short: 0, long: "log-format", value: Value::Required, id: O::LogFormat },
+    Opt { short: 0, long: "debug", value: Value::None, id: O::Ignored },
+    Opt { short: 0, long: "systemd-cgroup", value: Value::None, id: O::Systemd },
+    Opt { short: b'v', long: "version", value: Value::None, id: O::Version },
+    Opt { short: 0, long: "criu", value: Value::Required, id: O::Ignored },
 ];
 
 /// The options' values, by `O`; a flag's is empty.
 #[derive(Default)]
-struct Opts([Option<&'static CStr>; 13]);
+pub struct Opts(pub [Option<&'static CStr>; 25]);
 
 impl Opts {
-    fn v(&self, id: O) -> Option<&'static CStr> {
+    pub fn v(&self, id: O) -> Option<&'static CStr> {
         self.0[id as usize]
     }
 
-    fn on(&self, id: O) -> bool {
+    pub fn on(&self, id: O) -> bool {
         self.v(id).is_some()
     }
 
@@ -459,7 +481,7 @@ fn start(g: &Global, root: &Root, id: &[u8]) -> Result<c_int> {
 
 /// `delete [--force]`: kills a created (or, forced, running) container, runs the poststop
 /// hooks and removes its state.
-fn delete(g: &Global, root: &Root, id: &[u8], force: bool) -> Result<c_int> {
+pub fn delete(g: &Global, root: &Root, id: &[u8], force: bool) -> Result<c_int> {
     let e = match state::read(root, id) {
         Err(_) if force => return Ok(0),
         r => r?,
