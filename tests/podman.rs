@@ -52,6 +52,8 @@ struct Podman {
     holder_pid: u32,
     /// `/hutch-podman-<pid>-<n>`, in every cgroup hierarchy.
     cgroup_parent: String,
+    /// The host's mount table before.
+    host_mounts: Vec<String>,
 }
 
 impl Podman {
@@ -61,6 +63,7 @@ impl Podman {
         for applet in ["tty", "uname"] {
             std::os::unix::fs::symlink("busybox", fx.root(&format!("bin/{applet}"))).unwrap();
         }
+        let host_mounts = host_mounts();
         let dir = TempDir::new();
         let d = as_str(dir.path()).to_owned();
         for sub in ["conf/net", "storage", "run", "tmp", "cni"] {
@@ -139,6 +142,22 @@ lock_type = "file"
             holder: Some(holder),
             holder_pid,
             cgroup_parent,
+            host_mounts,
+        }
+    }
+
+    /// Cleans up (as a drop does) and checks that the host's mount table is as it was and
+    /// that the test's cgroups are gone.
+    fn finish(self) {
+        let before = self.host_mounts.clone();
+        let cgroups = self.cgroup_parent.clone();
+        drop(self);
+        let after = host_mounts();
+        let added: Vec<_> = after.iter().filter(|l| !before.contains(l)).collect();
+        assert!(added.is_empty(), "mounts left on the host: {added:#?}");
+        for h in fs::read_dir(CGROUP_ROOT).unwrap().flatten() {
+            let left = h.path().join(cgroups.trim_start_matches('/'));
+            assert!(!left.exists(), "cgroup left behind: {}", left.display());
         }
     }
 
@@ -362,6 +381,7 @@ fn run_rootfs_passes_output_and_exit_status() {
         "",
         "--rm removed every container"
     );
+    pm.finish();
 }
 
 /// An image made by `podman import` from a tar of the rootfs, run twice: each container
@@ -409,6 +429,7 @@ fn imported_image_runs() {
         ["from the image"],
         "a new container starts from the image\n{out}"
     );
+    pm.finish();
 }
 
 /// A detached container: `run -d`, `ps`, `exec` (output, exit status, same namespaces),
@@ -524,6 +545,7 @@ fn detached_container_exec_stop_rm() {
     assert_eq!(out.ok().lines(), ["137"], "{out}");
     pm.podman(&["rm", "k"]).ok();
     assert_eq!(pm.podman(&["ps", "--all", "--quiet"]).ok().stdout, "");
+    pm.finish();
 }
 
 /// `podman run -it` on a terminal (script(1) gives it one): the container's stdin and
@@ -552,6 +574,7 @@ fn interactive_tty() {
             .any(|l| l.trim_start_matches("^@") == "not a tty"),
         "{out}"
     );
+    pm.finish();
 }
 
 /// The default network (a CNI bridge, here in the test's network namespace): the container
@@ -600,4 +623,5 @@ fn bridge_network() {
         names(&before),
         "the host's interfaces changed"
     );
+    pm.finish();
 }
