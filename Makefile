@@ -1,5 +1,5 @@
 # hutch: build, test, demo, measure. Works as root on a fresh Debian machine: missing
-# pieces (the musl Rust targets, busybox-static, uidmap, QEMU, hyperfine for bench) are installed first.
+# pieces (the musl Rust targets, busybox-static, uidmap, podman, QEMU, hyperfine for bench) are installed first.
 TARGET  ?= x86_64-unknown-linux-musl
 # The architectures `make size` and `make test-vm` cover.
 ARCHS   ?= x86_64 aarch64
@@ -8,7 +8,7 @@ PREFIX  ?= /usr/local
 CARGO   ?= cargo
 APT     := DEBIAN_FRONTEND=noninteractive apt-get -y -qq
 
-.PHONY: all build aarch64 test test-vm demo size bench install deps-build deps-test deps-vm deps-bench clean
+.PHONY: all build aarch64 test test-vm demo size bench install deps-build deps-test deps-podman deps-vm deps-bench clean
 
 all: build
 
@@ -27,6 +27,16 @@ deps-test: deps-build
 	@dpkg -s busybox-static >/dev/null 2>&1 || { $(APT) update && $(APT) install busybox-static; }
 	@dpkg -s uidmap >/dev/null 2>&1 || { $(APT) update && $(APT) install uidmap; }
 
+# tests/podman.rs: podman drives hutch as its OCI runtime, with conmon, the CNI plugins
+# (its bridge network), iptables (the plugins' NAT rules, in the test's network namespace)
+# and iproute2 (the test brings that namespace's lo up).
+deps-podman:
+	@pkgs=; \
+	for p in podman conmon containernetworking-plugins iptables iproute2; do \
+	  dpkg -s $$p >/dev/null 2>&1 || pkgs="$$pkgs $$p"; \
+	done; \
+	[ -z "$$pkgs" ] || { $(APT) update && $(APT) install $$pkgs; }
+
 # QEMU runs the VM tests; xz unpacks the x86_64 kernel. --no-install-recommends: no GUI.
 deps-vm: deps-test
 	@pkgs=; \
@@ -40,7 +50,7 @@ deps-bench: deps-test
 
 # Unit tests (pure logic) and end-to-end tests (the release binary against the real kernel),
 # then the VM tests.
-test: deps-test
+test: deps-test deps-podman
 	$(CARGO) test --release --target $(TARGET)
 	@$(MAKE) --no-print-directory test-vm
 
