@@ -199,11 +199,15 @@ fn create_start_state_kill_delete() {
 }
 
 #[test]
-fn delete_kills_a_created_container_and_refuses_a_running_one() {
+fn delete_refuses_a_container_not_stopped_unless_forced() {
     let b = Lab::new(LOOP);
     b.create("c2", &[]);
     let pid = b.state("c2").1;
-    b.hutch(&["delete", "c2"]).ok();
+    // runtime.md: deleting a container that is not stopped is an error, created included.
+    let out = b.hutch(&["delete", "c2"]);
+    assert!(out.code() != 0 && out.stderr.contains("error"), "{out}");
+    assert_eq!((b.state("c2").0.as_str(), alive(pid)), ("created", true), "no effect");
+    b.hutch(&["delete", "--force", "c2"]).ok();
     assert!(!alive(pid), "a created container's process is killed, not left blocked");
 
     b.create("c3", &[]);
@@ -359,7 +363,7 @@ fn every_hook_gets_the_state_on_stdin() {
     b.config(LOOP, "", &hooks);
     b.create("h1", &[]);
     let pid = b.state("h1").1;
-    for (hook, status) in [("prestart", "creating"), ("createRuntime", "creating"), ("createContainer", "creating")] {
+    for (hook, status) in [("prestart", "created"), ("createRuntime", "created"), ("createContainer", "creating")] {
         let s = fs::read_to_string(dir.join(hook)).unwrap_or_else(|e| panic!("{hook}: {e}"));
         assert_eq!((field(&s, "id"), field(&s, "status"), field(&s, "pid")), ("\"h1\"", &*format!("\"{status}\""), &*pid.to_string()), "{hook}: {s}");
     }
@@ -375,6 +379,31 @@ fn every_hook_gets_the_state_on_stdin() {
     b.hutch(&["delete", "h1"]).ok();
     let s = fs::read_to_string(dir.join("poststop")).unwrap();
     assert_eq!((field(&s, "id"), field(&s, "status")), ("\"h1\"", "\"stopped\""), "{s}");
+}
+
+#[test]
+fn failing_poststart_and_poststop_hooks_only_warn() {
+    let b = Lab::new(LOOP);
+    let dir = b.fx().outside("hooks");
+    fs::create_dir(&dir).unwrap();
+    let d = dir.to_str().unwrap();
+    let fail = r#"{"path": "/bin/false"}"#;
+    let hooks = format!(
+        r#", "hooks": {{"poststart": [{fail}, {}], "poststop": [{fail}, {}]}}"#,
+        saver(&format!("{d}/poststart")),
+        saver(&format!("{d}/poststop")),
+    );
+    b.config(LOOP, "", &hooks);
+    b.create("w1", &[]);
+    let out = b.hutch(&["start", "w1"]);
+    assert!(out.code() == 0 && out.stderr.contains("warning") && out.stderr.contains("poststart"), "{out}");
+    assert!(dir.join("poststart").exists(), "the hooks after the failed one run");
+    assert_eq!(b.state("w1").0, "running");
+    b.hutch(&["kill", "w1", "KILL"]).ok();
+    b.wait_status("w1", "stopped");
+    let out = b.hutch(&["delete", "w1"]);
+    assert!(out.code() == 0 && out.stderr.contains("warning") && out.stderr.contains("poststop"), "{out}");
+    assert!(dir.join("poststop").exists() && b.ids().is_empty());
 }
 
 #[test]

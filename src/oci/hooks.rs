@@ -15,10 +15,21 @@ pub fn run_all(hooks: &[Hook], state: &[u8], kind: &'static str) -> Result<()> {
     hooks.iter().try_for_each(|h| run(h, state, kind))
 }
 
+/// Runs every one of `hooks`, a failure only a warning (poststart, poststop: config.md says
+/// the lifecycle goes on as if the hook had succeeded).
+pub fn run_warning(g: &super::Global, hooks: &[Hook], state: &[u8], kind: &'static str) {
+    for h in hooks {
+        if let Err(err) = run(h, state, kind) {
+            super::report(g, b"warning", err.text().as_bytes());
+        }
+    }
+}
+
 /// The parent's share, at the child's request: prestart, then createRuntime.
 pub fn runtime(oci: Option<&Create>, pid: c_int) -> Result<()> {
     let Some(o) = oci else { return Ok(()) };
-    let state = o.state(b"creating", pid);
+    // "created", as crun passes and runtime-tools checks: the hooks see the container made.
+    let state = o.state(b"created", pid);
     run_all(&o.spec.hooks.prestart, &state, "prestart hook")?;
     run_all(&o.spec.hooks.create_runtime, &state, "createRuntime hook")
 }

@@ -472,32 +472,29 @@ fn start(g: &Global, root: &Root, id: &[u8]) -> Result<c_int> {
     }
     if let Some(spec) = stored_spec(root, id, &e) {
         let st = state_json(id, b"running", e.pid(), e.get(b"bundle"), &spec.annotations, None);
-        if let Err(err) = hooks::run_all(&spec.hooks.poststart, &st, "poststart hook") {
-            report(g, b"warning", err.text().as_bytes());
-        }
+        hooks::run_warning(g, &spec.hooks.poststart, &st, "poststart hook");
     }
     Ok(0)
 }
 
-/// `delete [--force]`: kills a created (or, forced, running) container, runs the poststop
-/// hooks and removes its state.
+/// `delete [--force]`: removes a stopped container (kills it first when forced), runs the
+/// poststop hooks and removes its state.
 pub fn delete(g: &Global, root: &Root, id: &[u8], force: bool) -> Result<c_int> {
     let e = match state::read(root, id) {
         Err(_) if force => return Ok(0),
         r => r?,
     };
+    // runtime.md: deleting a container that is not stopped (created included) is an error;
+    // podman and containerd's shim pass --force where they mean it.
     match status(root, id, &e).0 {
         b"stopped" => {}
-        b"created" => kill_and_reap(&e),
         _ if force => kill_and_reap(&e),
-        _ => return Err(Error::msg("cannot delete a running container", id, "stop it first, or use delete --force")),
+        _ => return Err(Error::msg("cannot delete a container that is not stopped", id, "kill it first, or use delete --force")),
     }
     cgroup::remove(e.get(b"cgroups"));
     if let Some(spec) = stored_spec(root, id, &e) {
         let st = state_json(id, b"stopped", 0, e.get(b"bundle"), &spec.annotations, None);
-        if let Err(err) = hooks::run_all(&spec.hooks.poststop, &st, "poststop hook") {
-            report(g, b"warning", err.text().as_bytes());
-        }
+        hooks::run_warning(g, &spec.hooks.poststop, &st, "poststop hook");
     }
     state::remove(root, id)?;
     Ok(0)
