@@ -29,12 +29,27 @@ pub fn open_root(root: Option<&CStr>, env: &[&'static CStr]) -> Result<Root> {
             None => return Err(Error::msg("state directory", b"", "XDG_RUNTIME_DIR is not set: use --root DIR")),
         },
     };
-    match sys::mkdirat(libc::AT_FDCWD, path.cstr(), 0o700) {
+    match make_dir(path.as_bytes(), 0o700) {
         Ok(()) | Err(Errno(libc::EEXIST)) => {}
         Err(e) => return Err(Error::sys("creating state directory", path.as_bytes(), e)),
     }
     let fd = sys::open(path.cstr(), libc::O_PATH | libc::O_DIRECTORY).at("opening state directory", path.as_bytes())?;
     Ok(Root { fd })
+}
+
+/// mkdir -p: missing parents are made too (0755), as an initramfs may have no /run.
+fn make_dir(path: &[u8], mode: u32) -> sys::Result<()> {
+    let mut b = Buf::<4096>::new();
+    match sys::mkdirat(libc::AT_FDCWD, b.push(path).cstr(), mode) {
+        Err(Errno(libc::ENOENT)) => {
+            let Some(slash) = path.iter().rposition(|&c| c == b'/').filter(|&i| i > 0) else { return Err(Errno(libc::ENOENT)) };
+            match make_dir(&path[..slash], 0o755) {
+                Ok(()) | Err(Errno(libc::EEXIST)) => sys::mkdirat(libc::AT_FDCWD, b.cstr(), mode),
+                e => e,
+            }
+        }
+        r => r,
+    }
 }
 
 /// Names are path components and ps columns: a letter or digit, then letters, digits, `_.-`.

@@ -3,6 +3,7 @@ mod common;
 
 use common::*;
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -207,6 +208,20 @@ fn detached_containers_run_list_log_stop_kill_wait_and_rm() {
     }
     assert_eq!(lab.state_entries(), ["lock"]);
     assert_eq!(lab.ps(), []);
+}
+
+#[test]
+fn a_state_directory_is_made_with_its_parents() {
+    let lab = Lab::new();
+    let deep = lab.state.path().join("a/b/state");
+    let mut c = Command::new(HUTCH);
+    c.arg("--root").arg(&deep).args(["run", "--name", "deep"]).arg(&lab.fx.rootfs).args(["true"]);
+    run(c).ok();
+    let mode = fs::metadata(&deep).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "the state directory itself is private");
+    let mut c = Command::new(HUTCH);
+    c.arg("--root").arg(&deep).args(["rm", "deep"]);
+    run(c).ok();
 }
 
 #[test]

@@ -228,6 +228,36 @@ t seccomp-blocks-unshare 1 'operation not permitted' hutch run $R unshare -m tru
 t caps-bounding-set 0 '^dropped$' \
   hutch run $R sh -c 'b=$(sed -n "s/^CapBnd:[[:space:]]*//p" /proc/self/status); [ $((0x$b >> 21 & 1)) = 0 ] && echo dropped'
 
+# --- The OCI runtime on an initramfs with only cgroup v2 -----------------------------------------
+
+# A bundle from `hutch spec`, its command and limits changed; create, check the container
+# waits with its memory limit in place, start it, see its output, delete it and its cgroup.
+oci_lifecycle() {
+  b=/oci
+  mkdir -p $b && cd $b && hutch spec >/dev/null 2>&1 || { fail "$1" "spec failed"; return; }
+  sed -i -e 's/"terminal":true/"terminal":false/' -e 's#"path":"rootfs"#"path":"/rootfs"#' \
+    -e 's#"args":\["sh"\]#"args":["sh","-c","echo oci-ran-as-$$"]#' \
+    -e 's#"resources":{#"resources":{"memory":{"limit":33554432},#' config.json
+  timeout -s KILL 30 hutch create -b $b c1 >$b/out 2>&1 || { fail "$1" "create: $(cat $b/out)"; return; }
+  st=$(hutch state c1)
+  pid=$(echo "$st" | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
+  cg=$(sed -n 's/^0:://p' /proc/$pid/cgroup)
+  mem=$(cat /sys/fs/cgroup$cg/memory.max 2>&1)
+  case "$st" in *'"status":"created"'*) ;; *) fail "$1" "state: $st"; return;; esac
+  [ "$mem" = 33554432 ] || { fail "$1" "memory.max of $cg: $mem"; return; }
+  timeout -s KILL 30 hutch start c1 || { fail "$1" "start failed"; return; }
+  i=0
+  while ! hutch state c1 | grep -q '"status":"stopped"'; do
+    i=$((i + 1)); [ $i -lt 100 ] || { fail "$1" "still running"; return; }; sleep 0.1
+  done
+  hutch delete c1 || { fail "$1" "delete failed"; return; }
+  if [ "$(cat $b/out)" != oci-ran-as-1 ]; then fail "$1" "output: $(cat $b/out)"
+  elif [ -d /sys/fs/cgroup$cg ]; then fail "$1" "cgroup $cg left"
+  else ok "$1"; fi
+  cd /
+}
+oci_lifecycle oci-create-start-delete
+
 # --- Nothing leaked to the VM ------------------------------------------------------------------
 
 no_mount_leak() {
