@@ -69,8 +69,8 @@ pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<Spec> {
         return Err(version.error("unsupported version: expected 1.x"));
     }
 
-    let root_path = root.require("root")?.require("path")?;
-    let rootfs = in_bundle(&root_path, bundle)?;
+    let root_node = root.require("root")?;
+    let rootfs = in_bundle(&root_node.require("path")?, bundle)?;
     let mut spec = Spec { run: RunConfig::new(rootfs), env: Vec::new(), hooks: Hooks::default(), annotations: Vec::new() };
     let run = &mut spec.run;
     // The runtime-spec's defaults, not hutch run's: only what the config asks for.
@@ -78,7 +78,7 @@ pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<Spec> {
     run.no_new_privs = false;
     run.seccomp = Seccomp::Unconfined;
     run.oci = Some(Oci::default());
-    if let Some(ro) = root.require("root")?.get("readonly")? {
+    if let Some(ro) = root_node.get("readonly")? {
         run.read_only = ro.bool()?;
     }
     if let Some(p) = root.get("process")? {
@@ -138,17 +138,13 @@ pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<Spec> {
     Ok(spec)
 }
 
-/// The member at a dotted `path` below `n` (`user.uid`); None where a part is absent.
+/// The member `key` of `n`, if there is an `n`; None where either is absent.
 #[inline(never)]
-fn at<'v, 'a>(n: &Node<'v, 'a>, path: &str) -> Result<Option<Node<'v, 'a>>> {
-    let mut cur = *n;
-    for key in path.split('.') {
-        match cur.get(key)? {
-            Some(c) => cur = c,
-            None => return Ok(None),
-        }
+fn member<'s, 'a>(n: &'s Option<Node<'_, 'a>>, key: &str) -> Result<Option<Node<'s, 'a>>> {
+    match n {
+        Some(n) => n.get(key),
+        None => Ok(None),
     }
-    Ok(Some(cur))
 }
 
 /// An absolute path of the config.
@@ -188,17 +184,19 @@ pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> R
     }
     let oci = run.oci.get_or_insert_with(Oci::default);
     // Absent numbers are 0, as runc reads them.
-    const INTS: [(&str, i128, i128); 6] = [
-        ("user.uid", 0, u32::MAX as i128),
-        ("user.gid", 0, u32::MAX as i128),
-        ("user.umask", -1, 0o777),
-        ("consoleSize.height", 0, 0xffff),
-        ("consoleSize.width", 0, 0xffff),
-        ("oomScoreAdj", -1000, 1000),
+    // Sections: 0 user, 1 consoleSize, 2 process itself.
+    let sections = [p.get("user")?, p.get("consoleSize")?, Some(*p)];
+    const INTS: [(usize, &str, i128, i128); 6] = [
+        (0, "uid", 0, u32::MAX as i128),
+        (0, "gid", 0, u32::MAX as i128),
+        (0, "umask", -1, 0o777),
+        (1, "height", 0, 0xffff),
+        (1, "width", 0, 0xffff),
+        (2, "oomScoreAdj", -1000, 1000),
     ];
     let mut v = [0; 6];
-    for (i, (path, lo, hi)) in INTS.into_iter().enumerate() {
-        v[i] = match at(p, path)? {
+    for (i, (section, key, lo, hi)) in INTS.into_iter().enumerate() {
+        v[i] = match member(&sections[section], key)? {
             Some(n) => n.int(lo, hi)?,
             None if i == 2 => -1,
             None => 0,
@@ -210,7 +208,7 @@ pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> R
         let adj = *Buf::<8>::new().push(if v[5] < 0 { b"-" } else { b"" }).num(v[5].unsigned_abs() as u64);
         oci.proc_writes.push((c"/proc/self/oom_score_adj", leak(adj.as_bytes())));
     }
-    if let Some(g) = at(p, "user.additionalGids")? {
+    if let Some(g) = member(&sections[0], "additionalGids")? {
         g.each(&mut |g| Ok(oci.groups.push(g.u32()?)))?;
     }
     if let Some(c) = p.get("capabilities")? {
@@ -260,7 +258,7 @@ pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> R
 /// A warning line for a field hutch ignores: `hutch: warning: FIELD: WHAT: why`.
 fn warn(warnings: &mut Vec<&'static CStr>, n: &Node, what: &[u8], why: &str) {
     let mut line = Buf::<256>::new();
-    line.push(b"hutch: warning: ").push(n.path.as_bytes());
+    line.push(b"hutch: warning: ").push(n.path().as_bytes());
     if !what.is_empty() {
         line.push(b": ").push(what);
     }
@@ -550,30 +548,40 @@ enum Num {
     Percent,
 }
 
+/// Where a field of linux.resources is: in resources itself or one of its sections.
+#[derive(Clone, Copy)]
+enum Section {
+    Resources,
+    Memory,
+    Cpu,
+    Pids,
+}
+use Section::*;
+
 /// The numbers of linux.resources: section, key, kind (their order is `number`'s).
-const NUMBERS: [(&str, &str, Num); 10] = [
-    ("memory", "limit", Num::Limit),
-    ("memory", "reservation", Num::Limit),
-    ("memory", "swap", Num::Limit),
-    ("memory", "swappiness", Num::Percent),
-    ("cpu", "shares", Num::Count),
-    ("cpu", "quota", Num::Limit),
-    ("cpu", "period", Num::Count),
-    ("cpu", "realtimeRuntime", Num::Limit),
-    ("cpu", "realtimePeriod", Num::Count),
-    ("pids", "limit", Num::Limit),
+const NUMBERS: [(Section, &str, Num); 10] = [
+    (Memory, "limit", Num::Limit),
+    (Memory, "reservation", Num::Limit),
+    (Memory, "swap", Num::Limit),
+    (Memory, "swappiness", Num::Percent),
+    (Cpu, "shares", Num::Count),
+    (Cpu, "quota", Num::Limit),
+    (Cpu, "period", Num::Count),
+    (Cpu, "realtimeRuntime", Num::Limit),
+    (Cpu, "realtimePeriod", Num::Count),
+    (Pids, "limit", Num::Limit),
 ];
 
-/// What linux.resources has, but hutch does not apply: section ("" for resources itself), key.
-const IGNORED: [(&str, &str, &str); 8] = [
-    ("memory", "kernel", "ignored: kernel memory limits are deprecated, as in runc"),
-    ("memory", "kernelTCP", "ignored: kernel memory limits are deprecated, as in runc"),
-    ("cpu", "burst", "not applied"),
-    ("cpu", "idle", "not applied"),
-    ("", "blockIO", "not applied: hutch does not manage this controller"),
-    ("", "network", "not applied: hutch does not manage this controller"),
-    ("", "rdma", "not applied: hutch does not manage this controller"),
-    ("", "unified", "not applied: hutch does not manage this controller"),
+/// What linux.resources has, but hutch does not apply: section, key.
+const IGNORED: [(Section, &str, &str); 8] = [
+    (Memory, "kernel", "ignored: kernel memory limits are deprecated, as in runc"),
+    (Memory, "kernelTCP", "ignored: kernel memory limits are deprecated, as in runc"),
+    (Cpu, "burst", "not applied"),
+    (Cpu, "idle", "not applied"),
+    (Resources, "blockIO", "not applied: hutch does not manage this controller"),
+    (Resources, "network", "not applied: hutch does not manage this controller"),
+    (Resources, "rdma", "not applied: hutch does not manage this controller"),
+    (Resources, "unified", "not applied: hutch does not manage this controller"),
 ];
 
 /// The field of `l` that `NUMBERS[i]` sets (shares first into `shares`, to be converted).
@@ -592,18 +600,17 @@ fn number<'l>(l: &'l mut Limits, shares: &'l mut Option<u64>, i: usize) -> &'l m
     }
 }
 
-/// `r.SECTION.KEY`, or `r.KEY` for an empty section.
-fn member<'v, 'a>(r: &Node<'v, 'a>, section: &str, key: &str) -> Result<Option<Node<'v, 'a>>> {
-    match section {
-        "" => r.get(key),
-        _ => r.get(section)?.map_or(Ok(None), |s| s.get(key)),
-    }
+/// The sections of linux.resources that hold numbers, in [`Section`] order.
+fn sections<'s, 'a>(r: &'s Node<'_, 'a>) -> Result<[Option<Node<'s, 'a>>; 4]> {
+    Ok([Some(*r), r.get("memory")?, r.get("cpu")?, r.get("pids")?])
 }
 
 fn resources(r: &Node, l: &mut Limits, oci: &mut Oci) -> Result<()> {
+    let secs = sections(r)?;
+    let member = |section: Section, key| member(&secs[section as usize], key);
     let mut shares = None;
     for (i, &(section, key, kind)) in NUMBERS.iter().enumerate() {
-        let Some(n) = member(r, section, key)? else { continue };
+        let Some(n) = member(section, key)? else { continue };
         let (lo, hi) = match kind {
             Num::Limit => (-1, i64::MAX as i128),
             Num::Count => (0, i64::MAX as i128),
@@ -621,11 +628,11 @@ fn resources(r: &Node, l: &mut Limits, oci: &mut Oci) -> Result<()> {
     if l.memory_swap.is_some_and(|s| s < l.memory.unwrap_or(UNLIMITED)) {
         return Err(Error::msg(STEP, b"linux.resources.memory.swap", "counts memory plus swap: needs a memory limit, and at least as much"));
     }
-    if let Some(n) = member(r, "memory", "disableOOMKiller")? {
+    if let Some(n) = member(Memory, "disableOOMKiller")? {
         l.oom_kill_disable = n.bool()?;
     }
     for (key, list) in [("cpus", &mut l.cpuset_cpus), ("mems", &mut l.cpuset_mems)] {
-        match member(r, "cpu", key)? {
+        match member(Cpu, key)? {
             Some(n) if !n.str()?.is_empty() && !cpuset_ok(n.str()?) => return Err(n.error("expected numbers and ranges, e.g. 0-3,6")),
             Some(n) if !n.str()?.is_empty() => *list = Some(n.cstr()?),
             _ => {}
@@ -650,7 +657,7 @@ fn resources(r: &Node, l: &mut Limits, oci: &mut Oci) -> Result<()> {
     }
     l.devices = rules.leak();
     for (section, key, why) in IGNORED {
-        if let Some(n) = member(r, section, key)? {
+        if let Some(n) = member(section, key)? {
             warn(&mut oci.warnings, &n, b"", why);
         }
     }
@@ -758,7 +765,8 @@ mod tests {
         let doc = json::parse(alloc::string::String::leak(text.into()).as_bytes(), b"config.json")?;
         let mut run = RunConfig::new(c"/r");
         run.oci = Some(Oci::default());
-        let linux = Node::root(&doc, STEP).require("linux")?;
+        let root = Node::root(&doc, STEP);
+        let linux = root.require("linux")?;
         if linux.get("namespaces")?.is_some() {
             namespaces(&linux, &mut run)?;
         }

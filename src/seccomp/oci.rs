@@ -123,7 +123,7 @@ struct Rule {
 
 /// The filter for config.json's `linux.seccomp` (`node`); loading errors name its path.
 pub fn from_oci(node: &Node) -> Result<Seccomp> {
-    load(node, config::leak(node.path.as_bytes()))
+    load(node, config::leak(node.path().as_bytes()))
 }
 
 /// The filter for the profile `node`, read from `path`.
@@ -682,14 +682,18 @@ mod tests {
     #[test]
     fn config_json_section_is_named_by_its_path() {
         let doc = json::parse(br#"{"linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_LOG"]}}}"#, b"config.json").unwrap();
-        let node = Node::root(&doc, "invalid config").require("linux").unwrap().require("seccomp").unwrap();
+        let root = Node::root(&doc, "invalid config");
+        let linux = root.require("linux").unwrap();
+        let node = linux.require("seccomp").unwrap();
         let Ok(Seccomp::File { path, program, flags }) = from_oci(&node) else { panic!() };
         assert_eq!((path.to_bytes(), flags), (&b"linux.seccomp"[..], 2));
         let p = super::super::decode(program);
         check(&p);
         assert_eq!(call(&p, "mount", [0; 6]), ALLOW);
         let doc = json::parse(br#"{"linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "x"}]}}}"#, b"c").unwrap();
-        let node = Node::root(&doc, "invalid config").require("linux").unwrap().require("seccomp").unwrap();
+        let root = Node::root(&doc, "invalid config");
+        let linux = root.require("linux").unwrap();
+        let node = linux.require("seccomp").unwrap();
         let Err(e) = from_oci(&node) else { panic!() };
         assert_eq!(format!("{e:?}"), "invalid config: linux.seccomp.syscalls[0].action: unknown action (SCMP_ACT_NOTIFY is not supported)");
     }
