@@ -78,9 +78,7 @@ pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<Spec> {
     run.no_new_privs = false;
     run.seccomp = Seccomp::Unconfined;
     run.oci = Some(Oci::default());
-    if let Some(ro) = root_node.get("readonly")? {
-        run.read_only = ro.bool()?;
-    }
+    flag(&root_node, "readonly", &mut run.read_only)?;
     if let Some(p) = root.get("process")? {
         process(&p, run, &mut spec.env)?;
     }
@@ -147,6 +145,24 @@ fn member<'s, 'a>(n: &'s Option<Node<'_, 'a>>, key: &str) -> Result<Option<Node<
     }
 }
 
+/// The array of strings `key` of `n`, if present, onto `list`.
+#[inline(never)]
+fn strings(n: &Node, key: &str, list: &mut Vec<&'static CStr>) -> Result<()> {
+    match n.get(key)? {
+        Some(a) => a.each(&mut |s| Ok(list.push(s.cstr()?))),
+        None => Ok(()),
+    }
+}
+
+/// The boolean `key` of `n`, if present, into `out`.
+#[inline(never)]
+fn flag(n: &Node, key: &str, out: &mut bool) -> Result<()> {
+    if let Some(b) = n.get(key)? {
+        *out = b.bool()?;
+    }
+    Ok(())
+}
+
 /// An absolute path of the config.
 #[inline(never)]
 fn absolute(n: &Node) -> Result<&'static CStr> {
@@ -168,20 +184,14 @@ fn in_bundle(n: &Node, bundle: &[u8]) -> Result<&'static CStr> {
 /// `process` (also the whole of `exec --process FILE`): args, env, cwd, terminal, user,
 /// capabilities, rlimits, noNewPrivileges, oomScoreAdj.
 pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> Result<()> {
-    p.require("args")?.each(&mut |a| Ok(run.command.push(a.cstr()?)))?;
+    strings(p, "args", &mut run.command)?;
     if run.command.is_empty() {
         return Err(p.require("args")?.error("must not be empty"));
     }
-    if let Some(e) = p.get("env")? {
-        e.each(&mut |e| Ok(env.push(e.cstr()?)))?;
-    }
+    strings(p, "env", env)?;
     run.workdir = absolute(&p.require("cwd")?)?;
-    if let Some(t) = p.get("terminal")? {
-        run.tty = t.bool()?;
-    }
-    if let Some(n) = p.get("noNewPrivileges")? {
-        run.no_new_privs = n.bool()?;
-    }
+    flag(p, "terminal", &mut run.tty)?;
+    flag(p, "noNewPrivileges", &mut run.no_new_privs)?;
     let oci = run.oci.get_or_insert_with(Oci::default);
     // Absent numbers are 0, as runc reads them.
     // Sections: 0 user, 1 consoleSize, 2 process itself.
@@ -421,9 +431,7 @@ fn linux_setup(linux: &Node, oci: &mut Oci) -> Result<()> {
         })?;
     }
     for (name, list) in [("maskedPaths", &mut oci.masked), ("readonlyPaths", &mut oci.read_only)] {
-        if let Some(l) = linux.get(name)? {
-            l.each(&mut |p| Ok(list.push(p.cstr()?)))?;
-        }
+        strings(linux, name, list)?;
     }
     if let Some(p) = linux.get("rootfsPropagation")? {
         match propagation(p.str()?) {
@@ -482,15 +490,11 @@ fn linux_setup(linux: &Node, oci: &mut Oci) -> Result<()> {
 
 fn hook(n: &Node) -> Result<Hook> {
     let mut h = Hook { path: absolute(&n.require("path")?)?, ..Hook::default() };
-    if let Some(a) = n.get("args")? {
-        a.each(&mut |a| Ok(h.args.push(a.cstr()?)))?;
-    }
+    strings(n, "args", &mut h.args)?;
     if h.args.is_empty() {
         h.args.push(h.path);
     }
-    if let Some(e) = n.get("env")? {
-        e.each(&mut |e| Ok(h.env.push(e.cstr()?)))?;
-    }
+    strings(n, "env", &mut h.env)?;
     if let Some(t) = n.get("timeout")? {
         match t.int(1, u32::MAX as i128) {
             Ok(s) => h.timeout = Some(s as u32),
@@ -628,8 +632,8 @@ fn resources(r: &Node, l: &mut Limits, oci: &mut Oci) -> Result<()> {
     if l.memory_swap.is_some_and(|s| s < l.memory.unwrap_or(UNLIMITED)) {
         return Err(Error::msg(STEP, b"linux.resources.memory.swap", "counts memory plus swap: needs a memory limit, and at least as much"));
     }
-    if let Some(n) = member(Memory, "disableOOMKiller")? {
-        l.oom_kill_disable = n.bool()?;
+    if let Some(m) = &secs[Memory as usize] {
+        flag(m, "disableOOMKiller", &mut l.oom_kill_disable)?;
     }
     for (key, list) in [("cpus", &mut l.cpuset_cpus), ("mems", &mut l.cpuset_mems)] {
         match member(Cpu, key)? {
