@@ -85,12 +85,12 @@ impl<'a> Parser<'a> {
             Some(b'"') => self.string().map(Value::Str),
             Some(b'[') => {
                 let mut items = Vec::new();
-                self.members(b']', |p| Ok(items.push(p.value(depth + 1)?)))?;
+                self.members(b']', &mut |p| Ok(items.push(p.value(depth + 1)?)))?;
                 Ok(Value::Arr(items))
             }
             Some(b'{') => {
                 let mut members = Vec::new();
-                self.members(b'}', |p| {
+                self.members(b'}', &mut |p| {
                     p.space();
                     if p.peek() != Some(b'"') {
                         return Err("expected a string key");
@@ -112,7 +112,7 @@ impl<'a> Parser<'a> {
 
     /// The comma-separated members of an array or object, from its opening bracket (at
     /// `pos`) to `close`; no trailing comma.
-    fn members(&mut self, close: u8, mut member: impl FnMut(&mut Self) -> Parsed<()>) -> Parsed<()> {
+    fn members(&mut self, close: u8, member: &mut dyn FnMut(&mut Self) -> Parsed<()>) -> Parsed<()> {
         self.pos += 1;
         self.space();
         if self.peek() == Some(close) {
