@@ -307,6 +307,7 @@ fn propagation(name: &[u8]) -> Option<u64> {
 }
 
 /// A `mounts` entry. Options mount(2) has no flag for go to the filesystem as data.
+#[inline(never)]
 fn mount(m: &Node, bundle: &[u8]) -> Result<Mount> {
     let dst = m.require("destination")?;
     if dst.str()?.is_empty() {
@@ -363,6 +364,7 @@ const NAMESPACES: [(&str, c_int); 8] = [
 
 /// linux.namespaces: a type without a path is made new, with one it is joined; a type not
 /// listed is shared with hutch (so no network entry means the host's network).
+#[inline(never)]
 fn namespaces(linux: &Node, run: &mut RunConfig) -> Result<()> {
     let oci = run.oci.get_or_insert_with(Oci::default);
     let mut seen = 0;
@@ -396,6 +398,7 @@ fn namespaces(linux: &Node, run: &mut RunConfig) -> Result<()> {
 
 /// Sysctls that belong to a namespace (runc's list): kernel.* of IPC and UTS, fs.mqueue.*
 /// (IPC), net.* (network). Others would change the host.
+#[inline(never)]
 fn sysctl_namespace(key: &[u8]) -> Option<c_int> {
     const IPC: [&[u8]; 8] = [
         b"kernel.msgmax", b"kernel.msgmnb", b"kernel.msgmni", b"kernel.sem",
@@ -410,6 +413,7 @@ fn sysctl_namespace(key: &[u8]) -> Option<c_int> {
 }
 
 /// The rest of `linux` that the setup applies.
+#[inline(never)]
 fn linux_setup(linux: &Node, oci: &mut Oci) -> Result<()> {
     if let Some(s) = linux.get("sysctl")? {
         s.each_member(&mut |key, v| {
@@ -488,6 +492,7 @@ fn linux_setup(linux: &Node, oci: &mut Oci) -> Result<()> {
     Ok(())
 }
 
+#[inline(never)]
 fn hook(n: &Node) -> Result<Hook> {
     let mut h = Hook { path: absolute(&n.require("path")?)?, ..Hook::default() };
     strings(n, "args", &mut h.args)?;
@@ -510,6 +515,7 @@ fn hook(n: &Node) -> Result<Hook> {
 /// cgroup; without a path the cgroup is the container's ID under it (the caller names it);
 /// 0 leaves a limit at the kernel's default and -1 means none. What hutch cannot apply here
 /// is named in a warning, not silently dropped.
+#[inline(never)]
 pub fn linux_cgroups_and_ids(linux: &Node, run: &mut RunConfig) -> Result<()> {
     let l = &mut run.limits;
     l.oci = true;
@@ -522,6 +528,7 @@ pub fn linux_cgroups_and_ids(linux: &Node, run: &mut RunConfig) -> Result<()> {
     ids(linux, run.oci.as_ref().map_or(0, |o| o.new_ns), &mut run.userns)
 }
 
+#[inline(never)]
 fn cgroups_path(n: &Node, l: &mut Limits) -> Result<()> {
     let p = n.str()?;
     let p = &p[..p.len() - p.iter().rev().take_while(|&&c| c == b'/').count()];
@@ -609,6 +616,7 @@ fn sections<'s, 'a>(r: &'s Node<'_, 'a>) -> Result<[Option<Node<'s, 'a>>; 4]> {
     Ok([Some(*r), r.get("memory")?, r.get("cpu")?, r.get("pids")?])
 }
 
+#[inline(never)]
 fn resources(r: &Node, l: &mut Limits, oci: &mut Oci) -> Result<()> {
     let secs = sections(r)?;
     let member = |section: Section, key| member(&secs[section as usize], key);
@@ -668,6 +676,7 @@ fn resources(r: &Node, l: &mut Limits, oci: &mut Oci) -> Result<()> {
     Ok(())
 }
 
+#[inline(never)]
 fn device(d: &Node) -> Result<DeviceRule> {
     let mut r = DeviceRule { allow: d.require("allow")?.bool()?, kind: b'a', major: None, minor: None, access: b"rwm" };
     for (key, field) in [("major", &mut r.major), ("minor", &mut r.minor)] {
@@ -695,6 +704,7 @@ fn device(d: &Node) -> Result<DeviceRule> {
 
 /// linux.uidMappings and gidMappings, which a new user namespace (in `new_ns`, from
 /// linux.namespaces) needs and nothing else takes: one joined by path has its maps.
+#[inline(never)]
 fn ids(linux: &Node, new_ns: c_int, c: &mut userns::Config) -> Result<()> {
     let user = (new_ns & libc::CLONE_NEWUSER != 0).then_some(false);
     for (key, maps) in [("uidMappings", &mut c.uid_map), ("gidMappings", &mut c.gid_map)] {
