@@ -289,6 +289,12 @@ pub fn leak(bytes: &[u8]) -> &'static CStr {
     }
 }
 
+/// The index of `s` among the space-separated `words`: one loop for the small name tables.
+#[inline(never)]
+pub fn word_index(words: &[u8], s: &[u8]) -> Option<usize> {
+    words.split(|&c| c == b' ').position(|w| w == s)
+}
+
 /// RFC 1123 host names: at most 64 bytes (HOST_NAME_MAX), dot-separated labels of letters,
 /// digits and '-', none empty, none starting or ending with '-'.
 pub fn check_hostname(name: &'static CStr) -> Result<&'static CStr> {

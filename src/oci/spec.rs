@@ -349,17 +349,18 @@ fn mount(m: &Node, bundle: &[u8]) -> Result<Mount> {
     Ok(Mount { dst: dst.cstr()?, src, fstype, flags, propagation: propagation_flags, data: leak(&data) })
 }
 
-/// The namespace types by their config.json names; "time" is unshared by the child, since
-/// clone(2) cannot take CLONE_NEWTIME.
-const NAMESPACES: [(&str, c_int); 8] = [
-    ("pid", libc::CLONE_NEWPID),
-    ("network", libc::CLONE_NEWNET),
-    ("mount", libc::CLONE_NEWNS),
-    ("ipc", libc::CLONE_NEWIPC),
-    ("uts", libc::CLONE_NEWUTS),
-    ("user", libc::CLONE_NEWUSER),
-    ("cgroup", libc::CLONE_NEWCGROUP),
-    ("time", libc::CLONE_NEWTIME),
+/// The namespace types by their config.json names, and their flags in the same order; "time"
+/// is unshared by the child, since clone(2) cannot take CLONE_NEWTIME.
+const NAMESPACES: &[u8] = b"pid network mount ipc uts user cgroup time";
+const NAMESPACE_FLAGS: [c_int; 8] = [
+    libc::CLONE_NEWPID,
+    libc::CLONE_NEWNET,
+    libc::CLONE_NEWNS,
+    libc::CLONE_NEWIPC,
+    libc::CLONE_NEWUTS,
+    libc::CLONE_NEWUSER,
+    libc::CLONE_NEWCGROUP,
+    libc::CLONE_NEWTIME,
 ];
 
 /// linux.namespaces: a type without a path is made new, with one it is joined; a type not
@@ -372,7 +373,7 @@ fn namespaces(linux: &Node, run: &mut RunConfig) -> Result<()> {
         list.each(&mut |n| {
             let ty = n.require("type")?;
             let name = ty.str()?;
-            let Some(&(_, flag)) = NAMESPACES.iter().find(|t| t.0.as_bytes() == name) else {
+            let Some(flag) = config::word_index(NAMESPACES, name).map(|i| NAMESPACE_FLAGS[i]) else {
                 return Err(ty.error("unknown namespace type (pid, network, mount, ipc, uts, user, cgroup, time)"));
             };
             if seen & flag != 0 {
@@ -400,15 +401,13 @@ fn namespaces(linux: &Node, run: &mut RunConfig) -> Result<()> {
 /// (IPC), net.* (network). Others would change the host.
 #[inline(never)]
 fn sysctl_namespace(key: &[u8]) -> Option<c_int> {
-    const IPC: [&[u8]; 8] = [
-        b"kernel.msgmax", b"kernel.msgmnb", b"kernel.msgmni", b"kernel.sem",
-        b"kernel.shmall", b"kernel.shmmax", b"kernel.shmmni", b"kernel.shm_rmid_forced",
-    ];
-    match key {
-        _ if IPC.contains(&key) || key.starts_with(b"fs.mqueue.") => Some(libc::CLONE_NEWIPC),
-        b"kernel.hostname" | b"kernel.domainname" => Some(libc::CLONE_NEWUTS),
-        _ if key.starts_with(b"net.") => Some(libc::CLONE_NEWNET),
-        _ => None,
+    const KERNEL: &[u8] = b"msgmax msgmnb msgmni sem shmall shmmax shmmni shm_rmid_forced hostname domainname";
+    match key.strip_prefix(b"kernel.").and_then(|k| config::word_index(KERNEL, k)) {
+        Some(8..) => Some(libc::CLONE_NEWUTS),
+        Some(_) => Some(libc::CLONE_NEWIPC),
+        None if key.starts_with(b"fs.mqueue.") => Some(libc::CLONE_NEWIPC),
+        None if key.starts_with(b"net.") => Some(libc::CLONE_NEWNET),
+        None => None,
     }
 }
 

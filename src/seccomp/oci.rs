@@ -155,7 +155,7 @@ fn number(table: &[u8], name: &[u8]) -> Option<u32> {
 /// The index of the string `n` among the space-separated `names`, after `prefix`.
 fn lookup(n: &Node, prefix: &[u8], names: &[u8], why: &'static str) -> Result<usize> {
     let s = n.str()?;
-    let found = s.strip_prefix(prefix).and_then(|s| names.split(|&c| c == b' ').position(|k| k == s));
+    let found = s.strip_prefix(prefix).and_then(|s| config::word_index(names, s));
     found.ok_or_else(|| n.error(why))
 }
 
