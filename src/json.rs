@@ -358,6 +358,25 @@ impl<'v, 'a> Node<'v, 'a> {
         Ok(())
     }
 
+    /// [`Node::each`] for the array `key` of this object, if present: one call instead of a
+    /// `get` and a match at each of the many optional lists of a config.
+    #[inline(never)]
+    pub fn each_of(&self, key: &str, f: &mut dyn FnMut(Node<'_, 'a>) -> Result<()>) -> Result<()> {
+        match self.get(key)? {
+            Some(a) => a.each(f),
+            None => Ok(()),
+        }
+    }
+
+    /// [`Node::each_member`] for the object `key` of this object, if present.
+    #[inline(never)]
+    pub fn each_member_of(&self, key: &str, f: &mut dyn FnMut(&[u8], Node<'_, 'a>) -> Result<()>) -> Result<()> {
+        match self.get(key)? {
+            Some(o) => o.each_member(f),
+            None => Ok(()),
+        }
+    }
+
     pub fn str(&self) -> Result<&'v [u8]> {
         match self.value {
             Value::Str(s) => Ok(s),

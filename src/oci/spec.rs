@@ -101,9 +101,7 @@ pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<Spec> {
             return Err(d.error("needs a new uts namespace"));
         }
     }
-    if let Some(m) = root.get("mounts")? {
-        m.each(&mut |m| Ok(oci.mounts.push(mount(&m, bundle)?)))?;
-    }
+    root.each_of("mounts", &mut |m| Ok(oci.mounts.push(mount(&m, bundle)?)))?;
     if let Some(linux) = linux {
         linux_setup(&linux, oci)?;
         if let Some(s) = linux.get("seccomp")? {
@@ -121,14 +119,10 @@ pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<Spec> {
             ("poststart", &mut h.poststart),
             ("poststop", &mut h.poststop),
         ] {
-            if let Some(n) = hooks.get(name)? {
-                n.each(&mut |n| Ok(list.push(hook(&n)?)))?;
-            }
+            hooks.each_of(name, &mut |n| Ok(list.push(hook(&n)?)))?;
         }
     }
-    if let Some(a) = root.get("annotations")? {
-        a.each_member(&mut |k, v| Ok(spec.annotations.push((leak(k), v.cstr()?))))?;
-    }
+    root.each_member_of("annotations", &mut |k, v| Ok(spec.annotations.push((leak(k), v.cstr()?))))?;
     // Without a mount namespace of its own, the setup would change the host's mounts.
     if root.get("linux")?.is_none() {
         return Err(Error::msg(STEP, b"linux.namespaces", "hutch needs a mount namespace"));
@@ -148,10 +142,7 @@ fn member<'s, 'a>(n: &'s Option<Node<'_, 'a>>, key: &str) -> Result<Option<Node<
 /// The array of strings `key` of `n`, if present, onto `list`.
 #[inline(never)]
 fn strings(n: &Node, key: &str, list: &mut Vec<&'static CStr>) -> Result<()> {
-    match n.get(key)? {
-        Some(a) => a.each(&mut |s| Ok(list.push(s.cstr()?))),
-        None => Ok(()),
-    }
+    n.each_of(key, &mut |s| Ok(list.push(s.cstr()?)))
 }
 
 /// The boolean `key` of `n`, if present, into `out`.
@@ -230,31 +221,27 @@ pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> R
             ("inheritable", &mut sets.inheritable),
             ("ambient", &mut sets.ambient),
         ] {
-            if let Some(list) = c.get(name)? {
-                list.each(&mut |n| {
-                    // A capability newer than hutch's table is skipped with a warning, as runc
-                    // does, so a config written for a newer kernel still starts.
-                    match caps::parse(n.str()?) {
-                        Ok(m) if m != caps::ALL => *set |= m,
-                        _ => warn(warnings, &n, n.str()?, "unknown capability, ignored"),
-                    }
-                    Ok(())
-                })?;
-            }
+            c.each_of(name, &mut |n| {
+                // A capability newer than hutch's table is skipped with a warning, as runc
+                // does, so a config written for a newer kernel still starts.
+                match caps::parse(n.str()?) {
+                    Ok(m) if m != caps::ALL => *set |= m,
+                    _ => warn(warnings, &n, n.str()?, "unknown capability, ignored"),
+                }
+                Ok(())
+            })?;
         }
     }
-    if let Some(r) = p.get("rlimits")? {
-        r.each(&mut |r| {
-            let ty = r.require("type")?;
-            let resource = ty.str()?.strip_prefix(b"RLIMIT_").and_then(config::rlimit_resource);
-            let Some(resource) = resource else { return Err(ty.error("unknown resource limit (RLIMIT_NOFILE, ...)")) };
-            if run.rlimits.iter().any(|l| l.resource == resource) {
-                return Err(ty.error("repeated"));
-            }
-            let (soft, hard) = (r.require("soft")?.u64()?, r.require("hard")?.u64()?);
-            Ok(run.rlimits.push(Rlimit { resource, soft, hard }))
-        })?;
-    }
+    p.each_of("rlimits", &mut |r| {
+        let ty = r.require("type")?;
+        let resource = ty.str()?.strip_prefix(b"RLIMIT_").and_then(config::rlimit_resource);
+        let Some(resource) = resource else { return Err(ty.error("unknown resource limit (RLIMIT_NOFILE, ...)")) };
+        if run.rlimits.iter().any(|l| l.resource == resource) {
+            return Err(ty.error("repeated"));
+        }
+        let (soft, hard) = (r.require("soft")?.u64()?, r.require("hard")?.u64()?);
+        Ok(run.rlimits.push(Rlimit { resource, soft, hard }))
+    })?;
     for field in ["apparmorProfile", "selinuxLabel"] {
         if let Some(f) = p.get(field)? {
             if !f.str()?.is_empty() {
@@ -319,24 +306,22 @@ fn mount(m: &Node, bundle: &[u8]) -> Result<Mount> {
     };
     let (mut flags, mut propagation_flags) = (0, 0);
     let mut data = Vec::new();
-    if let Some(o) = m.get("options")? {
-        o.each(&mut |o| {
-            let o = o.str()?;
-            if let Some(p) = propagation(o) {
-                propagation_flags = p;
-            } else if let Some(f) = MOUNT_FLAGS.iter().find(|f| f.0.as_bytes() == o) {
-                flags |= f.2;
-            } else if let Some(f) = MOUNT_FLAGS.iter().find(|f| f.1.as_bytes() == o && !o.is_empty()) {
-                flags &= !f.2;
-            } else {
-                if !data.is_empty() {
-                    data.push(b',');
-                }
-                data.extend_from_slice(o);
+    m.each_of("options", &mut |o| {
+        let o = o.str()?;
+        if let Some(p) = propagation(o) {
+            propagation_flags = p;
+        } else if let Some(f) = MOUNT_FLAGS.iter().find(|f| f.0.as_bytes() == o) {
+            flags |= f.2;
+        } else if let Some(f) = MOUNT_FLAGS.iter().find(|f| f.1.as_bytes() == o && !o.is_empty()) {
+            flags &= !f.2;
+        } else {
+            if !data.is_empty() {
+                data.push(b',');
             }
-            Ok(())
-        })?;
-    }
+            data.extend_from_slice(o);
+        }
+        Ok(())
+    })?;
     if fstype.to_bytes() == b"bind" {
         flags |= libc::MS_BIND;
     }
@@ -369,24 +354,22 @@ const NAMESPACE_FLAGS: [c_int; 8] = [
 fn namespaces(linux: &Node, run: &mut RunConfig) -> Result<()> {
     let oci = run.oci.get_or_insert_with(Oci::default);
     let mut seen = 0;
-    if let Some(list) = linux.get("namespaces")? {
-        list.each(&mut |n| {
-            let ty = n.require("type")?;
-            let name = ty.str()?;
-            let Some(flag) = config::word_index(NAMESPACES, name).map(|i| NAMESPACE_FLAGS[i]) else {
-                return Err(ty.error("unknown namespace type (pid, network, mount, ipc, uts, user, cgroup, time)"));
-            };
-            if seen & flag != 0 {
-                return Err(ty.error("repeated"));
-            }
-            seen |= flag;
-            match n.get("path")? {
-                Some(p) => oci.join_ns.push((flag, absolute(&p)?)),
-                None => oci.new_ns |= flag,
-            }
-            Ok(())
-        })?;
-    }
+    linux.each_of("namespaces", &mut |n| {
+        let ty = n.require("type")?;
+        let name = ty.str()?;
+        let Some(flag) = config::word_index(NAMESPACES, name).map(|i| NAMESPACE_FLAGS[i]) else {
+            return Err(ty.error("unknown namespace type (pid, network, mount, ipc, uts, user, cgroup, time)"));
+        };
+        if seen & flag != 0 {
+            return Err(ty.error("repeated"));
+        }
+        seen |= flag;
+        match n.get("path")? {
+            Some(p) => oci.join_ns.push((flag, absolute(&p)?)),
+            None => oci.new_ns |= flag,
+        }
+        Ok(())
+    })?;
     if seen & libc::CLONE_NEWNS == 0 {
         return Err(linux.require("namespaces")?.error("hutch needs a mount namespace"));
     }
@@ -414,25 +397,23 @@ fn sysctl_namespace(key: &[u8]) -> Option<c_int> {
 /// The rest of `linux` that the setup applies.
 #[inline(never)]
 fn linux_setup(linux: &Node, oci: &mut Oci) -> Result<()> {
-    if let Some(s) = linux.get("sysctl")? {
-        s.each_member(&mut |key, v| {
-            let Some(ns) = sysctl_namespace(key) else {
-                return Err(v.error("not a namespaced sysctl: kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*"));
-            };
-            if oci.new_ns & ns == 0 {
-                return Err(v.error("needs a new namespace of its own (ipc, uts or network)"));
-            }
-            if key.split(|&c| c == b'.').any(|c| c.is_empty() || c == b".." || c.contains(&b'/')) {
-                return Err(v.error("invalid key"));
-            }
-            let mut path = Buf::<256>::new();
-            path.push(b"/proc/sys/");
-            for &c in key {
-                path.push(&[if c == b'.' { b'/' } else { c }]);
-            }
-            Ok(oci.proc_writes.push((leak(path.as_bytes()), v.cstr()?)))
-        })?;
-    }
+    linux.each_member_of("sysctl", &mut |key, v| {
+        let Some(ns) = sysctl_namespace(key) else {
+            return Err(v.error("not a namespaced sysctl: kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*"));
+        };
+        if oci.new_ns & ns == 0 {
+            return Err(v.error("needs a new namespace of its own (ipc, uts or network)"));
+        }
+        if key.split(|&c| c == b'.').any(|c| c.is_empty() || c == b".." || c.contains(&b'/')) {
+            return Err(v.error("invalid key"));
+        }
+        let mut path = Buf::<256>::new();
+        path.push(b"/proc/sys/");
+        for &c in key {
+            path.push(&[if c == b'.' { b'/' } else { c }]);
+        }
+        Ok(oci.proc_writes.push((leak(path.as_bytes()), v.cstr()?)))
+    })?;
     for (name, list) in [("maskedPaths", &mut oci.masked), ("readonlyPaths", &mut oci.read_only)] {
         strings(linux, name, list)?;
     }
@@ -465,29 +446,27 @@ fn linux_setup(linux: &Node, oci: &mut Oci) -> Result<()> {
         }
         oci.proc_writes.push((c"/proc/self/timens_offsets", leak(text.as_bytes())));
     }
-    if let Some(devs) = linux.get("devices")? {
-        devs.each(&mut |d| {
-            let path = absolute(&d.require("path")?)?;
-            let ty = d.require("type")?;
-            let kind = match ty.str()? {
-                b"c" | b"u" => libc::S_IFCHR,
-                b"b" => libc::S_IFBLK,
-                b"p" => libc::S_IFIFO,
-                _ => return Err(ty.error("expected c, b, u or p")),
-            };
-            // major and minor are required but for a fifo; fileMode defaults to 0666.
-            let mut v = [0, 0, 0o666, 0, 0];
-            for (i, key) in ["major", "minor", "fileMode", "uid", "gid"].into_iter().enumerate() {
-                match d.get(key)? {
-                    Some(n) => v[i] = n.u32()?,
-                    None if i < 2 && kind != libc::S_IFIFO => drop(d.require(key)?),
-                    None => {}
-                }
+    linux.each_of("devices", &mut |d| {
+        let path = absolute(&d.require("path")?)?;
+        let ty = d.require("type")?;
+        let kind = match ty.str()? {
+            b"c" | b"u" => libc::S_IFCHR,
+            b"b" => libc::S_IFBLK,
+            b"p" => libc::S_IFIFO,
+            _ => return Err(ty.error("expected c, b, u or p")),
+        };
+        // major and minor are required but for a fifo; fileMode defaults to 0666.
+        let mut v = [0, 0, 0o666, 0, 0];
+        for (i, key) in ["major", "minor", "fileMode", "uid", "gid"].into_iter().enumerate() {
+            match d.get(key)? {
+                Some(n) => v[i] = n.u32()?,
+                None if i < 2 && kind != libc::S_IFIFO => drop(d.require(key)?),
+                None => {}
             }
-            let dev = libc::makedev(v[0], v[1]);
-            Ok(oci.devices.push(Device { path, mode: kind | (v[2] & 0o7777), dev, uid: v[3], gid: v[4] }))
-        })?;
-    }
+        }
+        let dev = libc::makedev(v[0], v[1]);
+        Ok(oci.devices.push(Device { path, mode: kind | (v[2] & 0o7777), dev, uid: v[3], gid: v[4] }))
+    })?;
     Ok(())
 }
 
@@ -650,22 +629,18 @@ fn resources(r: &Node, l: &mut Limits, oci: &mut Oci) -> Result<()> {
         }
     }
     let mut pages = Vec::new();
-    if let Some(h) = r.get("hugepageLimits")? {
-        h.each(&mut |h| {
-            let size = h.require("pageSize")?;
-            let s = size.str()?;
-            let digits = s.iter().take_while(|c| c.is_ascii_digit()).count();
-            if digits == 0 || !matches!(&s[digits..], b"KB" | b"MB" | b"GB") {
-                return Err(size.error("expected a size such as 2MB or 1GB"));
-            }
-            Ok(pages.push((size.cstr()?, h.require("limit")?.u64()?)))
-        })?;
-    }
+    r.each_of("hugepageLimits", &mut |h| {
+        let size = h.require("pageSize")?;
+        let s = size.str()?;
+        let digits = s.iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits == 0 || !matches!(&s[digits..], b"KB" | b"MB" | b"GB") {
+            return Err(size.error("expected a size such as 2MB or 1GB"));
+        }
+        Ok(pages.push((size.cstr()?, h.require("limit")?.u64()?)))
+    })?;
     l.hugetlb = pages.leak();
     let mut rules = Vec::new();
-    if let Some(d) = r.get("devices")? {
-        d.each(&mut |d| Ok(rules.push(device(&d)?)))?;
-    }
+    r.each_of("devices", &mut |d| Ok(rules.push(device(&d)?)))?;
     l.devices = rules.leak();
     for (section, key, why) in IGNORED {
         if let Some(n) = member(section, key)? {

@@ -172,14 +172,6 @@ fn int(n: &Node, key: &str, max: u64, default: Option<u64>) -> Result<u64> {
     }
 }
 
-/// The items of the array `key` of `n`, if present.
-fn each(n: &Node, key: &str, f: &mut dyn FnMut(Node) -> Result<()>) -> Result<()> {
-    match n.get(key)? {
-        Some(a) => a.each(f),
-        None => Ok(()),
-    }
-}
-
 /// The SECCOMP_RET_ value of `n`'s action `key`, with its errno `errno` (EPERM if absent),
 /// which only ERRNO and TRACE take.
 fn action(n: &Node, key: &str, errno: &str) -> Result<u32> {
@@ -200,10 +192,10 @@ fn action(n: &Node, key: &str, errno: &str) -> Result<u32> {
 pub(super) fn compile(n: &Node) -> Result<(Vec<sock_filter>, u32)> {
     let default = action(n, "defaultAction", "defaultErrnoRet")?;
     let mut flags = 0;
-    each(n, "flags", &mut |f| Ok(flags |= 1 << lookup(&f, b"SECCOMP_FILTER_FLAG_", FLAGS, "unknown flag")?))?;
+    n.each_of("flags", &mut |f| Ok(flags |= 1 << lookup(&f, b"SECCOMP_FILTER_FLAG_", FLAGS, "unknown flag")?))?;
     // The other ABIs listed: bit i for arch::COMPAT[i].
     let (mut listed, mut native) = (0, false);
-    each(n, "architectures", &mut |a| {
+    n.each_of("architectures", &mut |a| {
         let i = lookup(&a, b"SCMP_ARCH_", ARCHES, "unknown architecture")?;
         native |= i == arch::NATIVE;
         Ok(listed |= arch::COMPAT.iter().enumerate().filter(|c| c.1 .0 == i).fold(0, |m, (j, _)| m | 1 << j))
@@ -213,10 +205,10 @@ pub(super) fn compile(n: &Node) -> Result<(Vec<sock_filter>, u32)> {
     // The calls that have a rule without conditions, by number (build.rs keeps them < 512).
     let mut decided = [false; 512];
     let (mut rules, mut conds, mut last) = (Vec::<Rule>::new(), Vec::<Cond>::new(), 0);
-    each(n, "syscalls", &mut |s| {
+    n.each_of("syscalls", &mut |s| {
         let ret = action(&s, "action", "errnoRet")?;
         let (start, mut seen, mut any) = (conds.len(), 0u32, false);
-        each(&s, "args", &mut |a| {
+        s.each_of("args", &mut |a| {
             let index = int(&a, "index", 5, None)? as u32;
             any |= seen & 1 << index != 0;
             seen |= 1 << index;
