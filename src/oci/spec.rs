@@ -187,18 +187,18 @@ pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> R
     // Absent numbers are 0, as runc reads them.
     // Sections: 0 user, 1 consoleSize, 2 process itself.
     let sections = [p.get("user")?, p.get("consoleSize")?, Some(*p)];
-    const INTS: [(usize, &str, i128, i128); 6] = [
-        (0, "uid", 0, u32::MAX as i128),
-        (0, "gid", 0, u32::MAX as i128),
+    const INTS: [(usize, &str, i64, i64); 6] = [
+        (0, "uid", 0, u32::MAX as i64),
+        (0, "gid", 0, u32::MAX as i64),
         (0, "umask", -1, 0o777),
         (1, "height", 0, 0xffff),
         (1, "width", 0, 0xffff),
         (2, "oomScoreAdj", -1000, 1000),
     ];
     let mut v = [0; 6];
-    for (i, (section, key, lo, hi)) in INTS.into_iter().enumerate() {
+    for (i, &(section, key, lo, hi)) in INTS.iter().enumerate() {
         v[i] = match member(&sections[section], key)? {
-            Some(n) => n.int(lo, hi)?,
+            Some(n) => n.int(lo.into(), hi.into())?,
             None if i == 2 => -1,
             None => 0,
         };
@@ -642,7 +642,7 @@ fn resources(r: &Node, l: &mut Limits, oci: &mut Oci) -> Result<()> {
     let mut rules = Vec::new();
     r.each_of("devices", &mut |d| Ok(rules.push(device(&d)?)))?;
     l.devices = rules.leak();
-    for (section, key, why) in IGNORED {
+    for &(section, key, why) in IGNORED.iter() {
         if let Some(n) = member(section, key)? {
             warn(&mut oci.warnings, &n, b"", why);
         }
