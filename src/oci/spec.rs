@@ -77,7 +77,6 @@ pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<Spec> {
     run.hostname = c"";
     run.no_new_privs = false;
     run.seccomp = Seccomp::Unconfined;
-    run.oci = Some(Oci::default());
     flag(&root_node, "readonly", &mut run.read_only)?;
     if let Some(p) = root.get("process")? {
         process(&p, run, &mut spec.env)?;
