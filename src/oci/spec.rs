@@ -658,18 +658,21 @@ fn device(d: &Node) -> Result<DeviceRule> {
             *field = u32::try_from(n.int(-1, u32::MAX as i128)?).ok();
         }
     }
-    // Strings of letters from a set; empty is the default.
-    for (key, letters, max, why) in [("type", &b"acb"[..], 1, "expected a, c or b"), ("access", b"rwm", 3, "expected some of r, w and m")] {
-        if let Some(n) = d.get(key)? {
-            let s = n.str()?;
-            if s.len() > max || !s.iter().all(|c| letters.contains(c)) {
-                return Err(n.error(why));
-            }
-            match (s.first(), max) {
-                (None, _) => {}
-                (Some(&k), 1) => r.kind = k,
-                _ => r.access = leak(s).to_bytes(),
-            }
+    // Empty is the default.
+    if let Some(n) = d.get("type")? {
+        match n.str()? {
+            [] => {}
+            &[k @ (b'a' | b'c' | b'b')] => r.kind = k,
+            _ => return Err(n.error("expected a, c or b")),
+        }
+    }
+    if let Some(n) = d.get("access")? {
+        let s = n.str()?;
+        if s.len() > 3 || !s.iter().all(|c| b"rwm".contains(c)) {
+            return Err(n.error("expected some of r, w and m"));
+        }
+        if !s.is_empty() {
+            r.access = leak(s).to_bytes();
         }
     }
     Ok(r)
