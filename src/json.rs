@@ -39,9 +39,10 @@ pub fn parse<'a>(text: &'a [u8], name: &[u8]) -> Result<Value<'a>> {
         }
     });
     v.map_err(|why| {
-        let before = &text[..p.pos.min(text.len())];
-        let line = before.iter().filter(|&&c| c == b'\n').count() as u64 + 1;
-        let col = before.iter().rev().take_while(|&&c| c != b'\n').count() as u64 + 1;
+        let (mut line, mut col) = (1, 1);
+        for &c in &text[..p.pos.min(text.len())] {
+            (line, col) = if c == b'\n' { (line + 1, 1) } else { (line, col + 1) };
+        }
         Error::msg("invalid JSON", Buf::<160>::new().push(name).push(b":").num(line).push(b":").num(col).as_bytes(), why)
     })
 }
