@@ -39,9 +39,10 @@ pub fn parse<'a>(text: &'a [u8], name: &[u8]) -> Result<Value<'a>> {
         }
     });
     v.map_err(|why| {
-        let before = &text[..p.pos.min(text.len())];
-        let line = before.iter().filter(|&&c| c == b'\n').count() as u64 + 1;
-        let col = before.iter().rev().take_while(|&&c| c != b'\n').count() as u64 + 1;
+        let (mut line, mut col) = (1, 1);
+        for &c in &text[..p.pos.min(text.len())] {
+            (line, col) = if c == b'\n' { (line + 1, 1) } else { (line, col + 1) };
+        }
         Error::msg("invalid JSON", Buf::<160>::new().push(name).push(b":").num(line).push(b":").num(col).as_bytes(), why)
     })
 }
@@ -85,12 +86,12 @@ impl<'a> Parser<'a> {
             Some(b'"') => self.string().map(Value::Str),
             Some(b'[') => {
                 let mut items = Vec::new();
-                self.members(b']', |p| Ok(items.push(p.value(depth + 1)?)))?;
+                self.members(b']', &mut |p| Ok(items.push(p.value(depth + 1)?)))?;
                 Ok(Value::Arr(items))
             }
             Some(b'{') => {
                 let mut members = Vec::new();
-                self.members(b'}', |p| {
+                self.members(b'}', &mut |p| {
                     p.space();
                     if p.peek() != Some(b'"') {
                         return Err("expected a string key");
@@ -112,7 +113,7 @@ impl<'a> Parser<'a> {
 
     /// The comma-separated members of an array or object, from its opening bracket (at
     /// `pos`) to `close`; no trailing comma.
-    fn members(&mut self, close: u8, mut member: impl FnMut(&mut Self) -> Parsed<()>) -> Parsed<()> {
+    fn members(&mut self, close: u8, member: &mut dyn FnMut(&mut Self) -> Parsed<()>) -> Parsed<()> {
         self.pos += 1;
         self.space();
         if self.peek() == Some(close) {
@@ -243,53 +244,94 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// A value with the path that leads to it, for errors that name the field.
+/// A value with the way to it, for errors that name the field: each node refers to its
+/// parent, and the path (`linux.resources.memory.limit`, `mounts[2].options`) is spelled only
+/// when an error needs it, from where the value sits in its parent. So a node is three words
+/// to pass around, not the path's bytes.
 #[derive(Clone, Copy)]
 pub struct Node<'v, 'a> {
     pub value: &'v Value<'a>,
-    /// `linux.resources.memory.limit`, `mounts[2].options`.
-    pub path: Buf<128>,
-    /// What is being read, the error's first part: "invalid config".
-    pub step: &'static str,
+    link: Link<'v, 'a>,
+}
+
+#[derive(Clone, Copy)]
+enum Link<'v, 'a> {
+    /// What is being read, the errors' first part: "invalid config".
+    Root(&'static str),
+    Up(&'v Node<'v, 'a>),
 }
 
 impl<'v, 'a> Node<'v, 'a> {
     pub fn root(value: &'v Value<'a>, step: &'static str) -> Self {
-        Node { value, path: Buf::new(), step }
+        Node { value, link: Link::Root(step) }
+    }
+
+    /// `linux.resources.memory.limit`, `mounts[2].options`.
+    pub fn path(&self) -> Buf<128> {
+        let mut b = Buf::new();
+        self.spell(&mut b);
+        b
+    }
+
+    /// Appends the path and returns the step.
+    fn spell(&self, b: &mut Buf<128>) -> &'static str {
+        let up = match self.link {
+            Link::Root(step) => return step,
+            Link::Up(up) => up,
+        };
+        let step = up.spell(b);
+        match up.value {
+            // The item's index, from its place in the array.
+            Value::Arr(items) => {
+                let i = (self.value as *const Value as usize - items.as_ptr() as usize) / core::mem::size_of::<Value>();
+                b.push(b"[").num(i as u64).push(b"]");
+            }
+            Value::Obj(members) => {
+                let key = members.iter().find(|m| core::ptr::eq(&m.1, self.value)).map_or(&b""[..], |m| &m.0);
+                dot(b, key);
+            }
+            _ => {}
+        }
+        step
     }
 
     /// An error about this value.
+    #[inline(never)]
     pub fn error(&self, why: &'static str) -> Error {
-        Error::msg(self.step, self.path.as_bytes(), why)
+        self.error_at(None, why)
     }
 
-    fn child(&self, value: &'v Value<'a>, key: &[u8], index: Option<usize>) -> Self {
-        let mut path = self.path;
-        match index {
-            Some(i) => path.push(b"[").num(i as u64).push(b"]"),
-            None if path.as_bytes().is_empty() => path.push(key),
-            None => path.push(b".").push(key),
-        };
-        Node { value, path, step: self.step }
+    /// An error about this value, or its member `key`.
+    fn error_at(&self, key: Option<&str>, why: &'static str) -> Error {
+        let mut b = Buf::new();
+        let step = self.spell(&mut b);
+        if let Some(k) = key {
+            dot(&mut b, k.as_bytes());
+        }
+        Error::msg(step, b.as_bytes(), why)
+    }
+
+    fn child<'s>(&'s self, value: &'s Value<'a>) -> Node<'s, 'a> {
+        Node { value, link: Link::Up(self) }
     }
 
     /// The member `key` of this object; `None` when absent or null. An error if this is not
     /// an object.
-    pub fn get(&self, key: &str) -> Result<Option<Self>> {
+    pub fn get(&self, key: &str) -> Result<Option<Node<'_, 'a>>> {
         let members = self.object()?;
         Ok(members
             .iter()
             .rev()
             .find(|(k, _)| **k == *key.as_bytes())
             .filter(|(_, v)| *v != Value::Null)
-            .map(|(k, v)| self.child(v, k, None)))
+            .map(|(_, v)| self.child(v)))
     }
 
     /// Like [`Node::get`], but absence is an error.
-    pub fn require(&self, key: &str) -> Result<Self> {
+    pub fn require(&self, key: &str) -> Result<Node<'_, 'a>> {
         match self.get(key)? {
             Some(n) => Ok(n),
-            None => Err(self.child(self.value, key.as_bytes(), None).error("required")),
+            None => Err(self.error_at(Some(key), "required")),
         }
     }
 
@@ -301,20 +343,39 @@ impl<'v, 'a> Node<'v, 'a> {
     }
 
     /// Calls `f` with each member of this object, in document order.
-    pub fn each_member(&self, f: &mut dyn FnMut(&'v [u8], Self) -> Result<()>) -> Result<()> {
+    pub fn each_member(&self, f: &mut dyn FnMut(&'v [u8], Node<'_, 'a>) -> Result<()>) -> Result<()> {
         for (k, v) in self.object()? {
-            f(k, self.child(v, k, None))?;
+            f(k, self.child(v))?;
         }
         Ok(())
     }
 
     /// Calls `f` with each item of this array.
-    pub fn each(&self, f: &mut dyn FnMut(Self) -> Result<()>) -> Result<()> {
+    pub fn each(&self, f: &mut dyn FnMut(Node<'_, 'a>) -> Result<()>) -> Result<()> {
         let Value::Arr(items) = self.value else { return Err(self.error("expected an array")) };
-        for (i, v) in items.iter().enumerate() {
-            f(self.child(v, b"", Some(i)))?;
+        for v in items {
+            f(self.child(v))?;
         }
         Ok(())
+    }
+
+    /// [`Node::each`] for the array `key` of this object, if present: one call instead of a
+    /// `get` and a match at each of the many optional lists of a config.
+    #[inline(never)]
+    pub fn each_of(&self, key: &str, f: &mut dyn FnMut(Node<'_, 'a>) -> Result<()>) -> Result<()> {
+        match self.get(key)? {
+            Some(a) => a.each(f),
+            None => Ok(()),
+        }
+    }
+
+    /// [`Node::each_member`] for the object `key` of this object, if present.
+    #[inline(never)]
+    pub fn each_member_of(&self, key: &str, f: &mut dyn FnMut(&[u8], Node<'_, 'a>) -> Result<()>) -> Result<()> {
+        match self.get(key)? {
+            Some(o) => o.each_member(f),
+            None => Ok(()),
+        }
     }
 
     pub fn str(&self) -> Result<&'v [u8]> {
@@ -372,6 +433,14 @@ impl<'v, 'a> Node<'v, 'a> {
     pub fn u32(&self) -> Result<u32> {
         self.int(0, u32::MAX as i128).map(|v| v as u32)
     }
+}
+
+/// `key` after a path: `.key`, or just `key` at the start.
+fn dot(b: &mut Buf<128>, key: &[u8]) {
+    if !b.as_bytes().is_empty() {
+        b.push(b".");
+    }
+    b.push(key);
 }
 
 /// Builds a JSON text; commas are placed by the writer. Keys and values alternate inside an
@@ -471,9 +540,10 @@ mod tests {
         let mut items = Vec::new();
         a.each(&mut |n| Ok(items.push(n.value.clone_shallow()))).unwrap();
         assert_eq!(items, ["1", "-2.5e3", "true", "false", "null"]);
-        let c = root.require("b").unwrap().require("c").unwrap();
+        let b = root.require("b").unwrap();
+        let c = b.require("c").unwrap();
         assert_eq!(c.str().unwrap(), "d\né😀".as_bytes());
-        assert_eq!(c.path.as_bytes(), b"b.c");
+        assert_eq!(c.path().as_bytes(), b"b.c");
         assert_eq!(parse(b"\"plain\"", b"x").unwrap(), Value::Str(Cow::Borrowed(b"plain")));
     }
 
@@ -514,11 +584,13 @@ mod tests {
         let v = parse(br#"{"linux": {"resources": {"memory": {"limit": "1g"}}}, "n": [1, -1, 1.5, 99999999999999999999]}"#, b"x")
             .unwrap();
         let root = Node::root(&v, "invalid config");
-        let limit = root.require("linux").unwrap().require("resources").unwrap().require("memory").unwrap().require("limit").unwrap();
-        let e = limit.u64().err().unwrap();
+        let linux = root.require("linux").unwrap();
+        let resources = linux.require("resources").unwrap();
+        let memory = resources.require("memory").unwrap();
+        let e = memory.require("limit").unwrap().u64().err().unwrap();
         assert_eq!((e.object.as_bytes(), why(&e)), (&b"linux.resources.memory.limit"[..], "expected a number"));
         let mut got = Vec::new();
-        root.require("n").unwrap().each(&mut |n| Ok(got.push((n.path, n.u64().map_err(|e| why(&e)))))).unwrap();
+        root.require("n").unwrap().each(&mut |n| Ok(got.push((n.path(), n.u64().map_err(|e| why(&e)))))).unwrap();
         let got: Vec<_> = got.iter().map(|(p, r)| (String::from_utf8_lossy(p.as_bytes()).into_owned(), *r)).collect();
         assert_eq!(got[0], ("n[0]".into(), Ok(1)));
         assert_eq!(got[1].1, Err("number out of range"));

@@ -69,18 +69,15 @@ pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<Spec> {
         return Err(version.error("unsupported version: expected 1.x"));
     }
 
-    let root_path = root.require("root")?.require("path")?;
-    let rootfs = in_bundle(&root_path, bundle)?;
+    let root_node = root.require("root")?;
+    let rootfs = in_bundle(&root_node.require("path")?, bundle)?;
     let mut spec = Spec { run: RunConfig::new(rootfs), env: Vec::new(), hooks: Hooks::default(), annotations: Vec::new() };
     let run = &mut spec.run;
     // The runtime-spec's defaults, not hutch run's: only what the config asks for.
     run.hostname = c"";
     run.no_new_privs = false;
     run.seccomp = Seccomp::Unconfined;
-    run.oci = Some(Oci::default());
-    if let Some(ro) = root.require("root")?.get("readonly")? {
-        run.read_only = ro.bool()?;
-    }
+    flag(&root_node, "readonly", &mut run.read_only)?;
     if let Some(p) = root.get("process")? {
         process(&p, run, &mut spec.env)?;
     }
@@ -103,9 +100,7 @@ pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<Spec> {
             return Err(d.error("needs a new uts namespace"));
         }
     }
-    if let Some(m) = root.get("mounts")? {
-        m.each(&mut |m| Ok(oci.mounts.push(mount(&m, bundle)?)))?;
-    }
+    root.each_of("mounts", &mut |m| Ok(oci.mounts.push(mount(&m, bundle)?)))?;
     if let Some(linux) = linux {
         linux_setup(&linux, oci)?;
         if let Some(s) = linux.get("seccomp")? {
@@ -123,14 +118,10 @@ pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<Spec> {
             ("poststart", &mut h.poststart),
             ("poststop", &mut h.poststop),
         ] {
-            if let Some(n) = hooks.get(name)? {
-                n.each(&mut |n| Ok(list.push(hook(&n)?)))?;
-            }
+            hooks.each_of(name, &mut |n| Ok(list.push(hook(&n)?)))?;
         }
     }
-    if let Some(a) = root.get("annotations")? {
-        a.each_member(&mut |k, v| Ok(spec.annotations.push((leak(k), v.cstr()?))))?;
-    }
+    root.each_member_of("annotations", &mut |k, v| Ok(spec.annotations.push((leak(k), v.cstr()?))))?;
     // Without a mount namespace of its own, the setup would change the host's mounts.
     if root.get("linux")?.is_none() {
         return Err(Error::msg(STEP, b"linux.namespaces", "hutch needs a mount namespace"));
@@ -138,17 +129,28 @@ pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<Spec> {
     Ok(spec)
 }
 
-/// The member at a dotted `path` below `n` (`user.uid`); None where a part is absent.
+/// The member `key` of `n`, if there is an `n`; None where either is absent.
 #[inline(never)]
-fn at<'v, 'a>(n: &Node<'v, 'a>, path: &str) -> Result<Option<Node<'v, 'a>>> {
-    let mut cur = *n;
-    for key in path.split('.') {
-        match cur.get(key)? {
-            Some(c) => cur = c,
-            None => return Ok(None),
-        }
+fn member<'s, 'a>(n: &'s Option<Node<'_, 'a>>, key: &str) -> Result<Option<Node<'s, 'a>>> {
+    match n {
+        Some(n) => n.get(key),
+        None => Ok(None),
     }
-    Ok(Some(cur))
+}
+
+/// The array of strings `key` of `n`, if present, onto `list`.
+#[inline(never)]
+fn strings(n: &Node, key: &str, list: &mut Vec<&'static CStr>) -> Result<()> {
+    n.each_of(key, &mut |s| Ok(list.push(s.cstr()?)))
+}
+
+/// The boolean `key` of `n`, if present, into `out`.
+#[inline(never)]
+fn flag(n: &Node, key: &str, out: &mut bool) -> Result<()> {
+    if let Some(b) = n.get(key)? {
+        *out = b.bool()?;
+    }
+    Ok(())
 }
 
 /// An absolute path of the config.
@@ -172,34 +174,30 @@ fn in_bundle(n: &Node, bundle: &[u8]) -> Result<&'static CStr> {
 /// `process` (also the whole of `exec --process FILE`): args, env, cwd, terminal, user,
 /// capabilities, rlimits, noNewPrivileges, oomScoreAdj.
 pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> Result<()> {
-    p.require("args")?.each(&mut |a| Ok(run.command.push(a.cstr()?)))?;
+    strings(p, "args", &mut run.command)?;
     if run.command.is_empty() {
         return Err(p.require("args")?.error("must not be empty"));
     }
-    if let Some(e) = p.get("env")? {
-        e.each(&mut |e| Ok(env.push(e.cstr()?)))?;
-    }
+    strings(p, "env", env)?;
     run.workdir = absolute(&p.require("cwd")?)?;
-    if let Some(t) = p.get("terminal")? {
-        run.tty = t.bool()?;
-    }
-    if let Some(n) = p.get("noNewPrivileges")? {
-        run.no_new_privs = n.bool()?;
-    }
+    flag(p, "terminal", &mut run.tty)?;
+    flag(p, "noNewPrivileges", &mut run.no_new_privs)?;
     let oci = run.oci.get_or_insert_with(Oci::default);
     // Absent numbers are 0, as runc reads them.
-    const INTS: [(&str, i128, i128); 6] = [
-        ("user.uid", 0, u32::MAX as i128),
-        ("user.gid", 0, u32::MAX as i128),
-        ("user.umask", -1, 0o777),
-        ("consoleSize.height", 0, 0xffff),
-        ("consoleSize.width", 0, 0xffff),
-        ("oomScoreAdj", -1000, 1000),
+    // Sections: 0 user, 1 consoleSize, 2 process itself.
+    let sections = [p.get("user")?, p.get("consoleSize")?, Some(*p)];
+    const INTS: [(usize, &str, i64, i64); 6] = [
+        (0, "uid", 0, u32::MAX as i64),
+        (0, "gid", 0, u32::MAX as i64),
+        (0, "umask", -1, 0o777),
+        (1, "height", 0, 0xffff),
+        (1, "width", 0, 0xffff),
+        (2, "oomScoreAdj", -1000, 1000),
     ];
     let mut v = [0; 6];
-    for (i, (path, lo, hi)) in INTS.into_iter().enumerate() {
-        v[i] = match at(p, path)? {
-            Some(n) => n.int(lo, hi)?,
+    for (i, &(section, key, lo, hi)) in INTS.iter().enumerate() {
+        v[i] = match member(&sections[section], key)? {
+            Some(n) => n.int(lo.into(), hi.into())?,
             None if i == 2 => -1,
             None => 0,
         };
@@ -210,7 +208,7 @@ pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> R
         let adj = *Buf::<8>::new().push(if v[5] < 0 { b"-" } else { b"" }).num(v[5].unsigned_abs() as u64);
         oci.proc_writes.push((c"/proc/self/oom_score_adj", leak(adj.as_bytes())));
     }
-    if let Some(g) = at(p, "user.additionalGids")? {
+    if let Some(g) = member(&sections[0], "additionalGids")? {
         g.each(&mut |g| Ok(oci.groups.push(g.u32()?)))?;
     }
     if let Some(c) = p.get("capabilities")? {
@@ -222,31 +220,27 @@ pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> R
             ("inheritable", &mut sets.inheritable),
             ("ambient", &mut sets.ambient),
         ] {
-            if let Some(list) = c.get(name)? {
-                list.each(&mut |n| {
-                    // A capability newer than hutch's table is skipped with a warning, as runc
-                    // does, so a config written for a newer kernel still starts.
-                    match caps::parse(n.str()?) {
-                        Ok(m) if m != caps::ALL => *set |= m,
-                        _ => warn(warnings, &n, n.str()?, "unknown capability, ignored"),
-                    }
-                    Ok(())
-                })?;
-            }
+            c.each_of(name, &mut |n| {
+                // A capability newer than hutch's table is skipped with a warning, as runc
+                // does, so a config written for a newer kernel still starts.
+                match caps::parse(n.str()?) {
+                    Ok(m) if m != caps::ALL => *set |= m,
+                    _ => warn(warnings, &n, n.str()?, "unknown capability, ignored"),
+                }
+                Ok(())
+            })?;
         }
     }
-    if let Some(r) = p.get("rlimits")? {
-        r.each(&mut |r| {
-            let ty = r.require("type")?;
-            let resource = ty.str()?.strip_prefix(b"RLIMIT_").and_then(config::rlimit_resource);
-            let Some(resource) = resource else { return Err(ty.error("unknown resource limit (RLIMIT_NOFILE, ...)")) };
-            if run.rlimits.iter().any(|l| l.resource == resource) {
-                return Err(ty.error("repeated"));
-            }
-            let (soft, hard) = (r.require("soft")?.u64()?, r.require("hard")?.u64()?);
-            Ok(run.rlimits.push(Rlimit { resource, soft, hard }))
-        })?;
-    }
+    p.each_of("rlimits", &mut |r| {
+        let ty = r.require("type")?;
+        let resource = ty.str()?.strip_prefix(b"RLIMIT_").and_then(config::rlimit_resource);
+        let Some(resource) = resource else { return Err(ty.error("unknown resource limit (RLIMIT_NOFILE, ...)")) };
+        if run.rlimits.iter().any(|l| l.resource == resource) {
+            return Err(ty.error("repeated"));
+        }
+        let (soft, hard) = (r.require("soft")?.u64()?, r.require("hard")?.u64()?);
+        Ok(run.rlimits.push(Rlimit { resource, soft, hard }))
+    })?;
     for field in ["apparmorProfile", "selinuxLabel"] {
         if let Some(f) = p.get(field)? {
             if !f.str()?.is_empty() {
@@ -260,7 +254,7 @@ pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> R
 /// A warning line for a field hutch ignores: `hutch: warning: FIELD: WHAT: why`.
 fn warn(warnings: &mut Vec<&'static CStr>, n: &Node, what: &[u8], why: &str) {
     let mut line = Buf::<256>::new();
-    line.push(b"hutch: warning: ").push(n.path.as_bytes());
+    line.push(b"hutch: warning: ").push(n.path().as_bytes());
     if !what.is_empty() {
         line.push(b": ").push(what);
     }
@@ -299,6 +293,7 @@ fn propagation(name: &[u8]) -> Option<u64> {
 }
 
 /// A `mounts` entry. Options mount(2) has no flag for go to the filesystem as data.
+#[inline(never)]
 fn mount(m: &Node, bundle: &[u8]) -> Result<Mount> {
     let dst = m.require("destination")?;
     if dst.str()?.is_empty() {
@@ -310,24 +305,22 @@ fn mount(m: &Node, bundle: &[u8]) -> Result<Mount> {
     };
     let (mut flags, mut propagation_flags) = (0, 0);
     let mut data = Vec::new();
-    if let Some(o) = m.get("options")? {
-        o.each(&mut |o| {
-            let o = o.str()?;
-            if let Some(p) = propagation(o) {
-                propagation_flags = p;
-            } else if let Some(f) = MOUNT_FLAGS.iter().find(|f| f.0.as_bytes() == o) {
-                flags |= f.2;
-            } else if let Some(f) = MOUNT_FLAGS.iter().find(|f| f.1.as_bytes() == o && !o.is_empty()) {
-                flags &= !f.2;
-            } else {
-                if !data.is_empty() {
-                    data.push(b',');
-                }
-                data.extend_from_slice(o);
+    m.each_of("options", &mut |o| {
+        let o = o.str()?;
+        if let Some(p) = propagation(o) {
+            propagation_flags = p;
+        } else if let Some(f) = MOUNT_FLAGS.iter().find(|f| f.0.as_bytes() == o) {
+            flags |= f.2;
+        } else if let Some(f) = MOUNT_FLAGS.iter().find(|f| f.1.as_bytes() == o && !o.is_empty()) {
+            flags &= !f.2;
+        } else {
+            if !data.is_empty() {
+                data.push(b',');
             }
-            Ok(())
-        })?;
-    }
+            data.extend_from_slice(o);
+        }
+        Ok(())
+    })?;
     if fstype.to_bytes() == b"bind" {
         flags |= libc::MS_BIND;
     }
@@ -340,42 +333,42 @@ fn mount(m: &Node, bundle: &[u8]) -> Result<Mount> {
     Ok(Mount { dst: dst.cstr()?, src, fstype, flags, propagation: propagation_flags, data: leak(&data) })
 }
 
-/// The namespace types by their config.json names; "time" is unshared by the child, since
-/// clone(2) cannot take CLONE_NEWTIME.
-const NAMESPACES: [(&str, c_int); 8] = [
-    ("pid", libc::CLONE_NEWPID),
-    ("network", libc::CLONE_NEWNET),
-    ("mount", libc::CLONE_NEWNS),
-    ("ipc", libc::CLONE_NEWIPC),
-    ("uts", libc::CLONE_NEWUTS),
-    ("user", libc::CLONE_NEWUSER),
-    ("cgroup", libc::CLONE_NEWCGROUP),
-    ("time", libc::CLONE_NEWTIME),
+/// The namespace types by their config.json names, and their flags in the same order; "time"
+/// is unshared by the child, since clone(2) cannot take CLONE_NEWTIME.
+const NAMESPACES: &[u8] = b"pid network mount ipc uts user cgroup time";
+const NAMESPACE_FLAGS: [c_int; 8] = [
+    libc::CLONE_NEWPID,
+    libc::CLONE_NEWNET,
+    libc::CLONE_NEWNS,
+    libc::CLONE_NEWIPC,
+    libc::CLONE_NEWUTS,
+    libc::CLONE_NEWUSER,
+    libc::CLONE_NEWCGROUP,
+    libc::CLONE_NEWTIME,
 ];
 
 /// linux.namespaces: a type without a path is made new, with one it is joined; a type not
 /// listed is shared with hutch (so no network entry means the host's network).
+#[inline(never)]
 fn namespaces(linux: &Node, run: &mut RunConfig) -> Result<()> {
     let oci = run.oci.get_or_insert_with(Oci::default);
     let mut seen = 0;
-    if let Some(list) = linux.get("namespaces")? {
-        list.each(&mut |n| {
-            let ty = n.require("type")?;
-            let name = ty.str()?;
-            let Some(&(_, flag)) = NAMESPACES.iter().find(|t| t.0.as_bytes() == name) else {
-                return Err(ty.error("unknown namespace type (pid, network, mount, ipc, uts, user, cgroup, time)"));
-            };
-            if seen & flag != 0 {
-                return Err(ty.error("repeated"));
-            }
-            seen |= flag;
-            match n.get("path")? {
-                Some(p) => oci.join_ns.push((flag, absolute(&p)?)),
-                None => oci.new_ns |= flag,
-            }
-            Ok(())
-        })?;
-    }
+    linux.each_of("namespaces", &mut |n| {
+        let ty = n.require("type")?;
+        let name = ty.str()?;
+        let Some(flag) = config::word_index(NAMESPACES, name).map(|i| NAMESPACE_FLAGS[i]) else {
+            return Err(ty.error("unknown namespace type (pid, network, mount, ipc, uts, user, cgroup, time)"));
+        };
+        if seen & flag != 0 {
+            return Err(ty.error("repeated"));
+        }
+        seen |= flag;
+        match n.get("path")? {
+            Some(p) => oci.join_ns.push((flag, absolute(&p)?)),
+            None => oci.new_ns |= flag,
+        }
+        Ok(())
+    })?;
     if seen & libc::CLONE_NEWNS == 0 {
         return Err(linux.require("namespaces")?.error("hutch needs a mount namespace"));
     }
@@ -388,44 +381,40 @@ fn namespaces(linux: &Node, run: &mut RunConfig) -> Result<()> {
 
 /// Sysctls that belong to a namespace (runc's list): kernel.* of IPC and UTS, fs.mqueue.*
 /// (IPC), net.* (network). Others would change the host.
+#[inline(never)]
 fn sysctl_namespace(key: &[u8]) -> Option<c_int> {
-    const IPC: [&[u8]; 8] = [
-        b"kernel.msgmax", b"kernel.msgmnb", b"kernel.msgmni", b"kernel.sem",
-        b"kernel.shmall", b"kernel.shmmax", b"kernel.shmmni", b"kernel.shm_rmid_forced",
-    ];
-    match key {
-        _ if IPC.contains(&key) || key.starts_with(b"fs.mqueue.") => Some(libc::CLONE_NEWIPC),
-        b"kernel.hostname" | b"kernel.domainname" => Some(libc::CLONE_NEWUTS),
-        _ if key.starts_with(b"net.") => Some(libc::CLONE_NEWNET),
-        _ => None,
+    const KERNEL: &[u8] = b"msgmax msgmnb msgmni sem shmall shmmax shmmni shm_rmid_forced hostname domainname";
+    match key.strip_prefix(b"kernel.").and_then(|k| config::word_index(KERNEL, k)) {
+        Some(8..) => Some(libc::CLONE_NEWUTS),
+        Some(_) => Some(libc::CLONE_NEWIPC),
+        None if key.starts_with(b"fs.mqueue.") => Some(libc::CLONE_NEWIPC),
+        None if key.starts_with(b"net.") => Some(libc::CLONE_NEWNET),
+        None => None,
     }
 }
 
 /// The rest of `linux` that the setup applies.
+#[inline(never)]
 fn linux_setup(linux: &Node, oci: &mut Oci) -> Result<()> {
-    if let Some(s) = linux.get("sysctl")? {
-        s.each_member(&mut |key, v| {
-            let Some(ns) = sysctl_namespace(key) else {
-                return Err(v.error("not a namespaced sysctl: kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*"));
-            };
-            if oci.new_ns & ns == 0 {
-                return Err(v.error("needs a new namespace of its own (ipc, uts or network)"));
-            }
-            if key.split(|&c| c == b'.').any(|c| c.is_empty() || c == b".." || c.contains(&b'/')) {
-                return Err(v.error("invalid key"));
-            }
-            let mut path = Buf::<256>::new();
-            path.push(b"/proc/sys/");
-            for &c in key {
-                path.push(&[if c == b'.' { b'/' } else { c }]);
-            }
-            Ok(oci.proc_writes.push((leak(path.as_bytes()), v.cstr()?)))
-        })?;
-    }
-    for (name, list) in [("maskedPaths", &mut oci.masked), ("readonlyPaths", &mut oci.read_only)] {
-        if let Some(l) = linux.get(name)? {
-            l.each(&mut |p| Ok(list.push(p.cstr()?)))?;
+    linux.each_member_of("sysctl", &mut |key, v| {
+        let Some(ns) = sysctl_namespace(key) else {
+            return Err(v.error("not a namespaced sysctl: kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*"));
+        };
+        if oci.new_ns & ns == 0 {
+            return Err(v.error("needs a new namespace of its own (ipc, uts or network)"));
         }
+        if key.split(|&c| c == b'.').any(|c| c.is_empty() || c == b".." || c.contains(&b'/')) {
+            return Err(v.error("invalid key"));
+        }
+        let mut path = Buf::<256>::new();
+        path.push(b"/proc/sys/");
+        for &c in key {
+            path.push(&[if c == b'.' { b'/' } else { c }]);
+        }
+        Ok(oci.proc_writes.push((leak(path.as_bytes()), v.cstr()?)))
+    })?;
+    for (name, list) in [("maskedPaths", &mut oci.masked), ("readonlyPaths", &mut oci.read_only)] {
+        strings(linux, name, list)?;
     }
     if let Some(p) = linux.get("rootfsPropagation")? {
         match propagation(p.str()?) {
@@ -456,43 +445,38 @@ fn linux_setup(linux: &Node, oci: &mut Oci) -> Result<()> {
         }
         oci.proc_writes.push((c"/proc/self/timens_offsets", leak(text.as_bytes())));
     }
-    if let Some(devs) = linux.get("devices")? {
-        devs.each(&mut |d| {
-            let path = absolute(&d.require("path")?)?;
-            let ty = d.require("type")?;
-            let kind = match ty.str()? {
-                b"c" | b"u" => libc::S_IFCHR,
-                b"b" => libc::S_IFBLK,
-                b"p" => libc::S_IFIFO,
-                _ => return Err(ty.error("expected c, b, u or p")),
-            };
-            // major and minor are required but for a fifo; fileMode defaults to 0666.
-            let mut v = [0, 0, 0o666, 0, 0];
-            for (i, key) in ["major", "minor", "fileMode", "uid", "gid"].into_iter().enumerate() {
-                match d.get(key)? {
-                    Some(n) => v[i] = n.u32()?,
-                    None if i < 2 && kind != libc::S_IFIFO => drop(d.require(key)?),
-                    None => {}
-                }
+    linux.each_of("devices", &mut |d| {
+        let path = absolute(&d.require("path")?)?;
+        let ty = d.require("type")?;
+        let kind = match ty.str()? {
+            b"c" | b"u" => libc::S_IFCHR,
+            b"b" => libc::S_IFBLK,
+            b"p" => libc::S_IFIFO,
+            _ => return Err(ty.error("expected c, b, u or p")),
+        };
+        // major and minor are required but for a fifo; fileMode defaults to 0666.
+        let mut v = [0, 0, 0o666, 0, 0];
+        for (i, key) in ["major", "minor", "fileMode", "uid", "gid"].into_iter().enumerate() {
+            match d.get(key)? {
+                Some(n) => v[i] = n.u32()?,
+                None if i < 2 && kind != libc::S_IFIFO => drop(d.require(key)?),
+                None => {}
             }
-            let dev = libc::makedev(v[0], v[1]);
-            Ok(oci.devices.push(Device { path, mode: kind | (v[2] & 0o7777), dev, uid: v[3], gid: v[4] }))
-        })?;
-    }
+        }
+        let dev = libc::makedev(v[0], v[1]);
+        Ok(oci.devices.push(Device { path, mode: kind | (v[2] & 0o7777), dev, uid: v[3], gid: v[4] }))
+    })?;
     Ok(())
 }
 
+#[inline(never)]
 fn hook(n: &Node) -> Result<Hook> {
     let mut h = Hook { path: absolute(&n.require("path")?)?, ..Hook::default() };
-    if let Some(a) = n.get("args")? {
-        a.each(&mut |a| Ok(h.args.push(a.cstr()?)))?;
-    }
+    strings(n, "args", &mut h.args)?;
     if h.args.is_empty() {
         h.args.push(h.path);
     }
-    if let Some(e) = n.get("env")? {
-        e.each(&mut |e| Ok(h.env.push(e.cstr()?)))?;
-    }
+    strings(n, "env", &mut h.env)?;
     if let Some(t) = n.get("timeout")? {
         match t.int(1, u32::MAX as i128) {
             Ok(s) => h.timeout = Some(s as u32),
@@ -508,6 +492,7 @@ fn hook(n: &Node) -> Result<Hook> {
 /// cgroup; without a path the cgroup is the container's ID under it (the caller names it);
 /// 0 leaves a limit at the kernel's default and -1 means none. What hutch cannot apply here
 /// is named in a warning, not silently dropped.
+#[inline(never)]
 pub fn linux_cgroups_and_ids(linux: &Node, run: &mut RunConfig) -> Result<()> {
     let l = &mut run.limits;
     l.oci = true;
@@ -520,6 +505,7 @@ pub fn linux_cgroups_and_ids(linux: &Node, run: &mut RunConfig) -> Result<()> {
     ids(linux, run.oci.as_ref().map_or(0, |o| o.new_ns), &mut run.userns)
 }
 
+#[inline(never)]
 fn cgroups_path(n: &Node, l: &mut Limits) -> Result<()> {
     let p = n.str()?;
     let p = &p[..p.len() - p.iter().rev().take_while(|&&c| c == b'/').count()];
@@ -550,30 +536,40 @@ enum Num {
     Percent,
 }
 
+/// Where a field of linux.resources is: in resources itself or one of its sections.
+#[derive(Clone, Copy)]
+enum Section {
+    Resources,
+    Memory,
+    Cpu,
+    Pids,
+}
+use Section::*;
+
 /// The numbers of linux.resources: section, key, kind (their order is `number`'s).
-const NUMBERS: [(&str, &str, Num); 10] = [
-    ("memory", "limit", Num::Limit),
-    ("memory", "reservation", Num::Limit),
-    ("memory", "swap", Num::Limit),
-    ("memory", "swappiness", Num::Percent),
-    ("cpu", "shares", Num::Count),
-    ("cpu", "quota", Num::Limit),
-    ("cpu", "period", Num::Count),
-    ("cpu", "realtimeRuntime", Num::Limit),
-    ("cpu", "realtimePeriod", Num::Count),
-    ("pids", "limit", Num::Limit),
+const NUMBERS: [(Section, &str, Num); 10] = [
+    (Memory, "limit", Num::Limit),
+    (Memory, "reservation", Num::Limit),
+    (Memory, "swap", Num::Limit),
+    (Memory, "swappiness", Num::Percent),
+    (Cpu, "shares", Num::Count),
+    (Cpu, "quota", Num::Limit),
+    (Cpu, "period", Num::Count),
+    (Cpu, "realtimeRuntime", Num::Limit),
+    (Cpu, "realtimePeriod", Num::Count),
+    (Pids, "limit", Num::Limit),
 ];
 
-/// What linux.resources has, but hutch does not apply: section ("" for resources itself), key.
-const IGNORED: [(&str, &str, &str); 8] = [
-    ("memory", "kernel", "ignored: kernel memory limits are deprecated, as in runc"),
-    ("memory", "kernelTCP", "ignored: kernel memory limits are deprecated, as in runc"),
-    ("cpu", "burst", "not applied"),
-    ("cpu", "idle", "not applied"),
-    ("", "blockIO", "not applied: hutch does not manage this controller"),
-    ("", "network", "not applied: hutch does not manage this controller"),
-    ("", "rdma", "not applied: hutch does not manage this controller"),
-    ("", "unified", "not applied: hutch does not manage this controller"),
+/// What linux.resources has, but hutch does not apply: section, key.
+const IGNORED: [(Section, &str, &str); 8] = [
+    (Memory, "kernel", "ignored: kernel memory limits are deprecated, as in runc"),
+    (Memory, "kernelTCP", "ignored: kernel memory limits are deprecated, as in runc"),
+    (Cpu, "burst", "not applied"),
+    (Cpu, "idle", "not applied"),
+    (Resources, "blockIO", "not applied: hutch does not manage this controller"),
+    (Resources, "network", "not applied: hutch does not manage this controller"),
+    (Resources, "rdma", "not applied: hutch does not manage this controller"),
+    (Resources, "unified", "not applied: hutch does not manage this controller"),
 ];
 
 /// The field of `l` that `NUMBERS[i]` sets (shares first into `shares`, to be converted).
@@ -592,18 +588,18 @@ fn number<'l>(l: &'l mut Limits, shares: &'l mut Option<u64>, i: usize) -> &'l m
     }
 }
 
-/// `r.SECTION.KEY`, or `r.KEY` for an empty section.
-fn member<'v, 'a>(r: &Node<'v, 'a>, section: &str, key: &str) -> Result<Option<Node<'v, 'a>>> {
-    match section {
-        "" => r.get(key),
-        _ => r.get(section)?.map_or(Ok(None), |s| s.get(key)),
-    }
+/// The sections of linux.resources that hold numbers, in [`Section`] order.
+fn sections<'s, 'a>(r: &'s Node<'_, 'a>) -> Result<[Option<Node<'s, 'a>>; 4]> {
+    Ok([Some(*r), r.get("memory")?, r.get("cpu")?, r.get("pids")?])
 }
 
+#[inline(never)]
 fn resources(r: &Node, l: &mut Limits, oci: &mut Oci) -> Result<()> {
+    let secs = sections(r)?;
+    let member = |section: Section, key| member(&secs[section as usize], key);
     let mut shares = None;
     for (i, &(section, key, kind)) in NUMBERS.iter().enumerate() {
-        let Some(n) = member(r, section, key)? else { continue };
+        let Some(n) = member(section, key)? else { continue };
         let (lo, hi) = match kind {
             Num::Limit => (-1, i64::MAX as i128),
             Num::Count => (0, i64::MAX as i128),
@@ -621,42 +617,39 @@ fn resources(r: &Node, l: &mut Limits, oci: &mut Oci) -> Result<()> {
     if l.memory_swap.is_some_and(|s| s < l.memory.unwrap_or(UNLIMITED)) {
         return Err(Error::msg(STEP, b"linux.resources.memory.swap", "counts memory plus swap: needs a memory limit, and at least as much"));
     }
-    if let Some(n) = member(r, "memory", "disableOOMKiller")? {
-        l.oom_kill_disable = n.bool()?;
+    if let Some(m) = &secs[Memory as usize] {
+        flag(m, "disableOOMKiller", &mut l.oom_kill_disable)?;
     }
     for (key, list) in [("cpus", &mut l.cpuset_cpus), ("mems", &mut l.cpuset_mems)] {
-        match member(r, "cpu", key)? {
+        match member(Cpu, key)? {
             Some(n) if !n.str()?.is_empty() && !cpuset_ok(n.str()?) => return Err(n.error("expected numbers and ranges, e.g. 0-3,6")),
             Some(n) if !n.str()?.is_empty() => *list = Some(n.cstr()?),
             _ => {}
         }
     }
     let mut pages = Vec::new();
-    if let Some(h) = r.get("hugepageLimits")? {
-        h.each(&mut |h| {
-            let size = h.require("pageSize")?;
-            let s = size.str()?;
-            let digits = s.iter().take_while(|c| c.is_ascii_digit()).count();
-            if digits == 0 || !matches!(&s[digits..], b"KB" | b"MB" | b"GB") {
-                return Err(size.error("expected a size such as 2MB or 1GB"));
-            }
-            Ok(pages.push((size.cstr()?, h.require("limit")?.u64()?)))
-        })?;
-    }
+    r.each_of("hugepageLimits", &mut |h| {
+        let size = h.require("pageSize")?;
+        let s = size.str()?;
+        let digits = s.iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits == 0 || !matches!(&s[digits..], b"KB" | b"MB" | b"GB") {
+            return Err(size.error("expected a size such as 2MB or 1GB"));
+        }
+        Ok(pages.push((size.cstr()?, h.require("limit")?.u64()?)))
+    })?;
     l.hugetlb = pages.leak();
     let mut rules = Vec::new();
-    if let Some(d) = r.get("devices")? {
-        d.each(&mut |d| Ok(rules.push(device(&d)?)))?;
-    }
+    r.each_of("devices", &mut |d| Ok(rules.push(device(&d)?)))?;
     l.devices = rules.leak();
-    for (section, key, why) in IGNORED {
-        if let Some(n) = member(r, section, key)? {
+    for &(section, key, why) in IGNORED.iter() {
+        if let Some(n) = member(section, key)? {
             warn(&mut oci.warnings, &n, b"", why);
         }
     }
     Ok(())
 }
 
+#[inline(never)]
 fn device(d: &Node) -> Result<DeviceRule> {
     let mut r = DeviceRule { allow: d.require("allow")?.bool()?, kind: b'a', major: None, minor: None, access: b"rwm" };
     for (key, field) in [("major", &mut r.major), ("minor", &mut r.minor)] {
@@ -665,18 +658,21 @@ fn device(d: &Node) -> Result<DeviceRule> {
             *field = u32::try_from(n.int(-1, u32::MAX as i128)?).ok();
         }
     }
-    // Strings of letters from a set; empty is the default.
-    for (key, letters, max, why) in [("type", &b"acb"[..], 1, "expected a, c or b"), ("access", b"rwm", 3, "expected some of r, w and m")] {
-        if let Some(n) = d.get(key)? {
-            let s = n.str()?;
-            if s.len() > max || !s.iter().all(|c| letters.contains(c)) {
-                return Err(n.error(why));
-            }
-            match (s.first(), max) {
-                (None, _) => {}
-                (Some(&k), 1) => r.kind = k,
-                _ => r.access = leak(s).to_bytes(),
-            }
+    // Empty is the default.
+    if let Some(n) = d.get("type")? {
+        match n.str()? {
+            [] => {}
+            &[k @ (b'a' | b'c' | b'b')] => r.kind = k,
+            _ => return Err(n.error("expected a, c or b")),
+        }
+    }
+    if let Some(n) = d.get("access")? {
+        let s = n.str()?;
+        if s.len() > 3 || !s.iter().all(|c| b"rwm".contains(c)) {
+            return Err(n.error("expected some of r, w and m"));
+        }
+        if !s.is_empty() {
+            r.access = leak(s).to_bytes();
         }
     }
     Ok(r)
@@ -684,6 +680,7 @@ fn device(d: &Node) -> Result<DeviceRule> {
 
 /// linux.uidMappings and gidMappings, which a new user namespace (in `new_ns`, from
 /// linux.namespaces) needs and nothing else takes: one joined by path has its maps.
+#[inline(never)]
 fn ids(linux: &Node, new_ns: c_int, c: &mut userns::Config) -> Result<()> {
     let user = (new_ns & libc::CLONE_NEWUSER != 0).then_some(false);
     for (key, maps) in [("uidMappings", &mut c.uid_map), ("gidMappings", &mut c.gid_map)] {
@@ -758,7 +755,8 @@ mod tests {
         let doc = json::parse(alloc::string::String::leak(text.into()).as_bytes(), b"config.json")?;
         let mut run = RunConfig::new(c"/r");
         run.oci = Some(Oci::default());
-        let linux = Node::root(&doc, STEP).require("linux")?;
+        let root = Node::root(&doc, STEP);
+        let linux = root.require("linux")?;
         if linux.get("namespaces")?.is_some() {
             namespaces(&linux, &mut run)?;
         }

@@ -123,7 +123,7 @@ struct Rule {
 
 /// The filter for config.json's `linux.seccomp` (`node`); loading errors name its path.
 pub fn from_oci(node: &Node) -> Result<Seccomp> {
-    load(node, config::leak(node.path.as_bytes()))
+    load(node, config::leak(node.path().as_bytes()))
 }
 
 /// The filter for the profile `node`, read from `path`.
@@ -155,7 +155,7 @@ fn number(table: &[u8], name: &[u8]) -> Option<u32> {
 /// The index of the string `n` among the space-separated `names`, after `prefix`.
 fn lookup(n: &Node, prefix: &[u8], names: &[u8], why: &'static str) -> Result<usize> {
     let s = n.str()?;
-    let found = s.strip_prefix(prefix).and_then(|s| names.split(|&c| c == b' ').position(|k| k == s));
+    let found = s.strip_prefix(prefix).and_then(|s| config::word_index(names, s));
     found.ok_or_else(|| n.error(why))
 }
 
@@ -169,14 +169,6 @@ fn int(n: &Node, key: &str, max: u64, default: Option<u64>) -> Result<u64> {
     match v.u64()? {
         x if x <= max => Ok(x),
         _ => Err(v.error("number out of range")),
-    }
-}
-
-/// The items of the array `key` of `n`, if present.
-fn each(n: &Node, key: &str, f: &mut dyn FnMut(Node) -> Result<()>) -> Result<()> {
-    match n.get(key)? {
-        Some(a) => a.each(f),
-        None => Ok(()),
     }
 }
 
@@ -200,10 +192,10 @@ fn action(n: &Node, key: &str, errno: &str) -> Result<u32> {
 pub(super) fn compile(n: &Node) -> Result<(Vec<sock_filter>, u32)> {
     let default = action(n, "defaultAction", "defaultErrnoRet")?;
     let mut flags = 0;
-    each(n, "flags", &mut |f| Ok(flags |= 1 << lookup(&f, b"SECCOMP_FILTER_FLAG_", FLAGS, "unknown flag")?))?;
+    n.each_of("flags", &mut |f| Ok(flags |= 1 << lookup(&f, b"SECCOMP_FILTER_FLAG_", FLAGS, "unknown flag")?))?;
     // The other ABIs listed: bit i for arch::COMPAT[i].
     let (mut listed, mut native) = (0, false);
-    each(n, "architectures", &mut |a| {
+    n.each_of("architectures", &mut |a| {
         let i = lookup(&a, b"SCMP_ARCH_", ARCHES, "unknown architecture")?;
         native |= i == arch::NATIVE;
         Ok(listed |= arch::COMPAT.iter().enumerate().filter(|c| c.1 .0 == i).fold(0, |m, (j, _)| m | 1 << j))
@@ -213,10 +205,10 @@ pub(super) fn compile(n: &Node) -> Result<(Vec<sock_filter>, u32)> {
     // The calls that have a rule without conditions, by number (build.rs keeps them < 512).
     let mut decided = [false; 512];
     let (mut rules, mut conds, mut last) = (Vec::<Rule>::new(), Vec::<Cond>::new(), 0);
-    each(n, "syscalls", &mut |s| {
+    n.each_of("syscalls", &mut |s| {
         let ret = action(&s, "action", "errnoRet")?;
         let (start, mut seen, mut any) = (conds.len(), 0u32, false);
-        each(&s, "args", &mut |a| {
+        s.each_of("args", &mut |a| {
             let index = int(&a, "index", 5, None)? as u32;
             any |= seen & 1 << index != 0;
             seen |= 1 << index;
@@ -682,14 +674,18 @@ mod tests {
     #[test]
     fn config_json_section_is_named_by_its_path() {
         let doc = json::parse(br#"{"linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_LOG"]}}}"#, b"config.json").unwrap();
-        let node = Node::root(&doc, "invalid config").require("linux").unwrap().require("seccomp").unwrap();
+        let root = Node::root(&doc, "invalid config");
+        let linux = root.require("linux").unwrap();
+        let node = linux.require("seccomp").unwrap();
         let Ok(Seccomp::File { path, program, flags }) = from_oci(&node) else { panic!() };
         assert_eq!((path.to_bytes(), flags), (&b"linux.seccomp"[..], 2));
         let p = super::super::decode(program);
         check(&p);
         assert_eq!(call(&p, "mount", [0; 6]), ALLOW);
         let doc = json::parse(br#"{"linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "x"}]}}}"#, b"c").unwrap();
-        let node = Node::root(&doc, "invalid config").require("linux").unwrap().require("seccomp").unwrap();
+        let root = Node::root(&doc, "invalid config");
+        let linux = root.require("linux").unwrap();
+        let node = linux.require("seccomp").unwrap();
         let Err(e) = from_oci(&node) else { panic!() };
         assert_eq!(format!("{e:?}"), "invalid config: linux.seccomp.syscalls[0].action: unknown action (SCMP_ACT_NOTIFY is not supported)");
     }
