@@ -259,26 +259,25 @@ fn oci_run(args: &[&'static CStr]) -> bool {
     }
 }
 
-/// Splits `arg` (known to start with '-') into its option in `table` and the value glued to
-/// it, if any.
-fn find_opt<'t, T>(table: &'t [Opt<T>], arg: &'static CStr, hint: &'static str) -> Result<(&'t Opt<T>, Option<&'static CStr>)> {
+/// Splits `arg` (known to start with '-') into the index of its option in the table (`opt(i)`
+/// gives entry i's short name, long name and value kind) and the value glued to it, if any.
+fn find_opt(n: usize, opt: &dyn Fn(usize) -> (u8, &'static str, Value), arg: &'static CStr, hint: &'static str) -> Result<(usize, Value, Option<&'static CStr>)> {
     let b = arg.to_bytes_with_nul();
-    let (opt, glued) = if let Some(long) = b.strip_prefix(b"--") {
+    let (i, glued) = if let Some(long) = b.strip_prefix(b"--") {
         let name_end = long.iter().position(|&c| c == b'=' || c == 0).unwrap_or(0);
-        let opt = table.iter().find(|o| o.long.as_bytes() == &long[..name_end]);
-        (opt, (long[name_end] == b'=').then(|| &long[name_end + 1..]))
+        ((0..n).find(|&i| opt(i).1.as_bytes() == &long[..name_end]), (long[name_end] == b'=').then(|| &long[name_end + 1..]))
     } else {
-        let opt = table.iter().find(|o| o.short != 0 && o.short == b[1]);
-        (opt, (b.len() > 3).then(|| &b[2..]))
+        ((0..n).find(|&i| opt(i).0 != 0 && opt(i).0 == b[1]), (b.len() > 3).then(|| &b[2..]))
     };
-    let Some(opt) = opt else {
+    let Some(i) = i else {
         return Err(Error::msg("unknown option", arg.to_bytes(), hint));
     };
     let glued = glued.and_then(|v| CStr::from_bytes_with_nul(v).ok());
-    if glued.is_some() && opt.value == Value::None {
+    let value = opt(i).2;
+    if glued.is_some() && value == Value::None {
         return Err(Error::msg("option takes no value", arg.to_bytes(), hint));
     }
-    Ok((opt, glued))
+    Ok((i, value, glued))
 }
 
 /// Walks the options in front of `args` through a verb's `table`, handing each to `apply` with
@@ -289,6 +288,17 @@ pub fn options<'a, T: Copy>(
     table: &[Opt<T>],
     hint: &'static str,
     apply: &mut dyn FnMut(T, &'static CStr) -> Result<()>,
+) -> Result<Option<&'a [&'static CStr]>> {
+    // A thin generic shell over one walker: each table type would otherwise copy all of it.
+    walk(args, table.len(), &|i| (table[i].short, table[i].long, table[i].value), hint, &mut |i, v| apply(table[i].id, v))
+}
+
+fn walk<'a>(
+    args: &'a [&'static CStr],
+    n: usize,
+    opt: &dyn Fn(usize) -> (u8, &'static str, Value),
+    hint: &'static str,
+    apply: &mut dyn FnMut(usize, &'static CStr) -> Result<()>,
 ) -> Result<Option<&'a [&'static CStr]>> {
     let mut i = 0;
     while i < args.len() {
@@ -301,8 +311,8 @@ pub fn options<'a, T: Copy>(
             _ => {}
         }
         i += 1;
-        let (opt, glued) = find_opt(table, arg, hint)?;
-        let value = match (opt.value, glued) {
+        let (index, kind, glued) = find_opt(n, opt, arg, hint)?;
+        let value = match (kind, glued) {
             (Value::Required, None) => {
                 let Some(&v) = args.get(i) else {
                     return Err(Error::msg("option needs a value", b, hint));
@@ -312,7 +322,7 @@ pub fn options<'a, T: Copy>(
             }
             (_, glued) => glued.unwrap_or_default(),
         };
-        apply(opt.id, value)?;
+        apply(index, value)?;
     }
     Ok(Some(&args[i..]))
 }
