@@ -72,6 +72,7 @@ const EXEC_OPTS: &[Opt<O>] = &[
     Opt { short: 0, long: "ignore-paused", value: Value::None, id: O::Ignored },
 ];
 
+#[inline(never)] // inlined into cli::dispatch it costs more bytes (measured)
 pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     let mut vars: Vec<&'static CStr> = Vec::new();
     let (mut workdir, mut user, mut tty) = (None, None, false);

@@ -678,6 +678,7 @@ pub fn ps(root: &Root, id: &[u8], json: bool) -> Result<c_int> {
 
 /// `spec [--rootless] [-b BUNDLE]`: a default config.json running `sh`, as runc writes it;
 /// an existing one is not overwritten.
+#[inline(never)] // inlined into cli::dispatch it costs more bytes (measured)
 fn spec(o: &Opts) -> Result<c_int> {
     let mut path = Buf::<4096>::new();
     if let Some(b) = o.v(O::Bundle) {
