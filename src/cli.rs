@@ -384,6 +384,7 @@ fn apply(c: &mut RunConfig, id: RunOpt, v: &'static CStr) -> Result<()> {
 }
 
 /// Runs the whole command line; returns the exit status.
+#[inline(never)] // smaller out of line (measured)
 pub fn main(args: &[&'static CStr], host_env: &[&'static CStr]) -> Result<i32> {
     // The global options, through the OCI verbs' table (one walker instance for both).
     let mut o = oci::Opts::default();
