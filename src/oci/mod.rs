@@ -660,6 +660,7 @@ pub fn kill(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
 }
 
 /// `ps [--format table|json] ID`: the pids of the container's processes.
+#[inline(never)] // smaller out of line (measured)
 pub fn ps(root: &Root, id: &[u8], json: bool) -> Result<c_int> {
     let e = state::read(root, id)?;
     if status(root, id, &e).0 == b"stopped" {
