@@ -37,81 +37,64 @@ delete, run ID, exec, list, ps ID, pause, resume, spec, features (see
 const RUN_USAGE: &str = "\
 Usage: hutch run [OPTIONS] ROOTFS COMMAND [ARG...]
 
-Runs COMMAND as PID 1 in new mount, PID, UTS, IPC, network and cgroup namespaces
-(and a user namespace when not run by root), with ROOTFS as its root; waits for it
-and exits with its status.
+Runs COMMAND as PID 1 in new mount, PID, UTS, IPC, net and cgroup namespaces (and
+a user namespace when not root) with root ROOTFS; exits with its status.
 
-Options:
-  -h, --hostname NAME     hostname inside (default: hutch)
-      --net host|none     host: share the host's network; none (default): a new
-                          network namespace with only the loopback interface, up
-  -e, --env KEY[=VAL]     set a variable (KEY alone copies hutch's value); repeatable
-      --env-file FILE     read KEY=VAL lines (# comments) from FILE
-  -w, --workdir DIR       working directory inside (default: /)
-  -v, --volume SRC:DST[:ro|rw]
-                          bind-mount host path SRC at DST inside; repeatable
-      --tmpfs DST[:OPTS]  mount a tmpfs at DST; OPTS: size=N[k|m|g], mode=OCTAL,
-                          ro, nosuid, nodev, noexec; repeatable
-      --ro, --read-only   make the root filesystem read-only
-      --overlay           write to a throwaway tmpfs layer over ROOTFS, which is
-                          never changed
-      --cap-add CAP       add a capability to Docker's default set (ALL for every
-                          one; with or without CAP_, any case); repeatable
-      --cap-drop CAP      drop a capability (ALL for every one); repeatable
-      --privileged        keep every capability, no seccomp filter, no masked paths
-      --new-privs         do not set no_new_privs: setuid binaries inside may
-                          gain privileges
-  -u, --user USER[:GROUP] run as USER (name or number), names looked up in the
-                          container's /etc/passwd and /etc/group
-      --ulimit NAME=SOFT[:HARD]
-                          a resource limit (nofile, nproc, core, memlock, stack,
-                          ...; a number or unlimited); repeatable
-      --userns[=auto|host]
-                          a new user namespace, in which root is an unprivileged
-                          host user (the default when hutch is not run by root:
-                          then only the caller's uid and gid are mapped, to 0);
-                          auto: 0 is the caller, 1.. its ranges in /etc/subuid
-                          and /etc/subgid (through newuidmap and newgidmap);
-                          host: the host's users (root only)
-      --uidmap C:H:N      map container uids C..C+N-1 to host uids H..H+N-1;
-                          repeatable; root may map any, others only their own
-                          and their /etc/subuid ranges
+  -h, --hostname NAME     hostname (default: hutch)
+      --net host|none     the host's network, or (default) only loopback
+  -e, --env KEY[=VAL]     set a variable (KEY alone: hutch's value)*
+      --env-file FILE     KEY=VAL lines (# comments)*
+  -w, --workdir DIR       working directory (default: /)
+  -v, --volume SRC:DST[:ro|rw]  bind-mount host path SRC at DST*
+      --tmpfs DST[:OPTS]  a tmpfs*; OPTS: size=N[k|m|g],mode=OCTAL,ro,nosuid,
+                          nodev,noexec
+      --ro, --read-only   read-only root filesystem
+      --overlay           write to a throwaway tmpfs layer; ROOTFS is unchanged
+      --cap-add CAP       add to Docker's default set* (ALL; CAP_ optional, any
+                          case)
+      --cap-drop CAP      drop a capability (ALL)*
+      --privileged        every capability, no seccomp filter, no masked paths
+      --new-privs         no no_new_privs: setuid binaries may gain privileges
+  -u, --user USER[:GROUP] name or number, names from the container's /etc/passwd
+                          and /etc/group
+      --ulimit NAME=SOFT[:HARD]  nofile, nproc, core, memlock, stack, ...; a
+                          number or unlimited*
+      --userns[=auto|host]  a user namespace whose root is an unprivileged host
+                          user (default when not root: the caller's uid and gid
+                          mapped to 0); auto: 0 is the caller, 1.. its /etc/subuid
+                          and /etc/subgid ranges (newuidmap, newgidmap); host: the
+                          host's users (root only)
+      --uidmap C:H:N      map uids C..C+N-1 to host H..H+N-1* (root: any; others:
+                          their own and their /etc/subuid ranges)
       --gidmap C:H:N      the same for gids (default: like --uidmap)
-      --no-pivot          switch root with MS_MOVE + chroot instead of pivot_root.
-                          Weaker: the host's root stays mounted beneath the
-                          container's, uncovered by anything that can unmount it.
-                          hutch falls back to this by itself when / is an
-                          initramfs, where pivot_root cannot work.
-      --seccomp default|unconfined|FILE
-                          default: refuse the system calls Docker's default
-                          profile refuses (kernel modules, mount, namespaces,
-                          keyring, bpf, ...) and 32-bit or x32 calls;
-                          unconfined: no filter; FILE: an OCI seccomp profile
-                          (JSON, as in config.json) or a raw classic BPF
-                          program (an array of struct sock_filter)
+      --no-pivot          MS_MOVE + chroot, not pivot_root. Weaker: the host's
+                          root stays mounted beneath, an unmount can uncover it.
+                          Automatic when / is an initramfs.
+      --seccomp default|unconfined|FILE  default: refuse what Docker's default
+                          profile refuses (modules, mount, namespaces, keyring,
+                          bpf, ...) and 32-bit or x32 calls; FILE: an OCI seccomp
+                          profile (JSON) or a classic BPF program (sock_filter[])
       --name NAME         name the container (listed by ps; unique)
-  -d, --detach            run in the background, print the name; output goes
-                          to a log ('hutch logs NAME')
-  -t, --tty               give the container a terminal of its own, proxied to
-                          hutch's stdin and stdout (not with -d)
-      --init              run a minimal init as PID 1 (COMMAND is PID 2): it
-                          forwards signals to COMMAND and reaps orphaned processes
-      --help              show this help
+  -d, --detach            run in the background, print the name; output to a log
+                          ('hutch logs NAME')
+  -t, --tty               a terminal of its own, proxied to stdin/stdout (not -d)
+      --init              a minimal init as PID 1 (COMMAND is PID 2) forwards
+                          signals and reaps orphans
+      --help              this help
+  (* repeatable)
 
-Resource limits (a cgroup of its own, on cgroup v2 or v1):
-      --memory SIZE       memory limit, e.g. 512m (k, m, g suffixes)
-      --memory-swap SIZE  memory plus swap limit; -1: no limit
+Resource limits (a cgroup of its own, v2 or v1):
+      --memory SIZE       e.g. 512m (k, m, g)
+      --memory-swap SIZE  memory plus swap; -1: no limit
       --pids N            most processes and threads at once
       --cpus DECIMAL      CPU time in CPUs, e.g. 0.5
-      --cpu-weight N      CPU share, 1 to 10000 (or --cpu-shares 2 to 262144)
+      --cpu-weight N      CPU share, 1-10000 (or --cpu-shares 2-262144)
       --cpuset-cpus LIST  CPUs to run on, e.g. 0-3,6
-      --cgroup-parent PATH
-                          an existing cgroup to make the container's in
+      --cgroup-parent PATH  an existing cgroup to make it in
       --cgroup            a cgroup even without a limit
 
-Exit status: COMMAND's, or 128+N if it was killed by signal N (137 when it was
-killed for exceeding --memory); 125 if hutch failed, 126 if COMMAND cannot be
-executed, 127 if it was not found.
+Exit status: COMMAND's, or 128+N if killed by signal N (137: over --memory); 125
+if hutch failed, 126 if COMMAND cannot be executed, 127 if not found.
 ";
 
 /// How an option takes its value.
@@ -225,6 +208,7 @@ pub enum Verb {
 }
 
 /// `hutch ARGS...`, with the program name already removed.
+#[inline(never)] // smaller out of line (measured)
 pub fn parse(args: &[&'static CStr]) -> Result<Action> {
     let Some((verb, rest)) = args.split_first() else {
         return Err(Error::msg("missing command", b"", "try 'hutch --help'"));
@@ -251,6 +235,7 @@ pub fn parse(args: &[&'static CStr]) -> Result<Action> {
 /// Whether `run ARGS` is runc's `run [OPTIONS] ID` rather than hutch's `run [OPTIONS] ROOTFS
 /// COMMAND`: one operand that is a container ID (options may follow it, as runc takes them), or
 /// an option only runc's has.
+#[inline(never)] // smaller out of line (measured)
 fn oci_run(args: &[&'static CStr]) -> bool {
     match options(args, RUN_OPTS, "", &mut |_, _| Ok(())) {
         Ok(Some([id, rest @ ..])) => crate::state::check_name(id).is_ok() && rest.first().is_none_or(|a| a.to_bytes().starts_with(b"-")),
@@ -259,26 +244,25 @@ fn oci_run(args: &[&'static CStr]) -> bool {
     }
 }
 
-/// Splits `arg` (known to start with '-') into its option in `table` and the value glued to
-/// it, if any.
-fn find_opt<'t, T>(table: &'t [Opt<T>], arg: &'static CStr, hint: &'static str) -> Result<(&'t Opt<T>, Option<&'static CStr>)> {
+/// Splits `arg` (known to start with '-') into the index of its option in the table (`opt(i)`
+/// gives entry i's short name, long name and value kind) and the value glued to it, if any.
+fn find_opt(n: usize, opt: &dyn Fn(usize) -> (u8, &'static str, Value), arg: &'static CStr, hint: &'static str) -> Result<(usize, Value, Option<&'static CStr>)> {
     let b = arg.to_bytes_with_nul();
-    let (opt, glued) = if let Some(long) = b.strip_prefix(b"--") {
+    let (i, glued) = if let Some(long) = b.strip_prefix(b"--") {
         let name_end = long.iter().position(|&c| c == b'=' || c == 0).unwrap_or(0);
-        let opt = table.iter().find(|o| o.long.as_bytes() == &long[..name_end]);
-        (opt, (long[name_end] == b'=').then(|| &long[name_end + 1..]))
+        ((0..n).find(|&i| opt(i).1.as_bytes() == &long[..name_end]), (long[name_end] == b'=').then(|| &long[name_end + 1..]))
     } else {
-        let opt = table.iter().find(|o| o.short != 0 && o.short == b[1]);
-        (opt, (b.len() > 3).then(|| &b[2..]))
+        ((0..n).find(|&i| opt(i).0 != 0 && opt(i).0 == b[1]), (b.len() > 3).then(|| &b[2..]))
     };
-    let Some(opt) = opt else {
+    let Some(i) = i else {
         return Err(Error::msg("unknown option", arg.to_bytes(), hint));
     };
     let glued = glued.and_then(|v| CStr::from_bytes_with_nul(v).ok());
-    if glued.is_some() && opt.value == Value::None {
+    let value = opt(i).2;
+    if glued.is_some() && value == Value::None {
         return Err(Error::msg("option takes no value", arg.to_bytes(), hint));
     }
-    Ok((opt, glued))
+    Ok((i, value, glued))
 }
 
 /// Walks the options in front of `args` through a verb's `table`, handing each to `apply` with
@@ -289,6 +273,17 @@ pub fn options<'a, T: Copy>(
     table: &[Opt<T>],
     hint: &'static str,
     apply: &mut dyn FnMut(T, &'static CStr) -> Result<()>,
+) -> Result<Option<&'a [&'static CStr]>> {
+    // A thin generic shell over one walker: each table type would otherwise copy all of it.
+    walk(args, table.len(), &|i| (table[i].short, table[i].long, table[i].value), hint, &mut |i, v| apply(table[i].id, v))
+}
+
+fn walk<'a>(
+    args: &'a [&'static CStr],
+    n: usize,
+    opt: &dyn Fn(usize) -> (u8, &'static str, Value),
+    hint: &'static str,
+    apply: &mut dyn FnMut(usize, &'static CStr) -> Result<()>,
 ) -> Result<Option<&'a [&'static CStr]>> {
     let mut i = 0;
     while i < args.len() {
@@ -301,8 +296,8 @@ pub fn options<'a, T: Copy>(
             _ => {}
         }
         i += 1;
-        let (opt, glued) = find_opt(table, arg, hint)?;
-        let value = match (opt.value, glued) {
+        let (index, kind, glued) = find_opt(n, opt, arg, hint)?;
+        let value = match (kind, glued) {
             (Value::Required, None) => {
                 let Some(&v) = args.get(i) else {
                     return Err(Error::msg("option needs a value", b, hint));
@@ -312,7 +307,7 @@ pub fn options<'a, T: Copy>(
             }
             (_, glued) => glued.unwrap_or_default(),
         };
-        apply(opt.id, value)?;
+        apply(index, value)?;
     }
     Ok(Some(&args[i..]))
 }
@@ -389,6 +384,7 @@ fn apply(c: &mut RunConfig, id: RunOpt, v: &'static CStr) -> Result<()> {
 }
 
 /// Runs the whole command line; returns the exit status.
+#[inline(never)] // smaller out of line (measured)
 pub fn main(args: &[&'static CStr], host_env: &[&'static CStr]) -> Result<i32> {
     // The global options, through the OCI verbs' table (one walker instance for both).
     let mut o = oci::Opts::default();

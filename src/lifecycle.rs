@@ -167,46 +167,36 @@ pub fn ps(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
         Some(_) => return Err(Error::msg("ps", b"", "usage: hutch ps [--format json] [ID]")),
     }
     let now = sys::now();
-    let mut out: Vec<u8> = Vec::new();
-    out.extend_from_slice(if json { b"[" } else { b"NAME             PID      STATUS       UPTIME   COMMAND\n" });
-    for (i, name) in state::names(root)?.iter().enumerate() {
-        let Ok(e) = state::read(root, name) else { continue };
-        let status = status_text(e.status());
-        let up = match e.status() {
+    let mut out: Vec<u8> = Vec::from(&b"NAME             PID      STATUS       UPTIME   COMMAND\n"[..]);
+    let mut w = crate::json::Writer::default();
+    w.open(b'[');
+    for name in state::names(root)? {
+        let Ok(e) = state::read(root, &name) else { continue };
+        let st = e.status();
+        let up = match st {
             Status::Running => now.saturating_sub(e.num(b"created")),
             _ => 0,
         };
         if json {
-            out.extend_from_slice(if i == 0 { b"{\"name\":" } else { b",{\"name\":" });
-            json_str(&mut out, name);
-            out.extend_from_slice(b",\"pid\":");
-            out.extend_from_slice(Buf::<32>::new().num(e.pid() as u64).as_bytes());
-            out.extend_from_slice(b",\"status\":");
-            json_str(&mut out, match e.status() {
+            w.open(b'{').key(b"name").str(&name).key(b"pid").num(e.pid() as u64).key(b"status");
+            w.str(match st {
                 Status::Created => b"created",
                 Status::Running => b"running",
                 Status::Exited(_) => b"exited",
             });
-            out.extend_from_slice(b",\"exit_code\":");
-            match e.status() {
-                Status::Exited(Some(c)) => out.extend_from_slice(Buf::<32>::new().num(c as u64).as_bytes()),
-                _ => out.extend_from_slice(b"null"),
-            }
-            out.extend_from_slice(b",\"created\":");
-            out.extend_from_slice(Buf::<32>::new().num(e.num(b"created")).as_bytes());
-            out.extend_from_slice(b",\"uptime\":");
-            out.extend_from_slice(Buf::<32>::new().num(up).as_bytes());
-            out.extend_from_slice(b",\"rootfs\":");
-            json_str(&mut out, e.get(b"rootfs"));
-            out.extend_from_slice(b",\"command\":");
-            json_str(&mut out, e.get(b"command"));
-            out.push(b'}');
+            w.key(b"exit_code");
+            match st {
+                Status::Exited(Some(c)) => w.num(c as u64),
+                _ => w.raw(b"null"),
+            };
+            w.key(b"created").num(e.num(b"created")).key(b"uptime").num(up);
+            w.key(b"rootfs").str(e.get(b"rootfs")).key(b"command").str(e.get(b"command")).close(b'}');
         } else {
-            column(&mut out, name, 17);
+            column(&mut out, &name, 17);
             column(&mut out, Buf::<32>::new().num(e.pid() as u64).as_bytes(), 9);
-            column(&mut out, status.as_bytes(), 13);
+            column(&mut out, status_text(st).as_bytes(), 13);
             let mut u = Buf::<32>::new();
-            match e.status() {
+            match st {
                 Status::Running => duration(&mut u, up),
                 _ => drop(u.push(b"-")),
             }
@@ -216,7 +206,8 @@ pub fn ps(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
         }
     }
     if json {
-        out.extend_from_slice(b"]\n");
+        out = w.close(b']').out.clone();
+        out.push(b'\n');
     }
     sys::write_all(1, &out).at("writing", b"stdout")?;
     Ok(0)
@@ -247,19 +238,6 @@ fn duration(b: &mut Buf<32>, secs: u64) {
         _ => (secs / 86400, b"d"),
     };
     b.num(n).push(unit);
-}
-
-/// A JSON string: quotes, backslashes and control characters escaped (RFC 8259).
-fn json_str(out: &mut Vec<u8>, s: &[u8]) {
-    out.push(b'"');
-    for &c in s {
-        match c {
-            b'"' | b'\\' => out.extend_from_slice(&[b'\\', c]),
-            0..=0x1f => out.extend_from_slice(&[b'\\', b'u', b'0', b'0', b"0123456789abcdef"[(c >> 4) as usize], b"0123456789abcdef"[(c & 15) as usize]]),
-            _ => out.push(c),
-        }
-    }
-    out.push(b'"');
 }
 
 /// `--help` of a verb: the usage of them all.
