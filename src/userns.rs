@@ -283,8 +283,13 @@ fn run_tool(tool: &CStr, pid: pid_t, maps: &[IdMap]) -> Result<()> {
     if args.full() {
         return Err(Error::msg("mapping ids", name, "too many maps"));
     }
-    let argv: Vec<*const i8> =
-        args.as_bytes().split(|&c| c == 0).filter(|a| !a.is_empty()).map(|a| a.as_ptr().cast()).chain([core::ptr::null()]).collect();
+    let mut argv: Vec<*const i8> = Vec::new();
+    for a in args.as_bytes().split(|&c| c == 0) {
+        if !a.is_empty() {
+            argv.push(a.as_ptr().cast());
+        }
+    }
+    argv.push(core::ptr::null());
     let (r, w) = sys::pipe().at("creating pipe", b"")?;
     // Started like the container's child (musl's fork would add kilobytes of locking); the
     // pipe is its stderr, and everything else it inherits is close-on-exec.
