@@ -55,6 +55,7 @@ pub struct Changes {
 }
 
 impl Changes {
+    #[inline(never)]
     pub fn result(&self) -> u64 {
         let mut caps = if self.drop == ALL { 0 } else { DEFAULT };
         caps = if self.add == ALL { ALL } else { caps | self.add };

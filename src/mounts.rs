@@ -183,6 +183,7 @@ pub fn tmpfs(root: c_int, t: &Tmpfs) -> Result<()> {
 
 /// A config.json mount. A bind is remounted with the flags it asks for beyond the bind (the
 /// kernel ignores them on the bind itself); propagation is set last, on the mount made.
+#[inline(never)]
 pub fn oci(root: c_int, m: &Mount) -> Result<()> {
     let dst = m.dst.to_bytes();
     let is_bind = m.flags & libc::MS_BIND != 0;
@@ -234,6 +235,7 @@ pub fn oci(root: c_int, m: &Mount) -> Result<()> {
 /// A `cgroup` mount: the container's own cgroups (its cgroup namespace's). On cgroup v2 that
 /// is cgroup2 itself; on v1 and hybrid hosts, as runc does, a tmpfs holding each hierarchy
 /// of /proc/self/cgroup (and cgroup2 as `unified`), with links for co-mounted controllers.
+#[inline(never)]
 fn cgroup(root: c_int, m: &Mount) -> Result<()> {
     let dst = m.dst.to_bytes();
     let text = sys::read_file(c"/proc/self/cgroup").at("reading", b"/proc/self/cgroup")?;
@@ -266,6 +268,7 @@ fn cgroup(root: c_int, m: &Mount) -> Result<()> {
 /// `linux.devices`: nodes made with mknod, replacing a node already there (one of the
 /// defaults); where mknod is not allowed (a user namespace), the host's node at the same path
 /// is bound instead, as runc does.
+#[inline(never)]
 pub fn devices(root: c_int, devices: &[Device]) -> Result<()> {
     for d in devices {
         let p = d.path.to_bytes();

@@ -85,6 +85,7 @@ pub fn mount_point(root: c_int, path: &[u8], kind: Kind) -> Result<c_int> {
 
 /// Makes every mount private, so nothing mounted from here on propagates to the host, and
 /// gives the container a root mount of its own. Returns an O_PATH fd to that root.
+#[inline(never)]
 pub fn prepare(cfg: &RunConfig) -> Result<c_int> {
     let rootfs = cfg.rootfs;
     let rb = rootfs.to_bytes();

@@ -71,6 +71,7 @@ pub fn parse_map(v: &[u8]) -> Result<IdMap> {
 
 /// The maps the container gets, `None` for no user namespace. `euid`/`egid` are the caller's;
 /// `auto` finds its subordinate ranges (only called for `--userns=auto`).
+#[inline(never)]
 fn decide(c: &Config, euid: u32, egid: u32, auto: impl FnOnce() -> Result<Maps>) -> Result<Option<Maps>> {
     let root = euid == 0;
     let explicit = !c.uid_map.is_empty() || !c.gid_map.is_empty();
@@ -104,6 +105,7 @@ fn own(id: u32) -> IdMap {
 
 /// The user namespace `c` asks for, decided before the clone so that a missing range is
 /// reported before anything is created.
+#[inline(never)]
 pub fn resolve(c: &Config) -> Result<Option<Maps>> {
     let (euid, egid) = (sys::geteuid(), sys::getegid());
     decide(c, euid, egid, || {
