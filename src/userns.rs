@@ -230,6 +230,7 @@ fn disabled() -> Option<Error> {
 /// Writes the child's ID maps (gid_map after setgroups, see user_namespaces(7)). The kernel
 /// lets a caller that is not root write only its own id, once; any other map goes through the
 /// setuid newuidmap/newgidmap, which check it against /etc/subuid and /etc/subgid.
+#[inline(never)]
 pub fn map_ids(pid: pid_t, maps: &Option<Maps>) -> Result<()> {
     let Some(maps) = maps else { return Ok(()) };
     write_map(pid, c"uid_map", c"newuidmap", &maps.uid, sys::geteuid())?;
