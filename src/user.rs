@@ -90,6 +90,7 @@ pub fn resolve_in(spec: &[u8], passwd: &[u8], group: &[u8]) -> Result<Ids> {
 
 /// config.json's numeric user: its ids as given (the additional gids, or the gid alone), and
 /// its home from the container's /etc/passwd.
+#[inline(never)]
 pub fn numeric(uid: u32, gid: u32, groups: &[u32]) -> Ids {
     let passwd = sys::read_file(c"/etc/passwd").unwrap_or_default();
     let home = by(&passwd, 7, Some(uid), b"").map_or(&b"/"[..], |f| f[5]).to_vec();
