@@ -15,26 +15,16 @@ impl<const N: usize> Buf<N> {
 
     /// Appends what fits; the last byte is kept for the NUL of [`Buf::cstr`]. `full()` tells
     /// whether anything was cut.
+    #[inline]
     pub fn push(&mut self, s: &[u8]) -> &mut Self {
-        let room = N - 1 - self.len.min(N - 1);
-        let n = s.len().min(room);
-        self.bytes[self.len..self.len + n].copy_from_slice(&s[..n]);
-        self.len += if n < s.len() { n + 1 } else { n };
+        push(&mut self.bytes, &mut self.len, s);
         self
     }
 
-    pub fn num(&mut self, mut v: u64) -> &mut Self {
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-        self.push(&digits[i..])
+    #[inline]
+    pub fn num(&mut self, v: u64) -> &mut Self {
+        num(&mut self.bytes, &mut self.len, v);
+        self
     }
 
     /// True when a push did not fit (the text is truncated).
@@ -46,15 +36,46 @@ impl<const N: usize> Buf<N> {
         &self.bytes[..self.len.min(N - 1)]
     }
 
-    /// The contents as a C string (NUL-terminated in place). Not inlined: it is called in
-    /// many places, and one copy is smaller.
-    #[inline(never)]
+    /// The contents as a C string (NUL-terminated in place).
+    #[inline]
     pub fn cstr(&mut self) -> &CStr {
-        let end = self.len.min(N - 1);
-        self.bytes[end] = 0;
-        // A pushed slice may contain a NUL; the C string then ends there.
-        CStr::from_bytes_until_nul(&self.bytes[..=end]).unwrap_or_default()
+        cstr(&mut self.bytes, self.len)
     }
+}
+
+// The bodies, once for every size N: Buf<N> only passes its array as a slice. Not inlined:
+// they are called in many places, and one copy is smaller.
+
+#[inline(never)]
+fn push(bytes: &mut [u8], len: &mut usize, s: &[u8]) {
+    let last = bytes.len() - 1;
+    let room = last - (*len).min(last);
+    let n = s.len().min(room);
+    bytes[*len..*len + n].copy_from_slice(&s[..n]);
+    *len += if n < s.len() { n + 1 } else { n };
+}
+
+#[inline(never)]
+fn num(bytes: &mut [u8], len: &mut usize, mut v: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    push(bytes, len, &digits[i..])
+}
+
+#[inline(never)]
+fn cstr(bytes: &mut [u8], len: usize) -> &CStr {
+    let end = len.min(bytes.len() - 1);
+    bytes[end] = 0;
+    // A pushed slice may contain a NUL; the C string then ends there.
+    CStr::from_bytes_until_nul(&bytes[..=end]).unwrap_or_default()
 }
 
 /// `/proc/self/fd/N`: the path through which mount(2) acts on what fd N refers to.

@@ -33,15 +33,14 @@ const fn bits(caps: &[u32]) -> u64 {
 
 /// A capability name as a mask: any case, with or without `CAP_`; `ALL` is every capability.
 pub fn parse(name: &[u8]) -> Result<u64> {
-    let upper = |c: &u8| c.to_ascii_uppercase();
     let bare = match name.get(..4) {
-        Some(p) if p.iter().map(upper).eq(*b"CAP_") => &name[4..],
+        Some(p) if p.eq_ignore_ascii_case(b"CAP_") => &name[4..],
         _ => name,
     };
-    if bare.iter().map(upper).eq(*b"ALL") {
+    if bare.eq_ignore_ascii_case(b"ALL") {
         return Ok(ALL);
     }
-    match NAMES.iter().position(|n| n.bytes().eq(bare.iter().map(upper))) {
+    match NAMES.iter().position(|n| n.as_bytes().eq_ignore_ascii_case(bare)) {
         Some(i) => Ok(1 << i),
         None => Err(Error::msg("unknown capability", name, "see capabilities(7)")),
     }
@@ -56,6 +55,7 @@ pub struct Changes {
 }
 
 impl Changes {
+    #[inline(never)]
     pub fn result(&self) -> u64 {
         let mut caps = if self.drop == ALL { 0 } else { DEFAULT };
         caps = if self.add == ALL { ALL } else { caps | self.add };

@@ -271,7 +271,8 @@ fn hierarchies(
     // Why a v2 parent offers nothing, for the error when a controller is found nowhere.
     let mut v2_error = None;
     for v2 in [true, false] {
-        for mut d in lines(mountinfo).filter_map(|l| hierarchy(l, self_cgroup, parent)).filter(|d| d.v2 == v2) {
+        for l in lines(mountinfo) {
+            let Some(mut d) = hierarchy(l, self_cgroup, parent).filter(|d| d.v2 == v2) else { continue };
             if v2 {
                 match v2_controllers(&d) {
                     Ok(text) => d.has = controllers(&text, b' '),
@@ -388,7 +389,10 @@ impl Cgroup {
             }
             userns::check_rootless_limits(true, path.cstr())?;
             // On v1 these files are in every cgroup, the root too, when the kernel has them.
-            for f in FILES.iter().filter(|f| f.4 && !d.v2 && d.uses & f.0 != 0 && value(l, f.3, false).is_some()) {
+            for f in &FILES {
+                if !(f.4 && !d.v2 && d.uses & f.0 != 0 && value(l, f.3, false).is_some()) {
+                    continue;
+                }
                 let mut file = *existing(d.path).push(b"/").push(f.1);
                 if !sys::exists(file.cstr()) {
                     return Err(Error::msg("cgroup controller lacks", file.as_bytes(), "this kernel has no such control file"));
@@ -400,9 +404,9 @@ impl Cgroup {
         for d in &mut cg.dirs {
             make(d, d.at(name, b"").as_bytes(), l.oci)?;
             d.made = true;
-            for f in FILES.iter().filter(|f| d.uses & f.0 != 0) {
+            for f in &FILES {
                 let file = if d.v2 { f.2 } else { f.1 };
-                if let (false, Some(v)) = (file.is_empty(), value(l, f.3, d.v2)) {
+                if let (true, false, Some(v)) = (d.uses & f.0 != 0, file.is_empty(), value(l, f.3, d.v2)) {
                     d.put(name, file, v.as_bytes(), "setting cgroup limit")?;
                 }
             }

@@ -232,8 +232,7 @@ fn wait_for_parent(fd: c_int) -> Result<c_int> {
 /// execve the command, searching the container's PATH when the name has no '/', as
 /// execvp(3) does: EACCES from any candidate wins over ENOENT.
 pub fn exec(command: &[&'static CStr], envp: &[&'static CStr]) -> Error {
-    let argv: Vec<*const i8> = command.iter().map(|s| s.as_ptr().cast()).chain([core::ptr::null()]).collect();
-    let envv: Vec<*const i8> = envp.iter().map(|s| s.as_ptr().cast()).chain([core::ptr::null()]).collect();
+    let (argv, envv) = (pointers(command), pointers(envp));
     let name = command[0].to_bytes();
     let fail = |e| Error::sys(EXEC, name, e);
     if name.contains(&b'/') {
@@ -251,4 +250,14 @@ pub fn exec(command: &[&'static CStr], envp: &[&'static CStr]) -> Error {
         }
     }
     fail(sys::Errno(if denied { libc::EACCES } else { libc::ENOENT }))
+}
+
+/// execve(2)'s NULL-terminated array of string pointers.
+fn pointers(list: &[&CStr]) -> Vec<*const i8> {
+    let mut v = Vec::with_capacity(list.len() + 1);
+    for s in list {
+        v.push(s.as_ptr().cast());
+    }
+    v.push(core::ptr::null());
+    v
 }

@@ -76,13 +76,19 @@ impl Error {
 
     pub fn print(&self) {
         let mut line = Buf::<512>::new();
-        line.push(b"hutch: ").push(self.text().as_bytes()).push(b"\n");
-        let _ = sys::write_all(2, line.as_bytes());
+        line.push(b"hutch: ");
+        self.write(&mut line);
+        let _ = sys::write_all(2, line.push(b"\n").as_bytes());
     }
 
     /// `<step>: <object>: <cause>`, the line without `hutch: ` (the OCI verbs log it).
     pub fn text(&self) -> Buf<512> {
         let mut line = Buf::<512>::new();
+        self.write(&mut line);
+        line
+    }
+
+    fn write(&self, line: &mut Buf<512>) {
         line.push(self.step.as_bytes());
         if !self.object.as_bytes().is_empty() {
             line.push(b": ").push(self.object.as_bytes());
@@ -91,7 +97,6 @@ impl Error {
             Cause::Errno(e) => line.push(b": ").push(sys::strerror(e)),
             Cause::Msg(m) => line.push(b": ").push(m.as_bytes()),
         };
-        line
     }
 }
 

@@ -6,7 +6,7 @@ use core::ffi::{c_int, CStr};
 use crate::buf::{fd_path, Buf};
 use crate::config::{Device, Mount, Tmpfs, Volume};
 use crate::error::{Context, Error, Result};
-use crate::rootfs::{self, mount_point, Kind};
+use crate::rootfs::{self, mount_on, mount_point, Kind};
 use crate::{sys, userns};
 
 enum What {
@@ -97,7 +97,7 @@ fn sysfs(root: c_int, path: &CStr, flags: u64) -> Result<()> {
 fn mount_fs(root: c_int, path: &[u8], src: &CStr, fstype: &CStr, flags: u64, data: &CStr) -> Result<sys::Result<()>> {
     let fd = mount_point(root, path, Kind::Dir)?;
     let data = (!data.is_empty()).then_some(data);
-    let r = sys::mount(Some(src), fd_path(fd).cstr(), Some(fstype), flags, data);
+    let r = mount_on(fd, Some(src), Some(fstype), flags, data);
     sys::close(fd);
     Ok(r)
 }
@@ -118,8 +118,8 @@ pub fn confine_proc(root: c_int, masked: &[&CStr], read_only_paths: &[&CStr]) ->
         let p = path.to_bytes();
         let Some(fd) = existing(root, path)? else { continue };
         let r = match sys::file_type(fd, c"") {
-            Ok(libc::S_IFDIR) => sys::mount(Some(c"tmpfs"), fd_path(fd).cstr(), Some(c"tmpfs"), libc::MS_RDONLY | NOSUID_NOEXEC_NODEV, Some(c"size=0")),
-            _ => sys::mount(Some(c"/dev/null"), fd_path(fd).cstr(), None, libc::MS_BIND, None),
+            Ok(libc::S_IFDIR) => mount_on(fd, Some(c"tmpfs"), Some(c"tmpfs"), libc::MS_RDONLY | NOSUID_NOEXEC_NODEV, Some(c"size=0")),
+            _ => mount_on(fd, Some(c"/dev/null"), None, libc::MS_BIND, None),
         };
         sys::close(fd);
         r.at("masking", p)?;
@@ -127,7 +127,7 @@ pub fn confine_proc(root: c_int, masked: &[&CStr], read_only_paths: &[&CStr]) ->
     for &path in read_only_paths {
         let p = path.to_bytes();
         let Some(fd) = existing(root, path)? else { continue };
-        let r = sys::mount(Some(fd_path(fd).cstr()), fd_path(fd).cstr(), None, libc::MS_BIND | libc::MS_REC, None);
+        let r = mount_on(fd, Some(fd_path(fd).cstr()), None, libc::MS_BIND | libc::MS_REC, None);
         sys::close(fd);
         r.at("binding read-only", p)?;
         read_only(root, path)?;
@@ -150,7 +150,7 @@ const REC_BIND: u64 = libc::MS_BIND | libc::MS_REC;
 /// mounted below `src` too.
 fn bind(root: c_int, src: &CStr, dst: &[u8], kind: Kind, flags: u64) -> Result<()> {
     let fd = mount_point(root, dst, kind)?;
-    let r = sys::mount(Some(src), fd_path(fd).cstr(), None, flags, None);
+    let r = mount_on(fd, Some(src), None, flags, None);
     sys::close(fd);
     r.at("bind mounting", src.to_bytes())
 }
@@ -183,6 +183,7 @@ pub fn tmpfs(root: c_int, t: &Tmpfs) -> Result<()> {
 
 /// A config.json mount. A bind is remounted with the flags it asks for beyond the bind (the
 /// kernel ignores them on the bind itself); propagation is set last, on the mount made.
+#[inline(never)]
 pub fn oci(root: c_int, m: &Mount) -> Result<()> {
     let dst = m.dst.to_bytes();
     let is_bind = m.flags & libc::MS_BIND != 0;
@@ -195,8 +196,8 @@ pub fn oci(root: c_int, m: &Mount) -> Result<()> {
                 let fd = rootfs::open_in(root, m.dst).at("opening", dst)?;
                 let flags = libc::MS_REMOUNT | libc::MS_BIND | rest;
                 // In a user namespace the kernel keeps the source's locked flags: ask for them too.
-                let r = match sys::mount(None, fd_path(fd).cstr(), None, flags, None) {
-                    Err(sys::Errno(libc::EPERM)) => sys::mount_flags(fd).and_then(|old| sys::mount(None, fd_path(fd).cstr(), None, flags | old, None)),
+                let r = match mount_on(fd, None, None, flags, None) {
+                    Err(sys::Errno(libc::EPERM)) => sys::mount_flags(fd).and_then(|old| mount_on(fd, None, None, flags | old, None)),
                     r => r,
                 };
                 sys::close(fd);
@@ -224,7 +225,7 @@ pub fn oci(root: c_int, m: &Mount) -> Result<()> {
     }
     if m.propagation != 0 {
         let fd = rootfs::open_in(root, m.dst).at("opening", dst)?;
-        let r = sys::mount(None, fd_path(fd).cstr(), None, m.propagation, None);
+        let r = mount_on(fd, None, None, m.propagation, None);
         sys::close(fd);
         r.at("setting propagation", dst)?;
     }
@@ -234,6 +235,7 @@ pub fn oci(root: c_int, m: &Mount) -> Result<()> {
 /// A `cgroup` mount: the container's own cgroups (its cgroup namespace's). On cgroup v2 that
 /// is cgroup2 itself; on v1 and hybrid hosts, as runc does, a tmpfs holding each hierarchy
 /// of /proc/self/cgroup (and cgroup2 as `unified`), with links for co-mounted controllers.
+#[inline(never)]
 fn cgroup(root: c_int, m: &Mount) -> Result<()> {
     let dst = m.dst.to_bytes();
     let text = sys::read_file(c"/proc/self/cgroup").at("reading", b"/proc/self/cgroup")?;
@@ -266,6 +268,7 @@ fn cgroup(root: c_int, m: &Mount) -> Result<()> {
 /// `linux.devices`: nodes made with mknod, replacing a node already there (one of the
 /// defaults); where mknod is not allowed (a user namespace), the host's node at the same path
 /// is bound instead, as runc does.
+#[inline(never)]
 pub fn devices(root: c_int, devices: &[Device]) -> Result<()> {
     for d in devices {
         let p = d.path.to_bytes();

@@ -85,6 +85,7 @@ pub fn mount_point(root: c_int, path: &[u8], kind: Kind) -> Result<c_int> {
 
 /// Makes every mount private, so nothing mounted from here on propagates to the host, and
 /// gives the container a root mount of its own. Returns an O_PATH fd to that root.
+#[inline(never)]
 pub fn prepare(cfg: &RunConfig) -> Result<c_int> {
     let rootfs = cfg.rootfs;
     let rb = rootfs.to_bytes();
@@ -155,5 +156,12 @@ fn on_initramfs() -> bool {
 pub fn remount_read_only(fd: c_int, object: &[u8]) -> Result<()> {
     let flags = sys::mount_flags(fd).at("remounting read-only", object)?;
     let bind = libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY;
-    sys::mount(None, fd_path(fd).cstr(), None, bind | flags, None).at("remounting read-only", object)
+    mount_on(fd, None, None, bind | flags, None).at("remounting read-only", object)
+}
+
+/// mount(2) onto what `fd` refers to, through /proc/self/fd/N (the fd was resolved inside the
+/// root). One copy for every such mount.
+#[inline(never)]
+pub fn mount_on(fd: c_int, src: Option<&CStr>, fstype: Option<&CStr>, flags: u64, data: Option<&CStr>) -> sys::Result<()> {
+    sys::mount(src, fd_path(fd).cstr(), fstype, flags, data)
 }

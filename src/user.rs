@@ -24,12 +24,28 @@ pub fn number(s: &[u8]) -> Option<u32> {
     s.iter().try_fold(0u32, |n, &c| n.checked_mul(10)?.checked_add((c - b'0') as u32))
 }
 
-/// The colon-separated fields of each well-formed line of a passwd or group file.
-pub fn entries(text: &[u8], min_fields: usize) -> impl Iterator<Item = Vec<&[u8]>> {
-    text.split(|&c| c == b'\n')
-        .filter(|l| !l.is_empty() && l[0] != b'#')
-        .map(|l| l.split(|&c| c == b':').collect::<Vec<_>>())
-        .filter(move |f| f.len() >= min_fields)
+/// The colon-separated fields of the first well-formed line (at least `min_fields` fields) of
+/// a passwd or group file that `want` accepts. One loop for every lookup: each iterator chain
+/// would be a copy of its own.
+pub fn find<'t>(text: &'t [u8], min_fields: usize, want: &mut dyn FnMut(&[&'t [u8]]) -> bool) -> Option<Vec<&'t [u8]>> {
+    for l in text.split(|&c| c == b'\n') {
+        if l.is_empty() || l[0] == b'#' {
+            continue;
+        }
+        let f: Vec<&[u8]> = l.split(|&c| c == b':').collect();
+        if f.len() >= min_fields && want(&f) {
+            return Some(f);
+        }
+    }
+    None
+}
+
+/// The entry with id (field 2) `id`, or else named `name`.
+pub fn by<'t>(text: &'t [u8], min_fields: usize, id: Option<u32>, name: &[u8]) -> Option<Vec<&'t [u8]>> {
+    find(text, min_fields, &mut |f| match id {
+        Some(id) => number(f[2]) == Some(id),
+        None => f[0] == name,
+    })
 }
 
 /// Resolves `spec` against the texts of passwd and group files.
@@ -40,10 +56,7 @@ pub fn resolve_in(spec: &[u8], passwd: &[u8], group: &[u8]) -> Result<Ids> {
     };
     // passwd: name:password:uid:gid:gecos:home:shell
     let by_uid = number(user);
-    let entry = entries(passwd, 7).find(|f| match by_uid {
-        Some(uid) => number(f[2]) == Some(uid),
-        None => f[0] == user,
-    });
+    let entry = by(passwd, 7, by_uid, user);
     let (uid, name, mut gid, home) = match (&entry, by_uid) {
         (Some(f), _) => match (number(f[2]), number(f[3])) {
             (Some(u), Some(g)) => (u, f[0], g, f[5]),
@@ -56,30 +69,31 @@ pub fn resolve_in(spec: &[u8], passwd: &[u8], group: &[u8]) -> Result<Ids> {
     if let Some(g) = grp {
         gid = match number(g) {
             Some(n) => n,
-            None => entries(group, 3)
-                .find(|f| f[0] == g)
+            None => by(group, 3, None, g)
                 .and_then(|f| number(f[2]))
                 .ok_or_else(|| Error::msg("unknown group", g, "not in the container's /etc/group"))?,
         };
     }
     let mut groups = Vec::from([gid]);
     if !name.is_empty() {
-        for f in entries(group, 4) {
+        find(group, 4, &mut |f| {
             if let Some(n) = number(f[2]) {
                 if !groups.contains(&n) && f[3].split(|&c| c == b',').any(|m| m == name) {
                     groups.push(n);
                 }
             }
-        }
+            false
+        });
     }
     Ok(Ids { uid, gid, groups, home: home.to_vec() })
 }
 
 /// config.json's numeric user: its ids as given (the additional gids, or the gid alone), and
 /// its home from the container's /etc/passwd.
+#[inline(never)]
 pub fn numeric(uid: u32, gid: u32, groups: &[u32]) -> Ids {
     let passwd = sys::read_file(c"/etc/passwd").unwrap_or_default();
-    let home = entries(&passwd, 7).find(|f| number(f[2]) == Some(uid)).map_or(&b"/"[..], |f| f[5]).to_vec();
+    let home = by(&passwd, 7, Some(uid), b"").map_or(&b"/"[..], |f| f[5]).to_vec();
     let groups = if groups.is_empty() { Vec::from([gid]) } else { groups.to_vec() };
     Ids { uid, gid, groups, home }
 }

@@ -71,6 +71,7 @@ pub fn parse_map(v: &[u8]) -> Result<IdMap> {
 
 /// The maps the container gets, `None` for no user namespace. `euid`/`egid` are the caller's;
 /// `auto` finds its subordinate ranges (only called for `--userns=auto`).
+#[inline(never)]
 fn decide(c: &Config, euid: u32, egid: u32, auto: impl FnOnce() -> Result<Maps>) -> Result<Option<Maps>> {
     let root = euid == 0;
     let explicit = !c.uid_map.is_empty() || !c.gid_map.is_empty();
@@ -104,12 +105,13 @@ fn own(id: u32) -> IdMap {
 
 /// The user namespace `c` asks for, decided before the clone so that a missing range is
 /// reported before anything is created.
+#[inline(never)]
 pub fn resolve(c: &Config) -> Result<Option<Maps>> {
     let (euid, egid) = (sys::geteuid(), sys::getegid());
     decide(c, euid, egid, || {
         let passwd = sys::read_file(c"/etc/passwd").unwrap_or_default();
         // passwd(5): name:password:uid:...
-        let name = user::entries(&passwd, 3).find(|f| user::number(f[2]) == Some(euid)).map_or(&b""[..], |f| f[0]);
+        let name = user::by(&passwd, 3, Some(euid), b"").map_or(&b""[..], |f| f[0]);
         Ok(Maps { uid: auto_maps(c"/etc/subuid", name, euid)?, gid: auto_maps(c"/etc/subgid", name, egid)? })
     })
 }
@@ -228,6 +230,7 @@ fn disabled() -> Option<Error> {
 /// Writes the child's ID maps (gid_map after setgroups, see user_namespaces(7)). The kernel
 /// lets a caller that is not root write only its own id, once; any other map goes through the
 /// setuid newuidmap/newgidmap, which check it against /etc/subuid and /etc/subgid.
+#[inline(never)]
 pub fn map_ids(pid: pid_t, maps: &Option<Maps>) -> Result<()> {
     let Some(maps) = maps else { return Ok(()) };
     write_map(pid, c"uid_map", c"newuidmap", &maps.uid, sys::geteuid())?;
@@ -283,8 +286,13 @@ fn run_tool(tool: &CStr, pid: pid_t, maps: &[IdMap]) -> Result<()> {
     if args.full() {
         return Err(Error::msg("mapping ids", name, "too many maps"));
     }
-    let argv: Vec<*const i8> =
-        args.as_bytes().split(|&c| c == 0).filter(|a| !a.is_empty()).map(|a| a.as_ptr().cast()).chain([core::ptr::null()]).collect();
+    let mut argv: Vec<*const i8> = Vec::new();
+    for a in args.as_bytes().split(|&c| c == 0) {
+        if !a.is_empty() {
+            argv.push(a.as_ptr().cast());
+        }
+    }
+    argv.push(core::ptr::null());
     let (r, w) = sys::pipe().at("creating pipe", b"")?;
     // Started like the container's child (musl's fork would add kilobytes of locking); the
     // pipe is its stderr, and everything else it inherits is close-on-exec.
