@@ -269,14 +269,6 @@ fn one_name<'a>(verb: &'static str, args: &[&'a CStr]) -> Result<&'a [u8]> {
     }
 }
 
-fn running(root: &Root, name: &[u8]) -> Result<Entry> {
-    let e = state::read(root, name)?;
-    match e.status() {
-        Status::Running => Ok(e),
-        _ => Err(Error::msg("container is not running", name, "see 'hutch ps'")),
-    }
-}
-
 /// Polls until the container has ended and its supervisor has recorded how (or is gone too),
 /// or `ms` milliseconds have passed; returns whether it ended.
 fn await_end(root: &Root, name: &[u8], ms: u64) -> bool {

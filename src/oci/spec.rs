@@ -10,10 +10,9 @@ use core::ffi::c_int;
 
 use crate::caps;
 use crate::config::{self, cpuset_ok, leak, CpuShare, Device, DeviceRule, Limits, Mount, Net, Oci, Rlimit, RunConfig, Seccomp, UNLIMITED};
-use crate::error::{Context, Error, Result};
+use crate::error::{Error, Result};
 use crate::userns::{self, IdMap};
 use crate::json::{self, Node};
-use crate::sys;
 
 /// What config.json errors start with.
 const STEP: &str = "invalid config";
@@ -47,14 +46,6 @@ pub struct Spec {
     pub env: Vec<&'static CStr>,
     pub hooks: Hooks,
     pub annotations: Vec<(&'static CStr, &'static CStr)>,
-}
-
-/// Reads `<bundle>/config.json`; a relative root.path is taken from the bundle.
-pub fn load(bundle: &CStr) -> Result<Spec> {
-    let mut path = Buf::<4096>::new();
-    path.push(bundle.to_bytes()).push(b"/config.json");
-    let text = sys::read_file(path.cstr()).at("reading config", path.as_bytes())?;
-    parse(text.leak(), bundle.to_bytes())
 }
 
 /// The mapping itself, from the file's bytes.
