@@ -513,7 +513,7 @@ impl Writer {
 }
 
 #[cfg(test)]
-mod tests {
+pub mod tests {
     use super::*;
     use alloc::string::String;
 
@@ -611,17 +611,21 @@ mod tests {
         assert_eq!(Node::root(&v, "s").require("id").unwrap().str().unwrap(), b"a\"b\\c\n\x01");
     }
 
-    /// Arbitrary bytes, and valid documents with bytes changed, never crash or hang the reader.
-    #[test]
-    fn arbitrary_bytes() {
-        let seed = br#"{"ociVersion": "1.0.2", "process": {"args": ["sh", "-c", "e\u0041"], "user": {"uid": 0}}, "x": [1.5e-3, null, true]}"#;
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
+    /// A repeatable pseudo-random sequence (xorshift64) for the property tests of the parsers.
+    pub fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
             state
-        };
+        }
+    }
+
+    /// Arbitrary bytes, and valid documents with bytes changed, never crash or hang the reader.
+    #[test]
+    fn arbitrary_bytes() {
+        let seed = br#"{"ociVersion": "1.0.2", "process": {"args": ["sh", "-c", "e\u0041"], "user": {"uid": 0}}, "x": [1.5e-3, null, true]}"#;
+        let mut next = crate::json::tests::xorshift(0x2545_f491_4f6c_dd1du64);
         const PUNCT: &[u8] = b"{}[]\",:\\0-e.";
         for _ in 0..20000 {
             let mut doc = seed.to_vec();

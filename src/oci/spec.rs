@@ -964,13 +964,7 @@ mod tests {
     /// Mutated valid configs and arbitrary bytes: an error or a spec, never a panic or a hang.
     #[test]
     fn mutated_configs_never_panic() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::json::tests::xorshift(0x9e37_79b9_7f4a_7c15u64);
         // Values that are each field's wrong type or edge: swapped in for a value of FULL.
         const VALUES: [&[u8]; 12] =
             [b"null", b"true", b"-1", b"0", b"18446744073709551616", b"\"\"", b"\"/\"", b"[]", b"{}", b"[1]", b"\"a\\u0000b\"", b"1.5"];

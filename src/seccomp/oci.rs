@@ -698,13 +698,7 @@ mod tests {
             "flags": ["SECCOMP_FILTER_FLAG_LOG"], "syscalls": [{"names": ["read", "write", "ioctl"], "action": "SCMP_ACT_ALLOW"},
             {"names": ["ioctl", "mmap"], "action": "SCMP_ACT_TRACE", "errnoRet": 3, "args": [{"index": 1, "value": 5, "valueTwo": 1, "op": "SCMP_CMP_MASKED_EQ"},
             {"index": 1, "value": 9, "op": "SCMP_CMP_LE"}, {"index": 5, "value": 18446744073709551615, "op": "SCMP_CMP_GT"}]}]}"#;
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::json::tests::xorshift(0x9e37_79b9_7f4a_7c15u64);
         const PUNCT: &[u8] = b"{}[]\",:0123456789_SCMPAT";
         let mut accepted = 0;
         for _ in 0..3000 {
