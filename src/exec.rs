@@ -47,6 +47,8 @@ struct Child<'a> {
     /// `-d`: the command outlives hutch.
     detach: bool,
     preserve_fds: c_int,
+    /// `--additional-gids`: supplementary groups on top of the user's.
+    gids: &'a [u32],
     /// process.consoleSize of `--process`.
     console_size: Option<(u16, u16)>,
 }
@@ -66,7 +68,7 @@ const EXEC_OPTS: &[Opt<O>] = &[
     Opt { short: b'c', long: "cap", value: Value::Required, id: O::Cap },
     Opt { short: 0, long: "no-new-privs", value: Value::None, id: O::NoNewPrivs },
     Opt { short: 0, long: "preserve-fds", value: Value::Required, id: O::PreserveFds },
-    Opt { short: b'g', long: "additional-gids", value: Value::Required, id: O::Ignored },
+    Opt { short: b'g', long: "additional-gids", value: Value::Required, id: O::Gids },
     Opt { short: 0, long: "apparmor", value: Value::Required, id: O::Ignored },
     Opt { short: 0, long: "process-label", value: Value::Required, id: O::Ignored },
     Opt { short: 0, long: "ignore-paused", value: Value::None, id: O::Ignored },
@@ -75,6 +77,7 @@ const EXEC_OPTS: &[Opt<O>] = &[
 #[inline(never)] // inlined into cli::dispatch it costs more bytes (measured)
 pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     let mut vars: Vec<&'static CStr> = Vec::new();
+    let mut gids: Vec<u32> = Vec::new();
     let (mut workdir, mut user, mut tty) = (None, None, false);
     let (mut process, mut detach, mut pid_file, mut console, mut add_caps, mut nnp, mut preserve) = (None, false, None, None, 0, false, 0);
     let operands = options(args, EXEC_OPTS, USAGE, &mut |id, v| {
@@ -89,6 +92,12 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
             O::Console => console = Some(v),
             O::Cap => add_caps |= crate::caps::parse(v.to_bytes())?,
             O::NoNewPrivs => nnp = true,
+            // runc's -g: repeatable, each a gid or a comma-separated list.
+            O::Gids => {
+                for g in v.to_bytes().split(|&c| c == b',') {
+                    gids.push(user::number(g).ok_or(Error::msg("invalid --additional-gids", v.to_bytes(), "expected group numbers"))?);
+                }
+            }
             O::PreserveFds => preserve = config::parse_num(v.to_bytes()).ok_or(Error::msg("invalid --preserve-fds", v.to_bytes(), "expected a number"))? as c_int,
             _ => {}
         }
@@ -181,7 +190,7 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     let puser = pc.oci.as_ref().map(|o| *Buf::<32>::new().num(o.uid as u64).push(b":").num(o.gid as u64));
     let user = user.or(puser.as_ref().filter(|_| process.is_some()).map(Buf::as_bytes)).unwrap_or(e.get(b"user"));
     let nnp = nnp || e.num(b"nnp") == 1;
-    let mut c = Child { command, env: &envp, workdir, user, keep, nnp, filter, root_fd, err_fd: err_w, sigmask, tty_sock: tty_w, detach, preserve_fds: preserve, console_size: pc.oci.as_ref().map(|o| o.console_size).filter(|&s| s != (0, 0)) };
+    let mut c = Child { command, env: &envp, workdir, user, keep, nnp, filter, root_fd, err_fd: err_w, sigmask, tty_sock: tty_w, detach, preserve_fds: preserve, gids: &gids, console_size: pc.oci.as_ref().map(|o| o.console_size).filter(|&s| s != (0, 0)) };
     let stack = sys::Stack::new(256 * 1024).at("mapping stack", b"")?;
     let child = sys::clone(start, &stack, libc::SIGCHLD, &mut c).at("starting command", command[0].to_bytes())?;
     sys::close(err_w);
@@ -263,10 +272,15 @@ fn setup(c: &Child) -> Result<core::convert::Infallible> {
         tty::attach(c.tty_sock, c.console_size)?;
     }
     let mut env = c.env.to_vec();
-    let ids = match c.user {
-        b"" => None,
-        u => Some(user::resolve(config::leak(u))?),
+    let mut ids = match (c.user, c.gids) {
+        (b"", []) => None,
+        // No user recorded: the container runs as root, and so does the command.
+        (b"", _) => Some(user::resolve(c"0")?),
+        (u, _) => Some(user::resolve(config::leak(u))?),
     };
+    if let Some(ids) = &mut ids {
+        ids.groups.extend_from_slice(c.gids);
+    }
     if let Some(ids) = &ids {
         env::set_default_home(&mut env, &ids.home);
     }

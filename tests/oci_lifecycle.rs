@@ -261,6 +261,10 @@ fn exec_with_args_options_and_a_process_file() {
     assert_eq!(out.stdout, "config 1 /etc runc\n");
     let out = b.hutch(&["exec", "--user", "1000:1000", "e1", "sh", "-c", "echo $(id -u):$(id -g)"]);
     assert_eq!(out.stdout, "1000:1000\n", "{out}");
+    let out = b.hutch(&["exec", "-u", "1000:1000", "-g", "7,8", "--additional-gids", "9", "e1", "sh", "-c", "grep ^Groups: /proc/self/status"]);
+    assert_eq!(out.stdout.split_whitespace().collect::<Vec<_>>(), ["Groups:", "7", "8", "9", "1000"], "{out}");
+    let out = b.hutch(&["exec", "-g", "x", "e1", "true"]);
+    assert!(out.code() != 0 && out.stderr.contains("additional-gids"), "{out}");
     b.hutch(&["exec", "e1", "sh", "-c", "exit 5"]).assert_code(5);
 
     let p = b.fx().write_outside("process.json", r#"{"args": ["sh", "-c", "echo $ONLY $FROM; pwd; exit 4"], "cwd": "/bin", "env": ["PATH=/bin", "ONLY=this"]}"#);

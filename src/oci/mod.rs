@@ -204,6 +204,7 @@ pub enum O {
     Process,
     Cap,
     NoNewPrivs,
+    Gids,
 }
 
 /// One table for every verb and the global options (runc's names); a verb ignores what it
