@@ -49,6 +49,8 @@ struct Child<'a> {
     preserve_fds: c_int,
     /// `--additional-gids`: supplementary groups on top of the user's.
     gids: &'a [u32],
+    /// The process file's rlimits.
+    rlimits: &'a [config::Rlimit],
     /// process.consoleSize of `--process`.
     console_size: Option<(u16, u16)>,
 }
@@ -148,6 +150,14 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
         b"all" => crate::caps::ALL,
         _ => e.num(b"caps"),
     } | add_caps;
+    // A process file brings its own capabilities (none if it lists none), groups and rlimits.
+    let (keep, rlimits) = match (&process, &pc.oci) {
+        (Some(_), Some(o)) => {
+            gids.extend_from_slice(&o.groups);
+            (o.caps.permitted | add_caps, &pc.rlimits[..])
+        }
+        _ => (keep, &[][..]),
+    };
 
     // Host paths, before the container's mount namespace is joined.
     let pid_dir = pid_file.map(crate::oci::pid_dir).transpose()?;
@@ -190,7 +200,7 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     let puser = pc.oci.as_ref().map(|o| *Buf::<32>::new().num(o.uid as u64).push(b":").num(o.gid as u64));
     let user = user.or(puser.as_ref().filter(|_| process.is_some()).map(Buf::as_bytes)).unwrap_or(e.get(b"user"));
     let nnp = nnp || e.num(b"nnp") == 1;
-    let mut c = Child { command, env: &envp, workdir, user, keep, nnp, filter, root_fd, err_fd: err_w, sigmask, tty_sock: tty_w, detach, preserve_fds: preserve, gids: &gids, console_size: pc.oci.as_ref().map(|o| o.console_size).filter(|&s| s != (0, 0)) };
+    let mut c = Child { command, env: &envp, workdir, user, keep, nnp, filter, root_fd, err_fd: err_w, sigmask, tty_sock: tty_w, detach, preserve_fds: preserve, gids: &gids, rlimits, console_size: pc.oci.as_ref().map(|o| o.console_size).filter(|&s| s != (0, 0)) };
     let stack = sys::Stack::new(256 * 1024).at("mapping stack", b"")?;
     let child = sys::clone(start, &stack, libc::SIGCHLD, &mut c).at("starting command", command[0].to_bytes())?;
     sys::close(err_w);
@@ -287,6 +297,10 @@ fn setup(c: &Child) -> Result<core::convert::Infallible> {
     let workdir = config::leak(c.workdir);
     sys::chdir(workdir).at("changing to workdir", c.workdir)?;
     sys::cwd_reachable().at("checking workdir", c.workdir)?;
+    // Raising a hard limit needs CAP_SYS_RESOURCE, so before capabilities go.
+    for r in c.rlimits {
+        sys::setrlimit(r.resource, r.soft, r.hard).at("setting rlimit", b"")?;
+    }
     sys::cloexec_from(crate::oci::preserve_fds(c.preserve_fds));
     child::drop_privileges(c.keep, &c.filter, c.nnp, ids.as_ref(), config::leak(c.user))?;
     if c.detach {

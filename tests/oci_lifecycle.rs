@@ -271,6 +271,16 @@ fn exec_with_args_options_and_a_process_file() {
     let out = b.hutch(&["exec", "--process", p.to_str().unwrap(), "e1"]);
     out.assert_code(4);
     assert_eq!(out.stdout, "this\n/bin\n", "the process file's env replaces the config's");
+    // Its capabilities (CAP_KILL only: bit 5), rlimits and additional groups are applied.
+    let p = b.fx().write_outside(
+        "process2.json",
+        r#"{"args": ["sh", "-c", "grep -E '^(CapEff|Groups)' /proc/self/status; ulimit -n"], "cwd": "/", "env": ["PATH=/bin"],
+            "user": {"uid": 0, "gid": 0, "additionalGids": [5]}, "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 77, "hard": 88}],
+            "capabilities": {"bounding": ["CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"]}}"#,
+    );
+    let out = b.hutch(&["exec", "--process", p.to_str().unwrap(), "e1"]);
+    out.ok();
+    assert_eq!(out.stdout.split_whitespace().collect::<Vec<_>>(), ["Groups:", "0", "5", "CapEff:", "0000000000000020", "77"], "{out}");
 
     let pid_file = b.fx().outside("exec-pid");
     let (code, err) = b.detached(&["exec", "-d", "--pid-file", pid_file.to_str().unwrap(), "e1", "sleep", "100"], |_| {});
