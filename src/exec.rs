@@ -71,8 +71,8 @@ const EXEC_OPTS: &[Opt<O>] = &[
     Opt { short: 0, long: "no-new-privs", value: Value::None, id: O::NoNewPrivs },
     Opt { short: 0, long: "preserve-fds", value: Value::Required, id: O::PreserveFds },
     Opt { short: b'g', long: "additional-gids", value: Value::Required, id: O::Gids },
-    Opt { short: 0, long: "apparmor", value: Value::Required, id: O::Ignored },
-    Opt { short: 0, long: "process-label", value: Value::Required, id: O::Ignored },
+    Opt { short: 0, long: "apparmor", value: Value::Required, id: O::Mac },
+    Opt { short: 0, long: "process-label", value: Value::Required, id: O::Mac },
     Opt { short: 0, long: "ignore-paused", value: Value::None, id: O::Ignored },
 ];
 
@@ -94,6 +94,10 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
             O::Console => console = Some(v),
             O::Cap => add_caps |= crate::caps::parse(v.to_bytes())?,
             O::NoNewPrivs => nnp = true,
+            // As config.json's apparmorProfile and selinuxLabel: hutch applies neither.
+            O::Mac => {
+                let _ = sys::write_all(2, b"hutch: warning: --apparmor and --process-label are ignored: hutch applies neither AppArmor nor SELinux\n");
+            }
             // runc's -g: repeatable, each a gid or a comma-separated list.
             O::Gids => {
                 for g in v.to_bytes().split(|&c| c == b',') {

@@ -8,7 +8,7 @@ use std::fs;
 use std::os::unix::io::{AsRawFd, FromRawFd, RawFd};
 use std::os::unix::net::UnixListener;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -236,6 +236,15 @@ fn run_in_the_foreground_exits_with_the_status_and_leaves_nothing() {
     assert!(b.ids().is_empty(), "run deletes its container");
     let out = b.hutch(&["run", "--bundle", b.dir().to_str().unwrap(), "r1"]);
     out.assert_code(3);
+
+    // --keep: the stopped container and its cgroups stay until delete.
+    b.hutch(&["run", "--keep", "r2"]).assert_code(3);
+    assert_eq!(b.state("r2").0, "stopped");
+    let entry = fs::read_to_string(b.state.join("r2/state")).unwrap();
+    let dirs: Vec<String> = entry.lines().find_map(|l| l.strip_prefix("cgroups ")).expect("cgroups recorded").split(':').map(String::from).collect();
+    assert!(dirs.iter().all(|d| Path::new(d).is_dir()), "{dirs:?}");
+    b.hutch(&["delete", "r2"]).ok();
+    assert!(b.ids().is_empty() && dirs.iter().all(|d| !Path::new(d).exists()), "{dirs:?}");
 }
 
 #[test]
@@ -263,6 +272,8 @@ fn exec_with_args_options_and_a_process_file() {
     assert_eq!(out.stdout, "1000:1000\n", "{out}");
     let out = b.hutch(&["exec", "-u", "1000:1000", "-g", "7,8", "--additional-gids", "9", "e1", "sh", "-c", "grep ^Groups: /proc/self/status"]);
     assert_eq!(out.stdout.split_whitespace().collect::<Vec<_>>(), ["Groups:", "7", "8", "9", "1000"], "{out}");
+    let out = b.hutch(&["exec", "--process-label", "x", "e1", "true"]);
+    assert!(out.code() == 0 && out.stderr.contains("warning"), "{out}");
     let out = b.hutch(&["exec", "-g", "x", "e1", "true"]);
     assert!(out.code() != 0 && out.stderr.contains("additional-gids"), "{out}");
     b.hutch(&["exec", "e1", "sh", "-c", "exit 5"]).assert_code(5);

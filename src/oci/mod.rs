@@ -184,6 +184,7 @@ pub enum O {
     NoKeyring,
     PreserveFds,
     Detach,
+    Keep,
     Force,
     All,
     Format,
@@ -205,16 +206,20 @@ pub enum O {
     Cap,
     NoNewPrivs,
     Gids,
+    Mac,
 }
 
 /// One table for every verb and the global options (runc's names); a verb ignores what it
-/// does not use. The first five are only runc's `run`'s, not hutch's.
+/// does not use. The first seven are only runc's `run`'s, not hutch's.
 pub const OPTS: &[Opt<O>] = &[
     Opt { short: b'b', long: "bundle", value: Value::Required, id: O::Bundle },
     Opt { short: 0, long: "pid-file", value: Value::Required, id: O::PidFile },
     Opt { short: 0, long: "console-socket", value: Value::Required, id: O::Console },
     Opt { short: 0, long: "no-new-keyring", value: Value::None, id: O::NoKeyring },
     Opt { short: 0, long: "preserve-fds", value: Value::Required, id: O::PreserveFds },
+    Opt { short: 0, long: "keep", value: Value::None, id: O::Keep },
+    // hutch's run never makes itself a subreaper: what --no-subreaper asks already.
+    Opt { short: 0, long: "no-subreaper", value: Value::None, id: O::Ignored },
     Opt { short: 0, long: "no-pivot", value: Value::None, id: O::NoPivot },
     Opt { short: b'd', long: "detach", value: Value::None, id: O::Detach },
     Opt { short: b'f', long: "force", value: Value::None, id: O::Force },
@@ -222,8 +227,6 @@ pub const OPTS: &[Opt<O>] = &[
     Opt { short: 0, long: "format", value: Value::Required, id: O::Format },
     Opt { short: b'q', long: "quiet", value: Value::None, id: O::Quiet },
     Opt { short: 0, long: "rootless", value: Value::Optional, id: O::Rootless },
-    Opt { short: 0, long: "keep", value: Value::None, id: O::Ignored },
-    Opt { short: 0, long: "no-subreaper", value: Value::None, id: O::Ignored },
     Opt { short: 0, long: "root", value: Value::Required, id: O::Root },
     Opt { short: 0, long: "log", value: Value::Required, id: O::Log },
     Opt { short: 0, long: "log-format", value: Value::Required, id: O::LogFormat },
@@ -235,7 +238,7 @@ pub const OPTS: &[Opt<O>] = &[
 
 /// The options' values, by `O`; a flag's is empty.
 #[derive(Default)]
-pub struct Opts(pub [Option<&'static CStr>; 25]);
+pub struct Opts(pub [Option<&'static CStr>; O::Mac as usize + 1]);
 
 impl Opts {
     pub fn v(&self, id: O) -> Option<&'static CStr> {
@@ -273,7 +276,7 @@ fn parse(args: &[&'static CStr]) -> Result<Option<(Opts, Vec<&'static CStr>)>> {
 pub fn has_run_option(args: &[&'static CStr]) -> bool {
     args.iter().any(|a| {
         let a = a.to_bytes();
-        a == b"-b" || OPTS[..5].iter().any(|o| a.strip_prefix(b"--").is_some_and(|l| l.starts_with(o.long.as_bytes())))
+        a == b"-b" || OPTS[..7].iter().any(|o| a.strip_prefix(b"--").is_some_and(|l| l.starts_with(o.long.as_bytes())))
     })
 }
 
@@ -384,7 +387,7 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
         sys::close(console);
         started
     })();
-    let started = match made {
+    let mut started = match made {
         Ok(s) => s,
         Err(e) => {
             let _ = state::remove(root, id);
@@ -400,8 +403,7 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
         }
     }
     // The container outlives `create` (and `run -d`), its cgroups too: `delete` removes them.
-    let mut detach = |started: container::Started| {
-        let dirs = started.detach();
+    let mut record = |dirs: Vec<u8>| {
         if dirs.is_empty() {
             return Ok(0);
         }
@@ -411,17 +413,24 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
         state::write(root, id, b"state", &entry).map(|()| 0)
     };
     if !run {
-        return detach(started);
+        return record(started.detach());
     }
     if let Err(e) = start(g, root, id) {
         let _ = delete(g, root, id, true);
         return Err(e);
     }
     if o.on(O::Detach) {
-        return detach(started);
+        return record(started.detach());
+    }
+    // runc's `run --keep`: the stopped container stays for `state` and `delete`.
+    let keep = o.on(O::Keep);
+    if keep {
+        record(started.keep_cgroups())?;
     }
     let code = started.wait()?;
-    delete(g, root, id, true)?;
+    if !keep {
+        delete(g, root, id, true)?;
+    }
     Ok(code)
 }
 
