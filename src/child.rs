@@ -145,10 +145,7 @@ fn setup(a: &mut Args) -> Result<Infallible> {
     // A workdir reached through an inherited host fd (/proc/self/fd/N) would leave the
     // container's cwd on the host (CVE-2024-21626); the kernel then reports it unreachable.
     sys::cwd_reachable().at("checking workdir", cfg.workdir.to_bytes())?;
-    // Raising a hard limit needs CAP_SYS_RESOURCE, so before capabilities go.
-    for r in &cfg.rlimits {
-        sys::setrlimit(r.resource, r.soft, r.hard).at("setting ulimit", b"")?;
-    }
+    set_rlimits(&cfg.rlimits)?;
     if let Some(o) = oci {
         sys::umask(o.umask.unwrap_or(0o022));
         if let Some(p) = o.personality {
@@ -208,6 +205,15 @@ fn drop_to(sets: &caps::Sets, filter: &Seccomp, nnp: bool, ids: Option<&user::Id
     caps::set(sets)?;
     if nnp {
         sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0).at("setting no_new_privs", b"")?;
+    }
+    Ok(())
+}
+
+/// The resource limits; raising a hard limit needs CAP_SYS_RESOURCE, so before capabilities
+/// go (`hutch exec` calls it too).
+pub fn set_rlimits(limits: &[crate::config::Rlimit]) -> Result<()> {
+    for r in limits {
+        sys::setrlimit(r.resource, r.soft, r.hard).at("setting ulimit", b"")?;
     }
     Ok(())
 }

@@ -301,10 +301,7 @@ fn setup(c: &Child) -> Result<core::convert::Infallible> {
     let workdir = config::leak(c.workdir);
     sys::chdir(workdir).at("changing to workdir", c.workdir)?;
     sys::cwd_reachable().at("checking workdir", c.workdir)?;
-    // Raising a hard limit needs CAP_SYS_RESOURCE, so before capabilities go.
-    for r in c.rlimits {
-        sys::setrlimit(r.resource, r.soft, r.hard).at("setting rlimit", b"")?;
-    }
+    child::set_rlimits(c.rlimits)?;
     sys::cloexec_from(crate::oci::preserve_fds(c.preserve_fds));
     child::drop_privileges(c.keep, &c.filter, c.nnp, ids.as_ref(), config::leak(c.user))?;
     if c.detach {
