@@ -15,9 +15,8 @@ fn main() {
         // No unwinding with panic = "abort", so no unwind tables: they were an eighth of the
         // binary. The script drops .eh_frame except crtbegin.o's, which its code references.
         let script = format!("{}/.cargo/no-unwind.ld", env::var("CARGO_MANIFEST_DIR").unwrap());
-        let lld = target.starts_with("aarch64");
         for arg in ["--no-eh-frame-hdr", "-T", &script] {
-            println!("cargo:rustc-link-arg-bins={}{arg}", if lld { "" } else { "-Wl," });
+            println!("cargo:rustc-link-arg-bins={arg}");
         }
         println!("cargo:rerun-if-changed=.cargo/no-unwind.ld");
     }
