@@ -91,8 +91,25 @@ pub fn close(fd: c_int) {
 pub fn pipe() -> Result<(c_int, c_int)> {
     let mut fds = [0 as c_int; 2];
     // SAFETY: fds is a valid array of two ints.
-    check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
+    check_raw(unsafe { sc::syscall2(libc::SYS_pipe2 as usize, fds.as_mut_ptr() as usize, libc::O_CLOEXEC as usize) })?;
     Ok((fds[0], fds[1]))
+}
+
+// Raw calls where musl's wrapper carries fallbacks for kernels older than hutch supports
+// (SOCK_CLOEXEC, O_CLOEXEC emulation) or argument juggling it does not need: a few hundred
+// bytes each.
+
+/// socket(2), close-on-exec.
+fn socket(domain: c_int, kind: c_int) -> Result<c_int> {
+    // SAFETY: socket takes no pointers.
+    let r = unsafe { sc::syscall3(libc::SYS_socket as usize, domain as usize, (kind | libc::SOCK_CLOEXEC) as usize, 0) };
+    check_raw(r).map(|fd| fd as c_int)
+}
+
+/// fcntl(2) with an integer argument.
+fn fcntl(fd: c_int, cmd: c_int, arg: c_int) -> Result<c_int> {
+    // SAFETY: the commands used here take no pointers.
+    check_raw(unsafe { sc::syscall3(libc::SYS_fcntl as usize, fd as usize, cmd as usize, arg as usize) }).map(|r| r as c_int)
 }
 
 /// The whole contents of a file, read with open(2) and read(2).
@@ -192,24 +209,38 @@ pub fn symlinkat(target: &CStr, dirfd: c_int, path: &CStr) -> Result<()> {
 pub fn file_type(dirfd: c_int, path: &CStr) -> Result<u32> {
     let mut st = MaybeUninit::<libc::stat>::uninit();
     let flags = if path.is_empty() { libc::AT_EMPTY_PATH } else { 0 };
-    // SAFETY: st is writable and large enough for struct stat; path is NUL-terminated.
-    check(unsafe { libc::fstatat(dirfd, path.as_ptr(), st.as_mut_ptr(), flags) })?;
+    stat_at(dirfd, path, &mut st, flags)?;
     // SAFETY: fstatat succeeded, so st is initialised.
     Ok(unsafe { st.assume_init() }.st_mode & libc::S_IFMT)
+}
+
+/// fstatat(2) as the raw call: musl's wrapper carries a statx fallback hutch does not need.
+fn stat_at(dirfd: c_int, path: &CStr, st: &mut MaybeUninit<libc::stat>, flags: c_int) -> Result<()> {
+    // SAFETY: st is writable and large enough for the kernel's struct stat, which libc::stat
+    // mirrors on both targets; path is NUL-terminated.
+    let r = unsafe {
+        sc::syscall4(libc::SYS_newfstatat as usize, dirfd as usize, path.as_ptr() as usize, st.as_mut_ptr() as usize, flags as usize)
+    };
+    check_raw(r).map(drop)
+}
+
+/// fchmodat(2) as the raw call (no flags: musl's wrapper would bring its AT_SYMLINK_NOFOLLOW
+/// emulation along).
+fn chmod_at(dirfd: c_int, path: &CStr, mode: libc::mode_t) -> Result<()> {
+    // SAFETY: path is NUL-terminated.
+    check_raw(unsafe { sc::syscall3(libc::SYS_fchmodat as usize, dirfd as usize, path.as_ptr() as usize, mode as usize) }).map(drop)
 }
 
 /// Makes at `path` (relative to `dirfd`) a device node like the one at `like`: its type,
 /// device number and permissions (set again after mknodat(2), which applies the umask).
 pub fn copy_node(like: &CStr, dirfd: c_int, path: &CStr) -> Result<()> {
     let mut st = MaybeUninit::<libc::stat>::uninit();
-    // SAFETY: st is writable and large enough for struct stat; like is NUL-terminated.
-    check(unsafe { libc::stat(like.as_ptr(), st.as_mut_ptr()) })?;
+    stat_at(libc::AT_FDCWD, like, &mut st, 0)?;
     // SAFETY: stat succeeded, so st is initialised.
     let st = unsafe { st.assume_init() };
     // SAFETY: path is NUL-terminated.
     check(unsafe { libc::mknodat(dirfd, path.as_ptr(), st.st_mode, st.st_rdev) })?;
-    // SAFETY: path is NUL-terminated.
-    check(unsafe { libc::fchmodat(dirfd, path.as_ptr(), st.st_mode & 0o7777, 0) }).map(drop)
+    chmod_at(dirfd, path, st.st_mode & 0o7777)
 }
 
 /// The filesystem magic number (f_type) of the filesystem holding `path`, see statfs(2).
@@ -279,8 +310,7 @@ pub fn sethostname(name: &[u8]) -> Result<()> {
 
 /// Brings a network interface up: SIOCGIFFLAGS then SIOCSIFFLAGS with IFF_UP, see netdevice(7).
 pub fn link_up(name: &[u8]) -> Result<()> {
-    // SAFETY: socket(2) has no memory preconditions.
-    let sock = check(unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) })?;
+    let sock = socket(libc::AF_INET, libc::SOCK_DGRAM)?;
     // SAFETY: an all-zero ifreq is a valid value.
     let mut req: libc::ifreq = unsafe { core::mem::zeroed() };
     for (d, s) in req.ifr_name.iter_mut().zip(name.iter().take(libc::IFNAMSIZ - 1)) {
@@ -336,15 +366,19 @@ fn fds_in(first: c_int, last: c_int, flags: usize) {
     if check_raw(r).is_ok() {
         return;
     }
-    // SAFETY: sysconf has no preconditions.
-    let max = unsafe { libc::sysconf(libc::_SC_OPEN_MAX) }.clamp(first as _, 1 << 20) as c_int;
+    let mut lim = MaybeUninit::<libc::rlimit>::uninit();
+    // SAFETY: lim is writable and the size of struct rlimit.
+    let open_max = match unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, lim.as_mut_ptr()) } {
+        // SAFETY: getrlimit succeeded, so lim is initialised.
+        0 => unsafe { lim.assume_init() }.rlim_cur,
+        _ => 1 << 20,
+    };
+    let max = open_max.clamp(first as _, 1 << 20) as c_int;
     for fd in first..max.min(last.saturating_add(1)) {
-        // SAFETY: F_SETFD or close on any fd number is harmless; EBADF for closed ones is ignored.
-        unsafe {
-            match flags {
-                0 => libc::close(fd),
-                _ => libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC),
-            }
+        // F_SETFD or close on any fd number is harmless; EBADF for closed ones is ignored.
+        let _ = match flags {
+            0 => Ok(close(fd)),
+            _ => fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC).map(drop),
         };
     }
 }
@@ -760,7 +794,10 @@ pub fn setns(fd: c_int, nstype: c_int) -> Result<()> {
 pub fn socketpair() -> Result<(c_int, c_int)> {
     let mut fds = [0; 2];
     // SAFETY: fds has room for the two descriptors.
-    check(unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr()) })?;
+    let r = unsafe {
+        sc::syscall4(libc::SYS_socketpair as usize, libc::AF_UNIX as usize, (libc::SOCK_STREAM | libc::SOCK_CLOEXEC) as usize, 0, fds.as_mut_ptr() as usize)
+    };
+    check_raw(r)?;
     Ok((fds[0], fds[1]))
 }
 
@@ -903,21 +940,18 @@ pub fn filter_bytes(prog: &'static [libc::sock_filter]) -> &'static [u8] {
 pub fn mkfifoat(dirfd: c_int, path: &CStr, mode: u32) -> Result<()> {
     // SAFETY: path is NUL-terminated.
     check(unsafe { libc::mkfifoat(dirfd, path.as_ptr(), mode) })?;
-    // SAFETY: path is NUL-terminated.
-    check(unsafe { libc::fchmodat(dirfd, path.as_ptr(), mode, 0) }).map(drop)
+    chmod_at(dirfd, path, mode)
 }
 
 /// Turns O_NONBLOCK off on `fd`, see fcntl(2) F_SETFL.
 pub fn set_blocking(fd: c_int) -> Result<()> {
-    // SAFETY: F_GETFL/F_SETFL take no pointers.
-    let flags = check(unsafe { libc::fcntl(fd, libc::F_GETFL) })?;
-    check(unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) }).map(drop)
+    let flags = fcntl(fd, libc::F_GETFL, 0)?;
+    fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK).map(drop)
 }
 
 /// Clears FD_CLOEXEC on `fd` (an fd the caller passes on to the container on purpose).
 pub fn keep_on_exec(fd: c_int) -> Result<()> {
-    // SAFETY: F_SETFD takes no pointers.
-    check(unsafe { libc::fcntl(fd, libc::F_SETFD, 0) }).map(drop)
+    fcntl(fd, libc::F_SETFD, 0).map(drop)
 }
 
 /// A Unix stream socket connected to `path`, close-on-exec, see unix(7), connect(2).
@@ -932,8 +966,7 @@ pub fn connect_unix(path: &CStr) -> Result<c_int> {
     for (d, &s) in addr.sun_path.iter_mut().zip(p) {
         *d = s as _;
     }
-    // SAFETY: socket takes no pointers.
-    let fd = check(unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) })?;
+    let fd = socket(libc::AF_UNIX, libc::SOCK_STREAM)?;
     // SAFETY: addr is a valid sockaddr_un of the size given.
     let r = check(unsafe { libc::connect(fd, (&addr as *const libc::sockaddr_un).cast(), core::mem::size_of_val(&addr) as _) });
     match r {
@@ -991,8 +1024,7 @@ pub fn mknodat(dirfd: c_int, path: &CStr, mode: u32, dev: u64, uid: u32, gid: u3
     check(unsafe { libc::mknodat(dirfd, path.as_ptr(), mode, dev as libc::dev_t) })?;
     // SAFETY: path is NUL-terminated.
     check(unsafe { libc::fchownat(dirfd, path.as_ptr(), uid, gid, libc::AT_SYMLINK_NOFOLLOW) })?;
-    // SAFETY: path is NUL-terminated.
-    check(unsafe { libc::fchmodat(dirfd, path.as_ptr(), mode & 0o7777, 0) }).map(drop)
+    chmod_at(dirfd, path, mode & 0o7777)
 }
 
 // --- cgroup v2 device filters: bpf(2) to load a BPF_PROG_TYPE_CGROUP_DEVICE program and
