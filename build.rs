@@ -36,10 +36,9 @@ fn main() {
 }
 
 /// `NAMES`: the target architecture's call names in number order, each followed by a NUL (a
-/// number without a call has an empty name), so the number is a name's index; and `PAIRS`,
-/// which shrink it by a third: byte 0x80 + i in NAMES stands for the two bytes PAIRS[i], each
-/// a character or again a pair (byte pair encoding, most frequent pair first). The source
-/// has one name per line, the line index being the number, `-` or nothing for a gap.
+/// number without a call has an empty name), so the number is a name's index; packed (see
+/// `pack`) with `PAIRS`, which shrinks it by a third. The source has one name per line, the
+/// line index being the number, `-` or nothing for a gap.
 fn syscall_names() {
     let arch = env::var("CARGO_CFG_TARGET_ARCH").unwrap();
     let src = format!("src/seccomp/{arch}.names");
@@ -51,10 +50,18 @@ fn syscall_names() {
         names.push(name.into());
     }
     assert!(names.len() <= 512, "{src}: numbers up to 511 only (see seccomp/oci.rs)");
+    write_packed("syscall_names.rs", "NAMES", "PAIRS", &mut names);
+}
+
+/// Byte pair encoding: byte 0x80 + i stands for the two bytes pairs[i], each a character or
+/// again a pair, most frequent pair first (up to 128; the items are 7-bit ASCII). Written to
+/// OUT_DIR/`file` as `blob` (the items, each followed by a NUL) and `pairs`.
+fn write_packed(file: &str, blob: &str, pairs_name: &str, items: &mut [Vec<u8>]) {
+    assert!(items.iter().flatten().all(|&c| c != 0 && c < 0x80), "{file}: not 7-bit ASCII without NUL");
     let mut pairs: Vec<[u8; 2]> = Vec::new();
     while pairs.len() < 128 {
         let mut count = std::collections::BTreeMap::new();
-        for n in &names {
+        for n in items.iter() {
             for w in n.windows(2) {
                 *count.entry([w[0], w[1]]).or_insert(0) += 1;
             }
@@ -69,24 +76,24 @@ fn syscall_names() {
         }
         let token = 0x80 + pairs.len() as u8;
         pairs.push(pair);
-        for name in &mut names {
-            let mut out = Vec::with_capacity(name.len());
+        for item in items.iter_mut() {
+            let mut out = Vec::with_capacity(item.len());
             let mut i = 0;
-            while i < name.len() {
-                if name[i..].starts_with(&pair) {
+            while i < item.len() {
+                if item[i..].starts_with(&pair) {
                     out.push(token);
                     i += 2;
                 } else {
-                    out.push(name[i]);
+                    out.push(item[i]);
                     i += 1;
                 }
             }
-            *name = out;
+            *item = out;
         }
     }
     let bytes = |b: &[u8]| b.iter().map(|c| format!("\\x{c:02x}")).collect::<String>();
-    let blob: String = names.iter().map(|n| bytes(n) + "\\0").collect();
-    let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("syscall_names.rs");
-    let table = format!("const NAMES: &[u8] = b\"{blob}\";\nconst PAIRS: &[[u8; 2]] = &{pairs:?};\n");
+    let packed: String = items.iter().map(|n| bytes(n) + "\\0").collect();
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join(file);
+    let table = format!("const {blob}: &[u8] = b\"{packed}\";\nconst {pairs_name}: &[[u8; 2]] = &{pairs:?};\n");
     std::fs::write(out, table).unwrap();
 }
