@@ -8,6 +8,7 @@
 //! UTF-8 passes through as bytes (Linux paths are bytes too).
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
+use core::cell::Cell;
 use core::ffi::CStr;
 
 use crate::buf::Buf;
@@ -244,166 +245,203 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// A value with the way to it, for errors that name the field: each node refers to its
-/// parent, and the path (`linux.resources.memory.limit`, `mounts[2].options`) is spelled only
-/// when an error needs it, from where the value sits in its parent. So a node is three words
-/// to pass around, not the path's bytes.
+/// How a document is read: the first error met, kept while the reading goes on. Every
+/// accessor returns a plain value (a default after an error), so the mapping code has no
+/// `?` at each field; the one error comes out of [`read`] at the end. Nothing a reader does
+/// after an error is kept: the caller gets only the error.
+pub struct Reader<'v, 'a> {
+    root: &'v Value<'a>,
+    /// What is being read, the errors' first part: "invalid config".
+    step: &'static str,
+    error: Cell<Option<Error>>,
+}
+
+/// Reads `value` with `f`; the first error `f` met, if any.
+pub fn read(value: &Value, step: &'static str, f: &mut dyn FnMut(Node)) -> Result<()> {
+    let r = Reader { root: value, step, error: Cell::new(None) };
+    f(Node { value, r: &r });
+    r.error.into_inner().map_or(Ok(()), Err)
+}
+
+/// A value of a document being read. Two words: the path of a value
+/// (`linux.resources.memory.limit`, `mounts[2].options`) is found from the root only when
+/// an error needs it.
 #[derive(Clone, Copy)]
 pub struct Node<'v, 'a> {
     pub value: &'v Value<'a>,
-    link: Link<'v, 'a>,
+    r: &'v Reader<'v, 'a>,
 }
 
-#[derive(Clone, Copy)]
-enum Link<'v, 'a> {
-    /// What is being read, the errors' first part: "invalid config".
-    Root(&'static str),
-    Up(&'v Node<'v, 'a>),
+/// What a required member that is absent reads as, after its error.
+static NULL: Value = Value::Null;
+
+/// Whether `target` is `v` or within it.
+fn within(v: &Value, target: &Value) -> bool {
+    core::ptr::eq(v, target)
+        || match v {
+            Value::Arr(items) => items.iter().any(|x| within(x, target)),
+            Value::Obj(members) => members.iter().any(|m| within(&m.1, target)),
+            _ => false,
+        }
 }
 
 impl<'v, 'a> Node<'v, 'a> {
-    pub fn root(value: &'v Value<'a>, step: &'static str) -> Self {
-        Node { value, link: Link::Root(step) }
-    }
-
     /// `linux.resources.memory.limit`, `mounts[2].options`.
     pub fn path(&self) -> Buf<128> {
         let mut b = Buf::new();
-        self.spell(&mut b);
+        let mut v = self.r.root;
+        loop {
+            match v {
+                Value::Arr(items) => {
+                    let Some(i) = items.iter().position(|x| within(x, self.value)) else { break };
+                    b.push(b"[").num(i as u64).push(b"]");
+                    v = &items[i];
+                }
+                Value::Obj(members) => {
+                    let Some(m) = members.iter().find(|m| within(&m.1, self.value)) else { break };
+                    dot(&mut b, &m.0);
+                    v = &m.1;
+                }
+                _ => break,
+            }
+        }
         b
     }
 
-    /// Appends the path and returns the step.
-    fn spell(&self, b: &mut Buf<128>) -> &'static str {
-        let up = match self.link {
-            Link::Root(step) => return step,
-            Link::Up(up) => up,
-        };
-        let step = up.spell(b);
-        match up.value {
-            // The item's index, from its place in the array.
-            Value::Arr(items) => {
-                let i = (self.value as *const Value as usize - items.as_ptr() as usize) / core::mem::size_of::<Value>();
-                b.push(b"[").num(i as u64).push(b"]");
-            }
-            Value::Obj(members) => {
-                let key = members.iter().find(|m| core::ptr::eq(&m.1, self.value)).map_or(&b""[..], |m| &m.0);
-                dot(b, key);
-            }
-            _ => {}
-        }
-        step
+    /// Whether no error was met so far.
+    pub fn ok(&self) -> bool {
+        let e = self.r.error.take();
+        let ok = e.is_none();
+        self.r.error.set(e);
+        ok
     }
 
-    /// An error about this value.
+    /// Notes an error about this value, unless one came first.
     #[inline(never)]
-    pub fn error(&self, why: &'static str) -> Error {
-        self.error_at(None, why)
+    pub fn fail(&self, why: &'static str) {
+        self.fail_at(None, why)
     }
 
-    /// An error about this value, or its member `key`.
-    fn error_at(&self, key: Option<&str>, why: &'static str) -> Error {
-        let mut b = Buf::new();
-        let step = self.spell(&mut b);
-        if let Some(k) = key {
-            dot(&mut b, k.as_bytes());
-        }
-        Error::msg(step, b.as_bytes(), why)
-    }
-
-    fn child<'s>(&'s self, value: &'s Value<'a>) -> Node<'s, 'a> {
-        Node { value, link: Link::Up(self) }
-    }
-
-    /// The member `key` of this object; `None` when absent or null. An error if this is not
-    /// an object.
-    pub fn get(&self, key: &str) -> Result<Option<Node<'_, 'a>>> {
-        let members = self.object()?;
-        Ok(members
-            .iter()
-            .rev()
-            .find(|(k, _)| **k == *key.as_bytes())
-            .filter(|(_, v)| *v != Value::Null)
-            .map(|(_, v)| self.child(v)))
-    }
-
-    /// Like [`Node::get`], but absence is an error.
-    pub fn require(&self, key: &str) -> Result<Node<'_, 'a>> {
-        match self.get(key)? {
-            Some(n) => Ok(n),
-            None => Err(self.error_at(Some(key), "required")),
+    /// Notes an error about this value, or its member `key`, unless one came first.
+    #[cold]
+    #[inline(never)]
+    pub fn fail_at(&self, key: Option<&str>, why: &'static str) {
+        if self.ok() {
+            let mut b = self.path();
+            if let Some(k) = key {
+                dot(&mut b, k.as_bytes());
+            }
+            self.r.error.set(Some(Error::msg(self.r.step, b.as_bytes(), why)));
         }
     }
 
-    fn object(&self) -> Result<&'v [(Cow<'a, [u8]>, Value<'a>)]> {
+    fn child(&self, value: &'v Value<'a>) -> Node<'v, 'a> {
+        Node { value, r: self.r }
+    }
+
+    /// The member `key` of this object; `None` when absent or null, or this is not an
+    /// object (an error).
+    #[inline(never)]
+    pub fn get(&self, key: &str) -> Option<Node<'v, 'a>> {
+        let members = self.object();
+        // A repeated key's last value wins.
+        let v = &members.iter().rev().find(|(k, _)| **k == *key.as_bytes())?.1;
+        match v {
+            Value::Null => None,
+            _ => Some(self.child(v)),
+        }
+    }
+
+    /// Like [`Node::get`], but absence is an error (and the member reads as null).
+    #[inline(never)]
+    pub fn require(&self, key: &str) -> Node<'v, 'a> {
+        match self.get(key) {
+            Some(n) => n,
+            None => {
+                self.fail_at(Some(key), "required");
+                self.child(&NULL)
+            }
+        }
+    }
+
+    fn object(&self) -> &'v [(Cow<'a, [u8]>, Value<'a>)] {
         match self.value {
-            Value::Obj(m) => Ok(m),
-            _ => Err(self.error("expected an object")),
+            Value::Obj(m) => m,
+            _ => {
+                self.fail("expected an object");
+                &[]
+            }
         }
     }
 
     /// Calls `f` with each member of this object, in document order.
-    pub fn each_member(&self, f: &mut dyn FnMut(&'v [u8], Node<'_, 'a>) -> Result<()>) -> Result<()> {
-        for (k, v) in self.object()? {
-            f(k, self.child(v))?;
+    pub fn each_member(&self, f: &mut dyn FnMut(&'v [u8], Node<'v, 'a>)) {
+        for (k, v) in self.object() {
+            f(k, self.child(v));
         }
-        Ok(())
     }
 
     /// Calls `f` with each item of this array.
-    pub fn each(&self, f: &mut dyn FnMut(Node<'_, 'a>) -> Result<()>) -> Result<()> {
-        let Value::Arr(items) = self.value else { return Err(self.error("expected an array")) };
+    #[inline(never)]
+    pub fn each(&self, f: &mut dyn FnMut(Node<'v, 'a>)) {
+        let Value::Arr(items) = self.value else { return self.fail("expected an array") };
         for v in items {
-            f(self.child(v))?;
+            f(self.child(v));
         }
-        Ok(())
     }
 
     /// [`Node::each`] for the array `key` of this object, if present: one call instead of a
     /// `get` and a match at each of the many optional lists of a config.
     #[inline(never)]
-    pub fn each_of(&self, key: &str, f: &mut dyn FnMut(Node<'_, 'a>) -> Result<()>) -> Result<()> {
-        match self.get(key)? {
-            Some(a) => a.each(f),
-            None => Ok(()),
+    pub fn each_of(&self, key: &str, f: &mut dyn FnMut(Node<'v, 'a>)) {
+        if let Some(a) = self.get(key) {
+            a.each(f)
         }
     }
 
     /// [`Node::each_member`] for the object `key` of this object, if present.
     #[inline(never)]
-    pub fn each_member_of(&self, key: &str, f: &mut dyn FnMut(&[u8], Node<'_, 'a>) -> Result<()>) -> Result<()> {
-        match self.get(key)? {
-            Some(o) => o.each_member(f),
-            None => Ok(()),
+    pub fn each_member_of(&self, key: &str, f: &mut dyn FnMut(&'v [u8], Node<'v, 'a>)) {
+        if let Some(o) = self.get(key) {
+            o.each_member(f)
         }
     }
 
-    pub fn str(&self) -> Result<&'v [u8]> {
+    /// The string; empty if this is not one (an error).
+    #[inline(never)]
+    pub fn str(&self) -> &'v [u8] {
         match self.value {
-            Value::Str(s) => Ok(s),
-            _ => Err(self.error("expected a string")),
+            Value::Str(s) => s,
+            _ => {
+                self.fail("expected a string");
+                b""
+            }
         }
     }
 
     /// The string as a C string that lives as long as the process.
-    pub fn cstr(&self) -> Result<&'static CStr> {
-        let s = self.str()?;
-        match s.contains(&0) {
-            true => Err(self.error("contains a NUL character")),
-            false => Ok(crate::config::leak(s)),
+    #[inline(never)]
+    pub fn cstr(&self) -> &'static CStr {
+        let s = self.str();
+        if s.contains(&0) {
+            self.fail("contains a NUL character");
         }
+        crate::config::leak(s)
     }
 
-    pub fn bool(&self) -> Result<bool> {
+    pub fn bool(&self) -> bool {
         match self.value {
-            Value::Bool(b) => Ok(*b),
-            _ => Err(self.error("expected true or false")),
+            Value::Bool(b) => *b,
+            _ => {
+                self.fail("expected true or false");
+                false
+            }
         }
     }
 
-    /// An integer in `min..=max`.
-    pub fn int(&self, min: i128, max: i128) -> Result<i128> {
-        let Value::Num(text) = self.value else { return Err(self.error("expected a number")) };
+    /// An integer in `min..=max`, or why it is not one.
+    pub fn num(&self, min: i128, max: i128) -> core::result::Result<i128, &'static str> {
+        let Value::Num(text) = self.value else { return Err("expected a number") };
         let (neg, digits) = match text.strip_prefix(b"-") {
             Some(d) => (true, d),
             None => (false, *text),
@@ -411,27 +449,36 @@ impl<'v, 'a> Node<'v, 'a> {
         let mut v: i128 = 0;
         for &c in digits {
             if !c.is_ascii_digit() {
-                return Err(self.error("expected an integer"));
+                return Err("expected an integer");
             }
             v = v.saturating_mul(10).saturating_add((c - b'0') as i128);
         }
         let v = if neg { -v } else { v };
         match (min..=max).contains(&v) {
             true => Ok(v),
-            false => Err(self.error("number out of range")),
+            false => Err("number out of range"),
         }
     }
 
-    pub fn u64(&self) -> Result<u64> {
-        self.int(0, u64::MAX as i128).map(|v| v as u64)
+    /// An integer in `min..=max`; 0 if it is not (an error).
+    #[inline(never)]
+    pub fn int(&self, min: i128, max: i128) -> i128 {
+        self.num(min, max).unwrap_or_else(|why| {
+            self.fail(why);
+            0
+        })
     }
 
-    pub fn i64(&self) -> Result<i64> {
-        self.int(i64::MIN as i128, i64::MAX as i128).map(|v| v as i64)
+    pub fn u64(&self) -> u64 {
+        self.int(0, u64::MAX as i128) as u64
     }
 
-    pub fn u32(&self) -> Result<u32> {
-        self.int(0, u32::MAX as i128).map(|v| v as u32)
+    pub fn i64(&self) -> i64 {
+        self.int(i64::MIN as i128, i64::MAX as i128) as i64
+    }
+
+    pub fn u32(&self) -> u32 {
+        self.int(0, u32::MAX as i128) as u32
     }
 }
 
@@ -535,15 +582,16 @@ pub mod tests {
     #[test]
     fn values() {
         let v = parse(br#" {"a": [1, -2.5e3, true, false, null], "b": {"c": "d\n\u00e9\ud83d\ude00"}} "#, b"x").unwrap();
-        let root = Node::root(&v, "invalid config");
-        let a = root.require("a").unwrap();
         let mut items = Vec::new();
-        a.each(&mut |n| Ok(items.push(n.value.clone_shallow()))).unwrap();
+        read(&v, "invalid config", &mut |root| {
+            let a = root.require("a");
+            a.each(&mut |n| items.push(n.value.clone_shallow()));
+            let c = root.require("b").require("c");
+            assert_eq!(c.str(), "d\né😀".as_bytes());
+            assert_eq!(c.path().as_bytes(), b"b.c");
+        })
+        .unwrap();
         assert_eq!(items, ["1", "-2.5e3", "true", "false", "null"]);
-        let b = root.require("b").unwrap();
-        let c = b.require("c").unwrap();
-        assert_eq!(c.str().unwrap(), "d\né😀".as_bytes());
-        assert_eq!(c.path().as_bytes(), b"b.c");
         assert_eq!(parse(b"\"plain\"", b"x").unwrap(), Value::Str(Cow::Borrowed(b"plain")));
     }
 
@@ -579,26 +627,39 @@ pub mod tests {
         assert_eq!(err(&"[".repeat(1000)), "c.json:1:130: nested too deeply");
     }
 
+    /// The error `f` meets reading `v`: (path, why).
+    fn read_err(v: &Value, f: &mut dyn FnMut(Node)) -> (String, &'static str) {
+        let e = read(v, "invalid config", f).err().expect("should fail");
+        assert_eq!(e.step, "invalid config");
+        (String::from_utf8_lossy(e.object.as_bytes()).into_owned(), why(&e))
+    }
+
     #[test]
     fn typed_access_names_the_field() {
         let v = parse(br#"{"linux": {"resources": {"memory": {"limit": "1g"}}}, "n": [1, -1, 1.5, 99999999999999999999]}"#, b"x")
             .unwrap();
-        let root = Node::root(&v, "invalid config");
-        let linux = root.require("linux").unwrap();
-        let resources = linux.require("resources").unwrap();
-        let memory = resources.require("memory").unwrap();
-        let e = memory.require("limit").unwrap().u64().err().unwrap();
-        assert_eq!((e.object.as_bytes(), why(&e)), (&b"linux.resources.memory.limit"[..], "expected a number"));
+        let e = read_err(&v, &mut |root| _ = root.require("linux").require("resources").require("memory").require("limit").u64());
+        assert_eq!(e, ("linux.resources.memory.limit".into(), "expected a number"));
         let mut got = Vec::new();
-        root.require("n").unwrap().each(&mut |n| Ok(got.push((n.path(), n.u64().map_err(|e| why(&e)))))).unwrap();
-        let got: Vec<_> = got.iter().map(|(p, r)| (String::from_utf8_lossy(p.as_bytes()).into_owned(), *r)).collect();
+        read(&v, "s", &mut |root| {
+            root.require("n").each(&mut |n| got.push((String::from_utf8_lossy(n.path().as_bytes()).into_owned(), n.num(0, u64::MAX as i128))))
+        })
+        .unwrap();
         assert_eq!(got[0], ("n[0]".into(), Ok(1)));
         assert_eq!(got[1].1, Err("number out of range"));
         assert_eq!(got[2].1, Err("expected an integer"));
         assert_eq!(got[3].1, Err("number out of range"));
-        assert_eq!(root.get("missing").unwrap().is_none(), true);
-        assert_eq!(root.require("missing").err().unwrap().object.as_bytes(), b"missing");
-        assert_eq!(root.require("n").unwrap().get("x").err().map(|e| why(&e)), Some("expected an object"));
+        assert_eq!(read_err(&v, &mut |root| root.require("n").each(&mut |n| _ = n.u64())), ("n[1]".into(), "number out of range"));
+        read(&v, "s", &mut |root| assert!(root.get("missing").is_none())).unwrap();
+        assert_eq!(read_err(&v, &mut |root| _ = root.require("missing")), ("missing".into(), "required"));
+        assert_eq!(read_err(&v, &mut |root| _ = root.require("n").get("x")), ("n".into(), "expected an object"));
+        // The first error is the one reported; what is read after it changes nothing.
+        let e = read_err(&v, &mut |root| {
+            root.require("n").str();
+            root.require("linux").bool();
+            root.require("missing");
+        });
+        assert_eq!(e, ("n".into(), "expected a string"));
     }
 
     #[test]
@@ -608,7 +669,7 @@ pub mod tests {
         w.str(b"x").raw(b"true").open(b'{').close(b'}').close(b']').close(b'}');
         assert_eq!(w.out, br#"{"id":"a\"b\\c\n\u0001","pid":42,"list":["x",true,{}]}"#);
         let v = parse(&w.out, b"x").unwrap();
-        assert_eq!(Node::root(&v, "s").require("id").unwrap().str().unwrap(), b"a\"b\\c\n\x01");
+        read(&v, "s", &mut |root| assert_eq!(root.require("id").str(), b"a\"b\\c\n\x01")).unwrap();
     }
 
     /// A repeatable pseudo-random sequence (xorshift64) for the property tests of the parsers.
