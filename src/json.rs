@@ -6,7 +6,6 @@
 //! Numbers are kept as their text and converted when read as the integer a field needs, so
 //! 64-bit values (seccomp arguments, byte counts) are exact. Strings are decoded; invalid
 //! UTF-8 passes through as bytes (Linux paths are bytes too).
-use alloc::borrow::Cow;
 use alloc::vec::Vec;
 use core::cell::Cell;
 use core::ffi::CStr;
@@ -17,47 +16,55 @@ use crate::error::{Error, Result};
 /// Nesting deeper than this is refused rather than recursed into.
 const MAX_DEPTH: u32 = 128;
 
-#[derive(Debug, PartialEq)]
+/// A document's values live as long as the process (a runtime reads one or two documents,
+/// once): plain slices, no drop code.
+#[derive(Debug, PartialEq, Clone, Copy)]
 pub enum Value<'a> {
     Null,
     Bool(bool),
     /// The number's text, checked against the grammar.
     Num(&'a [u8]),
-    Str(Cow<'a, [u8]>),
-    Arr(Vec<Value<'a>>),
+    Str(&'a [u8]),
+    Arr(&'a [Value<'a>]),
     /// Members in document order; a repeated key's last value wins (see [`Node::get`]).
-    Obj(Vec<(Cow<'a, [u8]>, Value<'a>)>),
+    Obj(&'a [(&'a [u8], Value<'a>)]),
 }
 
 /// Parses one JSON document; `name` labels the errors (`config.json:3:14`).
 pub fn parse<'a>(text: &'a [u8], name: &[u8]) -> Result<Value<'a>> {
-    let mut p = Parser { text, pos: 0 };
-    let v = p.value(0).and_then(|v| {
-        p.space();
-        match p.pos == text.len() {
-            true => Ok(v),
-            false => Err("unexpected text after the document"),
-        }
-    });
-    v.map_err(|why| {
-        let (mut line, mut col) = (1, 1);
-        for &c in &text[..p.pos.min(text.len())] {
-            (line, col) = if c == b'\n' { (line + 1, 1) } else { (line, col + 1) };
-        }
-        Error::msg("invalid JSON", Buf::<160>::new().push(name).push(b":").num(line).push(b":").num(col).as_bytes(), why)
-    })
+    let mut p = Parser { text, pos: 0, error: None };
+    let v = p.value(0);
+    p.space();
+    if p.pos != text.len() {
+        p.fail("unexpected text after the document");
+    }
+    let Some((why, pos)) = p.error else { return Ok(v) };
+    let (mut line, mut col) = (1, 1);
+    for &c in &text[..pos] {
+        (line, col) = if c == b'\n' { (line + 1, 1) } else { (line, col + 1) };
+    }
+    Err(Error::msg("invalid JSON", Buf::<160>::new().push(name).push(b":").num(line).push(b":").num(col).as_bytes(), why))
 }
 
+/// A reader that, like [`Node`]s, keeps its first error and where it was: after it, every
+/// step returns at once with a null or empty value, and nothing it returns is used.
 struct Parser<'a> {
     text: &'a [u8],
     pos: usize,
+    error: Option<(&'static str, usize)>,
 }
-
-type Parsed<T> = core::result::Result<T, &'static str>;
 
 impl<'a> Parser<'a> {
     fn peek(&self) -> Option<u8> {
         self.text.get(self.pos).copied()
+    }
+
+    #[inline(never)]
+    fn fail(&mut self, why: &'static str) -> Value<'a> {
+        if self.error.is_none() {
+            self.error = Some((why, self.pos.min(self.text.len())));
+        }
+        Value::Null
     }
 
     fn space(&mut self) {
@@ -66,71 +73,82 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Consumes `word` (after its first byte was seen).
-    fn word(&mut self, word: &[u8]) -> Parsed<()> {
+    /// `v` if `word` is next (its first byte was seen).
+    fn word(&mut self, word: &[u8], v: Value<'a>) -> Value<'a> {
         match self.text[self.pos..].starts_with(word) {
-            true => Ok(self.pos += word.len()),
-            false => Err("invalid literal"),
+            true => {
+                self.pos += word.len();
+                v
+            }
+            false => self.fail("invalid literal"),
         }
     }
 
-    fn value(&mut self, depth: u32) -> Parsed<Value<'a>> {
+    fn value(&mut self, depth: u32) -> Value<'a> {
         if depth > MAX_DEPTH {
-            return Err("nested too deeply");
+            return self.fail("nested too deeply");
         }
         self.space();
         match self.peek() {
-            None => Err("unexpected end of input"),
-            Some(b'n') => self.word(b"null").map(|()| Value::Null),
-            Some(b't') => self.word(b"true").map(|()| Value::Bool(true)),
-            Some(b'f') => self.word(b"false").map(|()| Value::Bool(false)),
-            Some(b'"') => self.string().map(Value::Str),
+            None => self.fail("unexpected end of input"),
+            Some(b'n') => self.word(b"null", Value::Null),
+            Some(b't') => self.word(b"true", Value::Bool(true)),
+            Some(b'f') => self.word(b"false", Value::Bool(false)),
+            Some(b'"') => Value::Str(self.string()),
             Some(b'[') => {
                 let mut items = Vec::new();
-                self.members(b']', &mut |p| Ok(items.push(p.value(depth + 1)?)))?;
-                Ok(Value::Arr(items))
+                self.members(b']', &mut |p| items.push(p.value(depth + 1)));
+                Value::Arr(items.leak())
             }
             Some(b'{') => {
                 let mut members = Vec::new();
                 self.members(b'}', &mut |p| {
                     p.space();
                     if p.peek() != Some(b'"') {
-                        return Err("expected a string key");
+                        p.fail("expected a string key");
+                        return;
                     }
-                    let key = p.string()?;
+                    let key = p.string();
                     p.space();
                     if p.peek() != Some(b':') {
-                        return Err("expected ':'");
+                        p.fail("expected ':'");
+                        return;
                     }
                     p.pos += 1;
-                    Ok(members.push((key, p.value(depth + 1)?)))
-                })?;
-                Ok(Value::Obj(members))
+                    members.push((key, p.value(depth + 1)))
+                });
+                Value::Obj(members.leak())
             }
             Some(b'-' | b'0'..=b'9') => self.number(),
-            Some(_) => Err("expected a value"),
+            Some(_) => self.fail("expected a value"),
         }
     }
 
     /// The comma-separated members of an array or object, from its opening bracket (at
     /// `pos`) to `close`; no trailing comma.
-    fn members(&mut self, close: u8, member: &mut dyn FnMut(&mut Self) -> Parsed<()>) -> Parsed<()> {
+    fn members(&mut self, close: u8, member: &mut dyn FnMut(&mut Self)) {
         self.pos += 1;
         self.space();
         if self.peek() == Some(close) {
             self.pos += 1;
-            return Ok(());
+            return;
         }
         loop {
-            member(self)?;
+            member(self);
+            if self.error.is_some() {
+                return;
+            }
             self.space();
             match self.peek() {
                 Some(b',') => self.pos += 1,
                 Some(c) if c == close => {
                     self.pos += 1;
-                    return Ok(());
+                    return;
                 }
-                _ => return Err(if close == b']' { "expected ',' or ']'" } else { "expected ',' or '}'" }),
+                _ => {
+                    self.fail(if close == b']' { "expected ',' or ']'" } else { "expected ',' or '}'" });
+                    return;
+                }
             }
         }
     }
@@ -143,21 +161,21 @@ impl<'a> Parser<'a> {
         self.pos - start
     }
 
-    fn number(&mut self) -> Parsed<Value<'a>> {
+    fn number(&mut self) -> Value<'a> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
             self.pos += 1;
         }
         let int_start = self.pos;
         match self.digits() {
-            0 => return Err("invalid number"),
-            n if n > 1 && self.text[int_start] == b'0' => return Err("invalid number: leading zero"),
+            0 => return self.fail("invalid number"),
+            n if n > 1 && self.text[int_start] == b'0' => return self.fail("invalid number: leading zero"),
             _ => {}
         }
         if self.peek() == Some(b'.') {
             self.pos += 1;
             if self.digits() == 0 {
-                return Err("invalid number");
+                return self.fail("invalid number");
             }
         }
         if let Some(b'e' | b'E') = self.peek() {
@@ -166,41 +184,46 @@ impl<'a> Parser<'a> {
                 self.pos += 1;
             }
             if self.digits() == 0 {
-                return Err("invalid number");
+                return self.fail("invalid number");
             }
         }
-        Ok(Value::Num(&self.text[start..self.pos]))
+        Value::Num(&self.text[start..self.pos])
     }
 
-    fn hex4(&mut self) -> Parsed<u32> {
+    fn hex4(&mut self) -> u32 {
         let mut v = 0;
         for _ in 0..4 {
-            let d = self.peek().and_then(|c| (c as char).to_digit(16)).ok_or("invalid \\u escape")?;
+            let Some(d) = self.peek().and_then(|c| (c as char).to_digit(16)) else {
+                self.fail("invalid \\u escape");
+                return 0;
+            };
             v = v * 16 + d;
             self.pos += 1;
         }
-        Ok(v)
+        v
     }
 
     /// A string from its opening quote; borrowed from the input unless it has escapes.
-    fn string(&mut self) -> Parsed<Cow<'a, [u8]>> {
+    fn string(&mut self) -> &'a [u8] {
         self.pos += 1;
         let start = self.pos;
         let mut owned: Option<Vec<u8>> = None;
-        loop {
-            let Some(c) = self.peek() else { return Err("unterminated string") };
+        while self.error.is_none() {
+            let Some(c) = self.peek() else { break };
             self.pos += 1;
             match c {
                 b'"' => {
-                    return Ok(match owned {
-                        Some(v) => Cow::Owned(v),
-                        None => Cow::Borrowed(&self.text[start..self.pos - 1]),
-                    })
+                    return match owned {
+                        Some(v) => v.leak(),
+                        None => &self.text[start..self.pos - 1],
+                    }
                 }
-                0..=0x1f => return Err("control character in string"),
+                0..=0x1f => {
+                    self.fail("control character in string");
+                }
                 b'\\' => {
                     let out = owned.get_or_insert_with(|| self.text[start..self.pos - 1].to_vec());
-                    let Some(e) = self.text.get(self.pos).copied() else { return Err("unterminated string") };
+                    let Some(e) = self.peek() else { break };
                     self.pos += 1;
                     let simple = match e {
                         b'"' | b'\\' | b'/' => e,
@@ -210,30 +233,35 @@ impl<'a> Parser<'a> {
                         b'r' => b'\r',
                         b't' => b'\t',
                         b'u' => 0,
-                        _ => return Err("invalid escape"),
+                        _ => return self.fail_str("invalid escape"),
                     };
                     if e != b'u' {
                         out.push(simple);
                         continue;
                     }
-                    let mut cp = self.hex4()?;
-                    if (0xdc00..0xe000).contains(&cp) {
-                        return Err("invalid \\u escape: lone surrogate");
-                    }
-                    if (0xd800..0xdc00).contains(&cp) {
-                        if !self.text[self.pos..].starts_with(b"\\u") {
-                            return Err("invalid \\u escape: lone surrogate");
-                        }
+                    let mut cp = self.hex4();
+                    if (0xd800..0xdc00).contains(&cp) && self.text[self.pos..].starts_with(b"\\u") {
                         self.pos += 2;
-                        let low = self.hex4()?;
+                        let low = self.hex4();
                         if !(0xdc00..0xe000).contains(&low) {
-                            return Err("invalid \\u escape: lone surrogate");
+                            return self.fail_str("invalid \\u escape: lone surrogate");
                         }
                         cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
                     }
-                    let ch = char::from_u32(cp).ok_or("invalid \\u escape")?;
-                    let mut utf8 = [0; 4];
-                    out.extend_from_slice(ch.encode_utf8(&mut utf8).as_bytes());
+                    if (0xd800..0xe000).contains(&cp) {
+                        return self.fail_str("invalid \\u escape: lone surrogate");
+                    }
+                    // UTF-8: a lead byte marking the length, then 6 bits a byte.
+                    let n = match cp {
+                        0..=0x7f => 0,
+                        0x80..=0x7ff => 1,
+                        0x800..=0xffff => 2,
+                        _ => 3,
+                    };
+                    out.push([0, 0xc0, 0xe0, 0xf0][n] | (cp >> (6 * n)) as u8);
+                    for i in (0..n).rev() {
+                        out.push(0x80 | (cp >> (6 * i)) as u8 & 0x3f);
+                    }
                 }
                 _ => {
                     if let Some(o) = owned.as_mut() {
@@ -242,6 +270,12 @@ impl<'a> Parser<'a> {
                 }
             }
         }
+        self.fail_str("unterminated string")
+    }
+
+    fn fail_str(&mut self, why: &'static str) -> &'a [u8] {
+        self.fail(why);
+        b""
     }
 }
 
@@ -364,7 +398,7 @@ impl<'v, 'a> Node<'v, 'a> {
         }
     }
 
-    fn object(&self) -> &'v [(Cow<'a, [u8]>, Value<'a>)] {
+    fn object(&self) -> &'v [(&'a [u8], Value<'a>)] {
         match self.value {
             Value::Obj(m) => m,
             _ => {
@@ -385,7 +419,7 @@ impl<'v, 'a> Node<'v, 'a> {
     #[inline(never)]
     pub fn each(&self, f: &mut dyn FnMut(Node<'v, 'a>)) {
         let Value::Arr(items) = self.value else { return self.fail("expected an array") };
-        for v in items {
+        for v in *items {
             f(self.child(v));
         }
     }
@@ -592,7 +626,10 @@ pub mod tests {
         })
         .unwrap();
         assert_eq!(items, ["1", "-2.5e3", "true", "false", "null"]);
-        assert_eq!(parse(b"\"plain\"", b"x").unwrap(), Value::Str(Cow::Borrowed(b"plain")));
+        assert_eq!(parse(b"\"plain\"", b"x").unwrap(), Value::Str(b"plain"));
+        // Each length of UTF-8 an escape can need, at its edges.
+        let v = parse(br#""\u0041\u007f\u0080\u07ff\u0800\u20ac\uffff\ud800\udc00\udbff\udfff""#, b"x").unwrap();
+        assert_eq!(v, Value::Str("A\u{7f}\u{80}\u{7ff}\u{800}€\u{ffff}\u{10000}\u{10ffff}".as_bytes()));
     }
 
     impl Value<'_> {

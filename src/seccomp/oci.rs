@@ -239,7 +239,7 @@ pub(super) fn compile(n: Node) -> (Vec<sock_filter>, u32) {
         let names = s.require("names");
         let why = "expected an array of non-empty strings";
         let Value::Arr(list) = names.value else { return names.fail(why) };
-        for name in list {
+        for name in *list {
             let nr = match name {
                 Value::Str(s) if !s.is_empty() => number(&table, s),
                 _ => return names.fail(why),
