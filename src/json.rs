@@ -473,30 +473,38 @@ impl<'v, 'a> Node<'v, 'a> {
         }
     }
 
-    /// An integer in `min..=max`, or why it is not one.
-    pub fn num(&self, min: i128, max: i128) -> core::result::Result<i128, &'static str> {
-        let Value::Num(text) = self.value else { return Err("expected a number") };
+    /// An integer in `min..=max`, or why it is not one. One above i64::MAX comes back as
+    /// its bits, for [`Node::u64`].
+    pub fn num(&self, min: i64, max: u64) -> core::result::Result<i64, &'static str> {
+        let Value::Num(text) = *self.value else { return Err("expected a number") };
         let (neg, digits) = match text.strip_prefix(b"-") {
             Some(d) => (true, d),
-            None => (false, *text),
+            None => (false, text),
         };
-        let mut v: i128 = 0;
+        let (mut v, mut over) = (0u64, false);
         for &c in digits {
             if !c.is_ascii_digit() {
                 return Err("expected an integer");
             }
-            v = v.saturating_mul(10).saturating_add((c - b'0') as i128);
+            let (m, o) = v.overflowing_mul(10);
+            let (a, p) = m.overflowing_add((c - b'0') as u64);
+            (v, over) = (a, over | o | p);
         }
-        let v = if neg { -v } else { v };
-        match (min..=max).contains(&v) {
-            true => Ok(v),
+        let fits = match neg {
+            // -v >= min; every max is at least 0.
+            true => min <= 0 && v <= min.unsigned_abs(),
+            false => v <= max && (min <= 0 || v >= min as u64),
+        };
+        match fits && !over {
+            true if neg => Ok((v as i64).wrapping_neg()),
+            true => Ok(v as i64),
             false => Err("number out of range"),
         }
     }
 
     /// An integer in `min..=max`; 0 if it is not (an error).
     #[inline(never)]
-    pub fn int(&self, min: i128, max: i128) -> i128 {
+    pub fn int(&self, min: i64, max: u64) -> i64 {
         self.num(min, max).unwrap_or_else(|why| {
             self.fail(why);
             0
@@ -504,15 +512,15 @@ impl<'v, 'a> Node<'v, 'a> {
     }
 
     pub fn u64(&self) -> u64 {
-        self.int(0, u64::MAX as i128) as u64
+        self.int(0, u64::MAX) as u64
     }
 
     pub fn i64(&self) -> i64 {
-        self.int(i64::MIN as i128, i64::MAX as i128) as i64
+        self.int(i64::MIN, i64::MAX as u64)
     }
 
     pub fn u32(&self) -> u32 {
-        self.int(0, u32::MAX as i128) as u32
+        self.int(0, u32::MAX as u64) as u32
     }
 }
 
@@ -679,7 +687,7 @@ pub mod tests {
         assert_eq!(e, ("linux.resources.memory.limit".into(), "expected a number"));
         let mut got = Vec::new();
         read(&v, "s", &mut |root| {
-            root.require("n").each(&mut |n| got.push((String::from_utf8_lossy(n.path().as_bytes()).into_owned(), n.num(0, u64::MAX as i128))))
+            root.require("n").each(&mut |n| got.push((String::from_utf8_lossy(n.path().as_bytes()).into_owned(), n.num(0, u64::MAX))))
         })
         .unwrap();
         assert_eq!(got[0], ("n[0]".into(), Ok(1)));
@@ -690,6 +698,34 @@ pub mod tests {
         read(&v, "s", &mut |root| assert!(root.get("missing").is_none())).unwrap();
         assert_eq!(read_err(&v, &mut |root| _ = root.require("missing")), ("missing".into(), "required"));
         assert_eq!(read_err(&v, &mut |root| _ = root.require("n").get("x")), ("n".into(), "expected an object"));
+        // The edges of each range the configs use.
+        let edges = parse(br#"[-9223372036854775808, -9223372036854775809, 18446744073709551615, 18446744073709551616, -0, 0, 1, -1, 100, 101]"#, b"x").unwrap();
+        let mut got = Vec::new();
+        let cases: [(usize, i64, u64, core::result::Result<i64, &str>); 14] = [
+            (0, i64::MIN, i64::MAX as u64, Ok(i64::MIN)),
+            (1, i64::MIN, i64::MAX as u64, Err("number out of range")),
+            (2, 0, u64::MAX, Ok(-1)),
+            (2, i64::MIN, i64::MAX as u64, Err("number out of range")),
+            (3, 0, u64::MAX, Err("number out of range")),
+            (4, 0, 5, Ok(0)),
+            (4, 1, 5, Err("number out of range")),
+            (5, 1, 5, Err("number out of range")),
+            (6, 1, 5, Ok(1)),
+            (7, -1, 5, Ok(-1)),
+            (7, 0, 5, Err("number out of range")),
+            (8, 0, 100, Ok(100)),
+            (9, 0, 100, Err("number out of range")),
+            (0, -1, u64::MAX, Err("number out of range")),
+        ];
+        read(&edges, "s", &mut |root| {
+            let mut n = Vec::new();
+            root.each(&mut |x| n.push(x));
+            got = cases.iter().map(|&(i, min, max, _)| n[i].num(min, max)).collect();
+        })
+        .unwrap();
+        for (k, (i, min, max, want)) in cases.into_iter().enumerate() {
+            assert_eq!(got[k], want, "{i} in {min}..={max}");
+        }
         // The first error is the one reported; what is read after it changes nothing.
         let e = read_err(&v, &mut |root| {
             root.require("n").str();

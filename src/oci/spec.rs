@@ -182,9 +182,9 @@ pub fn process(p: Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) {
     // Absent numbers are 0, as runc reads them.
     // Sections: 0 user, 1 consoleSize, 2 process itself.
     let sections = [p.get("user"), p.get("consoleSize"), Some(p)];
-    const INTS: [(usize, &str, i64, i64); 6] = [
-        (0, "uid", 0, u32::MAX as i64),
-        (0, "gid", 0, u32::MAX as i64),
+    const INTS: [(usize, &str, i64, u64); 6] = [
+        (0, "uid", 0, u32::MAX as u64),
+        (0, "gid", 0, u32::MAX as u64),
         (0, "umask", -1, 0o777),
         (1, "height", 0, 0xffff),
         (1, "width", 0, 0xffff),
@@ -193,7 +193,7 @@ pub fn process(p: Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) {
     let mut v = [0; 6];
     for (i, &(section, key, lo, hi)) in INTS.iter().enumerate() {
         v[i] = match member(sections[section], key) {
-            Some(n) => n.int(lo.into(), hi.into()),
+            Some(n) => n.int(lo, hi),
             None if i == 2 => -1,
             None => 0,
         };
@@ -466,7 +466,7 @@ fn hook(n: Node) -> Hook {
     }
     strings(n, "env", &mut h.env);
     if let Some(t) = n.get("timeout") {
-        match t.num(1, u32::MAX as i128) {
+        match t.num(1, u32::MAX as u64) {
             Ok(s) => h.timeout = Some(s as u32),
             Err(_) => t.fail("must be a positive number of seconds"),
         }
@@ -584,8 +584,8 @@ fn resources(r: Node, l: &mut Limits, oci: &mut Oci) {
     for (i, &(section, key, kind)) in NUMBERS.iter().enumerate() {
         let Some(n) = member(section, key) else { continue };
         let (lo, hi) = match kind {
-            Num::Limit => (-1, i64::MAX as i128),
-            Num::Count => (0, i64::MAX as i128),
+            Num::Limit => (-1, i64::MAX as u64),
+            Num::Count => (0, i64::MAX as u64),
             Num::Percent => (0, 100),
         };
         *number(l, &mut shares, i) = match n.int(lo, hi) {
@@ -639,7 +639,7 @@ fn device(d: Node) -> DeviceRule {
     for (key, field) in [("major", &mut r.major), ("minor", &mut r.minor)] {
         if let Some(n) = d.get(key) {
             // -1 is any, as runc reads it.
-            *field = u32::try_from(n.int(-1, u32::MAX as i128)).ok();
+            *field = u32::try_from(n.int(-1, u32::MAX as u64)).ok();
         }
     }
     // Empty is the default.
