@@ -412,12 +412,12 @@ fn linux_setup(linux: Node, oci: &mut Oci) {
         }
     }
     if let Some(p) = linux.get("personality") {
+        // PER_LINUX and PER_LINUX32 (personality(2)).
         let d = p.require("domain");
-        oci.personality = Some(match d.str() {
-            b"LINUX" => 0,
-            b"LINUX32" => 8,
-            _ => return d.fail("expected LINUX or LINUX32"),
-        });
+        match config::word_index(b"LINUX LINUX32", d.str()) {
+            Some(i) => oci.personality = Some(8 * i as u32),
+            None => return d.fail("expected LINUX or LINUX32"),
+        }
     }
     if let Some(t) = linux.get("timeOffsets") {
         if oci.new_ns & libc::CLONE_NEWTIME == 0 {
