@@ -73,14 +73,13 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// `v` if `word` is next (its first byte was seen).
-    fn word(&mut self, word: &[u8], v: Value<'a>) -> Value<'a> {
+    /// Consumes `word` (its first byte was seen).
+    fn word(&mut self, word: &[u8]) {
         match self.text[self.pos..].starts_with(word) {
-            true => {
-                self.pos += word.len();
-                v
+            true => self.pos += word.len(),
+            false => {
+                self.fail("invalid literal");
             }
-            false => self.fail("invalid literal"),
         }
     }
 
@@ -91,9 +90,18 @@ impl<'a> Parser<'a> {
         self.space();
         match self.peek() {
             None => self.fail("unexpected end of input"),
-            Some(b'n') => self.word(b"null", Value::Null),
-            Some(b't') => self.word(b"true", Value::Bool(true)),
-            Some(b'f') => self.word(b"false", Value::Bool(false)),
+            Some(b'n') => {
+                self.word(b"null");
+                Value::Null
+            }
+            Some(b't') => {
+                self.word(b"true");
+                Value::Bool(true)
+            }
+            Some(b'f') => {
+                self.word(b"false");
+                Value::Bool(false)
+            }
             Some(b'"') => Value::Str(self.string()),
             Some(b'[') => {
                 let mut items = Vec::new();
@@ -225,19 +233,14 @@ impl<'a> Parser<'a> {
                     let out = owned.get_or_insert_with(|| self.text[start..self.pos - 1].to_vec());
                     let Some(e) = self.peek() else { break };
                     self.pos += 1;
-                    let simple = match e {
-                        b'"' | b'\\' | b'/' => e,
-                        b'b' => 8,
-                        b'f' => 12,
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'u' => 0,
-                        _ => return self.fail_str("invalid escape"),
-                    };
-                    if e != b'u' {
-                        out.push(simple);
-                        continue;
+                    // The escapes and what they stand for; then \u.
+                    match b"\"\\/bfnrtu".iter().position(|&x| x == e) {
+                        Some(i @ 0..=7) => {
+                            out.push(b"\"\\/\x08\x0c\n\r\t"[i]);
+                            continue;
+                        }
+                        Some(_) => {}
+                        None => return self.fail_str("invalid escape"),
                     }
                     let mut cp = self.hex4();
                     if (0xd800..0xdc00).contains(&cp) && self.text[self.pos..].starts_with(b"\\u") {
@@ -635,6 +638,7 @@ pub mod tests {
         .unwrap();
         assert_eq!(items, ["1", "-2.5e3", "true", "false", "null"]);
         assert_eq!(parse(b"\"plain\"", b"x").unwrap(), Value::Str(b"plain"));
+        assert_eq!(parse(br#""\"\\\/\b\f\n\r\t""#, b"x").unwrap(), Value::Str(b"\"\\/\x08\x0c\n\r\t"));
         // Each length of UTF-8 an escape can need, at its edges.
         let v = parse(br#""\u0041\u007f\u0080\u07ff\u0800\u20ac\uffff\ud800\udc00\udbff\udfff""#, b"x").unwrap();
         assert_eq!(v, Value::Str("A\u{7f}\u{80}\u{7ff}\u{800}€\u{ffff}\u{10000}\u{10ffff}".as_bytes()));
