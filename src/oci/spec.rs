@@ -300,12 +300,14 @@ fn mount(m: Node, bundle: &[u8]) -> Mount {
     let mut data = Vec::new();
     m.each_of("options", &mut |o| {
         let o = o.str();
+        // No name is in both columns, so one pass finds either.
         if let Some(p) = propagation(o) {
             propagation_flags = p;
-        } else if let Some(f) = MOUNT_FLAGS.iter().find(|f| f.0.as_bytes() == o) {
-            flags |= f.2;
-        } else if let Some(f) = MOUNT_FLAGS.iter().find(|f| f.1.as_bytes() == o && !o.is_empty()) {
-            flags &= !f.2;
+        } else if let Some(f) = MOUNT_FLAGS.iter().find(|f| f.0.as_bytes() == o || f.1.as_bytes() == o && !o.is_empty()) {
+            match f.0.as_bytes() == o {
+                true => flags |= f.2,
+                false => flags &= !f.2,
+            }
         } else {
             if !data.is_empty() {
                 data.push(b',');
@@ -951,6 +953,14 @@ mod tests {
         assert_eq!(p(r#", "rlimits": [{"type": "RLIMIT_CORE", "soft": 1, "hard": 1}, {"type": "RLIMIT_CORE", "soft": 1, "hard": 1}]"#), e("process.rlimits[1].type", "repeated"));
         assert_eq!(p(r#", "oomScoreAdj": 1001"#), e("process.oomScoreAdj", "number out of range"));
         assert_eq!(p(r#", "noNewPrivileges": "yes""#), e("process.noNewPrivileges", "expected true or false"));
+    }
+
+    #[test]
+    fn mount_option_names_are_distinct() {
+        let names: Vec<&str> = MOUNT_FLAGS.iter().flat_map(|f| [f.0, f.1]).filter(|n| !n.is_empty()).collect();
+        for (i, n) in names.iter().enumerate() {
+            assert!(!names[..i].contains(n), "{n}");
+        }
     }
 
     /// Mutated valid configs and arbitrary bytes: an error or a spec, never a panic or a hang.
