@@ -324,7 +324,7 @@ fn within(v: &Value, target: &Value) -> bool {
 
 impl<'v, 'a> Node<'v, 'a> {
     /// `linux.resources.memory.limit`, `mounts[2].options`.
-    pub fn path(&self) -> Buf<128> {
+    pub fn path(self) -> Buf<128> {
         let mut b = Buf::new();
         let mut v = self.r.root;
         loop {
@@ -346,7 +346,7 @@ impl<'v, 'a> Node<'v, 'a> {
     }
 
     /// Whether no error was met so far.
-    pub fn ok(&self) -> bool {
+    pub fn ok(self) -> bool {
         let e = self.r.error.take();
         let ok = e.is_none();
         self.r.error.set(e);
@@ -355,14 +355,14 @@ impl<'v, 'a> Node<'v, 'a> {
 
     /// Notes an error about this value, unless one came first.
     #[inline(never)]
-    pub fn fail(&self, why: &'static str) {
+    pub fn fail(self, why: &'static str) {
         self.fail_at(None, why)
     }
 
     /// Notes an error about this value, or its member `key`, unless one came first.
     #[cold]
     #[inline(never)]
-    pub fn fail_at(&self, key: Option<&str>, why: &'static str) {
+    pub fn fail_at(self, key: Option<&str>, why: &'static str) {
         if self.ok() {
             let mut b = self.path();
             if let Some(k) = key {
@@ -372,14 +372,14 @@ impl<'v, 'a> Node<'v, 'a> {
         }
     }
 
-    fn child(&self, value: &'v Value<'a>) -> Node<'v, 'a> {
+    fn child(self, value: &'v Value<'a>) -> Node<'v, 'a> {
         Node { value, r: self.r }
     }
 
     /// The member `key` of this object; `None` when absent or null, or this is not an
     /// object (an error).
     #[inline(never)]
-    pub fn get(&self, key: &str) -> Option<Node<'v, 'a>> {
+    pub fn get(self, key: &str) -> Option<Node<'v, 'a>> {
         let members = self.object();
         // A repeated key's last value wins.
         let v = &members.iter().rev().find(|(k, _)| **k == *key.as_bytes())?.1;
@@ -391,7 +391,7 @@ impl<'v, 'a> Node<'v, 'a> {
 
     /// Like [`Node::get`], but absence is an error (and the member reads as null).
     #[inline(never)]
-    pub fn require(&self, key: &str) -> Node<'v, 'a> {
+    pub fn require(self, key: &str) -> Node<'v, 'a> {
         match self.get(key) {
             Some(n) => n,
             None => {
@@ -401,7 +401,7 @@ impl<'v, 'a> Node<'v, 'a> {
         }
     }
 
-    fn object(&self) -> &'v [(&'a [u8], Value<'a>)] {
+    fn object(self) -> &'v [(&'a [u8], Value<'a>)] {
         match self.value {
             Value::Obj(m) => m,
             _ => {
@@ -412,7 +412,7 @@ impl<'v, 'a> Node<'v, 'a> {
     }
 
     /// Calls `f` with each member of this object, in document order.
-    pub fn each_member(&self, f: &mut dyn FnMut(&'v [u8], Node<'v, 'a>)) {
+    pub fn each_member(self, f: &mut dyn FnMut(&'v [u8], Node<'v, 'a>)) {
         for (k, v) in self.object() {
             f(k, self.child(v));
         }
@@ -420,7 +420,7 @@ impl<'v, 'a> Node<'v, 'a> {
 
     /// Calls `f` with each item of this array.
     #[inline(never)]
-    pub fn each(&self, f: &mut dyn FnMut(Node<'v, 'a>)) {
+    pub fn each(self, f: &mut dyn FnMut(Node<'v, 'a>)) {
         let Value::Arr(items) = self.value else { return self.fail("expected an array") };
         for v in *items {
             f(self.child(v));
@@ -430,7 +430,7 @@ impl<'v, 'a> Node<'v, 'a> {
     /// [`Node::each`] for the array `key` of this object, if present: one call instead of a
     /// `get` and a match at each of the many optional lists of a config.
     #[inline(never)]
-    pub fn each_of(&self, key: &str, f: &mut dyn FnMut(Node<'v, 'a>)) {
+    pub fn each_of(self, key: &str, f: &mut dyn FnMut(Node<'v, 'a>)) {
         if let Some(a) = self.get(key) {
             a.each(f)
         }
@@ -438,7 +438,7 @@ impl<'v, 'a> Node<'v, 'a> {
 
     /// [`Node::each_member`] for the object `key` of this object, if present.
     #[inline(never)]
-    pub fn each_member_of(&self, key: &str, f: &mut dyn FnMut(&'v [u8], Node<'v, 'a>)) {
+    pub fn each_member_of(self, key: &str, f: &mut dyn FnMut(&'v [u8], Node<'v, 'a>)) {
         if let Some(o) = self.get(key) {
             o.each_member(f)
         }
@@ -446,7 +446,7 @@ impl<'v, 'a> Node<'v, 'a> {
 
     /// The string; empty if this is not one (an error).
     #[inline(never)]
-    pub fn str(&self) -> &'v [u8] {
+    pub fn str(self) -> &'v [u8] {
         match self.value {
             Value::Str(s) => s,
             _ => {
@@ -458,7 +458,7 @@ impl<'v, 'a> Node<'v, 'a> {
 
     /// The string as a C string that lives as long as the process.
     #[inline(never)]
-    pub fn cstr(&self) -> &'static CStr {
+    pub fn cstr(self) -> &'static CStr {
         let s = self.str();
         if s.contains(&0) {
             self.fail("contains a NUL character");
@@ -466,7 +466,7 @@ impl<'v, 'a> Node<'v, 'a> {
         crate::config::leak(s)
     }
 
-    pub fn bool(&self) -> bool {
+    pub fn bool(self) -> bool {
         match self.value {
             Value::Bool(b) => *b,
             _ => {
@@ -478,7 +478,7 @@ impl<'v, 'a> Node<'v, 'a> {
 
     /// An integer in `min..=max`, or why it is not one. One above i64::MAX comes back as
     /// its bits, for [`Node::u64`].
-    pub fn num(&self, min: i64, max: u64) -> core::result::Result<i64, &'static str> {
+    pub fn num(self, min: i64, max: u64) -> core::result::Result<i64, &'static str> {
         let Value::Num(text) = *self.value else { return Err("expected a number") };
         let (neg, digits) = match text.strip_prefix(b"-") {
             Some(d) => (true, d),
@@ -507,22 +507,22 @@ impl<'v, 'a> Node<'v, 'a> {
 
     /// An integer in `min..=max`; 0 if it is not (an error).
     #[inline(never)]
-    pub fn int(&self, min: i64, max: u64) -> i64 {
+    pub fn int(self, min: i64, max: u64) -> i64 {
         self.num(min, max).unwrap_or_else(|why| {
             self.fail(why);
             0
         })
     }
 
-    pub fn u64(&self) -> u64 {
+    pub fn u64(self) -> u64 {
         self.int(0, u64::MAX) as u64
     }
 
-    pub fn i64(&self) -> i64 {
+    pub fn i64(self) -> i64 {
         self.int(i64::MIN, i64::MAX as u64)
     }
 
-    pub fn u32(&self) -> u32 {
+    pub fn u32(self) -> u32 {
         self.int(0, u32::MAX as u64) as u32
     }
 }
