@@ -26,8 +26,9 @@ pub enum Value<'a> {
     Num(&'a [u8]),
     Str(&'a [u8]),
     Arr(&'a [Value<'a>]),
-    /// Members in document order; a repeated key's last value wins (see [`Node::get`]).
-    Obj(&'a [(&'a [u8], Value<'a>)]),
+    /// Members in document order, each a key (a `Str`) and its value; a repeated key's last
+    /// value wins (see [`Node::get`]).
+    Obj(&'a [Value<'a>]),
 }
 
 /// Parses one JSON document; `name` labels the errors (`config.json:3:14`).
@@ -103,29 +104,31 @@ impl<'a> Parser<'a> {
                 Value::Bool(false)
             }
             Some(b'"') => Value::Str(self.string()),
-            Some(b'[') => {
+            Some(open @ (b'[' | b'{')) => {
+                let object = open == b'{';
                 let mut items = Vec::new();
-                self.members(b']', &mut |p| items.push(p.value(depth + 1)));
-                Value::Arr(items.leak())
-            }
-            Some(b'{') => {
-                let mut members = Vec::new();
-                self.members(b'}', &mut |p| {
-                    p.space();
-                    if p.peek() != Some(b'"') {
-                        p.fail("expected a string key");
-                        return;
+                // `]` and `}` are two after their opening brackets.
+                self.members(open + 2, &mut |p| {
+                    if object {
+                        p.space();
+                        if p.peek() != Some(b'"') {
+                            p.fail("expected a string key");
+                            return;
+                        }
+                        items.push(Value::Str(p.string()));
+                        p.space();
+                        if p.peek() != Some(b':') {
+                            p.fail("expected ':'");
+                            return;
+                        }
+                        p.pos += 1;
                     }
-                    let key = p.string();
-                    p.space();
-                    if p.peek() != Some(b':') {
-                        p.fail("expected ':'");
-                        return;
-                    }
-                    p.pos += 1;
-                    members.push((key, p.value(depth + 1)))
+                    items.push(p.value(depth + 1))
                 });
-                Value::Obj(members.leak())
+                match object {
+                    true => Value::Obj(items.leak()),
+                    false => Value::Arr(items.leak()),
+                }
             }
             Some(b'-' | b'0'..=b'9') => self.number(),
             Some(_) => self.fail("expected a value"),
@@ -316,8 +319,7 @@ static NULL: Value = Value::Null;
 fn within(v: &Value, target: &Value) -> bool {
     core::ptr::eq(v, target)
         || match v {
-            Value::Arr(items) => items.iter().any(|x| within(x, target)),
-            Value::Obj(members) => members.iter().any(|m| within(&m.1, target)),
+            Value::Arr(items) | Value::Obj(items) => items.iter().any(|x| within(x, target)),
             _ => false,
         }
 }
@@ -329,15 +331,16 @@ impl<'v, 'a> Node<'v, 'a> {
         let mut v = self.r.root;
         loop {
             match v {
-                Value::Arr(items) => {
+                Value::Arr(items) | Value::Obj(items) => {
                     let Some(i) = items.iter().position(|x| within(x, self.value)) else { break };
-                    b.push(b"[").num(i as u64).push(b"]");
+                    match (v, items.get(i.wrapping_sub(1))) {
+                        // A member: its key is the item before.
+                        (Value::Obj(_), Some(Value::Str(key))) => dot(&mut b, key),
+                        _ => {
+                            b.push(b"[").num(i as u64).push(b"]");
+                        }
+                    }
                     v = &items[i];
-                }
-                Value::Obj(members) => {
-                    let Some(m) = members.iter().find(|m| within(&m.1, self.value)) else { break };
-                    dot(&mut b, &m.0);
-                    v = &m.1;
                 }
                 _ => break,
             }
@@ -380,12 +383,16 @@ impl<'v, 'a> Node<'v, 'a> {
     /// object (an error).
     #[inline(never)]
     pub fn get(self, key: &str) -> Option<Node<'v, 'a>> {
-        let members = self.object();
         // A repeated key's last value wins.
-        let v = &members.iter().rev().find(|(k, _)| **k == *key.as_bytes())?.1;
-        match v {
+        let mut found = None;
+        for m in self.object().chunks_exact(2) {
+            if matches!(m[0], Value::Str(k) if k == key.as_bytes()) {
+                found = Some(&m[1]);
+            }
+        }
+        match found? {
             Value::Null => None,
-            _ => Some(self.child(v)),
+            v => Some(self.child(v)),
         }
     }
 
@@ -401,7 +408,7 @@ impl<'v, 'a> Node<'v, 'a> {
         }
     }
 
-    fn object(self) -> &'v [(&'a [u8], Value<'a>)] {
+    fn object(self) -> &'v [Value<'a>] {
         match self.value {
             Value::Obj(m) => m,
             _ => {
@@ -413,8 +420,10 @@ impl<'v, 'a> Node<'v, 'a> {
 
     /// Calls `f` with each member of this object, in document order.
     pub fn each_member(self, f: &mut dyn FnMut(&'v [u8], Node<'v, 'a>)) {
-        for (k, v) in self.object() {
-            f(k, self.child(v));
+        for m in self.object().chunks_exact(2) {
+            if let Value::Str(k) = m[0] {
+                f(k, self.child(&m[1]));
+            }
         }
     }
 
@@ -702,6 +711,16 @@ pub mod tests {
         read(&v, "s", &mut |root| assert!(root.get("missing").is_none())).unwrap();
         assert_eq!(read_err(&v, &mut |root| _ = root.require("missing")), ("missing".into(), "required"));
         assert_eq!(read_err(&v, &mut |root| _ = root.require("n").get("x")), ("n".into(), "expected an object"));
+        // A repeated key's last value wins; a value is never taken for a key.
+        let dup = parse(br#"{"a": 1, "x": "a", "a": {"b": [true, "a"]}, "y": "b"}"#, b"x").unwrap();
+        let e = read_err(&dup, &mut |root| {
+            let a = root.require("a");
+            assert!(a.get("a").is_none() && root.get("b").is_none());
+            let b = a.require("b");
+            assert_eq!(b.path().as_bytes(), b"a.b");
+            b.each(&mut |n| _ = n.bool());
+        });
+        assert_eq!(e, ("a.b[1]".into(), "expected true or false"));
         // The edges of each range the configs use.
         let edges = parse(br#"[-9223372036854775808, -9223372036854775809, 18446744073709551615, 18446744073709551616, -0, 0, 1, -1, 100, 101]"#, b"x").unwrap();
         let mut got = Vec::new();
