@@ -214,26 +214,19 @@ impl<'a> Parser<'a> {
         v
     }
 
-    /// A string from its opening quote; borrowed from the input unless it has escapes.
+    /// A string from its opening quote, decoded.
     fn string(&mut self) -> &'a [u8] {
         self.pos += 1;
-        let start = self.pos;
-        let mut owned: Option<Vec<u8>> = None;
+        let mut out = Vec::new();
         while self.error.is_none() {
             let Some(c) = self.peek() else { break };
             self.pos += 1;
             match c {
-                b'"' => {
-                    return match owned {
-                        Some(v) => v.leak(),
-                        None => &self.text[start..self.pos - 1],
-                    }
-                }
+                b'"' => return out.leak(),
                 0..=0x1f => {
                     self.fail("control character in string");
                 }
                 b'\\' => {
-                    let out = owned.get_or_insert_with(|| self.text[start..self.pos - 1].to_vec());
                     let Some(e) = self.peek() else { break };
                     self.pos += 1;
                     // The escapes and what they stand for; then \u.
@@ -269,11 +262,7 @@ impl<'a> Parser<'a> {
                         out.push(0x80 | (cp >> (6 * i)) as u8 & 0x3f);
                     }
                 }
-                _ => {
-                    if let Some(o) = owned.as_mut() {
-                        o.push(c);
-                    }
-                }
+                _ => out.push(c),
             }
         }
         self.fail_str("unterminated string")
