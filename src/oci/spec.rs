@@ -109,14 +109,9 @@ fn read(root: Node, bundle: &[u8], spec: &mut Spec) {
     }
     if let Some(hooks) = root.get("hooks") {
         let h = &mut spec.hooks;
-        for (name, list) in [
-            ("prestart", &mut h.prestart),
-            ("createRuntime", &mut h.create_runtime),
-            ("createContainer", &mut h.create_container),
-            ("startContainer", &mut h.start_container),
-            ("poststart", &mut h.poststart),
-            ("poststop", &mut h.poststop),
-        ] {
+        let lists = [&mut h.prestart, &mut h.create_runtime, &mut h.create_container, &mut h.start_container, &mut h.poststart, &mut h.poststop];
+        const NAMES: [&str; 6] = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"];
+        for (name, list) in NAMES.iter().zip(lists) {
             hooks.each_of(name, &mut |n| list.push(hook(n)));
         }
     }
@@ -208,14 +203,10 @@ pub fn process(p: Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) {
         g.each(&mut |g| oci.groups.push(g.u32()));
     }
     if let Some(c) = p.get("capabilities") {
-        let Oci { caps: sets, warnings, .. } = oci;
-        for (name, set) in [
-            ("bounding", &mut sets.bounding),
-            ("effective", &mut sets.effective),
-            ("permitted", &mut sets.permitted),
-            ("inheritable", &mut sets.inheritable),
-            ("ambient", &mut sets.ambient),
-        ] {
+        let Oci { caps: s, warnings, .. } = oci;
+        let sets = [&mut s.bounding, &mut s.effective, &mut s.permitted, &mut s.inheritable, &mut s.ambient];
+        const NAMES: [&str; 5] = ["bounding", "effective", "permitted", "inheritable", "ambient"];
+        for (name, set) in NAMES.iter().zip(sets) {
             c.each_of(name, &mut |n| {
                 // A capability newer than hutch's table is skipped with a warning, as runc
                 // does, so a config written for a newer kernel still starts.
