@@ -229,7 +229,7 @@ pub fn process(p: Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) {
             }
         }
     });
-    for field in ["apparmorProfile", "selinuxLabel"] {
+    for field in &["apparmorProfile", "selinuxLabel"] {
         if let Some(f) = p.get(field) {
             if !f.str().is_empty() {
                 warn(&mut oci.warnings, f, b"", "ignored: hutch applies no AppArmor profile or SELinux label");
@@ -417,7 +417,7 @@ fn linux_setup(linux: Node, oci: &mut Oci) {
             return t.fail("needs a new time namespace");
         }
         let mut text = Buf::<128>::new();
-        for clock in ["monotonic", "boottime"] {
+        for clock in &["monotonic", "boottime"] {
             if let Some(c) = t.get(clock) {
                 let secs = c.get("secs").map_or(0, |s| s.i64());
                 let nanos = c.get("nanosecs").map_or(0, |n| n.int(0, 999_999_999));
@@ -438,7 +438,7 @@ fn linux_setup(linux: Node, oci: &mut Oci) {
         };
         // major and minor are required but for a fifo; fileMode defaults to 0666.
         let mut v = [0, 0, 0o666, 0, 0];
-        for (i, key) in ["major", "minor", "fileMode", "uid", "gid"].into_iter().enumerate() {
+        for (i, key) in ["major", "minor", "fileMode", "uid", "gid"].iter().enumerate() {
             match d.get(key) {
                 Some(n) => v[i] = n.u32(),
                 None if i < 2 && kind != libc::S_IFIFO => drop(d.require(key)),
