@@ -278,7 +278,7 @@ impl<'a> Parser<'a> {
 /// accessor returns a plain value (a default after an error), so the mapping code has no
 /// `?` at each field; the one error comes out of [`read`] at the end. Nothing a reader does
 /// after an error is kept: the caller gets only the error.
-pub struct Reader<'v, 'a> {
+struct Reader<'v, 'a> {
     root: &'v Value<'a>,
     /// What is being read, the errors' first part: "invalid config".
     step: &'static str,
