@@ -710,6 +710,12 @@ pub mod tests {
             b.each(&mut |n| _ = n.bool());
         });
         assert_eq!(e, ("a.b[1]".into(), "expected true or false"));
+        // A path longer than its buffer keeps its start.
+        let k = "k".repeat(50);
+        let long = alloc::format!(r#"{{"{k}": [{{"{k}": {{"{k}": ["x"]}}}}]}}"#);
+        let long = parse(long.as_bytes(), b"x").unwrap();
+        let e = read_err(&long, &mut |root| root.require(&k).each(&mut |a| a.require(&k).require(&k).each(&mut |n| _ = n.u64())));
+        assert_eq!(e.0, alloc::format!("{k}[0].{k}.{k}[0]")[..127]);
         // The edges of each range the configs use.
         let edges = parse(br#"[-9223372036854775808, -9223372036854775809, 18446744073709551615, 18446744073709551616, -0, 0, 1, -1, 100, 101]"#, b"x").unwrap();
         let mut got = Vec::new();

@@ -946,6 +946,18 @@ mod tests {
         assert_eq!(p(r#", "noNewPrivileges": "yes""#), e("process.noNewPrivileges", "expected true or false"));
     }
 
+    /// Text longer than the buffers it goes through is cut, never a panic.
+    #[test]
+    fn long_names_are_cut() {
+        let long = "X".repeat(300);
+        let text = alloc::format!(
+            r#"{{"ociVersion": "1.0.2", "root": {{"path": "r"}}, "process": {{"args": ["sh"], "cwd": "/", "capabilities": {{"ambient": ["CAP_{long}"]}}}},
+            "linux": {{"namespaces": [{{"type": "mount"}}], "sysctl": {{"net.{long}.{long}": 1}}}}}}"#
+        );
+        let e = why(spec(&text).unwrap_err());
+        assert!(e.0.starts_with("linux.sysctl.net.XXX") && e.0.len() < 160, "{e:?}");
+    }
+
     #[test]
     fn mount_option_names_are_distinct() {
         let names: Vec<&str> = MOUNT_FLAGS.iter().flat_map(|f| [f.0, f.1]).filter(|n| !n.is_empty()).collect();
