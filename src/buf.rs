@@ -65,7 +65,8 @@ fn push(bytes: &mut [MaybeUninit<u8>], len: &mut usize, s: &[u8]) {
     for (b, &c) in bytes[*len..*len + n].iter_mut().zip(&s[..n]) {
         b.write(c);
     }
-    *len += if n < s.len() { n + 1 } else { n };
+    // Past the end once cut, but never further: later pushes must not index beyond it.
+    *len = (*len + if n < s.len() { n + 1 } else { n }).min(bytes.len());
 }
 
 #[inline(never)]
@@ -117,6 +118,9 @@ mod tests {
         b.push(b"abcdefghij");
         assert_eq!(b.as_bytes(), b"abcdefg");
         assert!(b.full());
+        // Pushes after the cut change nothing (and never index past the end).
+        b.push(b"x").num(7).push(b"y");
+        assert_eq!((b.as_bytes(), b.full()), (&b"abcdefg"[..], true));
         assert_eq!(fd_path(17).as_bytes(), b"/proc/self/fd/17");
     }
 }

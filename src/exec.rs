@@ -11,7 +11,7 @@ use core::ffi::{c_int, CStr};
 use crate::buf::Buf;
 use crate::cli::{options, Opt, Value};
 use crate::config::{self, RunConfig, Seccomp};
-use crate::json::{self, Node};
+use crate::json;
 use crate::oci::{spec, O};
 use crate::error::{Context, Error, Result};
 use crate::state::{Root, Status};
@@ -121,7 +121,7 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     if let Some(f) = process {
         let text = sys::read_file(f).at("reading process", f.to_bytes())?;
         let doc = json::parse(config::leak(&text).to_bytes(), f.to_bytes())?;
-        spec::process(&Node::root(&doc, "invalid process"), &mut pc, &mut penv)?;
+        spec::process_file(&doc, &mut pc, &mut penv)?;
         tty |= pc.tty;
     }
     let command = if command.is_empty() { &pc.command[..] } else { command };

@@ -6,8 +6,8 @@
 //! Numbers are kept as their text and converted when read as the integer a field needs, so
 //! 64-bit values (seccomp arguments, byte counts) are exact. Strings are decoded; invalid
 //! UTF-8 passes through as bytes (Linux paths are bytes too).
-use alloc::borrow::Cow;
 use alloc::vec::Vec;
+use core::cell::Cell;
 use core::ffi::CStr;
 
 use crate::buf::Buf;
@@ -16,47 +16,56 @@ use crate::error::{Error, Result};
 /// Nesting deeper than this is refused rather than recursed into.
 const MAX_DEPTH: u32 = 128;
 
-#[derive(Debug, PartialEq)]
+/// A document's values live as long as the process (a runtime reads one or two documents,
+/// once): plain slices, no drop code.
+#[derive(Debug, PartialEq, Clone, Copy)]
 pub enum Value<'a> {
     Null,
     Bool(bool),
     /// The number's text, checked against the grammar.
     Num(&'a [u8]),
-    Str(Cow<'a, [u8]>),
-    Arr(Vec<Value<'a>>),
-    /// Members in document order; a repeated key's last value wins (see [`Node::get`]).
-    Obj(Vec<(Cow<'a, [u8]>, Value<'a>)>),
+    Str(&'a [u8]),
+    Arr(&'a [Value<'a>]),
+    /// Members in document order, each a key (a `Str`) and its value; a repeated key's last
+    /// value wins (see [`Node::get`]).
+    Obj(&'a [Value<'a>]),
 }
 
 /// Parses one JSON document; `name` labels the errors (`config.json:3:14`).
 pub fn parse<'a>(text: &'a [u8], name: &[u8]) -> Result<Value<'a>> {
-    let mut p = Parser { text, pos: 0 };
-    let v = p.value(0).and_then(|v| {
-        p.space();
-        match p.pos == text.len() {
-            true => Ok(v),
-            false => Err("unexpected text after the document"),
-        }
-    });
-    v.map_err(|why| {
-        let (mut line, mut col) = (1, 1);
-        for &c in &text[..p.pos.min(text.len())] {
-            (line, col) = if c == b'\n' { (line + 1, 1) } else { (line, col + 1) };
-        }
-        Error::msg("invalid JSON", Buf::<160>::new().push(name).push(b":").num(line).push(b":").num(col).as_bytes(), why)
-    })
+    let mut p = Parser { text, pos: 0, error: None };
+    let v = p.value(0);
+    p.space();
+    if p.pos != text.len() {
+        p.fail("unexpected text after the document");
+    }
+    let Some((why, pos)) = p.error else { return Ok(v) };
+    let (mut line, mut col) = (1, 1);
+    for &c in &text[..pos] {
+        (line, col) = if c == b'\n' { (line + 1, 1) } else { (line, col + 1) };
+    }
+    Err(Error::msg("invalid JSON", Buf::<160>::new().push(name).push(b":").num(line).push(b":").num(col).as_bytes(), why))
 }
 
+/// A reader that, like [`Node`]s, keeps its first error and where it was: after it, every
+/// step returns at once with a null or empty value, and nothing it returns is used.
 struct Parser<'a> {
     text: &'a [u8],
     pos: usize,
+    error: Option<(&'static str, usize)>,
 }
-
-type Parsed<T> = core::result::Result<T, &'static str>;
 
 impl<'a> Parser<'a> {
     fn peek(&self) -> Option<u8> {
         self.text.get(self.pos).copied()
+    }
+
+    #[inline(never)]
+    fn fail(&mut self, why: &'static str) -> Value<'a> {
+        if self.error.is_none() {
+            self.error = Some((why, self.pos.min(self.text.len())));
+        }
+        Value::Null
     }
 
     fn space(&mut self) {
@@ -65,71 +74,92 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Consumes `word` (after its first byte was seen).
-    fn word(&mut self, word: &[u8]) -> Parsed<()> {
+    /// Consumes `word` (its first byte was seen).
+    fn word(&mut self, word: &[u8]) {
         match self.text[self.pos..].starts_with(word) {
-            true => Ok(self.pos += word.len()),
-            false => Err("invalid literal"),
+            true => self.pos += word.len(),
+            false => {
+                self.fail("invalid literal");
+            }
         }
     }
 
-    fn value(&mut self, depth: u32) -> Parsed<Value<'a>> {
+    fn value(&mut self, depth: u32) -> Value<'a> {
         if depth > MAX_DEPTH {
-            return Err("nested too deeply");
+            return self.fail("nested too deeply");
         }
         self.space();
         match self.peek() {
-            None => Err("unexpected end of input"),
-            Some(b'n') => self.word(b"null").map(|()| Value::Null),
-            Some(b't') => self.word(b"true").map(|()| Value::Bool(true)),
-            Some(b'f') => self.word(b"false").map(|()| Value::Bool(false)),
-            Some(b'"') => self.string().map(Value::Str),
-            Some(b'[') => {
-                let mut items = Vec::new();
-                self.members(b']', &mut |p| Ok(items.push(p.value(depth + 1)?)))?;
-                Ok(Value::Arr(items))
+            None => self.fail("unexpected end of input"),
+            Some(b'n') => {
+                self.word(b"null");
+                Value::Null
             }
-            Some(b'{') => {
-                let mut members = Vec::new();
-                self.members(b'}', &mut |p| {
-                    p.space();
-                    if p.peek() != Some(b'"') {
-                        return Err("expected a string key");
+            Some(b't') => {
+                self.word(b"true");
+                Value::Bool(true)
+            }
+            Some(b'f') => {
+                self.word(b"false");
+                Value::Bool(false)
+            }
+            Some(b'"') => Value::Str(self.string()),
+            Some(open @ (b'[' | b'{')) => {
+                let object = open == b'{';
+                let mut items = Vec::new();
+                // `]` and `}` are two after their opening brackets.
+                self.members(open + 2, &mut |p| {
+                    if object {
+                        p.space();
+                        if p.peek() != Some(b'"') {
+                            p.fail("expected a string key");
+                            return;
+                        }
+                        items.push(Value::Str(p.string()));
+                        p.space();
+                        if p.peek() != Some(b':') {
+                            p.fail("expected ':'");
+                            return;
+                        }
+                        p.pos += 1;
                     }
-                    let key = p.string()?;
-                    p.space();
-                    if p.peek() != Some(b':') {
-                        return Err("expected ':'");
-                    }
-                    p.pos += 1;
-                    Ok(members.push((key, p.value(depth + 1)?)))
-                })?;
-                Ok(Value::Obj(members))
+                    items.push(p.value(depth + 1))
+                });
+                match object {
+                    true => Value::Obj(items.leak()),
+                    false => Value::Arr(items.leak()),
+                }
             }
             Some(b'-' | b'0'..=b'9') => self.number(),
-            Some(_) => Err("expected a value"),
+            Some(_) => self.fail("expected a value"),
         }
     }
 
     /// The comma-separated members of an array or object, from its opening bracket (at
     /// `pos`) to `close`; no trailing comma.
-    fn members(&mut self, close: u8, member: &mut dyn FnMut(&mut Self) -> Parsed<()>) -> Parsed<()> {
+    fn members(&mut self, close: u8, member: &mut dyn FnMut(&mut Self)) {
         self.pos += 1;
         self.space();
         if self.peek() == Some(close) {
             self.pos += 1;
-            return Ok(());
+            return;
         }
         loop {
-            member(self)?;
+            member(self);
+            if self.error.is_some() {
+                return;
+            }
             self.space();
             match self.peek() {
                 Some(b',') => self.pos += 1,
                 Some(c) if c == close => {
                     self.pos += 1;
-                    return Ok(());
+                    return;
                 }
-                _ => return Err(if close == b']' { "expected ',' or ']'" } else { "expected ',' or '}'" }),
+                _ => {
+                    self.fail(if close == b']' { "expected ',' or ']'" } else { "expected ',' or '}'" });
+                    return;
+                }
             }
         }
     }
@@ -142,21 +172,21 @@ impl<'a> Parser<'a> {
         self.pos - start
     }
 
-    fn number(&mut self) -> Parsed<Value<'a>> {
+    fn number(&mut self) -> Value<'a> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
             self.pos += 1;
         }
         let int_start = self.pos;
         match self.digits() {
-            0 => return Err("invalid number"),
-            n if n > 1 && self.text[int_start] == b'0' => return Err("invalid number: leading zero"),
+            0 => return self.fail("invalid number"),
+            n if n > 1 && self.text[int_start] == b'0' => return self.fail("invalid number: leading zero"),
             _ => {}
         }
         if self.peek() == Some(b'.') {
             self.pos += 1;
             if self.digits() == 0 {
-                return Err("invalid number");
+                return self.fail("invalid number");
             }
         }
         if let Some(b'e' | b'E') = self.peek() {
@@ -165,273 +195,333 @@ impl<'a> Parser<'a> {
                 self.pos += 1;
             }
             if self.digits() == 0 {
-                return Err("invalid number");
+                return self.fail("invalid number");
             }
         }
-        Ok(Value::Num(&self.text[start..self.pos]))
+        Value::Num(&self.text[start..self.pos])
     }
 
-    fn hex4(&mut self) -> Parsed<u32> {
+    fn hex4(&mut self) -> u32 {
         let mut v = 0;
         for _ in 0..4 {
-            let d = self.peek().and_then(|c| (c as char).to_digit(16)).ok_or("invalid \\u escape")?;
+            let Some(d) = self.peek().and_then(|c| (c as char).to_digit(16)) else {
+                self.fail("invalid \\u escape");
+                return 0;
+            };
             v = v * 16 + d;
             self.pos += 1;
         }
-        Ok(v)
+        v
     }
 
-    /// A string from its opening quote; borrowed from the input unless it has escapes.
-    fn string(&mut self) -> Parsed<Cow<'a, [u8]>> {
+    /// A string from its opening quote, decoded.
+    fn string(&mut self) -> &'a [u8] {
         self.pos += 1;
-        let start = self.pos;
-        let mut owned: Option<Vec<u8>> = None;
-        loop {
-            let Some(c) = self.peek() else { return Err("unterminated string") };
+        let mut out = Vec::new();
+        while self.error.is_none() {
+            let Some(c) = self.peek() else { break };
             self.pos += 1;
             match c {
-                b'"' => {
-                    return Ok(match owned {
-                        Some(v) => Cow::Owned(v),
-                        None => Cow::Borrowed(&self.text[start..self.pos - 1]),
-                    })
+                b'"' => return out.leak(),
+                0..=0x1f => {
+                    self.fail("control character in string");
                 }
-                0..=0x1f => return Err("control character in string"),
                 b'\\' => {
-                    let out = owned.get_or_insert_with(|| self.text[start..self.pos - 1].to_vec());
-                    let Some(e) = self.text.get(self.pos).copied() else { return Err("unterminated string") };
+                    let Some(e) = self.peek() else { break };
                     self.pos += 1;
-                    let simple = match e {
-                        b'"' | b'\\' | b'/' => e,
-                        b'b' => 8,
-                        b'f' => 12,
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'u' => 0,
-                        _ => return Err("invalid escape"),
-                    };
-                    if e != b'u' {
-                        out.push(simple);
-                        continue;
-                    }
-                    let mut cp = self.hex4()?;
-                    if (0xdc00..0xe000).contains(&cp) {
-                        return Err("invalid \\u escape: lone surrogate");
-                    }
-                    if (0xd800..0xdc00).contains(&cp) {
-                        if !self.text[self.pos..].starts_with(b"\\u") {
-                            return Err("invalid \\u escape: lone surrogate");
+                    // The escapes and what they stand for; then \u.
+                    match b"\"\\/bfnrtu".iter().position(|&x| x == e) {
+                        Some(i @ 0..=7) => {
+                            out.push(b"\"\\/\x08\x0c\n\r\t"[i]);
+                            continue;
                         }
+                        Some(_) => {}
+                        None => return self.fail_str("invalid escape"),
+                    }
+                    let mut cp = self.hex4();
+                    if (0xd800..0xdc00).contains(&cp) && self.text[self.pos..].starts_with(b"\\u") {
                         self.pos += 2;
-                        let low = self.hex4()?;
+                        let low = self.hex4();
                         if !(0xdc00..0xe000).contains(&low) {
-                            return Err("invalid \\u escape: lone surrogate");
+                            return self.fail_str("invalid \\u escape: lone surrogate");
                         }
                         cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
                     }
-                    let ch = char::from_u32(cp).ok_or("invalid \\u escape")?;
-                    let mut utf8 = [0; 4];
-                    out.extend_from_slice(ch.encode_utf8(&mut utf8).as_bytes());
-                }
-                _ => {
-                    if let Some(o) = owned.as_mut() {
-                        o.push(c);
+                    if (0xd800..0xe000).contains(&cp) {
+                        return self.fail_str("invalid \\u escape: lone surrogate");
+                    }
+                    // UTF-8: a lead byte marking the length, then 6 bits a byte.
+                    let n = match cp {
+                        0..=0x7f => 0,
+                        0x80..=0x7ff => 1,
+                        0x800..=0xffff => 2,
+                        _ => 3,
+                    };
+                    out.push([0, 0xc0, 0xe0, 0xf0][n] | (cp >> (6 * n)) as u8);
+                    for i in (0..n).rev() {
+                        out.push(0x80 | (cp >> (6 * i)) as u8 & 0x3f);
                     }
                 }
+                _ => out.push(c),
             }
         }
+        self.fail_str("unterminated string")
+    }
+
+    fn fail_str(&mut self, why: &'static str) -> &'a [u8] {
+        self.fail(why);
+        b""
     }
 }
 
-/// A value with the way to it, for errors that name the field: each node refers to its
-/// parent, and the path (`linux.resources.memory.limit`, `mounts[2].options`) is spelled only
-/// when an error needs it, from where the value sits in its parent. So a node is three words
-/// to pass around, not the path's bytes.
+/// How a document is read: the first error met, kept while the reading goes on. Every
+/// accessor returns a plain value (a default after an error), so the mapping code has no
+/// `?` at each field; the one error comes out of [`read`] at the end. Nothing a reader does
+/// after an error is kept: the caller gets only the error.
+struct Reader<'v, 'a> {
+    root: &'v Value<'a>,
+    /// What is being read, the errors' first part: "invalid config".
+    step: &'static str,
+    error: Cell<Option<Error>>,
+}
+
+/// Reads `value` with `f`; the first error `f` met, if any.
+pub fn read(value: &Value, step: &'static str, f: &mut dyn FnMut(Node)) -> Result<()> {
+    let r = Reader { root: value, step, error: Cell::new(None) };
+    f(Node { value, r: &r });
+    r.error.into_inner().map_or(Ok(()), Err)
+}
+
+/// A value of a document being read. Two words: the path of a value
+/// (`linux.resources.memory.limit`, `mounts[2].options`) is found from the root only when
+/// an error needs it.
 #[derive(Clone, Copy)]
 pub struct Node<'v, 'a> {
     pub value: &'v Value<'a>,
-    link: Link<'v, 'a>,
+    r: &'v Reader<'v, 'a>,
 }
 
-#[derive(Clone, Copy)]
-enum Link<'v, 'a> {
-    /// What is being read, the errors' first part: "invalid config".
-    Root(&'static str),
-    Up(&'v Node<'v, 'a>),
+/// What a required member that is absent reads as, after its error.
+static NULL: Value = Value::Null;
+
+/// Whether `target` is `v` or within it.
+fn within(v: &Value, target: &Value) -> bool {
+    core::ptr::eq(v, target)
+        || match v {
+            Value::Arr(items) | Value::Obj(items) => items.iter().any(|x| within(x, target)),
+            _ => false,
+        }
 }
 
 impl<'v, 'a> Node<'v, 'a> {
-    pub fn root(value: &'v Value<'a>, step: &'static str) -> Self {
-        Node { value, link: Link::Root(step) }
-    }
-
     /// `linux.resources.memory.limit`, `mounts[2].options`.
-    pub fn path(&self) -> Buf<128> {
+    pub fn path(self) -> Buf<128> {
         let mut b = Buf::new();
-        self.spell(&mut b);
+        let mut v = self.r.root;
+        loop {
+            match v {
+                Value::Arr(items) | Value::Obj(items) => {
+                    let Some(i) = items.iter().position(|x| within(x, self.value)) else { break };
+                    match (v, items.get(i.wrapping_sub(1))) {
+                        // A member: its key is the item before.
+                        (Value::Obj(_), Some(Value::Str(key))) => dot(&mut b, key),
+                        _ => {
+                            b.push(b"[").num(i as u64).push(b"]");
+                        }
+                    }
+                    v = &items[i];
+                }
+                _ => break,
+            }
+        }
         b
     }
 
-    /// Appends the path and returns the step.
-    fn spell(&self, b: &mut Buf<128>) -> &'static str {
-        let up = match self.link {
-            Link::Root(step) => return step,
-            Link::Up(up) => up,
-        };
-        let step = up.spell(b);
-        match up.value {
-            // The item's index, from its place in the array.
-            Value::Arr(items) => {
-                let i = (self.value as *const Value as usize - items.as_ptr() as usize) / core::mem::size_of::<Value>();
-                b.push(b"[").num(i as u64).push(b"]");
-            }
-            Value::Obj(members) => {
-                let key = members.iter().find(|m| core::ptr::eq(&m.1, self.value)).map_or(&b""[..], |m| &m.0);
-                dot(b, key);
-            }
-            _ => {}
-        }
-        step
+    /// Whether no error was met so far.
+    pub fn ok(self) -> bool {
+        let e = self.r.error.take();
+        let ok = e.is_none();
+        self.r.error.set(e);
+        ok
     }
 
-    /// An error about this value.
+    /// Notes an error about this value, unless one came first.
     #[inline(never)]
-    pub fn error(&self, why: &'static str) -> Error {
-        self.error_at(None, why)
+    pub fn fail(self, why: &'static str) {
+        self.fail_at(None, why)
     }
 
-    /// An error about this value, or its member `key`.
-    fn error_at(&self, key: Option<&str>, why: &'static str) -> Error {
-        let mut b = Buf::new();
-        let step = self.spell(&mut b);
-        if let Some(k) = key {
-            dot(&mut b, k.as_bytes());
-        }
-        Error::msg(step, b.as_bytes(), why)
-    }
-
-    fn child<'s>(&'s self, value: &'s Value<'a>) -> Node<'s, 'a> {
-        Node { value, link: Link::Up(self) }
-    }
-
-    /// The member `key` of this object; `None` when absent or null. An error if this is not
-    /// an object.
-    pub fn get(&self, key: &str) -> Result<Option<Node<'_, 'a>>> {
-        let members = self.object()?;
-        Ok(members
-            .iter()
-            .rev()
-            .find(|(k, _)| **k == *key.as_bytes())
-            .filter(|(_, v)| *v != Value::Null)
-            .map(|(_, v)| self.child(v)))
-    }
-
-    /// Like [`Node::get`], but absence is an error.
-    pub fn require(&self, key: &str) -> Result<Node<'_, 'a>> {
-        match self.get(key)? {
-            Some(n) => Ok(n),
-            None => Err(self.error_at(Some(key), "required")),
+    /// Notes an error about this value, or its member `key`, unless one came first.
+    #[cold]
+    #[inline(never)]
+    pub fn fail_at(self, key: Option<&str>, why: &'static str) {
+        if self.ok() {
+            let mut b = self.path();
+            if let Some(k) = key {
+                dot(&mut b, k.as_bytes());
+            }
+            self.r.error.set(Some(Error::msg(self.r.step, b.as_bytes(), why)));
         }
     }
 
-    fn object(&self) -> Result<&'v [(Cow<'a, [u8]>, Value<'a>)]> {
+    fn child(self, value: &'v Value<'a>) -> Node<'v, 'a> {
+        Node { value, r: self.r }
+    }
+
+    /// The member `key` of this object; `None` when absent or null, or this is not an
+    /// object (an error).
+    #[inline(never)]
+    pub fn get(self, key: &str) -> Option<Node<'v, 'a>> {
+        // A repeated key's last value wins.
+        let mut found = None;
+        for m in self.object().chunks_exact(2) {
+            if matches!(m[0], Value::Str(k) if k == key.as_bytes()) {
+                found = Some(&m[1]);
+            }
+        }
+        match found? {
+            Value::Null => None,
+            v => Some(self.child(v)),
+        }
+    }
+
+    /// Like [`Node::get`], but absence is an error (and the member reads as null).
+    #[inline(never)]
+    pub fn require(self, key: &str) -> Node<'v, 'a> {
+        match self.get(key) {
+            Some(n) => n,
+            None => {
+                self.fail_at(Some(key), "required");
+                self.child(&NULL)
+            }
+        }
+    }
+
+    fn object(self) -> &'v [Value<'a>] {
         match self.value {
-            Value::Obj(m) => Ok(m),
-            _ => Err(self.error("expected an object")),
+            Value::Obj(m) => m,
+            _ => {
+                self.fail("expected an object");
+                &[]
+            }
         }
     }
 
     /// Calls `f` with each member of this object, in document order.
-    pub fn each_member(&self, f: &mut dyn FnMut(&'v [u8], Node<'_, 'a>) -> Result<()>) -> Result<()> {
-        for (k, v) in self.object()? {
-            f(k, self.child(v))?;
+    pub fn each_member(self, f: &mut dyn FnMut(&'v [u8], Node<'v, 'a>)) {
+        for m in self.object().chunks_exact(2) {
+            if let Value::Str(k) = m[0] {
+                f(k, self.child(&m[1]));
+            }
         }
-        Ok(())
     }
 
     /// Calls `f` with each item of this array.
-    pub fn each(&self, f: &mut dyn FnMut(Node<'_, 'a>) -> Result<()>) -> Result<()> {
-        let Value::Arr(items) = self.value else { return Err(self.error("expected an array")) };
-        for v in items {
-            f(self.child(v))?;
+    #[inline(never)]
+    pub fn each(self, f: &mut dyn FnMut(Node<'v, 'a>)) {
+        let Value::Arr(items) = self.value else { return self.fail("expected an array") };
+        for v in *items {
+            f(self.child(v));
         }
-        Ok(())
     }
 
     /// [`Node::each`] for the array `key` of this object, if present: one call instead of a
     /// `get` and a match at each of the many optional lists of a config.
     #[inline(never)]
-    pub fn each_of(&self, key: &str, f: &mut dyn FnMut(Node<'_, 'a>) -> Result<()>) -> Result<()> {
-        match self.get(key)? {
-            Some(a) => a.each(f),
-            None => Ok(()),
+    pub fn each_of(self, key: &str, f: &mut dyn FnMut(Node<'v, 'a>)) {
+        if let Some(a) = self.get(key) {
+            a.each(f)
         }
     }
 
     /// [`Node::each_member`] for the object `key` of this object, if present.
     #[inline(never)]
-    pub fn each_member_of(&self, key: &str, f: &mut dyn FnMut(&[u8], Node<'_, 'a>) -> Result<()>) -> Result<()> {
-        match self.get(key)? {
-            Some(o) => o.each_member(f),
-            None => Ok(()),
+    pub fn each_member_of(self, key: &str, f: &mut dyn FnMut(&'v [u8], Node<'v, 'a>)) {
+        if let Some(o) = self.get(key) {
+            o.each_member(f)
         }
     }
 
-    pub fn str(&self) -> Result<&'v [u8]> {
+    /// The string; empty if this is not one (an error).
+    #[inline(never)]
+    pub fn str(self) -> &'v [u8] {
         match self.value {
-            Value::Str(s) => Ok(s),
-            _ => Err(self.error("expected a string")),
+            Value::Str(s) => s,
+            _ => {
+                self.fail("expected a string");
+                b""
+            }
         }
     }
 
     /// The string as a C string that lives as long as the process.
-    pub fn cstr(&self) -> Result<&'static CStr> {
-        let s = self.str()?;
-        match s.contains(&0) {
-            true => Err(self.error("contains a NUL character")),
-            false => Ok(crate::config::leak(s)),
+    #[inline(never)]
+    pub fn cstr(self) -> &'static CStr {
+        let s = self.str();
+        if s.contains(&0) {
+            self.fail("contains a NUL character");
         }
+        crate::config::leak(s)
     }
 
-    pub fn bool(&self) -> Result<bool> {
+    pub fn bool(self) -> bool {
         match self.value {
-            Value::Bool(b) => Ok(*b),
-            _ => Err(self.error("expected true or false")),
+            Value::Bool(b) => *b,
+            _ => {
+                self.fail("expected true or false");
+                false
+            }
         }
     }
 
-    /// An integer in `min..=max`.
-    pub fn int(&self, min: i128, max: i128) -> Result<i128> {
-        let Value::Num(text) = self.value else { return Err(self.error("expected a number")) };
+    /// An integer in `min..=max`, or why it is not one. One above i64::MAX comes back as
+    /// its bits, for [`Node::u64`].
+    pub fn num(self, min: i64, max: u64) -> core::result::Result<i64, &'static str> {
+        let Value::Num(text) = *self.value else { return Err("expected a number") };
         let (neg, digits) = match text.strip_prefix(b"-") {
             Some(d) => (true, d),
-            None => (false, *text),
+            None => (false, text),
         };
-        let mut v: i128 = 0;
+        let (mut v, mut over) = (0u64, false);
         for &c in digits {
             if !c.is_ascii_digit() {
-                return Err(self.error("expected an integer"));
+                return Err("expected an integer");
             }
-            v = v.saturating_mul(10).saturating_add((c - b'0') as i128);
+            let (m, o) = v.overflowing_mul(10);
+            let (a, p) = m.overflowing_add((c - b'0') as u64);
+            (v, over) = (a, over | o | p);
         }
-        let v = if neg { -v } else { v };
-        match (min..=max).contains(&v) {
-            true => Ok(v),
-            false => Err(self.error("number out of range")),
+        let fits = match neg {
+            // -v >= min; every max is at least 0.
+            true => min <= 0 && v <= min.unsigned_abs(),
+            false => v <= max && (min <= 0 || v >= min as u64),
+        };
+        match fits && !over {
+            true if neg => Ok((v as i64).wrapping_neg()),
+            true => Ok(v as i64),
+            false => Err("number out of range"),
         }
     }
 
-    pub fn u64(&self) -> Result<u64> {
-        self.int(0, u64::MAX as i128).map(|v| v as u64)
+    /// An integer in `min..=max`; 0 if it is not (an error).
+    #[inline(never)]
+    pub fn int(self, min: i64, max: u64) -> i64 {
+        self.num(min, max).unwrap_or_else(|why| {
+            self.fail(why);
+            0
+        })
     }
 
-    pub fn i64(&self) -> Result<i64> {
-        self.int(i64::MIN as i128, i64::MAX as i128).map(|v| v as i64)
+    pub fn u64(self) -> u64 {
+        self.int(0, u64::MAX) as u64
     }
 
-    pub fn u32(&self) -> Result<u32> {
-        self.int(0, u32::MAX as i128).map(|v| v as u32)
+    pub fn i64(self) -> i64 {
+        self.int(i64::MIN, i64::MAX as u64)
+    }
+
+    pub fn u32(self) -> u32 {
+        self.int(0, u32::MAX as u64) as u32
     }
 }
 
@@ -535,16 +625,21 @@ pub mod tests {
     #[test]
     fn values() {
         let v = parse(br#" {"a": [1, -2.5e3, true, false, null], "b": {"c": "d\n\u00e9\ud83d\ude00"}} "#, b"x").unwrap();
-        let root = Node::root(&v, "invalid config");
-        let a = root.require("a").unwrap();
         let mut items = Vec::new();
-        a.each(&mut |n| Ok(items.push(n.value.clone_shallow()))).unwrap();
+        read(&v, "invalid config", &mut |root| {
+            let a = root.require("a");
+            a.each(&mut |n| items.push(n.value.clone_shallow()));
+            let c = root.require("b").require("c");
+            assert_eq!(c.str(), "d\né😀".as_bytes());
+            assert_eq!(c.path().as_bytes(), b"b.c");
+        })
+        .unwrap();
         assert_eq!(items, ["1", "-2.5e3", "true", "false", "null"]);
-        let b = root.require("b").unwrap();
-        let c = b.require("c").unwrap();
-        assert_eq!(c.str().unwrap(), "d\né😀".as_bytes());
-        assert_eq!(c.path().as_bytes(), b"b.c");
-        assert_eq!(parse(b"\"plain\"", b"x").unwrap(), Value::Str(Cow::Borrowed(b"plain")));
+        assert_eq!(parse(b"\"plain\"", b"x").unwrap(), Value::Str(b"plain"));
+        assert_eq!(parse(br#""\"\\\/\b\f\n\r\t""#, b"x").unwrap(), Value::Str(b"\"\\/\x08\x0c\n\r\t"));
+        // Each length of UTF-8 an escape can need, at its edges.
+        let v = parse(br#""\u0041\u007f\u0080\u07ff\u0800\u20ac\uffff\ud800\udc00\udbff\udfff""#, b"x").unwrap();
+        assert_eq!(v, Value::Str("A\u{7f}\u{80}\u{7ff}\u{800}€\u{ffff}\u{10000}\u{10ffff}".as_bytes()));
     }
 
     impl Value<'_> {
@@ -579,26 +674,83 @@ pub mod tests {
         assert_eq!(err(&"[".repeat(1000)), "c.json:1:130: nested too deeply");
     }
 
+    /// The error `f` meets reading `v`: (path, why).
+    fn read_err(v: &Value, f: &mut dyn FnMut(Node)) -> (String, &'static str) {
+        let e = read(v, "invalid config", f).err().expect("should fail");
+        assert_eq!(e.step, "invalid config");
+        (String::from_utf8_lossy(e.object.as_bytes()).into_owned(), why(&e))
+    }
+
     #[test]
     fn typed_access_names_the_field() {
         let v = parse(br#"{"linux": {"resources": {"memory": {"limit": "1g"}}}, "n": [1, -1, 1.5, 99999999999999999999]}"#, b"x")
             .unwrap();
-        let root = Node::root(&v, "invalid config");
-        let linux = root.require("linux").unwrap();
-        let resources = linux.require("resources").unwrap();
-        let memory = resources.require("memory").unwrap();
-        let e = memory.require("limit").unwrap().u64().err().unwrap();
-        assert_eq!((e.object.as_bytes(), why(&e)), (&b"linux.resources.memory.limit"[..], "expected a number"));
+        let e = read_err(&v, &mut |root| _ = root.require("linux").require("resources").require("memory").require("limit").u64());
+        assert_eq!(e, ("linux.resources.memory.limit".into(), "expected a number"));
         let mut got = Vec::new();
-        root.require("n").unwrap().each(&mut |n| Ok(got.push((n.path(), n.u64().map_err(|e| why(&e)))))).unwrap();
-        let got: Vec<_> = got.iter().map(|(p, r)| (String::from_utf8_lossy(p.as_bytes()).into_owned(), *r)).collect();
+        read(&v, "s", &mut |root| {
+            root.require("n").each(&mut |n| got.push((String::from_utf8_lossy(n.path().as_bytes()).into_owned(), n.num(0, u64::MAX))))
+        })
+        .unwrap();
         assert_eq!(got[0], ("n[0]".into(), Ok(1)));
         assert_eq!(got[1].1, Err("number out of range"));
         assert_eq!(got[2].1, Err("expected an integer"));
         assert_eq!(got[3].1, Err("number out of range"));
-        assert_eq!(root.get("missing").unwrap().is_none(), true);
-        assert_eq!(root.require("missing").err().unwrap().object.as_bytes(), b"missing");
-        assert_eq!(root.require("n").unwrap().get("x").err().map(|e| why(&e)), Some("expected an object"));
+        assert_eq!(read_err(&v, &mut |root| root.require("n").each(&mut |n| _ = n.u64())), ("n[1]".into(), "number out of range"));
+        read(&v, "s", &mut |root| assert!(root.get("missing").is_none())).unwrap();
+        assert_eq!(read_err(&v, &mut |root| _ = root.require("missing")), ("missing".into(), "required"));
+        assert_eq!(read_err(&v, &mut |root| _ = root.require("n").get("x")), ("n".into(), "expected an object"));
+        // A repeated key's last value wins; a value is never taken for a key.
+        let dup = parse(br#"{"a": 1, "x": "a", "a": {"b": [true, "a"]}, "y": "b"}"#, b"x").unwrap();
+        let e = read_err(&dup, &mut |root| {
+            let a = root.require("a");
+            assert!(a.get("a").is_none() && root.get("b").is_none());
+            let b = a.require("b");
+            assert_eq!(b.path().as_bytes(), b"a.b");
+            b.each(&mut |n| _ = n.bool());
+        });
+        assert_eq!(e, ("a.b[1]".into(), "expected true or false"));
+        // A path longer than its buffer keeps its start.
+        let k = "k".repeat(50);
+        let long = alloc::format!(r#"{{"{k}": [{{"{k}": {{"{k}": ["x"]}}}}]}}"#);
+        let long = parse(long.as_bytes(), b"x").unwrap();
+        let e = read_err(&long, &mut |root| root.require(&k).each(&mut |a| a.require(&k).require(&k).each(&mut |n| _ = n.u64())));
+        assert_eq!(e.0, alloc::format!("{k}[0].{k}.{k}[0]")[..127]);
+        // The edges of each range the configs use.
+        let edges = parse(br#"[-9223372036854775808, -9223372036854775809, 18446744073709551615, 18446744073709551616, -0, 0, 1, -1, 100, 101]"#, b"x").unwrap();
+        let mut got = Vec::new();
+        let cases: [(usize, i64, u64, core::result::Result<i64, &str>); 14] = [
+            (0, i64::MIN, i64::MAX as u64, Ok(i64::MIN)),
+            (1, i64::MIN, i64::MAX as u64, Err("number out of range")),
+            (2, 0, u64::MAX, Ok(-1)),
+            (2, i64::MIN, i64::MAX as u64, Err("number out of range")),
+            (3, 0, u64::MAX, Err("number out of range")),
+            (4, 0, 5, Ok(0)),
+            (4, 1, 5, Err("number out of range")),
+            (5, 1, 5, Err("number out of range")),
+            (6, 1, 5, Ok(1)),
+            (7, -1, 5, Ok(-1)),
+            (7, 0, 5, Err("number out of range")),
+            (8, 0, 100, Ok(100)),
+            (9, 0, 100, Err("number out of range")),
+            (0, -1, u64::MAX, Err("number out of range")),
+        ];
+        read(&edges, "s", &mut |root| {
+            let mut n = Vec::new();
+            root.each(&mut |x| n.push(x));
+            got = cases.iter().map(|&(i, min, max, _)| n[i].num(min, max)).collect();
+        })
+        .unwrap();
+        for (k, (i, min, max, want)) in cases.into_iter().enumerate() {
+            assert_eq!(got[k], want, "{i} in {min}..={max}");
+        }
+        // The first error is the one reported; what is read after it changes nothing.
+        let e = read_err(&v, &mut |root| {
+            root.require("n").str();
+            root.require("linux").bool();
+            root.require("missing");
+        });
+        assert_eq!(e, ("n".into(), "expected a string"));
     }
 
     #[test]
@@ -608,7 +760,7 @@ pub mod tests {
         w.str(b"x").raw(b"true").open(b'{').close(b'}').close(b']').close(b'}');
         assert_eq!(w.out, br#"{"id":"a\"b\\c\n\u0001","pid":42,"list":["x",true,{}]}"#);
         let v = parse(&w.out, b"x").unwrap();
-        assert_eq!(Node::root(&v, "s").require("id").unwrap().str().unwrap(), b"a\"b\\c\n\x01");
+        read(&v, "s", &mut |root| assert_eq!(root.require("id").str(), b"a\"b\\c\n\x01")).unwrap();
     }
 
     /// A repeatable pseudo-random sequence (xorshift64) for the property tests of the parsers.

@@ -1,7 +1,8 @@
 //! config.json (runtime-spec 1.0 to 1.2) into a [`Spec`]: the `RunConfig` the setup path
 //! applies, plus what only the OCI verbs use (hooks, annotations). Pure: nothing here touches
 //! the system but reading the file, so the mapping is unit-tested on the host. Unknown fields
-//! are ignored, as the spec asks; a known field with a bad value is an error naming its path.
+//! are ignored, as the spec asks; a known field with a bad value is an error naming its path
+//! (the first one met: see json::Reader).
 use alloc::vec::Vec;
 use core::ffi::CStr;
 
@@ -10,9 +11,9 @@ use core::ffi::c_int;
 
 use crate::caps;
 use crate::config::{self, cpuset_ok, leak, CpuShare, Device, DeviceRule, Limits, Mount, Net, Oci, Rlimit, RunConfig, Seccomp, UNLIMITED};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::json::{self, Node, Value};
 use crate::userns::{self, IdMap};
-use crate::json::{self, Node};
 
 /// What config.json errors start with.
 const STEP: &str = "invalid config";
@@ -51,135 +52,134 @@ pub struct Spec {
 /// The mapping itself, from the file's bytes.
 pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<Spec> {
     let doc = json::parse(text, b"config.json")?;
-    let root = Node::root(&doc, STEP);
-    let version = root.require("ociVersion")?;
-    let v = version.str()?;
+    let mut spec = Spec { run: RunConfig::new(c""), env: Vec::new(), hooks: Hooks::default(), annotations: Vec::new() };
+    json::read(&doc, STEP, &mut |root| read(root, bundle, &mut spec))?;
+    Ok(spec)
+}
+
+/// `exec --process FILE`: the file is a config's `process` alone.
+pub fn process_file(doc: &Value, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> Result<()> {
+    json::read(doc, "invalid process", &mut |p| process(p, run, env))
+}
+
+fn read(root: Node, bundle: &[u8], spec: &mut Spec) {
+    let version = root.require("ociVersion");
     // Within a major version the spec only adds fields, and unknown fields are ignored: 1.3
     // configs (runtime-tools writes them) start like 1.2 ones, as with runc and crun.
-    if !v.starts_with(b"1.") {
-        return Err(version.error("unsupported version: expected 1.x"));
+    if !version.str().starts_with(b"1.") {
+        version.fail("unsupported version: expected 1.x");
     }
-
-    let root_node = root.require("root")?;
-    let rootfs = in_bundle(&root_node.require("path")?, bundle)?;
-    let mut spec = Spec { run: RunConfig::new(rootfs), env: Vec::new(), hooks: Hooks::default(), annotations: Vec::new() };
+    let root_node = root.require("root");
     let run = &mut spec.run;
+    run.rootfs = in_bundle(root_node.require("path"), bundle);
     // The runtime-spec's defaults, not hutch run's: only what the config asks for.
     run.hostname = c"";
     run.no_new_privs = false;
     run.seccomp = Seccomp::Unconfined;
-    flag(&root_node, "readonly", &mut run.read_only)?;
-    if let Some(p) = root.get("process")? {
-        process(&p, run, &mut spec.env)?;
+    flag(root_node, "readonly", &mut run.read_only);
+    if let Some(p) = root.get("process") {
+        process(p, run, &mut spec.env);
     }
-    let linux = root.get("linux")?;
-    if let Some(linux) = &linux {
-        namespaces(linux, run)?;
+    let linux = root.get("linux");
+    if let Some(linux) = linux {
+        namespaces(linux, run);
     }
     let oci = run.oci.get_or_insert_with(Oci::default);
     // A uts namespace joined by path is the container's too: the names are set there, as runc does.
     let new_uts = oci.new_ns & libc::CLONE_NEWUTS != 0 || oci.join_ns.iter().any(|j| j.0 == libc::CLONE_NEWUTS);
-    if let Some(h) = root.get("hostname")? {
-        run.hostname = h.cstr()?;
+    if let Some(h) = root.get("hostname") {
+        run.hostname = h.cstr();
         if !new_uts && !run.hostname.is_empty() {
-            return Err(h.error("needs a new uts namespace"));
+            h.fail("needs a new uts namespace");
         }
     }
-    if let Some(d) = root.get("domainname")? {
-        oci.proc_writes.push((c"/proc/sys/kernel/domainname", d.cstr()?));
+    if let Some(d) = root.get("domainname") {
+        oci.proc_writes.push((c"/proc/sys/kernel/domainname", d.cstr()));
         if !new_uts {
-            return Err(d.error("needs a new uts namespace"));
+            d.fail("needs a new uts namespace");
         }
     }
-    root.each_of("mounts", &mut |m| Ok(oci.mounts.push(mount(&m, bundle)?)))?;
+    root.each_of("mounts", &mut |m| oci.mounts.push(mount(m, bundle)));
     if let Some(linux) = linux {
-        linux_setup(&linux, oci)?;
-        if let Some(s) = linux.get("seccomp")? {
-            run.seccomp = crate::seccomp::from_oci(&s)?;
+        linux_setup(linux, oci);
+        if let Some(s) = linux.get("seccomp") {
+            run.seccomp = crate::seccomp::from_oci(s);
         }
-        linux_cgroups_and_ids(&linux, run)?;
+        linux_cgroups_and_ids(linux, run);
     }
-    if let Some(hooks) = root.get("hooks")? {
+    if let Some(hooks) = root.get("hooks") {
         let h = &mut spec.hooks;
-        for (name, list) in [
-            ("prestart", &mut h.prestart),
-            ("createRuntime", &mut h.create_runtime),
-            ("createContainer", &mut h.create_container),
-            ("startContainer", &mut h.start_container),
-            ("poststart", &mut h.poststart),
-            ("poststop", &mut h.poststop),
-        ] {
-            hooks.each_of(name, &mut |n| Ok(list.push(hook(&n)?)))?;
+        let lists = [&mut h.prestart, &mut h.create_runtime, &mut h.create_container, &mut h.start_container, &mut h.poststart, &mut h.poststop];
+        const NAMES: [&str; 6] = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"];
+        for (name, list) in NAMES.iter().zip(lists) {
+            hooks.each_of(name, &mut |n| list.push(hook(n)));
         }
     }
-    root.each_member_of("annotations", &mut |k, v| Ok(spec.annotations.push((leak(k), v.cstr()?))))?;
+    root.each_member_of("annotations", &mut |k, v| spec.annotations.push((leak(k), v.cstr())));
     // Without a mount namespace of its own, the setup would change the host's mounts.
-    if root.get("linux")?.is_none() {
-        return Err(Error::msg(STEP, b"linux.namespaces", "hutch needs a mount namespace"));
+    if linux.is_none() {
+        root.fail_at(Some("linux.namespaces"), "hutch needs a mount namespace");
     }
-    Ok(spec)
 }
 
 /// The member `key` of `n`, if there is an `n`; None where either is absent.
-#[inline(never)]
-fn member<'s, 'a>(n: &'s Option<Node<'_, 'a>>, key: &str) -> Result<Option<Node<'s, 'a>>> {
-    match n {
-        Some(n) => n.get(key),
-        None => Ok(None),
-    }
+fn member<'v, 'a>(n: Option<Node<'v, 'a>>, key: &str) -> Option<Node<'v, 'a>> {
+    n.and_then(|n| n.get(key))
 }
 
 /// The array of strings `key` of `n`, if present, onto `list`.
 #[inline(never)]
-fn strings(n: &Node, key: &str, list: &mut Vec<&'static CStr>) -> Result<()> {
-    n.each_of(key, &mut |s| Ok(list.push(s.cstr()?)))
+fn strings(n: Node, key: &str, list: &mut Vec<&'static CStr>) {
+    n.each_of(key, &mut |s| list.push(s.cstr()))
 }
 
 /// The boolean `key` of `n`, if present, into `out`.
 #[inline(never)]
-fn flag(n: &Node, key: &str, out: &mut bool) -> Result<()> {
-    if let Some(b) = n.get(key)? {
-        *out = b.bool()?;
+fn flag(n: Node, key: &str, out: &mut bool) {
+    if let Some(b) = n.get(key) {
+        *out = b.bool();
     }
-    Ok(())
 }
 
 /// An absolute path of the config.
 #[inline(never)]
-fn absolute(n: &Node) -> Result<&'static CStr> {
-    match n.str()?.first() {
-        Some(b'/') => n.cstr(),
-        _ => Err(n.error("must be an absolute path")),
+fn absolute(n: Node) -> &'static CStr {
+    if n.str().first() != Some(&b'/') {
+        n.fail("must be an absolute path");
     }
+    n.cstr()
 }
 
 /// A path of the config: absolute, or taken from the bundle.
-fn in_bundle(n: &Node, bundle: &[u8]) -> Result<&'static CStr> {
-    match n.str()?.first() {
+fn in_bundle(n: Node, bundle: &[u8]) -> &'static CStr {
+    match n.str().first() {
         Some(b'/') => n.cstr(),
-        Some(_) => Ok(leak(Buf::<4096>::new().push(bundle).push(b"/").push(n.str()?).as_bytes())),
-        None => Err(n.error("must not be empty")),
+        Some(_) => leak(Buf::<4096>::new().push(bundle).push(b"/").push(n.str()).as_bytes()),
+        None => {
+            n.fail("must not be empty");
+            c""
+        }
     }
 }
 
 /// `process` (also the whole of `exec --process FILE`): args, env, cwd, terminal, user,
 /// capabilities, rlimits, noNewPrivileges, oomScoreAdj.
-pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> Result<()> {
-    strings(p, "args", &mut run.command)?;
+pub fn process(p: Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) {
+    strings(p, "args", &mut run.command);
     if run.command.is_empty() {
-        return Err(p.require("args")?.error("must not be empty"));
+        p.require("args").fail("must not be empty");
     }
-    strings(p, "env", env)?;
-    run.workdir = absolute(&p.require("cwd")?)?;
-    flag(p, "terminal", &mut run.tty)?;
-    flag(p, "noNewPrivileges", &mut run.no_new_privs)?;
+    strings(p, "env", env);
+    run.workdir = absolute(p.require("cwd"));
+    flag(p, "terminal", &mut run.tty);
+    flag(p, "noNewPrivileges", &mut run.no_new_privs);
     let oci = run.oci.get_or_insert_with(Oci::default);
     // Absent numbers are 0, as runc reads them.
     // Sections: 0 user, 1 consoleSize, 2 process itself.
-    let sections = [p.get("user")?, p.get("consoleSize")?, Some(*p)];
-    const INTS: [(usize, &str, i64, i64); 6] = [
-        (0, "uid", 0, u32::MAX as i64),
-        (0, "gid", 0, u32::MAX as i64),
+    let sections = [p.get("user"), p.get("consoleSize"), Some(p)];
+    const INTS: [(usize, &str, i64, u64); 6] = [
+        (0, "uid", 0, u32::MAX as u64),
+        (0, "gid", 0, u32::MAX as u64),
         (0, "umask", -1, 0o777),
         (1, "height", 0, 0xffff),
         (1, "width", 0, 0xffff),
@@ -187,8 +187,8 @@ pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> R
     ];
     let mut v = [0; 6];
     for (i, &(section, key, lo, hi)) in INTS.iter().enumerate() {
-        v[i] = match member(&sections[section], key)? {
-            Some(n) => n.int(lo.into(), hi.into())?,
+        v[i] = match member(sections[section], key) {
+            Some(n) => n.int(lo, hi),
             None if i == 2 => -1,
             None => 0,
         };
@@ -199,51 +199,47 @@ pub fn process(p: &Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> R
         let adj = *Buf::<8>::new().push(if v[5] < 0 { b"-" } else { b"" }).num(v[5].unsigned_abs() as u64);
         oci.proc_writes.push((c"/proc/self/oom_score_adj", leak(adj.as_bytes())));
     }
-    if let Some(g) = member(&sections[0], "additionalGids")? {
-        g.each(&mut |g| Ok(oci.groups.push(g.u32()?)))?;
+    if let Some(g) = member(sections[0], "additionalGids") {
+        g.each(&mut |g| oci.groups.push(g.u32()));
     }
-    if let Some(c) = p.get("capabilities")? {
-        let Oci { caps: sets, warnings, .. } = oci;
-        for (name, set) in [
-            ("bounding", &mut sets.bounding),
-            ("effective", &mut sets.effective),
-            ("permitted", &mut sets.permitted),
-            ("inheritable", &mut sets.inheritable),
-            ("ambient", &mut sets.ambient),
-        ] {
+    if let Some(c) = p.get("capabilities") {
+        let Oci { caps: s, warnings, .. } = oci;
+        let sets = [&mut s.bounding, &mut s.effective, &mut s.permitted, &mut s.inheritable, &mut s.ambient];
+        const NAMES: [&str; 5] = ["bounding", "effective", "permitted", "inheritable", "ambient"];
+        for (name, set) in NAMES.iter().zip(sets) {
             c.each_of(name, &mut |n| {
                 // A capability newer than hutch's table is skipped with a warning, as runc
                 // does, so a config written for a newer kernel still starts.
-                match caps::parse(n.str()?) {
+                let name = n.str();
+                match caps::parse(name) {
                     Ok(m) if m != caps::ALL => *set |= m,
-                    _ => warn(warnings, &n, n.str()?, "unknown capability, ignored"),
+                    _ => warn(warnings, n, name, "unknown capability, ignored"),
                 }
-                Ok(())
-            })?;
+            });
         }
     }
     p.each_of("rlimits", &mut |r| {
-        let ty = r.require("type")?;
-        let resource = ty.str()?.strip_prefix(b"RLIMIT_").and_then(config::rlimit_resource);
-        let Some(resource) = resource else { return Err(ty.error("unknown resource limit (RLIMIT_NOFILE, ...)")) };
-        if run.rlimits.iter().any(|l| l.resource == resource) {
-            return Err(ty.error("repeated"));
+        let ty = r.require("type");
+        match ty.str().strip_prefix(b"RLIMIT_").and_then(config::rlimit_resource) {
+            None => ty.fail("unknown resource limit (RLIMIT_NOFILE, ...)"),
+            Some(resource) if run.rlimits.iter().any(|l| l.resource == resource) => ty.fail("repeated"),
+            Some(resource) => {
+                let (soft, hard) = (r.require("soft").u64(), r.require("hard").u64());
+                run.rlimits.push(Rlimit { resource, soft, hard })
+            }
         }
-        let (soft, hard) = (r.require("soft")?.u64()?, r.require("hard")?.u64()?);
-        Ok(run.rlimits.push(Rlimit { resource, soft, hard }))
-    })?;
-    for field in ["apparmorProfile", "selinuxLabel"] {
-        if let Some(f) = p.get(field)? {
-            if !f.str()?.is_empty() {
-                warn(&mut oci.warnings, &f, b"", "ignored: hutch applies no AppArmor profile or SELinux label");
+    });
+    for field in &["apparmorProfile", "selinuxLabel"] {
+        if let Some(f) = p.get(field) {
+            if !f.str().is_empty() {
+                warn(&mut oci.warnings, f, b"", "ignored: hutch applies no AppArmor profile or SELinux label");
             }
         }
     }
-    Ok(())
 }
 
 /// A warning line for a field hutch ignores: `hutch: warning: FIELD: WHAT: why`.
-fn warn(warnings: &mut Vec<&'static CStr>, n: &Node, what: &[u8], why: &str) {
+fn warn(warnings: &mut Vec<&'static CStr>, n: Node, what: &[u8], why: &str) {
     let mut line = Buf::<256>::new();
     line.push(b"hutch: warning: ").push(n.path().as_bytes());
     if !what.is_empty() {
@@ -285,43 +281,42 @@ fn propagation(name: &[u8]) -> Option<u64> {
 
 /// A `mounts` entry. Options mount(2) has no flag for go to the filesystem as data.
 #[inline(never)]
-fn mount(m: &Node, bundle: &[u8]) -> Result<Mount> {
-    let dst = m.require("destination")?;
-    if dst.str()?.is_empty() {
-        return Err(dst.error("must not be empty"));
+fn mount(m: Node, bundle: &[u8]) -> Mount {
+    let dst = m.require("destination");
+    if dst.str().is_empty() {
+        dst.fail("must not be empty");
     }
-    let fstype = match m.get("type")? {
-        Some(t) => t.cstr()?,
-        None => c"",
-    };
+    let fstype = m.get("type").map_or(c"", |t| t.cstr());
     let (mut flags, mut propagation_flags) = (0, 0);
     let mut data = Vec::new();
     m.each_of("options", &mut |o| {
-        let o = o.str()?;
+        let o = o.str();
+        // No name is in both columns, so one pass finds either.
         if let Some(p) = propagation(o) {
             propagation_flags = p;
-        } else if let Some(f) = MOUNT_FLAGS.iter().find(|f| f.0.as_bytes() == o) {
-            flags |= f.2;
-        } else if let Some(f) = MOUNT_FLAGS.iter().find(|f| f.1.as_bytes() == o && !o.is_empty()) {
-            flags &= !f.2;
+        } else if let Some(f) = MOUNT_FLAGS.iter().find(|f| f.0.as_bytes() == o || f.1.as_bytes() == o && !o.is_empty()) {
+            match f.0.as_bytes() == o {
+                true => flags |= f.2,
+                false => flags &= !f.2,
+            }
         } else {
             if !data.is_empty() {
                 data.push(b',');
             }
             data.extend_from_slice(o);
         }
-        Ok(())
-    })?;
+    });
     if fstype.to_bytes() == b"bind" {
         flags |= libc::MS_BIND;
     }
-    let src = match m.get("source")? {
-        Some(s) if flags & libc::MS_BIND != 0 => in_bundle(&s, bundle)?,
-        Some(s) => s.cstr()?,
-        None if flags & libc::MS_BIND != 0 => return Err(m.require("source")?.error("required")),
+    let bind = flags & libc::MS_BIND != 0;
+    let src = match m.get("source") {
+        Some(s) if bind => in_bundle(s, bundle),
+        Some(s) => s.cstr(),
+        None if bind => m.require("source").cstr(),
         None => c"",
     };
-    Ok(Mount { dst: dst.cstr()?, src, fstype, flags, propagation: propagation_flags, data: leak(&data) })
+    Mount { dst: dst.cstr(), src, fstype, flags, propagation: propagation_flags, data: leak(&data) }
 }
 
 /// The namespace types by their config.json names, and their flags in the same order; "time"
@@ -341,33 +336,30 @@ const NAMESPACE_FLAGS: [c_int; 8] = [
 /// linux.namespaces: a type without a path is made new, with one it is joined; a type not
 /// listed is shared with hutch (so no network entry means the host's network).
 #[inline(never)]
-fn namespaces(linux: &Node, run: &mut RunConfig) -> Result<()> {
+fn namespaces(linux: Node, run: &mut RunConfig) {
     let oci = run.oci.get_or_insert_with(Oci::default);
     let mut seen = 0;
     linux.each_of("namespaces", &mut |n| {
-        let ty = n.require("type")?;
-        let name = ty.str()?;
-        let Some(flag) = config::word_index(NAMESPACES, name).map(|i| NAMESPACE_FLAGS[i]) else {
-            return Err(ty.error("unknown namespace type (pid, network, mount, ipc, uts, user, cgroup, time)"));
+        let ty = n.require("type");
+        let Some(flag) = config::word_index(NAMESPACES, ty.str()).map(|i| NAMESPACE_FLAGS[i]) else {
+            return ty.fail("unknown namespace type (pid, network, mount, ipc, uts, user, cgroup, time)");
         };
         if seen & flag != 0 {
-            return Err(ty.error("repeated"));
+            ty.fail("repeated");
         }
         seen |= flag;
-        match n.get("path")? {
-            Some(p) => oci.join_ns.push((flag, absolute(&p)?)),
+        match n.get("path") {
+            Some(p) => oci.join_ns.push((flag, absolute(p))),
             None => oci.new_ns |= flag,
         }
-        Ok(())
-    })?;
+    });
     if seen & libc::CLONE_NEWNS == 0 {
-        return Err(linux.require("namespaces")?.error("hutch needs a mount namespace"));
+        linux.require("namespaces").fail("hutch needs a mount namespace");
     }
     if oci.new_ns & libc::CLONE_NEWUSER != 0 {
         run.userns.mode = crate::userns::Mode::New;
     }
     run.net = if oci.new_ns & libc::CLONE_NEWNET != 0 { Net::Private } else { Net::Host };
-    Ok(())
 }
 
 /// Sysctls that belong to a namespace (runc's list): kernel.* of IPC and UTS, fs.mqueue.*
@@ -386,50 +378,49 @@ fn sysctl_namespace(key: &[u8]) -> Option<c_int> {
 
 /// The rest of `linux` that the setup applies.
 #[inline(never)]
-fn linux_setup(linux: &Node, oci: &mut Oci) -> Result<()> {
+fn linux_setup(linux: Node, oci: &mut Oci) {
     linux.each_member_of("sysctl", &mut |key, v| {
-        let Some(ns) = sysctl_namespace(key) else {
-            return Err(v.error("not a namespaced sysctl: kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*"));
-        };
-        if oci.new_ns & ns == 0 {
-            return Err(v.error("needs a new namespace of its own (ipc, uts or network)"));
+        match sysctl_namespace(key) {
+            None => return v.fail("not a namespaced sysctl: kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*"),
+            Some(ns) if oci.new_ns & ns == 0 => return v.fail("needs a new namespace of its own (ipc, uts or network)"),
+            _ => {}
         }
         if key.split(|&c| c == b'.').any(|c| c.is_empty() || c == b".." || c.contains(&b'/')) {
-            return Err(v.error("invalid key"));
+            return v.fail("invalid key");
         }
         let mut path = Buf::<256>::new();
         path.push(b"/proc/sys/");
         for &c in key {
             path.push(&[if c == b'.' { b'/' } else { c }]);
         }
-        Ok(oci.proc_writes.push((leak(path.as_bytes()), v.cstr()?)))
-    })?;
+        oci.proc_writes.push((leak(path.as_bytes()), v.cstr()))
+    });
     for (name, list) in [("maskedPaths", &mut oci.masked), ("readonlyPaths", &mut oci.read_only)] {
-        strings(linux, name, list)?;
+        strings(linux, name, list);
     }
-    if let Some(p) = linux.get("rootfsPropagation")? {
-        match propagation(p.str()?) {
+    if let Some(p) = linux.get("rootfsPropagation") {
+        match propagation(p.str()) {
             Some(f) => oci.propagation = f,
-            None => return Err(p.error("expected private, rprivate, shared, rshared, slave, rslave, unbindable or runbindable")),
+            None => p.fail("expected private, rprivate, shared, rshared, slave, rslave, unbindable or runbindable"),
         }
     }
-    if let Some(p) = linux.get("personality")? {
-        let d = p.require("domain")?;
-        oci.personality = Some(match d.str()? {
-            b"LINUX" => 0,
-            b"LINUX32" => 8,
-            _ => return Err(d.error("expected LINUX or LINUX32")),
-        });
+    if let Some(p) = linux.get("personality") {
+        // PER_LINUX and PER_LINUX32 (personality(2)).
+        let d = p.require("domain");
+        match config::word_index(b"LINUX LINUX32", d.str()) {
+            Some(i) => oci.personality = Some(8 * i as u32),
+            None => return d.fail("expected LINUX or LINUX32"),
+        }
     }
-    if let Some(t) = linux.get("timeOffsets")? {
+    if let Some(t) = linux.get("timeOffsets") {
         if oci.new_ns & libc::CLONE_NEWTIME == 0 {
-            return Err(t.error("needs a new time namespace"));
+            return t.fail("needs a new time namespace");
         }
         let mut text = Buf::<128>::new();
-        for clock in ["monotonic", "boottime"] {
-            if let Some(c) = t.get(clock)? {
-                let secs = c.get("secs")?.map_or(Ok(0), |s| s.i64())?;
-                let nanos = c.get("nanosecs")?.map_or(Ok(0), |n| n.int(0, 999_999_999))?;
+        for clock in &["monotonic", "boottime"] {
+            if let Some(c) = t.get(clock) {
+                let secs = c.get("secs").map_or(0, |s| s.i64());
+                let nanos = c.get("nanosecs").map_or(0, |n| n.int(0, 999_999_999));
                 text.push(clock.as_bytes()).push(if secs < 0 { b" -" } else { b" " }).num(secs.unsigned_abs());
                 text.push(b" ").num(nanos as u64).push(b"\n");
             }
@@ -437,44 +428,43 @@ fn linux_setup(linux: &Node, oci: &mut Oci) -> Result<()> {
         oci.proc_writes.push((c"/proc/self/timens_offsets", leak(text.as_bytes())));
     }
     linux.each_of("devices", &mut |d| {
-        let path = absolute(&d.require("path")?)?;
-        let ty = d.require("type")?;
-        let kind = match ty.str()? {
+        let path = absolute(d.require("path"));
+        let ty = d.require("type");
+        let kind = match ty.str() {
             b"c" | b"u" => libc::S_IFCHR,
             b"b" => libc::S_IFBLK,
             b"p" => libc::S_IFIFO,
-            _ => return Err(ty.error("expected c, b, u or p")),
+            _ => return ty.fail("expected c, b, u or p"),
         };
         // major and minor are required but for a fifo; fileMode defaults to 0666.
         let mut v = [0, 0, 0o666, 0, 0];
-        for (i, key) in ["major", "minor", "fileMode", "uid", "gid"].into_iter().enumerate() {
-            match d.get(key)? {
-                Some(n) => v[i] = n.u32()?,
-                None if i < 2 && kind != libc::S_IFIFO => drop(d.require(key)?),
+        for (i, key) in ["major", "minor", "fileMode", "uid", "gid"].iter().enumerate() {
+            match d.get(key) {
+                Some(n) => v[i] = n.u32(),
+                None if i < 2 && kind != libc::S_IFIFO => drop(d.require(key)),
                 None => {}
             }
         }
         let dev = libc::makedev(v[0], v[1]);
-        Ok(oci.devices.push(Device { path, mode: kind | (v[2] & 0o7777), dev, uid: v[3], gid: v[4] }))
-    })?;
-    Ok(())
+        oci.devices.push(Device { path, mode: kind | (v[2] & 0o7777), dev, uid: v[3], gid: v[4] })
+    });
 }
 
 #[inline(never)]
-fn hook(n: &Node) -> Result<Hook> {
-    let mut h = Hook { path: absolute(&n.require("path")?)?, ..Hook::default() };
-    strings(n, "args", &mut h.args)?;
+fn hook(n: Node) -> Hook {
+    let mut h = Hook { path: absolute(n.require("path")), ..Hook::default() };
+    strings(n, "args", &mut h.args);
     if h.args.is_empty() {
         h.args.push(h.path);
     }
-    strings(n, "env", &mut h.env)?;
-    if let Some(t) = n.get("timeout")? {
-        match t.int(1, u32::MAX as i128) {
+    strings(n, "env", &mut h.env);
+    if let Some(t) = n.get("timeout") {
+        match t.num(1, u32::MAX as u64) {
             Ok(s) => h.timeout = Some(s as u32),
-            Err(_) => return Err(t.error("must be a positive number of seconds")),
+            Err(_) => t.fail("must be a positive number of seconds"),
         }
     }
-    Ok(h)
+    h
 }
 
 /// linux.cgroupsPath, linux.resources and the user namespace's ID maps, into `run.limits`
@@ -484,28 +474,28 @@ fn hook(n: &Node) -> Result<Hook> {
 /// 0 leaves a limit at the kernel's default and -1 means none. What hutch cannot apply here
 /// is named in a warning, not silently dropped.
 #[inline(never)]
-pub fn linux_cgroups_and_ids(linux: &Node, run: &mut RunConfig) -> Result<()> {
+fn linux_cgroups_and_ids(linux: Node, run: &mut RunConfig) {
     let l = &mut run.limits;
     l.oci = true;
-    if let Some(p) = linux.get("cgroupsPath")? {
-        cgroups_path(&p, l)?;
+    if let Some(p) = linux.get("cgroupsPath") {
+        cgroups_path(p, l);
     }
-    if let (Some(r), Some(oci)) = (linux.get("resources")?, &mut run.oci) {
-        resources(&r, l, oci)?;
+    if let (Some(r), Some(oci)) = (linux.get("resources"), &mut run.oci) {
+        resources(r, l, oci);
     }
     ids(linux, run.oci.as_ref().map_or(0, |o| o.new_ns), &mut run.userns)
 }
 
 #[inline(never)]
-fn cgroups_path(n: &Node, l: &mut Limits) -> Result<()> {
-    let p = n.str()?;
+fn cgroups_path(n: Node, l: &mut Limits) {
+    let p = n.str();
     let p = &p[..p.len() - p.iter().rev().take_while(|&&c| c == b'/').count()];
     if p.is_empty() {
-        return Ok(());
+        return;
     }
     // "slice:prefix:name" is systemd's form, for runtimes that ask systemd for cgroups.
     if p.len() > 255 || p.contains(&b':') || p.contains(&0) || p.split(|&c| c == b'/').any(|c| c == b"." || c == b"..") {
-        return Err(n.error("expected a cgroupfs path without . or .. components (systemd's slice:prefix:name is not supported)"));
+        return n.fail("expected a cgroupfs path without . or .. components (systemd's slice:prefix:name is not supported)");
     }
     let slash = p.iter().rposition(|&c| c == b'/');
     l.cgroup_name = Some(leak(&p[slash.map_or(0, |i| i + 1)..]));
@@ -514,7 +504,6 @@ fn cgroups_path(n: &Node, l: &mut Limits) -> Result<()> {
         Some(i) => Some(leak(&p[..i])),
         None => None,
     };
-    Ok(())
 }
 
 /// How a number of linux.resources reads: as runc has it, 0 leaves the kernel's default.
@@ -579,24 +568,20 @@ fn number<'l>(l: &'l mut Limits, shares: &'l mut Option<u64>, i: usize) -> &'l m
     }
 }
 
-/// The sections of linux.resources that hold numbers, in [`Section`] order.
-fn sections<'s, 'a>(r: &'s Node<'_, 'a>) -> Result<[Option<Node<'s, 'a>>; 4]> {
-    Ok([Some(*r), r.get("memory")?, r.get("cpu")?, r.get("pids")?])
-}
-
 #[inline(never)]
-fn resources(r: &Node, l: &mut Limits, oci: &mut Oci) -> Result<()> {
-    let secs = sections(r)?;
-    let member = |section: Section, key| member(&secs[section as usize], key);
+fn resources(r: Node, l: &mut Limits, oci: &mut Oci) {
+    // The sections of linux.resources that hold numbers, in [`Section`] order.
+    let secs = [Some(r), r.get("memory"), r.get("cpu"), r.get("pids")];
+    let member = |section: Section, key| member(secs[section as usize], key);
     let mut shares = None;
     for (i, &(section, key, kind)) in NUMBERS.iter().enumerate() {
-        let Some(n) = member(section, key)? else { continue };
+        let Some(n) = member(section, key) else { continue };
         let (lo, hi) = match kind {
-            Num::Limit => (-1, i64::MAX as i128),
-            Num::Count => (0, i64::MAX as i128),
+            Num::Limit => (-1, i64::MAX as u64),
+            Num::Count => (0, i64::MAX as u64),
             Num::Percent => (0, 100),
         };
-        *number(l, &mut shares, i) = match n.int(lo, hi)? {
+        *number(l, &mut shares, i) = match n.int(lo, hi) {
             0 if kind != Num::Percent => None,
             -1 => Some(UNLIMITED),
             v => Some(v as u64),
@@ -606,98 +591,97 @@ fn resources(r: &Node, l: &mut Limits, oci: &mut Oci) -> Result<()> {
     l.cpu_share = shares.map(|s| CpuShare::Shares(s.clamp(2, 262_144)));
     // Memory plus swap, as docker and v1's memsw count it.
     if l.memory_swap.is_some_and(|s| s < l.memory.unwrap_or(UNLIMITED)) {
-        return Err(Error::msg(STEP, b"linux.resources.memory.swap", "counts memory plus swap: needs a memory limit, and at least as much"));
+        r.fail_at(Some("memory.swap"), "counts memory plus swap: needs a memory limit, and at least as much");
     }
-    if let Some(m) = &secs[Memory as usize] {
-        flag(m, "disableOOMKiller", &mut l.oom_kill_disable)?;
+    if let Some(m) = secs[Memory as usize] {
+        flag(m, "disableOOMKiller", &mut l.oom_kill_disable);
     }
     for (key, list) in [("cpus", &mut l.cpuset_cpus), ("mems", &mut l.cpuset_mems)] {
-        match member(Cpu, key)? {
-            Some(n) if !n.str()?.is_empty() && !cpuset_ok(n.str()?) => return Err(n.error("expected numbers and ranges, e.g. 0-3,6")),
-            Some(n) if !n.str()?.is_empty() => *list = Some(n.cstr()?),
-            _ => {}
+        if let Some(n) = member(Cpu, key) {
+            match n.str() {
+                b"" => {}
+                s if !cpuset_ok(s) => n.fail("expected numbers and ranges, e.g. 0-3,6"),
+                _ => *list = Some(n.cstr()),
+            }
         }
     }
     let mut pages = Vec::new();
     r.each_of("hugepageLimits", &mut |h| {
-        let size = h.require("pageSize")?;
-        let s = size.str()?;
+        let size = h.require("pageSize");
+        let s = size.str();
         let digits = s.iter().take_while(|c| c.is_ascii_digit()).count();
         if digits == 0 || !matches!(&s[digits..], b"KB" | b"MB" | b"GB") {
-            return Err(size.error("expected a size such as 2MB or 1GB"));
+            size.fail("expected a size such as 2MB or 1GB");
         }
-        Ok(pages.push((size.cstr()?, h.require("limit")?.u64()?)))
-    })?;
+        pages.push((size.cstr(), h.require("limit").u64()))
+    });
     l.hugetlb = pages.leak();
     let mut rules = Vec::new();
-    r.each_of("devices", &mut |d| Ok(rules.push(device(&d)?)))?;
+    r.each_of("devices", &mut |d| rules.push(device(d)));
     l.devices = rules.leak();
     for &(section, key, why) in IGNORED.iter() {
-        if let Some(n) = member(section, key)? {
-            warn(&mut oci.warnings, &n, b"", why);
+        if let Some(n) = member(section, key) {
+            warn(&mut oci.warnings, n, b"", why);
         }
     }
-    Ok(())
 }
 
 #[inline(never)]
-fn device(d: &Node) -> Result<DeviceRule> {
-    let mut r = DeviceRule { allow: d.require("allow")?.bool()?, kind: b'a', major: None, minor: None, access: b"rwm" };
+fn device(d: Node) -> DeviceRule {
+    let mut r = DeviceRule { allow: d.require("allow").bool(), kind: b'a', major: None, minor: None, access: b"rwm" };
     for (key, field) in [("major", &mut r.major), ("minor", &mut r.minor)] {
-        if let Some(n) = d.get(key)? {
+        if let Some(n) = d.get(key) {
             // -1 is any, as runc reads it.
-            *field = u32::try_from(n.int(-1, u32::MAX as i128)?).ok();
+            *field = u32::try_from(n.int(-1, u32::MAX as u64)).ok();
         }
     }
     // Empty is the default.
-    if let Some(n) = d.get("type")? {
-        match n.str()? {
+    if let Some(n) = d.get("type") {
+        match n.str() {
             [] => {}
             &[k @ (b'a' | b'c' | b'b')] => r.kind = k,
-            _ => return Err(n.error("expected a, c or b")),
+            _ => n.fail("expected a, c or b"),
         }
     }
-    if let Some(n) = d.get("access")? {
-        let s = n.str()?;
+    if let Some(n) = d.get("access") {
+        let s = n.str();
         if s.len() > 3 || !s.iter().all(|c| b"rwm".contains(c)) {
-            return Err(n.error("expected some of r, w and m"));
-        }
-        if !s.is_empty() {
+            n.fail("expected some of r, w and m");
+        } else if !s.is_empty() {
             r.access = leak(s).to_bytes();
         }
     }
-    Ok(r)
+    r
 }
 
 /// linux.uidMappings and gidMappings, which a new user namespace (in `new_ns`, from
 /// linux.namespaces) needs and nothing else takes: one joined by path has its maps.
 #[inline(never)]
-fn ids(linux: &Node, new_ns: c_int, c: &mut userns::Config) -> Result<()> {
-    let user = (new_ns & libc::CLONE_NEWUSER != 0).then_some(false);
+fn ids(linux: Node, new_ns: c_int, c: &mut userns::Config) {
+    let user = new_ns & libc::CLONE_NEWUSER != 0;
     for (key, maps) in [("uidMappings", &mut c.uid_map), ("gidMappings", &mut c.gid_map)] {
-        let list = linux.get(key)?;
-        match (&list, user) {
-            (Some(list), Some(false)) => list.each(&mut |m| {
-                let n = |k| m.require(k)?.u32();
-                let (inside, outside, count) = (n("containerID")?, n("hostID")?, n("size")?);
+        match linux.get(key) {
+            Some(list) if user => list.each(&mut |m| {
+                let n = |k| m.require(k).u32();
+                let (inside, outside, count) = (n("containerID"), n("hostID"), n("size"));
                 if count == 0 || inside.checked_add(count - 1).is_none() || outside.checked_add(count - 1).is_none() {
-                    return Err(m.error("expected a size above 0 that fits the ID range"));
+                    return m.fail("expected a size above 0 that fits the ID range");
                 }
-                Ok(maps.push(IdMap { inside, outside, count }))
-            })?,
-            (Some(list), _) => return Err(list.error("only for a new user namespace in linux.namespaces")),
-            (None, _) => {}
+                maps.push(IdMap { inside, outside, count })
+            }),
+            Some(list) => list.fail("only for a new user namespace in linux.namespaces"),
+            None => {}
         }
-        if user == Some(false) && maps.is_empty() {
-            return Err(Error::msg(STEP, Buf::<32>::new().push(b"linux.").push(key.as_bytes()).as_bytes(), "required by a new user namespace"));
+        if user && maps.is_empty() {
+            linux.fail_at(Some(key), "required by a new user namespace");
         }
     }
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     fn spec(text: &str) -> Result<Spec> {
         parse(alloc::string::String::leak(text.into()).as_bytes(), b"/b")
@@ -746,12 +730,13 @@ mod tests {
         let doc = json::parse(alloc::string::String::leak(text.into()).as_bytes(), b"config.json")?;
         let mut run = RunConfig::new(c"/r");
         run.oci = Some(Oci::default());
-        let root = Node::root(&doc, STEP);
-        let linux = root.require("linux")?;
-        if linux.get("namespaces")?.is_some() {
-            namespaces(&linux, &mut run)?;
-        }
-        linux_cgroups_and_ids(&linux, &mut run)?;
+        json::read(&doc, STEP, &mut |root| {
+            let linux = root.require("linux");
+            if linux.get("namespaces").is_some() {
+                namespaces(linux, &mut run);
+            }
+            linux_cgroups_and_ids(linux, &mut run);
+        })?;
         Ok(run)
     }
 
@@ -959,6 +944,26 @@ mod tests {
         assert_eq!(p(r#", "rlimits": [{"type": "RLIMIT_CORE", "soft": 1, "hard": 1}, {"type": "RLIMIT_CORE", "soft": 1, "hard": 1}]"#), e("process.rlimits[1].type", "repeated"));
         assert_eq!(p(r#", "oomScoreAdj": 1001"#), e("process.oomScoreAdj", "number out of range"));
         assert_eq!(p(r#", "noNewPrivileges": "yes""#), e("process.noNewPrivileges", "expected true or false"));
+    }
+
+    /// Text longer than the buffers it goes through is cut, never a panic.
+    #[test]
+    fn long_names_are_cut() {
+        let long = "X".repeat(300);
+        let text = alloc::format!(
+            r#"{{"ociVersion": "1.0.2", "root": {{"path": "r"}}, "process": {{"args": ["sh"], "cwd": "/", "capabilities": {{"ambient": ["CAP_{long}"]}}}},
+            "linux": {{"namespaces": [{{"type": "mount"}}], "sysctl": {{"net.{long}.{long}": 1}}}}}}"#
+        );
+        let e = why(spec(&text).unwrap_err());
+        assert!(e.0.starts_with("linux.sysctl.net.XXX") && e.0.len() < 160, "{e:?}");
+    }
+
+    #[test]
+    fn mount_option_names_are_distinct() {
+        let names: Vec<&str> = MOUNT_FLAGS.iter().flat_map(|f| [f.0, f.1]).filter(|n| !n.is_empty()).collect();
+        for (i, n) in names.iter().enumerate() {
+            assert!(!names[..i].contains(n), "{n}");
+        }
     }
 
     /// Mutated valid configs and arbitrary bytes: an error or a spec, never a panic or a hang.

@@ -181,7 +181,7 @@ pub fn from_option(v: &'static CStr) -> Result<Seccomp> {
             let bytes = sys::read_file(v).at("reading seccomp filter", path)?;
             if bytes.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'{') {
                 let doc = json::parse(&bytes, path)?;
-                return oci::load(&json::Node::root(&doc, "invalid seccomp profile"), v);
+                return oci::load(&doc, v);
             }
             if let Some(why) = size_problem(bytes.len()) {
                 return Err(Error::msg("invalid seccomp filter", path, why));

@@ -39,7 +39,7 @@ use libc::sock_filter;
 use super::{arch, header, jump, stmt, JA, JEQ, KILL, RET};
 use crate::config::{self, Seccomp};
 use crate::error::Result;
-use crate::json::{Node, Value};
+use crate::json::{self, Node, Value};
 use crate::sys;
 
 include!(concat!(env!("OUT_DIR"), "/syscall_names.rs"));
@@ -122,14 +122,20 @@ struct Rule {
 }
 
 /// The filter for config.json's `linux.seccomp` (`node`); loading errors name its path.
-pub fn from_oci(node: &Node) -> Result<Seccomp> {
-    load(node, config::leak(node.path().as_bytes()))
+pub fn from_oci(node: Node) -> Seccomp {
+    filter(node, config::leak(node.path().as_bytes()))
 }
 
-/// The filter for the profile `node`, read from `path`.
-pub fn load(node: &Node, path: &'static CStr) -> Result<Seccomp> {
-    let (p, flags) = compile(node)?;
-    Ok(Seccomp::File { path, program: sys::filter_bytes(p.leak()), flags })
+/// The filter for the profile `doc`, read from `path`.
+pub fn load(doc: &Value, path: &'static CStr) -> Result<Seccomp> {
+    let mut s = Seccomp::Unconfined;
+    json::read(doc, "invalid seccomp profile", &mut |n| s = filter(n, path))?;
+    Ok(s)
+}
+
+fn filter(node: Node, path: &'static CStr) -> Seccomp {
+    let (p, flags) = compile(node);
+    Seccomp::File { path, program: sys::filter_bytes(p.leak()), flags }
 }
 
 /// NAMES expanded: the call names in number order, each followed by a NUL.
@@ -152,79 +158,91 @@ fn number(table: &[u8], name: &[u8]) -> Option<u32> {
     table.split(|&c| c == 0).position(|n| !n.is_empty() && n == name).map(|i| i as u32)
 }
 
-/// The index of the string `n` among the space-separated `names`, after `prefix`.
-fn lookup(n: &Node, prefix: &[u8], names: &[u8], why: &'static str) -> Result<usize> {
-    let s = n.str()?;
-    let found = s.strip_prefix(prefix).and_then(|s| config::word_index(names, s));
-    found.ok_or_else(|| n.error(why))
+/// The index of the string `n` among the space-separated `names`, after `prefix`; 0 if it
+/// is not there (an error).
+#[inline(never)]
+fn lookup(n: Node, prefix: &[u8], names: &[u8], why: &'static str) -> usize {
+    let found = n.str().strip_prefix(prefix).and_then(|s| config::word_index(names, s));
+    found.unwrap_or_else(|| {
+        n.fail(why);
+        0
+    })
 }
 
 /// The integer member `key` of `n`, at most `max`; `default` when absent, else required.
-fn int(n: &Node, key: &str, max: u64, default: Option<u64>) -> Result<u64> {
-    let v = match (n.get(key)?, default) {
-        (Some(v), _) => v,
-        (None, Some(d)) => return Ok(d),
-        (None, None) => return n.require(key).and(Ok(0)),
-    };
-    match v.u64()? {
-        x if x <= max => Ok(x),
-        _ => Err(v.error("number out of range")),
+#[inline(never)]
+fn int(n: Node, key: &str, max: u64, default: Option<u64>) -> u64 {
+    match (n.get(key), default) {
+        (Some(v), _) => match v.u64() {
+            x if x <= max => x,
+            _ => {
+                v.fail("number out of range");
+                0
+            }
+        },
+        (None, Some(d)) => d,
+        (None, None) => n.require(key).u64(),
     }
 }
 
 /// The SECCOMP_RET_ value of `n`'s action `key`, with its errno `errno` (EPERM if absent),
 /// which only ERRNO and TRACE take.
-fn action(n: &Node, key: &str, errno: &str) -> Result<u32> {
+#[inline(never)]
+fn action(n: Node, key: &str, errno: &str) -> u32 {
     let why = "unknown action (SCMP_ACT_NOTIFY is not supported)";
-    let ret = RETS[lookup(&n.require(key)?, b"SCMP_ACT_", ACTIONS, why)?];
-    let data = int(n, errno, 0xffff, Some(u64::MAX))?;
+    let ret = RETS[lookup(n.require(key), b"SCMP_ACT_", ACTIONS, why)];
+    let data = int(n, errno, 0xffff, Some(u64::MAX));
     match (ret == ERRNO || ret == TRACE, data) {
-        (true, u64::MAX) => Ok(ret | libc::EPERM as u32),
-        (true, d) => Ok(ret | d as u32),
-        (false, u64::MAX) => Ok(ret),
-        (false, _) => Err(n.require(errno)?.error("only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take an errno")),
+        (true, u64::MAX) => ret | libc::EPERM as u32,
+        (true, d) => ret | d as u32,
+        (false, u64::MAX) => ret,
+        (false, _) => {
+            n.require(errno).fail("only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take an errno");
+            ret
+        }
     }
 }
 
 /// The program for the profile `n` and its seccomp(2) flags. Not inlined, nor is
 /// `conditions`: the binary is smaller so.
 #[inline(never)]
-pub(super) fn compile(n: &Node) -> Result<(Vec<sock_filter>, u32)> {
-    let default = action(n, "defaultAction", "defaultErrnoRet")?;
+pub(super) fn compile(n: Node) -> (Vec<sock_filter>, u32) {
+    let default = action(n, "defaultAction", "defaultErrnoRet");
     let mut flags = 0;
-    n.each_of("flags", &mut |f| Ok(flags |= 1 << lookup(&f, b"SECCOMP_FILTER_FLAG_", FLAGS, "unknown flag")?))?;
+    n.each_of("flags", &mut |f| flags |= 1 << lookup(f, b"SECCOMP_FILTER_FLAG_", FLAGS, "unknown flag"));
     // The other ABIs listed: bit i for arch::COMPAT[i].
     let (mut listed, mut native) = (0, false);
     n.each_of("architectures", &mut |a| {
-        let i = lookup(&a, b"SCMP_ARCH_", ARCHES, "unknown architecture")?;
+        let i = lookup(a, b"SCMP_ARCH_", ARCHES, "unknown architecture");
         native |= i == arch::NATIVE;
-        Ok(listed |= arch::COMPAT.iter().enumerate().filter(|c| c.1 .0 == i).fold(0, |m, (j, _)| m | 1 << j))
-    })?;
+        listed |= arch::COMPAT.iter().enumerate().filter(|c| c.1 .0 == i).fold(0, |m, (j, _)| m | 1 << j)
+    });
 
     let table = names();
     // The calls that have a rule without conditions, by number (build.rs keeps them < 512).
     let mut decided = [false; 512];
     let (mut rules, mut conds, mut last) = (Vec::<Rule>::new(), Vec::<Cond>::new(), 0);
     n.each_of("syscalls", &mut |s| {
-        let ret = action(&s, "action", "errnoRet")?;
+        let ret = action(s, "action", "errnoRet");
         let (start, mut seen, mut any) = (conds.len(), 0u32, false);
         s.each_of("args", &mut |a| {
-            let index = int(&a, "index", 5, None)? as u32;
+            let index = int(a, "index", 5, None) as u32;
             any |= seen & 1 << index != 0;
             seen |= 1 << index;
-            let op = lookup(&a.require("op")?, b"SCMP_CMP_", OPS, "unknown operator")? as u32;
-            let value = int(&a, "value", u64::MAX, None)?;
-            let value2 = int(&a, "valueTwo", u64::MAX, Some(0))?;
-            Ok(conds.push(Cond { index, op, value, value2 }))
-        })?;
+            let op = lookup(a.require("op"), b"SCMP_CMP_", OPS, "unknown operator") as u32;
+            let value = int(a, "value", u64::MAX, None);
+            let value2 = int(a, "valueTwo", u64::MAX, Some(0));
+            conds.push(Cond { index, op, value, value2 })
+        });
         let end = conds.len();
         // Read directly: a Node per name would cost more than it tells.
-        let names = s.require("names")?;
-        let Value::Arr(list) = names.value else { return Err(names.error("expected an array of non-empty strings")) };
-        for name in list {
+        let names = s.require("names");
+        let why = "expected an array of non-empty strings";
+        let Value::Arr(list) = names.value else { return names.fail(why) };
+        for name in *list {
             let nr = match name {
                 Value::Str(s) if !s.is_empty() => number(&table, s),
-                _ => return Err(names.error("expected an array of non-empty strings")),
+                _ => return names.fail(why),
             };
             // Rules after one without conditions are never reached: not kept, so a profile
             // that repeats a call costs nothing. Every rule kept costs an instruction or more.
@@ -234,14 +252,16 @@ pub(super) fn compile(n: &Node) -> Result<(Vec<sock_filter>, u32)> {
                     decided[nr as usize] = start == end;
                     rules.push(Rule { nr, ret, start, end, any });
                     if rules.len() > MAX {
-                        return Err(n.error(TOO_LONG));
+                        return n.fail(TOO_LONG);
                     }
                 }
                 _ => {}
             }
         }
-        Ok(())
-    })?;
+    });
+    if !n.ok() {
+        return (Vec::new(), 0);
+    }
 
     let foreign = match default {
         ALLOW | LOG => KILL,
@@ -277,10 +297,10 @@ pub(super) fn compile(n: &Node) -> Result<(Vec<sock_filter>, u32)> {
         p.extend([jump(GT.into(), last, 0, 1), stmt(RET, ERRNO | libc::ENOSYS as u32)]);
     }
     p.push(stmt(RET, default));
-    match p.len() > MAX {
-        true => Err(n.error(TOO_LONG)),
-        false => Ok((p, flags & 7)),
+    if p.len() > MAX {
+        n.fail(TOO_LONG);
     }
+    (p, flags & 7)
 }
 
 /// Appends the tests of a rule's conditions and its RET `ret`; a failed condition jumps past
@@ -308,7 +328,6 @@ fn conditions(p: &mut Vec<sock_filter>, conds: &[Cond], any: bool, ret: u32) {
 mod tests {
     use super::super::tests::{check, eval};
     use super::*;
-    use crate::json;
     use std::format;
     use std::string::String;
     use std::vec;
@@ -326,9 +345,15 @@ mod tests {
     }
 
     /// The checked program for `profile`, and its flags.
+    /// The program and flags compiled from `doc`, or the error.
+    fn try_compile(doc: &Value) -> Result<(Vec<sock_filter>, u32)> {
+        let mut out = (Vec::new(), 0);
+        json::read(doc, "invalid seccomp profile", &mut |n| out = compile(n)).map(|()| out)
+    }
+
     fn compiled(profile: &str) -> (Vec<sock_filter>, u32) {
         let doc = json::parse(profile.as_bytes(), b"p.json").unwrap();
-        let (p, flags) = compile(&Node::root(&doc, "invalid seccomp profile")).unwrap();
+        let (p, flags) = try_compile(&doc).unwrap();
         check(&p);
         (p, flags)
     }
@@ -340,7 +365,7 @@ mod tests {
     /// The error line (without `hutch: `) for `profile`.
     fn error(profile: &str) -> String {
         let doc = json::parse(profile.as_bytes(), b"p.json").unwrap();
-        let Err(e) = compile(&Node::root(&doc, "invalid seccomp profile")) else { panic!("accepted {profile}") };
+        let Err(e) = try_compile(&doc) else { panic!("accepted {profile}") };
         format!("{e:?}")
     }
 
@@ -674,19 +699,15 @@ mod tests {
     #[test]
     fn config_json_section_is_named_by_its_path() {
         let doc = json::parse(br#"{"linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_LOG"]}}}"#, b"config.json").unwrap();
-        let root = Node::root(&doc, "invalid config");
-        let linux = root.require("linux").unwrap();
-        let node = linux.require("seccomp").unwrap();
-        let Ok(Seccomp::File { path, program, flags }) = from_oci(&node) else { panic!() };
+        let mut s = Seccomp::Default;
+        json::read(&doc, "invalid config", &mut |root| s = from_oci(root.require("linux").require("seccomp"))).unwrap();
+        let Seccomp::File { path, program, flags } = s else { panic!() };
         assert_eq!((path.to_bytes(), flags), (&b"linux.seccomp"[..], 2));
         let p = super::super::decode(program);
         check(&p);
         assert_eq!(call(&p, "mount", [0; 6]), ALLOW);
         let doc = json::parse(br#"{"linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "x"}]}}}"#, b"c").unwrap();
-        let root = Node::root(&doc, "invalid config");
-        let linux = root.require("linux").unwrap();
-        let node = linux.require("seccomp").unwrap();
-        let Err(e) = from_oci(&node) else { panic!() };
+        let Err(e) = json::read(&doc, "invalid config", &mut |root| _ = from_oci(root.require("linux").require("seccomp"))) else { panic!() };
         assert_eq!(format!("{e:?}"), "invalid config: linux.seccomp.syscalls[0].action: unknown action (SCMP_ACT_NOTIFY is not supported)");
     }
 
@@ -712,7 +733,7 @@ mod tests {
                 }
             }
             let Ok(v) = json::parse(&doc, b"fuzz") else { continue };
-            if let Ok((p, _)) = compile(&Node::root(&v, "fuzz")) {
+            if let Ok((p, _)) = try_compile(&v) {
                 check(&p);
                 accepted += 1;
             }
