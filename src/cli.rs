@@ -213,24 +213,24 @@ pub fn parse(args: &[&'static CStr]) -> Result<Action> {
     let Some((verb, rest)) = args.split_first() else {
         return Err(Error::msg("missing command", b"", "try 'hutch --help'"));
     };
-    match verb.to_bytes() {
-        b"--help" | b"help" => Ok(Action::Help(USAGE)),
-        b"--version" | b"version" => Ok(Action::Version),
-        b"run" if oci_run(rest) => Ok(Action::Oci(b"run")),
-        b"run" => parse_run(rest),
-        b"create" | b"start" | b"state" | b"delete" | b"list" | b"spec" | b"features" | b"pause" | b"resume" => {
-            Ok(Action::Oci(config::leak(verb.to_bytes()).to_bytes()))
-        }
-        b"ps" => Ok(Action::Named(Verb::Ps)),
-        b"stop" => Ok(Action::Named(Verb::Stop)),
-        b"kill" => Ok(Action::Named(Verb::Kill)),
-        b"rm" => Ok(Action::Named(Verb::Rm)),
-        b"wait" => Ok(Action::Named(Verb::Wait)),
-        b"logs" => Ok(Action::Named(Verb::Logs)),
-        b"exec" => Ok(Action::Named(Verb::Exec)),
-        other => Err(Error::msg("unknown command", other, "try 'hutch --help'")),
-    }
+    let v = verb.to_bytes();
+    // One walk of a word list, not one comparison per verb: the index picks the action.
+    Ok(match config::word_index(VERBS, v) {
+        Some(0 | 1) => Action::Help(USAGE),
+        Some(2 | 3) => Action::Version,
+        Some(4) if oci_run(rest) => Action::Oci(b"run"),
+        Some(4) => return parse_run(rest),
+        Some(i @ 5..=11) => Action::Named(NAMED[i - 5]),
+        Some(_) => Action::Oci(v),
+        None => return Err(Error::msg("unknown command", v, "try 'hutch --help'")),
+    })
 }
+
+/// The verbs `parse` knows: help, version, hutch's run, the named verbs in [`NAMED`]'s order,
+/// then the OCI verbs.
+const VERBS: &[u8] = b"--help help --version version run ps stop kill rm wait logs exec \
+create start state delete list spec features pause resume";
+const NAMED: [Verb; 7] = [Verb::Ps, Verb::Stop, Verb::Kill, Verb::Rm, Verb::Wait, Verb::Logs, Verb::Exec];
 
 /// Whether `run ARGS` is runc's `run [OPTIONS] ID` rather than hutch's `run [OPTIONS] ROOTFS
 /// COMMAND`: one operand that is a container ID (options may follow it, as runc takes them), or
