@@ -196,14 +196,15 @@ pub enum Action {
     Oci(&'static [u8]),
 }
 
-#[derive(Clone, Copy, Debug)]
+/// In `VERBS`' order; the first four have their one option in lifecycle.rs's table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verb {
     Ps,
     Stop,
-    Kill,
     Rm,
-    Wait,
     Logs,
+    Wait,
+    Kill,
     Exec,
 }
 
@@ -228,9 +229,9 @@ pub fn parse(args: &[&'static CStr]) -> Result<Action> {
 
 /// The verbs `parse` knows: help, version, hutch's run, the named verbs in [`NAMED`]'s order,
 /// then the OCI verbs.
-const VERBS: &[u8] = b"--help help --version version run ps stop kill rm wait logs exec \
+const VERBS: &[u8] = b"--help help --version version run ps stop rm logs wait kill exec \
 create start state delete list spec features pause resume";
-const NAMED: [Verb; 7] = [Verb::Ps, Verb::Stop, Verb::Kill, Verb::Rm, Verb::Wait, Verb::Logs, Verb::Exec];
+const NAMED: [Verb; 7] = [Verb::Ps, Verb::Stop, Verb::Rm, Verb::Logs, Verb::Wait, Verb::Kill, Verb::Exec];
 
 /// Whether `run ARGS` is runc's `run [OPTIONS] ID` rather than hutch's `run [OPTIONS] ROOTFS
 /// COMMAND`: one operand that is a container ID (options may follow it, as runc takes them), or
@@ -440,13 +441,9 @@ fn dispatch(action: Action, args: &[&'static CStr], g: &oci::Global, host_env: &
             let root = open_root()?;
             let args = &args[1..];
             return match verb {
-                Verb::Ps => lifecycle::ps(&root, args),
-                Verb::Stop => lifecycle::stop(&root, args),
                 Verb::Kill => oci::kill(&root, args),
-                Verb::Rm => lifecycle::rm(&root, args),
-                Verb::Wait => lifecycle::wait(&root, args),
-                Verb::Logs => lifecycle::logs(&root, args),
                 Verb::Exec => crate::exec::exec(&root, args),
+                _ => lifecycle::named(&root, verb, args),
             };
         }
     }

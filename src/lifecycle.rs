@@ -7,7 +7,8 @@ use alloc::vec::Vec;
 use core::ffi::{c_int, CStr};
 
 use crate::buf::Buf;
-use crate::cli::{self, options, Opt, Value};
+use crate::cli::{self, options, Opt, Value, Verb};
+use crate::config::parse_num;
 use crate::config::RunConfig;
 use crate::error::{Context, Error, Result};
 use crate::state::{self, Entry, Root, Status};
@@ -148,23 +149,90 @@ pub fn entry(cfg: &RunConfig, env: &[&'static CStr], pid: c_int) -> Vec<u8> {
     t
 }
 
-/// `hutch ps [--format json]`.
-pub fn ps(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
-    const OPTS: &[Opt<()>] = &[Opt { short: 0, long: "format", value: Value::Required, id: () }];
-    let mut json = false;
-    let operands = options(args, OPTS, "usage: hutch ps [--format json]", &mut |(), v| match v.to_bytes() {
-        b"json" | b"table" => {
-            json = v.to_bytes() == b"json";
+/// The named verbs' options, one each, in [`Verb`]'s order (`wait` takes none).
+const OPTS: [Opt<()>; 4] = [
+    Opt { short: 0, long: "format", value: Value::Required, id: () },
+    Opt { short: b't', long: "time", value: Value::Required, id: () },
+    Opt { short: b'f', long: "force", value: Value::None, id: () },
+    Opt { short: b'f', long: "follow", value: Value::None, id: () },
+];
+
+/// `hutch ps [--format json]`, `stop [-t SECONDS] NAME`, `rm [-f] NAME`, `logs [-f] NAME`,
+/// `wait NAME`: one front end (the verb's one option, its one NAME, its entry) for them all.
+pub fn named(root: &Root, verb: Verb, args: &[&'static CStr]) -> Result<c_int> {
+    let i = verb as usize;
+    let mut opt: Option<&'static CStr> = None;
+    let mut ops = args;
+    if verb != Verb::Wait {
+        let hint = if verb == Verb::Ps { "usage: hutch ps [--format json]" } else { "see 'hutch --help'" };
+        let walked = options(args, &OPTS[i..=i], hint, &mut |(), v| {
+            let b = v.to_bytes();
+            match verb {
+                Verb::Ps if !matches!(b, b"json" | b"table") => return Err(Error::msg("invalid format", b, "expected json or table")),
+                Verb::Stop if parse_num(b).is_none() => return Err(Error::msg("invalid timeout", b, "expected whole seconds")),
+                _ => opt = Some(v),
+            }
             Ok(())
+        })?;
+        let Some(walked) = walked else {
+            cli::print(cli::USAGE.as_bytes());
+            return Ok(0);
+        };
+        ops = walked;
+    }
+    let on = opt.is_some();
+    if verb == Verb::Ps {
+        return ps(root, ops, opt.is_some_and(|v| v.to_bytes() == b"json"));
+    }
+    let [name] = ops else {
+        return Err(Error::msg(["", "stop", "rm", "logs", "wait"][i], b"", "expected one NAME (see 'hutch --help')"));
+    };
+    let name = name.to_bytes();
+    let e = state::read(root, name)?;
+    let mut out = Buf::<128>::new();
+    match verb {
+        Verb::Stop => {
+            // SIGTERM, then SIGKILL after the timeout (default 10 s).
+            let secs = opt.map_or(10, |v| parse_num(v.to_bytes()).unwrap_or(0));
+            if e.status() == Status::Running {
+                let _ = sys::kill(e.pid(), libc::SIGTERM);
+                if !await_end(root, name, secs * 1000) {
+                    kill_and_wait(root, name, &e);
+                }
+            }
+            out.push(name);
         }
-        other => Err(Error::msg("invalid format", other, "expected json or table")),
-    })?;
-    match operands {
-        None => return help(),
-        Some([]) => {}
-        // runc's `ps ID`: the container's processes.
-        Some([id]) => return crate::oci::ps(root, id.to_bytes(), json),
-        Some(_) => return Err(Error::msg("ps", b"", "usage: hutch ps [--format json] [ID]")),
+        Verb::Rm => {
+            // A stopped container's entry goes; -f kills a running one first.
+            match e.status() {
+                // An OCI container's end is `delete`'s: its cgroups and poststop hooks too.
+                _ if !e.get(b"bundle").is_empty() => drop(crate::oci::delete(&crate::oci::Global::default(), root, name, on)?),
+                Status::Running if !on => return Err(Error::msg("container is running", name, "stop it first, or use rm -f")),
+                Status::Running => kill_and_wait(root, name, &e),
+                _ => {}
+            }
+            let _ = state::remove(root, name);
+            out.push(name);
+        }
+        Verb::Wait => {
+            while !await_end(root, name, 1_000) {}
+            let Some(code) = state::read(root, name)?.exit else {
+                return Err(Error::msg("exit status unknown", name, "its supervisor was killed"));
+            };
+            out.num(code as u64);
+        }
+        _ => return logs(root, name, on),
+    }
+    let _ = sys::write_all(1, out.push(b"\n").as_bytes());
+    Ok(0)
+}
+
+/// `hutch ps`: every named container; `ps ID` is runc's (the container's processes).
+fn ps(root: &Root, ops: &[&'static CStr], json: bool) -> Result<c_int> {
+    match ops {
+        [] => {}
+        [id] => return crate::oci::ps(root, id.to_bytes(), json),
+        _ => return Err(Error::msg("ps", b"", "usage: hutch ps [--format json] [ID]")),
     }
     let now = sys::now();
     let mut out: Vec<u8> = Vec::from(&b"NAME             PID      STATUS       UPTIME   COMMAND\n"[..]);
@@ -173,18 +241,13 @@ pub fn ps(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     for name in state::names(root)? {
         let Ok(e) = state::read(root, &name) else { continue };
         let st = e.status();
-        let up = match st {
-            Status::Running => now.saturating_sub(e.num(b"created")),
-            _ => 0,
+        let (word, up): (&[u8], u64) = match st {
+            Status::Created => (b"created", 0),
+            Status::Running => (b"running", now.saturating_sub(e.num(b"created"))),
+            Status::Exited(_) => (b"exited", 0),
         };
         if json {
-            w.open(b'{').key(b"name").str(&name).key(b"pid").num(e.pid() as u64).key(b"status");
-            w.str(match st {
-                Status::Created => b"created",
-                Status::Running => b"running",
-                Status::Exited(_) => b"exited",
-            });
-            w.key(b"exit_code");
+            w.open(b'{').key(b"name").str(&name).key(b"pid").num(e.pid() as u64).key(b"status").str(word).key(b"exit_code");
             match st {
                 Status::Exited(Some(c)) => w.num(c as u64),
                 _ => w.raw(b"null"),
@@ -194,7 +257,14 @@ pub fn ps(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
         } else {
             column(&mut out, &name, 17);
             column(&mut out, Buf::<32>::new().num(e.pid() as u64).as_bytes(), 9);
-            column(&mut out, status_text(st).as_bytes(), 13);
+            let mut b = Buf::<32>::new();
+            b.push(word);
+            match st {
+                Status::Exited(Some(c)) => drop(b.push(b" (").num(c as u64).push(b")")),
+                Status::Exited(None) => drop(b.push(b" (?)")),
+                _ => {}
+            }
+            column(&mut out, b.as_bytes(), 13);
             let mut u = Buf::<32>::new();
             match st {
                 Status::Running => duration(&mut u, up),
@@ -213,17 +283,6 @@ pub fn ps(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     Ok(0)
 }
 
-fn status_text(s: Status) -> Buf<32> {
-    let mut b = Buf::new();
-    match s {
-        Status::Created => b.push(b"created"),
-        Status::Running => b.push(b"running"),
-        Status::Exited(Some(c)) => b.push(b"exited (").num(c as u64).push(b")"),
-        Status::Exited(None) => b.push(b"exited (?)"),
-    };
-    b
-}
-
 fn column(out: &mut Vec<u8>, text: &[u8], width: usize) {
     out.extend_from_slice(text);
     out.resize(out.len() + width.saturating_sub(text.len()).max(1), b' ');
@@ -238,35 +297,6 @@ fn duration(b: &mut Buf<32>, secs: u64) {
         _ => (secs / 86400, b"d"),
     };
     b.num(n).push(unit);
-}
-
-/// `--help` of a verb: the usage of them all.
-fn help() -> Result<c_int> {
-    cli::print(cli::USAGE.as_bytes());
-    Ok(0)
-}
-
-/// The verb's one `-f`-style flag (`-f`, or `long`), then its one NAME operand; `None` for
-/// `--help`.
-fn flag_and_name(verb: &'static str, long: &'static str, args: &[&'static CStr]) -> Result<Option<(bool, &'static [u8])>> {
-    let table = [Opt { short: b'f', long, value: Value::None, id: () }];
-    let mut set = false;
-    let operands = options(args, &table, "see 'hutch --help'", &mut |(), _| {
-        set = true;
-        Ok(())
-    })?;
-    match operands {
-        Some(operands) => Ok(Some((set, one_name(verb, operands)?))),
-        None => Ok(None),
-    }
-}
-
-/// The one NAME operand of a verb, after its options.
-fn one_name<'a>(verb: &'static str, args: &[&'a CStr]) -> Result<&'a [u8]> {
-    match args {
-        [name] => Ok(name.to_bytes()),
-        _ => Err(Error::msg(verb, b"", "expected one NAME (see 'hutch --help')")),
-    }
 }
 
 /// Polls until the container has ended and its supervisor has recorded how (or is gone too),
@@ -289,30 +319,6 @@ fn await_end(root: &Root, name: &[u8], ms: u64) -> bool {
     }
 }
 
-/// `hutch stop [-t SECONDS] NAME`: SIGTERM, then SIGKILL after the timeout (default 10).
-pub fn stop(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
-    const OPTS: &[Opt<()>] = &[Opt { short: b't', long: "time", value: Value::Required, id: () }];
-    let mut secs = 10;
-    let operands = options(args, OPTS, "see 'hutch --help'", &mut |(), v| match crate::config::parse_num(v.to_bytes()) {
-        Some(n) => {
-            secs = n;
-            Ok(())
-        }
-        None => Err(Error::msg("invalid timeout", v.to_bytes(), "expected whole seconds")),
-    })?;
-    let Some(args) = operands else { return help() };
-    let name = one_name("stop", args)?;
-    let e = state::read(root, name)?;
-    if e.status() == Status::Running {
-        let _ = sys::kill(e.pid(), libc::SIGTERM);
-        if !await_end(root, name, secs * 1000) {
-            kill_and_wait(root, name, &e);
-        }
-    }
-    let _ = sys::write_all(1, Buf::<128>::new().push(name).push(b"\n").as_bytes());
-    Ok(0)
-}
-
 fn kill_and_wait(root: &Root, name: &[u8], e: &Entry) {
     if e.status() == Status::Running {
         let _ = sys::kill(e.pid(), libc::SIGKILL);
@@ -333,47 +339,15 @@ pub fn signal(s: &[u8]) -> Result<c_int> {
     }
     let u = up.as_bytes();
     let u = u.strip_prefix(b"SIG").unwrap_or(u);
-    let n = crate::config::parse_num(u).map(|n| n as c_int).or_else(|| NAMES.iter().find(|(n, _)| *n == u).map(|&(_, v)| v));
+    let n = parse_num(u).map(|n| n as c_int).or_else(|| NAMES.iter().find(|(n, _)| *n == u).map(|&(_, v)| v));
     match n {
         Some(n @ 1..=64) => Ok(n),
         _ => Err(Error::msg("invalid signal", s, "expected a number or a name such as TERM")),
     }
 }
 
-/// `hutch rm [-f] NAME`: removes a stopped container's entry; `-f` kills a running one first.
-pub fn rm(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
-    let Some((force, name)) = flag_and_name("rm", "force", args)? else { return help() };
-    let e = state::read(root, name)?;
-    match e.status() {
-        // An OCI container's end is `delete`'s: its cgroups and poststop hooks too.
-        _ if !e.get(b"bundle").is_empty() => drop(crate::oci::delete(&crate::oci::Global::default(), root, name, force)?),
-        Status::Running if !force => return Err(Error::msg("container is running", name, "stop it first, or use rm -f")),
-        Status::Running => kill_and_wait(root, name, &e),
-        _ => {}
-    }
-    let _ = state::remove(root, name);
-    let _ = sys::write_all(1, Buf::<128>::new().push(name).push(b"\n").as_bytes());
-    Ok(0)
-}
-
-/// `hutch wait NAME`: waits for the container to end and prints its exit status.
-pub fn wait(root: &Root, args: &[&CStr]) -> Result<c_int> {
-    let name = one_name("wait", args)?;
-    state::read(root, name)?;
-    while !await_end(root, name, 1_000) {}
-    match state::read(root, name)?.exit {
-        Some(code) => {
-            let _ = sys::write_all(1, Buf::<32>::new().num(code as u64).push(b"\n").as_bytes());
-            Ok(0)
-        }
-        None => Err(Error::msg("exit status unknown", name, "its supervisor was killed")),
-    }
-}
-
 /// `hutch logs [-f] NAME`: the detached container's output; `-f` follows it until it ends.
-pub fn logs(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
-    let Some((follow, name)) = flag_and_name("logs", "follow", args)? else { return help() };
-    state::read(root, name)?;
+fn logs(root: &Root, name: &[u8], follow: bool) -> Result<c_int> {
     let fd = sys::openat(root.fd, state::path(name, b"log").cstr(), libc::O_RDONLY, 0).at("opening log", name)?;
     let mut chunk = [0u8; 4096];
     let r = loop {
