@@ -84,11 +84,8 @@ fn supervise(cfg: &RunConfig, env: &[&'static CStr], root: &Root, name: &[u8], m
     let me = sys::getpid();
     let result = crate::container::run(cfg, env, &mut |pid| {
         let mut t = entry(cfg, env, pid);
-        let num = |n: u64| *Buf::<32>::new().num(n);
-        for (key, n) in [(&b"supervisor "[..], me as u64), (b"supervisor-start ", state::start_time(me).unwrap_or(0))] {
-            t.extend_from_slice(key);
-            t.extend_from_slice(num(n).push(b"\n").as_bytes());
-        }
+        line_num(&mut t, b"supervisor", me as u64);
+        line_num(&mut t, b"supervisor-start", state::start_time(me).unwrap_or(0));
         let _ = state::write(root, name, b"state", &t);
         if let Some(fd) = ready.take() {
             sys::close(fd);
@@ -109,44 +106,60 @@ fn supervise(cfg: &RunConfig, env: &[&'static CStr], root: &Root, name: &[u8], m
 /// The `state` lines of a container whose init is `pid`: what `ps` shows and `exec` needs.
 pub fn entry(cfg: &RunConfig, env: &[&'static CStr], pid: c_int) -> Vec<u8> {
     let mut t = Vec::new();
-    let mut line = |key: &[u8], value: &[u8]| {
-        t.extend_from_slice(key);
-        t.push(b' ');
-        t.extend(value.iter().map(|&c| if c == b'\n' { b' ' } else { c }));
-        t.push(b'\n');
-    };
-    let num = |n: u64| *Buf::<32>::new().num(n);
-    line(b"pid", num(pid as u64).as_bytes());
-    line(b"start", num(state::start_time(pid).unwrap_or(0)).as_bytes());
-    line(b"created", num(sys::now()).as_bytes());
-    line(b"rootfs", cfg.rootfs.to_bytes());
-    let command: Vec<u8> = cfg.command.iter().flat_map(|a| a.to_bytes().iter().copied().chain([b' '])).collect();
-    line(b"command", command.strip_suffix(b" ").unwrap_or(&command));
+    line_num(&mut t, b"pid", pid as u64);
+    line_num(&mut t, b"start", state::start_time(pid).unwrap_or(0));
+    line_num(&mut t, b"created", sys::now());
+    line(&mut t, b"rootfs", cfg.rootfs.to_bytes());
+    let mut command = Vec::new();
+    for a in &cfg.command {
+        command.extend_from_slice(a.to_bytes());
+        command.push(b' ');
+    }
+    command.pop();
+    line(&mut t, b"command", &command);
     // What `hutch exec` needs to confine its command as the container's.
     let privileged = cfg.privileged;
     match (privileged, &cfg.oci) {
-        (true, _) => line(b"caps", b"all"),
+        (true, _) => line(&mut t, b"caps", b"all"),
         // An OCI container's exec gets its effective set (runc: the config's process's).
-        (false, Some(o)) => line(b"caps", num(o.caps.effective).as_bytes()),
-        (false, None) => line(b"caps", num(cfg.caps.result()).as_bytes()),
+        (false, Some(o)) => line_num(&mut t, b"caps", o.caps.effective),
+        (false, None) => line_num(&mut t, b"caps", cfg.caps.result()),
     }
-    line(b"nnp", num(cfg.no_new_privs as u64).as_bytes());
-    line(b"seccomp", match cfg.seccomp {
+    line_num(&mut t, b"nnp", cfg.no_new_privs as u64);
+    line(&mut t, b"seccomp", match cfg.seccomp {
         _ if privileged => b"unconfined",
         crate::config::Seccomp::Default => b"default",
         crate::config::Seccomp::Unconfined => b"unconfined",
         crate::config::Seccomp::File { path, .. } => path.to_bytes(),
     });
-    line(b"workdir", cfg.workdir.to_bytes());
+    line(&mut t, b"workdir", cfg.workdir.to_bytes());
     match (cfg.user, &cfg.oci) {
-        (Some(u), _) => line(b"user", u.to_bytes()),
-        (None, Some(o)) => line(b"user", num(o.uid as u64).push(b":").num(o.gid as u64).as_bytes()),
+        (Some(u), _) => line(&mut t, b"user", u.to_bytes()),
+        (None, Some(o)) => line(&mut t, b"user", Buf::<32>::new().num(o.uid as u64).push(b":").num(o.gid as u64).as_bytes()),
         (None, None) => {}
     }
     for e in env {
-        line(b"env", e.to_bytes());
+        line(&mut t, b"env", e.to_bytes());
     }
     t
+}
+
+/// Appends the line `key value` to a state text; a newline in the value becomes a space.
+fn line(t: &mut Vec<u8>, key: &[u8], value: &[u8]) {
+    t.extend_from_slice(key);
+    t.push(b' ');
+    let at = t.len();
+    t.extend_from_slice(value);
+    for c in &mut t[at..] {
+        if *c == b'\n' {
+            *c = b' ';
+        }
+    }
+    t.push(b'\n');
+}
+
+fn line_num(t: &mut Vec<u8>, key: &[u8], n: u64) {
+    line(t, key, Buf::<32>::new().num(n).as_bytes());
 }
 
 /// The named verbs' options, one each, in [`Verb`]'s order (`wait` takes none).
@@ -364,4 +377,31 @@ fn logs(root: &Root, name: &[u8], follow: bool) -> Result<c_int> {
     };
     sys::close(fd);
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_lines() {
+        let mut cfg = RunConfig::new(c"/r");
+        cfg.command = alloc::vec![c"sh", c"-c", c"echo a\necho b", c""];
+        cfg.user = Some(c"1:2");
+        let t = entry(&cfg, &[c"A=1", c"B=x\ny"], 0);
+        let lines: Vec<&[u8]> = t.split(|&c| c == b'\n').filter(|l| !l.starts_with(b"created ")).collect();
+        let caps = std::format!("caps {}", cfg.caps.result());
+        let want: [&[u8]; 12] = [
+            b"pid 0", b"start 0", b"rootfs /r", b"command sh -c echo a echo b ", caps.as_bytes(), b"nnp 1",
+            b"seccomp default", b"workdir /", b"user 1:2", b"env A=1", b"env B=x y", b"",
+        ];
+        assert_eq!(lines, want, "{:?}", std::string::String::from_utf8_lossy(&t));
+        cfg.privileged = true;
+        cfg.user = None;
+        cfg.oci = Some(Default::default());
+        let t = entry(&cfg, &[], 0);
+        for l in [&b"caps all\n"[..], b"seccomp unconfined\n", b"user 0:0\n"] {
+            assert!(t.windows(l.len()).any(|w| w == l), "{l:?}");
+        }
+    }
 }
