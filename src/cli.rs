@@ -340,10 +340,10 @@ fn apply(c: &mut RunConfig, id: RunOpt, v: &'static CStr) -> Result<()> {
     match id {
         RunOpt::Hostname => c.hostname = config::check_hostname(v)?,
         RunOpt::Net => {
-            c.net = match v.to_bytes() {
-                b"host" => Net::Host,
-                b"none" | b"private" => Net::Private,
-                other => return Err(Error::msg("invalid network", other, "expected host or none")),
+            c.net = match config::word_index(b"host none private", v.to_bytes()) {
+                Some(0) => Net::Host,
+                Some(_) => Net::Private,
+                None => return Err(Error::msg("invalid network", v.to_bytes(), "expected host or none")),
             }
         }
         RunOpt::Env => c.env.push(EnvArg::Var(v)),
@@ -391,10 +391,11 @@ pub fn main(args: &[&'static CStr], host_env: &[&'static CStr]) -> Result<i32> {
     let mut o = oci::Opts::default();
     let walked = options(args, oci::OPTS, "try 'hutch --help'", &mut |id, v| Ok(o.0[id as usize] = Some(v)));
     let format = o.v(O::LogFormat).map_or(&b"text"[..], CStr::to_bytes);
-    let mut g = oci::Global { root: o.v(O::Root), log: o.v(O::Log), json: format == b"json", oci: false };
+    let json = config::word_index(b"text json", format);
+    let mut g = oci::Global { root: o.v(O::Root), log: o.v(O::Log), json: json == Some(1), oci: false };
     let (version, systemd) = (o.on(O::Version), o.on(O::Systemd));
     let walked = match walked {
-        Ok(_) if !matches!(format, b"json" | b"text") => Err(Error::msg("invalid --log-format", format, "expected text or json")),
+        Ok(_) if json.is_none() => Err(Error::msg("invalid --log-format", format, "expected text or json")),
         w => w,
     };
     let args = match walked {

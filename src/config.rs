@@ -353,13 +353,11 @@ pub fn parse_tmpfs(spec: &CStr) -> Result<Tmpfs> {
     let mut size = None;
     for opt in opts.split(|&c| c == b',').filter(|o| !o.is_empty()) {
         let bad = |why| Err(Error::msg("invalid tmpfs option", opt, why));
-        match opt {
-            b"ro" => flags |= libc::MS_RDONLY,
-            b"rw" => flags &= !libc::MS_RDONLY,
-            b"nosuid" => flags |= libc::MS_NOSUID,
-            b"nodev" => flags |= libc::MS_NODEV,
-            b"noexec" => flags |= libc::MS_NOEXEC,
-            b"exec" => flags &= !libc::MS_NOEXEC,
+        let flag = word_index(b"ro nosuid nodev noexec rw exec", opt);
+        match flag {
+            // The last two clear what the first and fourth set.
+            Some(i @ 0..=3) => flags |= TMPFS_FLAGS[i],
+            Some(i) => flags &= !TMPFS_FLAGS[(i - 4) * 3],
             _ if opt.starts_with(b"size=") => match parse_size(&opt[5..]) {
                 Some(n) => size = Some(n),
                 None => return bad("size must be a positive number with an optional k, m or g suffix"),
@@ -381,6 +379,8 @@ pub fn parse_tmpfs(spec: &CStr) -> Result<Tmpfs> {
     }
     Ok(Tmpfs { dst: leak(dst), flags, data: leak(data.as_bytes()) })
 }
+
+const TMPFS_FLAGS: [u64; 4] = [libc::MS_RDONLY, libc::MS_NOSUID, libc::MS_NODEV, libc::MS_NOEXEC];
 
 /// The limits `--ulimit` knows, by the names ulimit(1) and docker use.
 const RLIMITS: [(&[u8], u32); 16] = [

@@ -175,13 +175,17 @@ const OPTS: [Opt<()>; 4] = [
 pub fn named(root: &Root, verb: Verb, args: &[&'static CStr]) -> Result<c_int> {
     let i = verb as usize;
     let mut opt: Option<&'static CStr> = None;
+    let mut json = false;
     let mut ops = args;
     if verb != Verb::Wait {
         let hint = if verb == Verb::Ps { "usage: hutch ps [--format json]" } else { "see 'hutch --help'" };
         let walked = options(args, &OPTS[i..=i], hint, &mut |(), v| {
             let b = v.to_bytes();
             match verb {
-                Verb::Ps if !matches!(b, b"json" | b"table") => return Err(Error::msg("invalid format", b, "expected json or table")),
+                Verb::Ps => match crate::config::word_index(b"table json", b) {
+                    Some(i) => json = i == 1,
+                    None => return Err(Error::msg("invalid format", b, "expected json or table")),
+                },
                 Verb::Stop if parse_num(b).is_none() => return Err(Error::msg("invalid timeout", b, "expected whole seconds")),
                 _ => opt = Some(v),
             }
@@ -195,7 +199,7 @@ pub fn named(root: &Root, verb: Verb, args: &[&'static CStr]) -> Result<c_int> {
     }
     let on = opt.is_some();
     if verb == Verb::Ps {
-        return ps(root, ops, opt.is_some_and(|v| v.to_bytes() == b"json"));
+        return ps(root, ops, json);
     }
     let [name] = ops else {
         return Err(Error::msg(["", "stop", "rm", "logs", "wait"][i], b"", "expected one NAME (see 'hutch --help')"));
