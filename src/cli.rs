@@ -279,7 +279,9 @@ pub fn options<'a, T: Copy>(
     walk(args, table.len(), &|i| (table[i].short, table[i].long, table[i].value), hint, &mut |i, v| apply(table[i].id, v))
 }
 
-fn walk<'a>(
+/// [`options`]' body, for one table type: `opt(i)` is entry i's short name, long name and value
+/// kind, and `apply` gets the entry's index.
+pub fn walk<'a>(
     args: &'a [&'static CStr],
     n: usize,
     opt: &dyn Fn(usize) -> (u8, &'static str, Value),

@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use core::ffi::{c_int, CStr};
 
 use crate::buf::Buf;
-use crate::cli::{self, options, Opt, Value, Verb};
+use crate::cli::{self, Opt, Value, Verb};
 use crate::config::parse_num;
 use crate::config::RunConfig;
 use crate::error::{Context, Error, Result};
@@ -179,7 +179,8 @@ pub fn named(root: &Root, verb: Verb, args: &[&'static CStr]) -> Result<c_int> {
     let mut ops = args;
     if verb != Verb::Wait {
         let hint = if verb == Verb::Ps { "usage: hutch ps [--format json]" } else { "see 'hutch --help'" };
-        let walked = options(args, &OPTS[i..=i], hint, &mut |(), v| {
+        let o = &OPTS[i];
+        let walked = cli::walk(args, 1, &|_| (o.short, o.long, o.value), hint, &mut |_, v| {
             let b = v.to_bytes();
             match verb {
                 Verb::Ps => match crate::config::word_index(b"table json", b) {
