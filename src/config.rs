@@ -382,32 +382,44 @@ pub fn parse_tmpfs(spec: &CStr) -> Result<Tmpfs> {
 
 const TMPFS_FLAGS: [u64; 4] = [libc::MS_RDONLY, libc::MS_NOSUID, libc::MS_NODEV, libc::MS_NOEXEC];
 
-/// The limits `--ulimit` knows, by the names ulimit(1) and docker use.
-const RLIMITS: [(&[u8], u32); 16] = [
-    (b"as", libc::RLIMIT_AS as u32),
-    (b"core", libc::RLIMIT_CORE as u32),
-    (b"cpu", libc::RLIMIT_CPU as u32),
-    (b"data", libc::RLIMIT_DATA as u32),
-    (b"fsize", libc::RLIMIT_FSIZE as u32),
-    (b"locks", libc::RLIMIT_LOCKS as u32),
-    (b"memlock", libc::RLIMIT_MEMLOCK as u32),
-    (b"msgqueue", libc::RLIMIT_MSGQUEUE as u32),
-    (b"nice", libc::RLIMIT_NICE as u32),
-    (b"nofile", libc::RLIMIT_NOFILE as u32),
-    (b"nproc", libc::RLIMIT_NPROC as u32),
-    (b"rss", libc::RLIMIT_RSS as u32),
-    (b"rtprio", libc::RLIMIT_RTPRIO as u32),
-    (b"rttime", libc::RLIMIT_RTTIME as u32),
-    (b"sigpending", libc::RLIMIT_SIGPENDING as u32),
-    (b"stack", libc::RLIMIT_STACK as u32),
+/// The limits `--ulimit` knows, by the names ulimit(1) and docker use, and their numbers.
+const RLIMIT_NAMES: &[u8] = b"as core cpu data fsize locks memlock msgqueue nice nofile nproc rss rtprio rttime sigpending stack";
+const RLIMIT_NUMS: [u8; 16] = [
+    libc::RLIMIT_AS as u8,
+    libc::RLIMIT_CORE as u8,
+    libc::RLIMIT_CPU as u8,
+    libc::RLIMIT_DATA as u8,
+    libc::RLIMIT_FSIZE as u8,
+    libc::RLIMIT_LOCKS as u8,
+    libc::RLIMIT_MEMLOCK as u8,
+    libc::RLIMIT_MSGQUEUE as u8,
+    libc::RLIMIT_NICE as u8,
+    libc::RLIMIT_NOFILE as u8,
+    libc::RLIMIT_NPROC as u8,
+    libc::RLIMIT_RSS as u8,
+    libc::RLIMIT_RTPRIO as u8,
+    libc::RLIMIT_RTTIME as u8,
+    libc::RLIMIT_SIGPENDING as u8,
+    libc::RLIMIT_STACK as u8,
 ];
+
+fn rlimit(name: &[u8]) -> Option<i32> {
+    word_index(RLIMIT_NAMES, name).map(|i| RLIMIT_NUMS[i] as i32)
+}
 
 /// A resource limit's number from its name (`nofile`, or `NOFILE` as config.json has it after
 /// `RLIMIT_`).
 #[inline(never)]
 pub fn rlimit_resource(name: &[u8]) -> Option<i32> {
-    let lower = |c: &u8| c.to_ascii_lowercase();
-    RLIMITS.iter().find(|(n, _)| n.iter().copied().eq(name.iter().map(lower))).map(|&(_, r)| r as i32)
+    let mut lower = [0u8; 16];
+    let n = name.len();
+    if n > lower.len() {
+        return None;
+    }
+    for (l, c) in lower.iter_mut().zip(name) {
+        *l = c.to_ascii_lowercase();
+    }
+    rlimit(&lower[..n])
 }
 
 /// `NAME=SOFT[:HARD]`; a value is a number, or `unlimited`/`-1`; HARD defaults to SOFT.
@@ -415,15 +427,12 @@ pub fn parse_ulimit(spec: &CStr) -> Result<Rlimit> {
     let b = spec.to_bytes();
     let bad = |why| Err(Error::msg("invalid ulimit", b, why));
     let Some(eq) = b.iter().position(|&c| c == b'=') else { return bad("expected NAME=SOFT[:HARD]") };
-    let Some(&(_, resource)) = RLIMITS.iter().find(|(n, _)| *n == &b[..eq]) else {
+    let Some(resource) = rlimit(&b[..eq]) else {
         return bad("unknown name (as, core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack)");
     };
-    let value = |v: &[u8]| match v {
-        b"unlimited" | b"-1" => Some(u64::MAX),
-        _ if !v.is_empty() && v.len() < 20 && v.iter().all(u8::is_ascii_digit) => {
-            Some(v.iter().fold(0u64, |n, c| n * 10 + (c - b'0') as u64))
-        }
-        _ => None,
+    let value = |v: &[u8]| match word_index(b"unlimited -1", v) {
+        Some(_) => Some(u64::MAX),
+        None => parse_num(v),
     };
     let vals = &b[eq + 1..];
     let (soft, hard) = match vals.iter().position(|&c| c == b':') {
@@ -431,7 +440,7 @@ pub fn parse_ulimit(spec: &CStr) -> Result<Rlimit> {
         None => (value(vals), value(vals)),
     };
     match (soft, hard) {
-        (Some(s), Some(h)) if s <= h => Ok(Rlimit { resource: resource as i32, soft: s, hard: h }),
+        (Some(s), Some(h)) if s <= h => Ok(Rlimit { resource, soft: s, hard: h }),
         (Some(_), Some(_)) => bad("the soft limit is above the hard limit"),
         _ => bad("values must be numbers or unlimited"),
     }
@@ -707,6 +716,12 @@ mod tests {
         let r = parse_ulimit(c"core=0:unlimited").ok().unwrap();
         assert_eq!((r.soft, r.hard), (0, u64::MAX));
         assert_eq!(parse_ulimit(c"stack=-1").ok().map(|r| r.soft), Some(u64::MAX));
+        assert_eq!((rlimit_resource(b"NOFILE"), rlimit_resource(b"Stack")), (Some(libc::RLIMIT_NOFILE as i32), Some(libc::RLIMIT_STACK as i32)));
+        assert_eq!(rlimit_resource(b"AS"), Some(libc::RLIMIT_AS as i32));
+        for bad in [&b""[..], b"bogus", b"no file", b"nofilenofilenofilenofilenofilenofilenofile"] {
+            assert_eq!(rlimit_resource(bad), None);
+        }
+        assert_eq!(parse_ulimit(c"NOFILE=1").err().map(|e| e.step), Some("invalid ulimit"), "names are lower case");
         for bad in [c"nofile", c"nofile=", c"bogus=1", c"nofile=10:5", c"nofile=1x", c"nofile=1:2:3", c"=5"] {
             assert!(parse_ulimit(bad).is_err(), "{bad:?}");
         }
