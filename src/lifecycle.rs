@@ -203,7 +203,8 @@ pub fn named(root: &Root, verb: Verb, args: &[&'static CStr]) -> Result<c_int> {
         return ps(root, ops, json);
     }
     let [name] = ops else {
-        return Err(Error::msg(["", "stop", "rm", "logs", "wait"][i], b"", "expected one NAME (see 'hutch --help')"));
+        const STEPS: [&str; 5] = ["", "stop", "rm", "logs", "wait"];
+        return Err(Error::msg(STEPS[i], b"", "expected one NAME (see 'hutch --help')"));
     };
     let name = name.to_bytes();
     let e = state::read(root, name)?;
