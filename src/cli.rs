@@ -250,27 +250,6 @@ fn oci_run(args: &[&'static CStr]) -> bool {
     }
 }
 
-/// Splits `arg` (known to start with '-') into the index of its option in the table (`opt(i)`
-/// gives entry i's short name, long name and value kind) and the value glued to it, if any.
-fn find_opt(n: usize, opt: &dyn Fn(usize) -> (u8, &'static str, Value), arg: &'static CStr, hint: &'static str) -> Result<(usize, Value, Option<&'static CStr>)> {
-    let b = arg.to_bytes_with_nul();
-    let (i, glued) = if let Some(long) = b.strip_prefix(b"--") {
-        let name_end = long.iter().position(|&c| c == b'=' || c == 0).unwrap_or(0);
-        ((0..n).find(|&i| opt(i).1.as_bytes() == &long[..name_end]), (long[name_end] == b'=').then(|| &long[name_end + 1..]))
-    } else {
-        ((0..n).find(|&i| opt(i).0 != 0 && opt(i).0 == b[1]), (b.len() > 3).then(|| &b[2..]))
-    };
-    let Some(i) = i else {
-        return Err(Error::msg("unknown option", arg.to_bytes(), hint));
-    };
-    let glued = glued.and_then(|v| CStr::from_bytes_with_nul(v).ok());
-    let value = opt(i).2;
-    if glued.is_some() && value == Value::None {
-        return Err(Error::msg("option takes no value", arg.to_bytes(), hint));
-    }
-    Ok((i, value, glued))
-}
-
 /// Walks the options in front of `args` through a verb's `table`, handing each to `apply` with
 /// its value (empty for a flag), up to the first operand or `--`. Returns the operands, or
 /// `None` when `--help` was asked for. `hint` ends every error line.
@@ -304,8 +283,24 @@ pub fn walk<'a>(
             _ => {}
         }
         i += 1;
-        let (index, kind, glued) = find_opt(n, opt, arg, hint)?;
-        let value = match (kind, glued) {
+        // The option's name, and where a value glued to it starts: `--long=V`, `-sV`.
+        let long = b[1] == b'-';
+        let (name, glued) = match long {
+            true => match b.iter().position(|&c| c == b'=') {
+                Some(eq) => (&b[2..eq], Some(eq + 1)),
+                None => (&b[2..], None),
+            },
+            false => (&b[1..2], (b.len() > 2).then_some(2)),
+        };
+        let Some(index) = (0..n).find(|&k| {
+            let (short, l, _) = opt(k);
+            if long { l.as_bytes() == name } else { short != 0 && short == name[0] }
+        }) else {
+            return Err(Error::msg("unknown option", b, hint));
+        };
+        let value = match (opt(index).2, glued) {
+            (Value::None, Some(_)) => return Err(Error::msg("option takes no value", b, hint)),
+            (_, Some(at)) => &arg[at..],
             (Value::Required, None) => {
                 let Some(&v) = args.get(i) else {
                     return Err(Error::msg("option needs a value", b, hint));
@@ -313,7 +308,7 @@ pub fn walk<'a>(
                 i += 1;
                 v
             }
-            (_, glued) => glued.unwrap_or_default(),
+            _ => c"",
         };
         apply(index, value)?;
     }
