@@ -395,30 +395,28 @@ pub fn main(args: &[&'static CStr], host_env: &[&'static CStr]) -> Result<i32> {
     let format = o.v(O::LogFormat).map_or(&b"text"[..], CStr::to_bytes);
     let json = config::word_index(b"text json", format);
     let mut g = oci::Global { root: o.v(O::Root), log: o.v(O::Log), json: json == Some(1), oci: false };
-    let (version, systemd) = (o.on(O::Version), o.on(O::Systemd));
-    let walked = match walked {
+    let r = match walked {
         Ok(_) if json.is_none() => Err(Error::msg("invalid --log-format", format, "expected text or json")),
-        w => w,
-    };
-    let args = match walked {
-        Ok(Some(args)) if !version => args,
+        Ok(Some(args)) if !o.on(O::Version) => {
+            let action = parse(args);
+            // Errors as OCI clients look for them: with the word "error", and in the log.
+            g.oci = matches!(action, Ok(Action::Oci(_)) | Ok(Action::Named(Verb::Kill | Verb::Exec)));
+            match o.on(O::Systemd) {
+                true => Err(Error::msg("--systemd-cgroup", b"", "not supported: hutch manages cgroupfs itself (use the cgroupfs manager)")),
+                // A command line hutch cannot parse is its own error, never an OCI client's.
+                false => dispatch(action?, args, &g, host_env),
+            }
+        }
         Ok(_) => {
-            match version {
+            match o.on(O::Version) {
                 true => print(VERSION.as_bytes()),
                 false => help(USAGE),
             }
             return Ok(0);
         }
-        Err(ref e) => &[config::leak(e.text().as_bytes())][..],
+        Err(e) => Err(e),
     };
-    let action = parse(args);
-    // Errors as OCI clients look for them: with the word "error", and in the log.
-    g.oci = g.log.is_some() || matches!(action, Ok(Action::Oci(_)) | Ok(Action::Named(Verb::Kill | Verb::Exec)));
-    let r = match (walked, systemd) {
-        (Err(e), _) => Err(e),
-        (_, true) => Err(Error::msg("--systemd-cgroup", b"", "not supported: hutch manages cgroupfs itself (use the cgroupfs manager)")),
-        _ => dispatch(action?, args, &g, host_env),
-    };
+    g.oci |= g.log.is_some();
     match r {
         Err(e) if g.oci => {
             oci::report(&g, b"error", e.text().as_bytes());
