@@ -309,13 +309,12 @@ fn column(out: &mut Vec<u8>, text: &[u8], width: usize) {
 
 /// `42s`, `5m`, `3h`, `2d`.
 fn duration(b: &mut Buf<32>, secs: u64) {
-    let (n, unit) = match secs {
-        0..=59 => (secs, b"s"),
-        60..=3599 => (secs / 60, b"m"),
-        3600..=86399 => (secs / 3600, b"h"),
-        _ => (secs / 86400, b"d"),
-    };
-    b.num(n).push(unit);
+    const UNITS: [u32; 4] = [1, 60, 3600, 86400];
+    let mut i = 0;
+    while i < 3 && secs >= UNITS[i + 1] as u64 {
+        i += 1;
+    }
+    b.num(secs / UNITS[i] as u64).push(&[b"smhd"[i]]);
 }
 
 /// Polls until the container has ended and its supervisor has recorded how (or is gone too),
@@ -388,6 +387,15 @@ fn logs(root: &Root, name: &[u8], follow: bool) -> Result<c_int> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations() {
+        for (secs, text) in [(0, "0s"), (59, "59s"), (60, "1m"), (3599, "59m"), (3600, "1h"), (86399, "23h"), (86400, "1d"), (10 * 86400 + 5, "10d")] {
+            let mut b = Buf::<32>::new();
+            duration(&mut b, secs);
+            assert_eq!(b.as_bytes(), text.as_bytes(), "{secs}");
+        }
+    }
 
     #[test]
     fn entry_lines() {
