@@ -346,10 +346,10 @@ fn kill_and_wait(root: &Root, name: &[u8], e: &Entry) {
 
 /// A signal by number or name, with or without SIG, any case.
 pub fn signal(s: &[u8]) -> Result<c_int> {
-    const NAMES: [(&[u8], c_int); 10] = [
-        (b"HUP", libc::SIGHUP), (b"INT", libc::SIGINT), (b"QUIT", libc::SIGQUIT), (b"KILL", libc::SIGKILL),
-        (b"USR1", libc::SIGUSR1), (b"USR2", libc::SIGUSR2), (b"TERM", libc::SIGTERM), (b"CONT", libc::SIGCONT),
-        (b"STOP", libc::SIGSTOP), (b"WINCH", libc::SIGWINCH),
+    const NAMES: &[u8] = b"HUP INT QUIT KILL USR1 USR2 TERM CONT STOP WINCH";
+    const NUMS: [u8; 10] = [
+        libc::SIGHUP as u8, libc::SIGINT as u8, libc::SIGQUIT as u8, libc::SIGKILL as u8, libc::SIGUSR1 as u8,
+        libc::SIGUSR2 as u8, libc::SIGTERM as u8, libc::SIGCONT as u8, libc::SIGSTOP as u8, libc::SIGWINCH as u8,
     ];
     let mut up = Buf::<32>::new();
     for &c in s {
@@ -357,7 +357,7 @@ pub fn signal(s: &[u8]) -> Result<c_int> {
     }
     let u = up.as_bytes();
     let u = u.strip_prefix(b"SIG").unwrap_or(u);
-    let n = parse_num(u).map(|n| n as c_int).or_else(|| NAMES.iter().find(|(n, _)| *n == u).map(|&(_, v)| v));
+    let n = parse_num(u).map(|n| n as c_int).or_else(|| crate::config::word_index(NAMES, u).map(|i| NUMS[i] as c_int));
     match n {
         Some(n @ 1..=64) => Ok(n),
         _ => Err(Error::msg("invalid signal", s, "expected a number or a name such as TERM")),
@@ -387,6 +387,16 @@ fn logs(root: &Root, name: &[u8], follow: bool) -> Result<c_int> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signals() {
+        for (s, n) in [("9", 9), ("kill", 9), ("SIGTERM", 15), ("sigwinch", 28), ("Hup", 1), ("64", 64), ("usr2", 12)] {
+            assert_eq!(signal(s.as_bytes()).ok(), Some(n), "{s}");
+        }
+        for s in ["0", "65", "", "SIG", "BOGUS", "TERM ", "-9", "SIGSIGKILL"] {
+            assert!(signal(s.as_bytes()).is_err(), "{s}");
+        }
+    }
 
     #[test]
     fn durations() {
