@@ -329,10 +329,10 @@ pub fn parse_volume(spec: &CStr) -> Result<Volume> {
     if dst.first() != Some(&b'/') {
         return bad("the container path must be absolute");
     }
-    let read_only = match mode {
-        None | Some(b"rw") => false,
-        Some(b"ro") => true,
-        Some(_) => return bad("mode must be ro or rw"),
+    let read_only = match mode.map(|m| word_index(b"rw ro", m)) {
+        None => false,
+        Some(Some(i)) => i == 1,
+        Some(None) => return bad("mode must be ro or rw"),
     };
     Ok(Volume { src: leak(src), dst: leak(dst), read_only })
 }
