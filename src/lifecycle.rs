@@ -295,7 +295,8 @@ fn ps(root: &Root, ops: &[&'static CStr], json: bool) -> Result<c_int> {
         }
     }
     if json {
-        out = w.close(b']').out.clone();
+        w.close(b']');
+        out = w.out;
         out.push(b'\n');
     }
     sys::write_all(1, &out).at("writing", b"stdout")?;
