@@ -457,13 +457,7 @@ pub fn parse_size(s: &[u8]) -> Option<u64> {
     if !rest.is_empty() && (letter == b'b' || !rest.eq_ignore_ascii_case(b"b")) {
         return None;
     }
-    let shift = match letter {
-        b'b' => 0,
-        b'k' => 10,
-        b'm' => 20,
-        b'g' => 30,
-        _ => return None,
-    };
+    let shift = b"bkmg".iter().position(|&c| c == letter)? * 10;
     match parse_num(num)?.checked_mul(1 << shift) {
         Some(0) | None => None,
         v => v,
