@@ -547,18 +547,25 @@ pub fn check_limits(l: &Limits) -> Result<()> {
 /// decimal are below the kernel's microsecond resolution and dropped; the kernel's smallest
 /// quota is 1 ms, so at least 0.01.
 fn parse_cpus(b: &[u8]) -> Option<u64> {
-    let (int, frac) = match b.iter().position(|&c| c == b'.') {
-        Some(i) => (&b[..i], &b[i + 1..]),
-        None => (b, &b""[..]),
-    };
-    let int = if int.is_empty() && !frac.is_empty() { Some(0) } else { parse_num(int) };
-    let mut micros = [b'0'; 5];
-    let n = frac.len().min(5);
-    micros[..n].copy_from_slice(&frac[..n]);
-    if !frac.iter().all(u8::is_ascii_digit) {
+    // All the digits as one number, `frac` of them after the point (later ones dropped).
+    let (mut q, mut frac, mut int_digits) = (0u64, None, 0);
+    for &c in b {
+        match (c, frac) {
+            (b'.', None) => frac = Some(0),
+            (b'0'..=b'9', Some(5..)) => {}
+            (b'0'..=b'9', f) => {
+                q = q.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+                int_digits += f.is_none() as usize;
+                frac = f.map(|k| k + 1);
+            }
+            _ => return None,
+        }
+    }
+    if int_digits > 19 || (int_digits == 0 && frac.unwrap_or(0) == 0) {
         return None;
     }
-    int?.checked_mul(CPU_PERIOD)?.checked_add(parse_num(&micros)?).filter(|&q| q >= 1000)
+    // In 1/100000 CPUs: microseconds per CPU_PERIOD.
+    q.checked_mul(10u64.pow(5 - frac.unwrap_or(0))).filter(|&q| q >= 1000)
 }
 
 /// `--cpuset-cpus`: the kernel's list format, comma-separated CPU numbers and ranges `N-M`
@@ -635,7 +642,9 @@ mod tests {
         assert_eq!(parse_cpus(b"2."), Some(200_000));
         assert_eq!(parse_cpus(b"0.01"), Some(1_000));
         assert_eq!(parse_cpus(b"0.3333339"), Some(33_333), "digits past microseconds are dropped");
-        for bad in ["", ".", "0", "0.0", "0.009", "-1", "1,5", "1.5x", "x", "1e3", "1.2.3", "99999999999999999"] {
+        assert_eq!(parse_cpus(b"0000000000000000001"), Some(100_000), "19 digits");
+        assert_eq!(parse_cpus(b"1.0000000000000000000000001"), Some(100_000));
+        for bad in ["", ".", "0", "0.0", "0.009", "-1", "1,5", "1.5x", "x", "1e3", "1.2.3", "99999999999999999", ".000000", "00000000000000000001", "1.123456x", "1.."] {
             assert_eq!(parse_cpus(bad.as_bytes()), None, "{bad:?}");
         }
     }
