@@ -572,9 +572,11 @@ fn parse_cpus(b: &[u8]) -> Option<u64> {
 /// with N <= M (cpusets(7)), short enough for one write.
 pub fn cpuset_ok(b: &[u8]) -> bool {
     let item_ok = |item: &[u8]| {
-        let lo = parse_num(item.split(|&c| c == b'-').next().unwrap_or_default());
-        let hi = item.iter().position(|&c| c == b'-').map_or(lo, |i| parse_num(&item[i + 1..]));
-        matches!((lo, hi), (Some(lo), Some(hi)) if lo <= hi && hi < 1 << 16)
+        let (lo, hi) = match item.iter().position(|&c| c == b'-') {
+            Some(i) => (&item[..i], &item[i + 1..]),
+            None => (item, item),
+        };
+        matches!((parse_num(lo), parse_num(hi)), (Some(lo), Some(hi)) if lo <= hi && hi < 1 << 16)
     };
     !b.is_empty() && b.len() <= 100 && b.split(|&c| c == b',').all(item_ok)
 }
