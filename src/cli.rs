@@ -7,27 +7,32 @@ use crate::error::{Error, Result};
 use crate::oci::{self, O};
 use crate::{caps, container, env, lifecycle, seccomp, sys, userns};
 
+// The help texts: a tab stands for the spaces up to the description column (USAGE_COL,
+// RUN_USAGE_COL; two after an option that reaches it), which would take a quarter of their bytes.
+pub const USAGE_COL: usize = 23;
+const RUN_USAGE_COL: usize = 26;
+
 pub const USAGE: &str = "\
 Usage: hutch [--root DIR] COMMAND [ARG...]
        hutch --help | --version
 
 A container runtime in one static binary. Commands:
-  run [OPTIONS] ROOTFS COMMAND [ARG...]
-                       run COMMAND as PID 1 of a new container whose root is ROOTFS
-  ps [--format json]   list named and detached containers (also: list)
+  run [OPTIONS] ROOTFS\tCOMMAND [ARG...]
+\trun COMMAND as PID 1 of a new container whose root is ROOTFS
+  ps [--format json]\tlist named and detached containers (also: list)
   stop [-t SECONDS] NAME
-                       SIGTERM, then SIGKILL after SECONDS (default 10)
-  kill NAME [SIGNAL]   send SIGNAL (default KILL) to the container's PID 1
-  rm [-f] NAME         remove a stopped container (-f: kill it first)
-  wait NAME            wait for the container to end, print its exit status
-  logs [-f] NAME       a detached container's output (-f: follow it)
+\tSIGTERM, then SIGKILL after SECONDS (default 10)
+  kill NAME [SIGNAL]\tsend SIGNAL (default KILL) to the container's PID 1
+  rm [-f] NAME\tremove a stopped container (-f: kill it first)
+  wait NAME\twait for the container to end, print its exit status
+  logs [-f] NAME\ta detached container's output (-f: follow it)
   exec [-e KEY=VAL] [-w DIR] [-u USER] [-t] NAME COMMAND [ARG...]
-                       run COMMAND in the running container NAME
+\trun COMMAND in the running container NAME
 
-  --root DIR           the state directory (default /run/hutch, or
-                       $XDG_RUNTIME_DIR/hutch when not root)
+  --root DIR\tthe state directory (default /run/hutch, or
+\t$XDG_RUNTIME_DIR/hutch when not root)
   --log FILE, --log-format text|json
-                       also write errors and warnings to FILE (OCI verbs)
+\talso write errors and warnings to FILE (OCI verbs)
 
 As an OCI runtime, hutch takes runc's commands: create, start, state, kill,
 delete, run ID, exec, list, ps ID, pause, resume, spec, features (see
@@ -40,58 +45,58 @@ Usage: hutch run [OPTIONS] ROOTFS COMMAND [ARG...]
 Runs COMMAND as PID 1 in new mount, PID, UTS, IPC, net and cgroup namespaces (and
 a user namespace when not root) with root ROOTFS; exits with its status.
 
-  -h, --hostname NAME     hostname (default: hutch)
-      --net host|none     the host's network, or (default) only loopback
-  -e, --env KEY[=VAL]     set a variable (KEY alone: hutch's value)*
-      --env-file FILE     KEY=VAL lines (# comments)*
-  -w, --workdir DIR       working directory (default: /)
-  -v, --volume SRC:DST[:ro|rw]  bind-mount host path SRC at DST*
-      --tmpfs DST[:OPTS]  a tmpfs*; OPTS: size=N[k|m|g],mode=OCTAL,ro,nosuid,
-                          nodev,noexec
-      --ro, --read-only   read-only root filesystem
-      --overlay           write to a throwaway tmpfs layer; ROOTFS is unchanged
-      --cap-add CAP       add to Docker's default set* (ALL; CAP_ optional, any
-                          case)
-      --cap-drop CAP      drop a capability (ALL)*
-      --privileged        every capability, no seccomp filter, no masked paths
-      --new-privs         no no_new_privs: setuid binaries may gain privileges
-  -u, --user USER[:GROUP] name or number, names from the container's /etc/passwd
-                          and /etc/group
-      --ulimit NAME=SOFT[:HARD]  nofile, nproc, core, memlock, stack, ...; a
-                          number or unlimited*
-      --userns[=auto|host]  a user namespace whose root is an unprivileged host
-                          user (default when not root: the caller's uid and gid
-                          mapped to 0); auto: 0 is the caller, 1.. its /etc/subuid
-                          and /etc/subgid ranges (newuidmap, newgidmap); host: the
-                          host's users (root only)
-      --uidmap C:H:N      map uids C..C+N-1 to host H..H+N-1* (root: any; others:
-                          their own and their /etc/subuid ranges)
-      --gidmap C:H:N      the same for gids (default: like --uidmap)
-      --no-pivot          MS_MOVE + chroot, not pivot_root. Weaker: the host's
-                          root stays mounted beneath, an unmount can uncover it.
-                          Automatic when / is an initramfs.
-      --seccomp default|unconfined|FILE  default: refuse what Docker's default
-                          profile refuses (modules, mount, namespaces, keyring,
-                          bpf, ...) and 32-bit or x32 calls; FILE: an OCI seccomp
-                          profile (JSON) or a classic BPF program (sock_filter[])
-      --name NAME         name the container (listed by ps; unique)
-  -d, --detach            run in the background, print the name; output to a log
-                          ('hutch logs NAME')
-  -t, --tty               a terminal of its own, proxied to stdin/stdout (not -d)
-      --init              a minimal init as PID 1 (COMMAND is PID 2) forwards
-                          signals and reaps orphans
-      --help              this help
+  -h, --hostname NAME\thostname (default: hutch)
+      --net host|none\tthe host's network, or (default) only loopback
+  -e, --env KEY[=VAL]\tset a variable (KEY alone: hutch's value)*
+      --env-file FILE\tKEY=VAL lines (# comments)*
+  -w, --workdir DIR\tworking directory (default: /)
+  -v, --volume SRC:DST[:ro|rw]\tbind-mount host path SRC at DST*
+      --tmpfs DST[:OPTS]\ta tmpfs*; OPTS: size=N[k|m|g],mode=OCTAL,ro,nosuid,
+\tnodev,noexec
+      --ro, --read-only\tread-only root filesystem
+      --overlay\twrite to a throwaway tmpfs layer; ROOTFS is unchanged
+      --cap-add CAP\tadd to Docker's default set* (ALL; CAP_ optional, any
+\tcase)
+      --cap-drop CAP\tdrop a capability (ALL)*
+      --privileged\tevery capability, no seccomp filter, no masked paths
+      --new-privs\tno no_new_privs: setuid binaries may gain privileges
+  -u, --user USER[:GROUP]\tname or number, names from the container's /etc/passwd
+\tand /etc/group
+      --ulimit NAME=SOFT[:HARD]\tnofile, nproc, core, memlock, stack, ...; a
+\tnumber or unlimited*
+      --userns[=auto|host]\ta user namespace whose root is an unprivileged host
+\tuser (default when not root: the caller's uid and gid
+\tmapped to 0); auto: 0 is the caller, 1.. its /etc/subuid
+\tand /etc/subgid ranges (newuidmap, newgidmap); host: the
+\thost's users (root only)
+      --uidmap C:H:N\tmap uids C..C+N-1 to host H..H+N-1* (root: any; others:
+\ttheir own and their /etc/subuid ranges)
+      --gidmap C:H:N\tthe same for gids (default: like --uidmap)
+      --no-pivot\tMS_MOVE + chroot, not pivot_root. Weaker: the host's
+\troot stays mounted beneath, an unmount can uncover it.
+\tAutomatic when / is an initramfs.
+      --seccomp default|unconfined|FILE\tdefault: refuse what Docker's default
+\tprofile refuses (modules, mount, namespaces, keyring,
+\tbpf, ...) and 32-bit or x32 calls; FILE: an OCI seccomp
+\tprofile (JSON) or a classic BPF program (sock_filter[])
+      --name NAME\tname the container (listed by ps; unique)
+  -d, --detach\trun in the background, print the name; output to a log
+\t('hutch logs NAME')
+  -t, --tty\ta terminal of its own, proxied to stdin/stdout (not -d)
+      --init\ta minimal init as PID 1 (COMMAND is PID 2) forwards
+\tsignals and reaps orphans
+      --help\tthis help
   (* repeatable)
 
 Resource limits (a cgroup of its own, v2 or v1):
-      --memory SIZE       e.g. 512m (k, m, g)
-      --memory-swap SIZE  memory plus swap; -1: no limit
-      --pids N            most processes and threads at once
-      --cpus DECIMAL      CPU time in CPUs, e.g. 0.5
-      --cpu-weight N      CPU share, 1-10000 (or --cpu-shares 2-262144)
-      --cpuset-cpus LIST  CPUs to run on, e.g. 0-3,6
-      --cgroup-parent PATH  an existing cgroup to make it in
-      --cgroup            a cgroup even without a limit
+      --memory SIZE\te.g. 512m (k, m, g)
+      --memory-swap SIZE\tmemory plus swap; -1: no limit
+      --pids N\tmost processes and threads at once
+      --cpus DECIMAL\tCPU time in CPUs, e.g. 0.5
+      --cpu-weight N\tCPU share, 1-10000 (or --cpu-shares 2-262144)
+      --cpuset-cpus LIST\tCPUs to run on, e.g. 0-3,6
+      --cgroup-parent PATH\tan existing cgroup to make it in
+      --cgroup\ta cgroup even without a limit
 
 Exit status: COMMAND's, or 128+N if killed by signal N (137: over --memory); 125
 if hutch failed, 126 if COMMAND cannot be executed, 127 if not found.
@@ -196,14 +201,15 @@ pub enum Action {
     Oci(&'static [u8]),
 }
 
-#[derive(Clone, Copy, Debug)]
+/// In `VERBS`' order; the first four have their one option in lifecycle.rs's table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verb {
     Ps,
     Stop,
-    Kill,
     Rm,
-    Wait,
     Logs,
+    Wait,
+    Kill,
     Exec,
 }
 
@@ -213,24 +219,24 @@ pub fn parse(args: &[&'static CStr]) -> Result<Action> {
     let Some((verb, rest)) = args.split_first() else {
         return Err(Error::msg("missing command", b"", "try 'hutch --help'"));
     };
-    match verb.to_bytes() {
-        b"--help" | b"help" => Ok(Action::Help(USAGE)),
-        b"--version" | b"version" => Ok(Action::Version),
-        b"run" if oci_run(rest) => Ok(Action::Oci(b"run")),
-        b"run" => parse_run(rest),
-        b"create" | b"start" | b"state" | b"delete" | b"list" | b"spec" | b"features" | b"pause" | b"resume" => {
-            Ok(Action::Oci(config::leak(verb.to_bytes()).to_bytes()))
-        }
-        b"ps" => Ok(Action::Named(Verb::Ps)),
-        b"stop" => Ok(Action::Named(Verb::Stop)),
-        b"kill" => Ok(Action::Named(Verb::Kill)),
-        b"rm" => Ok(Action::Named(Verb::Rm)),
-        b"wait" => Ok(Action::Named(Verb::Wait)),
-        b"logs" => Ok(Action::Named(Verb::Logs)),
-        b"exec" => Ok(Action::Named(Verb::Exec)),
-        other => Err(Error::msg("unknown command", other, "try 'hutch --help'")),
-    }
+    let v = verb.to_bytes();
+    // One walk of a word list, not one comparison per verb: the index picks the action.
+    Ok(match config::word_index(VERBS, v) {
+        Some(0 | 1) => Action::Help(USAGE),
+        Some(2 | 3) => Action::Version,
+        Some(4) if oci_run(rest) => Action::Oci(b"run"),
+        Some(4) => return parse_run(rest),
+        Some(i @ 5..=11) => Action::Named(NAMED[i - 5]),
+        Some(_) => Action::Oci(v),
+        None => return Err(Error::msg("unknown command", v, "try 'hutch --help'")),
+    })
 }
+
+/// The verbs `parse` knows: help, version, hutch's run, the named verbs in [`NAMED`]'s order,
+/// then the OCI verbs.
+const VERBS: &[u8] = b"--help help --version version run ps stop rm logs wait kill exec \
+create start state delete list spec features pause resume";
+const NAMED: [Verb; 7] = [Verb::Ps, Verb::Stop, Verb::Rm, Verb::Logs, Verb::Wait, Verb::Kill, Verb::Exec];
 
 /// Whether `run ARGS` is runc's `run [OPTIONS] ID` rather than hutch's `run [OPTIONS] ROOTFS
 /// COMMAND`: one operand that is a container ID (options may follow it, as runc takes them), or
@@ -242,27 +248,6 @@ fn oci_run(args: &[&'static CStr]) -> bool {
         Ok(_) => false,
         Err(_) => oci::has_run_option(args),
     }
-}
-
-/// Splits `arg` (known to start with '-') into the index of its option in the table (`opt(i)`
-/// gives entry i's short name, long name and value kind) and the value glued to it, if any.
-fn find_opt(n: usize, opt: &dyn Fn(usize) -> (u8, &'static str, Value), arg: &'static CStr, hint: &'static str) -> Result<(usize, Value, Option<&'static CStr>)> {
-    let b = arg.to_bytes_with_nul();
-    let (i, glued) = if let Some(long) = b.strip_prefix(b"--") {
-        let name_end = long.iter().position(|&c| c == b'=' || c == 0).unwrap_or(0);
-        ((0..n).find(|&i| opt(i).1.as_bytes() == &long[..name_end]), (long[name_end] == b'=').then(|| &long[name_end + 1..]))
-    } else {
-        ((0..n).find(|&i| opt(i).0 != 0 && opt(i).0 == b[1]), (b.len() > 3).then(|| &b[2..]))
-    };
-    let Some(i) = i else {
-        return Err(Error::msg("unknown option", arg.to_bytes(), hint));
-    };
-    let glued = glued.and_then(|v| CStr::from_bytes_with_nul(v).ok());
-    let value = opt(i).2;
-    if glued.is_some() && value == Value::None {
-        return Err(Error::msg("option takes no value", arg.to_bytes(), hint));
-    }
-    Ok((i, value, glued))
 }
 
 /// Walks the options in front of `args` through a verb's `table`, handing each to `apply` with
@@ -278,7 +263,9 @@ pub fn options<'a, T: Copy>(
     walk(args, table.len(), &|i| (table[i].short, table[i].long, table[i].value), hint, &mut |i, v| apply(table[i].id, v))
 }
 
-fn walk<'a>(
+/// [`options`]' body, for one table type: `opt(i)` is entry i's short name, long name and value
+/// kind, and `apply` gets the entry's index.
+pub fn walk<'a>(
     args: &'a [&'static CStr],
     n: usize,
     opt: &dyn Fn(usize) -> (u8, &'static str, Value),
@@ -296,8 +283,24 @@ fn walk<'a>(
             _ => {}
         }
         i += 1;
-        let (index, kind, glued) = find_opt(n, opt, arg, hint)?;
-        let value = match (kind, glued) {
+        // The option's name, and where a value glued to it starts: `--long=V`, `-sV`.
+        let long = b[1] == b'-';
+        let (name, glued) = match long {
+            true => match b.iter().position(|&c| c == b'=') {
+                Some(eq) => (&b[2..eq], Some(eq + 1)),
+                None => (&b[2..], None),
+            },
+            false => (&b[1..2], (b.len() > 2).then_some(2)),
+        };
+        let Some(index) = (0..n).find(|&k| {
+            let (short, l, _) = opt(k);
+            if long { l.as_bytes() == name } else { short != 0 && short == name[0] }
+        }) else {
+            return Err(Error::msg("unknown option", b, hint));
+        };
+        let value = match (opt(index).2, glued) {
+            (Value::None, Some(_)) => return Err(Error::msg("option takes no value", b, hint)),
+            (_, Some(at)) => &arg[at..],
             (Value::Required, None) => {
                 let Some(&v) = args.get(i) else {
                     return Err(Error::msg("option needs a value", b, hint));
@@ -305,7 +308,7 @@ fn walk<'a>(
                 i += 1;
                 v
             }
-            (_, glued) => glued.unwrap_or_default(),
+            _ => c"",
         };
         apply(index, value)?;
     }
@@ -339,10 +342,10 @@ fn apply(c: &mut RunConfig, id: RunOpt, v: &'static CStr) -> Result<()> {
     match id {
         RunOpt::Hostname => c.hostname = config::check_hostname(v)?,
         RunOpt::Net => {
-            c.net = match v.to_bytes() {
-                b"host" => Net::Host,
-                b"none" | b"private" => Net::Private,
-                other => return Err(Error::msg("invalid network", other, "expected host or none")),
+            c.net = match config::word_index(b"host none private", v.to_bytes()) {
+                Some(0) => Net::Host,
+                Some(_) => Net::Private,
+                None => return Err(Error::msg("invalid network", v.to_bytes(), "expected host or none")),
             }
         }
         RunOpt::Env => c.env.push(EnvArg::Var(v)),
@@ -390,28 +393,30 @@ pub fn main(args: &[&'static CStr], host_env: &[&'static CStr]) -> Result<i32> {
     let mut o = oci::Opts::default();
     let walked = options(args, oci::OPTS, "try 'hutch --help'", &mut |id, v| Ok(o.0[id as usize] = Some(v)));
     let format = o.v(O::LogFormat).map_or(&b"text"[..], CStr::to_bytes);
-    let mut g = oci::Global { root: o.v(O::Root), log: o.v(O::Log), json: format == b"json", oci: false };
-    let (version, systemd) = (o.on(O::Version), o.on(O::Systemd));
-    let walked = match walked {
-        Ok(_) if !matches!(format, b"json" | b"text") => Err(Error::msg("invalid --log-format", format, "expected text or json")),
-        w => w,
-    };
-    let args = match walked {
-        Ok(Some(args)) if !version => args,
+    let json = config::word_index(b"text json", format);
+    let mut g = oci::Global { root: o.v(O::Root), log: o.v(O::Log), json: json == Some(1), oci: false };
+    let r = match walked {
+        Ok(_) if json.is_none() => Err(Error::msg("invalid --log-format", format, "expected text or json")),
+        Ok(Some(args)) if !o.on(O::Version) => {
+            let action = parse(args);
+            // Errors as OCI clients look for them: with the word "error", and in the log.
+            g.oci = matches!(action, Ok(Action::Oci(_)) | Ok(Action::Named(Verb::Kill | Verb::Exec)));
+            match o.on(O::Systemd) {
+                true => Err(Error::msg("--systemd-cgroup", b"", "not supported: hutch manages cgroupfs itself (use the cgroupfs manager)")),
+                // A command line hutch cannot parse is its own error, never an OCI client's.
+                false => dispatch(action?, args, &g, host_env),
+            }
+        }
         Ok(_) => {
-            print(if version { VERSION } else { USAGE }.as_bytes());
+            match o.on(O::Version) {
+                true => print(VERSION.as_bytes()),
+                false => help(USAGE),
+            }
             return Ok(0);
         }
-        Err(ref e) => &[config::leak(e.text().as_bytes())][..],
+        Err(e) => Err(e),
     };
-    let action = parse(args);
-    // Errors as OCI clients look for them: with the word "error", and in the log.
-    g.oci = g.log.is_some() || matches!(action, Ok(Action::Oci(_)) | Ok(Action::Named(Verb::Kill | Verb::Exec)));
-    let r = match (walked, systemd) {
-        (Err(e), _) => Err(e),
-        (_, true) => Err(Error::msg("--systemd-cgroup", b"", "not supported: hutch manages cgroupfs itself (use the cgroupfs manager)")),
-        _ => dispatch(action?, args, &g, host_env),
-    };
+    g.oci |= g.log.is_some();
     match r {
         Err(e) if g.oci => {
             oci::report(&g, b"error", e.text().as_bytes());
@@ -426,7 +431,7 @@ const VERSION: &str = concat!("hutch ", env!("HUTCH_VERSION"), "\nspec: 1.2.0\n"
 fn dispatch(action: Action, args: &[&'static CStr], g: &oci::Global, host_env: &[&'static CStr]) -> Result<i32> {
     let open_root = || crate::state::open_root(g.root, host_env);
     match action {
-        Action::Help(text) => print(text.as_bytes()),
+        Action::Help(text) => help(text),
         Action::Version => print(VERSION.as_bytes()),
         Action::Run(cfg) => {
             let envp: Vec<&'static CStr> = env::build(&cfg.env, cfg.hostname, host_env)?;
@@ -440,13 +445,9 @@ fn dispatch(action: Action, args: &[&'static CStr], g: &oci::Global, host_env: &
             let root = open_root()?;
             let args = &args[1..];
             return match verb {
-                Verb::Ps => lifecycle::ps(&root, args),
-                Verb::Stop => lifecycle::stop(&root, args),
                 Verb::Kill => oci::kill(&root, args),
-                Verb::Rm => lifecycle::rm(&root, args),
-                Verb::Wait => lifecycle::wait(&root, args),
-                Verb::Logs => lifecycle::logs(&root, args),
                 Verb::Exec => crate::exec::exec(&root, args),
+                _ => lifecycle::named(&root, verb, args),
             };
         }
     }
@@ -455,6 +456,32 @@ fn dispatch(action: Action, args: &[&'static CStr], g: &oci::Global, host_env: &
 
 pub fn print(text: &[u8]) {
     let _ = sys::write_all(1, text);
+}
+
+/// Prints a help text (`USAGE` or `RUN_USAGE`) with its tabs expanded.
+pub fn help(text: &str) {
+    print(&expand(text, if text == USAGE { USAGE_COL } else { RUN_USAGE_COL }));
+}
+
+/// A help text with its tabs expanded to the description column `col`.
+fn expand(text: &str, col: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut line = 0;
+    for &c in text.as_bytes() {
+        match c {
+            b'\t' => {
+                let at = out.len() - line;
+                out.resize(out.len() + if at < col { col - at } else { 2 }, b' ');
+            }
+            _ => {
+                out.push(c);
+                if c == b'\n' {
+                    line = out.len();
+                }
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -640,6 +667,29 @@ mod tests {
         assert!(matches!(parse(&[c"run", c"--bundle=/b", c"id"]), Ok(Action::Oci(b"run"))));
         assert!(matches!(parse(&[c"run", c"-d", c"/r", c"sh"]), Ok(Action::Run(_))));
         assert!(matches!(parse(&[c"exec", c"n", c"c"]), Ok(Action::Named(Verb::Exec))));
+    }
+
+    #[test]
+    fn help_texts_expand_to_their_columns() {
+        let usage = std::string::String::from_utf8(expand(USAGE, USAGE_COL)).unwrap();
+        let run = std::string::String::from_utf8(expand(RUN_USAGE, RUN_USAGE_COL)).unwrap();
+        for (text, line) in [
+            (&usage, "\n  ps [--format json]   list named and detached containers (also: list)\n"),
+            (&usage, "\n  stop [-t SECONDS] NAME\n                       SIGTERM, then SIGKILL"),
+            (&run, "\n  -h, --hostname NAME     hostname (default: hutch)\n"),
+            (&run, "\n  -u, --user USER[:GROUP] name or number, names from the container's /etc/passwd\n                          and /etc/group\n"),
+            (&run, "\n      --userns[=auto|host]  a user namespace whose root"),
+            (&run, "\n      --cgroup-parent PATH  an existing cgroup to make it in\n"),
+        ] {
+            assert!(text.contains(line), "{line:?} not in\n{text}");
+        }
+        for text in [&usage, &run] {
+            assert!(!text.contains('\t') && text.lines().all(|l| l.len() <= 83), "{text}");
+        }
+        // --network: docker's spelling of --net, accepted but not listed.
+        for o in RUN_OPTS.iter().filter(|o| o.long != "network") {
+            assert!(run.contains(&std::format!("--{}", o.long)), "--{} undocumented", o.long);
+        }
     }
 
     #[test]

@@ -329,16 +329,17 @@ pub fn parse_volume(spec: &CStr) -> Result<Volume> {
     if dst.first() != Some(&b'/') {
         return bad("the container path must be absolute");
     }
-    let read_only = match mode {
-        None | Some(b"rw") => false,
-        Some(b"ro") => true,
-        Some(_) => return bad("mode must be ro or rw"),
+    let read_only = match mode.map(|m| word_index(b"rw ro", m)) {
+        None => false,
+        Some(Some(i)) => i == 1,
+        Some(None) => return bad("mode must be ro or rw"),
     };
     Ok(Volume { src: leak(src), dst: leak(dst), read_only })
 }
 
 /// `DST[:OPTS]`, OPTS a comma-separated list of size=N, mode=OCTAL, ro, nosuid, nodev, noexec.
 /// Without options the tmpfs is like /tmp: mode 1777, nosuid, nodev.
+#[inline(never)] // smaller out of line (measured)
 pub fn parse_tmpfs(spec: &CStr) -> Result<Tmpfs> {
     let b = spec.to_bytes();
     let (dst, opts) = match b.iter().position(|&c| c == b':') {
@@ -353,13 +354,11 @@ pub fn parse_tmpfs(spec: &CStr) -> Result<Tmpfs> {
     let mut size = None;
     for opt in opts.split(|&c| c == b',').filter(|o| !o.is_empty()) {
         let bad = |why| Err(Error::msg("invalid tmpfs option", opt, why));
-        match opt {
-            b"ro" => flags |= libc::MS_RDONLY,
-            b"rw" => flags &= !libc::MS_RDONLY,
-            b"nosuid" => flags |= libc::MS_NOSUID,
-            b"nodev" => flags |= libc::MS_NODEV,
-            b"noexec" => flags |= libc::MS_NOEXEC,
-            b"exec" => flags &= !libc::MS_NOEXEC,
+        let flag = word_index(b"ro nosuid nodev noexec rw exec", opt);
+        match flag {
+            // The last two clear what the first and fourth set.
+            Some(i @ 0..=3) => flags |= TMPFS_FLAGS[i],
+            Some(i) => flags &= !TMPFS_FLAGS[(i - 4) * 3],
             _ if opt.starts_with(b"size=") => match parse_size(&opt[5..]) {
                 Some(n) => size = Some(n),
                 None => return bad("size must be a positive number with an optional k, m or g suffix"),
@@ -382,32 +381,46 @@ pub fn parse_tmpfs(spec: &CStr) -> Result<Tmpfs> {
     Ok(Tmpfs { dst: leak(dst), flags, data: leak(data.as_bytes()) })
 }
 
-/// The limits `--ulimit` knows, by the names ulimit(1) and docker use.
-const RLIMITS: [(&[u8], u32); 16] = [
-    (b"as", libc::RLIMIT_AS as u32),
-    (b"core", libc::RLIMIT_CORE as u32),
-    (b"cpu", libc::RLIMIT_CPU as u32),
-    (b"data", libc::RLIMIT_DATA as u32),
-    (b"fsize", libc::RLIMIT_FSIZE as u32),
-    (b"locks", libc::RLIMIT_LOCKS as u32),
-    (b"memlock", libc::RLIMIT_MEMLOCK as u32),
-    (b"msgqueue", libc::RLIMIT_MSGQUEUE as u32),
-    (b"nice", libc::RLIMIT_NICE as u32),
-    (b"nofile", libc::RLIMIT_NOFILE as u32),
-    (b"nproc", libc::RLIMIT_NPROC as u32),
-    (b"rss", libc::RLIMIT_RSS as u32),
-    (b"rtprio", libc::RLIMIT_RTPRIO as u32),
-    (b"rttime", libc::RLIMIT_RTTIME as u32),
-    (b"sigpending", libc::RLIMIT_SIGPENDING as u32),
-    (b"stack", libc::RLIMIT_STACK as u32),
+const TMPFS_FLAGS: [u64; 4] = [libc::MS_RDONLY, libc::MS_NOSUID, libc::MS_NODEV, libc::MS_NOEXEC];
+
+/// The limits `--ulimit` knows, by the names ulimit(1) and docker use, and their numbers.
+const RLIMIT_NAMES: &[u8] = b"as core cpu data fsize locks memlock msgqueue nice nofile nproc rss rtprio rttime sigpending stack";
+const RLIMIT_NUMS: [u8; 16] = [
+    libc::RLIMIT_AS as u8,
+    libc::RLIMIT_CORE as u8,
+    libc::RLIMIT_CPU as u8,
+    libc::RLIMIT_DATA as u8,
+    libc::RLIMIT_FSIZE as u8,
+    libc::RLIMIT_LOCKS as u8,
+    libc::RLIMIT_MEMLOCK as u8,
+    libc::RLIMIT_MSGQUEUE as u8,
+    libc::RLIMIT_NICE as u8,
+    libc::RLIMIT_NOFILE as u8,
+    libc::RLIMIT_NPROC as u8,
+    libc::RLIMIT_RSS as u8,
+    libc::RLIMIT_RTPRIO as u8,
+    libc::RLIMIT_RTTIME as u8,
+    libc::RLIMIT_SIGPENDING as u8,
+    libc::RLIMIT_STACK as u8,
 ];
+
+fn rlimit(name: &[u8]) -> Option<i32> {
+    word_index(RLIMIT_NAMES, name).map(|i| RLIMIT_NUMS[i] as i32)
+}
 
 /// A resource limit's number from its name (`nofile`, or `NOFILE` as config.json has it after
 /// `RLIMIT_`).
 #[inline(never)]
 pub fn rlimit_resource(name: &[u8]) -> Option<i32> {
-    let lower = |c: &u8| c.to_ascii_lowercase();
-    RLIMITS.iter().find(|(n, _)| n.iter().copied().eq(name.iter().map(lower))).map(|&(_, r)| r as i32)
+    let mut lower = [0u8; 16];
+    let n = name.len();
+    if n > lower.len() {
+        return None;
+    }
+    for (l, c) in lower.iter_mut().zip(name) {
+        *l = c.to_ascii_lowercase();
+    }
+    rlimit(&lower[..n])
 }
 
 /// `NAME=SOFT[:HARD]`; a value is a number, or `unlimited`/`-1`; HARD defaults to SOFT.
@@ -415,15 +428,12 @@ pub fn parse_ulimit(spec: &CStr) -> Result<Rlimit> {
     let b = spec.to_bytes();
     let bad = |why| Err(Error::msg("invalid ulimit", b, why));
     let Some(eq) = b.iter().position(|&c| c == b'=') else { return bad("expected NAME=SOFT[:HARD]") };
-    let Some(&(_, resource)) = RLIMITS.iter().find(|(n, _)| *n == &b[..eq]) else {
+    let Some(resource) = rlimit(&b[..eq]) else {
         return bad("unknown name (as, core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack)");
     };
-    let value = |v: &[u8]| match v {
-        b"unlimited" | b"-1" => Some(u64::MAX),
-        _ if !v.is_empty() && v.len() < 20 && v.iter().all(u8::is_ascii_digit) => {
-            Some(v.iter().fold(0u64, |n, c| n * 10 + (c - b'0') as u64))
-        }
-        _ => None,
+    let value = |v: &[u8]| match word_index(b"unlimited -1", v) {
+        Some(_) => Some(u64::MAX),
+        None => parse_num(v),
     };
     let vals = &b[eq + 1..];
     let (soft, hard) = match vals.iter().position(|&c| c == b':') {
@@ -431,7 +441,7 @@ pub fn parse_ulimit(spec: &CStr) -> Result<Rlimit> {
         None => (value(vals), value(vals)),
     };
     match (soft, hard) {
-        (Some(s), Some(h)) if s <= h => Ok(Rlimit { resource: resource as i32, soft: s, hard: h }),
+        (Some(s), Some(h)) if s <= h => Ok(Rlimit { resource, soft: s, hard: h }),
         (Some(_), Some(_)) => bad("the soft limit is above the hard limit"),
         _ => bad("values must be numbers or unlimited"),
     }
@@ -447,13 +457,7 @@ pub fn parse_size(s: &[u8]) -> Option<u64> {
     if !rest.is_empty() && (letter == b'b' || !rest.eq_ignore_ascii_case(b"b")) {
         return None;
     }
-    let shift = match letter {
-        b'b' => 0,
-        b'k' => 10,
-        b'm' => 20,
-        b'g' => 30,
-        _ => return None,
-    };
+    let shift = b"bkmg".iter().position(|&c| c == letter)? * 10;
     match parse_num(num)?.checked_mul(1 << shift) {
         Some(0) | None => None,
         v => v,
@@ -543,27 +547,36 @@ pub fn check_limits(l: &Limits) -> Result<()> {
 /// decimal are below the kernel's microsecond resolution and dropped; the kernel's smallest
 /// quota is 1 ms, so at least 0.01.
 fn parse_cpus(b: &[u8]) -> Option<u64> {
-    let (int, frac) = match b.iter().position(|&c| c == b'.') {
-        Some(i) => (&b[..i], &b[i + 1..]),
-        None => (b, &b""[..]),
-    };
-    let int = if int.is_empty() && !frac.is_empty() { Some(0) } else { parse_num(int) };
-    let mut micros = [b'0'; 5];
-    let n = frac.len().min(5);
-    micros[..n].copy_from_slice(&frac[..n]);
-    if !frac.iter().all(u8::is_ascii_digit) {
+    // All the digits as one number, `frac` of them after the point (later ones dropped).
+    let (mut q, mut frac, mut int_digits) = (0u64, None, 0);
+    for &c in b {
+        match (c, frac) {
+            (b'.', None) => frac = Some(0),
+            (b'0'..=b'9', Some(5..)) => {}
+            (b'0'..=b'9', f) => {
+                q = q.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+                int_digits += f.is_none() as usize;
+                frac = f.map(|k| k + 1);
+            }
+            _ => return None,
+        }
+    }
+    if int_digits > 19 || (int_digits == 0 && frac.unwrap_or(0) == 0) {
         return None;
     }
-    int?.checked_mul(CPU_PERIOD)?.checked_add(parse_num(&micros)?).filter(|&q| q >= 1000)
+    // In 1/100000 CPUs: microseconds per CPU_PERIOD.
+    q.checked_mul(10u64.pow(5 - frac.unwrap_or(0))).filter(|&q| q >= 1000)
 }
 
 /// `--cpuset-cpus`: the kernel's list format, comma-separated CPU numbers and ranges `N-M`
 /// with N <= M (cpusets(7)), short enough for one write.
 pub fn cpuset_ok(b: &[u8]) -> bool {
     let item_ok = |item: &[u8]| {
-        let lo = parse_num(item.split(|&c| c == b'-').next().unwrap_or_default());
-        let hi = item.iter().position(|&c| c == b'-').map_or(lo, |i| parse_num(&item[i + 1..]));
-        matches!((lo, hi), (Some(lo), Some(hi)) if lo <= hi && hi < 1 << 16)
+        let (lo, hi) = match item.iter().position(|&c| c == b'-') {
+            Some(i) => (&item[..i], &item[i + 1..]),
+            None => (item, item),
+        };
+        matches!((parse_num(lo), parse_num(hi)), (Some(lo), Some(hi)) if lo <= hi && hi < 1 << 16)
     };
     !b.is_empty() && b.len() <= 100 && b.split(|&c| c == b',').all(item_ok)
 }
@@ -631,7 +644,9 @@ mod tests {
         assert_eq!(parse_cpus(b"2."), Some(200_000));
         assert_eq!(parse_cpus(b"0.01"), Some(1_000));
         assert_eq!(parse_cpus(b"0.3333339"), Some(33_333), "digits past microseconds are dropped");
-        for bad in ["", ".", "0", "0.0", "0.009", "-1", "1,5", "1.5x", "x", "1e3", "1.2.3", "99999999999999999"] {
+        assert_eq!(parse_cpus(b"0000000000000000001"), Some(100_000), "19 digits");
+        assert_eq!(parse_cpus(b"1.0000000000000000000000001"), Some(100_000));
+        for bad in ["", ".", "0", "0.0", "0.009", "-1", "1,5", "1.5x", "x", "1e3", "1.2.3", "99999999999999999", ".000000", "00000000000000000001", "1.123456x", "1.."] {
             assert_eq!(parse_cpus(bad.as_bytes()), None, "{bad:?}");
         }
     }
@@ -707,6 +722,12 @@ mod tests {
         let r = parse_ulimit(c"core=0:unlimited").ok().unwrap();
         assert_eq!((r.soft, r.hard), (0, u64::MAX));
         assert_eq!(parse_ulimit(c"stack=-1").ok().map(|r| r.soft), Some(u64::MAX));
+        assert_eq!((rlimit_resource(b"NOFILE"), rlimit_resource(b"Stack")), (Some(libc::RLIMIT_NOFILE as i32), Some(libc::RLIMIT_STACK as i32)));
+        assert_eq!(rlimit_resource(b"AS"), Some(libc::RLIMIT_AS as i32));
+        for bad in [&b""[..], b"bogus", b"no file", b"nofilenofilenofilenofilenofilenofilenofile"] {
+            assert_eq!(rlimit_resource(bad), None);
+        }
+        assert_eq!(parse_ulimit(c"NOFILE=1").err().map(|e| e.step), Some("invalid ulimit"), "names are lower case");
         for bad in [c"nofile", c"nofile=", c"bogus=1", c"nofile=10:5", c"nofile=1x", c"nofile=1:2:3", c"=5"] {
             assert!(parse_ulimit(bad).is_err(), "{bad:?}");
         }

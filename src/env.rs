@@ -4,7 +4,6 @@
 use alloc::vec::Vec;
 use core::ffi::CStr;
 
-use crate::buf::Buf;
 use crate::config::{leak, EnvArg};
 use crate::error::{Context, Error, Result};
 use crate::sys;
@@ -37,17 +36,21 @@ pub fn set(env: &mut Vec<&'static CStr>, entry: &'static CStr) {
 /// Sets HOME to `home` if it is still hutch's default (not given with -e or --env-file).
 pub fn set_default_home(env: &mut Vec<&'static CStr>, home: &[u8]) {
     if env.iter().any(|e| core::ptr::eq(*e, DEFAULT_HOME)) {
-        let mut h = Vec::from(&b"HOME="[..]);
-        h.extend_from_slice(home);
-        set(env, leak(&h));
+        set(env, home_entry(home));
     }
 }
 
 /// Sets HOME to `home` unless the environment has one (runc's rule for config.json's env).
 pub fn set_home_if_unset(env: &mut Vec<&'static CStr>, home: &[u8]) {
     if lookup(env, b"HOME").is_none() {
-        env.push(leak(Buf::<4096>::new().push(b"HOME=").push(home).as_bytes()));
+        env.push(home_entry(home));
     }
+}
+
+fn home_entry(home: &[u8]) -> &'static CStr {
+    let mut h = Vec::from(&b"HOME="[..]);
+    h.extend_from_slice(home);
+    leak(&h)
 }
 
 /// Applies one user entry: `KEY=VAL` is set as is; a bare `KEY` copies the host's value

@@ -7,7 +7,8 @@ use alloc::vec::Vec;
 use core::ffi::{c_int, CStr};
 
 use crate::buf::Buf;
-use crate::cli::{self, options, Opt, Value};
+use crate::cli::{self, Opt, Value, Verb};
+use crate::config::parse_num;
 use crate::config::RunConfig;
 use crate::error::{Context, Error, Result};
 use crate::state::{self, Entry, Root, Status};
@@ -83,11 +84,8 @@ fn supervise(cfg: &RunConfig, env: &[&'static CStr], root: &Root, name: &[u8], m
     let me = sys::getpid();
     let result = crate::container::run(cfg, env, &mut |pid| {
         let mut t = entry(cfg, env, pid);
-        let num = |n: u64| *Buf::<32>::new().num(n);
-        for (key, n) in [(&b"supervisor "[..], me as u64), (b"supervisor-start ", state::start_time(me).unwrap_or(0))] {
-            t.extend_from_slice(key);
-            t.extend_from_slice(num(n).push(b"\n").as_bytes());
-        }
+        line_num(&mut t, b"supervisor", me as u64);
+        line_num(&mut t, b"supervisor-start", state::start_time(me).unwrap_or(0));
         let _ = state::write(root, name, b"state", &t);
         if let Some(fd) = ready.take() {
             sys::close(fd);
@@ -108,63 +106,152 @@ fn supervise(cfg: &RunConfig, env: &[&'static CStr], root: &Root, name: &[u8], m
 /// The `state` lines of a container whose init is `pid`: what `ps` shows and `exec` needs.
 pub fn entry(cfg: &RunConfig, env: &[&'static CStr], pid: c_int) -> Vec<u8> {
     let mut t = Vec::new();
-    let mut line = |key: &[u8], value: &[u8]| {
-        t.extend_from_slice(key);
-        t.push(b' ');
-        t.extend(value.iter().map(|&c| if c == b'\n' { b' ' } else { c }));
-        t.push(b'\n');
-    };
-    let num = |n: u64| *Buf::<32>::new().num(n);
-    line(b"pid", num(pid as u64).as_bytes());
-    line(b"start", num(state::start_time(pid).unwrap_or(0)).as_bytes());
-    line(b"created", num(sys::now()).as_bytes());
-    line(b"rootfs", cfg.rootfs.to_bytes());
-    let command: Vec<u8> = cfg.command.iter().flat_map(|a| a.to_bytes().iter().copied().chain([b' '])).collect();
-    line(b"command", command.strip_suffix(b" ").unwrap_or(&command));
+    line_num(&mut t, b"pid", pid as u64);
+    line_num(&mut t, b"start", state::start_time(pid).unwrap_or(0));
+    line_num(&mut t, b"created", sys::now());
+    line(&mut t, b"rootfs", cfg.rootfs.to_bytes());
+    let mut command = Vec::new();
+    for a in &cfg.command {
+        command.extend_from_slice(a.to_bytes());
+        command.push(b' ');
+    }
+    command.pop();
+    line(&mut t, b"command", &command);
     // What `hutch exec` needs to confine its command as the container's.
     let privileged = cfg.privileged;
     match (privileged, &cfg.oci) {
-        (true, _) => line(b"caps", b"all"),
+        (true, _) => line(&mut t, b"caps", b"all"),
         // An OCI container's exec gets its effective set (runc: the config's process's).
-        (false, Some(o)) => line(b"caps", num(o.caps.effective).as_bytes()),
-        (false, None) => line(b"caps", num(cfg.caps.result()).as_bytes()),
+        (false, Some(o)) => line_num(&mut t, b"caps", o.caps.effective),
+        (false, None) => line_num(&mut t, b"caps", cfg.caps.result()),
     }
-    line(b"nnp", num(cfg.no_new_privs as u64).as_bytes());
-    line(b"seccomp", match cfg.seccomp {
+    line_num(&mut t, b"nnp", cfg.no_new_privs as u64);
+    line(&mut t, b"seccomp", match cfg.seccomp {
         _ if privileged => b"unconfined",
         crate::config::Seccomp::Default => b"default",
         crate::config::Seccomp::Unconfined => b"unconfined",
         crate::config::Seccomp::File { path, .. } => path.to_bytes(),
     });
-    line(b"workdir", cfg.workdir.to_bytes());
+    line(&mut t, b"workdir", cfg.workdir.to_bytes());
     match (cfg.user, &cfg.oci) {
-        (Some(u), _) => line(b"user", u.to_bytes()),
-        (None, Some(o)) => line(b"user", num(o.uid as u64).push(b":").num(o.gid as u64).as_bytes()),
+        (Some(u), _) => line(&mut t, b"user", u.to_bytes()),
+        (None, Some(o)) => line(&mut t, b"user", Buf::<32>::new().num(o.uid as u64).push(b":").num(o.gid as u64).as_bytes()),
         (None, None) => {}
     }
     for e in env {
-        line(b"env", e.to_bytes());
+        line(&mut t, b"env", e.to_bytes());
     }
     t
 }
 
-/// `hutch ps [--format json]`.
-pub fn ps(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
-    const OPTS: &[Opt<()>] = &[Opt { short: 0, long: "format", value: Value::Required, id: () }];
-    let mut json = false;
-    let operands = options(args, OPTS, "usage: hutch ps [--format json]", &mut |(), v| match v.to_bytes() {
-        b"json" | b"table" => {
-            json = v.to_bytes() == b"json";
-            Ok(())
+/// Appends the line `key value` to a state text; a newline in the value becomes a space.
+fn line(t: &mut Vec<u8>, key: &[u8], value: &[u8]) {
+    t.extend_from_slice(key);
+    t.push(b' ');
+    let at = t.len();
+    t.extend_from_slice(value);
+    for c in &mut t[at..] {
+        if *c == b'\n' {
+            *c = b' ';
         }
-        other => Err(Error::msg("invalid format", other, "expected json or table")),
-    })?;
-    match operands {
-        None => return help(),
-        Some([]) => {}
-        // runc's `ps ID`: the container's processes.
-        Some([id]) => return crate::oci::ps(root, id.to_bytes(), json),
-        Some(_) => return Err(Error::msg("ps", b"", "usage: hutch ps [--format json] [ID]")),
+    }
+    t.push(b'\n');
+}
+
+fn line_num(t: &mut Vec<u8>, key: &[u8], n: u64) {
+    line(t, key, Buf::<32>::new().num(n).as_bytes());
+}
+
+/// The named verbs' options, one each, in [`Verb`]'s order (`wait` takes none).
+const OPTS: [Opt<()>; 4] = [
+    Opt { short: 0, long: "format", value: Value::Required, id: () },
+    Opt { short: b't', long: "time", value: Value::Required, id: () },
+    Opt { short: b'f', long: "force", value: Value::None, id: () },
+    Opt { short: b'f', long: "follow", value: Value::None, id: () },
+];
+
+/// `hutch ps [--format json]`, `stop [-t SECONDS] NAME`, `rm [-f] NAME`, `logs [-f] NAME`,
+/// `wait NAME`: one front end (the verb's one option, its one NAME, its entry) for them all.
+pub fn named(root: &Root, verb: Verb, args: &[&'static CStr]) -> Result<c_int> {
+    let i = verb as usize;
+    let mut opt: Option<&'static CStr> = None;
+    let mut json = false;
+    let mut ops = args;
+    if verb != Verb::Wait {
+        let hint = if verb == Verb::Ps { "usage: hutch ps [--format json]" } else { "see 'hutch --help'" };
+        let o = &OPTS[i];
+        let walked = cli::walk(args, 1, &|_| (o.short, o.long, o.value), hint, &mut |_, v| {
+            let b = v.to_bytes();
+            match verb {
+                Verb::Ps => match crate::config::word_index(b"table json", b) {
+                    Some(i) => json = i == 1,
+                    None => return Err(Error::msg("invalid format", b, "expected json or table")),
+                },
+                Verb::Stop if parse_num(b).is_none() => return Err(Error::msg("invalid timeout", b, "expected whole seconds")),
+                _ => opt = Some(v),
+            }
+            Ok(())
+        })?;
+        let Some(walked) = walked else {
+            cli::help(cli::USAGE);
+            return Ok(0);
+        };
+        ops = walked;
+    }
+    let on = opt.is_some();
+    if verb == Verb::Ps {
+        return ps(root, ops, json);
+    }
+    let [name] = ops else {
+        const STEPS: [&str; 5] = ["", "stop", "rm", "logs", "wait"];
+        return Err(Error::msg(STEPS[i], b"", "expected one NAME (see 'hutch --help')"));
+    };
+    let name = name.to_bytes();
+    let e = state::read(root, name)?;
+    let mut out = Buf::<128>::new();
+    match verb {
+        Verb::Stop => {
+            // SIGTERM, then SIGKILL after the timeout (default 10 s).
+            let secs = opt.map_or(10, |v| parse_num(v.to_bytes()).unwrap_or(0));
+            if e.status() == Status::Running {
+                let _ = sys::kill(e.pid(), libc::SIGTERM);
+                if !await_end(root, name, secs * 1000) {
+                    kill_and_wait(root, name, &e);
+                }
+            }
+            out.push(name);
+        }
+        Verb::Rm => {
+            // A stopped container's entry goes; -f kills a running one first.
+            match e.status() {
+                // An OCI container's end is `delete`'s: its cgroups and poststop hooks too.
+                _ if !e.get(b"bundle").is_empty() => drop(crate::oci::delete(&crate::oci::Global::default(), root, name, on)?),
+                Status::Running if !on => return Err(Error::msg("container is running", name, "stop it first, or use rm -f")),
+                Status::Running => kill_and_wait(root, name, &e),
+                _ => {}
+            }
+            let _ = state::remove(root, name);
+            out.push(name);
+        }
+        Verb::Wait => {
+            while !await_end(root, name, 1_000) {}
+            let Some(code) = state::read(root, name)?.exit else {
+                return Err(Error::msg("exit status unknown", name, "its supervisor was killed"));
+            };
+            out.num(code as u64);
+        }
+        _ => return logs(root, name, on),
+    }
+    let _ = sys::write_all(1, out.push(b"\n").as_bytes());
+    Ok(0)
+}
+
+/// `hutch ps`: every named container; `ps ID` is runc's (the container's processes).
+fn ps(root: &Root, ops: &[&'static CStr], json: bool) -> Result<c_int> {
+    match ops {
+        [] => {}
+        [id] => return crate::oci::ps(root, id.to_bytes(), json),
+        _ => return Err(Error::msg("ps", b"", "usage: hutch ps [--format json] [ID]")),
     }
     let now = sys::now();
     let mut out: Vec<u8> = Vec::from(&b"NAME             PID      STATUS       UPTIME   COMMAND\n"[..]);
@@ -173,18 +260,13 @@ pub fn ps(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     for name in state::names(root)? {
         let Ok(e) = state::read(root, &name) else { continue };
         let st = e.status();
-        let up = match st {
-            Status::Running => now.saturating_sub(e.num(b"created")),
-            _ => 0,
+        let (word, up): (&[u8], u64) = match st {
+            Status::Created => (b"created", 0),
+            Status::Running => (b"running", now.saturating_sub(e.num(b"created"))),
+            Status::Exited(_) => (b"exited", 0),
         };
         if json {
-            w.open(b'{').key(b"name").str(&name).key(b"pid").num(e.pid() as u64).key(b"status");
-            w.str(match st {
-                Status::Created => b"created",
-                Status::Running => b"running",
-                Status::Exited(_) => b"exited",
-            });
-            w.key(b"exit_code");
+            w.open(b'{').key(b"name").str(&name).key(b"pid").num(e.pid() as u64).key(b"status").str(word).key(b"exit_code");
             match st {
                 Status::Exited(Some(c)) => w.num(c as u64),
                 _ => w.raw(b"null"),
@@ -194,7 +276,14 @@ pub fn ps(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
         } else {
             column(&mut out, &name, 17);
             column(&mut out, Buf::<32>::new().num(e.pid() as u64).as_bytes(), 9);
-            column(&mut out, status_text(st).as_bytes(), 13);
+            let mut b = Buf::<32>::new();
+            b.push(word);
+            match st {
+                Status::Exited(Some(c)) => drop(b.push(b" (").num(c as u64).push(b")")),
+                Status::Exited(None) => drop(b.push(b" (?)")),
+                _ => {}
+            }
+            column(&mut out, b.as_bytes(), 13);
             let mut u = Buf::<32>::new();
             match st {
                 Status::Running => duration(&mut u, up),
@@ -206,22 +295,12 @@ pub fn ps(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
         }
     }
     if json {
-        out = w.close(b']').out.clone();
+        w.close(b']');
+        out = w.out;
         out.push(b'\n');
     }
     sys::write_all(1, &out).at("writing", b"stdout")?;
     Ok(0)
-}
-
-fn status_text(s: Status) -> Buf<32> {
-    let mut b = Buf::new();
-    match s {
-        Status::Created => b.push(b"created"),
-        Status::Running => b.push(b"running"),
-        Status::Exited(Some(c)) => b.push(b"exited (").num(c as u64).push(b")"),
-        Status::Exited(None) => b.push(b"exited (?)"),
-    };
-    b
 }
 
 fn column(out: &mut Vec<u8>, text: &[u8], width: usize) {
@@ -231,42 +310,12 @@ fn column(out: &mut Vec<u8>, text: &[u8], width: usize) {
 
 /// `42s`, `5m`, `3h`, `2d`.
 fn duration(b: &mut Buf<32>, secs: u64) {
-    let (n, unit) = match secs {
-        0..=59 => (secs, b"s"),
-        60..=3599 => (secs / 60, b"m"),
-        3600..=86399 => (secs / 3600, b"h"),
-        _ => (secs / 86400, b"d"),
-    };
-    b.num(n).push(unit);
-}
-
-/// `--help` of a verb: the usage of them all.
-fn help() -> Result<c_int> {
-    cli::print(cli::USAGE.as_bytes());
-    Ok(0)
-}
-
-/// The verb's one `-f`-style flag (`-f`, or `long`), then its one NAME operand; `None` for
-/// `--help`.
-fn flag_and_name(verb: &'static str, long: &'static str, args: &[&'static CStr]) -> Result<Option<(bool, &'static [u8])>> {
-    let table = [Opt { short: b'f', long, value: Value::None, id: () }];
-    let mut set = false;
-    let operands = options(args, &table, "see 'hutch --help'", &mut |(), _| {
-        set = true;
-        Ok(())
-    })?;
-    match operands {
-        Some(operands) => Ok(Some((set, one_name(verb, operands)?))),
-        None => Ok(None),
+    const UNITS: [u32; 4] = [1, 60, 3600, 86400];
+    let mut i = 0;
+    while i < 3 && secs >= UNITS[i + 1] as u64 {
+        i += 1;
     }
-}
-
-/// The one NAME operand of a verb, after its options.
-fn one_name<'a>(verb: &'static str, args: &[&'a CStr]) -> Result<&'a [u8]> {
-    match args {
-        [name] => Ok(name.to_bytes()),
-        _ => Err(Error::msg(verb, b"", "expected one NAME (see 'hutch --help')")),
-    }
+    b.num(secs / UNITS[i] as u64).push(&[b"smhd"[i]]);
 }
 
 /// Polls until the container has ended and its supervisor has recorded how (or is gone too),
@@ -289,30 +338,6 @@ fn await_end(root: &Root, name: &[u8], ms: u64) -> bool {
     }
 }
 
-/// `hutch stop [-t SECONDS] NAME`: SIGTERM, then SIGKILL after the timeout (default 10).
-pub fn stop(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
-    const OPTS: &[Opt<()>] = &[Opt { short: b't', long: "time", value: Value::Required, id: () }];
-    let mut secs = 10;
-    let operands = options(args, OPTS, "see 'hutch --help'", &mut |(), v| match crate::config::parse_num(v.to_bytes()) {
-        Some(n) => {
-            secs = n;
-            Ok(())
-        }
-        None => Err(Error::msg("invalid timeout", v.to_bytes(), "expected whole seconds")),
-    })?;
-    let Some(args) = operands else { return help() };
-    let name = one_name("stop", args)?;
-    let e = state::read(root, name)?;
-    if e.status() == Status::Running {
-        let _ = sys::kill(e.pid(), libc::SIGTERM);
-        if !await_end(root, name, secs * 1000) {
-            kill_and_wait(root, name, &e);
-        }
-    }
-    let _ = sys::write_all(1, Buf::<128>::new().push(name).push(b"\n").as_bytes());
-    Ok(0)
-}
-
 fn kill_and_wait(root: &Root, name: &[u8], e: &Entry) {
     if e.status() == Status::Running {
         let _ = sys::kill(e.pid(), libc::SIGKILL);
@@ -322,10 +347,10 @@ fn kill_and_wait(root: &Root, name: &[u8], e: &Entry) {
 
 /// A signal by number or name, with or without SIG, any case.
 pub fn signal(s: &[u8]) -> Result<c_int> {
-    const NAMES: [(&[u8], c_int); 10] = [
-        (b"HUP", libc::SIGHUP), (b"INT", libc::SIGINT), (b"QUIT", libc::SIGQUIT), (b"KILL", libc::SIGKILL),
-        (b"USR1", libc::SIGUSR1), (b"USR2", libc::SIGUSR2), (b"TERM", libc::SIGTERM), (b"CONT", libc::SIGCONT),
-        (b"STOP", libc::SIGSTOP), (b"WINCH", libc::SIGWINCH),
+    const NAMES: &[u8] = b"HUP INT QUIT KILL USR1 USR2 TERM CONT STOP WINCH";
+    const NUMS: [u8; 10] = [
+        libc::SIGHUP as u8, libc::SIGINT as u8, libc::SIGQUIT as u8, libc::SIGKILL as u8, libc::SIGUSR1 as u8,
+        libc::SIGUSR2 as u8, libc::SIGTERM as u8, libc::SIGCONT as u8, libc::SIGSTOP as u8, libc::SIGWINCH as u8,
     ];
     let mut up = Buf::<32>::new();
     for &c in s {
@@ -333,47 +358,15 @@ pub fn signal(s: &[u8]) -> Result<c_int> {
     }
     let u = up.as_bytes();
     let u = u.strip_prefix(b"SIG").unwrap_or(u);
-    let n = crate::config::parse_num(u).map(|n| n as c_int).or_else(|| NAMES.iter().find(|(n, _)| *n == u).map(|&(_, v)| v));
+    let n = parse_num(u).map(|n| n as c_int).or_else(|| crate::config::word_index(NAMES, u).map(|i| NUMS[i] as c_int));
     match n {
         Some(n @ 1..=64) => Ok(n),
         _ => Err(Error::msg("invalid signal", s, "expected a number or a name such as TERM")),
     }
 }
 
-/// `hutch rm [-f] NAME`: removes a stopped container's entry; `-f` kills a running one first.
-pub fn rm(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
-    let Some((force, name)) = flag_and_name("rm", "force", args)? else { return help() };
-    let e = state::read(root, name)?;
-    match e.status() {
-        // An OCI container's end is `delete`'s: its cgroups and poststop hooks too.
-        _ if !e.get(b"bundle").is_empty() => drop(crate::oci::delete(&crate::oci::Global::default(), root, name, force)?),
-        Status::Running if !force => return Err(Error::msg("container is running", name, "stop it first, or use rm -f")),
-        Status::Running => kill_and_wait(root, name, &e),
-        _ => {}
-    }
-    let _ = state::remove(root, name);
-    let _ = sys::write_all(1, Buf::<128>::new().push(name).push(b"\n").as_bytes());
-    Ok(0)
-}
-
-/// `hutch wait NAME`: waits for the container to end and prints its exit status.
-pub fn wait(root: &Root, args: &[&CStr]) -> Result<c_int> {
-    let name = one_name("wait", args)?;
-    state::read(root, name)?;
-    while !await_end(root, name, 1_000) {}
-    match state::read(root, name)?.exit {
-        Some(code) => {
-            let _ = sys::write_all(1, Buf::<32>::new().num(code as u64).push(b"\n").as_bytes());
-            Ok(0)
-        }
-        None => Err(Error::msg("exit status unknown", name, "its supervisor was killed")),
-    }
-}
-
 /// `hutch logs [-f] NAME`: the detached container's output; `-f` follows it until it ends.
-pub fn logs(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
-    let Some((follow, name)) = flag_and_name("logs", "follow", args)? else { return help() };
-    state::read(root, name)?;
+fn logs(root: &Root, name: &[u8], follow: bool) -> Result<c_int> {
     let fd = sys::openat(root.fd, state::path(name, b"log").cstr(), libc::O_RDONLY, 0).at("opening log", name)?;
     let mut chunk = [0u8; 4096];
     let r = loop {
@@ -390,4 +383,50 @@ pub fn logs(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     };
     sys::close(fd);
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals() {
+        for (s, n) in [("9", 9), ("kill", 9), ("SIGTERM", 15), ("sigwinch", 28), ("Hup", 1), ("64", 64), ("usr2", 12)] {
+            assert_eq!(signal(s.as_bytes()).ok(), Some(n), "{s}");
+        }
+        for s in ["0", "65", "", "SIG", "BOGUS", "TERM ", "-9", "SIGSIGKILL"] {
+            assert!(signal(s.as_bytes()).is_err(), "{s}");
+        }
+    }
+
+    #[test]
+    fn durations() {
+        for (secs, text) in [(0, "0s"), (59, "59s"), (60, "1m"), (3599, "59m"), (3600, "1h"), (86399, "23h"), (86400, "1d"), (10 * 86400 + 5, "10d")] {
+            let mut b = Buf::<32>::new();
+            duration(&mut b, secs);
+            assert_eq!(b.as_bytes(), text.as_bytes(), "{secs}");
+        }
+    }
+
+    #[test]
+    fn entry_lines() {
+        let mut cfg = RunConfig::new(c"/r");
+        cfg.command = alloc::vec![c"sh", c"-c", c"echo a\necho b", c""];
+        cfg.user = Some(c"1:2");
+        let t = entry(&cfg, &[c"A=1", c"B=x\ny"], 0);
+        let lines: Vec<&[u8]> = t.split(|&c| c == b'\n').filter(|l| !l.starts_with(b"created ")).collect();
+        let caps = std::format!("caps {}", cfg.caps.result());
+        let want: [&[u8]; 12] = [
+            b"pid 0", b"start 0", b"rootfs /r", b"command sh -c echo a echo b ", caps.as_bytes(), b"nnp 1",
+            b"seccomp default", b"workdir /", b"user 1:2", b"env A=1", b"env B=x y", b"",
+        ];
+        assert_eq!(lines, want, "{:?}", std::string::String::from_utf8_lossy(&t));
+        cfg.privileged = true;
+        cfg.user = None;
+        cfg.oci = Some(Default::default());
+        let t = entry(&cfg, &[], 0);
+        for l in [&b"caps all\n"[..], b"seccomp unconfined\n", b"user 0:0\n"] {
+            assert!(t.windows(l.len()).any(|w| w == l), "{l:?}");
+        }
+    }
 }

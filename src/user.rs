@@ -24,27 +24,30 @@ pub fn number(s: &[u8]) -> Option<u32> {
     s.iter().try_fold(0u32, |n, &c| n.checked_mul(10)?.checked_add((c - b'0') as u32))
 }
 
-/// The colon-separated fields of the first well-formed line (at least `min_fields` fields) of
-/// a passwd or group file that `want` accepts. One loop for every lookup: each iterator chain
-/// would be a copy of its own.
-pub fn find<'t>(text: &'t [u8], min_fields: usize, want: &mut dyn FnMut(&[&'t [u8]]) -> bool) -> Option<Vec<&'t [u8]>> {
+/// Field `n` of a colon-separated passwd or group line ("" past its end).
+pub fn field(line: &[u8], n: usize) -> &[u8] {
+    line.split(|&c| c == b':').nth(n).unwrap_or_default()
+}
+
+/// The first well-formed line (at least `min_fields` fields) of a passwd or group file that
+/// `want` accepts. One loop for every lookup: each iterator chain would be a copy of its own.
+pub fn find<'t>(text: &'t [u8], min_fields: usize, want: &mut dyn FnMut(&'t [u8]) -> bool) -> Option<&'t [u8]> {
     for l in text.split(|&c| c == b'\n') {
         if l.is_empty() || l[0] == b'#' {
             continue;
         }
-        let f: Vec<&[u8]> = l.split(|&c| c == b':').collect();
-        if f.len() >= min_fields && want(&f) {
-            return Some(f);
+        if l.iter().filter(|&&c| c == b':').count() >= min_fields - 1 && want(l) {
+            return Some(l);
         }
     }
     None
 }
 
-/// The entry with id (field 2) `id`, or else named `name`.
-pub fn by<'t>(text: &'t [u8], min_fields: usize, id: Option<u32>, name: &[u8]) -> Option<Vec<&'t [u8]>> {
-    find(text, min_fields, &mut |f| match id {
-        Some(id) => number(f[2]) == Some(id),
-        None => f[0] == name,
+/// The line with id (field 2) `id`, or else named `name`.
+pub fn by<'t>(text: &'t [u8], min_fields: usize, id: Option<u32>, name: &[u8]) -> Option<&'t [u8]> {
+    find(text, min_fields, &mut |l| match id {
+        Some(id) => number(field(l, 2)) == Some(id),
+        None => field(l, 0) == name,
     })
 }
 
@@ -56,10 +59,9 @@ pub fn resolve_in(spec: &[u8], passwd: &[u8], group: &[u8]) -> Result<Ids> {
     };
     // passwd: name:password:uid:gid:gecos:home:shell
     let by_uid = number(user);
-    let entry = by(passwd, 7, by_uid, user);
-    let (uid, name, mut gid, home) = match (&entry, by_uid) {
-        (Some(f), _) => match (number(f[2]), number(f[3])) {
-            (Some(u), Some(g)) => (u, f[0], g, f[5]),
+    let (uid, name, mut gid, home) = match (by(passwd, 7, by_uid, user), by_uid) {
+        (Some(l), _) => match (number(field(l, 2)), number(field(l, 3))) {
+            (Some(u), Some(g)) => (u, field(l, 0), g, field(l, 5)),
             _ => return Err(Error::msg("bad /etc/passwd entry", user, "uid and gid must be numbers")),
         },
         (None, Some(u)) => (u, &b""[..], 0, &b"/"[..]),
@@ -67,18 +69,16 @@ pub fn resolve_in(spec: &[u8], passwd: &[u8], group: &[u8]) -> Result<Ids> {
     };
     // group: name:password:gid:member,member
     if let Some(g) = grp {
-        gid = match number(g) {
+        gid = match number(g).or_else(|| by(group, 3, None, g).and_then(|l| number(field(l, 2)))) {
             Some(n) => n,
-            None => by(group, 3, None, g)
-                .and_then(|f| number(f[2]))
-                .ok_or_else(|| Error::msg("unknown group", g, "not in the container's /etc/group"))?,
+            None => return Err(Error::msg("unknown group", g, "not in the container's /etc/group")),
         };
     }
     let mut groups = Vec::from([gid]);
     if !name.is_empty() {
-        find(group, 4, &mut |f| {
-            if let Some(n) = number(f[2]) {
-                if !groups.contains(&n) && f[3].split(|&c| c == b',').any(|m| m == name) {
+        find(group, 4, &mut |l| {
+            if let Some(n) = number(field(l, 2)) {
+                if !groups.contains(&n) && field(l, 3).split(|&c| c == b',').any(|m| m == name) {
                     groups.push(n);
                 }
             }
@@ -93,7 +93,7 @@ pub fn resolve_in(spec: &[u8], passwd: &[u8], group: &[u8]) -> Result<Ids> {
 #[inline(never)]
 pub fn numeric(uid: u32, gid: u32, groups: &[u32]) -> Ids {
     let passwd = sys::read_file(c"/etc/passwd").unwrap_or_default();
-    let home = by(&passwd, 7, Some(uid), b"").map_or(&b"/"[..], |f| f[5]).to_vec();
+    let home = by(&passwd, 7, Some(uid), b"").map_or(&b"/"[..], |l| field(l, 5)).to_vec();
     let groups = if groups.is_empty() { Vec::from([gid]) } else { groups.to_vec() };
     Ids { uid, gid, groups, home }
 }
@@ -137,6 +137,11 @@ mod tests {
         assert_eq!(ids("alice:nogroup").err().map(|e| e.step), Some("unknown group"));
         assert!(ids("99999999999").is_err(), "out of range is not a number, and not a name");
         assert!(resolve_in(b"alice", b"", b"").is_err());
+        let short = b"short:x:7:7:gecos:/home\n";
+        assert_eq!(resolve_in(b"short", short, b"").err().map(|e| e.step), Some("unknown user"), "6 fields: not an entry");
+        assert_eq!(resolve_in(b"7", short, b"").ok().map(|i| i.home), Some(b"/".to_vec()));
+        assert_eq!(field(b"a:b::d", 2), b"");
+        assert_eq!(field(b"a:b", 5), b"");
         assert_eq!(resolve_in(b"5", b"", b"").ok().map(|i| i.uid), Some(5));
     }
 }

@@ -111,7 +111,7 @@ pub fn resolve(c: &Config) -> Result<Option<Maps>> {
     decide(c, euid, egid, || {
         let passwd = sys::read_file(c"/etc/passwd").unwrap_or_default();
         // passwd(5): name:password:uid:...
-        let name = user::by(&passwd, 3, Some(euid), b"").map_or(&b""[..], |f| f[0]);
+        let name = user::by(&passwd, 3, Some(euid), b"").map_or(&b""[..], |l| user::field(l, 0));
         Ok(Maps { uid: auto_maps(c"/etc/subuid", name, euid)?, gid: auto_maps(c"/etc/subgid", name, egid)? })
     })
 }
