@@ -224,9 +224,9 @@ fn hierarchy(line: &[u8], self_cgroup: &[u8], parent: Option<&[u8]>) -> Option<D
     while !matches!(field(line, b' ', dash), b"-" | b"") {
         dash += 1;
     }
-    let (v2, has) = match field(line, b' ', dash + 1) {
-        b"cgroup2" => (true, 0),
-        b"cgroup" => (false, controllers(field(line, b' ', dash + 3), b',')),
+    let (v2, has) = match field(line, b' ', dash + 1).strip_prefix(b"cgroup")? {
+        b"2" => (true, 0),
+        b"" => (false, controllers(field(line, b' ', dash + 3), b',')),
         _ => return None,
     };
     // ID:CONTROLLERS:PATH; v2's is 0::PATH.
