@@ -75,27 +75,26 @@ pub fn parse_map(v: &[u8]) -> Result<IdMap> {
 fn decide(c: &Config, euid: u32, egid: u32, auto: impl FnOnce() -> Result<Maps>) -> Result<Option<Maps>> {
     let root = euid == 0;
     let explicit = !c.uid_map.is_empty() || !c.gid_map.is_empty();
-    let conflict = |why| Err(Error::msg("invalid userns", b"--uidmap/--gidmap", why));
-    match c.mode {
-        Mode::Host if explicit => conflict("need a user namespace, not --userns=host"),
-        Mode::Auto if explicit => conflict("--userns=auto finds the maps itself"),
-        Mode::Host if !root => Err(Error::msg("invalid userns", b"--userns=host", "needs root")),
-        Mode::Host => Ok(None),
-        Mode::Default if root && !explicit => Ok(None),
-        Mode::Auto => auto().map(Some),
+    let (object, why): (&[u8], _) = match c.mode {
+        Mode::Host if explicit => (b"--uidmap/--gidmap", "need a user namespace, not --userns=host"),
+        Mode::Auto if explicit => (b"--uidmap/--gidmap", "--userns=auto finds the maps itself"),
+        Mode::Host if !root => (b"--userns=host", "needs root"),
+        Mode::Host => return Ok(None),
+        Mode::Default if root && !explicit => return Ok(None),
+        Mode::Auto => return auto().map(Some),
         _ if explicit => {
             // One list alone serves for both.
             let uid = if c.uid_map.is_empty() { &c.gid_map } else { &c.uid_map };
             let gid = if c.gid_map.is_empty() { &c.uid_map } else { &c.gid_map };
-            Ok(Some(Maps { uid: uid.clone(), gid: gid.clone() }))
+            return Ok(Some(Maps { uid: uid.clone(), gid: gid.clone() }));
         }
-        _ if root => Err(Error::msg(
-            "invalid userns",
+        _ if root => (
             b"--userns",
             "root needs --uidmap CONTAINER:HOST:COUNT (e.g. 0:100000:65536), or --userns=auto with a range for root in /etc/subuid",
-        )),
-        _ => Ok(Some(Maps { uid: Vec::from([own(euid)]), gid: Vec::from([own(egid)]) })),
-    }
+        ),
+        _ => return Ok(Some(Maps { uid: Vec::from([own(euid)]), gid: Vec::from([own(egid)]) })),
+    };
+    Err(Error::msg("invalid userns", object, why))
 }
 
 /// The caller's own id as the container's root.
