@@ -43,11 +43,11 @@ pub struct Config {
     pub gid_map: Vec<IdMap>,
 }
 
-/// The ID maps of the container's user namespace.
+/// The ID maps of the container's user namespace (those hutch finds itself live until it exits).
 #[derive(Debug, PartialEq, Eq)]
-pub struct Maps {
-    pub uid: Vec<IdMap>,
-    pub gid: Vec<IdMap>,
+pub struct Maps<'a> {
+    pub uid: &'a [IdMap],
+    pub gid: &'a [IdMap],
 }
 
 /// `--userns[=auto|host]`; the bare option arrives as an empty value.
@@ -72,7 +72,7 @@ pub fn parse_map(v: &[u8]) -> Result<IdMap> {
 /// The maps the container gets, `None` for no user namespace. `euid`/`egid` are the caller's;
 /// `auto` finds its subordinate ranges (only called for `--userns=auto`).
 #[inline(never)]
-fn decide(c: &Config, euid: u32, egid: u32, auto: impl FnOnce() -> Result<Maps>) -> Result<Option<Maps>> {
+fn decide<'a>(c: &'a Config, euid: u32, egid: u32, auto: impl FnOnce() -> Result<Maps<'a>>) -> Result<Option<Maps<'a>>> {
     let root = euid == 0;
     let explicit = !c.uid_map.is_empty() || !c.gid_map.is_empty();
     let (object, why): (&[u8], _) = match c.mode {
@@ -86,13 +86,13 @@ fn decide(c: &Config, euid: u32, egid: u32, auto: impl FnOnce() -> Result<Maps>)
             // One list alone serves for both.
             let uid = if c.uid_map.is_empty() { &c.gid_map } else { &c.uid_map };
             let gid = if c.gid_map.is_empty() { &c.uid_map } else { &c.gid_map };
-            return Ok(Some(Maps { uid: uid.clone(), gid: gid.clone() }));
+            return Ok(Some(Maps { uid, gid }));
         }
         _ if root => (
             b"--userns",
             "root needs --uidmap CONTAINER:HOST:COUNT (e.g. 0:100000:65536), or --userns=auto with a range for root in /etc/subuid",
         ),
-        _ => return Ok(Some(Maps { uid: Vec::from([own(euid)]), gid: Vec::from([own(egid)]) })),
+        _ => return Ok(Some(Maps { uid: Vec::from([own(euid)]).leak(), gid: Vec::from([own(egid)]).leak() })),
     };
     Err(Error::msg("invalid userns", object, why))
 }
@@ -105,7 +105,7 @@ fn own(id: u32) -> IdMap {
 /// The user namespace `c` asks for, decided before the clone so that a missing range is
 /// reported before anything is created.
 #[inline(never)]
-pub fn resolve(c: &Config) -> Result<Option<Maps>> {
+pub fn resolve(c: &Config) -> Result<Option<Maps<'_>>> {
     let (euid, egid) = (sys::geteuid(), sys::getegid());
     decide(c, euid, egid, || {
         let passwd = sys::read_file(c"/etc/passwd").unwrap_or_default();
@@ -115,13 +115,13 @@ pub fn resolve(c: &Config) -> Result<Option<Maps>> {
     })
 }
 
-fn auto_maps(file: &CStr, name: &[u8], id: u32) -> Result<Vec<IdMap>> {
+fn auto_maps(file: &CStr, name: &[u8], id: u32) -> Result<&'static [IdMap]> {
     let text = sys::read_file(file).at("reading", file.to_bytes())?;
     let maps = auto_maps_in(&text, name, id);
     if maps.len() == usize::from(id != 0) {
         return Err(Error::msg("--userns=auto", file.to_bytes(), "no range for this user (see subuid(5))"));
     }
-    Ok(maps)
+    Ok(maps.leak())
 }
 
 /// The caller (not root) as 0, then each of its `OWNER:START:COUNT` ranges in `text` (subuid(5):
@@ -418,7 +418,7 @@ mod tests {
         IdMap { inside, outside, count }
     }
 
-    fn no_auto() -> Result<Maps> {
+    fn no_auto<'a>() -> Result<Maps<'a>> {
         panic!("auto maps looked up")
     }
 
@@ -437,20 +437,21 @@ mod tests {
 
     #[test]
     fn who_gets_which_namespace() {
-        let own = Maps { uid: Vec::from([m(0, 1000, 1)]), gid: Vec::from([m(0, 100, 1)]) };
+        let own = Maps { uid: &[m(0, 1000, 1)], gid: &[m(0, 100, 1)] };
         // Not root: always a user namespace, mapping the caller's own ids by default.
         assert_eq!(decide(&cfg(Mode::Default, &[], &[]), 1000, 100, no_auto).ok(), Some(Some(own)));
         // Root: none unless asked, and then with maps.
         assert_eq!(decide(&cfg(Mode::Default, &[], &[]), 0, 0, no_auto).ok(), Some(None));
         assert_eq!(decide(&cfg(Mode::Host, &[], &[]), 0, 0, no_auto).ok(), Some(None));
         assert!(decide(&cfg(Mode::New, &[], &[]), 0, 0, no_auto).is_err());
-        let both = Maps { uid: Vec::from([m(0, 100000, 65536)]), gid: Vec::from([m(0, 100000, 65536)]) };
+        let both = Maps { uid: &[m(0, 100000, 65536)], gid: &[m(0, 100000, 65536)] };
         assert_eq!(decide(&cfg(Mode::New, &["0:100000:65536"], &[]), 0, 0, no_auto).ok(), Some(Some(both)));
-        let split = decide(&cfg(Mode::Default, &["0:1:2"], &["0:3:4", "4:9:1"]), 0, 0, no_auto).ok().unwrap().unwrap();
-        assert_eq!((split.uid, split.gid), (Vec::from([m(0, 1, 2)]), Vec::from([m(0, 3, 4), m(4, 9, 1)])));
+        let c = cfg(Mode::Default, &["0:1:2"], &["0:3:4", "4:9:1"]);
+        let split = decide(&c, 0, 0, no_auto).ok().unwrap().unwrap();
+        assert_eq!((split.uid, split.gid), (&[m(0, 1, 2)][..], &[m(0, 3, 4), m(4, 9, 1)][..]));
         assert!(decide(&cfg(Mode::Host, &["0:1:1"], &[]), 0, 0, no_auto).is_err());
         assert!(decide(&cfg(Mode::Auto, &["0:1:1"], &[]), 0, 0, no_auto).is_err());
-        let auto = || Ok(Maps { uid: Vec::new(), gid: Vec::new() });
+        let auto = || Ok(Maps { uid: &[], gid: &[] });
         assert!(decide(&cfg(Mode::Auto, &[], &[]), 1000, 100, auto).ok().unwrap().is_some());
     }
 
