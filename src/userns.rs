@@ -52,11 +52,10 @@ pub struct Maps<'a> {
 
 /// `--userns[=auto|host]`; the bare option arrives as an empty value.
 pub fn parse_mode(v: &[u8]) -> Result<Mode> {
-    match v {
-        b"" => Ok(Mode::New),
-        b"auto" => Ok(Mode::Auto),
-        b"host" => Ok(Mode::Host),
-        _ => Err(Error::msg("invalid userns", v, "expected --userns, --userns=auto or --userns=host")),
+    let modes: [(&[u8], Mode); 3] = [(b"", Mode::New), (b"auto", Mode::Auto), (b"host", Mode::Host)];
+    match modes.iter().find(|m| m.0 == v) {
+        Some(m) => Ok(m.1),
+        None => Err(Error::msg("invalid userns", v, "expected --userns, --userns=auto or --userns=host")),
     }
 }
 
