@@ -314,7 +314,7 @@ pub fn create(l: &Limits, name: &[u8]) -> Result<Cgroup> {
     // An OCI container's, what the hierarchy's root does: make() enables them on the way down.
     let offered = |d: &Dir| get(existing(d.path.as_bytes(), l.oci).as_bytes(), b"cgroup.controllers");
     let dirs = hierarchies(&mountinfo, &own, parent, needed(l), l.oci, offered)?;
-    Cgroup::new(dirs, l, name)
+    Cgroup::new(&dirs, l, name)
 }
 
 /// `p`, or its nearest ancestor that exists; with `top`, the top of its hierarchy above that
@@ -373,13 +373,13 @@ fn make(d: &Dir, path: &[u8], parents: bool) -> Result<()> {
 }
 
 impl Cgroup {
-    fn new(dirs: Vec<Dir>, l: &Limits, name: &[u8]) -> Result<Cgroup> {
+    fn new(dirs: &[Dir], l: &Limits, name: &[u8]) -> Result<Cgroup> {
         let name = l.cgroup_name.map_or(name, CStr::to_bytes);
         if name.len() > NAME_MAX || name.is_empty() {
             return Err(Error::sys("cgroup name", name, Errno(libc::ENAMETOOLONG)));
         }
         // All that can be checked is, before anything is made.
-        for d in &dirs {
+        for d in dirs {
             let mut path = d.path;
             if !l.oci && !sys::exists(path.cstr()) {
                 return Err(Error::sys("opening cgroup", path.as_bytes(), Errno(libc::ENOENT)));
@@ -399,7 +399,7 @@ impl Cgroup {
         // Device rules: v1's devices controller where it is mounted, else a v2 filter.
         let v1_devices = dirs.iter().any(|d| !d.v2 && d.has & DEVICES != 0);
         let mut cg = Cgroup { dirs: Vec::new(), memory: l.memory };
-        for d in &dirs {
+        for d in dirs {
             let dir = at(d.path.as_bytes(), name);
             let dir = dir.as_bytes();
             make(d, dir, l.oci)?;
@@ -701,7 +701,7 @@ fn enable(parent: &[u8], uses: u8) -> Result<()> {
 mod tests {
     use super::*;
     use std::path::{Path, PathBuf};
-    use std::{format, fs, string::String, vec, vec::Vec};
+    use std::{format, fs, string::String, vec::Vec};
 
     const HYBRID_MOUNTINFO: &[u8] = b"\
 25 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw
@@ -874,7 +874,7 @@ mod tests {
         let t = Tree::new("v2");
         t.put("parent/cgroup.controllers", "cpuset cpu io memory pids\n");
         let h = t.hierarchy("parent", true, MEMORY | PIDS | CPU | CPUSET, MEMORY | PIDS | CPU | CPUSET);
-        let cg = Cgroup::new(vec![h], &all_limits(), b"hutch-7").ok().unwrap();
+        let cg = Cgroup::new(&[h], &all_limits(), b"hutch-7").ok().unwrap();
         assert_eq!(t.get("parent/cgroup.subtree_control"), "+memory +pids +cpu +cpuset");
         for (file, value) in [
             ("memory.max", "33554432"),
@@ -904,7 +904,7 @@ mod tests {
         let t = Tree::new("v2-max");
         let l = Limits { memory: Some(1 << 30), memory_swap: Some(UNLIMITED), cpu_share: Some(CpuShare::Weight(300)), ..Limits::default() };
         let h = t.hierarchy("", true, MEMORY | CPU, MEMORY | CPU);
-        let cg = Cgroup::new(vec![h], &l, b"c").ok().unwrap();
+        let cg = Cgroup::new(&[h], &l, b"c").ok().unwrap();
         assert_eq!(t.get("cgroup.subtree_control"), "+memory +cpu");
         assert_eq!(t.get("c/memory.max"), "1073741824");
         assert_eq!(t.get("c/memory.swap.max"), "max");
@@ -913,7 +913,7 @@ mod tests {
         drop(cg);
         // --cgroup alone: a cgroup with no controllers, nothing enabled.
         let h = t.hierarchy("", true, MEMORY, 0);
-        let cg = Cgroup::new(vec![h], &Limits { cgroup: true, ..Limits::default() }, b"d").ok().unwrap();
+        let cg = Cgroup::new(&[h], &Limits { cgroup: true, ..Limits::default() }, b"d").ok().unwrap();
         assert!(!t.0.join("d").read_dir().unwrap().any(|_| true), "wrote into a plain cgroup");
         drop(cg);
         assert!(!t.0.join("d").exists());
@@ -937,7 +937,7 @@ mod tests {
             t.hierarchy("cpuset", false, CPUSET, CPUSET),
             t.hierarchy("pids", false, PIDS, PIDS),
         ];
-        let cg = Cgroup::new(hs.into(), &all_limits(), b"hutch-9").ok().unwrap();
+        let cg = Cgroup::new(&hs, &all_limits(), b"hutch-9").ok().unwrap();
         for (file, value) in [
             ("memory/a/hutch-9/memory.limit_in_bytes", "33554432"),
             ("memory/a/hutch-9/memory.memsw.limit_in_bytes", "100663296"),
@@ -983,13 +983,13 @@ mod tests {
         t.put("memory/memory.limit_in_bytes", "9223372036854771712\n");
         let hs = [t.hierarchy("pids", false, PIDS, PIDS), t.hierarchy("memory", false, MEMORY, MEMORY)];
         let l = Limits { memory: Some(1 << 20), memory_swap: Some(2 << 20), pids: Some(3), ..Limits::default() };
-        let err = Cgroup::new(hs.into(), &l, b"z").err().unwrap();
+        let err = Cgroup::new(&hs, &l, b"z").err().unwrap();
         assert_eq!(err.step, "cgroup controller lacks");
         assert!(err.object.as_bytes().ends_with(b"memory/memory.memsw.limit_in_bytes"));
         assert!(!t.0.join("pids/z").exists() && !t.0.join("memory/z").exists());
         // Without --memory-swap the same host is fine.
         let hs = [t.hierarchy("memory", false, MEMORY, MEMORY)];
-        let cg = Cgroup::new(hs.into(), &Limits { memory: Some(1 << 20), ..Limits::default() }, b"z").ok().unwrap();
+        let cg = Cgroup::new(&hs, &Limits { memory: Some(1 << 20), ..Limits::default() }, b"z").ok().unwrap();
         assert_eq!(t.get("memory/z/memory.limit_in_bytes"), "1048576");
         t.empty("memory/z");
         drop(cg);
@@ -1000,7 +1000,7 @@ mod tests {
         let t = Tree::new("missing");
         t.put("memory/memory.memsw.limit_in_bytes", "0\n");
         let hs = [t.hierarchy("memory", false, MEMORY, MEMORY), t.hierarchy("pids/nope", false, PIDS, PIDS)];
-        let err = Cgroup::new(hs.into(), &all_limits(), b"x").err().unwrap();
+        let err = Cgroup::new(&hs, &all_limits(), b"x").err().unwrap();
         assert_eq!(err.step, "opening cgroup");
         assert!(err.object.as_bytes().ends_with(b"pids/nope"));
         assert!(!t.0.join("memory/x").exists());
@@ -1014,7 +1014,7 @@ mod tests {
         // The parent of a hierarchy with cpuset has no cpuset.cpus to copy: that step fails
         // after both cgroups were made, and both must go again.
         let hs = [t.hierarchy("memory", false, MEMORY, 0), t.hierarchy("pids", false, PIDS | CPUSET, PIDS)];
-        let err = Cgroup::new(hs.into(), &Limits { pids: Some(5), ..Limits::default() }, b"y").err().unwrap();
+        let err = Cgroup::new(&hs, &Limits { pids: Some(5), ..Limits::default() }, b"y").err().unwrap();
         assert_eq!(err.step, "reading");
         assert!(err.object.as_bytes().ends_with(b"pids/cpuset.cpus"));
         assert!(!t.0.join("memory/y").exists() && !t.0.join("pids/y").exists(), "left behind");
@@ -1027,7 +1027,7 @@ mod tests {
         t.put("v2/cgroup.controllers", "\n");
         let hs = [t.hierarchy("v2", true, 0, 0), t.hierarchy("v1/a", false, FREEZER, 0)];
         let l = Limits { oci: true, cgroup_name: Some(c"ctr"), ..Limits::default() };
-        let cg = Cgroup::new(hs.into(), &l, b"ignored").ok().unwrap();
+        let cg = Cgroup::new(&hs, &l, b"ignored").ok().unwrap();
         let dirs = cg.keep();
         let (v2, v1) = (t.0.join("v2/ctr"), t.0.join("v1/a/ctr"));
         assert_eq!(dirs, [v2.as_os_str().as_encoded_bytes(), b":", v1.as_os_str().as_encoded_bytes()].concat());
@@ -1063,7 +1063,7 @@ mod tests {
         let t = Tree::new("devices");
         let rules = [all, DeviceRule { allow: true, kind: b'c', major: Some(1), minor: Some(11), access: b"w" }];
         let l = Limits { devices: Vec::leak(rules.to_vec()), ..Limits::default() };
-        let cg = Cgroup::new(vec![t.hierarchy("", false, DEVICES, 0)], &l, b"d").ok().unwrap();
+        let cg = Cgroup::new(&[t.hierarchy("", false, DEVICES, 0)], &l, b"d").ok().unwrap();
         // The stand-in files keep only the last write; the real order is checked end to end.
         assert_eq!(t.get("d/devices.deny"), "a *:* rwm");
         assert_eq!(t.get("d/devices.allow"), "c 136:* rwm");
@@ -1130,7 +1130,7 @@ mod tests {
             let path = *super::Path::new().push(v2.as_bytes());
             let l = Limits { devices: Vec::leak(rules.to_vec()), ..Limits::default() };
             let name = format!("hutch-unit-devices-{}", std::process::id());
-            let cg = Cgroup::new(vec![Dir { v2: true, has: 0, uses: 0, path }], &l, name.as_bytes());
+            let cg = Cgroup::new(&[Dir { v2: true, has: 0, uses: 0, path }], &l, name.as_bytes());
             let cg = cg.unwrap_or_else(|e| {
                 e.print();
                 panic!("creating the cgroup")
@@ -1185,7 +1185,7 @@ mod tests {
         // An existing parent that does not offer memory, and a missing one below it.
         t.put("r/a/cgroup.controllers", "pids\n");
         let l = Limits { memory: Some(1 << 20), oci: true, ..Limits::default() };
-        let cg = Cgroup::new(vec![t.hierarchy("r/a/b", true, MEMORY | PIDS, MEMORY)], &l, b"c").ok().unwrap();
+        let cg = Cgroup::new(&[t.hierarchy("r/a/b", true, MEMORY | PIDS, MEMORY)], &l, b"c").ok().unwrap();
         for dir in ["r", "r/a", "r/a/b"] {
             assert_eq!(t.get(&format!("{dir}/cgroup.subtree_control")), "+memory", "{dir}");
         }
@@ -1196,7 +1196,7 @@ mod tests {
         assert!(!t.0.join("r/a/b/c").exists() && t.0.join("r/a/b").exists(), "the container's cgroup goes, its parents stay");
         // Without OCI, a missing parent is an error, before anything is made.
         let l = Limits { memory: Some(1 << 20), ..Limits::default() };
-        let err = Cgroup::new(vec![t.hierarchy("r/x/y", true, MEMORY, MEMORY)], &l, b"c").err().unwrap();
+        let err = Cgroup::new(&[t.hierarchy("r/x/y", true, MEMORY, MEMORY)], &l, b"c").err().unwrap();
         assert_eq!(err.step, "opening cgroup");
         assert!(!t.0.join("r/x").exists());
     }
