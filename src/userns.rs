@@ -161,6 +161,7 @@ pub fn clone_flag(maps: &Option<Maps>) -> c_int {
 }
 
 /// Why clone failed: for a user namespace, the setting that forbids them, where one does.
+#[inline(never)] // smaller out of line (measured)
 pub fn clone_error(e: Errno, maps: &Option<Maps>) -> Error {
     let step = "creating user namespace";
     let err = match (maps, e.0) {
