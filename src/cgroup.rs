@@ -313,20 +313,19 @@ pub fn create(l: &Limits, name: &[u8]) -> Result<Cgroup> {
     let parent = l.cgroup_parent.map(CStr::to_bytes);
     // A parent yet to be made will offer what its nearest existing ancestor does.
     // An OCI container's, what the hierarchy's root does: make() enables them on the way down.
-    let offered = |d: &Dir| get(existing(d.path.as_bytes(), l.oci).as_bytes(), b"cgroup.controllers");
+    let offered = |d: &Dir| get(existing(d.path.as_bytes(), l.oci), b"cgroup.controllers");
     let dirs = hierarchies(&mountinfo, &own, parent, needed(l), l.oci, offered)?;
     Cgroup::new(&dirs, l, name)
 }
 
 /// `p`, or its nearest ancestor that exists; with `top`, the top of its hierarchy above that
 /// (the last directory up whose parent has no cgroup.controllers).
-fn existing(p: &[u8], top: bool) -> Path {
-    let mut p = *Path::new().push(p);
-    while p.as_bytes().len() > 1 && (!sys::exists(p.cstr()) || top && exists(p.as_bytes(), b"../cgroup.controllers")) {
-        let up = p.as_bytes().iter().rposition(|&c| c == b'/').unwrap_or(1).max(1);
-        p = *Path::new().push(&p.as_bytes()[..up]);
+fn existing(p: &[u8], top: bool) -> &[u8] {
+    let mut n = p.len();
+    while n > 1 && (!exists(&p[..n], b"") || top && exists(&p[..n], b"../cgroup.controllers")) {
+        n = p[..n].iter().rposition(|&c| c == b'/').unwrap_or(1).max(1);
     }
-    p
+    &p[..n]
 }
 
 /// Makes directory `path` of hierarchy `d`, and with `parents` its missing ancestors (and on
@@ -391,7 +390,7 @@ impl Cgroup {
                 if !(f.4 && !d.v2 && d.uses & f.0 != 0 && value(l, f.3, false).is_some()) {
                     continue;
                 }
-                let mut file = at(existing(path.as_bytes(), false).as_bytes(), f.1);
+                let mut file = at(existing(path.as_bytes(), false), f.1);
                 if !sys::exists(file.cstr()) {
                     return Err(Error::msg("cgroup controller lacks", file.as_bytes(), "this kernel has no such control file"));
                 }
