@@ -285,13 +285,13 @@ fn run_tool(tool: &CStr, pid: pid_t, maps: &[IdMap]) -> Result<()> {
     if args.full() {
         return Err(Error::msg("mapping ids", name, "too many maps"));
     }
-    let mut argv: Vec<*const i8> = Vec::new();
-    for a in args.as_bytes().split(|&c| c == 0) {
-        if !a.is_empty() {
-            argv.push(a.as_ptr().cast());
-        }
+    // At most one argument per two bytes, and the null after them.
+    let mut argv = [core::ptr::null(); 257];
+    let mut n = 0;
+    for a in args.as_bytes().split(|&c| c == 0).filter(|a| !a.is_empty()) {
+        argv[n] = a.as_ptr().cast();
+        n += 1;
     }
-    argv.push(core::ptr::null());
     let (r, w) = sys::pipe().at("creating pipe", b"")?;
     // Started like the container's child (musl's fork would add kilobytes of locking); the
     // pipe is its stderr, and everything else it inherits is close-on-exec.
