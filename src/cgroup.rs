@@ -380,17 +380,17 @@ impl Cgroup {
         }
         // All that can be checked is, before anything is made.
         for d in dirs {
-            let mut path = d.path;
-            if !l.oci && !sys::exists(path.cstr()) {
-                return Err(Error::sys("opening cgroup", path.as_bytes(), Errno(libc::ENOENT)));
+            let path = d.path.as_bytes();
+            if !l.oci && !exists(path, b"") {
+                return Err(Error::sys("opening cgroup", path, Errno(libc::ENOENT)));
             }
-            userns::check_rootless_limits(path.cstr())?;
+            userns::check_rootless_limits(path)?;
             // On v1 these files are in every cgroup, the root too, when the kernel has them.
             for f in &FILES {
                 if !(f.4 && !d.v2 && d.uses & f.0 != 0 && value(l, f.3, false).is_some()) {
                     continue;
                 }
-                let mut file = at(existing(path.as_bytes(), false), f.1);
+                let mut file = at(existing(path, false), f.1);
                 if !sys::exists(file.cstr()) {
                     return Err(Error::msg("cgroup controller lacks", file.as_bytes(), "this kernel has no such control file"));
                 }

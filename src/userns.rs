@@ -389,19 +389,19 @@ fn mapped(map: &[u8], id: u32) -> bool {
 /// (cgroups(7), "Delegation"), i.e. it may write `dir`, the cgroup the container's would go
 /// into, and its cgroup.procs and cgroup.subtree_control. Otherwise a clear error, never a
 /// silent no-op. Called by the cgroup code for each parent cgroup it would use.
-pub fn check_rootless_limits(dir: &CStr) -> Result<()> {
+pub fn check_rootless_limits(dir: &[u8]) -> Result<()> {
     if sys::geteuid() == 0 {
         return Ok(());
     }
     let delegated = [&b""[..], b"/cgroup.procs", b"/cgroup.subtree_control"].iter().all(|f| {
         let mut p = Buf::<4096>::new();
-        p.push(dir.to_bytes()).push(f);
+        p.push(dir).push(f);
         !p.full() && sys::writable(p.cstr())
     });
     if delegated {
         Ok(())
     } else {
-        Err(Error::msg("cgroup limits", dir.to_bytes(), "cgroup limits need root or a delegated cgroup v2 subtree"))
+        Err(Error::msg("cgroup limits", dir, "cgroup limits need root or a delegated cgroup v2 subtree"))
     }
 }
 
