@@ -349,7 +349,8 @@ fn make(d: &Dir, path: &[u8], parents: bool) -> Result<()> {
         if d.v2 && d.uses != 0 {
             enable(up, d.uses)?;
         }
-        match sys::mkdirat(libc::AT_FDCWD, at(dir, b"").cstr(), 0o755) {
+        let mut p = at(dir, b"");
+        match sys::mkdirat(libc::AT_FDCWD, p.cstr(), 0o755) {
             // A parent another container made meanwhile.
             Err(Errno(libc::EEXIST)) if parents && end <= d.path.as_bytes().len() => {}
             r => {
@@ -358,7 +359,7 @@ fn make(d: &Dir, path: &[u8], parents: bool) -> Result<()> {
                     for file in [&b"cpuset.cpus"[..], b"cpuset.mems"] {
                         let copied = get(up, file).at("reading", at(up, file).as_bytes());
                         if let Err(e) = copied.and_then(|v| put(dir, file, v.strip_suffix(b"\n").unwrap_or(&v), "setting cgroup limit")) {
-                            let _ = sys::unlinkat(libc::AT_FDCWD, at(dir, b"").cstr(), libc::AT_REMOVEDIR);
+                            let _ = sys::unlinkat(libc::AT_FDCWD, p.cstr(), libc::AT_REMOVEDIR);
                             return Err(e);
                         }
                     }
