@@ -178,9 +178,30 @@ fn controllers(list: &[u8], sep: u8) -> u8 {
     let bit = |name: &[u8]| CONTROLLERS.iter().find(|c| c.0 == name).map_or(0, |c| c.1);
     list.split(|&c| c == sep || c == b'\n').fold(0, |mask, name| mask | bit(name))
 }
+/// `DIR/FILE`, or `DIR` for an empty file.
+fn at(dir: &[u8], file: &[u8]) -> Path {
+    let mut p = Path::new();
+    p.push(dir);
+    if !file.is_empty() {
+        p.push(b"/").push(file);
+    }
+    p
+}
 
-/// The container's cgroup in one hierarchy: a directory named after the container in the
-/// parent cgroup.
+fn put(dir: &[u8], file: &[u8], value: &[u8], step: &'static str) -> Result<()> {
+    let mut p = at(dir, file);
+    sys::write_file_at(libc::AT_FDCWD, p.cstr(), value, CREATE).at(step, p.as_bytes())
+}
+
+fn get(dir: &[u8], file: &[u8]) -> sys::Result<Vec<u8>> {
+    sys::read_file(at(dir, file).cstr())
+}
+
+fn exists(dir: &[u8], file: &[u8]) -> bool {
+    sys::exists(at(dir, file).cstr())
+}
+
+/// A hierarchy the container gets a cgroup in, found in mountinfo.
 #[derive(Clone, Copy)]
 struct Dir {
     v2: bool,
@@ -188,33 +209,8 @@ struct Dir {
     has: u8,
     /// The controllers the container's limits use in it.
     uses: u8,
-    /// Whether hutch made the cgroup (and so must remove it).
-    made: bool,
     /// The parent cgroup's directory.
     path: Path,
-}
-
-impl Dir {
-    /// `PARENT/file`, or with a `name`, `PARENT/NAME/file` (`PARENT/NAME` for an empty file).
-    fn at(&self, name: &[u8], file: &[u8]) -> Path {
-        let mut p = self.path;
-        if !name.is_empty() {
-            p.push(b"/").push(name);
-        }
-        if !file.is_empty() {
-            p.push(b"/").push(file);
-        }
-        p
-    }
-
-    fn put(&self, name: &[u8], file: &[u8], value: &[u8], step: &'static str) -> Result<()> {
-        let mut p = self.at(name, file);
-        sys::write_file_at(libc::AT_FDCWD, p.cstr(), value, CREATE).at(step, p.as_bytes())
-    }
-
-    fn get(&self, name: &[u8], file: &[u8]) -> sys::Result<Vec<u8>> {
-        sys::read_file(self.at(name, file).cstr())
-    }
 }
 
 /// The hierarchy a mountinfo line mounts, if it is cgroup2 or a cgroup v1 one with a
@@ -228,9 +224,9 @@ fn hierarchy(line: &[u8], self_cgroup: &[u8], parent: Option<&[u8]>) -> Option<D
     while !matches!(field(line, b' ', dash), b"-" | b"") {
         dash += 1;
     }
-    let (v2, has) = match field(line, b' ', dash + 1) {
-        b"cgroup2" => (true, 0),
-        b"cgroup" => (false, controllers(field(line, b' ', dash + 3), b',')),
+    let (v2, has) = match field(line, b' ', dash + 1).strip_prefix(b"cgroup")? {
+        b"2" => (true, 0),
+        b"" => (false, controllers(field(line, b' ', dash + 3), b',')),
         _ => return None,
     };
     // ID:CONTROLLERS:PATH; v2's is 0::PATH.
@@ -250,7 +246,7 @@ fn hierarchy(line: &[u8], self_cgroup: &[u8], parent: Option<&[u8]>) -> Option<D
         Some(p) => path.push(mnt).push(own).push(b"/").push(p),
         None => path.push(mnt).push(own),
     };
-    Some(Dir { v2, has, uses: 0, made: false, path })
+    Some(Dir { v2, has, uses: 0, path })
 }
 
 /// The hierarchies for `need` (controller bits) in `mountinfo`: v2 takes every controller
@@ -276,7 +272,7 @@ fn hierarchies(
             if v2 {
                 match v2_controllers(&d) {
                     Ok(text) => d.has = controllers(&text, b' '),
-                    Err(e) => v2_error = Some(Error::sys("reading", d.at(b"", b"cgroup.controllers").as_bytes(), e)),
+                    Err(e) => v2_error = Some(Error::sys("reading", at(d.path.as_bytes(), b"cgroup.controllers").as_bytes(), e)),
                 }
             }
             d.uses = d.has & left;
@@ -303,37 +299,33 @@ fn hierarchies(
 
 /// The container's cgroups. Dropping it kills what is left in them and removes them.
 pub struct Cgroup {
-    dirs: Vec<Dir>,
-    name: Buf<128>,
+    /// The cgroups hutch made, `:`-separated: the form [`Cgroup::keep`] hands out.
+    dirs: Vec<u8>,
     memory: Option<u64>,
 }
 
 /// Makes the container's cgroups for `l`, named `name` (or `l.cgroup_name`), and applies the
 /// limits. On error, whatever was made is removed again.
+#[inline(never)] // smaller out of line (measured)
 pub fn create(l: &Limits, name: &[u8]) -> Result<Cgroup> {
     let read = |path: &CStr| sys::read_file(path).at("reading", path.to_bytes());
     let (mountinfo, own) = (read(c"/proc/self/mountinfo")?, read(c"/proc/self/cgroup")?);
     let parent = l.cgroup_parent.map(CStr::to_bytes);
     // A parent yet to be made will offer what its nearest existing ancestor does.
     // An OCI container's, what the hierarchy's root does: make() enables them on the way down.
-    let offered = |d: &Dir| {
-        let mut p = existing(d.path);
-        while l.oci && sys::exists(Dir { path: p, ..*d }.at(b"..", b"cgroup.controllers").cstr()) {
-            p = *Path::new().push(&p.as_bytes()[..p.as_bytes().iter().rposition(|&c| c == b'/').unwrap_or(0)]);
-        }
-        sys::read_file(p.push(b"/cgroup.controllers").cstr())
-    };
+    let offered = |d: &Dir| get(existing(d.path.as_bytes(), l.oci), b"cgroup.controllers");
     let dirs = hierarchies(&mountinfo, &own, parent, needed(l), l.oci, offered)?;
-    Cgroup::new(dirs, l, name)
+    Cgroup::new(&dirs, l, name)
 }
 
-/// `p`, or its nearest ancestor that exists.
-fn existing(mut p: Path) -> Path {
-    while !sys::exists(p.cstr()) && p.as_bytes().len() > 1 {
-        let up = p.as_bytes().iter().rposition(|&c| c == b'/').unwrap_or(1).max(1);
-        p = *Path::new().push(&p.as_bytes()[..up]);
+/// `p`, or its nearest ancestor that exists; with `top`, the top of its hierarchy above that
+/// (the last directory up whose parent has no cgroup.controllers).
+fn existing(p: &[u8], top: bool) -> &[u8] {
+    let mut n = p.len();
+    while n > 1 && (!exists(&p[..n], b"") || top && exists(&p[..n], b"../cgroup.controllers")) {
+        n = p[..n].iter().rposition(|&c| c == b'/').unwrap_or(1).max(1);
     }
-    p
+    &p[..n]
 }
 
 /// Makes directory `path` of hierarchy `d`, and with `parents` its missing ancestors (and on
@@ -343,107 +335,122 @@ fn existing(mut p: Path) -> Path {
 /// cpuset starts with no CPUs and no memory nodes, and takes no task until it has both: it
 /// gets its parent's.
 fn make(d: &Dir, path: &[u8], parents: bool) -> Result<()> {
-    let slash = path.iter().rposition(|&c| c == b'/').unwrap_or(0);
-    // The parent, as a hierarchy of its own: its put and get are relative to it.
-    let (up, name) = (Dir { path: *Path::new().push(&path[..slash]), ..*d }, &path[slash + 1..]);
-    let mut p = up.at(name, b"");
-    // A parent that exists but does not offer what the container uses gets it from its own.
-    let lacks = |up: &Dir| d.v2 && up.get(b"", b"cgroup.controllers").is_ok_and(|c| controllers(&c, b' ') & d.uses != d.uses);
-    if parents && (!sys::exists(up.at(b"", b"").cstr()) || lacks(&up)) {
-        make(d, up.path.as_bytes(), true)?;
+    let slash = |end: usize| path[..end].iter().rposition(|&c| c == b'/').unwrap_or(0);
+    // The level made first: below the nearest ancestor that exists and (v2) offers what the
+    // container uses, or with no `parents`, the last.
+    let mut from = slash(path.len());
+    let lacks = |up: &[u8]| d.v2 && get(up, b"cgroup.controllers").is_ok_and(|c| controllers(&c, b' ') & d.uses != d.uses);
+    while parents && from > 0 && (!exists(&path[..from], b"") || lacks(&path[..from])) {
+        from = slash(from);
     }
-    if d.v2 && d.uses != 0 {
-        enable(&up)?;
-    }
-    match sys::mkdirat(libc::AT_FDCWD, p.cstr(), 0o755) {
-        // A parent another container made meanwhile.
-        Err(Errno(libc::EEXIST)) if parents && path.len() <= d.path.as_bytes().len() => return Ok(()),
-        r => r.at("creating cgroup", path)?,
-    }
-    if !d.v2 && d.has & CPUSET != 0 {
-        for file in [&b"cpuset.cpus"[..], b"cpuset.mems"] {
-            let copied = up.get(b"", file).at("reading", up.at(b"", file).as_bytes());
-            if let Err(e) = copied.and_then(|v| up.put(name, file, v.strip_suffix(b"\n").unwrap_or(&v), "setting cgroup limit")) {
-                let _ = sys::unlinkat(libc::AT_FDCWD, p.cstr(), libc::AT_REMOVEDIR);
-                return Err(e);
+    loop {
+        let end = path[from + 1..].iter().position(|&c| c == b'/').map_or(path.len(), |i| from + 1 + i);
+        let (up, dir) = (&path[..from], &path[..end]);
+        if d.v2 && d.uses != 0 {
+            enable(up, d.uses)?;
+        }
+        let mut p = at(dir, b"");
+        match sys::mkdirat(libc::AT_FDCWD, p.cstr(), 0o755) {
+            // A parent another container made meanwhile.
+            Err(Errno(libc::EEXIST)) if parents && end <= d.path.as_bytes().len() => {}
+            r => {
+                r.at("creating cgroup", dir)?;
+                if !d.v2 && d.has & CPUSET != 0 {
+                    for file in [&b"cpuset.cpus"[..], b"cpuset.mems"] {
+                        let copied = get(up, file).at("reading", at(up, file).as_bytes());
+                        if let Err(e) = copied.and_then(|v| put(dir, file, v.strip_suffix(b"\n").unwrap_or(&v), "setting cgroup limit")) {
+                            let _ = sys::unlinkat(libc::AT_FDCWD, p.cstr(), libc::AT_REMOVEDIR);
+                            return Err(e);
+                        }
+                    }
+                }
             }
         }
+        if end == path.len() {
+            return Ok(());
+        }
+        from = end;
     }
-    Ok(())
 }
 
 impl Cgroup {
-    fn new(dirs: Vec<Dir>, l: &Limits, name: &[u8]) -> Result<Cgroup> {
+    fn new(dirs: &[Dir], l: &Limits, name: &[u8]) -> Result<Cgroup> {
         let name = l.cgroup_name.map_or(name, CStr::to_bytes);
         if name.len() > NAME_MAX || name.is_empty() {
             return Err(Error::sys("cgroup name", name, Errno(libc::ENAMETOOLONG)));
         }
-        let mut cg = Cgroup { dirs, name: *Buf::new().push(name), memory: l.memory };
-        let name = cg.name;
-        let name = name.as_bytes();
         // All that can be checked is, before anything is made.
-        for d in &cg.dirs {
-            let mut path = d.path;
-            if !l.oci && !sys::exists(path.cstr()) {
-                return Err(Error::sys("opening cgroup", path.as_bytes(), Errno(libc::ENOENT)));
+        for d in dirs {
+            let path = d.path.as_bytes();
+            if !l.oci && !exists(path, b"") {
+                return Err(Error::sys("opening cgroup", path, Errno(libc::ENOENT)));
             }
-            userns::check_rootless_limits(true, path.cstr())?;
+            userns::check_rootless_limits(path)?;
             // On v1 these files are in every cgroup, the root too, when the kernel has them.
             for f in &FILES {
                 if !(f.4 && !d.v2 && d.uses & f.0 != 0 && value(l, f.3, false).is_some()) {
                     continue;
                 }
-                let mut file = *existing(d.path).push(b"/").push(f.1);
+                let mut file = at(existing(path, false), f.1);
                 if !sys::exists(file.cstr()) {
                     return Err(Error::msg("cgroup controller lacks", file.as_bytes(), "this kernel has no such control file"));
                 }
             }
         }
         // Device rules: v1's devices controller where it is mounted, else a v2 filter.
-        let v1_devices = cg.dirs.iter().any(|d| !d.v2 && d.has & DEVICES != 0);
-        for d in &mut cg.dirs {
-            make(d, d.at(name, b"").as_bytes(), l.oci)?;
-            d.made = true;
+        let v1_devices = dirs.iter().any(|d| !d.v2 && d.has & DEVICES != 0);
+        let mut cg = Cgroup { dirs: Vec::new(), memory: l.memory };
+        for d in dirs {
+            let dir = at(d.path.as_bytes(), name);
+            let dir = dir.as_bytes();
+            make(d, dir, l.oci)?;
+            if !cg.dirs.is_empty() {
+                cg.dirs.push(b':');
+            }
+            cg.dirs.extend_from_slice(dir);
             for f in &FILES {
                 let file = if d.v2 { f.2 } else { f.1 };
                 if let (true, false, Some(v)) = (d.uses & f.0 != 0, file.is_empty(), value(l, f.3, d.v2)) {
-                    d.put(name, file, v.as_bytes(), "setting cgroup limit")?;
+                    put(dir, file, v.as_bytes(), "setting cgroup limit")?;
                 }
             }
             for &(size, bytes) in l.hugetlb.iter().filter(|_| d.uses & HUGETLB != 0) {
                 let mut file = Buf::<64>::new();
                 file.push(b"hugetlb.").push(size.to_bytes()).push(if d.v2 { b".max" } else { b".limit_in_bytes" });
-                d.put(name, file.as_bytes(), Buf::<32>::new().num(bytes).as_bytes(), "setting cgroup limit")?;
+                put(dir, file.as_bytes(), Buf::<32>::new().num(bytes).as_bytes(), "setting cgroup limit")?;
             }
             if !d.v2 && d.has & DEVICES != 0 && !l.devices.is_empty() {
                 for r in l.devices.iter().chain(&DEFAULT_DEVICES) {
                     let file: &[u8] = if r.allow { b"devices.allow" } else { b"devices.deny" };
-                    d.put(name, file, device_line(r).as_bytes(), "setting device rule")?;
+                    put(dir, file, device_line(r).as_bytes(), "setting device rule")?;
                 }
             }
             if d.v2 && !v1_devices && !l.devices.is_empty() {
-                attach_device_filter(&d.at(name, b""), l.devices)?;
+                attach_device_filter(dir, l.devices)?;
             }
         }
         Ok(cg)
     }
 
     /// Moves process `pid` into the container's cgroups.
+    #[inline(never)] // smaller out of line (measured)
     pub fn enter(&self, pid: pid_t) -> Result<()> {
         let pid = *Buf::<32>::new().num(pid as u64);
-        self.dirs.iter().try_for_each(|d| d.put(self.name.as_bytes(), b"cgroup.procs", pid.as_bytes(), "joining cgroup"))
+        each(&self.dirs).try_for_each(|d| put(d, b"cgroup.procs", pid.as_bytes(), "joining cgroup"))
     }
 
     /// The line to print when the kernel's OOM killer killed a process of the container:
     /// memory.events on v2, memory.oom_control on v1 (since 4.13), else v1's count of hitting
-    /// the limit.
+    /// the limit. Only the cgroup with the memory controller has these files.
     pub fn oom_kill(&self) -> Option<Buf<128>> {
-        let (d, limit) = (self.dirs.iter().find(|d| d.uses & MEMORY != 0)?, self.memory?);
-        let read = |file: &[u8]| d.get(self.name.as_bytes(), file).unwrap_or_default();
-        let kills = match d.v2 {
-            true => lookup(&read(b"memory.events"), b"oom_kill"),
-            false => lookup(&read(b"memory.oom_control"), b"oom_kill").or_else(|| parse_num(field(&read(b"memory.failcnt"), b'\n', 0))),
+        let limit = self.memory?;
+        let count = |d: &[u8], file: &[u8], key: &[u8]| {
+            let text = get(d, file).ok()?;
+            if key.is_empty() { parse_num(field(&text, b'\n', 0)) } else { lookup(&text, key) }
         };
+        let kills = each(&self.dirs).find_map(|d| {
+            count(d, b"memory.events", b"oom_kill").or_else(|| count(d, b"memory.oom_control", b"oom_kill")).or_else(|| count(d, b"memory.failcnt", b""))
+        });
         if kills? == 0 {
             return None;
         }
@@ -454,79 +461,58 @@ impl Cgroup {
         Some(line)
     }
 
-    /// SIGKILLs every process in the cgroup: v2's cgroup.kill (5.14) does it at once, even
-    /// against racing forks; elsewhere each pid cgroup.procs lists is killed, and the caller
-    /// retries until none is left. The caller runs this only once the container's init has
-    /// been reaped, and so the kernel has killed its PID namespace: what is still listed is
-    /// exiting, or escaped the namespace but not the cgroup.
-    fn kill_all(&self, d: &Dir) {
-        let name = self.name.as_bytes();
-        if d.v2 && d.put(name, b"cgroup.kill", b"1", "").is_ok() {
-            return;
-        }
-        for pid in lines(&d.get(name, b"cgroup.procs").unwrap_or_default()).filter_map(parse_num) {
-            if (1..=i32::MAX as u64).contains(&pid) {
-                let _ = sys::kill(pid as pid_t, libc::SIGKILL);
-            }
-        }
-    }
-
-    /// Removes the cgroup in one hierarchy. rmdir fails with EBUSY while processes are in it,
-    /// so they are killed and rmdir retried while they finish exiting.
-    fn remove(&self, d: &Dir) {
-        let mut path = d.at(self.name.as_bytes(), b"");
-        let mut left = Errno(libc::EBUSY);
-        for _ in 0..RMDIR_TRIES {
-            match sys::unlinkat(libc::AT_FDCWD, path.cstr(), libc::AT_REMOVEDIR) {
-                Ok(()) | Err(Errno(libc::ENOENT)) => return,
-                Err(Errno(libc::EBUSY)) => self.kill_all(d),
-                Err(e) => {
-                    left = e;
-                    break;
-                }
-            }
-            sys::sleep_ms(1);
-        }
-        Error::sys("removing cgroup", path.as_bytes(), left).print();
+    /// Leaves the cgroups in place when this value goes (an OCI container's outlive `hutch
+    /// create`); returns their directories, `:`-separated, for the state entry: [`remove`],
+    /// [`freeze`] and [`frozen`] take them.
+    pub fn keep(mut self) -> Vec<u8> {
+        core::mem::take(&mut self.dirs)
     }
 }
 
 impl Drop for Cgroup {
     fn drop(&mut self) {
-        for d in self.dirs.iter().filter(|d| d.made) {
-            self.remove(d);
+        each(&self.dirs).for_each(remove_one);
+    }
+}
+
+/// The directories of a `:`-separated list.
+fn each(dirs: &[u8]) -> impl Iterator<Item = &[u8]> {
+    dirs.split(|&c| c == b':').filter(|d| !d.is_empty())
+}
+
+/// SIGKILLs every process in cgroup `dir`: v2's cgroup.kill (5.14) does it at once, even
+/// against racing forks; elsewhere each pid cgroup.procs lists is killed, and the caller
+/// retries until none is left. The caller runs this only once the container's init has
+/// been reaped, and so the kernel has killed its PID namespace: what is still listed is
+/// exiting, or escaped the namespace but not the cgroup.
+fn kill_all(dir: &[u8]) {
+    if put(dir, b"cgroup.kill", b"1", "").is_ok() {
+        return;
+    }
+    for pid in lines(&get(dir, b"cgroup.procs").unwrap_or_default()).filter_map(parse_num) {
+        if (1..=i32::MAX as u64).contains(&pid) {
+            let _ = sys::kill(pid as pid_t, libc::SIGKILL);
         }
     }
 }
 
-impl Cgroup {
-    /// Leaves the cgroups in place when this value goes (an OCI container's outlive `hutch
-    /// create`); returns their directories, `:`-separated, for the state entry: [`remove`],
-    /// [`freeze`] and [`frozen`] take them.
-    pub fn keep(mut self) -> Vec<u8> {
-        let mut dirs = Vec::new();
-        for d in &mut self.dirs {
-            if !dirs.is_empty() {
-                dirs.push(b':');
+/// Removes cgroup `dir`. rmdir fails with EBUSY while processes are in it, so they are killed
+/// and rmdir retried while they finish exiting.
+fn remove_one(dir: &[u8]) {
+    let mut path = at(dir, b"");
+    let mut left = Errno(libc::EBUSY);
+    for _ in 0..RMDIR_TRIES {
+        match sys::unlinkat(libc::AT_FDCWD, path.cstr(), libc::AT_REMOVEDIR) {
+            Ok(()) | Err(Errno(libc::ENOENT)) => return,
+            Err(Errno(libc::EBUSY)) => kill_all(dir),
+            Err(e) => {
+                left = e;
+                break;
             }
-            dirs.extend_from_slice(d.at(self.name.as_bytes(), b"").as_bytes());
-            d.made = false;
         }
-        dirs
+        sys::sleep_ms(1);
     }
-}
-
-/// The cgroups [`Cgroup::keep`] returned, again; `made`: whether dropping it removes them.
-fn open(dirs: &[u8], made: bool) -> Cgroup {
-    let mut cg = Cgroup { dirs: Vec::new(), name: Buf::new(), memory: None };
-    for dir in dirs.split(|&c| c == b':').filter(|d| !d.is_empty()) {
-        let slash = dir.iter().rposition(|&c| c == b'/').unwrap_or(0);
-        cg.name = *Buf::new().push(&dir[slash + 1..]);
-        let mut d = Dir { v2: false, has: 0, uses: 0, made, path: *Path::new().push(&dir[..slash]) };
-        d.v2 = sys::exists(d.at(cg.name.as_bytes(), b"cgroup.controllers").cstr());
-        cg.dirs.push(d);
-    }
-    cg
+    Error::sys("removing cgroup", dir, left).print();
 }
 
 /// Kills what is left in the cgroups [`Cgroup::keep`] returned and removes them (not their
@@ -534,8 +520,11 @@ fn open(dirs: &[u8], made: bool) -> Cgroup {
 /// not act on SIGKILL until then.
 pub fn remove(dirs: &[u8]) {
     let _ = freeze(dirs, false);
-    drop(open(dirs, true));
+    each(dirs).for_each(remove_one);
 }
+
+/// The freezers, v1's and v2's: the file, and what thaws and what freezes.
+const FREEZERS: [(&[u8], [&[u8]; 2]); 2] = [(b"freezer.state", [b"THAWED", b"FROZEN"]), (b"cgroup.freeze", [b"0", b"1"])];
 
 /// Freezes (`hutch pause`) or thaws (`resume`) the cgroups [`Cgroup::keep`] returned: each
 /// that has a freezer, v2's cgroup.freeze or v1's freezer.state (on a hybrid host both, as
@@ -543,27 +532,25 @@ pub fn remove(dirs: &[u8]) {
 /// (cgroup.events `frozen 1`, freezer.state `FROZEN`), or fails with the cgroups thawed
 /// again. cgroup-v2.rst "Core Interface Files", cgroup-v1/freezer-subsystem.rst.
 pub fn freeze(dirs: &[u8], frozen: bool) -> Result<()> {
-    let cg = open(dirs, false);
     let mut found = false;
-    for d in &cg.dirs {
-        let (file, value): (&[u8], &[u8]) = match (d.v2, frozen) {
-            (true, _) => (b"cgroup.freeze", if frozen { b"1" } else { b"0" }),
-            (false, _) if !sys::exists(d.at(cg.name.as_bytes(), b"freezer.state").cstr()) => continue,
-            (false, true) => (b"freezer.state", b"FROZEN"),
-            (false, false) => (b"freezer.state", b"THAWED"),
-        };
+    for d in each(dirs) {
+        let v2 = exists(d, b"cgroup.controllers");
+        let (file, values) = FREEZERS[v2 as usize];
+        if !v2 && !exists(d, file) {
+            continue;
+        }
         found = true;
         for _ in 0..RMDIR_TRIES {
             // v1 may stop at FREEZING when a task cannot be frozen yet: writing again retries.
-            d.put(cg.name.as_bytes(), file, value, "freezing cgroup")?;
-            if !frozen || state(d, cg.name.as_bytes()) {
+            put(d, file, values[frozen as usize], "freezing cgroup")?;
+            if !frozen || state(d) {
                 break;
             }
             sys::sleep_ms(1);
         }
-        if frozen && !state(d, cg.name.as_bytes()) {
+        if frozen && !state(d) {
             let _ = freeze(dirs, false);
-            return Err(Error::sys("freezing cgroup", d.at(cg.name.as_bytes(), b"").as_bytes(), Errno(libc::EBUSY)));
+            return Err(Error::sys("freezing cgroup", d, Errno(libc::EBUSY)));
         }
     }
     match found {
@@ -574,15 +561,14 @@ pub fn freeze(dirs: &[u8], frozen: bool) -> Result<()> {
 
 /// Whether the cgroups [`Cgroup::keep`] returned are frozen (`hutch state`: paused).
 pub fn frozen(dirs: &[u8]) -> bool {
-    let cg = open(dirs, false);
-    cg.dirs.iter().any(|d| state(d, cg.name.as_bytes()))
+    each(dirs).any(state)
 }
 
-/// Whether one cgroup is frozen.
-fn state(d: &Dir, name: &[u8]) -> bool {
-    match d.v2 {
-        true => lookup(&d.get(name, b"cgroup.events").unwrap_or_default(), b"frozen") == Some(1),
-        false => d.get(name, b"freezer.state").is_ok_and(|s| s.starts_with(b"FROZEN")),
+/// Whether one cgroup is frozen: v2's has cgroup.events, v1's freezer.state.
+fn state(d: &[u8]) -> bool {
+    match get(d, b"cgroup.events") {
+        Ok(events) => lookup(&events, b"frozen") == Some(1),
+        Err(_) => get(d, b"freezer.state").is_ok_and(|s| s.starts_with(b"FROZEN")),
     }
 }
 
@@ -668,11 +654,11 @@ fn device_filter(rules: &[DeviceRule]) -> Vec<u64> {
 
 /// Loads the device program for `rules` and attaches it to the cgroup at `dir`, beside any
 /// its ancestors have (BPF_F_ALLOW_MULTI: a device must pass them all).
-fn attach_device_filter(dir: &Path, rules: &[DeviceRule]) -> Result<()> {
-    let mut dir = *dir;
+#[inline(never)] // smaller out of line (measured)
+fn attach_device_filter(dir: &[u8], rules: &[DeviceRule]) -> Result<()> {
     let step = "setting device rules";
     let prog = sys::bpf_prog_load(15, &device_filter(rules), c"GPL").at(step, b"bpf")?;
-    let fd = sys::open(dir.cstr(), libc::O_RDONLY | libc::O_DIRECTORY);
+    let fd = sys::open(at(dir, b"").cstr(), libc::O_RDONLY | libc::O_DIRECTORY);
     // BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI.
     let attached = fd.and_then(|fd| {
         let r = sys::bpf_prog_attach(fd, prog, 6, 2);
@@ -680,10 +666,11 @@ fn attach_device_filter(dir: &Path, rules: &[DeviceRule]) -> Result<()> {
         r
     });
     sys::close(prog);
-    attached.at(step, dir.as_bytes())
+    attached.at(step, dir)
 }
 
 /// A rule as v1's devices.allow and devices.deny take it: `c 1:3 rwm`, `*` for any number.
+#[inline(never)] // smaller out of line (measured)
 fn device_line(r: &DeviceRule) -> Buf<48> {
     let mut b = Buf::new();
     b.push(&[r.kind, b' ']);
@@ -697,29 +684,28 @@ fn device_line(r: &DeviceRule) -> Buf<48> {
     *b.push(r.access)
 }
 
-/// Enables the controllers the container uses in cgroup.subtree_control of `parent`.
-fn enable(parent: &Dir) -> Result<()> {
+/// Enables controllers `uses` in cgroup.subtree_control of `parent`.
+fn enable(parent: &[u8], uses: u8) -> Result<()> {
     let mut list = Buf::<64>::new();
-    for (name, _) in CONTROLLERS.iter().filter(|c| parent.uses & c.1 != 0) {
+    for (name, _) in CONTROLLERS.iter().filter(|c| uses & c.1 != 0) {
         list.push(b"+").push(name).push(b" ");
     }
     let list = list.as_bytes();
-    match parent.put(b"", b"cgroup.subtree_control", &list[..list.len() - 1], "enabling cgroup controllers") {
+    match put(parent, b"cgroup.subtree_control", &list[..list.len() - 1], "enabling cgroup controllers") {
         // cgroup-v2.rst, "No Internal Process Constraint".
         Err(e) if e.errno() == Some(libc::EBUSY) => Err(Error::msg(
             "enabling cgroup controllers",
-            parent.path.as_bytes(),
+            parent,
             "this cgroup has processes of its own; name an empty one with --cgroup-parent",
         )),
         r => r,
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::path::{Path, PathBuf};
-    use std::{format, fs, string::String, vec, vec::Vec};
+    use std::{format, fs, string::String, vec::Vec};
 
     const HYBRID_MOUNTINFO: &[u8] = b"\
 25 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw
@@ -858,7 +844,7 @@ mod tests {
         fn hierarchy(&self, dir: &str, v2: bool, has: u8, uses: u8) -> Dir {
             let mut path = Buf::new();
             path.push(self.0.join(dir).as_os_str().as_encoded_bytes());
-            Dir { v2, has, uses, made: false, path }
+            Dir { v2, has, uses, path }
         }
         /// Empties the container's cgroup, as the kernel does when its last process exits,
         /// so that dropping the Cgroup can remove it.
@@ -892,7 +878,7 @@ mod tests {
         let t = Tree::new("v2");
         t.put("parent/cgroup.controllers", "cpuset cpu io memory pids\n");
         let h = t.hierarchy("parent", true, MEMORY | PIDS | CPU | CPUSET, MEMORY | PIDS | CPU | CPUSET);
-        let cg = Cgroup::new(vec![h], &all_limits(), b"hutch-7").ok().unwrap();
+        let cg = Cgroup::new(&[h], &all_limits(), b"hutch-7").ok().unwrap();
         assert_eq!(t.get("parent/cgroup.subtree_control"), "+memory +pids +cpu +cpuset");
         for (file, value) in [
             ("memory.max", "33554432"),
@@ -922,7 +908,7 @@ mod tests {
         let t = Tree::new("v2-max");
         let l = Limits { memory: Some(1 << 30), memory_swap: Some(UNLIMITED), cpu_share: Some(CpuShare::Weight(300)), ..Limits::default() };
         let h = t.hierarchy("", true, MEMORY | CPU, MEMORY | CPU);
-        let cg = Cgroup::new(vec![h], &l, b"c").ok().unwrap();
+        let cg = Cgroup::new(&[h], &l, b"c").ok().unwrap();
         assert_eq!(t.get("cgroup.subtree_control"), "+memory +cpu");
         assert_eq!(t.get("c/memory.max"), "1073741824");
         assert_eq!(t.get("c/memory.swap.max"), "max");
@@ -931,7 +917,7 @@ mod tests {
         drop(cg);
         // --cgroup alone: a cgroup with no controllers, nothing enabled.
         let h = t.hierarchy("", true, MEMORY, 0);
-        let cg = Cgroup::new(vec![h], &Limits { cgroup: true, ..Limits::default() }, b"d").ok().unwrap();
+        let cg = Cgroup::new(&[h], &Limits { cgroup: true, ..Limits::default() }, b"d").ok().unwrap();
         assert!(!t.0.join("d").read_dir().unwrap().any(|_| true), "wrote into a plain cgroup");
         drop(cg);
         assert!(!t.0.join("d").exists());
@@ -955,7 +941,7 @@ mod tests {
             t.hierarchy("cpuset", false, CPUSET, CPUSET),
             t.hierarchy("pids", false, PIDS, PIDS),
         ];
-        let cg = Cgroup::new(hs.into(), &all_limits(), b"hutch-9").ok().unwrap();
+        let cg = Cgroup::new(&hs, &all_limits(), b"hutch-9").ok().unwrap();
         for (file, value) in [
             ("memory/a/hutch-9/memory.limit_in_bytes", "33554432"),
             ("memory/a/hutch-9/memory.memsw.limit_in_bytes", "100663296"),
@@ -1001,13 +987,13 @@ mod tests {
         t.put("memory/memory.limit_in_bytes", "9223372036854771712\n");
         let hs = [t.hierarchy("pids", false, PIDS, PIDS), t.hierarchy("memory", false, MEMORY, MEMORY)];
         let l = Limits { memory: Some(1 << 20), memory_swap: Some(2 << 20), pids: Some(3), ..Limits::default() };
-        let err = Cgroup::new(hs.into(), &l, b"z").err().unwrap();
+        let err = Cgroup::new(&hs, &l, b"z").err().unwrap();
         assert_eq!(err.step, "cgroup controller lacks");
         assert!(err.object.as_bytes().ends_with(b"memory/memory.memsw.limit_in_bytes"));
         assert!(!t.0.join("pids/z").exists() && !t.0.join("memory/z").exists());
         // Without --memory-swap the same host is fine.
         let hs = [t.hierarchy("memory", false, MEMORY, MEMORY)];
-        let cg = Cgroup::new(hs.into(), &Limits { memory: Some(1 << 20), ..Limits::default() }, b"z").ok().unwrap();
+        let cg = Cgroup::new(&hs, &Limits { memory: Some(1 << 20), ..Limits::default() }, b"z").ok().unwrap();
         assert_eq!(t.get("memory/z/memory.limit_in_bytes"), "1048576");
         t.empty("memory/z");
         drop(cg);
@@ -1018,7 +1004,7 @@ mod tests {
         let t = Tree::new("missing");
         t.put("memory/memory.memsw.limit_in_bytes", "0\n");
         let hs = [t.hierarchy("memory", false, MEMORY, MEMORY), t.hierarchy("pids/nope", false, PIDS, PIDS)];
-        let err = Cgroup::new(hs.into(), &all_limits(), b"x").err().unwrap();
+        let err = Cgroup::new(&hs, &all_limits(), b"x").err().unwrap();
         assert_eq!(err.step, "opening cgroup");
         assert!(err.object.as_bytes().ends_with(b"pids/nope"));
         assert!(!t.0.join("memory/x").exists());
@@ -1032,7 +1018,7 @@ mod tests {
         // The parent of a hierarchy with cpuset has no cpuset.cpus to copy: that step fails
         // after both cgroups were made, and both must go again.
         let hs = [t.hierarchy("memory", false, MEMORY, 0), t.hierarchy("pids", false, PIDS | CPUSET, PIDS)];
-        let err = Cgroup::new(hs.into(), &Limits { pids: Some(5), ..Limits::default() }, b"y").err().unwrap();
+        let err = Cgroup::new(&hs, &Limits { pids: Some(5), ..Limits::default() }, b"y").err().unwrap();
         assert_eq!(err.step, "reading");
         assert!(err.object.as_bytes().ends_with(b"pids/cpuset.cpus"));
         assert!(!t.0.join("memory/y").exists() && !t.0.join("pids/y").exists(), "left behind");
@@ -1045,7 +1031,7 @@ mod tests {
         t.put("v2/cgroup.controllers", "\n");
         let hs = [t.hierarchy("v2", true, 0, 0), t.hierarchy("v1/a", false, FREEZER, 0)];
         let l = Limits { oci: true, cgroup_name: Some(c"ctr"), ..Limits::default() };
-        let cg = Cgroup::new(hs.into(), &l, b"ignored").ok().unwrap();
+        let cg = Cgroup::new(&hs, &l, b"ignored").ok().unwrap();
         let dirs = cg.keep();
         let (v2, v1) = (t.0.join("v2/ctr"), t.0.join("v1/a/ctr"));
         assert_eq!(dirs, [v2.as_os_str().as_encoded_bytes(), b":", v1.as_os_str().as_encoded_bytes()].concat());
@@ -1081,7 +1067,7 @@ mod tests {
         let t = Tree::new("devices");
         let rules = [all, DeviceRule { allow: true, kind: b'c', major: Some(1), minor: Some(11), access: b"w" }];
         let l = Limits { devices: Vec::leak(rules.to_vec()), ..Limits::default() };
-        let cg = Cgroup::new(vec![t.hierarchy("", false, DEVICES, 0)], &l, b"d").ok().unwrap();
+        let cg = Cgroup::new(&[t.hierarchy("", false, DEVICES, 0)], &l, b"d").ok().unwrap();
         // The stand-in files keep only the last write; the real order is checked end to end.
         assert_eq!(t.get("d/devices.deny"), "a *:* rwm");
         assert_eq!(t.get("d/devices.allow"), "c 136:* rwm");
@@ -1148,7 +1134,7 @@ mod tests {
             let path = *super::Path::new().push(v2.as_bytes());
             let l = Limits { devices: Vec::leak(rules.to_vec()), ..Limits::default() };
             let name = format!("hutch-unit-devices-{}", std::process::id());
-            let cg = Cgroup::new(vec![Dir { v2: true, has: 0, uses: 0, made: false, path }], &l, name.as_bytes());
+            let cg = Cgroup::new(&[Dir { v2: true, has: 0, uses: 0, path }], &l, name.as_bytes());
             let cg = cg.unwrap_or_else(|e| {
                 e.print();
                 panic!("creating the cgroup")
@@ -1203,7 +1189,7 @@ mod tests {
         // An existing parent that does not offer memory, and a missing one below it.
         t.put("r/a/cgroup.controllers", "pids\n");
         let l = Limits { memory: Some(1 << 20), oci: true, ..Limits::default() };
-        let cg = Cgroup::new(vec![t.hierarchy("r/a/b", true, MEMORY | PIDS, MEMORY)], &l, b"c").ok().unwrap();
+        let cg = Cgroup::new(&[t.hierarchy("r/a/b", true, MEMORY | PIDS, MEMORY)], &l, b"c").ok().unwrap();
         for dir in ["r", "r/a", "r/a/b"] {
             assert_eq!(t.get(&format!("{dir}/cgroup.subtree_control")), "+memory", "{dir}");
         }
@@ -1214,7 +1200,7 @@ mod tests {
         assert!(!t.0.join("r/a/b/c").exists() && t.0.join("r/a/b").exists(), "the container's cgroup goes, its parents stay");
         // Without OCI, a missing parent is an error, before anything is made.
         let l = Limits { memory: Some(1 << 20), ..Limits::default() };
-        let err = Cgroup::new(vec![t.hierarchy("r/x/y", true, MEMORY, MEMORY)], &l, b"c").err().unwrap();
+        let err = Cgroup::new(&[t.hierarchy("r/x/y", true, MEMORY, MEMORY)], &l, b"c").err().unwrap();
         assert_eq!(err.step, "opening cgroup");
         assert!(!t.0.join("r/x").exists());
     }

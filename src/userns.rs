@@ -43,20 +43,19 @@ pub struct Config {
     pub gid_map: Vec<IdMap>,
 }
 
-/// The ID maps of the container's user namespace.
+/// The ID maps of the container's user namespace (those hutch finds itself live until it exits).
 #[derive(Debug, PartialEq, Eq)]
-pub struct Maps {
-    pub uid: Vec<IdMap>,
-    pub gid: Vec<IdMap>,
+pub struct Maps<'a> {
+    pub uid: &'a [IdMap],
+    pub gid: &'a [IdMap],
 }
 
 /// `--userns[=auto|host]`; the bare option arrives as an empty value.
 pub fn parse_mode(v: &[u8]) -> Result<Mode> {
-    match v {
-        b"" => Ok(Mode::New),
-        b"auto" => Ok(Mode::Auto),
-        b"host" => Ok(Mode::Host),
-        _ => Err(Error::msg("invalid userns", v, "expected --userns, --userns=auto or --userns=host")),
+    let modes: [(&[u8], Mode); 3] = [(b"", Mode::New), (b"auto", Mode::Auto), (b"host", Mode::Host)];
+    match modes.iter().find(|m| m.0 == v) {
+        Some(m) => Ok(m.1),
+        None => Err(Error::msg("invalid userns", v, "expected --userns, --userns=auto or --userns=host")),
     }
 }
 
@@ -72,30 +71,29 @@ pub fn parse_map(v: &[u8]) -> Result<IdMap> {
 /// The maps the container gets, `None` for no user namespace. `euid`/`egid` are the caller's;
 /// `auto` finds its subordinate ranges (only called for `--userns=auto`).
 #[inline(never)]
-fn decide(c: &Config, euid: u32, egid: u32, auto: impl FnOnce() -> Result<Maps>) -> Result<Option<Maps>> {
+fn decide<'a>(c: &'a Config, euid: u32, egid: u32, auto: impl FnOnce() -> Result<Maps<'a>>) -> Result<Option<Maps<'a>>> {
     let root = euid == 0;
     let explicit = !c.uid_map.is_empty() || !c.gid_map.is_empty();
-    let conflict = |why| Err(Error::msg("invalid userns", b"--uidmap/--gidmap", why));
-    match c.mode {
-        Mode::Host if explicit => conflict("need a user namespace, not --userns=host"),
-        Mode::Auto if explicit => conflict("--userns=auto finds the maps itself"),
-        Mode::Host if !root => Err(Error::msg("invalid userns", b"--userns=host", "needs root")),
-        Mode::Host => Ok(None),
-        Mode::Default if root && !explicit => Ok(None),
-        Mode::Auto => auto().map(Some),
+    let (object, why): (&[u8], _) = match c.mode {
+        Mode::Host if explicit => (b"--uidmap/--gidmap", "need a user namespace, not --userns=host"),
+        Mode::Auto if explicit => (b"--uidmap/--gidmap", "--userns=auto finds the maps itself"),
+        Mode::Host if !root => (b"--userns=host", "needs root"),
+        Mode::Host => return Ok(None),
+        Mode::Default if root && !explicit => return Ok(None),
+        Mode::Auto => return auto().map(Some),
         _ if explicit => {
             // One list alone serves for both.
             let uid = if c.uid_map.is_empty() { &c.gid_map } else { &c.uid_map };
             let gid = if c.gid_map.is_empty() { &c.uid_map } else { &c.gid_map };
-            Ok(Some(Maps { uid: uid.clone(), gid: gid.clone() }))
+            return Ok(Some(Maps { uid, gid }));
         }
-        _ if root => Err(Error::msg(
-            "invalid userns",
+        _ if root => (
             b"--userns",
             "root needs --uidmap CONTAINER:HOST:COUNT (e.g. 0:100000:65536), or --userns=auto with a range for root in /etc/subuid",
-        )),
-        _ => Ok(Some(Maps { uid: Vec::from([own(euid)]), gid: Vec::from([own(egid)]) })),
-    }
+        ),
+        _ => return Ok(Some(Maps { uid: Vec::from([own(euid)]).leak(), gid: Vec::from([own(egid)]).leak() })),
+    };
+    Err(Error::msg("invalid userns", object, why))
 }
 
 /// The caller's own id as the container's root.
@@ -106,7 +104,7 @@ fn own(id: u32) -> IdMap {
 /// The user namespace `c` asks for, decided before the clone so that a missing range is
 /// reported before anything is created.
 #[inline(never)]
-pub fn resolve(c: &Config) -> Result<Option<Maps>> {
+pub fn resolve(c: &Config) -> Result<Option<Maps<'_>>> {
     let (euid, egid) = (sys::geteuid(), sys::getegid());
     decide(c, euid, egid, || {
         let passwd = sys::read_file(c"/etc/passwd").unwrap_or_default();
@@ -116,13 +114,13 @@ pub fn resolve(c: &Config) -> Result<Option<Maps>> {
     })
 }
 
-fn auto_maps(file: &CStr, name: &[u8], id: u32) -> Result<Vec<IdMap>> {
+fn auto_maps(file: &CStr, name: &[u8], id: u32) -> Result<&'static [IdMap]> {
     let text = sys::read_file(file).at("reading", file.to_bytes())?;
     let maps = auto_maps_in(&text, name, id);
     if maps.len() == usize::from(id != 0) {
         return Err(Error::msg("--userns=auto", file.to_bytes(), "no range for this user (see subuid(5))"));
     }
-    Ok(maps)
+    Ok(maps.leak())
 }
 
 /// The caller (not root) as 0, then each of its `OWNER:START:COUNT` ranges in `text` (subuid(5):
@@ -163,6 +161,7 @@ pub fn clone_flag(maps: &Option<Maps>) -> c_int {
 }
 
 /// Why clone failed: for a user namespace, the setting that forbids them, where one does.
+#[inline(never)] // smaller out of line (measured)
 pub fn clone_error(e: Errno, maps: &Option<Maps>) -> Error {
     let step = "creating user namespace";
     let err = match (maps, e.0) {
@@ -286,13 +285,13 @@ fn run_tool(tool: &CStr, pid: pid_t, maps: &[IdMap]) -> Result<()> {
     if args.full() {
         return Err(Error::msg("mapping ids", name, "too many maps"));
     }
-    let mut argv: Vec<*const i8> = Vec::new();
-    for a in args.as_bytes().split(|&c| c == 0) {
-        if !a.is_empty() {
-            argv.push(a.as_ptr().cast());
-        }
+    // At most one argument per two bytes, and the null after them.
+    let mut argv = [core::ptr::null(); 257];
+    let mut n = 0;
+    for a in args.as_bytes().split(|&c| c == 0).filter(|a| !a.is_empty()) {
+        argv[n] = a.as_ptr().cast();
+        n += 1;
     }
-    argv.push(core::ptr::null());
     let (r, w) = sys::pipe().at("creating pipe", b"")?;
     // Started like the container's child (musl's fork would add kilobytes of locking); the
     // pipe is its stderr, and everything else it inherits is close-on-exec.
@@ -390,19 +389,19 @@ fn mapped(map: &[u8], id: u32) -> bool {
 /// (cgroups(7), "Delegation"), i.e. it may write `dir`, the cgroup the container's would go
 /// into, and its cgroup.procs and cgroup.subtree_control. Otherwise a clear error, never a
 /// silent no-op. Called by the cgroup code for each parent cgroup it would use.
-pub fn check_rootless_limits(any_limit: bool, dir: &CStr) -> Result<()> {
-    if !any_limit || sys::geteuid() == 0 {
+pub fn check_rootless_limits(dir: &[u8]) -> Result<()> {
+    if sys::geteuid() == 0 {
         return Ok(());
     }
     let delegated = [&b""[..], b"/cgroup.procs", b"/cgroup.subtree_control"].iter().all(|f| {
         let mut p = Buf::<4096>::new();
-        p.push(dir.to_bytes()).push(f);
+        p.push(dir).push(f);
         !p.full() && sys::writable(p.cstr())
     });
     if delegated {
         Ok(())
     } else {
-        Err(Error::msg("cgroup limits", dir.to_bytes(), "cgroup limits need root or a delegated cgroup v2 subtree"))
+        Err(Error::msg("cgroup limits", dir, "cgroup limits need root or a delegated cgroup v2 subtree"))
     }
 }
 
@@ -419,7 +418,7 @@ mod tests {
         IdMap { inside, outside, count }
     }
 
-    fn no_auto() -> Result<Maps> {
+    fn no_auto<'a>() -> Result<Maps<'a>> {
         panic!("auto maps looked up")
     }
 
@@ -438,20 +437,21 @@ mod tests {
 
     #[test]
     fn who_gets_which_namespace() {
-        let own = Maps { uid: Vec::from([m(0, 1000, 1)]), gid: Vec::from([m(0, 100, 1)]) };
+        let own = Maps { uid: &[m(0, 1000, 1)], gid: &[m(0, 100, 1)] };
         // Not root: always a user namespace, mapping the caller's own ids by default.
         assert_eq!(decide(&cfg(Mode::Default, &[], &[]), 1000, 100, no_auto).ok(), Some(Some(own)));
         // Root: none unless asked, and then with maps.
         assert_eq!(decide(&cfg(Mode::Default, &[], &[]), 0, 0, no_auto).ok(), Some(None));
         assert_eq!(decide(&cfg(Mode::Host, &[], &[]), 0, 0, no_auto).ok(), Some(None));
         assert!(decide(&cfg(Mode::New, &[], &[]), 0, 0, no_auto).is_err());
-        let both = Maps { uid: Vec::from([m(0, 100000, 65536)]), gid: Vec::from([m(0, 100000, 65536)]) };
+        let both = Maps { uid: &[m(0, 100000, 65536)], gid: &[m(0, 100000, 65536)] };
         assert_eq!(decide(&cfg(Mode::New, &["0:100000:65536"], &[]), 0, 0, no_auto).ok(), Some(Some(both)));
-        let split = decide(&cfg(Mode::Default, &["0:1:2"], &["0:3:4", "4:9:1"]), 0, 0, no_auto).ok().unwrap().unwrap();
-        assert_eq!((split.uid, split.gid), (Vec::from([m(0, 1, 2)]), Vec::from([m(0, 3, 4), m(4, 9, 1)])));
+        let c = cfg(Mode::Default, &["0:1:2"], &["0:3:4", "4:9:1"]);
+        let split = decide(&c, 0, 0, no_auto).ok().unwrap().unwrap();
+        assert_eq!((split.uid, split.gid), (&[m(0, 1, 2)][..], &[m(0, 3, 4), m(4, 9, 1)][..]));
         assert!(decide(&cfg(Mode::Host, &["0:1:1"], &[]), 0, 0, no_auto).is_err());
         assert!(decide(&cfg(Mode::Auto, &["0:1:1"], &[]), 0, 0, no_auto).is_err());
-        let auto = || Ok(Maps { uid: Vec::new(), gid: Vec::new() });
+        let auto = || Ok(Maps { uid: &[], gid: &[] });
         assert!(decide(&cfg(Mode::Auto, &[], &[]), 1000, 100, auto).ok().unwrap().is_some());
     }
 
