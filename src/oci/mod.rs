@@ -236,9 +236,15 @@ pub const OPTS: &[Opt<O>] = &[
     Opt { short: 0, long: "criu", value: Value::Required, id: O::Ignored },
 ];
 
-/// The options' values, by `O`; a flag's is empty.
-#[derive(Default)]
-pub struct Opts(pub [Option<&'static CStr>; O::Mac as usize + 1]);
+/// The options' values, by `O` (exec's own are not stored here); a flag's is empty.
+pub struct Opts(pub [Option<&'static CStr>; O::Version as usize + 1]);
+
+impl Default for Opts {
+    #[inline(never)] // one copy of the zeroing, not one per caller (measured)
+    fn default() -> Self {
+        Opts([None; O::Version as usize + 1])
+    }
+}
 
 impl Opts {
     pub fn v(&self, id: O) -> Option<&'static CStr> {
@@ -256,12 +262,15 @@ impl Opts {
 }
 
 /// Options before, between and after the operands, as runc takes them (`delete ID --force`).
-fn parse(args: &[&'static CStr]) -> Result<Option<(Opts, Vec<&'static CStr>)>> {
-    let mut o = Opts::default();
+/// Returns the operands, or `None` after printing the usage for `--help`.
+fn parse(args: &[&'static CStr], o: &mut Opts) -> Result<Option<Vec<&'static CStr>>> {
     let mut ops = Vec::new();
     let mut rest = args;
     loop {
-        let Some(walked) = options(rest, OPTS, "see 'hutch --help'", &mut |id, v| Ok(o.0[id as usize] = Some(v)))? else { return Ok(None) };
+        let Some(walked) = options(rest, OPTS, "see 'hutch --help'", &mut |id, v| Ok(o.0[id as usize] = Some(v)))? else {
+            cli::print(USAGE.as_bytes());
+            return Ok(None);
+        };
         let Some((&op, tail)) = walked.split_first() else { break };
         ops.push(op);
         rest = tail;
@@ -269,7 +278,7 @@ fn parse(args: &[&'static CStr]) -> Result<Option<(Opts, Vec<&'static CStr>)>> {
     if let Some(f) = o.v(O::Format).filter(|f| !matches!(f.to_bytes(), b"json" | b"table")) {
         return Err(Error::msg("invalid format", f.to_bytes(), "expected table or json"));
     }
-    Ok(Some((o, ops)))
+    Ok(Some(ops))
 }
 
 /// Whether `args` hold an option only runc's `run` has (`-b`, `--bundle`, `--pid-file`...).
@@ -282,10 +291,8 @@ pub fn has_run_option(args: &[&'static CStr]) -> bool {
 
 /// Runs an OCI verb (`verb` is known to be one).
 pub fn main(verb: &[u8], args: &[&'static CStr], g: &Global, env: &[&'static CStr]) -> Result<c_int> {
-    let Some((o, ops)) = parse(args)? else {
-        cli::print(USAGE.as_bytes());
-        return Ok(0);
-    };
+    let mut o = Opts::default();
+    let Some(ops) = parse(args, &mut o)? else { return Ok(0) };
     match verb {
         b"spec" => return spec(&o),
         b"features" => {
@@ -645,10 +652,8 @@ pub fn pids(init: c_int) -> Vec<c_int> {
 /// container's init, or with `-a` to all its processes. The default is runc's TERM for an OCI
 /// container, KILL for hutch's own (its init ignores TERM unless it handles it).
 pub fn kill(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
-    let Some((o, ops)) = parse(args)? else {
-        cli::print(USAGE.as_bytes());
-        return Ok(0);
-    };
+    let mut o = Opts::default();
+    let Some(ops) = parse(args, &mut o)? else { return Ok(0) };
     let (id, sig) = match ops[..] {
         [id] => (id.to_bytes(), None),
         [id, s] => (id.to_bytes(), Some(lifecycle::signal(s.to_bytes())?)),
@@ -769,13 +774,15 @@ mod tests {
 
     #[test]
     fn options_anywhere() {
-        let (o, ops) = parse(&[c"kill", c"-a", c"id", c"KILL"]).unwrap().unwrap();
+        let mut o = Opts::default();
+        let ops = parse(&[c"kill", c"-a", c"id", c"KILL"], &mut o).unwrap().unwrap();
         assert!(o.on(O::All));
         assert_eq!(ops, [c"kill", c"id", c"KILL"]);
-        let (o, ops) = parse(&[c"id", c"--force", c"--bundle=/b", c"--pid-file", c"/p"]).unwrap().unwrap();
+        let mut o = Opts::default();
+        let ops = parse(&[c"id", c"--force", c"--bundle=/b", c"--pid-file", c"/p"], &mut o).unwrap().unwrap();
         assert!(o.on(O::Force) && o.v(O::Bundle) == Some(c"/b") && o.v(O::PidFile) == Some(c"/p"));
         assert_eq!(ops, [c"id"]);
-        assert!(parse(&[c"id", c"--format", c"x"]).is_err());
+        assert!(parse(&[c"id", c"--format", c"x"], &mut Opts::default()).is_err());
     }
 
     #[test]
