@@ -29,7 +29,7 @@ pub fn run_warning(g: &super::Global, hooks: &[Hook], state: &[u8], kind: &'stat
 pub fn runtime(oci: Option<&Create>, pid: c_int) -> Result<()> {
     let Some(o) = oci else { return Ok(()) };
     // "created", as crun passes and runtime-tools checks: the hooks see the container made.
-    let state = o.state(b"created", pid);
+    let state = o.state(super::Status::Created, pid);
     run_all(&o.spec.hooks.prestart, &state, "prestart hook")?;
     run_all(&o.spec.hooks.create_runtime, &state, "createRuntime hook")
 }

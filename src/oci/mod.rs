@@ -53,7 +53,7 @@ impl Create<'_> {
     }
 
     /// The state JSON the hooks read on their stdin.
-    pub fn state(&self, status: &[u8], pid: c_int) -> Vec<u8> {
+    pub fn state(&self, status: Status, pid: c_int) -> Vec<u8> {
         state_json(self.id.to_bytes(), status, pid, self.bundle, &self.spec.annotations, None)
     }
 }
@@ -80,7 +80,7 @@ pub fn before_switch(a: &Args) -> Result<()> {
             return Err(Error::msg("waiting for hooks", b"", "hutch exited"));
         }
     }
-    hooks::run_all(&o.spec.hooks.create_container, &o.state(b"creating", a.pid), "createContainer hook")
+    hooks::run_all(&o.spec.hooks.create_container, &o.state(Status::Creating, a.pid), "createContainer hook")
 }
 
 /// The first fd not passed on to the command: `--preserve-fds N` keeps 3..3+N open.
@@ -108,7 +108,7 @@ pub fn await_start(a: &mut Args) -> Result<()> {
     a.err_fd = fifo;
     sys::close(o.fifo);
     sys::write_all(fifo, b"0").at("writing exec fifo", b"")?;
-    hooks::run_all(&o.spec.hooks.start_container, &o.state(b"created", a.pid), "startContainer hook")
+    hooks::run_all(&o.spec.hooks.start_container, &o.state(Status::Created, a.pid), "startContainer hook")
 }
 
 /// runc's check before the wait: the command exists (PATH searched as execvp does), so that
@@ -289,49 +289,58 @@ pub fn has_run_option(args: &[&'static CStr]) -> bool {
     })
 }
 
+/// The verbs `main` runs, in the order of their indexes below.
+const VERBS: &[u8] = b"spec features list create run delete start state pause resume";
+const SPEC: usize = 0;
+const FEATURES: usize = 1;
+const LIST: usize = 2;
+const CREATE: usize = 3;
+const RUN: usize = 4;
+const DELETE: usize = 5;
+const START: usize = 6;
+const STATE: usize = 7;
+const PAUSE: usize = 8;
+
 /// Runs an OCI verb (`verb` is known to be one).
 pub fn main(verb: &[u8], args: &[&'static CStr], g: &Global, env: &[&'static CStr]) -> Result<c_int> {
     let mut o = Opts::default();
     let Some(ops) = parse(args, &mut o)? else { return Ok(0) };
-    match verb {
-        b"spec" => return spec(&o),
-        b"features" => {
+    let v = crate::config::word_index(VERBS, verb);
+    match v {
+        Some(SPEC) => return spec(&o),
+        Some(FEATURES) => {
             cli::print(&features());
             return Ok(0);
         }
+        None => return Err(Error::msg("unknown command", verb, "try 'hutch --help'")),
         _ => {}
     }
     let root = state::open_root(g.root, env)?;
-    if verb == b"list" {
+    if v == Some(LIST) {
         return list(&root, &o);
     }
     let [id] = ops[..] else {
         return Err(Error::msg("usage", verb, "expected one container ID (see 'hutch --help')"));
     };
     let id = id.to_bytes();
-    match verb {
-        b"create" | b"run" => create(g, &root, &o, id, verb == b"run"),
-        b"start" => start(g, &root, id),
-        b"state" => {
-            let e = state::read(&root, id)?;
-            let (status, pid) = status(&root, id, &e);
-            let spec = stored_spec(&root, id, &e);
-            let ann = spec.as_ref().map_or(&[][..], |s| &s.annotations[..]);
-            let mut t = state_json(id, status, pid, e.get(b"bundle"), ann, Some(&e));
+    match v {
+        Some(CREATE | RUN) => return create(g, &root, &o, id, v == Some(RUN)),
+        Some(DELETE) => return delete(g, &root, id, o.on(O::Force)),
+        _ => {}
+    }
+    // start, state, pause, resume: pausing needs a running container.
+    let (e, status) = find(&root, id, if v >= Some(PAUSE) { Status::Running } else { Status::Stopped })?;
+    match v {
+        Some(START) => start(g, &root, id, e, status),
+        Some(STATE) => {
+            let (_, mut t) = described(&root, id, &e, status, true);
             t.push(b'\n');
-            sys::write_all(1, &t).at("writing", b"stdout")?;
-            Ok(0)
+            sys::write_all(1, &t).at("writing", b"stdout").map(|()| 0)
         }
-        b"delete" => delete(g, &root, id, o.on(O::Force)),
-        b"pause" | b"resume" => {
-            let e = state::read(&root, id)?;
-            match (status(&root, id, &e).0, e.get(b"cgroups")) {
-                (b"stopped" | b"created", _) => Err(Error::msg("container is not running", id, "see 'hutch list'")),
-                (_, b"") => Err(Error::msg("pausing", id, "the container has no cgroup of its own")),
-                (_, dirs) => cgroup::freeze(dirs, verb == b"pause").map(|()| 0),
-            }
-        }
-        _ => Err(Error::msg("unknown command", verb, "try 'hutch --help'")),
+        _ => match e.get(b"cgroups") {
+            b"" => Err(Error::msg("pausing", id, "the container has no cgroup of its own")),
+            dirs => cgroup::freeze(dirs, v == Some(PAUSE)).map(|()| 0),
+        },
     }
 }
 
@@ -422,7 +431,7 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
     if !run {
         return record(started.detach());
     }
-    if let Err(e) = start(g, root, id) {
+    if let Err(e) = find(root, id, Status::Stopped).and_then(|(e, status)| start(g, root, id, e, status)) {
         let _ = delete(g, root, id, true);
         return Err(e);
     }
@@ -464,11 +473,10 @@ pub fn write_pid_file((dir, name): (c_int, &[u8]), pid: c_int) -> Result<()> {
 
 /// `start`: lets the created container's process through its exec fifo, then the poststart
 /// hooks.
-fn start(g: &Global, root: &Root, id: &[u8]) -> Result<c_int> {
-    let e = state::read(root, id)?;
-    match status(root, id, &e).0 {
-        b"created" => {}
-        b"stopped" => return Err(Error::msg("cannot start a stopped container", id, "delete it")),
+fn start(g: &Global, root: &Root, id: &[u8], e: Entry, status: Status) -> Result<c_int> {
+    match status {
+        Status::Created => {}
+        Status::Stopped => return Err(Error::msg("cannot start a stopped container", id, "delete it")),
         _ => return Err(Error::msg("cannot start a running container", id, "it was started already")),
     }
     let mut path = state::path(id, b"exec.fifo");
@@ -488,32 +496,26 @@ fn start(g: &Global, root: &Root, id: &[u8]) -> Result<c_int> {
     if let Some(err) = failed? {
         return Err(err);
     }
-    if let Some(spec) = stored_spec(root, id, &e) {
-        let st = state_json(id, b"running", e.pid(), e.get(b"bundle"), &spec.annotations, None);
-        hooks::run_warning(g, &spec.hooks.poststart, &st, "poststart hook");
-    }
+    post_hooks(g, root, id, &e, Status::Running);
     Ok(0)
 }
 
 /// `delete [--force]`: removes a stopped container (kills it first when forced), runs the
 /// poststop hooks and removes its state.
 pub fn delete(g: &Global, root: &Root, id: &[u8], force: bool) -> Result<c_int> {
-    let e = match state::read(root, id) {
+    let (e, status) = match find(root, id, Status::Stopped) {
         Err(_) if force => return Ok(0),
         r => r?,
     };
     // runtime.md: deleting a container that is not stopped (created included) is an error;
     // podman and containerd's shim pass --force where they mean it.
-    match status(root, id, &e).0 {
-        b"stopped" => {}
+    match status {
+        Status::Stopped => {}
         _ if force => kill_and_reap(&e),
         _ => return Err(Error::msg("cannot delete a container that is not stopped", id, "kill it first, or use delete --force")),
     }
     cgroup::remove(e.get(b"cgroups"));
-    if let Some(spec) = stored_spec(root, id, &e) {
-        let st = state_json(id, b"stopped", 0, e.get(b"bundle"), &spec.annotations, None);
-        hooks::run_warning(g, &spec.hooks.poststop, &st, "poststop hook");
-    }
+    post_hooks(g, root, id, &e, Status::Stopped);
     state::remove(root, id)?;
     Ok(0)
 }
@@ -535,18 +537,34 @@ fn kill_and_reap(e: &Entry) {
     }
 }
 
-/// created, running, paused or stopped (runtime-spec runtime.md), and the pid (0 once
-/// stopped).
-pub fn status(root: &Root, id: &[u8], e: &Entry) -> (&'static [u8], c_int) {
-    if !state::alive(e.pid(), e.num(b"start")) {
-        return (b"stopped", 0);
+/// A container's status (runtime-spec runtime.md), in the order `find` compares them.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    Stopped,
+    Created,
+    Running,
+    Paused,
+    /// Only the hooks see it, during `create`.
+    Creating,
+}
+
+/// Their names, by `Status`.
+const STATUS: [&[u8]; 5] = [b"stopped", b"created", b"running", b"paused", b"creating"];
+
+/// Every verb's first step: the entry of container `id` and its status, which must be at
+/// least `least` (else the container "is not running").
+fn find(root: &Root, id: &[u8], least: Status) -> Result<(Entry, Status)> {
+    let e = state::read(root, id)?;
+    let status = match () {
+        _ if !state::alive(e.pid(), e.num(b"start")) => Status::Stopped,
+        _ if sys::file_type(root.fd, state::path(id, b"exec.fifo").cstr()).is_ok() => Status::Created,
+        _ if !e.get(b"cgroups").is_empty() && cgroup::frozen(e.get(b"cgroups")) => Status::Paused,
+        _ => Status::Running,
+    };
+    if status < least {
+        return Err(Error::msg("container is not running", id, "see 'hutch list'"));
     }
-    let dirs = e.get(b"cgroups");
-    match sys::file_type(root.fd, state::path(id, b"exec.fifo").cstr()) {
-        Ok(_) => (b"created", e.pid()),
-        Err(_) if !dirs.is_empty() && cgroup::frozen(dirs) => (b"paused", e.pid()),
-        Err(_) => (b"running", e.pid()),
-    }
+    Ok((e, status))
 }
 
 /// The config.json copied into an OCI entry; `None` for hutch's own containers.
@@ -555,10 +573,33 @@ pub fn stored_spec(root: &Root, id: &[u8], e: &Entry) -> Option<Spec> {
     spec::parse(leak(&text).to_bytes(), e.get(b"bundle")).ok()
 }
 
-/// The state of runtime.md, plus what runc adds (rootfs, created, owner) when `e` is given.
-fn state_json(id: &[u8], status: &[u8], pid: c_int, bundle: &[u8], ann: &[(&CStr, &CStr)], e: Option<&Entry>) -> Vec<u8> {
+/// The state JSON of entry `e` at `status`, with its config's annotations (and runc's own
+/// fields when `full`); and that config, for its hooks.
+fn described(root: &Root, id: &[u8], e: &Entry, status: Status, full: bool) -> (Option<Spec>, Vec<u8>) {
+    let spec = stored_spec(root, id, e);
+    let ann = spec.as_ref().map_or(&[][..], |s| &s.annotations[..]);
+    let t = state_json(id, status, e.pid(), e.get(b"bundle"), ann, full.then_some(e));
+    (spec, t)
+}
+
+/// The poststart hooks once `status` is running, the poststop ones once stopped: a failure is
+/// only a warning (config.md).
+fn post_hooks(g: &Global, root: &Root, id: &[u8], e: &Entry, status: Status) {
+    if let (Some(spec), st) = described(root, id, e, status, false) {
+        let (hooks, kind) = match status {
+            Status::Running => (&spec.hooks.poststart, "poststart hook"),
+            _ => (&spec.hooks.poststop, "poststop hook"),
+        };
+        hooks::run_warning(g, hooks, &st, kind);
+    }
+}
+
+/// The state of runtime.md, plus what runc adds (rootfs, created, owner) when `e` is given;
+/// the pid is 0 once stopped.
+fn state_json(id: &[u8], status: Status, pid: c_int, bundle: &[u8], ann: &[(&CStr, &CStr)], e: Option<&Entry>) -> Vec<u8> {
+    let pid = if status == Status::Stopped { 0 } else { pid };
     let mut w = Writer::default();
-    w.open(b'{').key(b"ociVersion").str(b"1.2.0").key(b"id").str(id).key(b"status").str(status);
+    w.open(b'{').key(b"ociVersion").str(b"1.2.0").key(b"id").str(id).key(b"status").str(STATUS[status as usize]);
     w.key(b"pid").num(pid as u64).key(b"bundle").str(bundle);
     if let Some(e) = e {
         let mut t = Buf::<32>::new();
@@ -603,17 +644,17 @@ fn list(root: &Root, o: &Opts) -> Result<c_int> {
         out.extend_from_slice(b"ID                 PID       STATUS    BUNDLE    CREATED                OWNER\n");
     }
     for id in state::names(root)? {
-        let Ok(e) = state::read(root, &id) else { continue };
-        let (status, pid) = status(root, &id, &e);
+        let Ok((e, status)) = find(root, &id, Status::Stopped) else { continue };
         if o.json() {
-            w.raw(&state_json(&id, status, pid, e.get(b"bundle"), &[], Some(&e)));
+            w.raw(&state_json(&id, status, e.pid(), e.get(b"bundle"), &[], Some(&e)));
         } else if o.on(O::Quiet) {
             out.extend_from_slice(&id);
             out.push(b'\n');
         } else {
             let mut t = Buf::<32>::new();
             rfc3339(&mut t, e.num(b"created"));
-            for (text, width) in [(&id[..], 19usize), (Buf::<16>::new().num(pid as u64).as_bytes(), 10), (status, 10), (e.get(b"bundle"), 10), (t.as_bytes(), 23)] {
+            let pid = if status == Status::Stopped { 0 } else { e.pid() };
+            for (text, width) in [(&id[..], 19usize), (Buf::<16>::new().num(pid as u64).as_bytes(), 10), (STATUS[status as usize], 10), (e.get(b"bundle"), 10), (t.as_bytes(), 23)] {
                 out.extend_from_slice(text);
                 out.resize(out.len() + width.saturating_sub(text.len()).max(1), b' ');
             }
@@ -659,10 +700,7 @@ pub fn kill(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
         [id, s] => (id.to_bytes(), Some(lifecycle::signal(s.to_bytes())?)),
         _ => return Err(Error::msg("kill", b"", "usage: hutch kill [-a] ID [SIGNAL]")),
     };
-    let e = state::read(root, id)?;
-    if status(root, id, &e).0 == b"stopped" {
-        return Err(Error::msg("container is not running", id, "see 'hutch list'"));
-    }
+    let (e, _) = find(root, id, Status::Created)?;
     let sig = sig.unwrap_or(if e.get(b"bundle").is_empty() { libc::SIGKILL } else { libc::SIGTERM });
     let all = if o.on(O::All) { pids(e.pid()) } else { alloc::vec![e.pid()] };
     for pid in all {
@@ -677,10 +715,7 @@ pub fn kill(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
 /// `ps [--format table|json] ID`: the pids of the container's processes.
 #[inline(never)] // smaller out of line (measured)
 pub fn ps(root: &Root, id: &[u8], json: bool) -> Result<c_int> {
-    let e = state::read(root, id)?;
-    if status(root, id, &e).0 == b"stopped" {
-        return Err(Error::msg("container is not running", id, "see 'hutch list'"));
-    }
+    let (e, _) = find(root, id, Status::Created)?;
     let mut w = Writer::default();
     w.open(b'[');
     let mut out = Vec::from(&b"PID\n"[..]);
@@ -791,7 +826,7 @@ mod tests {
             let text: &'static [u8] = alloc::vec::Vec::leak(text.to_vec());
             assert!(crate::json::parse(text, b"x").is_ok(), "{}", alloc::string::String::from_utf8_lossy(text));
         }
-        let s = state_json(b"c1", b"created", 42, b"/b", &[(c"k", c"v")], None);
+        let s = state_json(b"c1", Status::Created, 42, b"/b", &[(c"k", c"v")], None);
         assert_eq!(s, br#"{"ociVersion":"1.2.0","id":"c1","status":"created","pid":42,"bundle":"/b","annotations":{"k":"v"}}"#);
     }
 }
