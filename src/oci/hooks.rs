@@ -77,8 +77,6 @@ fn exec(c: &mut Child) -> c_int {
     let _ = sys::dup2(c.stdin, 0);
     sys::cloexec_from(3);
     sys::sigprocmask(libc::SIG_SETMASK, &sys::sigset(&[]));
-    let argv: alloc::vec::Vec<*const i8> = c.hook.args.iter().map(|s| s.as_ptr().cast()).chain([core::ptr::null()]).collect();
-    let envv: alloc::vec::Vec<*const i8> = c.hook.env.iter().map(|s| s.as_ptr().cast()).chain([core::ptr::null()]).collect();
-    sys::execve(c.hook.path, &argv, &envv);
+    sys::execve(c.hook.path, &crate::child::pointers(&c.hook.args), &crate::child::pointers(&c.hook.env));
     127
 }
