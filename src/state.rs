@@ -82,7 +82,7 @@ pub fn path(name: &[u8], file: &[u8]) -> Buf<128> {
 }
 
 /// Runs `f` holding the state directory's lock.
-fn locked<T>(root: &Root, f: impl FnOnce() -> Result<T>) -> Result<T> {
+fn locked(root: &Root, f: &mut dyn FnMut() -> Result<()>) -> Result<()> {
     let fd = sys::openat(root.fd, c"lock", libc::O_RDWR | libc::O_CREAT, 0o600).at("opening lock", b"lock")?;
     let r = sys::lock(fd).at("locking state directory", b"lock").and_then(|()| f());
     sys::close(fd);
@@ -91,7 +91,7 @@ fn locked<T>(root: &Root, f: impl FnOnce() -> Result<T>) -> Result<T> {
 
 /// Claims `name` for a new container; an entry of that name, running or not, is a clash.
 pub fn create(root: &Root, name: &[u8]) -> Result<()> {
-    locked(root, || match sys::mkdirat(root.fd, Buf::<128>::new().push(name).cstr(), 0o700) {
+    locked(root, &mut || match sys::mkdirat(root.fd, Buf::<128>::new().push(name).cstr(), 0o700) {
         Ok(()) => Ok(()),
         Err(Errno(libc::EEXIST)) => Err(Error::msg("name in use", name, "choose another --name, or 'hutch rm' it")),
         Err(e) => Err(Error::sys("creating state entry", name, e)),
@@ -100,7 +100,7 @@ pub fn create(root: &Root, name: &[u8]) -> Result<()> {
 
 /// Removes an entry and its files.
 pub fn remove(root: &Root, name: &[u8]) -> Result<()> {
-    locked(root, || {
+    locked(root, &mut || {
         for file in [&b"state"[..], b".state", b"exit", b".exit", b"log", b"config.json", b".config.json", b"exec.fifo"] {
             let _ = sys::unlinkat(root.fd, path(name, file).cstr(), 0);
         }
@@ -184,15 +184,19 @@ pub fn read(root: &Root, name: &[u8]) -> Result<Entry> {
 }
 
 /// Every entry's name, sorted.
-pub fn names(root: &Root) -> Result<Vec<Vec<u8>>> {
+pub fn names(root: &Root) -> Result<Vec<&'static [u8]>> {
     let fd = sys::openat(root.fd, c".", libc::O_RDONLY | libc::O_DIRECTORY, 0).at("reading state directory", b"")?;
     let all = sys::dir_names(fd).at("reading state directory", b"");
     sys::close(fd);
-    // An insertion sort: a few dozen names, and core's sort costs kilobytes.
-    let mut names: Vec<Vec<u8>> = Vec::new();
-    for n in all?.split(|&c| c == 0).filter(|n| !n.is_empty() && *n != b"lock" && n[0] != b'.') {
-        let at = names.iter().position(|m| m.as_slice() > n).unwrap_or(names.len());
-        names.insert(at, n.to_vec());
+    // An insertion sort: a few dozen names, and core's sort costs kilobytes. The names stay in
+    // the directory listing, kept for the rest of this short-lived process.
+    let mut names: Vec<&'static [u8]> = Vec::new();
+    for n in Vec::leak(all?).split(|&c| c == 0) {
+        if n.is_empty() || n == b"lock" || n[0] == b'.' {
+            continue;
+        }
+        let at = names.iter().position(|m| *m > n).unwrap_or(names.len());
+        names.insert(at, n);
     }
     Ok(names)
 }
