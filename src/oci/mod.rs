@@ -347,15 +347,15 @@ pub fn main(verb: &[u8], args: &[&'static CStr], g: &Global, env: &[&'static CSt
 /// `create` and `run`.
 fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_int> {
     let idc = state::check_name(leak(id))?;
+    // The bundle as an absolute path (the state JSON shows it): `-b`, else the working directory.
+    let b = o.v(O::Bundle).map_or(&b""[..], CStr::to_bytes);
     let mut bundle = Buf::<4096>::new();
-    let b = o.v(O::Bundle).map_or(&b""[..], |b| b.to_bytes());
     if b.first() != Some(&b'/') {
         bundle.push(sys::readlink(c"/proc/self/cwd").at("finding bundle", b)?.as_bytes());
         if !b.is_empty() && b != b"." {
             bundle.push(b"/").push(b);
         }
-    }
-    if b.first() == Some(&b'/') {
+    } else {
         bundle.push(b);
     }
     let mut path = bundle;
@@ -453,20 +453,21 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
 /// `--pid-file`: whole or not at all, as runc writes it (its readers poll for it). The
 /// directory is opened first (`exec` joins the container's mount namespace before the pid is
 /// known): the fd, and the file's name in it.
-pub fn pid_dir(f: &CStr) -> Result<(c_int, &[u8])> {
-    let b = f.to_bytes();
+pub fn pid_dir(f: &CStr) -> Result<(c_int, &CStr)> {
+    let b = f.to_bytes_with_nul();
     let split = b.iter().rposition(|&c| c == b'/').map_or(0, |i| i + 1);
     let mut dir = Buf::<4096>::new();
     dir.push(if split == 0 { b"." } else { &b[..split] });
-    Ok((sys::open(dir.cstr(), libc::O_PATH | libc::O_DIRECTORY).at("opening pid file directory", dir.as_bytes())?, &b[split..]))
+    let fd = sys::open(dir.cstr(), libc::O_PATH | libc::O_DIRECTORY).at("opening pid file directory", dir.as_bytes())?;
+    Ok((fd, CStr::from_bytes_with_nul(&b[split..]).unwrap_or_default()))
 }
 
-pub fn write_pid_file((dir, name): (c_int, &[u8]), pid: c_int) -> Result<()> {
+pub fn write_pid_file((dir, name): (c_int, &CStr), pid: c_int) -> Result<()> {
     let mut tmp = Buf::<4096>::new();
-    tmp.push(b".").push(name);
+    tmp.push(b".").push(name.to_bytes());
     let r = sys::write_file_at(dir, tmp.cstr(), Buf::<16>::new().num(pid as u64).as_bytes(), libc::O_CREAT | libc::O_TRUNC)
-        .and_then(|()| sys::rename_at(dir, tmp.cstr(), Buf::<4096>::new().push(name).cstr()))
-        .at("writing pid file", name);
+        .and_then(|()| sys::rename_at(dir, tmp.cstr(), name))
+        .at("writing pid file", name.to_bytes());
     sys::close(dir);
     r
 }
