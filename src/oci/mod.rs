@@ -166,13 +166,13 @@ pub fn report(g: &Global, level: &[u8], text: &[u8]) {
     let _ = sys::write_file_at(libc::AT_FDCWD, path, &out, libc::O_CREAT | libc::O_APPEND);
 }
 
-const USAGE: &str = "\
+crate::pack::packed!(USAGE = "\
 OCI runtime (runc's commands and options):
   create [-b DIR] [--pid-file F] [--console-socket S] [--preserve-fds N] ID
   run [create's options] [-d] ID | start ID | state ID | kill [-a] ID [SIG]
   delete [-f] ID | exec [-p FILE] [-d] ID [CMD...] | list | ps ID
   pause ID | resume ID | spec [--rootless] [-b DIR] | features
-";
+");
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
@@ -268,7 +268,7 @@ fn parse(args: &[&'static CStr], o: &mut Opts) -> Result<Option<Vec<&'static CSt
     let mut rest = args;
     loop {
         let Some(walked) = options(rest, OPTS, "see 'hutch --help'", &mut |id, v| Ok(o.0[id as usize] = Some(v)))? else {
-            cli::print(USAGE.as_bytes());
+            cli::print(&unpacked(&USAGE));
             return Ok(None);
         };
         let Some((&op, tail)) = walked.split_first() else { break };
@@ -738,7 +738,7 @@ fn spec(o: &Opts) -> Result<c_int> {
         path.push(b.to_bytes()).push(b"/");
     }
     path.push(b"config.json");
-    let mut text = Vec::from(SPEC_HEAD.as_bytes());
+    let mut text = unpacked(&SPEC_HEAD);
     if o.v(O::Rootless).is_some_and(|v| v.to_bytes() != b"false") {
         let (uid, gid) = (sys::geteuid() as u64, sys::getegid() as u64);
         text.extend_from_slice(br#"{"type":"user"}],"uidMappings":[{"containerID":0,"hostID":"#);
@@ -758,23 +758,33 @@ fn spec(o: &Opts) -> Result<c_int> {
     }
 }
 
+crate::pack::packed!(
 /// runc's default config (`runc spec`), ending in the namespace list.
-const SPEC_HEAD: &str = r#"{"ociVersion":"1.2.0","process":{"terminal":true,"user":{"uid":0,"gid":0},"args":["sh"],"env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","TERM=xterm"],"cwd":"/","capabilities":{"bounding":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"],"effective":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"],"permitted":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"]},"rlimits":[{"type":"RLIMIT_NOFILE","hard":1024,"soft":1024}],"noNewPrivileges":true},"root":{"path":"rootfs","readonly":true},"hostname":"hutch","mounts":[{"destination":"/proc","type":"proc","source":"proc"},{"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","strictatime","mode=755","size=65536k"]},{"destination":"/dev/pts","type":"devpts","source":"devpts","options":["nosuid","noexec","newinstance","ptmxmode=0666","mode=0620"]},{"destination":"/dev/shm","type":"tmpfs","source":"shm","options":["nosuid","noexec","nodev","mode=1777","size=65536k"]},{"destination":"/dev/mqueue","type":"mqueue","source":"mqueue","options":["nosuid","noexec","nodev"]},{"destination":"/sys","type":"sysfs","source":"sysfs","options":["nosuid","noexec","nodev","ro"]}],"linux":{"resources":{"devices":[{"allow":false,"access":"rwm"}]},"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"cgroup"},"#;
+SPEC_HEAD = r#"{"ociVersion":"1.2.0","process":{"terminal":true,"user":{"uid":0,"gid":0},"args":["sh"],"env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","TERM=xterm"],"cwd":"/","capabilities":{"bounding":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"],"effective":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"],"permitted":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"]},"rlimits":[{"type":"RLIMIT_NOFILE","hard":1024,"soft":1024}],"noNewPrivileges":true},"root":{"path":"rootfs","readonly":true},"hostname":"hutch","mounts":[{"destination":"/proc","type":"proc","source":"proc"},{"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","strictatime","mode=755","size=65536k"]},{"destination":"/dev/pts","type":"devpts","source":"devpts","options":["nosuid","noexec","newinstance","ptmxmode=0666","mode=0620"]},{"destination":"/dev/shm","type":"tmpfs","source":"shm","options":["nosuid","noexec","nodev","mode=1777","size=65536k"]},{"destination":"/dev/mqueue","type":"mqueue","source":"mqueue","options":["nosuid","noexec","nodev"]},{"destination":"/sys","type":"sysfs","source":"sysfs","options":["nosuid","noexec","nodev","ro"]}],"linux":{"resources":{"devices":[{"allow":false,"access":"rwm"}]},"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"cgroup"},"#);
 
 
 /// runtime-spec features.md: what this runtime implements; the lists of mount options and
 /// capabilities are the tables hutch applies.
 fn features() -> Vec<u8> {
-    let mut t = Vec::from(&br#"{"ociVersionMin":"1.0.0","ociVersionMax":"1.2.0","hooks":["prestart","createRuntime","createContainer","startContainer","poststart","poststop"],"mountOptions":["#[..]);
+    let doc = unpacked(&FEATURES_DOC);
+    let mut parts = doc.split(|&c| c == 0);
+    let mut t = Vec::from(parts.next().unwrap_or_default());
     strings(&mut t, &mut spec::MOUNT_FLAGS.iter().flat_map(|m| [m.0, m.1]).filter(|n| !n.is_empty()).map(str::as_bytes), b"");
     // Propagation types, each also recursive (`r` prefixed).
     for prefix in [&b""[..], b"r"] {
         t.push(b',');
         strings(&mut t, &mut spec::PROPAGATION.iter().map(|p| p.0.as_bytes()), prefix);
     }
-    t.extend_from_slice(br#"],"linux":{"namespaces":["cgroup","ipc","mount","network","pid","time","user","uts"],"capabilities":["#);
+    t.extend_from_slice(parts.next().unwrap_or_default());
     strings(&mut t, &mut crate::caps::NAMES.iter().map(|n| n.as_bytes()), b"CAP_");
-    t.extend_from_slice(FEATURES_TAIL.as_bytes());
+    t.extend_from_slice(parts.next().unwrap_or_default());
+    t
+}
+
+/// A packed text, expanded.
+fn unpacked(packed: &[u8]) -> Vec<u8> {
+    let mut t = Vec::new();
+    crate::pack::unpack(packed, &mut t);
     t
 }
 
@@ -788,8 +798,17 @@ fn strings(t: &mut Vec<u8>, items: &mut dyn Iterator<Item = &[u8]>, prefix: &[u8
     }
 }
 
-const FEATURES_TAIL: &str = r#"],"cgroup":{"v1":true,"v2":true,"systemd":false,"systemdUser":false,"rdma":false},"seccomp":{"enabled":true,"actions":["SCMP_ACT_ALLOW","SCMP_ACT_ERRNO","SCMP_ACT_KILL","SCMP_ACT_KILL_PROCESS","SCMP_ACT_KILL_THREAD","SCMP_ACT_LOG","SCMP_ACT_TRAP"],"operators":["SCMP_CMP_EQ","SCMP_CMP_GE","SCMP_CMP_GT","SCMP_CMP_LE","SCMP_CMP_LT","SCMP_CMP_MASKED_EQ","SCMP_CMP_NE"],"archs":["SCMP_ARCH_AARCH64","SCMP_ARCH_X86_64"]},"apparmor":{"enabled":false},"selinux":{"enabled":false}}}
-"#;
+crate::pack::packed!(
+/// The features document around its generated lists (mount options, then capabilities), which
+/// go where the NULs are.
+FEATURES_DOC = concat!(
+    r#"{"ociVersionMin":"1.0.0","ociVersionMax":"1.2.0","hooks":["prestart","createRuntime","createContainer","startContainer","poststart","poststop"],"mountOptions":["#,
+    "\0",
+    r#"],"linux":{"namespaces":["cgroup","ipc","mount","network","pid","time","user","uts"],"capabilities":["#,
+    "\0",
+    r#"],"cgroup":{"v1":true,"v2":true,"systemd":false,"systemdUser":false,"rdma":false},"seccomp":{"enabled":true,"actions":["SCMP_ACT_ALLOW","SCMP_ACT_ERRNO","SCMP_ACT_KILL","SCMP_ACT_KILL_PROCESS","SCMP_ACT_KILL_THREAD","SCMP_ACT_LOG","SCMP_ACT_TRAP"],"operators":["SCMP_CMP_EQ","SCMP_CMP_GE","SCMP_CMP_GT","SCMP_CMP_LE","SCMP_CMP_LT","SCMP_CMP_MASKED_EQ","SCMP_CMP_NE"],"archs":["SCMP_ARCH_AARCH64","SCMP_ARCH_X86_64"]},"apparmor":{"enabled":false},"selinux":{"enabled":false}}}
+"#
+));
 
 #[cfg(test)]
 mod tests {
@@ -823,7 +842,7 @@ mod tests {
 
     #[test]
     fn documents_are_json() {
-        for text in [features(), [SPEC_HEAD.as_bytes(), br#"{"type":"network"}]}}"#].concat()] {
+        for text in [features(), [&unpacked(&SPEC_HEAD)[..], br#"{"type":"network"}]}}"#].concat()] {
             let text: &'static [u8] = alloc::vec::Vec::leak(text.to_vec());
             assert!(crate::json::parse(text, b"x").is_ok(), "{}", alloc::string::String::from_utf8_lossy(text));
         }
