@@ -749,7 +749,7 @@ fn spec(o: &Opts) -> Result<c_int> {
     }
     for (key, paths) in [(&br#","maskedPaths":["#[..], &crate::mounts::MASKED[..]), (br#"],"readonlyPaths":["#, &crate::mounts::READ_ONLY)] {
         text.extend_from_slice(key);
-        strings(&mut text, &mut paths.iter().map(|p| p.to_bytes()), b"");
+        strings(&mut text, &|i| paths.get(i).map(|p| p.to_bytes()), b"");
     }
     text.extend_from_slice(b"]}}\n");
     match sys::write_file_at(libc::AT_FDCWD, path.cstr(), &text, libc::O_CREAT | libc::O_EXCL) {
@@ -769,14 +769,14 @@ fn features() -> Vec<u8> {
     let doc = unpacked(&FEATURES_DOC);
     let mut parts = doc.split(|&c| c == 0);
     let mut t = Vec::from(parts.next().unwrap_or_default());
-    strings(&mut t, &mut spec::MOUNT_FLAGS.iter().flat_map(|m| [m.0, m.1]).filter(|n| !n.is_empty()).map(str::as_bytes), b"");
+    strings(&mut t, &|i| spec::MOUNT_FLAGS.get(i / 2).map(|m| if i % 2 == 0 { m.0 } else { m.1 }.as_bytes()), b"");
     // Propagation types, each also recursive (`r` prefixed).
     for prefix in [&b""[..], b"r"] {
         t.push(b',');
-        strings(&mut t, &mut spec::PROPAGATION.iter().map(|p| p.0.as_bytes()), prefix);
+        strings(&mut t, &|i| spec::PROPAGATION.get(i).map(|p| p.0.as_bytes()), prefix);
     }
     t.extend_from_slice(parts.next().unwrap_or_default());
-    strings(&mut t, &mut crate::caps::NAMES.iter().map(|n| n.as_bytes()), b"CAP_");
+    strings(&mut t, &|i| crate::caps::NAMES.get(i).map(|n| n.as_bytes()), b"CAP_");
     t.extend_from_slice(parts.next().unwrap_or_default());
     t
 }
@@ -788,13 +788,20 @@ fn unpacked(packed: &[u8]) -> Vec<u8> {
     t
 }
 
-/// `"a","b"` from `items`, each after `prefix`.
-fn strings(t: &mut Vec<u8>, items: &mut dyn Iterator<Item = &[u8]>, prefix: &[u8]) {
-    for (i, item) in items.enumerate() {
-        t.extend_from_slice(if i == 0 { b"\"" } else { b",\"" });
+/// `"a","b"` from `item(0)`, `item(1)`... (up to `None`; empty ones left out), each after
+/// `prefix`.
+fn strings(t: &mut Vec<u8>, item: &dyn Fn(usize) -> Option<&'static [u8]>, prefix: &[u8]) {
+    let (mut i, mut first) = (0, true);
+    while let Some(s) = item(i) {
+        i += 1;
+        if s.is_empty() {
+            continue;
+        }
+        t.extend_from_slice(if first { b"\"" } else { b",\"" });
         t.extend_from_slice(prefix);
-        t.extend_from_slice(item);
+        t.extend_from_slice(s);
         t.push(b'"');
+        first = false;
     }
 }
 
