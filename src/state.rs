@@ -54,14 +54,14 @@ fn make_dir(path: &[u8], mode: u32) -> sys::Result<()> {
 
 /// Names are path components and ps columns: a letter or digit, then letters, digits, `_.-`.
 pub fn check_name(name: &CStr) -> Result<&CStr> {
-    let b = name.to_bytes();
-    let ok = (1..=64).contains(&b.len())
-        && b[0].is_ascii_alphanumeric()
-        && b.iter().all(|&c| c.is_ascii_alphanumeric() || b"_.-".contains(&c));
-    match ok {
+    match valid(name.to_bytes()) {
         true => Ok(name),
-        false => Err(Error::msg("invalid name", b, "expected 1-64 of a-z A-Z 0-9 _ . - (first a letter or digit)")),
+        false => Err(Error::msg("invalid name", name.to_bytes(), "expected 1-64 of a-z A-Z 0-9 _ . - (first a letter or digit)")),
     }
+}
+
+fn valid(b: &[u8]) -> bool {
+    (1..=64).contains(&b.len()) && b[0].is_ascii_alphanumeric() && b.iter().all(|&c| c.is_ascii_alphanumeric() || b"_.-".contains(&c))
 }
 
 /// A new short id: 8 hex digits from the time and the pid.
@@ -101,7 +101,7 @@ pub fn create(root: &Root, name: &[u8]) -> Result<()> {
 /// Removes an entry and its files.
 pub fn remove(root: &Root, name: &[u8]) -> Result<()> {
     locked(root, &mut || {
-        for file in [&b"state"[..], b".state", b"exit", b".exit", b"log", b"config.json", b".config.json", b"exec.fifo"] {
+        for file in b"state .state exit .exit log config.json .config.json exec.fifo".split(|&c| c == b' ') {
             let _ = sys::unlinkat(root.fd, path(name, file).cstr(), 0);
         }
         sys::unlinkat(root.fd, Buf::<128>::new().push(name).cstr(), libc::AT_REMOVEDIR).at("removing state entry", name)
@@ -167,14 +167,12 @@ impl Entry {
 }
 
 pub fn read(root: &Root, name: &[u8]) -> Result<Entry> {
-    if check_name(Buf::<128>::new().push(name).cstr()).is_err() {
-        return Err(Error::msg("no such container", name, "see 'hutch ps'"));
-    }
-    let text = match sys::read_file_at(root.fd, path(name, b"state").cstr()) {
-        Ok(t) => t,
-        Err(Errno(libc::ENOENT)) if sys::file_type(root.fd, Buf::<128>::new().push(name).cstr()).is_ok() => Vec::new(),
-        Err(Errno(libc::ENOENT)) => return Err(Error::msg("no such container", name, "see 'hutch ps'")),
-        Err(e) => return Err(Error::sys("reading state", name, e)),
+    // A name that cannot be an entry's (`..`, `a/b`, a NUL) is none, and never a path.
+    let text = match valid(name).then(|| sys::read_file_at(root.fd, path(name, b"state").cstr())) {
+        Some(Ok(t)) => t,
+        Some(Err(Errno(libc::ENOENT))) if sys::file_type(root.fd, Buf::<128>::new().push(name).cstr()).is_ok() => Vec::new(),
+        Some(Err(e)) if e.0 != libc::ENOENT => return Err(Error::sys("reading state", name, e)),
+        _ => return Err(Error::msg("no such container", name, "see 'hutch ps'")),
     };
     let exit = sys::read_file_at(root.fd, path(name, b"exit").cstr())
         .ok()
