@@ -655,10 +655,11 @@ fn list(root: &Root, o: &Opts) -> Result<c_int> {
             let mut t = Buf::<32>::new();
             rfc3339(&mut t, e.num(b"created"));
             let pid = if status == Status::Stopped { 0 } else { e.pid() };
-            for (text, width) in [(&id[..], 19usize), (Buf::<16>::new().num(pid as u64).as_bytes(), 10), (STATUS[status as usize], 10), (e.get(b"bundle"), 10), (t.as_bytes(), 23)] {
-                out.extend_from_slice(text);
-                out.resize(out.len() + width.saturating_sub(text.len()).max(1), b' ');
-            }
+            pad(&mut out, id, 19);
+            pad(&mut out, Buf::<16>::new().num(pid as u64).as_bytes(), 10);
+            pad(&mut out, STATUS[status as usize], 10);
+            pad(&mut out, e.get(b"bundle"), 10);
+            pad(&mut out, t.as_bytes(), 23);
             out.extend_from_slice(b"root\n");
         }
     }
@@ -669,6 +670,12 @@ fn list(root: &Root, o: &Opts) -> Result<c_int> {
     }
     sys::write_all(1, &out).at("writing", b"stdout")?;
     Ok(0)
+}
+
+/// A table column: `text`, then spaces up to `width` (one at least).
+fn pad(out: &mut Vec<u8>, text: &[u8], width: usize) {
+    out.extend_from_slice(text);
+    out.resize(out.len() + width.saturating_sub(text.len()).max(1), b' ');
 }
 
 /// The host pids of the container's processes: those in the PID and mount namespaces of its
