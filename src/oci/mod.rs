@@ -681,15 +681,22 @@ fn pad(out: &mut Vec<u8>, text: &[u8], width: usize) {
 /// The host pids of the container's processes: those in the PID and mount namespaces of its
 /// init (hutch always makes a mount namespace; `exec` joins both).
 pub fn pids(init: c_int) -> Vec<c_int> {
-    let ns = |pid: u64, which: &[u8]| sys::readlink(Buf::<64>::new().push(b"/proc/").num(pid).push(b"/ns/").push(which).cstr()).ok().map(|b| b.as_bytes().to_vec());
-    let want = (ns(init as u64, b"pid"), ns(init as u64, b"mnt"));
+    // A process's two namespaces, as their links read: `pid:[...]mnt:[...]`.
+    let ns = |pid: u64| {
+        let mut key = Buf::<128>::new();
+        for which in [&b"pid"[..], b"mnt"] {
+            key.push(sys::readlink(Buf::<64>::new().push(b"/proc/").num(pid).push(b"/ns/").push(which).cstr()).ok()?.as_bytes());
+        }
+        Some(key)
+    };
     let mut found = Vec::new();
+    let Some(want) = ns(init as u64) else { return found };
     let Ok(fd) = sys::open(c"/proc", libc::O_RDONLY | libc::O_DIRECTORY) else { return found };
     let names = sys::dir_names(fd).unwrap_or_default();
     sys::close(fd);
     for n in names.split(|&c| c == 0) {
         if let Some(pid) = crate::config::parse_num(n) {
-            if want.0.is_some() && (ns(pid, b"pid"), ns(pid, b"mnt")) == want {
+            if ns(pid).is_some_and(|k| k.as_bytes() == want.as_bytes()) {
                 found.push(pid as c_int);
             }
         }
