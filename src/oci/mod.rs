@@ -568,15 +568,16 @@ fn find(root: &Root, id: &[u8], least: Status) -> Result<(Entry, Status)> {
     Ok((e, status))
 }
 
-/// The config.json copied into an OCI entry; `None` for hutch's own containers.
-pub fn stored_spec(root: &Root, id: &[u8], e: &Entry) -> Option<Spec> {
+/// The config.json copied into an OCI entry; `None` for hutch's own containers. Kept for the
+/// rest of this short-lived process, as the text it points into is.
+pub fn stored_spec(root: &Root, id: &[u8], e: &Entry) -> Option<&'static Spec> {
     let text = sys::read_file_at(root.fd, state::path(id, b"config.json").cstr()).ok()?;
-    spec::parse(leak(&text).to_bytes(), e.get(b"bundle")).ok()
+    spec::parse(leak(&text).to_bytes(), e.get(b"bundle")).ok().map(|s| &*alloc::boxed::Box::leak(alloc::boxed::Box::new(s)))
 }
 
 /// The state JSON of entry `e` at `status`, with its config's annotations (and runc's own
 /// fields when `full`); and that config, for its hooks.
-fn described(root: &Root, id: &[u8], e: &Entry, status: Status, full: bool) -> (Option<Spec>, Vec<u8>) {
+fn described(root: &Root, id: &[u8], e: &Entry, status: Status, full: bool) -> (Option<&'static Spec>, Vec<u8>) {
     let spec = stored_spec(root, id, e);
     let ann = spec.as_ref().map_or(&[][..], |s| &s.annotations[..]);
     let t = state_json(id, status, e.pid(), e.get(b"bundle"), ann, full.then_some(e));
