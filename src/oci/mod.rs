@@ -326,12 +326,12 @@ pub fn main(verb: &[u8], args: &[&'static CStr], g: &Global, env: &[&'static CSt
     match v {
         Some(CREATE | RUN) => return create(g, &root, &o, id, v == Some(RUN)),
         Some(DELETE) => return delete(g, &root, id, o.on(O::Force)),
+        Some(START) => return start(g, &root, id),
         _ => {}
     }
-    // start, state, pause, resume: pausing needs a running container.
+    // state, pause, resume: pausing needs a running container.
     let (e, status) = find(&root, id, if v >= Some(PAUSE) { Status::Running } else { Status::Stopped })?;
     match v {
-        Some(START) => start(g, &root, id, e, status),
         Some(STATE) => {
             let (_, mut t) = described(&root, id, &e, status, true);
             t.push(b'\n');
@@ -431,7 +431,7 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
     if !run {
         return record(started.detach());
     }
-    if let Err(e) = find(root, id, Status::Stopped).and_then(|(e, status)| start(g, root, id, e, status)) {
+    if let Err(e) = start(g, root, id) {
         let _ = delete(g, root, id, true);
         return Err(e);
     }
@@ -474,7 +474,8 @@ pub fn write_pid_file((dir, name): (c_int, &CStr), pid: c_int) -> Result<()> {
 
 /// `start`: lets the created container's process through its exec fifo, then the poststart
 /// hooks.
-fn start(g: &Global, root: &Root, id: &[u8], e: Entry, status: Status) -> Result<c_int> {
+fn start(g: &Global, root: &Root, id: &[u8]) -> Result<c_int> {
+    let (e, status) = find(root, id, Status::Stopped)?;
     match status {
         Status::Created => {}
         Status::Stopped => return Err(Error::msg("cannot start a stopped container", id, "delete it")),
