@@ -76,7 +76,7 @@ pub fn generate_name() -> Buf<32> {
     b
 }
 
-/// `<name>/<file>`.
+/// `<name>/<file>`; `<name>/`, the entry itself, for an empty `file`.
 pub fn path(name: &[u8], file: &[u8]) -> Buf<128> {
     *Buf::new().push(name).push(b"/").push(file)
 }
@@ -91,7 +91,7 @@ fn locked(root: &Root, f: &mut dyn FnMut() -> Result<()>) -> Result<()> {
 
 /// Claims `name` for a new container; an entry of that name, running or not, is a clash.
 pub fn create(root: &Root, name: &[u8]) -> Result<()> {
-    locked(root, &mut || match sys::mkdirat(root.fd, Buf::<128>::new().push(name).cstr(), 0o700) {
+    locked(root, &mut || match sys::mkdirat(root.fd, path(name, b"").cstr(), 0o700) {
         Ok(()) => Ok(()),
         Err(Errno(libc::EEXIST)) => Err(Error::msg("name in use", name, "choose another --name, or 'hutch rm' it")),
         Err(e) => Err(Error::sys("creating state entry", name, e)),
@@ -104,7 +104,7 @@ pub fn remove(root: &Root, name: &[u8]) -> Result<()> {
         for file in b"state .state exit .exit log config.json .config.json exec.fifo".split(|&c| c == b' ') {
             let _ = sys::unlinkat(root.fd, path(name, file).cstr(), 0);
         }
-        sys::unlinkat(root.fd, Buf::<128>::new().push(name).cstr(), libc::AT_REMOVEDIR).at("removing state entry", name)
+        sys::unlinkat(root.fd, path(name, b"").cstr(), libc::AT_REMOVEDIR).at("removing state entry", name)
     })
 }
 
@@ -170,7 +170,7 @@ pub fn read(root: &Root, name: &[u8]) -> Result<Entry> {
     // A name that cannot be an entry's (`..`, `a/b`, a NUL) is none, and never a path.
     let text = match valid(name).then(|| sys::read_file_at(root.fd, path(name, b"state").cstr())) {
         Some(Ok(t)) => t,
-        Some(Err(Errno(libc::ENOENT))) if sys::file_type(root.fd, Buf::<128>::new().push(name).cstr()).is_ok() => Vec::new(),
+        Some(Err(Errno(libc::ENOENT))) if sys::file_type(root.fd, path(name, b"").cstr()).is_ok() => Vec::new(),
         Some(Err(e)) if e.0 != libc::ENOENT => return Err(Error::sys("reading state", name, e)),
         _ => return Err(Error::msg("no such container", name, "see 'hutch ps'")),
     };
