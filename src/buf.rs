@@ -9,6 +9,7 @@ pub struct Buf<const N: usize> {
 }
 
 impl<const N: usize> Buf<N> {
+    #[inline(never)]
     pub const fn new() -> Self {
         Buf { bytes: [0; N], len: 0 }
     }
@@ -32,8 +33,9 @@ impl<const N: usize> Buf<N> {
         self.len >= N
     }
 
+    #[inline]
     pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..self.len.min(N - 1)]
+        as_bytes(&self.bytes, self.len)
     }
 
     /// The contents as a C string (NUL-terminated in place).
@@ -68,6 +70,11 @@ fn num(bytes: &mut [u8], len: &mut usize, mut v: u64) {
         }
     }
     push(bytes, len, &digits[i..])
+}
+
+#[inline(never)]
+fn as_bytes(bytes: &[u8], len: usize) -> &[u8] {
+    &bytes[..len.min(bytes.len() - 1)]
 }
 
 #[inline(never)]
