@@ -151,11 +151,16 @@ impl Entry {
         self.num(b"pid") as i32
     }
 
+    /// Whether the container's init still runs.
+    pub fn alive(&self) -> bool {
+        alive(self.pid(), self.num(b"start"))
+    }
+
     pub fn status(&self) -> Status {
         match (self.exit, self.pid()) {
             (Some(code), _) => Status::Exited(Some(code)),
             (None, 0) => Status::Created,
-            (None, pid) if alive(pid, self.num(b"start")) => Status::Running,
+            (None, _) if self.alive() => Status::Running,
             (None, _) => Status::Exited(None),
         }
     }

@@ -488,7 +488,7 @@ fn start(g: &Global, root: &Root, id: &[u8]) -> Result<c_int> {
     let r = loop {
         match sys::read(fd, &mut zero) {
             Ok(1) => break sys::set_blocking(fd).at("reading exec fifo", path.as_bytes()),
-            Err(Errno(libc::EAGAIN)) | Ok(_) if state::alive(e.pid(), e.num(b"start")) => sys::sleep_ms(5),
+            Err(Errno(libc::EAGAIN)) | Ok(_) if e.alive() => sys::sleep_ms(5),
             _ => break Err(Error::msg("starting container", id, "its process has exited")),
         }
     };
@@ -525,14 +525,13 @@ pub fn delete(g: &Global, root: &Root, id: &[u8], force: bool) -> Result<c_int> 
 /// SIGKILL to the container's init (the kernel then kills its PID namespace), and a wait, up
 /// to 10 s, for it to be gone: its parent (a subreaper, or init) reaps it.
 fn kill_and_reap(e: &Entry) {
-    let (pid, start) = (e.pid(), e.num(b"start"));
     // A paused container's frozen init would not act on SIGKILL until thawed.
     let _ = cgroup::freeze(e.get(b"cgroups"), false);
-    if state::alive(pid, start) {
-        let _ = sys::kill(pid, libc::SIGKILL);
+    if e.alive() {
+        let _ = sys::kill(e.pid(), libc::SIGKILL);
     }
     for _ in 0..1000 {
-        if !state::alive(pid, start) {
+        if !e.alive() {
             return;
         }
         sys::sleep_ms(10);
@@ -558,9 +557,9 @@ const STATUS: [&[u8]; 5] = [b"stopped", b"created", b"running", b"paused", b"cre
 fn find(root: &Root, id: &[u8], least: Status) -> Result<(Entry, Status)> {
     let e = state::read(root, id)?;
     let status = match () {
-        _ if !state::alive(e.pid(), e.num(b"start")) => Status::Stopped,
+        _ if !e.alive() => Status::Stopped,
         _ if sys::file_type(root.fd, state::path(id, b"exec.fifo").cstr()).is_ok() => Status::Created,
-        _ if !e.get(b"cgroups").is_empty() && cgroup::frozen(e.get(b"cgroups")) => Status::Paused,
+        _ if cgroup::frozen(e.get(b"cgroups")) => Status::Paused,
         _ => Status::Running,
     };
     if status < least {
