@@ -12,9 +12,9 @@ const MAX_DIST: usize = 2048;
 
 /// `const NAME: [u8; _] = <TEXT packed>;` for a `&str` constant TEXT.
 macro_rules! packed {
-    ($(#[$doc:meta])* $name:ident = $text:expr) => {
+    ($(#[$doc:meta])* $vis:vis $name:ident = $text:expr) => {
         $(#[$doc])*
-        const $name: [u8; $crate::pack::packed_len($text.as_bytes())] = $crate::pack::pack($text.as_bytes());
+        $vis const $name: [u8; $crate::pack::packed_len($text.as_bytes())] = $crate::pack::pack($text.as_bytes());
     };
 }
 pub(crate) use packed;
@@ -32,14 +32,24 @@ pub const fn pack<const N: usize>(text: &[u8]) -> [u8; N] {
 }
 
 /// Packs `text` into `out`, or only counts when `out` is empty; returns the packed size.
-/// Greedy: at each point the longest earlier match, if it is 3 bytes or more.
+/// Greedy: at each point the longest earlier match, if it is 3 bytes or more. Earlier
+/// positions are chained by the hash of the 3 bytes there (`head`, `prev`), so only those
+/// that may match are tried: the compiler's evaluator is slow.
 const fn pack_into(text: &[u8], out: &mut [u8]) -> usize {
-    let (mut i, mut n) = (0, 0);
+    assert!(text.len() <= CAP, "packed texts are at most 16 KiB");
+    let mut head = [usize::MAX; 4096];
+    let mut prev = [usize::MAX; CAP];
+    let (mut i, mut n, mut chained) = (0, 0, 0);
     while i < text.len() {
         assert!(text[i] < 0x80, "packed texts are ASCII");
+        while chained < i && chained + 2 < text.len() {
+            let h = hash(text, chained);
+            (prev[chained], head[h]) = (head[h], chained);
+            chained += 1;
+        }
         let (mut best, mut dist) = (0, 0);
-        let mut j = if i > MAX_DIST { i - MAX_DIST } else { 0 };
-        while j < i {
+        let mut j = if i + 2 < text.len() { head[hash(text, i)] } else { usize::MAX };
+        while j != usize::MAX && i - j <= MAX_DIST {
             let mut len = 0;
             while len < MAX_LEN && i + len < text.len() && text[j + len] == text[i + len] {
                 len += 1;
@@ -47,7 +57,7 @@ const fn pack_into(text: &[u8], out: &mut [u8]) -> usize {
             if len > best {
                 (best, dist) = (len, i - j);
             }
-            j += 1;
+            j = prev[j];
         }
         if best >= 3 {
             if !out.is_empty() {
@@ -63,6 +73,12 @@ const fn pack_into(text: &[u8], out: &mut [u8]) -> usize {
         }
     }
     n
+}
+
+const CAP: usize = 16384;
+
+const fn hash(text: &[u8], i: usize) -> usize {
+    ((text[i] as usize) << 6 ^ (text[i + 1] as usize) << 3 ^ text[i + 2] as usize) & 4095
 }
 
 /// The text `packed` stands for, appended to `out`.
