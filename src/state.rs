@@ -112,8 +112,13 @@ pub fn remove(root: &Root, name: &[u8]) -> Result<()> {
 pub fn write(root: &Root, name: &[u8], file: &[u8], text: &[u8]) -> Result<()> {
     let mut tmp = Buf::<128>::new();
     tmp.push(name).push(b"/.").push(file);
-    sys::write_file_at(root.fd, tmp.cstr(), text, libc::O_CREAT | libc::O_TRUNC).at("writing state", tmp.as_bytes())?;
-    sys::rename_at(root.fd, tmp.cstr(), path(name, file).cstr()).at("writing state", tmp.as_bytes())
+    let r = replace(root.fd, tmp.cstr(), path(name, file).cstr(), text);
+    r.at("writing state", tmp.as_bytes())
+}
+
+/// Writes `text` to `dest` whole: to `tmp` first, then renamed over it (pid files too).
+pub fn replace(dirfd: c_int, tmp: &CStr, dest: &CStr, text: &[u8]) -> sys::Result<()> {
+    sys::write_file_at(dirfd, tmp, text, libc::O_CREAT | libc::O_TRUNC).and_then(|()| sys::rename_at(dirfd, tmp, dest))
 }
 
 /// One container's entry, as read back.

@@ -465,9 +465,7 @@ pub fn pid_dir(f: &CStr) -> Result<(c_int, &CStr)> {
 pub fn write_pid_file((dir, name): (c_int, &CStr), pid: c_int) -> Result<()> {
     let mut tmp = Buf::<4096>::new();
     tmp.push(b".").push(name.to_bytes());
-    let r = sys::write_file_at(dir, tmp.cstr(), Buf::<16>::new().num(pid as u64).as_bytes(), libc::O_CREAT | libc::O_TRUNC)
-        .and_then(|()| sys::rename_at(dir, tmp.cstr(), name))
-        .at("writing pid file", name.to_bytes());
+    let r = state::replace(dir, tmp.cstr(), name, Buf::<16>::new().num(pid as u64).as_bytes()).at("writing pid file", name.to_bytes());
     sys::close(dir);
     r
 }
