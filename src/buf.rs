@@ -35,8 +35,9 @@ impl<const N: usize> Buf<N> {
         self.len >= N
     }
 
+    #[inline]
     pub fn as_bytes(&self) -> &[u8] {
-        written(&self.bytes[..self.len.min(N - 1)])
+        as_bytes(&self.bytes, self.len)
     }
 
     /// The contents as a C string (NUL-terminated in place).
@@ -82,6 +83,11 @@ fn num(bytes: &mut [MaybeUninit<u8>], len: &mut usize, mut v: u64) {
         }
     }
     push(bytes, len, &digits[i..])
+}
+
+#[inline(never)]
+fn as_bytes(bytes: &[MaybeUninit<u8>], len: usize) -> &[u8] {
+    written(&bytes[..len.min(bytes.len() - 1)])
 }
 
 #[inline(never)]

@@ -259,7 +259,7 @@ pub fn exec(command: &[&'static CStr], envp: &[&'static CStr]) -> Error {
 }
 
 /// execve(2)'s NULL-terminated array of string pointers.
-fn pointers(list: &[&CStr]) -> Vec<*const i8> {
+pub fn pointers(list: &[&CStr]) -> Vec<*const i8> {
     let mut v = Vec::with_capacity(list.len() + 1);
     for s in list {
         v.push(s.as_ptr().cast());

@@ -22,6 +22,7 @@ mod lifecycle;
 mod mounts;
 mod namespaces;
 mod oci;
+mod pack;
 mod rootfs;
 mod seccomp;
 mod state;

@@ -54,14 +54,14 @@ fn make_dir(path: &[u8], mode: u32) -> sys::Result<()> {
 
 /// Names are path components and ps columns: a letter or digit, then letters, digits, `_.-`.
 pub fn check_name(name: &CStr) -> Result<&CStr> {
-    let b = name.to_bytes();
-    let ok = (1..=64).contains(&b.len())
-        && b[0].is_ascii_alphanumeric()
-        && b.iter().all(|&c| c.is_ascii_alphanumeric() || b"_.-".contains(&c));
-    match ok {
+    match valid(name.to_bytes()) {
         true => Ok(name),
-        false => Err(Error::msg("invalid name", b, "expected 1-64 of a-z A-Z 0-9 _ . - (first a letter or digit)")),
+        false => Err(Error::msg("invalid name", name.to_bytes(), "expected 1-64 of a-z A-Z 0-9 _ . - (first a letter or digit)")),
     }
+}
+
+fn valid(b: &[u8]) -> bool {
+    (1..=64).contains(&b.len()) && b[0].is_ascii_alphanumeric() && b.iter().all(|&c| c.is_ascii_alphanumeric() || b"_.-".contains(&c))
 }
 
 /// A new short id: 8 hex digits from the time and the pid.
@@ -76,13 +76,13 @@ pub fn generate_name() -> Buf<32> {
     b
 }
 
-/// `<name>/<file>`.
+/// `<name>/<file>`; `<name>/`, the entry itself, for an empty `file`.
 pub fn path(name: &[u8], file: &[u8]) -> Buf<128> {
     *Buf::new().push(name).push(b"/").push(file)
 }
 
 /// Runs `f` holding the state directory's lock.
-fn locked<T>(root: &Root, f: impl FnOnce() -> Result<T>) -> Result<T> {
+fn locked(root: &Root, f: &mut dyn FnMut() -> Result<()>) -> Result<()> {
     let fd = sys::openat(root.fd, c"lock", libc::O_RDWR | libc::O_CREAT, 0o600).at("opening lock", b"lock")?;
     let r = sys::lock(fd).at("locking state directory", b"lock").and_then(|()| f());
     sys::close(fd);
@@ -91,7 +91,7 @@ fn locked<T>(root: &Root, f: impl FnOnce() -> Result<T>) -> Result<T> {
 
 /// Claims `name` for a new container; an entry of that name, running or not, is a clash.
 pub fn create(root: &Root, name: &[u8]) -> Result<()> {
-    locked(root, || match sys::mkdirat(root.fd, Buf::<128>::new().push(name).cstr(), 0o700) {
+    locked(root, &mut || match sys::mkdirat(root.fd, path(name, b"").cstr(), 0o700) {
         Ok(()) => Ok(()),
         Err(Errno(libc::EEXIST)) => Err(Error::msg("name in use", name, "choose another --name, or 'hutch rm' it")),
         Err(e) => Err(Error::sys("creating state entry", name, e)),
@@ -100,11 +100,11 @@ pub fn create(root: &Root, name: &[u8]) -> Result<()> {
 
 /// Removes an entry and its files.
 pub fn remove(root: &Root, name: &[u8]) -> Result<()> {
-    locked(root, || {
-        for file in [&b"state"[..], b".state", b"exit", b".exit", b"log", b"config.json", b".config.json", b"exec.fifo"] {
+    locked(root, &mut || {
+        for file in b"state .state exit .exit log config.json .config.json exec.fifo".split(|&c| c == b' ') {
             let _ = sys::unlinkat(root.fd, path(name, file).cstr(), 0);
         }
-        sys::unlinkat(root.fd, Buf::<128>::new().push(name).cstr(), libc::AT_REMOVEDIR).at("removing state entry", name)
+        sys::unlinkat(root.fd, path(name, b"").cstr(), libc::AT_REMOVEDIR).at("removing state entry", name)
     })
 }
 
@@ -112,8 +112,13 @@ pub fn remove(root: &Root, name: &[u8]) -> Result<()> {
 pub fn write(root: &Root, name: &[u8], file: &[u8], text: &[u8]) -> Result<()> {
     let mut tmp = Buf::<128>::new();
     tmp.push(name).push(b"/.").push(file);
-    sys::write_file_at(root.fd, tmp.cstr(), text, libc::O_CREAT | libc::O_TRUNC).at("writing state", tmp.as_bytes())?;
-    sys::rename_at(root.fd, tmp.cstr(), path(name, file).cstr()).at("writing state", tmp.as_bytes())
+    let r = replace(root.fd, tmp.cstr(), path(name, file).cstr(), text);
+    r.at("writing state", tmp.as_bytes())
+}
+
+/// Writes `text` to `dest` whole: to `tmp` first, then renamed over it (pid files too).
+pub fn replace(dirfd: c_int, tmp: &CStr, dest: &CStr, text: &[u8]) -> sys::Result<()> {
+    sys::write_file_at(dirfd, tmp, text, libc::O_CREAT | libc::O_TRUNC).and_then(|()| sys::rename_at(dirfd, tmp, dest))
 }
 
 /// One container's entry, as read back.
@@ -151,11 +156,16 @@ impl Entry {
         self.num(b"pid") as i32
     }
 
+    /// Whether the container's init still runs.
+    pub fn alive(&self) -> bool {
+        alive(self.pid(), self.num(b"start"))
+    }
+
     pub fn status(&self) -> Status {
         match (self.exit, self.pid()) {
             (Some(code), _) => Status::Exited(Some(code)),
             (None, 0) => Status::Created,
-            (None, pid) if alive(pid, self.num(b"start")) => Status::Running,
+            (None, _) if self.alive() => Status::Running,
             (None, _) => Status::Exited(None),
         }
     }
@@ -167,14 +177,12 @@ impl Entry {
 }
 
 pub fn read(root: &Root, name: &[u8]) -> Result<Entry> {
-    if check_name(Buf::<128>::new().push(name).cstr()).is_err() {
-        return Err(Error::msg("no such container", name, "see 'hutch ps'"));
-    }
-    let text = match sys::read_file_at(root.fd, path(name, b"state").cstr()) {
-        Ok(t) => t,
-        Err(Errno(libc::ENOENT)) if sys::file_type(root.fd, Buf::<128>::new().push(name).cstr()).is_ok() => Vec::new(),
-        Err(Errno(libc::ENOENT)) => return Err(Error::msg("no such container", name, "see 'hutch ps'")),
-        Err(e) => return Err(Error::sys("reading state", name, e)),
+    // A name that cannot be an entry's (`..`, `a/b`, a NUL) is none, and never a path.
+    let text = match valid(name).then(|| sys::read_file_at(root.fd, path(name, b"state").cstr())) {
+        Some(Ok(t)) => t,
+        Some(Err(Errno(libc::ENOENT))) if sys::file_type(root.fd, path(name, b"").cstr()).is_ok() => Vec::new(),
+        Some(Err(e)) if e.0 != libc::ENOENT => return Err(Error::sys("reading state", name, e)),
+        _ => return Err(Error::msg("no such container", name, "see 'hutch ps'")),
     };
     let exit = sys::read_file_at(root.fd, path(name, b"exit").cstr())
         .ok()
@@ -184,15 +192,19 @@ pub fn read(root: &Root, name: &[u8]) -> Result<Entry> {
 }
 
 /// Every entry's name, sorted.
-pub fn names(root: &Root) -> Result<Vec<Vec<u8>>> {
+pub fn names(root: &Root) -> Result<Vec<&'static [u8]>> {
     let fd = sys::openat(root.fd, c".", libc::O_RDONLY | libc::O_DIRECTORY, 0).at("reading state directory", b"")?;
     let all = sys::dir_names(fd).at("reading state directory", b"");
     sys::close(fd);
-    // An insertion sort: a few dozen names, and core's sort costs kilobytes.
-    let mut names: Vec<Vec<u8>> = Vec::new();
-    for n in all?.split(|&c| c == 0).filter(|n| !n.is_empty() && *n != b"lock" && n[0] != b'.') {
-        let at = names.iter().position(|m| m.as_slice() > n).unwrap_or(names.len());
-        names.insert(at, n.to_vec());
+    // An insertion sort: a few dozen names, and core's sort costs kilobytes. The names stay in
+    // the directory listing, kept for the rest of this short-lived process.
+    let mut names: Vec<&'static [u8]> = Vec::new();
+    for n in Vec::leak(all?).split(|&c| c == 0) {
+        if n.is_empty() || n == b"lock" || n[0] == b'.' {
+            continue;
+        }
+        let at = names.iter().position(|m| *m > n).unwrap_or(names.len());
+        names.insert(at, n);
     }
     Ok(names)
 }

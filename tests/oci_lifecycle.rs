@@ -570,3 +570,31 @@ fn a_missing_command_fails_create() {
     assert!(code == 127 && err.contains("error") && err.contains("No such file or directory"), "{code}: {err}");
     assert!(b.ids().is_empty() && processes_in(&b.fx().rootfs).is_empty());
 }
+
+/// What clients parse stays byte for byte: list's columns (runc's widths), `list -q`, `ps
+/// --format json`, `state`'s pid, and the text log line (logrus's `time="..." level=... msg="..."`).
+#[test]
+fn list_columns_ps_json_and_the_text_log_keep_their_layout() {
+    let b = Lab::new(LOOP);
+    b.create("layout-1", &[]);
+    let table = b.hutch(&["list"]);
+    table.ok();
+    let lines = table.lines();
+    assert_eq!(lines[0], "ID                 PID       STATUS    BUNDLE    CREATED                OWNER", "{table}");
+    let (_, pid, _) = b.state("layout-1");
+    let pid = pid.to_string();
+    let row = format!("layout-1           {pid}{}created   ", " ".repeat(10 - pid.len()));
+    assert!(lines[1].starts_with(&row) && lines[1].ends_with("Z   root"), "{table}");
+    assert_eq!(b.hutch(&["list", "-q"]).stdout, "layout-1\n");
+    b.hutch(&["start", "layout-1"]).ok();
+    let ps = b.hutch(&["ps", "--format", "json", "layout-1"]);
+    let inner = ps.stdout.strip_prefix('[').and_then(|s| s.strip_suffix("]\n")).unwrap_or_else(|| panic!("{ps}"));
+    assert!(inner.split(',').any(|p| p == pid), "{ps}");
+    let ps = b.hutch(&["ps", "layout-1"]);
+    assert!(ps.lines()[0] == "PID" && ps.lines().contains(&pid.as_str()), "{ps}");
+    let log = b.fx().outside("log.txt");
+    let out = b.hutch(&["--log", log.to_str().unwrap(), "state", "missing"]);
+    assert!(out.code() != 0, "{out}");
+    let line = fs::read_to_string(&log).unwrap();
+    assert!(line.starts_with("time=\"20") && line.ends_with("Z\" level=error msg=\"no such container: missing: see 'hutch ps'\"\n"), "{line}");
+}

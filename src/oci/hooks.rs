@@ -7,7 +7,7 @@ use core::ffi::c_int;
 
 use super::spec::Hook;
 use super::Create;
-use crate::error::{Context, Error, Result};
+use crate::error::{Error, Result};
 use crate::sys::{self, Exit};
 
 /// Runs `hooks` in order; the first failure is the error, named after `kind`.
@@ -29,7 +29,7 @@ pub fn run_warning(g: &super::Global, hooks: &[Hook], state: &[u8], kind: &'stat
 pub fn runtime(oci: Option<&Create>, pid: c_int) -> Result<()> {
     let Some(o) = oci else { return Ok(()) };
     // "created", as crun passes and runtime-tools checks: the hooks see the container made.
-    let state = o.state(b"created", pid);
+    let state = o.state(super::Status::Created, pid);
     run_all(&o.spec.hooks.prestart, &state, "prestart hook")?;
     run_all(&o.spec.hooks.create_runtime, &state, "createRuntime hook")
 }
@@ -41,34 +41,40 @@ struct Child<'a> {
 
 fn run(h: &Hook, state: &[u8], kind: &'static str) -> Result<()> {
     let path = h.path.to_bytes();
+    match spawn_and_wait(h, state) {
+        Ok(Some(Exit::Code(0))) => Ok(()),
+        Ok(None) => Err(Error::msg(kind, path, "timed out")),
+        Ok(Some(_)) => Err(Error::msg(kind, path, "failed")),
+        Err(e) => Err(Error::sys(kind, path, e)),
+    }
+}
+
+/// Runs the hook; how it ended, or `None` when it was killed at its timeout.
+fn spawn_and_wait(h: &Hook, state: &[u8]) -> sys::Result<Option<Exit>> {
     // The state is in the pipe before the hook starts (it fits: a few hundred bytes against
     // 64 KiB), so a hook that never reads it cannot block us, nor one that exits make us
     // write to a closed pipe.
-    let (r, w) = sys::pipe().at(kind, path)?;
+    let (r, w) = sys::pipe()?;
     let wrote = sys::write_all(w, state);
     sys::close(w);
     let mut c = Child { hook: h, stdin: r };
     let pid = wrote.and_then(|()| sys::Stack::new(64 * 1024)).and_then(|s| sys::clone(exec, &s, libc::SIGCHLD, &mut c));
     sys::close(r);
-    let pid = pid.at(kind, path)?;
+    let pid = pid?;
     let mut ms = h.timeout.map_or(u64::MAX, |s| s as u64 * 1000);
-    let exit = loop {
-        match sys::waitpid(pid, true).at(kind, path)? {
-            Some(exit) => break exit,
+    loop {
+        match sys::waitpid(pid, true)? {
+            Some(exit) => return Ok(Some(exit)),
             None if ms == 0 => {
                 let _ = sys::kill(pid, libc::SIGKILL);
                 let _ = sys::waitpid(pid, false);
-                return Err(Error::msg(kind, path, "timed out"));
+                return Ok(None);
             }
             None => {
                 sys::sleep_ms(10);
                 ms = ms.saturating_sub(10);
             }
         }
-    };
-    match exit {
-        Exit::Code(0) => Ok(()),
-        _ => Err(Error::msg(kind, path, "failed")),
     }
 }
 
@@ -77,8 +83,6 @@ fn exec(c: &mut Child) -> c_int {
     let _ = sys::dup2(c.stdin, 0);
     sys::cloexec_from(3);
     sys::sigprocmask(libc::SIG_SETMASK, &sys::sigset(&[]));
-    let argv: alloc::vec::Vec<*const i8> = c.hook.args.iter().map(|s| s.as_ptr().cast()).chain([core::ptr::null()]).collect();
-    let envv: alloc::vec::Vec<*const i8> = c.hook.env.iter().map(|s| s.as_ptr().cast()).chain([core::ptr::null()]).collect();
-    sys::execve(c.hook.path, &argv, &envv);
+    sys::execve(c.hook.path, &crate::child::pointers(&c.hook.args), &crate::child::pointers(&c.hook.env));
     127
 }

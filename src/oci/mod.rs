@@ -53,7 +53,7 @@ impl Create<'_> {
     }
 
     /// The state JSON the hooks read on their stdin.
-    pub fn state(&self, status: &[u8], pid: c_int) -> Vec<u8> {
+    pub fn state(&self, status: Status, pid: c_int) -> Vec<u8> {
         state_json(self.id.to_bytes(), status, pid, self.bundle, &self.spec.annotations, None)
     }
 }
@@ -80,7 +80,7 @@ pub fn before_switch(a: &Args) -> Result<()> {
             return Err(Error::msg("waiting for hooks", b"", "hutch exited"));
         }
     }
-    hooks::run_all(&o.spec.hooks.create_container, &o.state(b"creating", a.pid), "createContainer hook")
+    hooks::run_all(&o.spec.hooks.create_container, &o.state(Status::Creating, a.pid), "createContainer hook")
 }
 
 /// The first fd not passed on to the command: `--preserve-fds N` keeps 3..3+N open.
@@ -108,7 +108,7 @@ pub fn await_start(a: &mut Args) -> Result<()> {
     a.err_fd = fifo;
     sys::close(o.fifo);
     sys::write_all(fifo, b"0").at("writing exec fifo", b"")?;
-    hooks::run_all(&o.spec.hooks.start_container, &o.state(b"created", a.pid), "startContainer hook")
+    hooks::run_all(&o.spec.hooks.start_container, &o.state(Status::Created, a.pid), "startContainer hook")
 }
 
 /// runc's check before the wait: the command exists (PATH searched as execvp does), so that
@@ -166,13 +166,13 @@ pub fn report(g: &Global, level: &[u8], text: &[u8]) {
     let _ = sys::write_file_at(libc::AT_FDCWD, path, &out, libc::O_CREAT | libc::O_APPEND);
 }
 
-const USAGE: &str = "\
+crate::pack::packed!(USAGE = "\
 OCI runtime (runc's commands and options):
   create [-b DIR] [--pid-file F] [--console-socket S] [--preserve-fds N] ID
   run [create's options] [-d] ID | start ID | state ID | kill [-a] ID [SIG]
   delete [-f] ID | exec [-p FILE] [-d] ID [CMD...] | list | ps ID
   pause ID | resume ID | spec [--rootless] [-b DIR] | features
-";
+");
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
@@ -236,9 +236,15 @@ pub const OPTS: &[Opt<O>] = &[
     Opt { short: 0, long: "criu", value: Value::Required, id: O::Ignored },
 ];
 
-/// The options' values, by `O`; a flag's is empty.
-#[derive(Default)]
-pub struct Opts(pub [Option<&'static CStr>; O::Mac as usize + 1]);
+/// The options' values, by `O` (exec's own are not stored here); a flag's is empty.
+pub struct Opts(pub [Option<&'static CStr>; O::Version as usize + 1]);
+
+impl Default for Opts {
+    #[inline(never)] // one copy of the zeroing, not one per caller (measured)
+    fn default() -> Self {
+        Opts([None; O::Version as usize + 1])
+    }
+}
 
 impl Opts {
     pub fn v(&self, id: O) -> Option<&'static CStr> {
@@ -256,12 +262,15 @@ impl Opts {
 }
 
 /// Options before, between and after the operands, as runc takes them (`delete ID --force`).
-fn parse(args: &[&'static CStr]) -> Result<Option<(Opts, Vec<&'static CStr>)>> {
-    let mut o = Opts::default();
+/// Returns the operands, or `None` after printing the usage for `--help`.
+fn parse(args: &[&'static CStr], o: &mut Opts) -> Result<Option<Vec<&'static CStr>>> {
     let mut ops = Vec::new();
     let mut rest = args;
     loop {
-        let Some(walked) = options(rest, OPTS, "see 'hutch --help'", &mut |id, v| Ok(o.0[id as usize] = Some(v)))? else { return Ok(None) };
+        let Some(walked) = options(rest, OPTS, "see 'hutch --help'", &mut |id, v| Ok(o.0[id as usize] = Some(v)))? else {
+            cli::print(&unpacked(&USAGE));
+            return Ok(None);
+        };
         let Some((&op, tail)) = walked.split_first() else { break };
         ops.push(op);
         rest = tail;
@@ -269,7 +278,7 @@ fn parse(args: &[&'static CStr]) -> Result<Option<(Opts, Vec<&'static CStr>)>> {
     if let Some(f) = o.v(O::Format).filter(|f| !matches!(f.to_bytes(), b"json" | b"table")) {
         return Err(Error::msg("invalid format", f.to_bytes(), "expected table or json"));
     }
-    Ok(Some((o, ops)))
+    Ok(Some(ops))
 }
 
 /// Whether `args` hold an option only runc's `run` has (`-b`, `--bundle`, `--pid-file`...).
@@ -280,66 +289,74 @@ pub fn has_run_option(args: &[&'static CStr]) -> bool {
     })
 }
 
+/// The verbs `main` runs, in the order of their indexes below.
+const VERBS: &[u8] = b"spec features list create run delete start state pause resume";
+const SPEC: usize = 0;
+const FEATURES: usize = 1;
+const LIST: usize = 2;
+const CREATE: usize = 3;
+const RUN: usize = 4;
+const DELETE: usize = 5;
+const START: usize = 6;
+const STATE: usize = 7;
+const PAUSE: usize = 8;
+
 /// Runs an OCI verb (`verb` is known to be one).
+#[inline(never)] // smaller out of line (measured)
 pub fn main(verb: &[u8], args: &[&'static CStr], g: &Global, env: &[&'static CStr]) -> Result<c_int> {
-    let Some((o, ops)) = parse(args)? else {
-        cli::print(USAGE.as_bytes());
-        return Ok(0);
-    };
-    match verb {
-        b"spec" => return spec(&o),
-        b"features" => {
+    let mut o = Opts::default();
+    let Some(ops) = parse(args, &mut o)? else { return Ok(0) };
+    let v = crate::config::word_index(VERBS, verb);
+    match v {
+        Some(SPEC) => return spec(&o),
+        Some(FEATURES) => {
             cli::print(&features());
             return Ok(0);
         }
+        None => return Err(Error::msg("unknown command", verb, "try 'hutch --help'")),
         _ => {}
     }
     let root = state::open_root(g.root, env)?;
-    if verb == b"list" {
+    if v == Some(LIST) {
         return list(&root, &o);
     }
     let [id] = ops[..] else {
         return Err(Error::msg("usage", verb, "expected one container ID (see 'hutch --help')"));
     };
     let id = id.to_bytes();
-    match verb {
-        b"create" | b"run" => create(g, &root, &o, id, verb == b"run"),
-        b"start" => start(g, &root, id),
-        b"state" => {
-            let e = state::read(&root, id)?;
-            let (status, pid) = status(&root, id, &e);
-            let spec = stored_spec(&root, id, &e);
-            let ann = spec.as_ref().map_or(&[][..], |s| &s.annotations[..]);
-            let mut t = state_json(id, status, pid, e.get(b"bundle"), ann, Some(&e));
+    match v {
+        Some(CREATE | RUN) => return create(g, &root, &o, id, v == Some(RUN)),
+        Some(DELETE) => return delete(g, &root, id, o.on(O::Force)),
+        Some(START) => return start(g, &root, id),
+        _ => {}
+    }
+    // state, pause, resume: pausing needs a running container.
+    let (e, status) = find(&root, id, if v >= Some(PAUSE) { Status::Running } else { Status::Stopped })?;
+    match v {
+        Some(STATE) => {
+            let (_, mut t) = described(&root, id, &e, status, true);
             t.push(b'\n');
-            sys::write_all(1, &t).at("writing", b"stdout")?;
-            Ok(0)
+            sys::write_all(1, &t).at("writing", b"stdout").map(|()| 0)
         }
-        b"delete" => delete(g, &root, id, o.on(O::Force)),
-        b"pause" | b"resume" => {
-            let e = state::read(&root, id)?;
-            match (status(&root, id, &e).0, e.get(b"cgroups")) {
-                (b"stopped" | b"created", _) => Err(Error::msg("container is not running", id, "see 'hutch list'")),
-                (_, b"") => Err(Error::msg("pausing", id, "the container has no cgroup of its own")),
-                (_, dirs) => cgroup::freeze(dirs, verb == b"pause").map(|()| 0),
-            }
-        }
-        _ => Err(Error::msg("unknown command", verb, "try 'hutch --help'")),
+        _ => match e.get(b"cgroups") {
+            b"" => Err(Error::msg("pausing", id, "the container has no cgroup of its own")),
+            dirs => cgroup::freeze(dirs, v == Some(PAUSE)).map(|()| 0),
+        },
     }
 }
 
 /// `create` and `run`.
 fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_int> {
     let idc = state::check_name(leak(id))?;
+    // The bundle as an absolute path (the state JSON shows it): `-b`, else the working directory.
+    let b = o.v(O::Bundle).map_or(&b""[..], CStr::to_bytes);
     let mut bundle = Buf::<4096>::new();
-    let b = o.v(O::Bundle).map_or(&b""[..], |b| b.to_bytes());
     if b.first() != Some(&b'/') {
         bundle.push(sys::readlink(c"/proc/self/cwd").at("finding bundle", b)?.as_bytes());
         if !b.is_empty() && b != b"." {
             bundle.push(b"/").push(b);
         }
-    }
-    if b.first() == Some(&b'/') {
+    } else {
         bundle.push(b);
     }
     let mut path = bundle;
@@ -437,20 +454,19 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
 /// `--pid-file`: whole or not at all, as runc writes it (its readers poll for it). The
 /// directory is opened first (`exec` joins the container's mount namespace before the pid is
 /// known): the fd, and the file's name in it.
-pub fn pid_dir(f: &CStr) -> Result<(c_int, &[u8])> {
-    let b = f.to_bytes();
+pub fn pid_dir(f: &CStr) -> Result<(c_int, &CStr)> {
+    let b = f.to_bytes_with_nul();
     let split = b.iter().rposition(|&c| c == b'/').map_or(0, |i| i + 1);
     let mut dir = Buf::<4096>::new();
     dir.push(if split == 0 { b"." } else { &b[..split] });
-    Ok((sys::open(dir.cstr(), libc::O_PATH | libc::O_DIRECTORY).at("opening pid file directory", dir.as_bytes())?, &b[split..]))
+    let fd = sys::open(dir.cstr(), libc::O_PATH | libc::O_DIRECTORY).at("opening pid file directory", dir.as_bytes())?;
+    Ok((fd, CStr::from_bytes_with_nul(&b[split..]).unwrap_or_default()))
 }
 
-pub fn write_pid_file((dir, name): (c_int, &[u8]), pid: c_int) -> Result<()> {
+pub fn write_pid_file((dir, name): (c_int, &CStr), pid: c_int) -> Result<()> {
     let mut tmp = Buf::<4096>::new();
-    tmp.push(b".").push(name);
-    let r = sys::write_file_at(dir, tmp.cstr(), Buf::<16>::new().num(pid as u64).as_bytes(), libc::O_CREAT | libc::O_TRUNC)
-        .and_then(|()| sys::rename_at(dir, tmp.cstr(), Buf::<4096>::new().push(name).cstr()))
-        .at("writing pid file", name);
+    tmp.push(b".").push(name.to_bytes());
+    let r = state::replace(dir, tmp.cstr(), name, Buf::<16>::new().num(pid as u64).as_bytes()).at("writing pid file", name.to_bytes());
     sys::close(dir);
     r
 }
@@ -458,10 +474,10 @@ pub fn write_pid_file((dir, name): (c_int, &[u8]), pid: c_int) -> Result<()> {
 /// `start`: lets the created container's process through its exec fifo, then the poststart
 /// hooks.
 fn start(g: &Global, root: &Root, id: &[u8]) -> Result<c_int> {
-    let e = state::read(root, id)?;
-    match status(root, id, &e).0 {
-        b"created" => {}
-        b"stopped" => return Err(Error::msg("cannot start a stopped container", id, "delete it")),
+    let (e, status) = find(root, id, Status::Stopped)?;
+    match status {
+        Status::Created => {}
+        Status::Stopped => return Err(Error::msg("cannot start a stopped container", id, "delete it")),
         _ => return Err(Error::msg("cannot start a running container", id, "it was started already")),
     }
     let mut path = state::path(id, b"exec.fifo");
@@ -471,7 +487,7 @@ fn start(g: &Global, root: &Root, id: &[u8]) -> Result<c_int> {
     let r = loop {
         match sys::read(fd, &mut zero) {
             Ok(1) => break sys::set_blocking(fd).at("reading exec fifo", path.as_bytes()),
-            Err(Errno(libc::EAGAIN)) | Ok(_) if state::alive(e.pid(), e.num(b"start")) => sys::sleep_ms(5),
+            Err(Errno(libc::EAGAIN)) | Ok(_) if e.alive() => sys::sleep_ms(5),
             _ => break Err(Error::msg("starting container", id, "its process has exited")),
         }
     };
@@ -481,32 +497,26 @@ fn start(g: &Global, root: &Root, id: &[u8]) -> Result<c_int> {
     if let Some(err) = failed? {
         return Err(err);
     }
-    if let Some(spec) = stored_spec(root, id, &e) {
-        let st = state_json(id, b"running", e.pid(), e.get(b"bundle"), &spec.annotations, None);
-        hooks::run_warning(g, &spec.hooks.poststart, &st, "poststart hook");
-    }
+    post_hooks(g, root, id, &e, Status::Running);
     Ok(0)
 }
 
 /// `delete [--force]`: removes a stopped container (kills it first when forced), runs the
 /// poststop hooks and removes its state.
 pub fn delete(g: &Global, root: &Root, id: &[u8], force: bool) -> Result<c_int> {
-    let e = match state::read(root, id) {
+    let (e, status) = match find(root, id, Status::Stopped) {
         Err(_) if force => return Ok(0),
         r => r?,
     };
     // runtime.md: deleting a container that is not stopped (created included) is an error;
     // podman and containerd's shim pass --force where they mean it.
-    match status(root, id, &e).0 {
-        b"stopped" => {}
+    match status {
+        Status::Stopped => {}
         _ if force => kill_and_reap(&e),
         _ => return Err(Error::msg("cannot delete a container that is not stopped", id, "kill it first, or use delete --force")),
     }
     cgroup::remove(e.get(b"cgroups"));
-    if let Some(spec) = stored_spec(root, id, &e) {
-        let st = state_json(id, b"stopped", 0, e.get(b"bundle"), &spec.annotations, None);
-        hooks::run_warning(g, &spec.hooks.poststop, &st, "poststop hook");
-    }
+    post_hooks(g, root, id, &e, Status::Stopped);
     state::remove(root, id)?;
     Ok(0)
 }
@@ -514,44 +524,83 @@ pub fn delete(g: &Global, root: &Root, id: &[u8], force: bool) -> Result<c_int> 
 /// SIGKILL to the container's init (the kernel then kills its PID namespace), and a wait, up
 /// to 10 s, for it to be gone: its parent (a subreaper, or init) reaps it.
 fn kill_and_reap(e: &Entry) {
-    let (pid, start) = (e.pid(), e.num(b"start"));
     // A paused container's frozen init would not act on SIGKILL until thawed.
     let _ = cgroup::freeze(e.get(b"cgroups"), false);
-    if state::alive(pid, start) {
-        let _ = sys::kill(pid, libc::SIGKILL);
+    if e.alive() {
+        let _ = sys::kill(e.pid(), libc::SIGKILL);
     }
     for _ in 0..1000 {
-        if !state::alive(pid, start) {
+        if !e.alive() {
             return;
         }
         sys::sleep_ms(10);
     }
 }
 
-/// created, running, paused or stopped (runtime-spec runtime.md), and the pid (0 once
-/// stopped).
-pub fn status(root: &Root, id: &[u8], e: &Entry) -> (&'static [u8], c_int) {
-    if !state::alive(e.pid(), e.num(b"start")) {
-        return (b"stopped", 0);
-    }
-    let dirs = e.get(b"cgroups");
-    match sys::file_type(root.fd, state::path(id, b"exec.fifo").cstr()) {
-        Ok(_) => (b"created", e.pid()),
-        Err(_) if !dirs.is_empty() && cgroup::frozen(dirs) => (b"paused", e.pid()),
-        Err(_) => (b"running", e.pid()),
-    }
+/// A container's status (runtime-spec runtime.md), in the order `find` compares them.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    Stopped,
+    Created,
+    Running,
+    Paused,
+    /// Only the hooks see it, during `create`.
+    Creating,
 }
 
-/// The config.json copied into an OCI entry; `None` for hutch's own containers.
-pub fn stored_spec(root: &Root, id: &[u8], e: &Entry) -> Option<Spec> {
+/// Their names, by `Status`.
+const STATUS: [&[u8]; 5] = [b"stopped", b"created", b"running", b"paused", b"creating"];
+
+/// Every verb's first step: the entry of container `id` and its status, which must be at
+/// least `least` (else the container "is not running").
+fn find(root: &Root, id: &[u8], least: Status) -> Result<(Entry, Status)> {
+    let e = state::read(root, id)?;
+    let status = match () {
+        _ if !e.alive() => Status::Stopped,
+        _ if sys::file_type(root.fd, state::path(id, b"exec.fifo").cstr()).is_ok() => Status::Created,
+        _ if cgroup::frozen(e.get(b"cgroups")) => Status::Paused,
+        _ => Status::Running,
+    };
+    if status < least {
+        return Err(Error::msg("container is not running", id, "see 'hutch list'"));
+    }
+    Ok((e, status))
+}
+
+/// The config.json copied into an OCI entry; `None` for hutch's own containers. Kept for the
+/// rest of this short-lived process, as the text it points into is.
+pub fn stored_spec(root: &Root, id: &[u8], e: &Entry) -> Option<&'static Spec> {
     let text = sys::read_file_at(root.fd, state::path(id, b"config.json").cstr()).ok()?;
-    spec::parse(leak(&text).to_bytes(), e.get(b"bundle")).ok()
+    spec::parse(leak(&text).to_bytes(), e.get(b"bundle")).ok().map(|s| &*alloc::boxed::Box::leak(alloc::boxed::Box::new(s)))
 }
 
-/// The state of runtime.md, plus what runc adds (rootfs, created, owner) when `e` is given.
-fn state_json(id: &[u8], status: &[u8], pid: c_int, bundle: &[u8], ann: &[(&CStr, &CStr)], e: Option<&Entry>) -> Vec<u8> {
+/// The state JSON of entry `e` at `status`, with its config's annotations (and runc's own
+/// fields when `full`); and that config, for its hooks.
+fn described(root: &Root, id: &[u8], e: &Entry, status: Status, full: bool) -> (Option<&'static Spec>, Vec<u8>) {
+    let spec = stored_spec(root, id, e);
+    let ann = spec.as_ref().map_or(&[][..], |s| &s.annotations[..]);
+    let t = state_json(id, status, e.pid(), e.get(b"bundle"), ann, full.then_some(e));
+    (spec, t)
+}
+
+/// The poststart hooks once `status` is running, the poststop ones once stopped: a failure is
+/// only a warning (config.md).
+fn post_hooks(g: &Global, root: &Root, id: &[u8], e: &Entry, status: Status) {
+    if let (Some(spec), st) = described(root, id, e, status, false) {
+        let (hooks, kind) = match status {
+            Status::Running => (&spec.hooks.poststart, "poststart hook"),
+            _ => (&spec.hooks.poststop, "poststop hook"),
+        };
+        hooks::run_warning(g, hooks, &st, kind);
+    }
+}
+
+/// The state of runtime.md, plus what runc adds (rootfs, created, owner) when `e` is given;
+/// the pid is 0 once stopped.
+fn state_json(id: &[u8], status: Status, pid: c_int, bundle: &[u8], ann: &[(&CStr, &CStr)], e: Option<&Entry>) -> Vec<u8> {
+    let pid = if status == Status::Stopped { 0 } else { pid };
     let mut w = Writer::default();
-    w.open(b'{').key(b"ociVersion").str(b"1.2.0").key(b"id").str(id).key(b"status").str(status);
+    w.open(b'{').key(b"ociVersion").str(b"1.2.0").key(b"id").str(id).key(b"status").str(STATUS[status as usize]);
     w.key(b"pid").num(pid as u64).key(b"bundle").str(bundle);
     if let Some(e) = e {
         let mut t = Buf::<32>::new();
@@ -588,6 +637,7 @@ pub fn rfc3339(b: &mut Buf<32>, secs: u64) {
 }
 
 /// `list [--format table|json] [-q]`: every container of the state directory.
+#[inline(never)] // smaller out of line (measured)
 fn list(root: &Root, o: &Opts) -> Result<c_int> {
     let mut out = Vec::new();
     let mut w = Writer::default();
@@ -596,20 +646,21 @@ fn list(root: &Root, o: &Opts) -> Result<c_int> {
         out.extend_from_slice(b"ID                 PID       STATUS    BUNDLE    CREATED                OWNER\n");
     }
     for id in state::names(root)? {
-        let Ok(e) = state::read(root, &id) else { continue };
-        let (status, pid) = status(root, &id, &e);
+        let Ok((e, status)) = find(root, &id, Status::Stopped) else { continue };
         if o.json() {
-            w.raw(&state_json(&id, status, pid, e.get(b"bundle"), &[], Some(&e)));
+            w.raw(&state_json(&id, status, e.pid(), e.get(b"bundle"), &[], Some(&e)));
         } else if o.on(O::Quiet) {
             out.extend_from_slice(&id);
             out.push(b'\n');
         } else {
             let mut t = Buf::<32>::new();
             rfc3339(&mut t, e.num(b"created"));
-            for (text, width) in [(&id[..], 19usize), (Buf::<16>::new().num(pid as u64).as_bytes(), 10), (status, 10), (e.get(b"bundle"), 10), (t.as_bytes(), 23)] {
-                out.extend_from_slice(text);
-                out.resize(out.len() + width.saturating_sub(text.len()).max(1), b' ');
-            }
+            let pid = if status == Status::Stopped { 0 } else { e.pid() };
+            pad(&mut out, id, 19);
+            pad(&mut out, Buf::<16>::new().num(pid as u64).as_bytes(), 10);
+            pad(&mut out, STATUS[status as usize], 10);
+            pad(&mut out, e.get(b"bundle"), 10);
+            pad(&mut out, t.as_bytes(), 23);
             out.extend_from_slice(b"root\n");
         }
     }
@@ -622,18 +673,31 @@ fn list(root: &Root, o: &Opts) -> Result<c_int> {
     Ok(0)
 }
 
+/// A table column: `text`, then spaces up to `width` (one at least).
+fn pad(out: &mut Vec<u8>, text: &[u8], width: usize) {
+    out.extend_from_slice(text);
+    out.resize(out.len() + width.saturating_sub(text.len()).max(1), b' ');
+}
+
 /// The host pids of the container's processes: those in the PID and mount namespaces of its
 /// init (hutch always makes a mount namespace; `exec` joins both).
 pub fn pids(init: c_int) -> Vec<c_int> {
-    let ns = |pid: u64, which: &[u8]| sys::readlink(Buf::<64>::new().push(b"/proc/").num(pid).push(b"/ns/").push(which).cstr()).ok().map(|b| b.as_bytes().to_vec());
-    let want = (ns(init as u64, b"pid"), ns(init as u64, b"mnt"));
+    // A process's two namespaces, as their links read: `pid:[...]mnt:[...]`.
+    let ns = |pid: u64| {
+        let mut key = Buf::<128>::new();
+        for which in [&b"pid"[..], b"mnt"] {
+            key.push(sys::readlink(Buf::<64>::new().push(b"/proc/").num(pid).push(b"/ns/").push(which).cstr()).ok()?.as_bytes());
+        }
+        Some(key)
+    };
     let mut found = Vec::new();
+    let Some(want) = ns(init as u64) else { return found };
     let Ok(fd) = sys::open(c"/proc", libc::O_RDONLY | libc::O_DIRECTORY) else { return found };
     let names = sys::dir_names(fd).unwrap_or_default();
     sys::close(fd);
     for n in names.split(|&c| c == 0) {
         if let Some(pid) = crate::config::parse_num(n) {
-            if want.0.is_some() && (ns(pid, b"pid"), ns(pid, b"mnt")) == want {
+            if ns(pid).is_some_and(|k| k.as_bytes() == want.as_bytes()) {
                 found.push(pid as c_int);
             }
         }
@@ -645,19 +709,14 @@ pub fn pids(init: c_int) -> Vec<c_int> {
 /// container's init, or with `-a` to all its processes. The default is runc's TERM for an OCI
 /// container, KILL for hutch's own (its init ignores TERM unless it handles it).
 pub fn kill(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
-    let Some((o, ops)) = parse(args)? else {
-        cli::print(USAGE.as_bytes());
-        return Ok(0);
-    };
+    let mut o = Opts::default();
+    let Some(ops) = parse(args, &mut o)? else { return Ok(0) };
     let (id, sig) = match ops[..] {
         [id] => (id.to_bytes(), None),
         [id, s] => (id.to_bytes(), Some(lifecycle::signal(s.to_bytes())?)),
         _ => return Err(Error::msg("kill", b"", "usage: hutch kill [-a] ID [SIGNAL]")),
     };
-    let e = state::read(root, id)?;
-    if status(root, id, &e).0 == b"stopped" {
-        return Err(Error::msg("container is not running", id, "see 'hutch list'"));
-    }
+    let (e, _) = find(root, id, Status::Created)?;
     let sig = sig.unwrap_or(if e.get(b"bundle").is_empty() { libc::SIGKILL } else { libc::SIGTERM });
     let all = if o.on(O::All) { pids(e.pid()) } else { alloc::vec![e.pid()] };
     for pid in all {
@@ -672,10 +731,7 @@ pub fn kill(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
 /// `ps [--format table|json] ID`: the pids of the container's processes.
 #[inline(never)] // smaller out of line (measured)
 pub fn ps(root: &Root, id: &[u8], json: bool) -> Result<c_int> {
-    let e = state::read(root, id)?;
-    if status(root, id, &e).0 == b"stopped" {
-        return Err(Error::msg("container is not running", id, "see 'hutch list'"));
-    }
+    let (e, _) = find(root, id, Status::Created)?;
     let mut w = Writer::default();
     w.open(b'[');
     let mut out = Vec::from(&b"PID\n"[..]);
@@ -697,7 +753,7 @@ fn spec(o: &Opts) -> Result<c_int> {
         path.push(b.to_bytes()).push(b"/");
     }
     path.push(b"config.json");
-    let mut text = Vec::from(SPEC_HEAD.as_bytes());
+    let mut text = unpacked(&SPEC_HEAD);
     if o.v(O::Rootless).is_some_and(|v| v.to_bytes() != b"false") {
         let (uid, gid) = (sys::geteuid() as u64, sys::getegid() as u64);
         text.extend_from_slice(br#"{"type":"user"}],"uidMappings":[{"containerID":0,"hostID":"#);
@@ -708,7 +764,7 @@ fn spec(o: &Opts) -> Result<c_int> {
     }
     for (key, paths) in [(&br#","maskedPaths":["#[..], &crate::mounts::MASKED[..]), (br#"],"readonlyPaths":["#, &crate::mounts::READ_ONLY)] {
         text.extend_from_slice(key);
-        strings(&mut text, &mut paths.iter().map(|p| p.to_bytes()), b"");
+        strings(&mut text, &|i| paths.get(i).map(|p| p.to_bytes()), b"");
     }
     text.extend_from_slice(b"]}}\n");
     match sys::write_file_at(libc::AT_FDCWD, path.cstr(), &text, libc::O_CREAT | libc::O_EXCL) {
@@ -717,38 +773,64 @@ fn spec(o: &Opts) -> Result<c_int> {
     }
 }
 
+crate::pack::packed!(
 /// runc's default config (`runc spec`), ending in the namespace list.
-const SPEC_HEAD: &str = r#"{"ociVersion":"1.2.0","process":{"terminal":true,"user":{"uid":0,"gid":0},"args":["sh"],"env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","TERM=xterm"],"cwd":"/","capabilities":{"bounding":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"],"effective":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"],"permitted":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"]},"rlimits":[{"type":"RLIMIT_NOFILE","hard":1024,"soft":1024}],"noNewPrivileges":true},"root":{"path":"rootfs","readonly":true},"hostname":"hutch","mounts":[{"destination":"/proc","type":"proc","source":"proc"},{"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","strictatime","mode=755","size=65536k"]},{"destination":"/dev/pts","type":"devpts","source":"devpts","options":["nosuid","noexec","newinstance","ptmxmode=0666","mode=0620"]},{"destination":"/dev/shm","type":"tmpfs","source":"shm","options":["nosuid","noexec","nodev","mode=1777","size=65536k"]},{"destination":"/dev/mqueue","type":"mqueue","source":"mqueue","options":["nosuid","noexec","nodev"]},{"destination":"/sys","type":"sysfs","source":"sysfs","options":["nosuid","noexec","nodev","ro"]}],"linux":{"resources":{"devices":[{"allow":false,"access":"rwm"}]},"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"cgroup"},"#;
+SPEC_HEAD = r#"{"ociVersion":"1.2.0","process":{"terminal":true,"user":{"uid":0,"gid":0},"args":["sh"],"env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","TERM=xterm"],"cwd":"/","capabilities":{"bounding":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"],"effective":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"],"permitted":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"]},"rlimits":[{"type":"RLIMIT_NOFILE","hard":1024,"soft":1024}],"noNewPrivileges":true},"root":{"path":"rootfs","readonly":true},"hostname":"hutch","mounts":[{"destination":"/proc","type":"proc","source":"proc"},{"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","strictatime","mode=755","size=65536k"]},{"destination":"/dev/pts","type":"devpts","source":"devpts","options":["nosuid","noexec","newinstance","ptmxmode=0666","mode=0620"]},{"destination":"/dev/shm","type":"tmpfs","source":"shm","options":["nosuid","noexec","nodev","mode=1777","size=65536k"]},{"destination":"/dev/mqueue","type":"mqueue","source":"mqueue","options":["nosuid","noexec","nodev"]},{"destination":"/sys","type":"sysfs","source":"sysfs","options":["nosuid","noexec","nodev","ro"]}],"linux":{"resources":{"devices":[{"allow":false,"access":"rwm"}]},"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"cgroup"},"#);
 
 
 /// runtime-spec features.md: what this runtime implements; the lists of mount options and
 /// capabilities are the tables hutch applies.
 fn features() -> Vec<u8> {
-    let mut t = Vec::from(&br#"{"ociVersionMin":"1.0.0","ociVersionMax":"1.2.0","hooks":["prestart","createRuntime","createContainer","startContainer","poststart","poststop"],"mountOptions":["#[..]);
-    strings(&mut t, &mut spec::MOUNT_FLAGS.iter().flat_map(|m| [m.0, m.1]).filter(|n| !n.is_empty()).map(str::as_bytes), b"");
+    let doc = unpacked(&FEATURES_DOC);
+    let mut parts = doc.split(|&c| c == 0);
+    let mut t = Vec::from(parts.next().unwrap_or_default());
+    strings(&mut t, &|i| spec::MOUNT_FLAGS.get(i / 2).map(|m| if i % 2 == 0 { m.0 } else { m.1 }.as_bytes()), b"");
     // Propagation types, each also recursive (`r` prefixed).
     for prefix in [&b""[..], b"r"] {
         t.push(b',');
-        strings(&mut t, &mut spec::PROPAGATION.iter().map(|p| p.0.as_bytes()), prefix);
+        strings(&mut t, &|i| spec::PROPAGATION.get(i).map(|p| p.0.as_bytes()), prefix);
     }
-    t.extend_from_slice(br#"],"linux":{"namespaces":["cgroup","ipc","mount","network","pid","time","user","uts"],"capabilities":["#);
-    strings(&mut t, &mut crate::caps::NAMES.iter().map(|n| n.as_bytes()), b"CAP_");
-    t.extend_from_slice(FEATURES_TAIL.as_bytes());
+    t.extend_from_slice(parts.next().unwrap_or_default());
+    strings(&mut t, &|i| crate::caps::NAMES.get(i).map(|n| n.as_bytes()), b"CAP_");
+    t.extend_from_slice(parts.next().unwrap_or_default());
     t
 }
 
-/// `"a","b"` from `items`, each after `prefix`.
-fn strings(t: &mut Vec<u8>, items: &mut dyn Iterator<Item = &[u8]>, prefix: &[u8]) {
-    for (i, item) in items.enumerate() {
-        t.extend_from_slice(if i == 0 { b"\"" } else { b",\"" });
+/// A packed text, expanded.
+fn unpacked(packed: &[u8]) -> Vec<u8> {
+    let mut t = Vec::new();
+    crate::pack::unpack(packed, &mut t);
+    t
+}
+
+/// `"a","b"` from `item(0)`, `item(1)`... (up to `None`; empty ones left out), each after
+/// `prefix`.
+fn strings(t: &mut Vec<u8>, item: &dyn Fn(usize) -> Option<&'static [u8]>, prefix: &[u8]) {
+    let (mut i, mut first) = (0, true);
+    while let Some(s) = item(i) {
+        i += 1;
+        if s.is_empty() {
+            continue;
+        }
+        t.extend_from_slice(if first { b"\"" } else { b",\"" });
         t.extend_from_slice(prefix);
-        t.extend_from_slice(item);
+        t.extend_from_slice(s);
         t.push(b'"');
+        first = false;
     }
 }
 
-const FEATURES_TAIL: &str = r#"],"cgroup":{"v1":true,"v2":true,"systemd":false,"systemdUser":false,"rdma":false},"seccomp":{"enabled":true,"actions":["SCMP_ACT_ALLOW","SCMP_ACT_ERRNO","SCMP_ACT_KILL","SCMP_ACT_KILL_PROCESS","SCMP_ACT_KILL_THREAD","SCMP_ACT_LOG","SCMP_ACT_TRAP"],"operators":["SCMP_CMP_EQ","SCMP_CMP_GE","SCMP_CMP_GT","SCMP_CMP_LE","SCMP_CMP_LT","SCMP_CMP_MASKED_EQ","SCMP_CMP_NE"],"archs":["SCMP_ARCH_AARCH64","SCMP_ARCH_X86_64"]},"apparmor":{"enabled":false},"selinux":{"enabled":false}}}
-"#;
+crate::pack::packed!(
+/// The features document around its generated lists (mount options, then capabilities), which
+/// go where the NULs are.
+FEATURES_DOC = concat!(
+    r#"{"ociVersionMin":"1.0.0","ociVersionMax":"1.2.0","hooks":["prestart","createRuntime","createContainer","startContainer","poststart","poststop"],"mountOptions":["#,
+    "\0",
+    r#"],"linux":{"namespaces":["cgroup","ipc","mount","network","pid","time","user","uts"],"capabilities":["#,
+    "\0",
+    r#"],"cgroup":{"v1":true,"v2":true,"systemd":false,"systemdUser":false,"rdma":false},"seccomp":{"enabled":true,"actions":["SCMP_ACT_ALLOW","SCMP_ACT_ERRNO","SCMP_ACT_KILL","SCMP_ACT_KILL_PROCESS","SCMP_ACT_KILL_THREAD","SCMP_ACT_LOG","SCMP_ACT_TRAP"],"operators":["SCMP_CMP_EQ","SCMP_CMP_GE","SCMP_CMP_GT","SCMP_CMP_LE","SCMP_CMP_LT","SCMP_CMP_MASKED_EQ","SCMP_CMP_NE"],"archs":["SCMP_ARCH_AARCH64","SCMP_ARCH_X86_64"]},"apparmor":{"enabled":false},"selinux":{"enabled":false}}}
+"#
+));
 
 #[cfg(test)]
 mod tests {
@@ -769,22 +851,24 @@ mod tests {
 
     #[test]
     fn options_anywhere() {
-        let (o, ops) = parse(&[c"kill", c"-a", c"id", c"KILL"]).unwrap().unwrap();
+        let mut o = Opts::default();
+        let ops = parse(&[c"kill", c"-a", c"id", c"KILL"], &mut o).unwrap().unwrap();
         assert!(o.on(O::All));
         assert_eq!(ops, [c"kill", c"id", c"KILL"]);
-        let (o, ops) = parse(&[c"id", c"--force", c"--bundle=/b", c"--pid-file", c"/p"]).unwrap().unwrap();
+        let mut o = Opts::default();
+        let ops = parse(&[c"id", c"--force", c"--bundle=/b", c"--pid-file", c"/p"], &mut o).unwrap().unwrap();
         assert!(o.on(O::Force) && o.v(O::Bundle) == Some(c"/b") && o.v(O::PidFile) == Some(c"/p"));
         assert_eq!(ops, [c"id"]);
-        assert!(parse(&[c"id", c"--format", c"x"]).is_err());
+        assert!(parse(&[c"id", c"--format", c"x"], &mut Opts::default()).is_err());
     }
 
     #[test]
     fn documents_are_json() {
-        for text in [features(), [SPEC_HEAD.as_bytes(), br#"{"type":"network"}]}}"#].concat()] {
+        for text in [features(), [&unpacked(&SPEC_HEAD)[..], br#"{"type":"network"}]}}"#].concat()] {
             let text: &'static [u8] = alloc::vec::Vec::leak(text.to_vec());
             assert!(crate::json::parse(text, b"x").is_ok(), "{}", alloc::string::String::from_utf8_lossy(text));
         }
-        let s = state_json(b"c1", b"created", 42, b"/b", &[(c"k", c"v")], None);
+        let s = state_json(b"c1", Status::Created, 42, b"/b", &[(c"k", c"v")], None);
         assert_eq!(s, br#"{"ociVersion":"1.2.0","id":"c1","status":"created","pid":42,"bundle":"/b","annotations":{"k":"v"}}"#);
     }
 }
