@@ -27,10 +27,10 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr], started: &mut dyn FnMut(c_int
 /// fifo for `hutch start`.
 pub struct Started {
     pub pid: c_int,
-    cgroup: Option<cgroup::Cgroup>,
+    pub cgroup: Option<cgroup::Cgroup>,
     /// hutch's end of the terminal socket (`-t`, no console socket), else -1.
-    tty: c_int,
-    waited: sys::sigset_t,
+    pub tty: c_int,
+    pub waited: sys::sigset_t,
 }
 
 /// Creates the container's first process and sees its setup through. `born` is called with its

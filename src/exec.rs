@@ -6,6 +6,7 @@
 //! set, no_new_privs, seccomp filter and user recorded in the state entry). hutch stays
 //! non-dumpable throughout, and only fds 0-2 reach the command. See setns(2), nsenter(1).
 use alloc::vec::Vec;
+use core::mem::ManuallyDrop;
 use core::ffi::{c_int, CStr};
 
 use crate::buf::Buf;
@@ -15,7 +16,7 @@ use crate::json::{self, Node};
 use crate::oci::{spec, O};
 use crate::error::{Context, Error, Result};
 use crate::state::{Root, Status};
-use crate::sys::{self, Errno, Exit};
+use crate::sys::{self, Errno};
 use crate::{child, container, env, seccomp, state, tty, user};
 
 /// In setns order: user first, mount last (it changes what paths mean).
@@ -78,8 +79,9 @@ const EXEC_OPTS: &[Opt<O>] = &[
 
 #[inline(never)] // inlined into cli::dispatch it costs more bytes (measured)
 pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
-    let mut vars: Vec<&'static CStr> = Vec::new();
-    let mut gids: Vec<u32> = Vec::new();
+    // What is read and built here lives until hutch exits: never dropped (no drop code).
+    let mut vars: ManuallyDrop<Vec<&'static CStr>> = ManuallyDrop::new(Vec::new());
+    let mut gids: ManuallyDrop<Vec<u32>> = ManuallyDrop::new(Vec::new());
     let (mut workdir, mut user, mut tty) = (None, None, false);
     let (mut process, mut detach, mut pid_file, mut console, mut add_caps, mut nnp, mut preserve) = (None, false, None, None, 0, false, 0);
     let operands = options(args, EXEC_OPTS, USAGE, &mut |id, v| {
@@ -116,11 +118,11 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     };
     let [name, command @ ..] = operands else { return Err(Error::msg("exec command line", b"", USAGE)) };
     // runc's --process: the whole process (args, env, cwd, terminal, user) from a JSON file.
-    let mut pc = RunConfig::new(c"");
-    let mut penv = Vec::new();
+    let mut pc = ManuallyDrop::new(RunConfig::new(c""));
+    let mut penv = ManuallyDrop::new(Vec::new());
     if let Some(f) = process {
-        let text = sys::read_file(f).at("reading process", f.to_bytes())?;
-        let doc = json::parse(config::leak(&text).to_bytes(), f.to_bytes())?;
+        let text = ManuallyDrop::new(sys::read_file(f).at("reading process", f.to_bytes())?);
+        let doc = ManuallyDrop::new(json::parse(config::leak(&text).to_bytes(), f.to_bytes())?);
         spec::process(&Node::root(&doc, "invalid process"), &mut pc, &mut penv)?;
         tty |= pc.tty;
     }
@@ -129,22 +131,22 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
         return Err(Error::msg("exec command line", name.to_bytes(), USAGE));
     }
     let name = name.to_bytes();
-    let e = state::read(root, name)?;
+    let e = ManuallyDrop::new(state::read(root, name)?);
     if e.status() != Status::Running {
         return Err(Error::msg("container is not running", name, "see 'hutch ps'"));
     }
     let pid = e.pid();
 
     // The container's environment, then -e (KEY alone copies hutch's own value).
-    let mut envp: Vec<&'static CStr> = match process {
+    let mut envp: ManuallyDrop<Vec<&'static CStr>> = match process {
         Some(_) => penv,
-        None => e.all(b"env").map(config::leak).collect(),
+        None => ManuallyDrop::new(e.all(b"env").map(config::leak).collect()),
     };
-    for v in vars {
+    for &v in vars.iter() {
         env::set(&mut envp, v);
     }
     // An OCI container's filter is compiled again from its config (kept in its entry).
-    let filter = match (e.get(b"seccomp"), crate::oci::stored_spec(root, name, &e)) {
+    let filter = match (e.get(b"seccomp"), ManuallyDrop::new(crate::oci::stored_spec(root, name, &e)).as_ref()) {
         (_, Some(spec)) => spec.run.seccomp,
         (b"default", None) => Seccomp::Default,
         (b"unconfined", None) => Seccomp::Unconfined,
@@ -221,18 +223,8 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     if detach {
         return Ok(0);
     }
-    let proxy = match tty_r {
-        -1 => None,
-        fd => Some(tty::Proxy::start(fd)?),
-    };
-    let exit = container::wait_forwarding(child, &waited, proxy.as_ref().map(|p| p.master));
-    if let Some(p) = proxy {
-        p.finish();
-    }
-    Ok(match exit? {
-        Exit::Code(c) => c,
-        Exit::Signal(s) => 128 + s,
-    })
+    // As `hutch run` waits for its container (no cgroup of its own: no OOM report).
+    container::Started { pid: child, cgroup: None, tty: tty_r, waited }.wait()
 }
 
 /// Joins the container's cgroups where they differ from hutch's. /proc/PID/cgroup names them
