@@ -234,32 +234,86 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
 #[inline(never)] // smaller out of line (measured)
 fn join_cgroups(pid: c_int) -> Result<()> {
     let mut p = Buf::<32>::new();
-    let theirs = sys::read_file(p.push(b"/proc/").num(pid as u64).push(b"/cgroup").cstr()).at("reading cgroups", p.as_bytes())?;
-    let ours = sys::read_file(c"/proc/self/cgroup").at("reading cgroups", b"/proc/self/cgroup")?;
-    let mounts = sys::read_file(c"/proc/self/mountinfo").at("reading mounts", b"/proc/self/mountinfo")?;
+    let theirs = sys::read_file(p.push(b"/proc/").num(pid as u64).push(b"/cgroup").cstr()).at("reading cgroups", p.as_bytes())?.leak();
+    let ours = sys::read_file(c"/proc/self/cgroup").at("reading cgroups", b"/proc/self/cgroup")?.leak();
+    let mounts = sys::read_file(c"/proc/self/mountinfo").at("reading mounts", b"/proc/self/mountinfo")?.leak();
     let me = *Buf::<32>::new().num(sys::getpid() as u64);
-    for line in theirs.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
-        if ours.split(|&c| c == b'\n').any(|l| l == line) {
+    let mut rest = &*theirs;
+    while !rest.is_empty() {
+        let (line, r) = cut(rest, b'\n');
+        rest = r;
+        if line.is_empty() || has(ours, b'\n', line) {
             continue;
         }
-        let mut f = line.splitn(3, |&c| c == b':');
-        let (_, ctrls, path) = (f.next(), f.next().unwrap_or(b""), f.next().unwrap_or(b""));
-        let mount = mounts.split(|&c| c == b'\n').find_map(|m| {
-            let fields: Vec<&[u8]> = m.split(|&c| c == b' ').collect();
-            let dash = fields.iter().position(|f| *f == b"-")?;
-            let (fstype, opts) = (*fields.get(dash + 1)?, *fields.get(dash + 3)?);
+        // ID:CONTROLLERS:PATH, and mountinfo's ID PARENT MAJ:MIN ROOT MOUNT-POINT OPTIONS
+        // [OPTIONAL...] - TYPE SOURCE SUPER-OPTIONS.
+        let (ctrls, path) = cut(cut(line, b':').1, b':');
+        let mut ms = &*mounts;
+        let (root, at) = loop {
+            if ms.is_empty() {
+                return Err(Error::msg("joining cgroup", line, "hierarchy not mounted"));
+            }
+            let (m, r) = cut(ms, b'\n');
+            ms = r;
+            let mut dash = 6;
+            while !matches!(field(m, b' ', dash), b"-" | b"") {
+                dash += 1;
+            }
+            let (fstype, opts) = (field(m, b' ', dash + 1), field(m, b' ', dash + 3));
             let fits = match ctrls {
                 b"" => fstype == b"cgroup2",
-                _ => fstype == b"cgroup" && ctrls.split(|&c| c == b',').all(|c| opts.split(|&o| o == b',').any(|o| o == c)),
+                _ => fstype == b"cgroup" && every(ctrls, opts),
             };
-            fits.then(|| (fields[3], fields[4]))
-        });
-        let Some((root, at)) = mount else { return Err(Error::msg("joining cgroup", line, "hierarchy not mounted")) };
+            if fits {
+                break (field(m, b' ', 3), field(m, b' ', 4));
+            }
+        };
         let mut procs = Buf::<512>::new();
         procs.push(at).push(if root == b"/" { path } else { path.strip_prefix(root).unwrap_or(path) }).push(b"/cgroup.procs");
         sys::write_file(procs.cstr(), me.as_bytes()).at("joining cgroup", procs.as_bytes())?;
     }
     Ok(())
+}
+
+/// `s` up to the first `sep`, and what follows that (empty without one).
+#[inline(never)]
+fn cut(s: &[u8], sep: u8) -> (&[u8], &[u8]) {
+    match s.iter().position(|&c| c == sep) {
+        Some(i) => (&s[..i], &s[i + 1..]),
+        None => (s, &[]),
+    }
+}
+
+/// Whether the `sep`-separated `list` holds `item`.
+fn has(mut list: &[u8], sep: u8, item: &[u8]) -> bool {
+    while !list.is_empty() {
+        let (x, rest) = cut(list, sep);
+        if x == item {
+            return true;
+        }
+        list = rest;
+    }
+    false
+}
+
+/// Whether every name of the comma-separated `names` is in `list`.
+fn every(mut names: &[u8], list: &[u8]) -> bool {
+    while !names.is_empty() {
+        let (name, rest) = cut(names, b',');
+        if !has(list, b',', name) {
+            return false;
+        }
+        names = rest;
+    }
+    true
+}
+
+/// The `n`th (from 0) `sep`-separated field of `line`.
+fn field(mut line: &[u8], sep: u8, n: usize) -> &[u8] {
+    for _ in 0..n {
+        line = cut(line, sep).1;
+    }
+    cut(line, sep).0
 }
 
 /// The command's process, now in the container's PID namespace.
