@@ -146,11 +146,10 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
         env::set(&mut envp, v);
     }
     // An OCI container's filter is compiled again from its config (kept in its entry).
-    let filter = match (e.get(b"seccomp"), ManuallyDrop::new(crate::oci::stored_spec(root, name, &e)).as_ref()) {
-        (_, Some(spec)) => spec.run.seccomp,
-        (b"default", None) => Seccomp::Default,
-        (b"unconfined", None) => Seccomp::Unconfined,
-        (path, None) => seccomp::from_option(config::leak(path))?,
+    // A named one's is what --seccomp took: `default`, `unconfined` or a file.
+    let filter = match ManuallyDrop::new(crate::oci::stored_spec(root, name, &e)).as_ref() {
+        Some(spec) => spec.run.seccomp,
+        None => seccomp::from_option(config::leak(e.get(b"seccomp")))?,
     };
     let keep = match e.get(b"caps") {
         b"all" => crate::caps::ALL,
