@@ -3,6 +3,7 @@
 //! is sent to the parent, which prints it; the child only exits.
 use alloc::vec::Vec;
 use core::convert::Infallible;
+use core::mem::ManuallyDrop;
 use core::ffi::{c_int, CStr};
 
 use crate::buf::Buf;
@@ -129,13 +130,14 @@ fn setup(a: &mut Args) -> Result<Infallible> {
     }
 
     // From here on, paths are the container's: its /etc/passwd, its workdir.
-    let mut env = a.env.to_vec();
-    let ids = match (cfg.user, oci) {
+    // Both live until the exec (no drop code).
+    let mut env = ManuallyDrop::new(a.env.to_vec());
+    let ids = ManuallyDrop::new(match (cfg.user, oci) {
         (Some(spec), _) => Some(user::resolve(spec)?),
         (None, Some(o)) => Some(user::numeric(o.uid, o.gid, &o.groups)),
         (None, None) => None,
-    };
-    if let Some(ids) = &ids {
+    });
+    if let Some(ids) = &*ids {
         match oci {
             Some(_) => env::set_home_if_unset(&mut env, &ids.home),
             None => env::set_default_home(&mut env, &ids.home),

@@ -330,17 +330,18 @@ fn setup(c: &Child) -> Result<core::convert::Infallible> {
     if c.tty_sock >= 0 {
         tty::attach(c.tty_sock, c.console_size)?;
     }
-    let mut env = c.env.to_vec();
-    let mut ids = match (c.user, c.gids) {
+    // Both live until the exec (no drop code).
+    let mut env = ManuallyDrop::new(c.env.to_vec());
+    let mut ids = ManuallyDrop::new(match (c.user, c.gids) {
         (b"", []) => None,
         // No user recorded: the container runs as root, and so does the command.
         (b"", _) => Some(user::resolve(c"0")?),
         (u, _) => Some(user::resolve(config::leak(u))?),
-    };
-    if let Some(ids) = &mut ids {
+    });
+    if let Some(ids) = &mut *ids {
         ids.groups.extend_from_slice(c.gids);
     }
-    if let Some(ids) = &ids {
+    if let Some(ids) = &*ids {
         env::set_default_home(&mut env, &ids.home);
     }
     let workdir = config::leak(c.workdir);
