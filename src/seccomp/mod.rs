@@ -178,15 +178,16 @@ pub fn from_option(v: &'static CStr) -> Result<Seccomp> {
         b"default" => Ok(Seccomp::Default),
         b"unconfined" => Ok(Seccomp::Unconfined),
         path => {
-            let bytes = sys::read_file(v).at("reading seccomp filter", path)?;
+            // Read once per run: kept to the end (no drop code).
+            let bytes = sys::read_file(v).at("reading seccomp filter", path)?.leak();
             if bytes.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'{') {
-                let doc = json::parse(&bytes, path)?;
+                let doc = core::mem::ManuallyDrop::new(json::parse(bytes, path)?);
                 return oci::load(&json::Node::root(&doc, "invalid seccomp profile"), v);
             }
             if let Some(why) = size_problem(bytes.len()) {
                 return Err(Error::msg("invalid seccomp filter", path, why));
             }
-            Ok(Seccomp::File { path: v, program: bytes.leak(), flags: 0 })
+            Ok(Seccomp::File { path: v, program: bytes, flags: 0 })
         }
     }
 }
