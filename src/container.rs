@@ -42,7 +42,8 @@ pub fn spawn(cfg: &RunConfig, env: &[&'static CStr], oci: Option<&oci::Create>, 
         libc::S_IFDIR => {}
         _ => return Err(Error::sys("rootfs", rootfs, Errno(libc::ENOTDIR))),
     }
-    let ids = userns::resolve(&cfg.userns)?;
+    // Kept to hutch's exit (no drop code).
+    let ids = core::mem::ManuallyDrop::new(userns::resolve(&cfg.userns)?);
     // Blocked from before the cgroups and the clone, so none is lost, acts on hutch itself, or
     // kills it with a cgroup left behind; they are taken with sigwaitinfo below. The child
     // restores the old mask before exec. A signal hutch was started ignoring (nohup, a
