@@ -71,7 +71,7 @@ pub fn spawn(cfg: &RunConfig, env: &[&'static CStr], oci: Option<&oci::Create>, 
     // A cgroup namespace is rooted at the cgroups its creator is in. Made by clone, it would
     // be rooted at hutch's; with cgroups of its own, the child makes it once it is in them.
     let cgroup_ns = namespaces::has_cgroup_ns(cfg);
-    let late_cgroup_ns = cgroup_ns && cgroup.is_some();
+    let late_cgroup_ns = cgroup_ns & cgroup.is_some();
     let mut args = child::Args {
         cfg,
         env,
