@@ -252,7 +252,7 @@ fn cgroup(root: c_int, m: &Mount) -> Result<()> {
         let fstype = if ctrl.is_empty() { c"cgroup2" } else { c"cgroup" };
         mount_fs(root, sub.as_bytes(), c"cgroup", fstype, m.flags, Buf::<64>::new().push(ctrl).cstr())?.at("mounting", sub.as_bytes())?;
         if ctrl.contains(&b',') {
-            let dir = rootfs::open_in(root, Buf::<256>::new().push(dst).cstr()).at("opening", dst)?;
+            let dir = rootfs::open_in(root, m.dst).at("opening", dst)?;
             for part in ctrl.split(|&c| c == b',') {
                 let _ = sys::symlinkat(Buf::<64>::new().push(name).cstr(), dir, Buf::<64>::new().push(part).cstr());
             }
