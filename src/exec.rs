@@ -45,11 +45,7 @@ struct Child<'a> {
     sigmask: sys::sigset_t,
     /// With `-t`: the socket for the terminal's master side, else -1.
     tty_sock: c_int,
-    /// `-d`: the command outlives hutch.
-    detach: bool,
-    preserve_fds: c_int,
-    /// `--additional-gids`: supplementary groups on top of the user's.
-    gids: &'a [u32],
+    opts: &'a Opts,
     /// The process file's rlimits.
     rlimits: &'a [config::Rlimit],
     /// process.consoleSize of `--process`.
@@ -77,25 +73,41 @@ const EXEC_OPTS: &[Opt<O>] = &[
     Opt { short: 0, long: "ignore-paused", value: Value::None, id: O::Ignored },
 ];
 
+/// The command line's choices (one struct: the option closure captures one pointer).
+#[derive(Default)]
+struct Opts {
+    vars: Vec<&'static CStr>,
+    /// `--additional-gids`: supplementary groups on top of the user's.
+    gids: Vec<u32>,
+    workdir: Option<&'static [u8]>,
+    user: Option<&'static [u8]>,
+    tty: bool,
+    process: Option<&'static CStr>,
+    /// `-d`: the command outlives hutch.
+    detach: bool,
+    pid_file: Option<&'static CStr>,
+    console: Option<&'static CStr>,
+    add_caps: u64,
+    nnp: bool,
+    preserve_fds: c_int,
+}
+
 #[inline(never)] // inlined into cli::dispatch it costs more bytes (measured)
 pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     // What is read and built here lives until hutch exits: never dropped (no drop code).
-    let mut vars: ManuallyDrop<Vec<&'static CStr>> = ManuallyDrop::new(Vec::new());
-    let mut gids: ManuallyDrop<Vec<u32>> = ManuallyDrop::new(Vec::new());
-    let (mut workdir, mut user, mut tty) = (None, None, false);
-    let (mut process, mut detach, mut pid_file, mut console, mut add_caps, mut nnp, mut preserve) = (None, false, None, None, 0, false, 0);
+    let mut o = ManuallyDrop::new(Opts::default());
     let operands = options(args, EXEC_OPTS, USAGE, &mut |id, v| {
         match id {
-            O::Env => vars.push(v),
-            O::Workdir => workdir = Some(v.to_bytes()),
-            O::User => user = Some(v.to_bytes()),
-            O::Tty => tty = true,
-            O::Process => process = Some(v),
-            O::Detach => detach = true,
-            O::PidFile => pid_file = Some(v),
-            O::Console => console = Some(v),
-            O::Cap => add_caps |= crate::caps::parse(v.to_bytes())?,
-            O::NoNewPrivs => nnp = true,
+            O::Env => o.vars.push(v),
+            O::Workdir => o.workdir = Some(v.to_bytes()),
+            O::User => o.user = Some(v.to_bytes()),
+            O::Tty => o.tty = true,
+            O::Process => o.process = Some(v),
+            O::Detach => o.detach = true,
+            O::PidFile => o.pid_file = Some(v),
+            O::Console => o.console = Some(v),
+            O::Cap => o.add_caps |= crate::caps::parse(v.to_bytes())?,
+            O::NoNewPrivs => o.nnp = true,
             // As config.json's apparmorProfile and selinuxLabel: hutch applies neither.
             O::Mac => {
                 let _ = sys::write_all(2, b"hutch: warning: --apparmor and --process-label are ignored: hutch applies neither AppArmor nor SELinux\n");
@@ -103,10 +115,10 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
             // runc's -g: repeatable, each a gid or a comma-separated list.
             O::Gids => {
                 for g in v.to_bytes().split(|&c| c == b',') {
-                    gids.push(user::number(g).ok_or(Error::msg("invalid --additional-gids", v.to_bytes(), "expected group numbers"))?);
+                    o.gids.push(user::number(g).ok_or(Error::msg("invalid --additional-gids", v.to_bytes(), "expected group numbers"))?);
                 }
             }
-            O::PreserveFds => preserve = config::parse_num(v.to_bytes()).ok_or(Error::msg("invalid --preserve-fds", v.to_bytes(), "expected a number"))? as c_int,
+            O::PreserveFds => o.preserve_fds = config::parse_num(v.to_bytes()).ok_or(Error::msg("invalid --preserve-fds", v.to_bytes(), "expected a number"))? as c_int,
             _ => {}
         }
         Ok(())
@@ -120,11 +132,11 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     // runc's --process: the whole process (args, env, cwd, terminal, user) from a JSON file.
     let mut pc = ManuallyDrop::new(RunConfig::new(c""));
     let mut penv = ManuallyDrop::new(Vec::new());
-    if let Some(f) = process {
+    if let Some(f) = o.process {
         let text = ManuallyDrop::new(sys::read_file(f).at("reading process", f.to_bytes())?);
         let doc = ManuallyDrop::new(json::parse(config::leak(&text).to_bytes(), f.to_bytes())?);
         spec::process(&Node::root(&doc, "invalid process"), &mut pc, &mut penv)?;
-        tty |= pc.tty;
+        o.tty |= pc.tty;
     }
     let command = if command.is_empty() { &pc.command[..] } else { command };
     if command.is_empty() {
@@ -138,11 +150,11 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     let pid = e.pid();
 
     // The container's environment, then -e (KEY alone copies hutch's own value).
-    let mut envp: ManuallyDrop<Vec<&'static CStr>> = match process {
+    let mut envp: ManuallyDrop<Vec<&'static CStr>> = match o.process {
         Some(_) => penv,
         None => ManuallyDrop::new(e.all(b"env").map(config::leak).collect()),
     };
-    for &v in vars.iter() {
+    for &v in o.vars.iter() {
         env::set(&mut envp, v);
     }
     // An OCI container's filter is compiled again from its config (kept in its entry).
@@ -154,19 +166,19 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     let keep = match e.get(b"caps") {
         b"all" => crate::caps::ALL,
         _ => e.num(b"caps"),
-    } | add_caps;
+    } | o.add_caps;
     // A process file brings its own capabilities (none if it lists none), groups and rlimits.
-    let (keep, rlimits) = match (&process, &pc.oci) {
-        (Some(_), Some(o)) => {
-            gids.extend_from_slice(&o.groups);
-            (o.caps.permitted | add_caps, &pc.rlimits[..])
+    let (keep, rlimits) = match (o.process, &pc.oci) {
+        (Some(_), Some(p)) => {
+            o.gids.extend_from_slice(&p.groups);
+            (p.caps.permitted | o.add_caps, &pc.rlimits[..])
         }
         _ => (keep, &[][..]),
     };
 
     // Host paths, before the container's mount namespace is joined.
-    let pid_dir = pid_file.map(crate::oci::pid_dir).transpose()?;
-    let (tty_r, tty_w) = match (tty, console) {
+    let pid_dir = o.pid_file.map(crate::oci::pid_dir).transpose()?;
+    let (tty_r, tty_w) = match (o.tty, o.console) {
         (true, Some(s)) => (-1, sys::connect_unix(s).at("connecting to console socket", s.to_bytes())?),
         (true, None) => sys::socketpair().at("creating socket", b"")?,
         (false, _) => (-1, -1),
@@ -201,11 +213,11 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
 
     let (waited, sigmask) = container::block_forwarded();
     let (err_r, err_w) = sys::pipe().at("creating pipe", b"")?;
-    let workdir = workdir.or(process.map(|_| pc.workdir.to_bytes())).unwrap_or(e.get(b"workdir"));
-    let puser = pc.oci.as_ref().map(|o| *Buf::<32>::new().num(o.uid as u64).push(b":").num(o.gid as u64));
-    let user = user.or(puser.as_ref().filter(|_| process.is_some()).map(Buf::as_bytes)).unwrap_or(e.get(b"user"));
-    let nnp = nnp || e.num(b"nnp") == 1;
-    let mut c = Child { command, env: &envp, workdir, user, keep, nnp, filter, root_fd, err_fd: err_w, sigmask, tty_sock: tty_w, detach, preserve_fds: preserve, gids: &gids, rlimits, console_size: pc.oci.as_ref().map(|o| o.console_size).filter(|&s| s != (0, 0)) };
+    let workdir = o.workdir.or(o.process.map(|_| pc.workdir.to_bytes())).unwrap_or(e.get(b"workdir"));
+    let puser = pc.oci.as_ref().map(|p| *Buf::<32>::new().num(p.uid as u64).push(b":").num(p.gid as u64));
+    let user = o.user.or(puser.as_ref().filter(|_| o.process.is_some()).map(Buf::as_bytes)).unwrap_or(e.get(b"user"));
+    let nnp = o.nnp || e.num(b"nnp") == 1;
+    let mut c = Child { command, env: &envp, workdir, user, keep, nnp, filter, root_fd, err_fd: err_w, sigmask, tty_sock: tty_w, opts: &o, rlimits, console_size: pc.oci.as_ref().map(|p| p.console_size).filter(|&s| s != (0, 0)) };
     let stack = sys::Stack::new(256 * 1024).at("mapping stack", b"")?;
     let child = sys::clone(start, &stack, libc::SIGCHLD, &mut c).at("starting command", command[0].to_bytes())?;
     sys::close(err_w);
@@ -219,7 +231,7 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     if let Some(d) = pid_dir {
         crate::oci::write_pid_file(d, child)?;
     }
-    if detach {
+    if o.detach {
         return Ok(0);
     }
     // As `hutch run` waits for its container (no cgroup of its own: no OOM report).
@@ -332,14 +344,15 @@ fn setup(c: &Child) -> Result<core::convert::Infallible> {
     }
     // Both live until the exec (no drop code).
     let mut env = ManuallyDrop::new(c.env.to_vec());
-    let mut ids = ManuallyDrop::new(match (c.user, c.gids) {
+    let gids = &c.opts.gids[..];
+    let mut ids = ManuallyDrop::new(match (c.user, gids) {
         (b"", []) => None,
         // No user recorded: the container runs as root, and so does the command.
         (b"", _) => Some(user::resolve(c"0")?),
         (u, _) => Some(user::resolve(config::leak(u))?),
     });
     if let Some(ids) = &mut *ids {
-        ids.groups.extend_from_slice(c.gids);
+        ids.groups.extend_from_slice(gids);
     }
     if let Some(ids) = &*ids {
         env::set_default_home(&mut env, &ids.home);
@@ -348,9 +361,9 @@ fn setup(c: &Child) -> Result<core::convert::Infallible> {
     sys::chdir(workdir).at("changing to workdir", c.workdir)?;
     sys::cwd_reachable().at("checking workdir", c.workdir)?;
     child::set_rlimits(c.rlimits)?;
-    sys::cloexec_from(crate::oci::preserve_fds(c.preserve_fds));
+    sys::cloexec_from(crate::oci::preserve_fds(c.opts.preserve_fds));
     child::drop_privileges(c.keep, &c.filter, c.nnp, ids.as_ref(), config::leak(c.user))?;
-    if c.detach {
+    if c.opts.detach {
         sys::prctl(libc::PR_SET_PDEATHSIG, 0, 0).at("clearing parent death signal", b"")?;
     }
     sys::sigprocmask(libc::SIG_SETMASK, &c.sigmask);
