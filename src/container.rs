@@ -9,9 +9,10 @@ use crate::error::{Context, Error, Result};
 use crate::sys::{self, Errno, Exit};
 use crate::{cgroup, child, namespaces, oci, tty, userns};
 
-/// Signals that a user sends to hutch but means for the container.
-const FORWARDED: [c_int; 7] =
-    [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT, libc::SIGUSR1, libc::SIGUSR2, libc::SIGWINCH];
+/// Signals that a user sends to hutch but means for the container (all but the last), and
+/// SIGCHLD.
+const WAITED: [c_int; 8] =
+    [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT, libc::SIGUSR1, libc::SIGUSR2, libc::SIGWINCH, libc::SIGCHLD];
 
 /// The child's setup runs on this stack until execve replaces its image.
 const STACK_SIZE: usize = 256 * 1024;
@@ -183,13 +184,10 @@ impl Started {
 /// Blocks the signals hutch forwards, and SIGCHLD, reset to their default actions first;
 /// returns that set and the previous mask.
 pub fn block_forwarded() -> (sys::sigset_t, sys::sigset_t) {
-    for sig in FORWARDED {
+    for &sig in &WAITED[..7] {
         sys::default_action(sig);
     }
-    let mut waited = [0; FORWARDED.len() + 1];
-    waited[..FORWARDED.len()].copy_from_slice(&FORWARDED);
-    waited[FORWARDED.len()] = libc::SIGCHLD;
-    let waited = sys::sigset(&waited);
+    let waited = sys::sigset(&WAITED);
     let sigmask = sys::sigprocmask(libc::SIG_BLOCK, &waited);
     (waited, sigmask)
 }
