@@ -9,6 +9,7 @@ use core::ffi::{c_int, CStr};
 use crate::buf::Buf;
 use crate::config::{Net, RunConfig, Seccomp};
 use crate::error::{Context, Error, Result, EXEC};
+use crate::sys::Errno;
 use crate::{caps, env, init, mounts, namespaces, oci, rootfs, seccomp, sys, tty, user, userns};
 
 /// What the parent hands the child (the child sees its own copy of this memory).
@@ -237,27 +238,33 @@ fn wait_for_parent(fd: c_int) -> Result<c_int> {
     }
 }
 
-/// execve the command, searching the container's PATH when the name has no '/', as
-/// execvp(3) does: EACCES from any candidate wins over ENOENT.
+/// execve the command, searching the container's PATH as execvp(3) does.
 pub fn exec(command: &[&'static CStr], envp: &[&'static CStr]) -> Error {
     let (argv, envv) = (pointers(command), pointers(envp));
-    let name = command[0].to_bytes();
-    let fail = |e| Error::sys(EXEC, name, e);
+    Error::sys(EXEC, command[0].to_bytes(), search(command[0], envp, &mut |path| sys::execve(path, &argv, &envv)))
+}
+
+/// Tries `command` as execvp(3) does: the name itself when it has a '/', else in each
+/// directory of the container's PATH; `attempt` returns the errno of one try, and any
+/// other than these "not here" ones ends the search. EACCES from any candidate wins over
+/// ENOENT.
+pub fn search(command: &CStr, envp: &[&'static CStr], attempt: &mut dyn FnMut(&CStr) -> Errno) -> Errno {
+    let name = command.to_bytes();
     if name.contains(&b'/') {
-        return fail(sys::execve(command[0], &argv, &envv));
+        return attempt(command);
     }
     let path = env::lookup(envp, b"PATH").map_or(&b""[..], |p| &p.to_bytes()[5..]);
     let mut denied = false;
     for dir in path.split(|&c| c == b':') {
         let mut full = Buf::<4096>::new();
         full.push(if dir.is_empty() { b"." } else { dir }).push(b"/").push(name);
-        match sys::execve(full.cstr(), &argv, &envv) {
-            sys::Errno(libc::EACCES) => denied = true,
-            sys::Errno(libc::ENOENT | libc::ENOTDIR | libc::ENAMETOOLONG) => {}
-            e => return fail(e),
+        match attempt(full.cstr()) {
+            Errno(libc::EACCES) => denied = true,
+            Errno(libc::ENOENT | libc::ENOTDIR | libc::ENAMETOOLONG) => {}
+            e => return e,
         }
     }
-    fail(sys::Errno(if denied { libc::EACCES } else { libc::ENOENT }))
+    Errno(if denied { libc::EACCES } else { libc::ENOENT })
 }
 
 /// execve(2)'s NULL-terminated array of string pointers.
