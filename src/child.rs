@@ -47,12 +47,7 @@ fn setup(a: &mut Args) -> Result<Infallible> {
     let oci = cfg.oci.as_ref();
     a.parent_fds.into_iter().for_each(sys::close);
     die_with_parent()?;
-    a.pid = wait_for_parent(a.sync_fd)?;
-    // A parent that died after its go byte but before the death signal was armed would go
-    // unnoticed: it held the only read end of the error pipe, so look there.
-    if sys::reader_gone(a.err_fd) {
-        return Err(Error::msg("waiting for parent", b"", "hutch exited"));
-    }
+    a.pid = wait_for_parent(a.sync_fd, a.err_fd)?;
     // Dumpable only while the parent wrote the ID maps (see container.rs); from now on no
     // process may ptrace this one, which still holds host fds, until its execve.
     sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).at("making hutch non-dumpable", b"")?;
@@ -228,13 +223,14 @@ pub fn die_with_parent() -> Result<()> {
 }
 
 /// Blocks until the parent says go (with the child's pid); end of file means it died before
-/// that.
-fn wait_for_parent(fd: c_int) -> Result<c_int> {
+/// that. A parent that died after its go but before the death signal was armed would go
+/// unnoticed: it held the only read end of the error pipe, so look there too.
+fn wait_for_parent(fd: c_int, err_fd: c_int) -> Result<c_int> {
     let mut go = [0u8; 4];
     match sys::read(fd, &mut go) {
-        Ok(4) => Ok(c_int::from_ne_bytes(go)),
-        Ok(_) => Err(Error::msg("waiting for parent", b"", "hutch exited")),
+        Ok(4) if !sys::reader_gone(err_fd) => Ok(c_int::from_ne_bytes(go)),
         Err(e) => Err(Error::sys("waiting for parent", b"", e)),
+        _ => Err(Error::msg("waiting for parent", b"", "hutch exited")),
     }
 }
 
