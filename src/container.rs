@@ -94,28 +94,26 @@ pub fn spawn(cfg: &RunConfig, env: &[&'static CStr], oci: Option<&oci::Create>, 
     // from here on: the child, a copy, stays dumpable until "go", so that its /proc/PID files
     // belong to the caller, who writes its ID maps.
     sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).at("making hutch non-dumpable", b"")?;
-    let fail = |e: Error| {
+    sys::close(sync_r);
+    sys::close(err_w);
+    sys::close(tty_w);
+    let placed = (|| {
+        userns::map_ids(pid, &ids)?;
+        // The child waits for "go" before its first step, so placing it now puts the whole
+        // container in its cgroups. clone3's CLONE_INTO_CGROUP (5.7) could place it at
+        // birth, but takes a single v2 cgroup (v1 and hybrid hosts need this path anyway)
+        // and a stack switch of our own in place of musl's clone.
+        if let Some(cg) = &cgroup {
+            cg.enter(pid)?;
+        }
+        born(pid)
+    })();
+    if let Err(e) = placed {
         // End of file on the sync pipe: the child gives up.
         sys::close(sync_w);
         sys::close(err_r);
         let _ = sys::waitpid(pid, false);
-        Err(e)
-    };
-    sys::close(sync_r);
-    sys::close(err_w);
-    sys::close(tty_w);
-    if let Err(e) = userns::map_ids(pid, &ids) {
-        return fail(e);
-    }
-    // The child waits for "go" before its first step, so placing it now puts the whole
-    // container in its cgroups. clone3's CLONE_INTO_CGROUP (5.7) could place it at birth, but
-    // takes a single v2 cgroup (v1 and hybrid hosts need this path anyway) and a stack switch
-    // of our own in place of musl's clone.
-    if let Some(Err(e)) = cgroup.as_ref().map(|cg| cg.enter(pid)) {
-        return fail(e);
-    }
-    if let Err(e) = born(pid) {
-        return fail(e);
+        return Err(e);
     }
     // "Go" is the child's pid as the host sees it (the hooks' state JSON names it).
     let _ = sys::write_all(sync_w, &pid.to_ne_bytes());
