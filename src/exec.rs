@@ -39,10 +39,10 @@ struct Child<'a> {
     user: &'a [u8],
     keep: u64,
     nnp: bool,
-    filter: Seccomp,
+    filter: &'a Seccomp,
     root_fd: c_int,
     err_fd: c_int,
-    sigmask: sys::sigset_t,
+    sigmask: &'a sys::sigset_t,
     /// With `-t`: the socket for the terminal's master side, else -1.
     tty_sock: c_int,
     opts: &'a Opts,
@@ -217,7 +217,7 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     let puser = pc.oci.as_ref().map(|p| *Buf::<32>::new().num(p.uid as u64).push(b":").num(p.gid as u64));
     let user = o.user.or(puser.as_ref().filter(|_| o.process.is_some()).map(Buf::as_bytes)).unwrap_or(e.get(b"user"));
     let nnp = o.nnp || e.num(b"nnp") == 1;
-    let mut c = Child { command, env: &envp, workdir, user, keep, nnp, filter, root_fd, err_fd: err_w, sigmask, tty_sock: tty_w, opts: &o, rlimits, console_size: pc.oci.as_ref().map(|p| p.console_size).filter(|&s| s != (0, 0)) };
+    let mut c = Child { command, env: &envp, workdir, user, keep, nnp, filter: &filter, root_fd, err_fd: err_w, sigmask: &sigmask, tty_sock: tty_w, opts: &o, rlimits, console_size: pc.oci.as_ref().map(|p| p.console_size).filter(|&s| s != (0, 0)) };
     let stack = sys::Stack::new(256 * 1024).at("mapping stack", b"")?;
     let child = sys::clone(start, &stack, libc::SIGCHLD, &mut c).at("starting command", command[0].to_bytes())?;
     sys::close(err_w);
@@ -362,13 +362,13 @@ fn setup(c: &Child) -> Result<core::convert::Infallible> {
     sys::cwd_reachable().at("checking workdir", c.workdir)?;
     child::set_rlimits(c.rlimits)?;
     sys::cloexec_from(crate::oci::preserve_fds(c.opts.preserve_fds));
-    child::drop_privileges(c.keep, &c.filter, c.nnp, ids.as_ref(), config::leak(c.user))?;
+    child::drop_privileges(c.keep, c.filter, c.nnp, ids.as_ref(), config::leak(c.user))?;
     if c.opts.detach {
         sys::prctl(libc::PR_SET_PDEATHSIG, 0, 0).at("clearing parent death signal", b"")?;
     }
-    sys::sigprocmask(libc::SIG_SETMASK, &c.sigmask);
+    sys::sigprocmask(libc::SIG_SETMASK, c.sigmask);
     if c.nnp {
-        seccomp::apply(&c.filter)?;
+        seccomp::apply(c.filter)?;
     }
     Err(child::exec(c.command, &env))
 }
