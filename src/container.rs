@@ -166,13 +166,13 @@ impl Started {
         }
     }
 
-    /// Leaves the container to itself (`hutch create`): its cgroups stay, for `delete`, which
-    /// takes the directories returned (see [`cgroup::Cgroup::keep`]).
     /// The container's cgroups, kept past its end (for `run --keep`): their directories.
     pub fn keep_cgroups(&mut self) -> alloc::vec::Vec<u8> {
         self.cgroup.take().map(cgroup::Cgroup::keep).unwrap_or_default()
     }
 
+    /// Leaves the container to itself (`hutch create`): its cgroups stay, for `delete`, which
+    /// takes the directories returned (see [`cgroup::Cgroup::keep`]).
     pub fn detach(self) -> alloc::vec::Vec<u8> {
         sys::close(self.tty);
         self.cgroup.map(cgroup::Cgroup::keep).unwrap_or_default()
