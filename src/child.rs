@@ -122,7 +122,7 @@ fn setup(a: &mut Args) -> Result<Infallible> {
     }
     // In the container's own devpts, now at /dev/pts.
     if a.tty_sock >= 0 {
-        tty::attach(a.tty_sock, cfg.oci.as_ref().map(|o| o.console_size).filter(|&s| s != (0, 0)))?;
+        tty::attach(a.tty_sock, oci.map(|o| o.console_size).filter(|&s| s != (0, 0)))?;
     }
 
     // From here on, paths are the container's: its /etc/passwd, its workdir.
