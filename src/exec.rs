@@ -344,12 +344,12 @@ fn setup(c: &Child) -> Result<core::convert::Infallible> {
     }
     // Both live until the exec (no drop code).
     let mut env = ManuallyDrop::new(c.env.to_vec());
-    let gids = &c.opts.gids[..];
+    let (gids, user) = (&c.opts.gids[..], config::leak(c.user));
     let mut ids = ManuallyDrop::new(match (c.user, gids) {
         (b"", []) => None,
         // No user recorded: the container runs as root, and so does the command.
         (b"", _) => Some(user::resolve(c"0")?),
-        (u, _) => Some(user::resolve(config::leak(u))?),
+        _ => Some(user::resolve(user)?),
     });
     if let Some(ids) = &mut *ids {
         ids.groups.extend_from_slice(gids);
@@ -362,7 +362,7 @@ fn setup(c: &Child) -> Result<core::convert::Infallible> {
     sys::cwd_reachable().at("checking workdir", c.workdir)?;
     child::set_rlimits(c.rlimits)?;
     sys::cloexec_from(crate::oci::preserve_fds(c.opts.preserve_fds));
-    child::drop_privileges(c.keep, c.filter, c.nnp, ids.as_ref(), config::leak(c.user))?;
+    child::drop_privileges(c.keep, c.filter, c.nnp, ids.as_ref(), user)?;
     if c.opts.detach {
         sys::prctl(libc::PR_SET_PDEATHSIG, 0, 0).at("clearing parent death signal", b"")?;
     }
