@@ -167,13 +167,14 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
         b"all" => crate::caps::ALL,
         _ => e.num(b"caps"),
     } | o.add_caps;
-    // A process file brings its own capabilities (none if it lists none), groups and rlimits.
-    let (keep, rlimits) = match (o.process, &pc.oci) {
-        (Some(_), Some(p)) => {
+    // A process file (its settings are pc.oci) brings its own capabilities (none if it
+    // lists none), groups and rlimits.
+    let (keep, rlimits) = match &pc.oci {
+        Some(p) => {
             o.gids.extend_from_slice(&p.groups);
             (p.caps.permitted | o.add_caps, &pc.rlimits[..])
         }
-        _ => (keep, &[][..]),
+        None => (keep, &[][..]),
     };
 
     // Host paths, before the container's mount namespace is joined.
@@ -215,7 +216,7 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     let (err_r, err_w) = sys::pipe().at("creating pipe", b"")?;
     let workdir = o.workdir.or(o.process.map(|_| pc.workdir.to_bytes())).unwrap_or(e.get(b"workdir"));
     let puser = pc.oci.as_ref().map(|p| *Buf::<32>::new().num(p.uid as u64).push(b":").num(p.gid as u64));
-    let user = o.user.or(puser.as_ref().filter(|_| o.process.is_some()).map(Buf::as_bytes)).unwrap_or(e.get(b"user"));
+    let user = o.user.or(puser.as_ref().map(Buf::as_bytes)).unwrap_or(e.get(b"user"));
     let nnp = o.nnp || e.num(b"nnp") == 1;
     let mut c = Child { command, env: &envp, workdir, user, keep, nnp, filter: &filter, root_fd, err_fd: err_w, sigmask: &sigmask, tty_sock: tty_w, opts: &o, rlimits, console_size: pc.oci.as_ref().map(|p| p.console_size).filter(|&s| s != (0, 0)) };
     let stack = sys::Stack::new(256 * 1024).at("mapping stack", b"")?;
