@@ -240,7 +240,8 @@ pub fn oci(root: c_int, m: &Mount) -> Result<()> {
 #[inline(never)]
 fn cgroup(root: c_int, m: &Mount) -> Result<()> {
     let dst = m.dst.to_bytes();
-    let text = sys::read_file(c"/proc/self/cgroup").at("reading", b"/proc/self/cgroup")?;
+    // Leaked: the container process execs soon after (no drop code).
+    let text = sys::read_file(c"/proc/self/cgroup").at("reading", b"/proc/self/cgroup")?.leak();
     // Lines `ID:CONTROLLERS:PATH`; v2's has no controllers.
     let lines = || text.split(|&c| c == b'\n').filter_map(|l| l.split(|&c| c == b':').nth(1));
     if lines().all(|c| c.is_empty()) {
