@@ -237,7 +237,7 @@ fn wait_for_parent(fd: c_int, err_fd: c_int) -> Result<c_int> {
 /// execve the command, searching the container's PATH as execvp(3) does.
 pub fn exec(command: &[&'static CStr], envp: &[&'static CStr]) -> Error {
     let (argv, envv) = (pointers(command), pointers(envp));
-    Error::sys(EXEC, command[0].to_bytes(), search(command[0], envp, &mut |path| sys::execve(path, &argv, &envv)))
+    Error::sys(EXEC, command[0].to_bytes(), search(command[0], envp, &mut |path| sys::execve(path, argv, envv)))
 }
 
 /// Tries `command` as execvp(3) does: the name itself when it has a '/', else in each
@@ -263,12 +263,13 @@ pub fn search(command: &CStr, envp: &[&'static CStr], attempt: &mut dyn FnMut(&C
     Errno(if denied { libc::EACCES } else { libc::ENOENT })
 }
 
-/// execve(2)'s NULL-terminated array of string pointers.
-fn pointers(list: &[&CStr]) -> Vec<*const i8> {
+/// execve(2)'s NULL-terminated array of string pointers; leaked, as the process execs or
+/// exits next (no drop code).
+fn pointers(list: &[&CStr]) -> &'static [*const i8] {
     let mut v = Vec::with_capacity(list.len() + 1);
     for s in list {
         v.push(s.as_ptr().cast());
     }
     v.push(core::ptr::null());
-    v
+    v.leak()
 }
