@@ -115,10 +115,10 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
             // runc's -g: repeatable, each a gid or a comma-separated list.
             O::Gids => {
                 for g in v.to_bytes().split(|&c| c == b',') {
-                    o.gids.push(user::number(g).ok_or(Error::msg("invalid --additional-gids", v.to_bytes(), "expected group numbers"))?);
+                    o.gids.push(user::number(g).ok_or_else(|| Error::msg("invalid --additional-gids", v.to_bytes(), "expected group numbers"))?);
                 }
             }
-            O::PreserveFds => o.preserve_fds = config::parse_num(v.to_bytes()).ok_or(Error::msg("invalid --preserve-fds", v.to_bytes(), "expected a number"))? as c_int,
+            O::PreserveFds => o.preserve_fds = config::parse_num(v.to_bytes()).ok_or_else(|| Error::msg("invalid --preserve-fds", v.to_bytes(), "expected a number"))? as c_int,
             _ => {}
         }
         Ok(())
