@@ -257,34 +257,42 @@ fn join_cgroups(pid: c_int) -> Result<()> {
         if line.is_empty() || has(ours, b'\n', line) {
             continue;
         }
-        // ID:CONTROLLERS:PATH, and mountinfo's ID PARENT MAJ:MIN ROOT MOUNT-POINT OPTIONS
-        // [OPTIONAL...] - TYPE SOURCE SUPER-OPTIONS.
-        let (ctrls, path) = cut(cut(line, b':').1, b':');
-        let mut ms = &*mounts;
-        let (root, at) = loop {
-            if ms.is_empty() {
-                return Err(Error::msg("joining cgroup", line, "hierarchy not mounted"));
-            }
-            let (m, r) = cut(ms, b'\n');
-            ms = r;
-            let mut dash = 6;
-            while !matches!(field(m, b' ', dash), b"-" | b"") {
-                dash += 1;
-            }
-            let (fstype, opts) = (field(m, b' ', dash + 1), field(m, b' ', dash + 3));
-            let fits = match ctrls {
-                b"" => fstype == b"cgroup2",
-                _ => fstype == b"cgroup" && every(ctrls, opts),
-            };
-            if fits {
-                break (field(m, b' ', 3), field(m, b' ', 4));
-            }
-        };
         let mut procs = Buf::<512>::new();
-        procs.push(at).push(if root == b"/" { path } else { path.strip_prefix(root).unwrap_or(path) }).push(b"/cgroup.procs");
+        if !cgroup_dir(mounts, line, &mut procs) {
+            return Err(Error::msg("joining cgroup", line, "hierarchy not mounted"));
+        }
+        procs.push(b"/cgroup.procs");
         sys::write_file(procs.cstr(), me.as_bytes()).at("joining cgroup", procs.as_bytes())?;
     }
     Ok(())
+}
+
+/// The directory of the cgroup that `line` of /proc/PID/cgroup (`ID:CONTROLLERS:PATH`)
+/// names, under its hierarchy's mount in `mountinfo` (`ID PARENT MAJ:MIN ROOT MOUNT-POINT
+/// OPTIONS [OPTIONAL...] - TYPE SOURCE SUPER-OPTIONS`), appended to `dir`; false if none is
+/// mounted.
+fn cgroup_dir(mountinfo: &[u8], line: &[u8], dir: &mut Buf<512>) -> bool {
+    let (ctrls, path) = cut(cut(line, b':').1, b':');
+    let mut ms = mountinfo;
+    while !ms.is_empty() {
+        let (m, r) = cut(ms, b'\n');
+        ms = r;
+        let mut dash = 6;
+        while !matches!(field(m, b' ', dash), b"-" | b"") {
+            dash += 1;
+        }
+        let (fstype, opts) = (field(m, b' ', dash + 1), field(m, b' ', dash + 3));
+        let fits = match ctrls {
+            b"" => fstype == b"cgroup2",
+            _ => fstype == b"cgroup" && every(ctrls, opts),
+        };
+        if fits {
+            let (root, at) = (field(m, b' ', 3), field(m, b' ', 4));
+            dir.push(at).push(if root == b"/" { path } else { path.strip_prefix(root).unwrap_or(path) });
+            return true;
+        }
+    }
+    false
 }
 
 /// `s` up to the first `sep`, and what follows that (empty without one).
@@ -372,4 +380,37 @@ fn setup(c: &Child) -> Result<core::convert::Infallible> {
         seccomp::apply(c.filter)?;
     }
     Err(child::exec(c.command, &env))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cgroup_lines_find_their_hierarchy_mounts() {
+        let mountinfo = b"35 25 0:30 / /sys/fs/cgroup ro,nosuid shared:9 - tmpfs tmpfs ro,mode=755
+36 35 0:31 / /sys/fs/cgroup/unified rw,nosuid shared:10 - cgroup2 cgroup2 rw,nsdelegate
+40 35 0:35 / /sys/fs/cgroup/cpu,cpuacct rw shared:14 master:3 - cgroup cgroup rw,cpu,cpuacct
+41 35 0:36 /sub /mnt/mem rw - cgroup cgroup rw,memory
+";
+        let dir = |line: &[u8]| {
+            let mut b = Buf::new();
+            cgroup_dir(mountinfo, line, &mut b).then(|| String::from_utf8(b.as_bytes().to_vec()).unwrap())
+        };
+        assert_eq!(dir(b"0::/user.slice/x").as_deref(), Some("/sys/fs/cgroup/unified/user.slice/x"));
+        assert_eq!(dir(b"4:cpu,cpuacct:/hutch/box").as_deref(), Some("/sys/fs/cgroup/cpu,cpuacct/hutch/box"));
+        assert_eq!(dir(b"4:cpu:/a").as_deref(), Some("/sys/fs/cgroup/cpu,cpuacct/a"), "a controller of a co-mounted hierarchy");
+        assert_eq!(dir(b"5:memory:/sub/box").as_deref(), Some("/mnt/mem/box"), "a mount of a subtree");
+        assert_eq!(dir(b"6:pids:/x"), None, "not mounted");
+        assert_eq!(dir(b"7:cpu,blkio:/x"), None, "every controller must be in the mount's options");
+    }
+
+    #[test]
+    fn fields_and_lists() {
+        assert_eq!(cut(b"a:b:c", b':'), (&b"a"[..], &b"b:c"[..]));
+        assert_eq!(cut(b"abc", b':'), (&b"abc"[..], &b""[..]));
+        assert_eq!((field(b"a b c", b' ', 0), field(b"a b c", b' ', 2), field(b"a b c", b' ', 3)), (&b"a"[..], &b"c"[..], &b""[..]));
+        assert!(has(b"x\ny\n", b'\n', b"y") && !has(b"x\ny\n", b'\n', b"z"));
+        assert!(every(b"cpu,cpuacct", b"rw,cpuacct,cpu") && !every(b"cpu,io", b"rw,cpu"));
+    }
 }
