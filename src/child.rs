@@ -265,7 +265,7 @@ pub fn search(command: &CStr, envp: &[&'static CStr], attempt: &mut dyn FnMut(&C
 
 /// execve(2)'s NULL-terminated array of string pointers; leaked, as the process execs or
 /// exits next (no drop code).
-fn pointers(list: &[&CStr]) -> &'static [*const i8] {
+pub fn pointers(list: &[&CStr]) -> &'static [*const i8] {
     let mut v = Vec::with_capacity(list.len() + 1);
     for s in list {
         v.push(s.as_ptr().cast());
