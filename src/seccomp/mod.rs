@@ -238,9 +238,9 @@ fn program(deny: &[&[u32]]) -> Vec<sock_filter> {
     for list in deny {
         runs(&mut p, list, EPERM);
     }
-    when(&mut p, libc::SYS_clone3 as u32, &[stmt(RET, ENOSYS)]);
-    when(&mut p, libc::SYS_clone as u32, &refuse_arg0(JSET, NEW_NAMESPACES));
-    when(&mut p, libc::SYS_socket as u32, &refuse_arg0(JEQ, AF_VSOCK));
+    when(&mut p, libc::SYS_clone3 as u32, &const { [stmt(RET, ENOSYS)] });
+    when(&mut p, libc::SYS_clone as u32, &const { refuse_arg0(JSET, NEW_NAMESPACES) });
+    when(&mut p, libc::SYS_socket as u32, &const { refuse_arg0(JEQ, AF_VSOCK) });
     when(&mut p, libc::SYS_personality as u32, &PERSONALITY);
     p.push(stmt(RET, ALLOW));
     p
@@ -287,7 +287,7 @@ fn when(p: &mut Vec<sock_filter>, nr: u32, block: &[sock_filter]) {
 }
 
 /// EPERM when the first argument passes `test` (JEQ or JSET) against `k`, else ALLOW.
-fn refuse_arg0(test: u16, k: u32) -> [sock_filter; 4] {
+const fn refuse_arg0(test: u16, k: u32) -> [sock_filter; 4] {
     [stmt(LD, ARG0), jump(test, k, 0, 1), stmt(RET, EPERM), stmt(RET, ALLOW)]
 }
 
