@@ -3,11 +3,13 @@
 //! is sent to the parent, which prints it; the child only exits.
 use alloc::vec::Vec;
 use core::convert::Infallible;
+use core::mem::ManuallyDrop;
 use core::ffi::{c_int, CStr};
 
 use crate::buf::Buf;
 use crate::config::{Net, RunConfig, Seccomp};
 use crate::error::{Context, Error, Result, EXEC};
+use crate::sys::Errno;
 use crate::{caps, env, init, mounts, namespaces, oci, rootfs, seccomp, sys, tty, user, userns};
 
 /// What the parent hands the child (the child sees its own copy of this memory).
@@ -45,12 +47,7 @@ fn setup(a: &mut Args) -> Result<Infallible> {
     let oci = cfg.oci.as_ref();
     a.parent_fds.into_iter().for_each(sys::close);
     die_with_parent()?;
-    a.pid = wait_for_parent(a.sync_fd)?;
-    // A parent that died after its go byte but before the death signal was armed would go
-    // unnoticed: it held the only read end of the error pipe, so look there.
-    if sys::reader_gone(a.err_fd) {
-        return Err(Error::msg("waiting for parent", b"", "hutch exited"));
-    }
+    a.pid = wait_for_parent(a.sync_fd, a.err_fd)?;
     // Dumpable only while the parent wrote the ID maps (see container.rs); from now on no
     // process may ptrace this one, which still holds host fds, until its execve.
     sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).at("making hutch non-dumpable", b"")?;
@@ -125,17 +122,18 @@ fn setup(a: &mut Args) -> Result<Infallible> {
     }
     // In the container's own devpts, now at /dev/pts.
     if a.tty_sock >= 0 {
-        tty::attach(a.tty_sock, cfg.oci.as_ref().map(|o| o.console_size).filter(|&s| s != (0, 0)))?;
+        tty::attach(a.tty_sock, oci.map(|o| o.console_size).filter(|&s| s != (0, 0)))?;
     }
 
     // From here on, paths are the container's: its /etc/passwd, its workdir.
-    let mut env = a.env.to_vec();
-    let ids = match (cfg.user, oci) {
+    // Both live until the exec (no drop code).
+    let mut env = ManuallyDrop::new(a.env.to_vec());
+    let ids = ManuallyDrop::new(match (cfg.user, oci) {
         (Some(spec), _) => Some(user::resolve(spec)?),
         (None, Some(o)) => Some(user::numeric(o.uid, o.gid, &o.groups)),
         (None, None) => None,
-    };
-    if let Some(ids) = &ids {
+    });
+    if let Some(ids) = &*ids {
         match oci {
             Some(_) => env::set_home_if_unset(&mut env, &ids.home),
             None => env::set_default_home(&mut env, &ids.home),
@@ -225,45 +223,53 @@ pub fn die_with_parent() -> Result<()> {
 }
 
 /// Blocks until the parent says go (with the child's pid); end of file means it died before
-/// that.
-fn wait_for_parent(fd: c_int) -> Result<c_int> {
+/// that. A parent that died after its go but before the death signal was armed would go
+/// unnoticed: it held the only read end of the error pipe, so look there too.
+fn wait_for_parent(fd: c_int, err_fd: c_int) -> Result<c_int> {
     let mut go = [0u8; 4];
     match sys::read(fd, &mut go) {
-        Ok(4) => Ok(c_int::from_ne_bytes(go)),
-        Ok(_) => Err(Error::msg("waiting for parent", b"", "hutch exited")),
+        Ok(4) if !sys::reader_gone(err_fd) => Ok(c_int::from_ne_bytes(go)),
         Err(e) => Err(Error::sys("waiting for parent", b"", e)),
+        _ => Err(Error::msg("waiting for parent", b"", "hutch exited")),
     }
 }
 
-/// execve the command, searching the container's PATH when the name has no '/', as
-/// execvp(3) does: EACCES from any candidate wins over ENOENT.
+/// execve the command, searching the container's PATH as execvp(3) does.
 pub fn exec(command: &[&'static CStr], envp: &[&'static CStr]) -> Error {
     let (argv, envv) = (pointers(command), pointers(envp));
-    let name = command[0].to_bytes();
-    let fail = |e| Error::sys(EXEC, name, e);
+    Error::sys(EXEC, command[0].to_bytes(), search(command[0], envp, &mut |path| sys::execve(path, argv, envv)))
+}
+
+/// Tries `command` as execvp(3) does: the name itself when it has a '/', else in each
+/// directory of the container's PATH; `attempt` returns the errno of one try, and any
+/// other than these "not here" ones ends the search. EACCES from any candidate wins over
+/// ENOENT.
+pub fn search(command: &CStr, envp: &[&'static CStr], attempt: &mut dyn FnMut(&CStr) -> Errno) -> Errno {
+    let name = command.to_bytes();
     if name.contains(&b'/') {
-        return fail(sys::execve(command[0], &argv, &envv));
+        return attempt(command);
     }
     let path = env::lookup(envp, b"PATH").map_or(&b""[..], |p| &p.to_bytes()[5..]);
     let mut denied = false;
     for dir in path.split(|&c| c == b':') {
         let mut full = Buf::<4096>::new();
         full.push(if dir.is_empty() { b"." } else { dir }).push(b"/").push(name);
-        match sys::execve(full.cstr(), &argv, &envv) {
-            sys::Errno(libc::EACCES) => denied = true,
-            sys::Errno(libc::ENOENT | libc::ENOTDIR | libc::ENAMETOOLONG) => {}
-            e => return fail(e),
+        match attempt(full.cstr()) {
+            Errno(libc::EACCES) => denied = true,
+            Errno(libc::ENOENT | libc::ENOTDIR | libc::ENAMETOOLONG) => {}
+            e => return e,
         }
     }
-    fail(sys::Errno(if denied { libc::EACCES } else { libc::ENOENT }))
+    Errno(if denied { libc::EACCES } else { libc::ENOENT })
 }
 
-/// execve(2)'s NULL-terminated array of string pointers.
-pub fn pointers(list: &[&CStr]) -> Vec<*const i8> {
+/// execve(2)'s NULL-terminated array of string pointers; leaked, as the process execs or
+/// exits next (no drop code).
+pub fn pointers(list: &[&CStr]) -> &'static [*const i8] {
     let mut v = Vec::with_capacity(list.len() + 1);
     for s in list {
         v.push(s.as_ptr().cast());
     }
     v.push(core::ptr::null());
-    v
+    v.leak()
 }

@@ -9,9 +9,10 @@ use crate::error::{Context, Error, Result};
 use crate::sys::{self, Errno, Exit};
 use crate::{cgroup, child, namespaces, oci, tty, userns};
 
-/// Signals that a user sends to hutch but means for the container.
-const FORWARDED: [c_int; 7] =
-    [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT, libc::SIGUSR1, libc::SIGUSR2, libc::SIGWINCH];
+/// Signals that a user sends to hutch but means for the container (all but the last), and
+/// SIGCHLD.
+const WAITED: [c_int; 8] =
+    [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT, libc::SIGUSR1, libc::SIGUSR2, libc::SIGWINCH, libc::SIGCHLD];
 
 /// The child's setup runs on this stack until execve replaces its image.
 const STACK_SIZE: usize = 256 * 1024;
@@ -27,10 +28,10 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr], started: &mut dyn FnMut(c_int
 /// fifo for `hutch start`.
 pub struct Started {
     pub pid: c_int,
-    cgroup: Option<cgroup::Cgroup>,
+    pub cgroup: Option<cgroup::Cgroup>,
     /// hutch's end of the terminal socket (`-t`, no console socket), else -1.
-    tty: c_int,
-    waited: sys::sigset_t,
+    pub tty: c_int,
+    pub waited: sys::sigset_t,
 }
 
 /// Creates the container's first process and sees its setup through. `born` is called with its
@@ -42,7 +43,8 @@ pub fn spawn(cfg: &RunConfig, env: &[&'static CStr], oci: Option<&oci::Create>, 
         libc::S_IFDIR => {}
         _ => return Err(Error::sys("rootfs", rootfs, Errno(libc::ENOTDIR))),
     }
-    let ids = userns::resolve(&cfg.userns)?;
+    // Kept to hutch's exit (no drop code).
+    let ids = core::mem::ManuallyDrop::new(userns::resolve(&cfg.userns)?);
     // Blocked from before the cgroups and the clone, so none is lost, acts on hutch itself, or
     // kills it with a cgroup left behind; they are taken with sigwaitinfo below. The child
     // restores the old mask before exec. A signal hutch was started ignoring (nohup, a
@@ -70,7 +72,7 @@ pub fn spawn(cfg: &RunConfig, env: &[&'static CStr], oci: Option<&oci::Create>, 
     // A cgroup namespace is rooted at the cgroups its creator is in. Made by clone, it would
     // be rooted at hutch's; with cgroups of its own, the child makes it once it is in them.
     let cgroup_ns = namespaces::has_cgroup_ns(cfg);
-    let late_cgroup_ns = cgroup_ns && cgroup.is_some();
+    let late_cgroup_ns = cgroup_ns & cgroup.is_some();
     let mut args = child::Args {
         cfg,
         env,
@@ -92,28 +94,26 @@ pub fn spawn(cfg: &RunConfig, env: &[&'static CStr], oci: Option<&oci::Create>, 
     // from here on: the child, a copy, stays dumpable until "go", so that its /proc/PID files
     // belong to the caller, who writes its ID maps.
     sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).at("making hutch non-dumpable", b"")?;
-    let fail = |e: Error| {
+    sys::close(sync_r);
+    sys::close(err_w);
+    sys::close(tty_w);
+    let placed = (|| {
+        userns::map_ids(pid, &ids)?;
+        // The child waits for "go" before its first step, so placing it now puts the whole
+        // container in its cgroups. clone3's CLONE_INTO_CGROUP (5.7) could place it at
+        // birth, but takes a single v2 cgroup (v1 and hybrid hosts need this path anyway)
+        // and a stack switch of our own in place of musl's clone.
+        if let Some(cg) = &cgroup {
+            cg.enter(pid)?;
+        }
+        born(pid)
+    })();
+    if let Err(e) = placed {
         // End of file on the sync pipe: the child gives up.
         sys::close(sync_w);
         sys::close(err_r);
         let _ = sys::waitpid(pid, false);
-        Err(e)
-    };
-    sys::close(sync_r);
-    sys::close(err_w);
-    sys::close(tty_w);
-    if let Err(e) = userns::map_ids(pid, &ids) {
-        return fail(e);
-    }
-    // The child waits for "go" before its first step, so placing it now puts the whole
-    // container in its cgroups. clone3's CLONE_INTO_CGROUP (5.7) could place it at birth, but
-    // takes a single v2 cgroup (v1 and hybrid hosts need this path anyway) and a stack switch
-    // of our own in place of musl's clone.
-    if let Some(Err(e)) = cgroup.as_ref().map(|cg| cg.enter(pid)) {
-        return fail(e);
-    }
-    if let Err(e) = born(pid) {
-        return fail(e);
+        return Err(e);
     }
     // "Go" is the child's pid as the host sees it (the hooks' state JSON names it).
     let _ = sys::write_all(sync_w, &pid.to_ne_bytes());
@@ -166,13 +166,13 @@ impl Started {
         }
     }
 
-    /// Leaves the container to itself (`hutch create`): its cgroups stay, for `delete`, which
-    /// takes the directories returned (see [`cgroup::Cgroup::keep`]).
     /// The container's cgroups, kept past its end (for `run --keep`): their directories.
     pub fn keep_cgroups(&mut self) -> alloc::vec::Vec<u8> {
         self.cgroup.take().map(cgroup::Cgroup::keep).unwrap_or_default()
     }
 
+    /// Leaves the container to itself (`hutch create`): its cgroups stay, for `delete`, which
+    /// takes the directories returned (see [`cgroup::Cgroup::keep`]).
     pub fn detach(self) -> alloc::vec::Vec<u8> {
         sys::close(self.tty);
         self.cgroup.map(cgroup::Cgroup::keep).unwrap_or_default()
@@ -182,13 +182,10 @@ impl Started {
 /// Blocks the signals hutch forwards, and SIGCHLD, reset to their default actions first;
 /// returns that set and the previous mask.
 pub fn block_forwarded() -> (sys::sigset_t, sys::sigset_t) {
-    for sig in FORWARDED {
+    for &sig in &WAITED[..7] {
         sys::default_action(sig);
     }
-    let mut waited = [0; FORWARDED.len() + 1];
-    waited[..FORWARDED.len()].copy_from_slice(&FORWARDED);
-    waited[FORWARDED.len()] = libc::SIGCHLD;
-    let waited = sys::sigset(&waited);
+    let waited = sys::sigset(&WAITED);
     let sigmask = sys::sigprocmask(libc::SIG_BLOCK, &waited);
     (waited, sigmask)
 }

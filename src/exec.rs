@@ -6,6 +6,7 @@
 //! set, no_new_privs, seccomp filter and user recorded in the state entry). hutch stays
 //! non-dumpable throughout, and only fds 0-2 reach the command. See setns(2), nsenter(1).
 use alloc::vec::Vec;
+use core::mem::ManuallyDrop;
 use core::ffi::{c_int, CStr};
 
 use crate::buf::Buf;
@@ -15,7 +16,7 @@ use crate::json;
 use crate::oci::{spec, O};
 use crate::error::{Context, Error, Result};
 use crate::state::{Root, Status};
-use crate::sys::{self, Errno, Exit};
+use crate::sys::{self, Errno};
 use crate::{child, container, env, seccomp, state, tty, user};
 
 /// In setns order: user first, mount last (it changes what paths mean).
@@ -38,17 +39,13 @@ struct Child<'a> {
     user: &'a [u8],
     keep: u64,
     nnp: bool,
-    filter: Seccomp,
+    filter: &'a Seccomp,
     root_fd: c_int,
     err_fd: c_int,
-    sigmask: sys::sigset_t,
+    sigmask: &'a sys::sigset_t,
     /// With `-t`: the socket for the terminal's master side, else -1.
     tty_sock: c_int,
-    /// `-d`: the command outlives hutch.
-    detach: bool,
-    preserve_fds: c_int,
-    /// `--additional-gids`: supplementary groups on top of the user's.
-    gids: &'a [u32],
+    opts: &'a Opts,
     /// The process file's rlimits.
     rlimits: &'a [config::Rlimit],
     /// process.consoleSize of `--process`.
@@ -76,24 +73,41 @@ const EXEC_OPTS: &[Opt<O>] = &[
     Opt { short: 0, long: "ignore-paused", value: Value::None, id: O::Ignored },
 ];
 
+/// The command line's choices (one struct: the option closure captures one pointer).
+#[derive(Default)]
+struct Opts {
+    vars: Vec<&'static CStr>,
+    /// `--additional-gids`: supplementary groups on top of the user's.
+    gids: Vec<u32>,
+    workdir: Option<&'static [u8]>,
+    user: Option<&'static [u8]>,
+    tty: bool,
+    process: Option<&'static CStr>,
+    /// `-d`: the command outlives hutch.
+    detach: bool,
+    pid_file: Option<&'static CStr>,
+    console: Option<&'static CStr>,
+    add_caps: u64,
+    nnp: bool,
+    preserve_fds: c_int,
+}
+
 #[inline(never)] // inlined into cli::dispatch it costs more bytes (measured)
 pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
-    let mut vars: Vec<&'static CStr> = Vec::new();
-    let mut gids: Vec<u32> = Vec::new();
-    let (mut workdir, mut user, mut tty) = (None, None, false);
-    let (mut process, mut detach, mut pid_file, mut console, mut add_caps, mut nnp, mut preserve) = (None, false, None, None, 0, false, 0);
+    // What is read and built here lives until hutch exits: never dropped (no drop code).
+    let mut o = ManuallyDrop::new(Opts::default());
     let operands = options(args, EXEC_OPTS, USAGE, &mut |id, v| {
         match id {
-            O::Env => vars.push(v),
-            O::Workdir => workdir = Some(v.to_bytes()),
-            O::User => user = Some(v.to_bytes()),
-            O::Tty => tty = true,
-            O::Process => process = Some(v),
-            O::Detach => detach = true,
-            O::PidFile => pid_file = Some(v),
-            O::Console => console = Some(v),
-            O::Cap => add_caps |= crate::caps::parse(v.to_bytes())?,
-            O::NoNewPrivs => nnp = true,
+            O::Env => o.vars.push(v),
+            O::Workdir => o.workdir = Some(v.to_bytes()),
+            O::User => o.user = Some(v.to_bytes()),
+            O::Tty => o.tty = true,
+            O::Process => o.process = Some(v),
+            O::Detach => o.detach = true,
+            O::PidFile => o.pid_file = Some(v),
+            O::Console => o.console = Some(v),
+            O::Cap => o.add_caps |= crate::caps::parse(v.to_bytes())?,
+            O::NoNewPrivs => o.nnp = true,
             // As config.json's apparmorProfile and selinuxLabel: hutch applies neither.
             O::Mac => {
                 let _ = sys::write_all(2, b"hutch: warning: --apparmor and --process-label are ignored: hutch applies neither AppArmor nor SELinux\n");
@@ -101,10 +115,10 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
             // runc's -g: repeatable, each a gid or a comma-separated list.
             O::Gids => {
                 for g in v.to_bytes().split(|&c| c == b',') {
-                    gids.push(user::number(g).ok_or(Error::msg("invalid --additional-gids", v.to_bytes(), "expected group numbers"))?);
+                    o.gids.push(user::number(g).ok_or_else(|| Error::msg("invalid --additional-gids", v.to_bytes(), "expected group numbers"))?);
                 }
             }
-            O::PreserveFds => preserve = config::parse_num(v.to_bytes()).ok_or(Error::msg("invalid --preserve-fds", v.to_bytes(), "expected a number"))? as c_int,
+            O::PreserveFds => o.preserve_fds = config::parse_num(v.to_bytes()).ok_or_else(|| Error::msg("invalid --preserve-fds", v.to_bytes(), "expected a number"))? as c_int,
             _ => {}
         }
         Ok(())
@@ -116,56 +130,56 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     };
     let [name, command @ ..] = operands else { return Err(Error::msg("exec command line", b"", USAGE)) };
     // runc's --process: the whole process (args, env, cwd, terminal, user) from a JSON file.
-    let mut pc = RunConfig::new(c"");
-    let mut penv = Vec::new();
-    if let Some(f) = process {
-        let text = sys::read_file(f).at("reading process", f.to_bytes())?;
-        let doc = json::parse(config::leak(&text).to_bytes(), f.to_bytes())?;
+    let mut pc = ManuallyDrop::new(RunConfig::new(c""));
+    let mut penv = ManuallyDrop::new(Vec::new());
+    if let Some(f) = o.process {
+        let text = ManuallyDrop::new(sys::read_file(f).at("reading process", f.to_bytes())?);
+        let doc = ManuallyDrop::new(json::parse(config::leak(&text).to_bytes(), f.to_bytes())?);
         spec::process_file(&doc, &mut pc, &mut penv)?;
-        tty |= pc.tty;
+        o.tty |= pc.tty;
     }
     let command = if command.is_empty() { &pc.command[..] } else { command };
     if command.is_empty() {
         return Err(Error::msg("exec command line", name.to_bytes(), USAGE));
     }
     let name = name.to_bytes();
-    let e = state::read(root, name)?;
+    let e = ManuallyDrop::new(state::read(root, name)?);
     if e.status() != Status::Running {
         return Err(Error::msg("container is not running", name, "see 'hutch ps'"));
     }
     let pid = e.pid();
 
     // The container's environment, then -e (KEY alone copies hutch's own value).
-    let mut envp: Vec<&'static CStr> = match process {
+    let mut envp: ManuallyDrop<Vec<&'static CStr>> = match o.process {
         Some(_) => penv,
-        None => e.all(b"env").map(config::leak).collect(),
+        None => ManuallyDrop::new(e.all(b"env").map(config::leak).collect()),
     };
-    for v in vars {
+    for &v in o.vars.iter() {
         env::set(&mut envp, v);
     }
     // An OCI container's filter is compiled again from its config (kept in its entry).
-    let filter = match (e.get(b"seccomp"), crate::oci::stored_spec(root, name, &e)) {
-        (_, Some(spec)) => spec.run.seccomp,
-        (b"default", None) => Seccomp::Default,
-        (b"unconfined", None) => Seccomp::Unconfined,
-        (path, None) => seccomp::from_option(config::leak(path))?,
+    // A named one's is what --seccomp took: `default`, `unconfined` or a file.
+    let filter = match ManuallyDrop::new(crate::oci::stored_spec(root, name, &e)).as_ref() {
+        Some(spec) => spec.run.seccomp,
+        None => seccomp::from_option(config::leak(e.get(b"seccomp")))?,
     };
     let keep = match e.get(b"caps") {
         b"all" => crate::caps::ALL,
         _ => e.num(b"caps"),
-    } | add_caps;
-    // A process file brings its own capabilities (none if it lists none), groups and rlimits.
-    let (keep, rlimits) = match (&process, &pc.oci) {
-        (Some(_), Some(o)) => {
-            gids.extend_from_slice(&o.groups);
-            (o.caps.permitted | add_caps, &pc.rlimits[..])
+    } | o.add_caps;
+    // A process file (its settings are pc.oci) brings its own capabilities (none if it
+    // lists none), groups and rlimits.
+    let (keep, rlimits) = match &pc.oci {
+        Some(p) => {
+            o.gids.extend_from_slice(&p.groups);
+            (p.caps.permitted | o.add_caps, &pc.rlimits[..])
         }
-        _ => (keep, &[][..]),
+        None => (keep, &[][..]),
     };
 
     // Host paths, before the container's mount namespace is joined.
-    let pid_dir = pid_file.map(crate::oci::pid_dir).transpose()?;
-    let (tty_r, tty_w) = match (tty, console) {
+    let pid_dir = o.pid_file.map(crate::oci::pid_dir).transpose()?;
+    let (tty_r, tty_w) = match (o.tty, o.console) {
         (true, Some(s)) => (-1, sys::connect_unix(s).at("connecting to console socket", s.to_bytes())?),
         (true, None) => sys::socketpair().at("creating socket", b"")?,
         (false, _) => (-1, -1),
@@ -200,11 +214,11 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
 
     let (waited, sigmask) = container::block_forwarded();
     let (err_r, err_w) = sys::pipe().at("creating pipe", b"")?;
-    let workdir = workdir.or(process.map(|_| pc.workdir.to_bytes())).unwrap_or(e.get(b"workdir"));
-    let puser = pc.oci.as_ref().map(|o| *Buf::<32>::new().num(o.uid as u64).push(b":").num(o.gid as u64));
-    let user = user.or(puser.as_ref().filter(|_| process.is_some()).map(Buf::as_bytes)).unwrap_or(e.get(b"user"));
-    let nnp = nnp || e.num(b"nnp") == 1;
-    let mut c = Child { command, env: &envp, workdir, user, keep, nnp, filter, root_fd, err_fd: err_w, sigmask, tty_sock: tty_w, detach, preserve_fds: preserve, gids: &gids, rlimits, console_size: pc.oci.as_ref().map(|o| o.console_size).filter(|&s| s != (0, 0)) };
+    let workdir = o.workdir.or(o.process.map(|_| pc.workdir.to_bytes())).unwrap_or(e.get(b"workdir"));
+    let puser = pc.oci.as_ref().map(|p| *Buf::<32>::new().num(p.uid as u64).push(b":").num(p.gid as u64));
+    let user = o.user.or(puser.as_ref().map(Buf::as_bytes)).unwrap_or(e.get(b"user"));
+    let nnp = o.nnp || e.num(b"nnp") == 1;
+    let mut c = Child { command, env: &envp, workdir, user, keep, nnp, filter: &filter, root_fd, err_fd: err_w, sigmask: &sigmask, tty_sock: tty_w, opts: &o, rlimits, console_size: pc.oci.as_ref().map(|p| p.console_size).filter(|&s| s != (0, 0)) };
     let stack = sys::Stack::new(256 * 1024).at("mapping stack", b"")?;
     let child = sys::clone(start, &stack, libc::SIGCHLD, &mut c).at("starting command", command[0].to_bytes())?;
     sys::close(err_w);
@@ -218,21 +232,11 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     if let Some(d) = pid_dir {
         crate::oci::write_pid_file(d, child)?;
     }
-    if detach {
+    if o.detach {
         return Ok(0);
     }
-    let proxy = match tty_r {
-        -1 => None,
-        fd => Some(tty::Proxy::start(fd)?),
-    };
-    let exit = container::wait_forwarding(child, &waited, proxy.as_ref().map(|p| p.master));
-    if let Some(p) = proxy {
-        p.finish();
-    }
-    Ok(match exit? {
-        Exit::Code(c) => c,
-        Exit::Signal(s) => 128 + s,
-    })
+    // As `hutch run` waits for its container (no cgroup of its own: no OOM report).
+    container::Started { pid: child, cgroup: None, tty: tty_r, waited }.wait()
 }
 
 /// Joins the container's cgroups where they differ from hutch's. /proc/PID/cgroup names them
@@ -242,32 +246,94 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
 #[inline(never)] // smaller out of line (measured)
 fn join_cgroups(pid: c_int) -> Result<()> {
     let mut p = Buf::<32>::new();
-    let theirs = sys::read_file(p.push(b"/proc/").num(pid as u64).push(b"/cgroup").cstr()).at("reading cgroups", p.as_bytes())?;
-    let ours = sys::read_file(c"/proc/self/cgroup").at("reading cgroups", b"/proc/self/cgroup")?;
-    let mounts = sys::read_file(c"/proc/self/mountinfo").at("reading mounts", b"/proc/self/mountinfo")?;
+    let theirs = sys::read_file(p.push(b"/proc/").num(pid as u64).push(b"/cgroup").cstr()).at("reading cgroups", p.as_bytes())?.leak();
+    let ours = sys::read_file(c"/proc/self/cgroup").at("reading cgroups", b"/proc/self/cgroup")?.leak();
+    let mounts = sys::read_file(c"/proc/self/mountinfo").at("reading mounts", b"/proc/self/mountinfo")?.leak();
     let me = *Buf::<32>::new().num(sys::getpid() as u64);
-    for line in theirs.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
-        if ours.split(|&c| c == b'\n').any(|l| l == line) {
+    let mut rest = &*theirs;
+    while !rest.is_empty() {
+        let (line, r) = cut(rest, b'\n');
+        rest = r;
+        if line.is_empty() || has(ours, b'\n', line) {
             continue;
         }
-        let mut f = line.splitn(3, |&c| c == b':');
-        let (_, ctrls, path) = (f.next(), f.next().unwrap_or(b""), f.next().unwrap_or(b""));
-        let mount = mounts.split(|&c| c == b'\n').find_map(|m| {
-            let fields: Vec<&[u8]> = m.split(|&c| c == b' ').collect();
-            let dash = fields.iter().position(|f| *f == b"-")?;
-            let (fstype, opts) = (*fields.get(dash + 1)?, *fields.get(dash + 3)?);
-            let fits = match ctrls {
-                b"" => fstype == b"cgroup2",
-                _ => fstype == b"cgroup" && ctrls.split(|&c| c == b',').all(|c| opts.split(|&o| o == b',').any(|o| o == c)),
-            };
-            fits.then(|| (fields[3], fields[4]))
-        });
-        let Some((root, at)) = mount else { return Err(Error::msg("joining cgroup", line, "hierarchy not mounted")) };
         let mut procs = Buf::<512>::new();
-        procs.push(at).push(if root == b"/" { path } else { path.strip_prefix(root).unwrap_or(path) }).push(b"/cgroup.procs");
+        if !cgroup_dir(mounts, line, &mut procs) {
+            return Err(Error::msg("joining cgroup", line, "hierarchy not mounted"));
+        }
+        procs.push(b"/cgroup.procs");
         sys::write_file(procs.cstr(), me.as_bytes()).at("joining cgroup", procs.as_bytes())?;
     }
     Ok(())
+}
+
+/// The directory of the cgroup that `line` of /proc/PID/cgroup (`ID:CONTROLLERS:PATH`)
+/// names, under its hierarchy's mount in `mountinfo` (`ID PARENT MAJ:MIN ROOT MOUNT-POINT
+/// OPTIONS [OPTIONAL...] - TYPE SOURCE SUPER-OPTIONS`), appended to `dir`; false if none is
+/// mounted.
+fn cgroup_dir(mountinfo: &[u8], line: &[u8], dir: &mut Buf<512>) -> bool {
+    let (ctrls, path) = cut(cut(line, b':').1, b':');
+    let mut ms = mountinfo;
+    while !ms.is_empty() {
+        let (m, r) = cut(ms, b'\n');
+        ms = r;
+        let mut dash = 6;
+        while !matches!(field(m, b' ', dash), b"-" | b"") {
+            dash += 1;
+        }
+        let (fstype, opts) = (field(m, b' ', dash + 1), field(m, b' ', dash + 3));
+        let fits = match ctrls {
+            b"" => fstype == b"cgroup2",
+            _ => fstype == b"cgroup" && every(ctrls, opts),
+        };
+        if fits {
+            let (root, at) = (field(m, b' ', 3), field(m, b' ', 4));
+            dir.push(at).push(if root == b"/" { path } else { path.strip_prefix(root).unwrap_or(path) });
+            return true;
+        }
+    }
+    false
+}
+
+/// `s` up to the first `sep`, and what follows that (empty without one).
+#[inline(never)]
+fn cut(s: &[u8], sep: u8) -> (&[u8], &[u8]) {
+    match s.iter().position(|&c| c == sep) {
+        Some(i) => (&s[..i], &s[i + 1..]),
+        None => (s, &[]),
+    }
+}
+
+/// Whether the `sep`-separated `list` holds `item`.
+fn has(mut list: &[u8], sep: u8, item: &[u8]) -> bool {
+    while !list.is_empty() {
+        let (x, rest) = cut(list, sep);
+        if x == item {
+            return true;
+        }
+        list = rest;
+    }
+    false
+}
+
+/// Whether every name of the comma-separated `names` is in `list`.
+fn every(mut names: &[u8], list: &[u8]) -> bool {
+    while !names.is_empty() {
+        let (name, rest) = cut(names, b',');
+        if !has(list, b',', name) {
+            return false;
+        }
+        names = rest;
+    }
+    true
+}
+
+/// The `n`th (from 0) `sep`-separated field of `line`.
+fn field(mut line: &[u8], sep: u8, n: usize) -> &[u8] {
+    for _ in 0..n {
+        line = cut(line, sep).1;
+    }
+    cut(line, sep).0
 }
 
 /// The command's process, now in the container's PID namespace.
@@ -285,31 +351,66 @@ fn setup(c: &Child) -> Result<core::convert::Infallible> {
     if c.tty_sock >= 0 {
         tty::attach(c.tty_sock, c.console_size)?;
     }
-    let mut env = c.env.to_vec();
-    let mut ids = match (c.user, c.gids) {
+    // Both live until the exec (no drop code).
+    let mut env = ManuallyDrop::new(c.env.to_vec());
+    let (gids, user) = (&c.opts.gids[..], config::leak(c.user));
+    let mut ids = ManuallyDrop::new(match (c.user, gids) {
         (b"", []) => None,
         // No user recorded: the container runs as root, and so does the command.
         (b"", _) => Some(user::resolve(c"0")?),
-        (u, _) => Some(user::resolve(config::leak(u))?),
-    };
-    if let Some(ids) = &mut ids {
-        ids.groups.extend_from_slice(c.gids);
+        _ => Some(user::resolve(user)?),
+    });
+    if let Some(ids) = &mut *ids {
+        ids.groups.extend_from_slice(gids);
     }
-    if let Some(ids) = &ids {
+    if let Some(ids) = &*ids {
         env::set_default_home(&mut env, &ids.home);
     }
     let workdir = config::leak(c.workdir);
     sys::chdir(workdir).at("changing to workdir", c.workdir)?;
     sys::cwd_reachable().at("checking workdir", c.workdir)?;
     child::set_rlimits(c.rlimits)?;
-    sys::cloexec_from(crate::oci::preserve_fds(c.preserve_fds));
-    child::drop_privileges(c.keep, &c.filter, c.nnp, ids.as_ref(), config::leak(c.user))?;
-    if c.detach {
+    sys::cloexec_from(crate::oci::preserve_fds(c.opts.preserve_fds));
+    child::drop_privileges(c.keep, c.filter, c.nnp, ids.as_ref(), user)?;
+    if c.opts.detach {
         sys::prctl(libc::PR_SET_PDEATHSIG, 0, 0).at("clearing parent death signal", b"")?;
     }
-    sys::sigprocmask(libc::SIG_SETMASK, &c.sigmask);
+    sys::sigprocmask(libc::SIG_SETMASK, c.sigmask);
     if c.nnp {
-        seccomp::apply(&c.filter)?;
+        seccomp::apply(c.filter)?;
     }
     Err(child::exec(c.command, &env))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cgroup_lines_find_their_hierarchy_mounts() {
+        let mountinfo = b"35 25 0:30 / /sys/fs/cgroup ro,nosuid shared:9 - tmpfs tmpfs ro,mode=755
+36 35 0:31 / /sys/fs/cgroup/unified rw,nosuid shared:10 - cgroup2 cgroup2 rw,nsdelegate
+40 35 0:35 / /sys/fs/cgroup/cpu,cpuacct rw shared:14 master:3 - cgroup cgroup rw,cpu,cpuacct
+41 35 0:36 /sub /mnt/mem rw - cgroup cgroup rw,memory
+";
+        let dir = |line: &[u8]| {
+            let mut b = Buf::new();
+            cgroup_dir(mountinfo, line, &mut b).then(|| String::from_utf8(b.as_bytes().to_vec()).unwrap())
+        };
+        assert_eq!(dir(b"0::/user.slice/x").as_deref(), Some("/sys/fs/cgroup/unified/user.slice/x"));
+        assert_eq!(dir(b"4:cpu,cpuacct:/hutch/box").as_deref(), Some("/sys/fs/cgroup/cpu,cpuacct/hutch/box"));
+        assert_eq!(dir(b"4:cpu:/a").as_deref(), Some("/sys/fs/cgroup/cpu,cpuacct/a"), "a controller of a co-mounted hierarchy");
+        assert_eq!(dir(b"5:memory:/sub/box").as_deref(), Some("/mnt/mem/box"), "a mount of a subtree");
+        assert_eq!(dir(b"6:pids:/x"), None, "not mounted");
+        assert_eq!(dir(b"7:cpu,blkio:/x"), None, "every controller must be in the mount's options");
+    }
+
+    #[test]
+    fn fields_and_lists() {
+        assert_eq!(cut(b"a:b:c", b':'), (&b"a"[..], &b"b:c"[..]));
+        assert_eq!(cut(b"abc", b':'), (&b"abc"[..], &b""[..]));
+        assert_eq!((field(b"a b c", b' ', 0), field(b"a b c", b' ', 2), field(b"a b c", b' ', 3)), (&b"a"[..], &b"c"[..], &b""[..]));
+        assert!(has(b"x\ny\n", b'\n', b"y") && !has(b"x\ny\n", b'\n', b"z"));
+        assert!(every(b"cpu,cpuacct", b"rw,cpuacct,cpu") && !every(b"cpu,io", b"rw,cpu"));
+    }
 }

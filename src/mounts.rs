@@ -95,9 +95,14 @@ fn sysfs(root: c_int, path: &CStr, flags: u64) -> Result<()> {
 /// Mounts a filesystem at `path` inside root, creating the directory if missing; the outer
 /// Result is that step's, the inner the mount's own.
 fn mount_fs(root: c_int, path: &[u8], src: &CStr, fstype: &CStr, flags: u64, data: &CStr) -> Result<sys::Result<()>> {
-    let fd = mount_point(root, path, Kind::Dir)?;
-    let data = (!data.is_empty()).then_some(data);
-    let r = mount_on(fd, Some(src), Some(fstype), flags, data);
+    mount_in(root, path, Kind::Dir, src, Some(fstype), flags, data)
+}
+
+/// [`mount_fs`] and [`bind`] in one: `path` is created as `kind`; `data` only when not empty.
+#[inline(never)]
+fn mount_in(root: c_int, path: &[u8], kind: Kind, src: &CStr, fstype: Option<&CStr>, flags: u64, data: &CStr) -> Result<sys::Result<()>> {
+    let fd = mount_point(root, path, kind)?;
+    let r = mount_on(fd, Some(src), fstype, flags, (!data.is_empty()).then_some(data));
     sys::close(fd);
     Ok(r)
 }
@@ -149,10 +154,7 @@ const REC_BIND: u64 = libc::MS_BIND | libc::MS_REC;
 /// Binds host path `src` at `dst` inside root; `flags` MS_BIND, with MS_REC for everything
 /// mounted below `src` too.
 fn bind(root: c_int, src: &CStr, dst: &[u8], kind: Kind, flags: u64) -> Result<()> {
-    let fd = mount_point(root, dst, kind)?;
-    let r = mount_on(fd, Some(src), None, flags, None);
-    sys::close(fd);
-    r.at("bind mounting", src.to_bytes())
+    mount_in(root, dst, kind, src, None, flags, c"")?.at("bind mounting", src.to_bytes())
 }
 
 /// `-v SRC:DST[:ro]`; DST is made a directory or a file to match SRC.
@@ -238,7 +240,8 @@ pub fn oci(root: c_int, m: &Mount) -> Result<()> {
 #[inline(never)]
 fn cgroup(root: c_int, m: &Mount) -> Result<()> {
     let dst = m.dst.to_bytes();
-    let text = sys::read_file(c"/proc/self/cgroup").at("reading", b"/proc/self/cgroup")?;
+    // Leaked: the container process execs soon after (no drop code).
+    let text = sys::read_file(c"/proc/self/cgroup").at("reading", b"/proc/self/cgroup")?.leak();
     // Lines `ID:CONTROLLERS:PATH`; v2's has no controllers.
     let lines = || text.split(|&c| c == b'\n').filter_map(|l| l.split(|&c| c == b':').nth(1));
     if lines().all(|c| c.is_empty()) {
@@ -252,7 +255,7 @@ fn cgroup(root: c_int, m: &Mount) -> Result<()> {
         let fstype = if ctrl.is_empty() { c"cgroup2" } else { c"cgroup" };
         mount_fs(root, sub.as_bytes(), c"cgroup", fstype, m.flags, Buf::<64>::new().push(ctrl).cstr())?.at("mounting", sub.as_bytes())?;
         if ctrl.contains(&b',') {
-            let dir = rootfs::open_in(root, Buf::<256>::new().push(dst).cstr()).at("opening", dst)?;
+            let dir = rootfs::open_in(root, m.dst).at("opening", dst)?;
             for part in ctrl.split(|&c| c == b',') {
                 let _ = sys::symlinkat(Buf::<64>::new().push(name).cstr(), dir, Buf::<64>::new().push(part).cstr());
             }

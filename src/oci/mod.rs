@@ -115,15 +115,10 @@ pub fn await_start(a: &mut Args) -> Result<()> {
 /// a missing one fails `create` (status 127, the message clients look for) and not `start`.
 #[inline(never)] // smaller out of line (measured)
 fn find_command(cmd: &CStr, env: &[&'static CStr]) -> Result<()> {
-    let name = cmd.to_bytes();
-    let path = crate::env::lookup(env, b"PATH").map_or(&b""[..], |p| &p.to_bytes()[5..]);
-    let found = match name.contains(&b'/') {
-        true => sys::exists(cmd),
-        false => path.split(|&c| c == b':').any(|d| sys::exists(Buf::<4096>::new().push(if d.is_empty() { b"." } else { d }).push(b"/").push(name).cstr())),
-    };
-    match found {
-        true => Ok(()),
-        false => Err(Error::sys(crate::error::EXEC, name, Errno(libc::ENOENT))),
+    // The exec's own search (child.rs), with "exists" as the attempt: Errno(0) when found.
+    match crate::child::search(cmd, env, &mut |p| Errno(if sys::exists(p) { 0 } else { libc::ENOENT })) {
+        Errno(0) => Ok(()),
+        e => Err(Error::sys(crate::error::EXEC, cmd.to_bytes(), e)),
     }
 }
 

@@ -178,15 +178,16 @@ pub fn from_option(v: &'static CStr) -> Result<Seccomp> {
         b"default" => Ok(Seccomp::Default),
         b"unconfined" => Ok(Seccomp::Unconfined),
         path => {
-            let bytes = sys::read_file(v).at("reading seccomp filter", path)?;
+            // Read once per run: kept to the end (no drop code).
+            let bytes = sys::read_file(v).at("reading seccomp filter", path)?.leak();
             if bytes.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'{') {
-                let doc = json::parse(&bytes, path)?;
+                let doc = core::mem::ManuallyDrop::new(json::parse(bytes, path)?);
                 return oci::load(&doc, v);
             }
             if let Some(why) = size_problem(bytes.len()) {
                 return Err(Error::msg("invalid seccomp filter", path, why));
             }
-            Ok(Seccomp::File { path: v, program: bytes.leak(), flags: 0 })
+            Ok(Seccomp::File { path: v, program: bytes, flags: 0 })
         }
     }
 }
@@ -237,9 +238,9 @@ fn program(deny: &[&[u32]]) -> Vec<sock_filter> {
     for list in deny {
         runs(&mut p, list, EPERM);
     }
-    when(&mut p, libc::SYS_clone3 as u32, &[stmt(RET, ENOSYS)]);
-    when(&mut p, libc::SYS_clone as u32, &refuse_arg0(JSET, NEW_NAMESPACES));
-    when(&mut p, libc::SYS_socket as u32, &refuse_arg0(JEQ, AF_VSOCK));
+    when(&mut p, libc::SYS_clone3 as u32, &const { [stmt(RET, ENOSYS)] });
+    when(&mut p, libc::SYS_clone as u32, &const { refuse_arg0(JSET, NEW_NAMESPACES) });
+    when(&mut p, libc::SYS_socket as u32, &const { refuse_arg0(JEQ, AF_VSOCK) });
     when(&mut p, libc::SYS_personality as u32, &PERSONALITY);
     p.push(stmt(RET, ALLOW));
     p
@@ -286,7 +287,7 @@ fn when(p: &mut Vec<sock_filter>, nr: u32, block: &[sock_filter]) {
 }
 
 /// EPERM when the first argument passes `test` (JEQ or JSET) against `k`, else ALLOW.
-fn refuse_arg0(test: u16, k: u32) -> [sock_filter; 4] {
+const fn refuse_arg0(test: u16, k: u32) -> [sock_filter; 4] {
     [stmt(LD, ARG0), jump(test, k, 0, 1), stmt(RET, EPERM), stmt(RET, ALLOW)]
 }
 
