@@ -8,11 +8,12 @@ use crate::oci::{self, O};
 use crate::{caps, container, env, lifecycle, seccomp, sys, userns};
 
 // The help texts: a tab stands for the spaces up to the description column (USAGE_COL,
-// RUN_USAGE_COL; two after an option that reaches it), which would take a quarter of their bytes.
-pub const USAGE_COL: usize = 23;
+// RUN_USAGE_COL; two after an option that reaches it), which would take a quarter of their
+// bytes; and they are kept packed (pack.rs), which halves the rest.
+const USAGE_COL: usize = 23;
 const RUN_USAGE_COL: usize = 26;
 
-pub const USAGE: &str = "\
+crate::pack::packed!(USAGE = "\
 Usage: hutch [--root DIR] COMMAND [ARG...]
        hutch --help | --version
 
@@ -37,9 +38,9 @@ A container runtime in one static binary. Commands:
 As an OCI runtime, hutch takes runc's commands: create, start, state, kill,
 delete, run ID, exec, list, ps ID, pause, resume, spec, features (see
 'hutch create --help'). Run 'hutch run --help' for hutch's own run options.
-";
+");
 
-const RUN_USAGE: &str = "\
+crate::pack::packed!(RUN_USAGE = "\
 Usage: hutch run [OPTIONS] ROOTFS COMMAND [ARG...]
 
 Runs COMMAND as PID 1 in new mount, PID, UTS, IPC, net and cgroup namespaces (and
@@ -100,7 +101,7 @@ Resource limits (a cgroup of its own, v2 or v1):
 
 Exit status: COMMAND's, or 128+N if killed by signal N (137: over --memory); 125
 if hutch failed, 126 if COMMAND cannot be executed, 127 if not found.
-";
+");
 
 /// How an option takes its value.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -192,7 +193,7 @@ const RUN_OPTS: &[Opt<RunOpt>] = &[
 /// What the parsed command line asks for.
 #[derive(Debug)]
 pub enum Action {
-    Help(&'static str),
+    Help(Help),
     Version,
     Run(RunConfig),
     /// A verb acting on containers by name; its arguments follow it.
@@ -222,7 +223,7 @@ pub fn parse(args: &[&'static CStr]) -> Result<Action> {
     let v = verb.to_bytes();
     // One walk of a word list, not one comparison per verb: the index picks the action.
     Ok(match config::word_index(VERBS, v) {
-        Some(0 | 1) => Action::Help(USAGE),
+        Some(0 | 1) => Action::Help(Help::Hutch),
         Some(2 | 3) => Action::Version,
         Some(4) if oci_run(rest) => Action::Oci(b"run"),
         Some(4) => return parse_run(rest),
@@ -318,7 +319,7 @@ pub fn walk<'a>(
 pub fn parse_run(args: &[&'static CStr]) -> Result<Action> {
     let mut c = RunConfig::new(c"");
     let Some(operands) = options(args, RUN_OPTS, "see 'hutch run --help'", &mut |id, v| apply(&mut c, id, v))? else {
-        return Ok(Action::Help(RUN_USAGE));
+        return Ok(Action::Help(Help::Run));
     };
     let Some((&rootfs, command)) = operands.split_first() else {
         return Err(Error::msg("run", b"", "missing ROOTFS and COMMAND (see 'hutch run --help')"));
@@ -410,7 +411,7 @@ pub fn main(args: &[&'static CStr], host_env: &[&'static CStr]) -> Result<i32> {
         Ok(_) => {
             match o.on(O::Version) {
                 true => print(VERSION.as_bytes()),
-                false => help(USAGE),
+                false => help(Help::Hutch),
             }
             return Ok(0);
         }
@@ -458,16 +459,28 @@ pub fn print(text: &[u8]) {
     let _ = sys::write_all(1, text);
 }
 
-/// Prints a help text (`USAGE` or `RUN_USAGE`) with its tabs expanded.
-pub fn help(text: &str) {
-    print(&expand(text, if text == USAGE { USAGE_COL } else { RUN_USAGE_COL }));
+/// Which help text: hutch's commands, or `hutch run`'s options.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Help {
+    Hutch,
+    Run,
 }
 
-/// A help text with its tabs expanded to the description column `col`.
-fn expand(text: &str, col: usize) -> Vec<u8> {
+pub fn help(which: Help) {
+    print(&help_text(which));
+}
+
+/// A help text unpacked, with its tabs expanded to the description column.
+fn help_text(which: Help) -> Vec<u8> {
+    let (packed, col) = match which {
+        Help::Hutch => (&USAGE[..], USAGE_COL),
+        Help::Run => (&RUN_USAGE[..], RUN_USAGE_COL),
+    };
+    let mut text = Vec::new();
+    crate::pack::unpack(packed, &mut text);
     let mut out = Vec::new();
     let mut line = 0;
-    for &c in text.as_bytes() {
+    for c in text {
         match c {
             b'\t' => {
                 let at = out.len() - line;
@@ -671,8 +684,8 @@ mod tests {
 
     #[test]
     fn help_texts_expand_to_their_columns() {
-        let usage = std::string::String::from_utf8(expand(USAGE, USAGE_COL)).unwrap();
-        let run = std::string::String::from_utf8(expand(RUN_USAGE, RUN_USAGE_COL)).unwrap();
+        let usage = std::string::String::from_utf8(help_text(Help::Hutch)).unwrap();
+        let run = std::string::String::from_utf8(help_text(Help::Run)).unwrap();
         for (text, line) in [
             (&usage, "\n  ps [--format json]   list named and detached containers (also: list)\n"),
             (&usage, "\n  stop [-t SECONDS] NAME\n                       SIGTERM, then SIGKILL"),
@@ -694,9 +707,9 @@ mod tests {
 
     #[test]
     fn help_and_version() {
-        assert!(matches!(parse(&[c"--help"]), Ok(Action::Help(USAGE))));
-        assert!(matches!(parse(&[c"run", c"--help"]), Ok(Action::Help(RUN_USAGE))));
-        assert!(matches!(parse(&[c"run", c"-h", c"x", c"--help"]), Ok(Action::Help(RUN_USAGE))));
+        assert!(matches!(parse(&[c"--help"]), Ok(Action::Help(Help::Hutch))));
+        assert!(matches!(parse(&[c"run", c"--help"]), Ok(Action::Help(Help::Run))));
+        assert!(matches!(parse(&[c"run", c"-h", c"x", c"--help"]), Ok(Action::Help(Help::Run))));
         assert!(matches!(parse(&[c"--version"]), Ok(Action::Version)));
     }
 

@@ -193,7 +193,7 @@ pub fn named(root: &Root, verb: Verb, args: &[&'static CStr]) -> Result<c_int> {
             Ok(())
         })?;
         let Some(walked) = walked else {
-            cli::help(cli::USAGE);
+            cli::help(cli::Help::Hutch);
             return Ok(0);
         };
         ops = walked;
