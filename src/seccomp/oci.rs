@@ -42,7 +42,23 @@ use crate::error::Result;
 use crate::json::{self, Node, Value};
 use crate::sys;
 
-include!(concat!(env!("OUT_DIR"), "/syscall_names.rs"));
+/// The target's call names, one per line in number order (`-` for a number without a call),
+/// kept packed (pack.rs).
+#[cfg(target_arch = "x86_64")]
+const NAMES_TEXT: &str = include_str!("x86_64.names");
+#[cfg(target_arch = "aarch64")]
+const NAMES_TEXT: &str = include_str!("aarch64.names");
+crate::pack::packed!(NAMES = NAMES_TEXT);
+const _: () = assert!(lines(NAMES_TEXT.as_bytes()) <= 512, "call numbers up to 511 only (see compile)");
+
+const fn lines(text: &[u8]) -> usize {
+    let (mut i, mut n) = (0, 0);
+    while i < text.len() {
+        n += (text[i] == b'\n') as usize;
+        i += 1;
+    }
+    n
+}
 
 const ALLOW: u32 = libc::SECCOMP_RET_ALLOW;
 const LOG: u32 = libc::SECCOMP_RET_LOG;
@@ -138,24 +154,16 @@ fn filter(node: Node, path: &'static CStr) -> Seccomp {
     Seccomp::File { path, program: sys::filter_bytes(p.leak()), flags }
 }
 
-/// NAMES expanded: the call names in number order, each followed by a NUL.
+/// NAMES unpacked: the call names in number order, one per line.
 fn names() -> Vec<u8> {
     let mut v = Vec::with_capacity(4096);
-    NAMES.iter().for_each(|&t| expand(t, &mut v));
+    crate::pack::unpack(&NAMES, &mut v);
     v
 }
 
-/// Appends the characters a byte of NAMES stands for (see build.rs).
-fn expand(t: u8, v: &mut Vec<u8>) {
-    match t.checked_sub(0x80) {
-        Some(i) => PAIRS[i as usize].iter().for_each(|&t| expand(t, v)),
-        None => v.push(t),
-    }
-}
-
-/// The call number of `name` in `table` (from [`names`]).
+/// The call number of `name` in `table` (from [`names`]); `-` marks a gap, not a name.
 fn number(table: &[u8], name: &[u8]) -> Option<u32> {
-    table.split(|&c| c == 0).position(|n| !n.is_empty() && n == name).map(|i| i as u32)
+    table.split(|&c| c == b'\n').position(|n| !n.is_empty() && n != b"-" && n == name).map(|i| i as u32)
 }
 
 /// The index of the string `n` among the space-separated `names`, after `prefix`; 0 if it
@@ -219,7 +227,7 @@ pub(super) fn compile(n: Node) -> (Vec<sock_filter>, u32) {
     });
 
     let table = names();
-    // The calls that have a rule without conditions, by number (build.rs keeps them < 512).
+    // The calls that have a rule without conditions, by number (NAMES has fewer than 512).
     let mut decided = [false; 512];
     let (mut rules, mut conds, mut last) = (Vec::<Rule>::new(), Vec::<Cond>::new(), 0);
     n.each_of("syscalls", &mut |s| {
@@ -603,7 +611,7 @@ mod tests {
     fn big_profiles() {
         let table = names();
         let names: Vec<String> =
-            table.split(|&c| c == 0).filter(|b| !b.is_empty()).map(|b| String::from_utf8(b.to_vec()).unwrap()).collect();
+            table.split(|&c| c == b'\n').filter(|b| !b.is_empty() && b != b"-").map(|b| String::from_utf8(b.to_vec()).unwrap()).collect();
         assert!(names.len() > 300, "{}", names.len());
         let list = names.iter().filter(|n| *n != "getpid").map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(",");
         // Conditional rules for one call, longer than a jump reaches, before and after the rest.
