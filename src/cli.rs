@@ -117,9 +117,28 @@ pub enum Value {
 /// An option of a verb's table; `id` is what the verb matches on.
 pub struct Opt<T> {
     pub short: u8,
-    pub long: &'static str,
+    pub long: Name,
     pub value: Value,
     pub id: T,
+}
+
+/// A long option's name in place, NUL-padded: the ~80 entries of the tables are 18 bytes
+/// each, not 24 plus a string elsewhere.
+pub type Name = [u8; 15];
+
+pub const fn name(s: &str) -> Name {
+    let mut n = [0; 15];
+    let mut i = 0;
+    while i < s.len() {
+        n[i] = s.as_bytes()[i];
+        i += 1;
+    }
+    n
+}
+
+/// The name without its padding.
+pub fn long(n: &Name) -> &[u8] {
+    &n[..n.iter().position(|&c| c == 0).unwrap_or(n.len())]
 }
 
 #[derive(Clone, Copy)]
@@ -153,41 +172,41 @@ enum RunOpt {
 }
 
 const RUN_OPTS: &[Opt<RunOpt>] = &[
-    Opt { short: b'h', long: "hostname", value: Value::Required, id: RunOpt::Hostname },
-    Opt { short: 0, long: "net", value: Value::Required, id: RunOpt::Net },
-    Opt { short: 0, long: "network", value: Value::Required, id: RunOpt::Net },
-    Opt { short: b'e', long: "env", value: Value::Required, id: RunOpt::Env },
-    Opt { short: 0, long: "env-file", value: Value::Required, id: RunOpt::EnvFile },
-    Opt { short: b'w', long: "workdir", value: Value::Required, id: RunOpt::Workdir },
-    Opt { short: b'v', long: "volume", value: Value::Required, id: RunOpt::Volume },
-    Opt { short: 0, long: "tmpfs", value: Value::Required, id: RunOpt::Tmpfs },
-    Opt { short: 0, long: "ro", value: Value::None, id: RunOpt::ReadOnly },
-    Opt { short: 0, long: "read-only", value: Value::None, id: RunOpt::ReadOnly },
-    Opt { short: 0, long: "overlay", value: Value::None, id: RunOpt::Overlay },
-    Opt { short: 0, long: "no-pivot", value: Value::None, id: RunOpt::NoPivot },
-    Opt { short: 0, long: "cap-add", value: Value::Required, id: RunOpt::CapAdd },
-    Opt { short: 0, long: "cap-drop", value: Value::Required, id: RunOpt::CapDrop },
-    Opt { short: 0, long: "privileged", value: Value::None, id: RunOpt::Privileged },
-    Opt { short: 0, long: "new-privs", value: Value::None, id: RunOpt::NewPrivs },
-    Opt { short: b'u', long: "user", value: Value::Required, id: RunOpt::User },
-    Opt { short: 0, long: "ulimit", value: Value::Required, id: RunOpt::Ulimit },
-    Opt { short: 0, long: "seccomp", value: Value::Required, id: RunOpt::Seccomp },
-    Opt { short: 0, long: "userns", value: Value::Optional, id: RunOpt::Userns },
-    Opt { short: 0, long: "uidmap", value: Value::Required, id: RunOpt::UidMap },
-    Opt { short: 0, long: "gidmap", value: Value::Required, id: RunOpt::GidMap },
-    Opt { short: 0, long: "memory", value: Value::Required, id: RunOpt::Limit(LimitOpt::Memory) },
-    Opt { short: 0, long: "memory-swap", value: Value::Required, id: RunOpt::Limit(LimitOpt::MemorySwap) },
-    Opt { short: 0, long: "pids", value: Value::Required, id: RunOpt::Limit(LimitOpt::Pids) },
-    Opt { short: 0, long: "cpus", value: Value::Required, id: RunOpt::Limit(LimitOpt::Cpus) },
-    Opt { short: 0, long: "cpu-weight", value: Value::Required, id: RunOpt::Limit(LimitOpt::CpuWeight) },
-    Opt { short: 0, long: "cpu-shares", value: Value::Required, id: RunOpt::Limit(LimitOpt::CpuShares) },
-    Opt { short: 0, long: "cpuset-cpus", value: Value::Required, id: RunOpt::Limit(LimitOpt::CpusetCpus) },
-    Opt { short: 0, long: "cgroup-parent", value: Value::Required, id: RunOpt::Limit(LimitOpt::CgroupParent) },
-    Opt { short: 0, long: "cgroup", value: Value::None, id: RunOpt::Cgroup },
-    Opt { short: 0, long: "init", value: Value::None, id: RunOpt::Init },
-    Opt { short: 0, long: "name", value: Value::Required, id: RunOpt::Name },
-    Opt { short: b'd', long: "detach", value: Value::None, id: RunOpt::Detach },
-    Opt { short: b't', long: "tty", value: Value::None, id: RunOpt::Tty },
+    Opt { short: b'h', long: name("hostname"), value: Value::Required, id: RunOpt::Hostname },
+    Opt { short: 0, long: name("net"), value: Value::Required, id: RunOpt::Net },
+    Opt { short: 0, long: name("network"), value: Value::Required, id: RunOpt::Net },
+    Opt { short: b'e', long: name("env"), value: Value::Required, id: RunOpt::Env },
+    Opt { short: 0, long: name("env-file"), value: Value::Required, id: RunOpt::EnvFile },
+    Opt { short: b'w', long: name("workdir"), value: Value::Required, id: RunOpt::Workdir },
+    Opt { short: b'v', long: name("volume"), value: Value::Required, id: RunOpt::Volume },
+    Opt { short: 0, long: name("tmpfs"), value: Value::Required, id: RunOpt::Tmpfs },
+    Opt { short: 0, long: name("ro"), value: Value::None, id: RunOpt::ReadOnly },
+    Opt { short: 0, long: name("read-only"), value: Value::None, id: RunOpt::ReadOnly },
+    Opt { short: 0, long: name("overlay"), value: Value::None, id: RunOpt::Overlay },
+    Opt { short: 0, long: name("no-pivot"), value: Value::None, id: RunOpt::NoPivot },
+    Opt { short: 0, long: name("cap-add"), value: Value::Required, id: RunOpt::CapAdd },
+    Opt { short: 0, long: name("cap-drop"), value: Value::Required, id: RunOpt::CapDrop },
+    Opt { short: 0, long: name("privileged"), value: Value::None, id: RunOpt::Privileged },
+    Opt { short: 0, long: name("new-privs"), value: Value::None, id: RunOpt::NewPrivs },
+    Opt { short: b'u', long: name("user"), value: Value::Required, id: RunOpt::User },
+    Opt { short: 0, long: name("ulimit"), value: Value::Required, id: RunOpt::Ulimit },
+    Opt { short: 0, long: name("seccomp"), value: Value::Required, id: RunOpt::Seccomp },
+    Opt { short: 0, long: name("userns"), value: Value::Optional, id: RunOpt::Userns },
+    Opt { short: 0, long: name("uidmap"), value: Value::Required, id: RunOpt::UidMap },
+    Opt { short: 0, long: name("gidmap"), value: Value::Required, id: RunOpt::GidMap },
+    Opt { short: 0, long: name("memory"), value: Value::Required, id: RunOpt::Limit(LimitOpt::Memory) },
+    Opt { short: 0, long: name("memory-swap"), value: Value::Required, id: RunOpt::Limit(LimitOpt::MemorySwap) },
+    Opt { short: 0, long: name("pids"), value: Value::Required, id: RunOpt::Limit(LimitOpt::Pids) },
+    Opt { short: 0, long: name("cpus"), value: Value::Required, id: RunOpt::Limit(LimitOpt::Cpus) },
+    Opt { short: 0, long: name("cpu-weight"), value: Value::Required, id: RunOpt::Limit(LimitOpt::CpuWeight) },
+    Opt { short: 0, long: name("cpu-shares"), value: Value::Required, id: RunOpt::Limit(LimitOpt::CpuShares) },
+    Opt { short: 0, long: name("cpuset-cpus"), value: Value::Required, id: RunOpt::Limit(LimitOpt::CpusetCpus) },
+    Opt { short: 0, long: name("cgroup-parent"), value: Value::Required, id: RunOpt::Limit(LimitOpt::CgroupParent) },
+    Opt { short: 0, long: name("cgroup"), value: Value::None, id: RunOpt::Cgroup },
+    Opt { short: 0, long: name("init"), value: Value::None, id: RunOpt::Init },
+    Opt { short: 0, long: name("name"), value: Value::Required, id: RunOpt::Name },
+    Opt { short: b'd', long: name("detach"), value: Value::None, id: RunOpt::Detach },
+    Opt { short: b't', long: name("tty"), value: Value::None, id: RunOpt::Tty },
 ];
 
 /// What the parsed command line asks for.
@@ -269,7 +288,7 @@ pub fn options<'a, T: Copy>(
 pub fn walk<'a>(
     args: &'a [&'static CStr],
     n: usize,
-    opt: &dyn Fn(usize) -> (u8, &'static str, Value),
+    opt: &dyn Fn(usize) -> (u8, Name, Value),
     hint: &'static str,
     apply: &mut dyn FnMut(usize, &'static CStr) -> Result<()>,
 ) -> Result<Option<&'a [&'static CStr]>> {
@@ -295,7 +314,7 @@ pub fn walk<'a>(
         };
         let Some(index) = (0..n).find(|&k| {
             let (short, l, _) = opt(k);
-            if long { l.as_bytes() == name } else { short != 0 && short == name[0] }
+            if long { self::long(&l) == name } else { short != 0 && short == name[0] }
         }) else {
             return Err(Error::msg("unknown option", b, hint));
         };
@@ -700,9 +719,15 @@ mod tests {
             assert!(!text.contains('\t') && text.lines().all(|l| l.len() <= 83), "{text}");
         }
         // --network: docker's spelling of --net, accepted but not listed.
-        for o in RUN_OPTS.iter().filter(|o| o.long != "network") {
-            assert!(run.contains(&std::format!("--{}", o.long)), "--{} undocumented", o.long);
+        for o in RUN_OPTS.iter().map(|o| std::str::from_utf8(long(&o.long)).unwrap()).filter(|&o| o != "network") {
+            assert!(run.contains(&std::format!("--{o}")), "--{o} undocumented");
         }
+    }
+
+    #[test]
+    fn option_names_fill_their_slot_or_end_at_a_nul() {
+        assert_eq!(long(&name("additional-gids")), b"additional-gids");
+        assert_eq!(long(&name("ro")), b"ro");
     }
 
     #[test]
@@ -717,9 +742,9 @@ mod tests {
     #[test]
     fn option_walker_for_any_verb() {
         const T: &[Opt<u8>] = &[
-            Opt { short: b'f', long: "force", value: Value::None, id: 1 },
-            Opt { short: b't', long: "time", value: Value::Required, id: 2 },
-            Opt { short: 0, long: "mode", value: Value::Optional, id: 3 },
+            Opt { short: b'f', long: name("force"), value: Value::None, id: 1 },
+            Opt { short: b't', long: name("time"), value: Value::Required, id: 2 },
+            Opt { short: 0, long: name("mode"), value: Value::Optional, id: 3 },
         ];
         let walk = |args: &'static [&'static CStr]| {
             let mut seen = Vec::new();

@@ -164,10 +164,10 @@ fn line_num(t: &mut Vec<u8>, key: &[u8], n: u64) {
 
 /// The named verbs' options, one each, in [`Verb`]'s order (`wait` takes none).
 const OPTS: [Opt<()>; 4] = [
-    Opt { short: 0, long: "format", value: Value::Required, id: () },
-    Opt { short: b't', long: "time", value: Value::Required, id: () },
-    Opt { short: b'f', long: "force", value: Value::None, id: () },
-    Opt { short: b'f', long: "follow", value: Value::None, id: () },
+    Opt { short: 0, long: crate::cli::name("format"), value: Value::Required, id: () },
+    Opt { short: b't', long: crate::cli::name("time"), value: Value::Required, id: () },
+    Opt { short: b'f', long: crate::cli::name("force"), value: Value::None, id: () },
+    Opt { short: b'f', long: crate::cli::name("follow"), value: Value::None, id: () },
 ];
 
 /// `hutch ps [--format json]`, `stop [-t SECONDS] NAME`, `rm [-f] NAME`, `logs [-f] NAME`,

@@ -207,28 +207,28 @@ pub enum O {
 /// One table for every verb and the global options (runc's names); a verb ignores what it
 /// does not use. The first seven are only runc's `run`'s, not hutch's.
 pub const OPTS: &[Opt<O>] = &[
-    Opt { short: b'b', long: "bundle", value: Value::Required, id: O::Bundle },
-    Opt { short: 0, long: "pid-file", value: Value::Required, id: O::PidFile },
-    Opt { short: 0, long: "console-socket", value: Value::Required, id: O::Console },
-    Opt { short: 0, long: "no-new-keyring", value: Value::None, id: O::NoKeyring },
-    Opt { short: 0, long: "preserve-fds", value: Value::Required, id: O::PreserveFds },
-    Opt { short: 0, long: "keep", value: Value::None, id: O::Keep },
+    Opt { short: b'b', long: crate::cli::name("bundle"), value: Value::Required, id: O::Bundle },
+    Opt { short: 0, long: crate::cli::name("pid-file"), value: Value::Required, id: O::PidFile },
+    Opt { short: 0, long: crate::cli::name("console-socket"), value: Value::Required, id: O::Console },
+    Opt { short: 0, long: crate::cli::name("no-new-keyring"), value: Value::None, id: O::NoKeyring },
+    Opt { short: 0, long: crate::cli::name("preserve-fds"), value: Value::Required, id: O::PreserveFds },
+    Opt { short: 0, long: crate::cli::name("keep"), value: Value::None, id: O::Keep },
     // hutch's run never makes itself a subreaper: what --no-subreaper asks already.
-    Opt { short: 0, long: "no-subreaper", value: Value::None, id: O::Ignored },
-    Opt { short: 0, long: "no-pivot", value: Value::None, id: O::NoPivot },
-    Opt { short: b'd', long: "detach", value: Value::None, id: O::Detach },
-    Opt { short: b'f', long: "force", value: Value::None, id: O::Force },
-    Opt { short: b'a', long: "all", value: Value::None, id: O::All },
-    Opt { short: 0, long: "format", value: Value::Required, id: O::Format },
-    Opt { short: b'q', long: "quiet", value: Value::None, id: O::Quiet },
-    Opt { short: 0, long: "rootless", value: Value::Optional, id: O::Rootless },
-    Opt { short: 0, long: "root", value: Value::Required, id: O::Root },
-    Opt { short: 0, long: "log", value: Value::Required, id: O::Log },
-    Opt { short: 0, long: "log-format", value: Value::Required, id: O::LogFormat },
-    Opt { short: 0, long: "debug", value: Value::None, id: O::Ignored },
-    Opt { short: 0, long: "systemd-cgroup", value: Value::None, id: O::Systemd },
-    Opt { short: b'v', long: "version", value: Value::None, id: O::Version },
-    Opt { short: 0, long: "criu", value: Value::Required, id: O::Ignored },
+    Opt { short: 0, long: crate::cli::name("no-subreaper"), value: Value::None, id: O::Ignored },
+    Opt { short: 0, long: crate::cli::name("no-pivot"), value: Value::None, id: O::NoPivot },
+    Opt { short: b'd', long: crate::cli::name("detach"), value: Value::None, id: O::Detach },
+    Opt { short: b'f', long: crate::cli::name("force"), value: Value::None, id: O::Force },
+    Opt { short: b'a', long: crate::cli::name("all"), value: Value::None, id: O::All },
+    Opt { short: 0, long: crate::cli::name("format"), value: Value::Required, id: O::Format },
+    Opt { short: b'q', long: crate::cli::name("quiet"), value: Value::None, id: O::Quiet },
+    Opt { short: 0, long: crate::cli::name("rootless"), value: Value::Optional, id: O::Rootless },
+    Opt { short: 0, long: crate::cli::name("root"), value: Value::Required, id: O::Root },
+    Opt { short: 0, long: crate::cli::name("log"), value: Value::Required, id: O::Log },
+    Opt { short: 0, long: crate::cli::name("log-format"), value: Value::Required, id: O::LogFormat },
+    Opt { short: 0, long: crate::cli::name("debug"), value: Value::None, id: O::Ignored },
+    Opt { short: 0, long: crate::cli::name("systemd-cgroup"), value: Value::None, id: O::Systemd },
+    Opt { short: b'v', long: crate::cli::name("version"), value: Value::None, id: O::Version },
+    Opt { short: 0, long: crate::cli::name("criu"), value: Value::Required, id: O::Ignored },
 ];
 
 /// The options' values, by `O` (exec's own are not stored here); a flag's is empty.
@@ -280,7 +280,7 @@ fn parse(args: &[&'static CStr], o: &mut Opts) -> Result<Option<Vec<&'static CSt
 pub fn has_run_option(args: &[&'static CStr]) -> bool {
     args.iter().any(|a| {
         let a = a.to_bytes();
-        a == b"-b" || OPTS[..7].iter().any(|o| a.strip_prefix(b"--").is_some_and(|l| l.starts_with(o.long.as_bytes())))
+        a == b"-b" || OPTS[..7].iter().any(|o| a.strip_prefix(b"--").is_some_and(|l| l.starts_with(cli::long(&o.long))))
     })
 }
 
