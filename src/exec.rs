@@ -10,7 +10,7 @@ use core::mem::ManuallyDrop;
 use core::ffi::{c_int, CStr};
 
 use crate::buf::Buf;
-use crate::cli::{options, Opt, Value};
+use crate::cli::{name, options, Opt, Value};
 use crate::config::{self, RunConfig, Seccomp};
 use crate::json;
 use crate::oci::{spec, O};
@@ -55,22 +55,22 @@ struct Child<'a> {
 /// hutch's options and runc's (`--cwd`, `--process`, ...; runc's LSM labels are ignored), with
 /// the OCI verbs' ids (one option-walker instance for both).
 const EXEC_OPTS: &[Opt<O>] = &[
-    Opt { short: b'e', long: crate::cli::name("env"), value: Value::Required, id: O::Env },
-    Opt { short: b'w', long: crate::cli::name("workdir"), value: Value::Required, id: O::Workdir },
-    Opt { short: 0, long: crate::cli::name("cwd"), value: Value::Required, id: O::Workdir },
-    Opt { short: b'u', long: crate::cli::name("user"), value: Value::Required, id: O::User },
-    Opt { short: b't', long: crate::cli::name("tty"), value: Value::None, id: O::Tty },
-    Opt { short: b'p', long: crate::cli::name("process"), value: Value::Required, id: O::Process },
-    Opt { short: b'd', long: crate::cli::name("detach"), value: Value::None, id: O::Detach },
-    Opt { short: 0, long: crate::cli::name("pid-file"), value: Value::Required, id: O::PidFile },
-    Opt { short: 0, long: crate::cli::name("console-socket"), value: Value::Required, id: O::Console },
-    Opt { short: b'c', long: crate::cli::name("cap"), value: Value::Required, id: O::Cap },
-    Opt { short: 0, long: crate::cli::name("no-new-privs"), value: Value::None, id: O::NoNewPrivs },
-    Opt { short: 0, long: crate::cli::name("preserve-fds"), value: Value::Required, id: O::PreserveFds },
-    Opt { short: b'g', long: crate::cli::name("additional-gids"), value: Value::Required, id: O::Gids },
-    Opt { short: 0, long: crate::cli::name("apparmor"), value: Value::Required, id: O::Mac },
-    Opt { short: 0, long: crate::cli::name("process-label"), value: Value::Required, id: O::Mac },
-    Opt { short: 0, long: crate::cli::name("ignore-paused"), value: Value::None, id: O::Ignored },
+    Opt { short: b'e', long: name("env"), value: Value::Required, id: O::Env },
+    Opt { short: b'w', long: name("workdir"), value: Value::Required, id: O::Workdir },
+    Opt { short: 0, long: name("cwd"), value: Value::Required, id: O::Workdir },
+    Opt { short: b'u', long: name("user"), value: Value::Required, id: O::User },
+    Opt { short: b't', long: name("tty"), value: Value::None, id: O::Tty },
+    Opt { short: b'p', long: name("process"), value: Value::Required, id: O::Process },
+    Opt { short: b'd', long: name("detach"), value: Value::None, id: O::Detach },
+    Opt { short: 0, long: name("pid-file"), value: Value::Required, id: O::PidFile },
+    Opt { short: 0, long: name("console-socket"), value: Value::Required, id: O::Console },
+    Opt { short: b'c', long: name("cap"), value: Value::Required, id: O::Cap },
+    Opt { short: 0, long: name("no-new-privs"), value: Value::None, id: O::NoNewPrivs },
+    Opt { short: 0, long: name("preserve-fds"), value: Value::Required, id: O::PreserveFds },
+    Opt { short: b'g', long: name("additional-gids"), value: Value::Required, id: O::Gids },
+    Opt { short: 0, long: name("apparmor"), value: Value::Required, id: O::Mac },
+    Opt { short: 0, long: name("process-label"), value: Value::Required, id: O::Mac },
+    Opt { short: 0, long: name("ignore-paused"), value: Value::None, id: O::Ignored },
 ];
 
 /// The command line's choices (one struct: the option closure captures one pointer).

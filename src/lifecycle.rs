@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use core::ffi::{c_int, CStr};
 
 use crate::buf::Buf;
-use crate::cli::{self, Opt, Value, Verb};
+use crate::cli::{self, name, Opt, Value, Verb};
 use crate::config::parse_num;
 use crate::config::RunConfig;
 use crate::error::{Context, Error, Result};
@@ -164,10 +164,10 @@ fn line_num(t: &mut Vec<u8>, key: &[u8], n: u64) {
 
 /// The named verbs' options, one each, in [`Verb`]'s order (`wait` takes none).
 const OPTS: [Opt<()>; 4] = [
-    Opt { short: 0, long: crate::cli::name("format"), value: Value::Required, id: () },
-    Opt { short: b't', long: crate::cli::name("time"), value: Value::Required, id: () },
-    Opt { short: b'f', long: crate::cli::name("force"), value: Value::None, id: () },
-    Opt { short: b'f', long: crate::cli::name("follow"), value: Value::None, id: () },
+    Opt { short: 0, long: name("format"), value: Value::Required, id: () },
+    Opt { short: b't', long: name("time"), value: Value::Required, id: () },
+    Opt { short: b'f', long: name("force"), value: Value::None, id: () },
+    Opt { short: b'f', long: name("follow"), value: Value::None, id: () },
 ];
 
 /// `hutch ps [--format json]`, `stop [-t SECONDS] NAME`, `rm [-f] NAME`, `logs [-f] NAME`,

@@ -20,7 +20,7 @@ use core::ffi::{c_int, CStr};
 
 use crate::buf::{fd_path, Buf};
 use crate::child::Args;
-use crate::cli::{self, options, Opt, Value};
+use crate::cli::{self, name, options, Opt, Value};
 use crate::config::leak;
 use crate::error::{Context, Error, Result};
 use crate::json::Writer;
@@ -207,28 +207,28 @@ pub enum O {
 /// One table for every verb and the global options (runc's names); a verb ignores what it
 /// does not use. The first seven are only runc's `run`'s, not hutch's.
 pub const OPTS: &[Opt<O>] = &[
-    Opt { short: b'b', long: crate::cli::name("bundle"), value: Value::Required, id: O::Bundle },
-    Opt { short: 0, long: crate::cli::name("pid-file"), value: Value::Required, id: O::PidFile },
-    Opt { short: 0, long: crate::cli::name("console-socket"), value: Value::Required, id: O::Console },
-    Opt { short: 0, long: crate::cli::name("no-new-keyring"), value: Value::None, id: O::NoKeyring },
-    Opt { short: 0, long: crate::cli::name("preserve-fds"), value: Value::Required, id: O::PreserveFds },
-    Opt { short: 0, long: crate::cli::name("keep"), value: Value::None, id: O::Keep },
+    Opt { short: b'b', long: name("bundle"), value: Value::Required, id: O::Bundle },
+    Opt { short: 0, long: name("pid-file"), value: Value::Required, id: O::PidFile },
+    Opt { short: 0, long: name("console-socket"), value: Value::Required, id: O::Console },
+    Opt { short: 0, long: name("no-new-keyring"), value: Value::None, id: O::NoKeyring },
+    Opt { short: 0, long: name("preserve-fds"), value: Value::Required, id: O::PreserveFds },
+    Opt { short: 0, long: name("keep"), value: Value::None, id: O::Keep },
     // hutch's run never makes itself a subreaper: what --no-subreaper asks already.
-    Opt { short: 0, long: crate::cli::name("no-subreaper"), value: Value::None, id: O::Ignored },
-    Opt { short: 0, long: crate::cli::name("no-pivot"), value: Value::None, id: O::NoPivot },
-    Opt { short: b'd', long: crate::cli::name("detach"), value: Value::None, id: O::Detach },
-    Opt { short: b'f', long: crate::cli::name("force"), value: Value::None, id: O::Force },
-    Opt { short: b'a', long: crate::cli::name("all"), value: Value::None, id: O::All },
-    Opt { short: 0, long: crate::cli::name("format"), value: Value::Required, id: O::Format },
-    Opt { short: b'q', long: crate::cli::name("quiet"), value: Value::None, id: O::Quiet },
-    Opt { short: 0, long: crate::cli::name("rootless"), value: Value::Optional, id: O::Rootless },
-    Opt { short: 0, long: crate::cli::name("root"), value: Value::Required, id: O::Root },
-    Opt { short: 0, long: crate::cli::name("log"), value: Value::Required, id: O::Log },
-    Opt { short: 0, long: crate::cli::name("log-format"), value: Value::Required, id: O::LogFormat },
-    Opt { short: 0, long: crate::cli::name("debug"), value: Value::None, id: O::Ignored },
-    Opt { short: 0, long: crate::cli::name("systemd-cgroup"), value: Value::None, id: O::Systemd },
-    Opt { short: b'v', long: crate::cli::name("version"), value: Value::None, id: O::Version },
-    Opt { short: 0, long: crate::cli::name("criu"), value: Value::Required, id: O::Ignored },
+    Opt { short: 0, long: name("no-subreaper"), value: Value::None, id: O::Ignored },
+    Opt { short: 0, long: name("no-pivot"), value: Value::None, id: O::NoPivot },
+    Opt { short: b'd', long: name("detach"), value: Value::None, id: O::Detach },
+    Opt { short: b'f', long: name("force"), value: Value::None, id: O::Force },
+    Opt { short: b'a', long: name("all"), value: Value::None, id: O::All },
+    Opt { short: 0, long: name("format"), value: Value::Required, id: O::Format },
+    Opt { short: b'q', long: name("quiet"), value: Value::None, id: O::Quiet },
+    Opt { short: 0, long: name("rootless"), value: Value::Optional, id: O::Rootless },
+    Opt { short: 0, long: name("root"), value: Value::Required, id: O::Root },
+    Opt { short: 0, long: name("log"), value: Value::Required, id: O::Log },
+    Opt { short: 0, long: name("log-format"), value: Value::Required, id: O::LogFormat },
+    Opt { short: 0, long: name("debug"), value: Value::None, id: O::Ignored },
+    Opt { short: 0, long: name("systemd-cgroup"), value: Value::None, id: O::Systemd },
+    Opt { short: b'v', long: name("version"), value: Value::None, id: O::Version },
+    Opt { short: 0, long: name("criu"), value: Value::Required, id: O::Ignored },
 ];
 
 /// The options' values, by `O` (exec's own are not stored here); a flag's is empty.
