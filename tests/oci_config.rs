@@ -27,7 +27,10 @@ fn runs_the_bundle_and_passes_the_exit_status() {
     out.assert_code(7);
     assert_eq!(out.lines(), ["runc"], "{out}");
     // The ID is an operand, options may follow it, and the bundle defaults to the cwd.
-    let out = run(Command::new(HUTCH).current_dir(b.dir()).args(["run", "my-id"]));
+    // (A state directory and an ID, hence a cgroup name, of this test's own.)
+    let mut c = Command::new(HUTCH);
+    c.current_dir(b.dir()).arg("--root").arg(b.fx.outside("state")).args(["run", &format!("my-id-{}", std::process::id())]);
+    let out = run(c);
     out.assert_code(7);
 }
 

@@ -15,6 +15,12 @@ use std::time::{Duration, Instant};
 
 /// A bundle (tests/common's, runc's default config) and a state directory next to it, with
 /// the container's stdio in files. Dropping it deletes every container it made (`delete
+/// A container ID of this test process's own: an OCI container without cgroupsPath gets the
+/// cgroup `/<ID>` (as with runc), which another run of the suite or the host may hold.
+fn id(name: &str) -> &'static str {
+    Box::leak(format!("{name}-{}", std::process::id()).into_boxed_str())
+}
+
 /// --force`), so a failing test leaves no process behind.
 struct Lab {
     b: Bundle,
@@ -170,29 +176,29 @@ const LOOP: &[&str] = &["sh", "-c", "trap 'echo got-TERM; exit 0' TERM; echo sta
 fn create_start_state_kill_delete() {
     let b = Lab::new(LOOP);
     let pid_file = b.fx().outside("pid");
-    b.create("c1", &["--pid-file", pid_file.to_str().unwrap()]);
-    let (status, pid, json) = b.state("c1");
+    b.create(id("c1"), &["--pid-file", pid_file.to_str().unwrap()]);
+    let (status, pid, json) = b.state(id("c1"));
     assert_eq!(status, "created", "{json}");
     assert_eq!(fs::read_to_string(&pid_file).unwrap(), pid.to_string(), "the pid file holds the host pid");
     assert!(alive(pid), "a created container's process lives");
     assert!(json.contains(&format!(r#""bundle":"{}""#, b.dir().to_str().unwrap().trim_end_matches('/'))), "{json}");
-    assert_eq!(field(&json, "id"), "\"c1\"");
+    assert_eq!(field(&json, "id"), format!("\"{}\"", id("c1")));
     thread::sleep(Duration::from_millis(100));
     assert_eq!(b.out(), "", "the command must not run before start");
 
-    b.hutch(&["start", "c1"]).ok();
+    b.hutch(&["start", id("c1")]).ok();
     b.wait_out("started");
-    assert_eq!(b.state("c1").0, "running");
-    let out = b.hutch(&["start", "c1"]);
+    assert_eq!(b.state(id("c1")).0, "running");
+    let out = b.hutch(&["start", id("c1")]);
     assert!(out.code() != 0 && out.stderr.contains("error"), "a second start fails\n{out}");
 
-    b.hutch(&["kill", "c1"]).ok(); // TERM by default
+    b.hutch(&["kill", id("c1")]).ok(); // TERM by default
     b.wait_out("got-TERM");
-    b.wait_status("c1", "stopped");
-    assert_eq!(b.state("c1").1, 0, "a stopped container has no pid");
-    b.hutch(&["delete", "c1"]).ok();
+    b.wait_status(id("c1"), "stopped");
+    assert_eq!(b.state(id("c1")).1, 0, "a stopped container has no pid");
+    b.hutch(&["delete", id("c1")]).ok();
     assert!(!alive(pid));
-    let out = b.hutch(&["state", "c1"]);
+    let out = b.hutch(&["state", id("c1")]);
     assert!(out.code() != 0 && out.stderr.contains("error"), "{out}");
     assert!(b.ids().is_empty());
     assert_eq!(dir_names(&b.state), ["lock"], "the entry is gone");
@@ -201,28 +207,28 @@ fn create_start_state_kill_delete() {
 #[test]
 fn delete_refuses_a_container_not_stopped_unless_forced() {
     let b = Lab::new(LOOP);
-    b.create("c2", &[]);
-    let pid = b.state("c2").1;
+    b.create(id("c2"), &[]);
+    let pid = b.state(id("c2")).1;
     // runtime.md: deleting a container that is not stopped is an error, created included.
-    let out = b.hutch(&["delete", "c2"]);
+    let out = b.hutch(&["delete", id("c2")]);
     assert!(out.code() != 0 && out.stderr.contains("error"), "{out}");
-    assert_eq!((b.state("c2").0.as_str(), alive(pid)), ("created", true), "no effect");
-    b.hutch(&["delete", "--force", "c2"]).ok();
+    assert_eq!((b.state(id("c2")).0.as_str(), alive(pid)), ("created", true), "no effect");
+    b.hutch(&["delete", "--force", id("c2")]).ok();
     assert!(!alive(pid), "a created container's process is killed, not left blocked");
 
-    b.create("c3", &[]);
-    b.hutch(&["start", "c3"]).ok();
-    let pid = b.state("c3").1;
-    let out = b.hutch(&["delete", "c3"]);
+    b.create(id("c3"), &[]);
+    b.hutch(&["start", id("c3")]).ok();
+    let pid = b.state(id("c3")).1;
+    let out = b.hutch(&["delete", id("c3")]);
     assert!(out.code() != 0 && out.stderr.contains("error"), "{out}");
     assert!(alive(pid));
-    b.hutch(&["delete", "c3", "--force"]).ok(); // options after the ID, as runc takes them
+    b.hutch(&["delete", id("c3"), "--force"]).ok(); // options after the ID, as runc takes them
     assert!(!alive(pid));
     b.hutch(&["delete", "--force", "never-was"]).ok();
     // hutch's own rm takes OCI containers too, the way delete does.
-    b.create("c4", &[]);
-    let pid = b.state("c4").1;
-    b.hutch(&["rm", "-f", "c4"]).ok();
+    b.create(id("c4"), &[]);
+    let pid = b.state(id("c4")).1;
+    b.hutch(&["rm", "-f", id("c4")]).ok();
     assert!(!alive(pid) && b.ids().is_empty());
     assert!(processes_in(&b.fx().rootfs).is_empty());
 }
@@ -230,20 +236,20 @@ fn delete_refuses_a_container_not_stopped_unless_forced() {
 #[test]
 fn run_in_the_foreground_exits_with_the_status_and_leaves_nothing() {
     let b = Lab::new(&["sh", "-c", "echo in-$(hostname); exit 3"]);
-    let out = b.hutch(&["run", "r1"]);
+    let out = b.hutch(&["run", id("r1")]);
     out.assert_code(3);
     assert_eq!(out.stdout, "in-runc\n");
     assert!(b.ids().is_empty(), "run deletes its container");
-    let out = b.hutch(&["run", "--bundle", b.dir().to_str().unwrap(), "r1"]);
+    let out = b.hutch(&["run", "--bundle", b.dir().to_str().unwrap(), id("r1")]);
     out.assert_code(3);
 
     // --keep: the stopped container and its cgroups stay until delete.
-    b.hutch(&["run", "--keep", "r2"]).assert_code(3);
-    assert_eq!(b.state("r2").0, "stopped");
-    let entry = fs::read_to_string(b.state.join("r2/state")).unwrap();
+    b.hutch(&["run", "--keep", id("r2")]).assert_code(3);
+    assert_eq!(b.state(id("r2")).0, "stopped");
+    let entry = fs::read_to_string(b.state.join(id("r2")).join("state")).unwrap();
     let dirs: Vec<String> = entry.lines().find_map(|l| l.strip_prefix("cgroups ")).expect("cgroups recorded").split(':').map(String::from).collect();
     assert!(dirs.iter().all(|d| Path::new(d).is_dir()), "{dirs:?}");
-    b.hutch(&["delete", "r2"]).ok();
+    b.hutch(&["delete", id("r2")]).ok();
     assert!(b.ids().is_empty() && dirs.iter().all(|d| !Path::new(d).exists()), "{dirs:?}");
 }
 
@@ -251,35 +257,35 @@ fn run_in_the_foreground_exits_with_the_status_and_leaves_nothing() {
 fn run_detached_returns_once_started() {
     let b = Lab::new(LOOP);
     let pid_file = b.fx().outside("pid");
-    let (code, err) = b.detached(&["run", "-d", "--pid-file", pid_file.to_str().unwrap(), "d1"], |_| {});
+    let (code, err) = b.detached(&["run", "-d", "--pid-file", pid_file.to_str().unwrap(), id("d1")], |_| {});
     assert_eq!(code, 0, "{err}");
     b.wait_out("started");
-    let (status, pid, _) = b.state("d1");
+    let (status, pid, _) = b.state(id("d1"));
     assert_eq!((status.as_str(), fs::read_to_string(&pid_file).unwrap()), ("running", pid.to_string()));
-    b.hutch(&["kill", "d1", "KILL"]).ok();
-    b.wait_status("d1", "stopped");
-    b.hutch(&["delete", "d1"]).ok();
+    b.hutch(&["kill", id("d1"), "KILL"]).ok();
+    b.wait_status(id("d1"), "stopped");
+    b.hutch(&["delete", id("d1")]).ok();
 }
 
 #[test]
 fn exec_with_args_options_and_a_process_file() {
     let b = Lab::with(&["sleep", "100"], r#", "env": ["PATH=/bin", "FROM=config"]"#, "");
-    b.detached(&["run", "-d", "e1"], |_| {});
-    let out = b.hutch(&["exec", "--cwd", "/etc", "-e", "X=1", "e1", "sh", "-c", "echo $FROM $X $(pwd) $(hostname)"]);
+    b.detached(&["run", "-d", id("e1")], |_| {});
+    let out = b.hutch(&["exec", "--cwd", "/etc", "-e", "X=1", id("e1"), "sh", "-c", "echo $FROM $X $(pwd) $(hostname)"]);
     out.ok();
     assert_eq!(out.stdout, "config 1 /etc runc\n");
-    let out = b.hutch(&["exec", "--user", "1000:1000", "e1", "sh", "-c", "echo $(id -u):$(id -g)"]);
+    let out = b.hutch(&["exec", "--user", "1000:1000", id("e1"), "sh", "-c", "echo $(id -u):$(id -g)"]);
     assert_eq!(out.stdout, "1000:1000\n", "{out}");
-    let out = b.hutch(&["exec", "-u", "1000:1000", "-g", "7,8", "--additional-gids", "9", "e1", "sh", "-c", "grep ^Groups: /proc/self/status"]);
+    let out = b.hutch(&["exec", "-u", "1000:1000", "-g", "7,8", "--additional-gids", "9", id("e1"), "sh", "-c", "grep ^Groups: /proc/self/status"]);
     assert_eq!(out.stdout.split_whitespace().collect::<Vec<_>>(), ["Groups:", "7", "8", "9", "1000"], "{out}");
-    let out = b.hutch(&["exec", "--process-label", "x", "e1", "true"]);
+    let out = b.hutch(&["exec", "--process-label", "x", id("e1"), "true"]);
     assert!(out.code() == 0 && out.stderr.contains("warning"), "{out}");
-    let out = b.hutch(&["exec", "-g", "x", "e1", "true"]);
+    let out = b.hutch(&["exec", "-g", "x", id("e1"), "true"]);
     assert!(out.code() != 0 && out.stderr.contains("additional-gids"), "{out}");
-    b.hutch(&["exec", "e1", "sh", "-c", "exit 5"]).assert_code(5);
+    b.hutch(&["exec", id("e1"), "sh", "-c", "exit 5"]).assert_code(5);
 
     let p = b.fx().write_outside("process.json", r#"{"args": ["sh", "-c", "echo $ONLY $FROM; pwd; exit 4"], "cwd": "/bin", "env": ["PATH=/bin", "ONLY=this"]}"#);
-    let out = b.hutch(&["exec", "--process", p.to_str().unwrap(), "e1"]);
+    let out = b.hutch(&["exec", "--process", p.to_str().unwrap(), id("e1")]);
     out.assert_code(4);
     assert_eq!(out.stdout, "this\n/bin\n", "the process file's env replaces the config's");
     // Its capabilities (CAP_KILL only: bit 5), rlimits and additional groups are applied.
@@ -289,44 +295,45 @@ fn exec_with_args_options_and_a_process_file() {
             "user": {"uid": 0, "gid": 0, "additionalGids": [5]}, "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 77, "hard": 88}],
             "capabilities": {"bounding": ["CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"]}}"#,
     );
-    let out = b.hutch(&["exec", "--process", p.to_str().unwrap(), "e1"]);
+    let out = b.hutch(&["exec", "--process", p.to_str().unwrap(), id("e1")]);
     out.ok();
     assert_eq!(out.stdout.split_whitespace().collect::<Vec<_>>(), ["Groups:", "0", "5", "CapEff:", "0000000000000020", "77"], "{out}");
 
     let pid_file = b.fx().outside("exec-pid");
-    let (code, err) = b.detached(&["exec", "-d", "--pid-file", pid_file.to_str().unwrap(), "e1", "sleep", "100"], |_| {});
+    let (code, err) = b.detached(&["exec", "-d", "--pid-file", pid_file.to_str().unwrap(), id("e1"), "sleep", "100"], |_| {});
     assert_eq!(code, 0, "{err}");
     let pid: u32 = fs::read_to_string(&pid_file).unwrap().parse().unwrap();
     assert!(alive(pid), "exec -d leaves its command running");
-    let ps = b.hutch(&["ps", "--format", "json", "e1"]);
+    let ps = b.hutch(&["ps", "--format", "json", id("e1")]);
     ps.ok();
-    let init = b.state("e1").1;
+    let init = b.state(id("e1")).1;
     assert!(ps.stdout.contains(&pid.to_string()) && ps.stdout.contains(&init.to_string()), "{ps}");
     // --all signals every process of the container (the option after the operands, as runc).
-    b.hutch(&["kill", "e1", "STOP", "--all"]).ok();
+    b.hutch(&["kill", id("e1"), "STOP", "--all"]).ok();
     let stopped = |pid: u32| fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.rsplit_once(") ").unwrap().1.starts_with('T'));
     let deadline = Instant::now() + TIMEOUT;
     while !(stopped(pid) && stopped(init)) {
         assert!(Instant::now() < deadline, "kill --all STOP did not reach both");
         thread::sleep(Duration::from_millis(10));
     }
-    b.hutch(&["kill", "-a", "e1", "CONT"]).ok();
-    b.hutch(&["delete", "-f", "e1"]).ok();
+    b.hutch(&["kill", "-a", id("e1"), "CONT"]).ok();
+    b.hutch(&["delete", "-f", id("e1")]).ok();
     assert!(!alive(pid));
 }
 
 #[test]
 fn list_shows_every_container() {
     let b = Lab::new(LOOP);
-    b.create("l1", &[]);
-    b.create("l2", &[]);
-    b.hutch(&["start", "l2"]).ok();
-    assert_eq!(b.ids(), ["l1", "l2"]);
+    b.create(id("l1"), &[]);
+    b.create(id("l2"), &[]);
+    b.hutch(&["start", id("l2")]).ok();
+    assert_eq!(b.ids(), [id("l1"), id("l2")]);
     let out = b.hutch(&["list", "--format", "json"]);
     out.ok();
     let s = out.stdout.trim();
     assert!(s.starts_with('[') && s.ends_with(']'), "{out}");
-    assert!(s.contains(r#""id":"l1","status":"created""#) && s.contains(r#""id":"l2","status":"running""#), "{out}");
+    let (l1, l2) = (id("l1"), id("l2"));
+    assert!(s.contains(&format!(r#""id":"{l1}","status":"created""#)) && s.contains(&format!(r#""id":"{l2}","status":"running""#)), "{out}");
     let table = b.hutch(&["list"]);
     assert!(table.stdout.starts_with("ID ") && table.lines().len() == 3, "{table}");
 }
@@ -342,7 +349,7 @@ fn spec_writes_a_config_that_runs() {
     assert!(text.contains(r#""args":["sh"]"#) && text.contains(r#""terminal":true"#));
     let text = text.replace(r#""terminal":true"#, r#""terminal":false"#).replace(r#""args":["sh"]"#, r#""args":["sh","-c","echo from-spec"]"#);
     fs::write(b.fx().outside("config.json"), text).unwrap();
-    let out = b.hutch(&["run", "s1"]);
+    let out = b.hutch(&["run", id("s1")]);
     out.ok();
     assert_eq!(out.stdout, "from-spec\n");
     let dir = b.fx().outside("rootless");
@@ -386,24 +393,24 @@ fn every_hook_gets_the_state_on_stdin() {
         saver(&format!("{d}/poststop")),
     );
     b.config(LOOP, "", &hooks);
-    b.create("h1", &[]);
-    let pid = b.state("h1").1;
+    b.create(id("h1"), &[]);
+    let pid = b.state(id("h1")).1;
     for (hook, status) in [("prestart", "created"), ("createRuntime", "created"), ("createContainer", "creating")] {
         let s = fs::read_to_string(dir.join(hook)).unwrap_or_else(|e| panic!("{hook}: {e}"));
-        assert_eq!((field(&s, "id"), field(&s, "status"), field(&s, "pid")), ("\"h1\"", &*format!("\"{status}\""), &*pid.to_string()), "{hook}: {s}");
+        assert_eq!((field(&s, "id"), field(&s, "status"), field(&s, "pid")), (&*format!("\"{}\"", id("h1")), &*format!("\"{status}\""), &*pid.to_string()), "{hook}: {s}");
     }
     assert!(!dir.join("poststart").exists() && !b.fx().root("startContainer").exists(), "not before start");
-    b.hutch(&["start", "h1"]).ok();
+    b.hutch(&["start", id("h1")]).ok();
     let s = fs::read_to_string(b.fx().root("startContainer")).unwrap();
     assert_eq!(field(&s, "pid"), pid.to_string(), "{s}");
     let s = fs::read_to_string(dir.join("poststart")).unwrap();
     assert_eq!((field(&s, "status"), field(&s, "pid")), ("\"running\"", &*pid.to_string()), "{s}");
-    b.hutch(&["kill", "h1", "KILL"]).ok();
-    b.wait_status("h1", "stopped");
+    b.hutch(&["kill", id("h1"), "KILL"]).ok();
+    b.wait_status(id("h1"), "stopped");
     assert!(!dir.join("poststop").exists());
-    b.hutch(&["delete", "h1"]).ok();
+    b.hutch(&["delete", id("h1")]).ok();
     let s = fs::read_to_string(dir.join("poststop")).unwrap();
-    assert_eq!((field(&s, "id"), field(&s, "status")), ("\"h1\"", "\"stopped\""), "{s}");
+    assert_eq!((field(&s, "id"), field(&s, "status")), (&*format!("\"{}\"", id("h1")), "\"stopped\""), "{s}");
 }
 
 #[test]
@@ -419,14 +426,14 @@ fn failing_poststart_and_poststop_hooks_only_warn() {
         saver(&format!("{d}/poststop")),
     );
     b.config(LOOP, "", &hooks);
-    b.create("w1", &[]);
-    let out = b.hutch(&["start", "w1"]);
+    b.create(id("w1"), &[]);
+    let out = b.hutch(&["start", id("w1")]);
     assert!(out.code() == 0 && out.stderr.contains("warning") && out.stderr.contains("poststart"), "{out}");
     assert!(dir.join("poststart").exists(), "the hooks after the failed one run");
-    assert_eq!(b.state("w1").0, "running");
-    b.hutch(&["kill", "w1", "KILL"]).ok();
-    b.wait_status("w1", "stopped");
-    let out = b.hutch(&["delete", "w1"]);
+    assert_eq!(b.state(id("w1")).0, "running");
+    b.hutch(&["kill", id("w1"), "KILL"]).ok();
+    b.wait_status(id("w1"), "stopped");
+    let out = b.hutch(&["delete", id("w1")]);
     assert!(out.code() == 0 && out.stderr.contains("warning") && out.stderr.contains("poststop"), "{out}");
     assert!(dir.join("poststop").exists() && b.ids().is_empty());
 }
@@ -434,7 +441,7 @@ fn failing_poststart_and_poststop_hooks_only_warn() {
 #[test]
 fn a_failing_prestart_hook_fails_create_and_leaves_nothing() {
     let b = Lab::with(LOOP, "", r#", "hooks": {"prestart": [{"path": "/bin/false"}]}"#);
-    let (code, err) = b.detached(&["create", "f1"], |_| {});
+    let (code, err) = b.detached(&["create", id("f1")], |_| {});
     assert!(code != 0 && err.contains("error") && err.contains("prestart"), "{code}: {err}");
     assert!(b.ids().is_empty(), "no state entry");
     assert!(processes_in(&b.fx().rootfs).is_empty(), "no process");
@@ -445,7 +452,7 @@ fn a_failing_prestart_hook_fails_create_and_leaves_nothing() {
 fn a_hook_past_its_timeout_is_killed() {
     let b = Lab::with(LOOP, "", r#", "hooks": {"createRuntime": [{"path": "/bin/sleep", "args": ["sleep", "30"], "timeout": 1}]}"#);
     let t = Instant::now();
-    let (code, err) = b.detached(&["create", "t1"], |_| {});
+    let (code, err) = b.detached(&["create", id("t1")], |_| {});
     assert!(code != 0 && err.contains("timed out"), "{code}: {err}");
     assert!(t.elapsed() < Duration::from_secs(10));
     assert!(b.ids().is_empty() && processes_in(&b.fx().rootfs).is_empty());
@@ -456,17 +463,17 @@ fn a_console_socket_receives_the_terminal() {
     let b = Lab::with(&["sh", "-c", "tty; echo done"], r#", "terminal": true"#, "");
     let sock = b.fx().outside("console.sock");
     let listener = UnixListener::bind(&sock).unwrap();
-    let (code, err) = b.detached(&["create", "t1"], |_| {});
+    let (code, err) = b.detached(&["create", id("t1")], |_| {});
     assert!(code != 0 && err.contains("console-socket"), "terminal needs a console socket: {err}");
     let accept = thread::spawn(move || {
         let (conn, _) = listener.accept().unwrap();
         receive_fd(conn.as_raw_fd())
     });
-    b.create("t1", &["--console-socket", sock.to_str().unwrap()]);
+    b.create(id("t1"), &["--console-socket", sock.to_str().unwrap()]);
     let master = accept.join().unwrap();
     // SAFETY: isatty on an fd we own.
     assert_eq!(unsafe { libc::isatty(master) }, 1, "a terminal");
-    b.hutch(&["start", "t1"]).ok();
+    b.hutch(&["start", id("t1")]).ok();
     let mut f = unsafe { fs::File::from_raw_fd(master) };
     let mut text = Vec::new();
     let mut buf = [0u8; 256];
@@ -504,7 +511,7 @@ fn preserve_fds_passes_fd_3() {
     // Above 3, so that the dup2 below always makes a new fd 3, without close-on-exec.
     // SAFETY: fcntl on an fd this test owns.
     let fd = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 100) };
-    let mut c = b.cmd(&["run", "--preserve-fds", "1", "p1"]);
+    let mut c = b.cmd(&["run", "--preserve-fds", "1", id("p1")]);
     // SAFETY: dup2 between fds of this process, in the forked child before exec.
     unsafe {
         c.pre_exec(move || {
@@ -540,24 +547,24 @@ fn errors_say_error_and_go_to_the_log() {
 #[test]
 fn pause_and_resume_freeze_the_container_and_delete_removes_its_cgroups() {
     let b = Lab::new(&["sh", "-c", "while :; do echo tick; sleep 0.02; done"]);
-    b.create("z1", &[]);
-    let entry = fs::read_to_string(b.state.join("z1/state")).unwrap();
+    b.create(id("z1"), &[]);
+    let entry = fs::read_to_string(b.state.join(id("z1")).join("state")).unwrap();
     let dirs: Vec<PathBuf> = entry.lines().find_map(|l| l.strip_prefix("cgroups ")).expect("a cgroups line").split(':').map(PathBuf::from).collect();
     assert!(!dirs.is_empty() && dirs.iter().all(|d| d.is_dir()), "{dirs:?}");
-    let out = b.hutch(&["pause", "z1"]);
+    let out = b.hutch(&["pause", id("z1")]);
     assert!(out.code() != 0 && out.stderr.contains("error"), "a created container cannot be paused\n{out}");
-    b.hutch(&["start", "z1"]).ok();
+    b.hutch(&["start", id("z1")]).ok();
     b.wait_out("tick");
-    b.hutch(&["pause", "z1"]).ok();
-    assert_eq!(b.state("z1").0, "paused");
+    b.hutch(&["pause", id("z1")]).ok();
+    assert_eq!(b.state(id("z1")).0, "paused");
     let ticks = b.out().lines().count();
     thread::sleep(Duration::from_millis(300));
     assert_eq!(b.out().lines().count(), ticks, "a paused container runs nothing");
-    b.hutch(&["resume", "z1"]).ok();
-    assert_eq!(b.state("z1").0, "running");
+    b.hutch(&["resume", id("z1")]).ok();
+    assert_eq!(b.state(id("z1")).0, "running");
     thread::sleep(Duration::from_millis(300));
     assert!(b.out().lines().count() > ticks, "resumed");
-    b.hutch(&["delete", "--force", "z1"]).ok();
+    b.hutch(&["delete", "--force", id("z1")]).ok();
     assert!(dirs.iter().all(|d| !d.exists()), "cgroups left: {dirs:?}");
 }
 
@@ -566,7 +573,7 @@ fn pause_and_resume_freeze_the_container_and_delete_removes_its_cgroups() {
 #[test]
 fn a_missing_command_fails_create() {
     let b = Lab::new(&["/no/such/command"]);
-    let (code, err) = b.detached(&["create", "m1"], |_| {});
+    let (code, err) = b.detached(&["create", id("m1")], |_| {});
     assert!(code == 127 && err.contains("error") && err.contains("No such file or directory"), "{code}: {err}");
     assert!(b.ids().is_empty() && processes_in(&b.fx().rootfs).is_empty());
 }
@@ -576,21 +583,21 @@ fn a_missing_command_fails_create() {
 #[test]
 fn list_columns_ps_json_and_the_text_log_keep_their_layout() {
     let b = Lab::new(LOOP);
-    b.create("layout-1", &[]);
+    b.create(id("layout-1"), &[]);
     let table = b.hutch(&["list"]);
     table.ok();
     let lines = table.lines();
     assert_eq!(lines[0], "ID                 PID       STATUS    BUNDLE    CREATED                OWNER", "{table}");
-    let (_, pid, _) = b.state("layout-1");
+    let (_, pid, _) = b.state(id("layout-1"));
     let pid = pid.to_string();
-    let row = format!("layout-1           {pid}{}created   ", " ".repeat(10 - pid.len()));
+    let row = format!("{:<19}{pid}{}created   ", id("layout-1"), " ".repeat(10 - pid.len()));
     assert!(lines[1].starts_with(&row) && lines[1].ends_with("Z   root"), "{table}");
-    assert_eq!(b.hutch(&["list", "-q"]).stdout, "layout-1\n");
-    b.hutch(&["start", "layout-1"]).ok();
-    let ps = b.hutch(&["ps", "--format", "json", "layout-1"]);
+    assert_eq!(b.hutch(&["list", "-q"]).stdout, format!("{}\n", id("layout-1")));
+    b.hutch(&["start", id("layout-1")]).ok();
+    let ps = b.hutch(&["ps", "--format", "json", id("layout-1")]);
     let inner = ps.stdout.strip_prefix('[').and_then(|s| s.strip_suffix("]\n")).unwrap_or_else(|| panic!("{ps}"));
     assert!(inner.split(',').any(|p| p == pid), "{ps}");
-    let ps = b.hutch(&["ps", "layout-1"]);
+    let ps = b.hutch(&["ps", id("layout-1")]);
     assert!(ps.lines()[0] == "PID" && ps.lines().contains(&pid.as_str()), "{ps}");
     let log = b.fx().outside("log.txt");
     let out = b.hutch(&["--log", log.to_str().unwrap(), "state", "missing"]);
