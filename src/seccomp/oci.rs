@@ -3,8 +3,8 @@
 //! classic BPF program by hutch itself where runc and crun call libseccomp. The program does
 //! what runc's does:
 //!
-//! - Names are resolved with the target's table only (build.rs makes it from
-//!   src/seccomp/ARCH.names: x86_64 after arch/x86/entry/syscalls/syscall_64.tbl, its common
+//! - Names are resolved with the target's table only (src/seccomp/ARCH.names, packed into the
+//!   binary by pack.rs: x86_64 after arch/x86/entry/syscalls/syscall_64.tbl, its common
 //!   and 64-bit entries; aarch64 after include/uapi/asm-generic/unistd.h; both up to 470,
 //!   listns, Linux 6.19). A name the table lacks is skipped: profiles list the calls of
 //!   many kernels and architectures. A rule with the default action is skipped too, as runc
