@@ -308,14 +308,15 @@ pub struct Cgroup {
 /// limits. On error, whatever was made is removed again.
 #[inline(never)] // smaller out of line (measured)
 pub fn create(l: &Limits, name: &[u8]) -> Result<Cgroup> {
-    let read = |path: &CStr| sys::read_file(path).at("reading", path.to_bytes());
+    // Leaked: they live until hutch exits anyway, and no error path then frees them.
+    let read = |path: &CStr| sys::read_file(path).map(Vec::leak).at("reading", path.to_bytes());
     let (mountinfo, own) = (read(c"/proc/self/mountinfo")?, read(c"/proc/self/cgroup")?);
     let parent = l.cgroup_parent.map(CStr::to_bytes);
     // A parent yet to be made will offer what its nearest existing ancestor does.
     // An OCI container's, what the hierarchy's root does: make() enables them on the way down.
     let offered = |d: &Dir| get(existing(d.path.as_bytes(), l.oci), b"cgroup.controllers");
-    let dirs = hierarchies(&mountinfo, &own, parent, needed(l), l.oci, offered)?;
-    Cgroup::new(&dirs, l, name)
+    let dirs = hierarchies(mountinfo, own, parent, needed(l), l.oci, offered)?;
+    Cgroup::new(dirs.leak(), l, name)
 }
 
 /// `p`, or its nearest ancestor that exists; with `top`, the top of its hierarchy above that
