@@ -356,7 +356,7 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
     }
     let mut path = bundle;
     let text = sys::read_file(path.push(b"/config.json").cstr()).at("reading config", path.as_bytes())?;
-    let mut spec = spec::parse(leak(&text).to_bytes(), bundle.as_bytes())?;
+    let spec = spec::parse(leak(&text).to_bytes(), bundle.as_bytes())?;
     spec.run.no_pivot |= o.on(O::NoPivot);
     // runc's default cgroup: the container's ID, under the runtime's own.
     spec.run.limits.cgroup_name = spec.run.limits.cgroup_name.or(Some(idc));
@@ -566,7 +566,7 @@ fn find(root: &Root, id: &[u8], least: Status) -> Result<(Entry, Status)> {
 /// rest of this short-lived process, as the text it points into is.
 pub fn stored_spec(root: &Root, id: &[u8], e: &Entry) -> Option<&'static Spec> {
     let text = sys::read_file_at(root.fd, state::path(id, b"config.json").cstr()).ok()?;
-    spec::parse(leak(&text).to_bytes(), e.get(b"bundle")).ok().map(|s| &*alloc::boxed::Box::leak(alloc::boxed::Box::new(s)))
+    spec::parse(leak(&text).to_bytes(), e.get(b"bundle")).ok().map(|s| &*s)
 }
 
 /// The state JSON of entry `e` at `status`, with its config's annotations (and runc's own

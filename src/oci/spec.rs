@@ -49,11 +49,17 @@ pub struct Spec {
     pub annotations: Vec<(&'static CStr, &'static CStr)>,
 }
 
-/// The mapping itself, from the file's bytes.
-pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<Spec> {
+/// The mapping itself, from the file's bytes. Leaked, as the text it points into is: it lives
+/// until hutch exits or the container execs, and no drop code is made for it.
+pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<&'static mut Spec> {
     let doc = json::parse(text, b"config.json")?;
-    let mut spec = Spec { run: RunConfig::new(c""), env: Vec::new(), hooks: Hooks::default(), annotations: Vec::new() };
-    json::read(&doc, STEP, &mut |root| read(root, bundle, &mut spec))?;
+    let spec = alloc::boxed::Box::leak(alloc::boxed::Box::new(Spec {
+        run: RunConfig::new(c""),
+        env: Vec::new(),
+        hooks: Hooks::default(),
+        annotations: Vec::new(),
+    }));
+    json::read(&doc, STEP, &mut |root| read(root, bundle, spec))?;
     Ok(spec)
 }
 
@@ -683,7 +689,7 @@ mod tests {
     use super::*;
     use crate::error::Error;
 
-    fn spec(text: &str) -> Result<Spec> {
+    fn spec(text: &str) -> Result<&'static mut Spec> {
         parse(alloc::string::String::leak(text.into()).as_bytes(), b"/b")
     }
 
