@@ -90,7 +90,7 @@ fn read(root: Node, bundle: &[u8], spec: &mut Spec) {
     if let Some(linux) = linux {
         namespaces(linux, run);
     }
-    let oci = run.oci.get_or_insert_with(Oci::default);
+    let Some(oci) = oci(&mut run.oci) else { return };
     // A uts namespace joined by path is the container's too: the names are set there, as runc does.
     let new_uts = oci.new_ns & libc::CLONE_NEWUTS != 0 || oci.join_ns.iter().any(|j| j.0 == libc::CLONE_NEWUTS);
     if let Some(h) = root.get("hostname") {
@@ -126,6 +126,15 @@ fn read(root: Node, bundle: &[u8], spec: &mut Spec) {
     if linux.is_none() {
         root.fail_at(Some("linux.namespaces"), "hutch needs a mount namespace");
     }
+}
+
+/// `run.oci` (`o`), made on first use; always `Some`. The `None` it replaces is forgotten rather
+/// than dropped, so that no drop code for an `Oci` is made (get_or_insert_with has some).
+fn oci(o: &mut Option<Oci>) -> Option<&mut Oci> {
+    if o.is_none() {
+        core::mem::forget(o.replace(Oci::default()));
+    }
+    o.as_mut()
 }
 
 /// The member `key` of `n`, if there is an `n`; None where either is absent.
@@ -179,7 +188,7 @@ pub fn process(p: Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) {
     run.workdir = absolute(p.require("cwd"));
     flag(p, "terminal", &mut run.tty);
     flag(p, "noNewPrivileges", &mut run.no_new_privs);
-    let oci = run.oci.get_or_insert_with(Oci::default);
+    let Some(oci) = oci(&mut run.oci) else { return };
     // Absent numbers are 0, as runc reads them.
     // Sections: 0 user, 1 consoleSize, 2 process itself.
     let sections = [p.get("user"), p.get("consoleSize"), Some(p)];
@@ -343,7 +352,7 @@ const NAMESPACE_FLAGS: [c_int; 8] = [
 /// listed is shared with hutch (so no network entry means the host's network).
 #[inline(never)]
 fn namespaces(linux: Node, run: &mut RunConfig) {
-    let oci = run.oci.get_or_insert_with(Oci::default);
+    let Some(oci) = oci(&mut run.oci) else { return };
     let mut seen = 0;
     linux.each_of("namespaces", &mut |n| {
         let ty = n.require("type");
