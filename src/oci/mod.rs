@@ -52,9 +52,10 @@ impl Create<'_> {
         !self.spec.hooks.prestart.is_empty() || !self.spec.hooks.create_runtime.is_empty()
     }
 
-    /// The state JSON the hooks read on their stdin.
-    pub fn state(&self, status: Status, pid: c_int) -> Vec<u8> {
-        state_json(self.id.to_bytes(), status, pid, self.bundle, &self.spec.annotations, None)
+    /// The state JSON the hooks read on their stdin. Leaked: the process that asks execs or
+    /// exits soon after, and no drop code is made.
+    pub fn state(&self, status: Status, pid: c_int) -> &'static [u8] {
+        state_json(self.id.to_bytes(), status, pid, self.bundle, &self.spec.annotations, None).leak()
     }
 }
 
@@ -80,7 +81,7 @@ pub fn before_switch(a: &Args) -> Result<()> {
             return Err(Error::msg("waiting for hooks", b"", "hutch exited"));
         }
     }
-    hooks::run_all(&o.spec.hooks.create_container, &o.state(Status::Creating, a.pid), "createContainer hook")
+    hooks::run_all(&o.spec.hooks.create_container, o.state(Status::Creating, a.pid), "createContainer hook")
 }
 
 /// The first fd not passed on to the command: `--preserve-fds N` keeps 3..3+N open.
@@ -108,7 +109,7 @@ pub fn await_start(a: &mut Args) -> Result<()> {
     a.err_fd = fifo;
     sys::close(o.fifo);
     sys::write_all(fifo, b"0").at("writing exec fifo", b"")?;
-    hooks::run_all(&o.spec.hooks.start_container, &o.state(Status::Created, a.pid), "startContainer hook")
+    hooks::run_all(&o.spec.hooks.start_container, o.state(Status::Created, a.pid), "startContainer hook")
 }
 
 /// runc's check before the wait: the command exists (PATH searched as execvp does), so that
