@@ -328,15 +328,16 @@ fn run_tool(tool: &CStr, pid: pid_t, maps: &[IdMap]) -> Result<()> {
 /// setgroups is denied (a user namespace that maps only the caller's own ids): the process
 /// keeps the groups it has, as the kernel requires.
 pub fn check_mapped(ids: &user::Ids) -> Result<&[u32]> {
-    let read = |p: &CStr| sys::read_file(p).unwrap_or_default();
+    // Leaked: the child execs soon after (no drop code on the error paths).
+    let read = |p: &CStr| &*sys::read_file(p).unwrap_or_default().leak();
     let (uid_map, gid_map) = (read(c"/proc/self/uid_map"), read(c"/proc/self/gid_map"));
-    require(b"uid ", &uid_map, ids.uid)?;
-    require(b"gid ", &gid_map, ids.gid)?;
+    require(b"uid ", uid_map, ids.uid)?;
+    require(b"gid ", gid_map, ids.gid)?;
     if read(c"/proc/self/setgroups").trim_ascii() == b"deny" {
         return Ok(&[]);
     }
     for &g in &ids.groups {
-        require(b"group ", &gid_map, g)?;
+        require(b"group ", gid_map, g)?;
     }
     Ok(&ids.groups[..])
 }
