@@ -356,8 +356,9 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
         bundle.push(b);
     }
     let mut path = bundle;
-    let text = sys::read_file(path.push(b"/config.json").cstr()).at("reading config", path.as_bytes())?;
-    let spec = spec::parse(leak(&text).to_bytes(), bundle.as_bytes())?;
+    // Leaked, as the spec that points into it is (no drop code).
+    let text = &*sys::read_file(path.push(b"/config.json").cstr()).at("reading config", path.as_bytes())?.leak();
+    let spec = spec::parse(leak(text).to_bytes(), bundle.as_bytes())?;
     spec.run.no_pivot |= o.on(O::NoPivot);
     // runc's default cgroup: the container's ID, under the runtime's own.
     spec.run.limits.cgroup_name = spec.run.limits.cgroup_name.or(Some(idc));
@@ -379,7 +380,7 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
     state::create(root, id)?;
     let mut entry = Vec::new();
     let made = (|| {
-        state::write(root, id, b"config.json", &text)?;
+        state::write(root, id, b"config.json", text)?;
         let fifo = state::path(id, b"exec.fifo");
         sys::mkfifoat(root.fd, fifo.clone().cstr(), 0o622).at("creating exec fifo", fifo.as_bytes())?;
         let fifo = sys::openat(root.fd, fifo.clone().cstr(), libc::O_PATH, 0).at("opening exec fifo", fifo.as_bytes())?;
