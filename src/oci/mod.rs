@@ -17,6 +17,7 @@ pub mod spec;
 
 use alloc::vec::Vec;
 use core::ffi::{c_int, CStr};
+use core::mem::ManuallyDrop;
 
 use crate::buf::{fd_path, Buf};
 use crate::child::Args;
@@ -378,7 +379,8 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
         _ => {}
     }
     state::create(root, id)?;
-    let mut entry = Vec::new();
+    // Kept to hutch's exit (no drop code).
+    let mut entry = ManuallyDrop::new(Vec::new());
     let made = (|| {
         state::write(root, id, b"config.json", text)?;
         let fifo = state::path(id, b"exec.fifo");
@@ -390,7 +392,7 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
         };
         let c = Create { id: idc, bundle: bundle.as_bytes(), spec: &spec, fifo, console, preserve_fds, keyring: !o.on(O::NoKeyring) };
         let mut born = |pid| {
-            entry = lifecycle::entry(&spec.run, &spec.env, pid);
+            entry = ManuallyDrop::new(lifecycle::entry(&spec.run, &spec.env, pid));
             entry.extend_from_slice(b"bundle ");
             entry.extend_from_slice(bundle.as_bytes());
             entry.push(b'\n');
