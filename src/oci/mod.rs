@@ -260,8 +260,9 @@ impl Opts {
 
 /// Options before, between and after the operands, as runc takes them (`delete ID --force`).
 /// Returns the operands, or `None` after printing the usage for `--help`.
-fn parse(args: &[&'static CStr], o: &mut Opts) -> Result<Option<Vec<&'static CStr>>> {
-    let mut ops = Vec::new();
+fn parse(args: &[&'static CStr], o: &mut Opts) -> Result<Option<&'static [&'static CStr]>> {
+    // Kept to hutch's exit (no drop code).
+    let mut ops = ManuallyDrop::new(Vec::new());
     let mut rest = args;
     loop {
         let Some(walked) = options(rest, OPTS, "see 'hutch --help'", &mut |id, v| Ok(o.0[id as usize] = Some(v)))? else {
@@ -275,7 +276,7 @@ fn parse(args: &[&'static CStr], o: &mut Opts) -> Result<Option<Vec<&'static CSt
     if let Some(f) = o.v(O::Format).filter(|f| !matches!(f.to_bytes(), b"json" | b"table")) {
         return Err(Error::msg("invalid format", f.to_bytes(), "expected table or json"));
     }
-    Ok(Some(ops))
+    Ok(Some(ManuallyDrop::into_inner(ops).leak()))
 }
 
 /// Whether `args` hold an option only runc's `run` has (`-b`, `--bundle`, `--pid-file`...).
