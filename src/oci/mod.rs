@@ -780,10 +780,10 @@ SPEC_HEAD = r#"{"ociVersion":"1.2.0","process":{"terminal":true,"user":{"uid":0,
 
 /// runtime-spec features.md: what this runtime implements; the lists of mount options and
 /// capabilities are the tables hutch applies.
-fn features() -> Vec<u8> {
+fn features() -> ManuallyDrop<Vec<u8>> {
     let doc = unpacked(&FEATURES_DOC);
     let mut parts = doc.split(|&c| c == 0);
-    let mut t = Vec::from(parts.next().unwrap_or_default());
+    let mut t = ManuallyDrop::new(Vec::from(parts.next().unwrap_or_default()));
     strings(&mut t, &|i| spec::MOUNT_FLAGS.get(i / 2).map(|m| if i % 2 == 0 { m.0 } else { m.1 }.as_bytes()), b"");
     // Propagation types, each also recursive (`r` prefixed).
     for prefix in [&b""[..], b"r"] {
@@ -796,9 +796,9 @@ fn features() -> Vec<u8> {
     t
 }
 
-/// A packed text, expanded.
-fn unpacked(packed: &[u8]) -> Vec<u8> {
-    let mut t = Vec::new();
+/// A packed text, expanded; kept to hutch's exit (no drop code).
+fn unpacked(packed: &[u8]) -> ManuallyDrop<Vec<u8>> {
+    let mut t = ManuallyDrop::new(Vec::new());
     crate::pack::unpack(packed, &mut t);
     t
 }
@@ -864,7 +864,7 @@ mod tests {
 
     #[test]
     fn documents_are_json() {
-        for text in [features(), [&unpacked(&SPEC_HEAD)[..], br#"{"type":"network"}]}}"#].concat()] {
+        for text in [ManuallyDrop::into_inner(features()), [&unpacked(&SPEC_HEAD)[..], br#"{"type":"network"}]}}"#].concat()] {
             let text: &'static [u8] = alloc::vec::Vec::leak(text.to_vec());
             assert!(crate::json::parse(text, b"x").is_ok(), "{}", alloc::string::String::from_utf8_lossy(text));
         }
