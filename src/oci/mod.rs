@@ -56,7 +56,9 @@ impl Create<'_> {
     /// The state JSON the hooks read on their stdin. Leaked: the process that asks execs or
     /// exits soon after, and no drop code is made.
     pub fn state(&self, status: Status, pid: c_int) -> &'static [u8] {
-        state_json(self.id.to_bytes(), status, pid, self.bundle, &self.spec.annotations, None).leak()
+        let mut w = Writer::default();
+        state_json(&mut w, self.id.to_bytes(), status, pid, self.bundle, &self.spec.annotations, None);
+        w.out.leak()
     }
 }
 
@@ -577,11 +579,12 @@ pub fn stored_spec(root: &Root, id: &[u8], e: &Entry) -> Option<&'static Spec> {
 
 /// The state JSON of entry `e` at `status`, with its config's annotations (and runc's own
 /// fields when `full`); and that config, for its hooks.
-fn described(root: &Root, id: &[u8], e: &Entry, status: Status, full: bool) -> (Option<&'static Spec>, Vec<u8>) {
+fn described(root: &Root, id: &[u8], e: &Entry, status: Status, full: bool) -> (Option<&'static Spec>, ManuallyDrop<Vec<u8>>) {
     let spec = stored_spec(root, id, e);
     let ann = spec.as_ref().map_or(&[][..], |s| &s.annotations[..]);
-    let t = state_json(id, status, e.pid(), e.get(b"bundle"), ann, full.then_some(e));
-    (spec, t)
+    let mut w = Writer::default();
+    state_json(&mut w, id, status, e.pid(), e.get(b"bundle"), ann, full.then_some(e));
+    (spec, ManuallyDrop::new(w.out))
 }
 
 /// The poststart hooks once `status` is running, the poststop ones once stopped: a failure is
@@ -596,11 +599,10 @@ fn post_hooks(g: &Global, root: &Root, id: &[u8], e: &Entry, status: Status) {
     }
 }
 
-/// The state of runtime.md, plus what runc adds (rootfs, created, owner) when `e` is given;
-/// the pid is 0 once stopped.
-fn state_json(id: &[u8], status: Status, pid: c_int, bundle: &[u8], ann: &[(&CStr, &CStr)], e: Option<&Entry>) -> Vec<u8> {
+/// The state of runtime.md, plus what runc adds (rootfs, created, owner) when `e` is given,
+/// onto `w`; the pid is 0 once stopped.
+fn state_json(w: &mut Writer, id: &[u8], status: Status, pid: c_int, bundle: &[u8], ann: &[(&CStr, &CStr)], e: Option<&Entry>) {
     let pid = if status == Status::Stopped { 0 } else { pid };
-    let mut w = Writer::default();
     w.open(b'{').key(b"ociVersion").str(b"1.2.0").key(b"id").str(id).key(b"status").str(STATUS[status as usize]);
     w.key(b"pid").num(pid as u64).key(b"bundle").str(bundle);
     if let Some(e) = e {
@@ -616,7 +618,6 @@ fn state_json(id: &[u8], status: Status, pid: c_int, bundle: &[u8], ann: &[(&CSt
         w.close(b'}');
     }
     w.close(b'}');
-    w.out
 }
 
 /// `2026-11-29T06:53:00Z`, from seconds since the epoch (days to a civil date as in Howard
@@ -649,7 +650,7 @@ fn list(root: &Root, o: &Opts) -> Result<c_int> {
     for id in state::names(root)? {
         let Ok((e, status)) = find(root, &id, Status::Stopped) else { continue };
         if o.json() {
-            w.raw(&state_json(&id, status, e.pid(), e.get(b"bundle"), &[], Some(&e)));
+            state_json(&mut w, &id, status, e.pid(), e.get(b"bundle"), &[], Some(&e));
         } else if o.on(O::Quiet) {
             out.extend_from_slice(&id);
             out.push(b'\n');
@@ -869,7 +870,8 @@ mod tests {
             let text: &'static [u8] = alloc::vec::Vec::leak(text.to_vec());
             assert!(crate::json::parse(text, b"x").is_ok(), "{}", alloc::string::String::from_utf8_lossy(text));
         }
-        let s = state_json(b"c1", Status::Created, 42, b"/b", &[(c"k", c"v")], None);
-        assert_eq!(s, br#"{"ociVersion":"1.2.0","id":"c1","status":"created","pid":42,"bundle":"/b","annotations":{"k":"v"}}"#);
+        let mut w = Writer::default();
+        state_json(&mut w, b"c1", Status::Created, 42, b"/b", &[(c"k", c"v")], None);
+        assert_eq!(w.out, br#"{"ociVersion":"1.2.0","id":"c1","status":"created","pid":42,"bundle":"/b","annotations":{"k":"v"}}"#);
     }
 }
