@@ -641,37 +641,39 @@ pub fn rfc3339(b: &mut Buf<32>, secs: u64) {
 /// `list [--format table|json] [-q]`: every container of the state directory.
 #[inline(never)] // smaller out of line (measured)
 fn list(root: &Root, o: &Opts) -> Result<c_int> {
-    let mut out = Vec::new();
-    let mut w = Writer::default();
-    w.open(b'[');
-    if !o.on(O::Quiet) && !o.json() {
-        out.extend_from_slice(b"ID                 PID       STATUS    BUNDLE    CREATED                OWNER\n");
+    // One buffer for either form, kept to exit (no drop code).
+    let mut w = ManuallyDrop::new(Writer::default());
+    let (json, quiet) = (o.json(), o.on(O::Quiet));
+    if json {
+        w.open(b'[');
+    } else if !quiet {
+        w.out.extend_from_slice(b"ID                 PID       STATUS    BUNDLE    CREATED                OWNER\n");
     }
-    for id in state::names(root)? {
-        let Ok((e, status)) = find(root, &id, Status::Stopped) else { continue };
-        if o.json() {
-            state_json(&mut w, &id, status, e.pid(), e.get(b"bundle"), &[], Some(&e));
-        } else if o.on(O::Quiet) {
-            out.extend_from_slice(&id);
+    for &id in state::names(root)?.leak().iter() {
+        let Ok((e, status)) = find(root, id, Status::Stopped) else { continue };
+        let out = &mut w.out;
+        if json {
+            state_json(&mut w, id, status, e.pid(), e.get(b"bundle"), &[], Some(&e));
+        } else if quiet {
+            out.extend_from_slice(id);
             out.push(b'\n');
         } else {
             let mut t = Buf::<32>::new();
             rfc3339(&mut t, e.num(b"created"));
             let pid = if status == Status::Stopped { 0 } else { e.pid() };
-            pad(&mut out, id, 19);
-            pad(&mut out, Buf::<16>::new().num(pid as u64).as_bytes(), 10);
-            pad(&mut out, STATUS[status as usize], 10);
-            pad(&mut out, e.get(b"bundle"), 10);
-            pad(&mut out, t.as_bytes(), 23);
+            pad(out, id, 19);
+            pad(out, Buf::<16>::new().num(pid as u64).as_bytes(), 10);
+            pad(out, STATUS[status as usize], 10);
+            pad(out, e.get(b"bundle"), 10);
+            pad(out, t.as_bytes(), 23);
             out.extend_from_slice(b"root\n");
         }
     }
-    if o.json() {
+    if json {
         w.close(b']');
-        out = w.out;
-        out.push(b'\n');
+        w.out.push(b'\n');
     }
-    sys::write_all(1, &out).at("writing", b"stdout")?;
+    sys::write_all(1, &w.out).at("writing", b"stdout")?;
     Ok(0)
 }
 
