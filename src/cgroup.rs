@@ -193,8 +193,10 @@ fn put(dir: &[u8], file: &[u8], value: &[u8], step: &'static str) -> Result<()> 
     sys::write_file_at(libc::AT_FDCWD, p.cstr(), value, CREATE).at(step, p.as_bytes())
 }
 
-fn get(dir: &[u8], file: &[u8]) -> sys::Result<Vec<u8>> {
-    sys::read_file(at(dir, file).cstr())
+/// Leaked: control files are short, and hutch exits soon after reading them (no drop code;
+/// the most read is `pause` polling cgroup.events, at most RMDIR_TRIES times).
+fn get(dir: &[u8], file: &[u8]) -> sys::Result<&'static [u8]> {
+    sys::read_file(at(dir, file).cstr()).map(|v| &*v.leak())
 }
 
 fn exists(dir: &[u8], file: &[u8]) -> bool {
@@ -260,7 +262,7 @@ fn hierarchies(
     parent: Option<&[u8]>,
     need: u8,
     every: bool,
-    v2_controllers: impl Fn(&Dir) -> sys::Result<Vec<u8>>,
+    v2_controllers: impl Fn(&Dir) -> sys::Result<&'static [u8]>,
 ) -> Result<Vec<Dir>> {
     let mut dirs: Vec<Dir> = Vec::new();
     let mut left = need;
@@ -737,7 +739,7 @@ mod tests {
 
     /// `hierarchies` with a v2 parent offering `offers`.
     fn find(mountinfo: &[u8], own: &[u8], parent: Option<&[u8]>, need: u8, offers: &'static [u8]) -> Result<Vec<Dir>> {
-        hierarchies(mountinfo, own, parent, need, false, |_| Ok(offers.to_vec()))
+        hierarchies(mountinfo, own, parent, need, false, |_| Ok(offers))
     }
 
     #[test]
