@@ -8,6 +8,7 @@
 //! scheduler/sched-bwc.rst, cgroups(7), proc(5) for mountinfo.
 use alloc::vec::Vec;
 use core::ffi::CStr;
+use core::mem::ManuallyDrop;
 
 use crate::buf::Buf;
 use crate::config::{parse_num, CpuShare, DeviceRule, Limits, CPU_PERIOD, UNLIMITED};
@@ -263,8 +264,9 @@ fn hierarchies(
     need: u8,
     every: bool,
     v2_controllers: impl Fn(&Dir) -> sys::Result<&'static [u8]>,
-) -> Result<Vec<Dir>> {
-    let mut dirs: Vec<Dir> = Vec::new();
+) -> Result<&'static [Dir]> {
+    // Leaked, as the texts it points into are (no drop code on the error paths).
+    let mut dirs: ManuallyDrop<Vec<Dir>> = ManuallyDrop::new(Vec::new());
     let mut left = need;
     // Why a v2 parent offers nothing, for the error when a controller is found nowhere.
     let mut v2_error = None;
@@ -296,7 +298,7 @@ fn hierarchies(
     if dirs.is_empty() {
         return Err(Error::msg("cgroup", b"/proc/self/mountinfo", "no cgroup filesystem is mounted"));
     }
-    Ok(dirs)
+    Ok(ManuallyDrop::into_inner(dirs).leak())
 }
 
 /// The container's cgroups. Dropping it kills what is left in them and removes them.
@@ -318,7 +320,7 @@ pub fn create(l: &Limits, name: &[u8]) -> Result<Cgroup> {
     // An OCI container's, what the hierarchy's root does: make() enables them on the way down.
     let offered = |d: &Dir| get(existing(d.path.as_bytes(), l.oci), b"cgroup.controllers");
     let dirs = hierarchies(mountinfo, own, parent, needed(l), l.oci, offered)?;
-    Cgroup::new(dirs.leak(), l, name)
+    Cgroup::new(dirs, l, name)
 }
 
 /// `p`, or its nearest ancestor that exists; with `top`, the top of its hierarchy above that
@@ -738,7 +740,7 @@ mod tests {
     const ALL: u8 = MEMORY | PIDS | CPU | CPUSET;
 
     /// `hierarchies` with a v2 parent offering `offers`.
-    fn find(mountinfo: &[u8], own: &[u8], parent: Option<&[u8]>, need: u8, offers: &'static [u8]) -> Result<Vec<Dir>> {
+    fn find(mountinfo: &[u8], own: &[u8], parent: Option<&[u8]>, need: u8, offers: &'static [u8]) -> Result<&'static [Dir]> {
         hierarchies(mountinfo, own, parent, need, false, |_| Ok(offers))
     }
 
