@@ -662,7 +662,8 @@ fn device_filter(rules: &[DeviceRule]) -> Vec<u64> {
 #[inline(never)] // smaller out of line (measured)
 fn attach_device_filter(dir: &[u8], rules: &[DeviceRule]) -> Result<()> {
     let step = "setting device rules";
-    let prog = sys::bpf_prog_load(15, &device_filter(rules), c"GPL").at(step, b"bpf")?;
+    // Leaked: hutch exits soon after (no drop code).
+    let prog = sys::bpf_prog_load(15, device_filter(rules).leak(), c"GPL").at(step, b"bpf")?;
     let fd = sys::open(at(dir, b"").cstr(), libc::O_RDONLY | libc::O_DIRECTORY);
     // BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI.
     let attached = fd.and_then(|fd| {
