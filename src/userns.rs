@@ -115,12 +115,13 @@ pub fn resolve(c: &Config) -> Result<Option<Maps<'_>>> {
 }
 
 fn auto_maps(file: &CStr, name: &[u8], id: u32) -> Result<&'static [IdMap]> {
-    let text = sys::read_file(file).at("reading", file.to_bytes())?;
-    let maps = auto_maps_in(&text, name, id);
+    // Leaked, as the maps are (no drop code).
+    let text = sys::read_file(file).at("reading", file.to_bytes())?.leak();
+    let maps = auto_maps_in(text, name, id).leak();
     if maps.len() == usize::from(id != 0) {
         return Err(Error::msg("--userns=auto", file.to_bytes(), "no range for this user (see subuid(5))"));
     }
-    Ok(maps.leak())
+    Ok(maps)
 }
 
 /// The caller (not root) as 0, then each of its `OWNER:START:COUNT` ranges in `text` (subuid(5):
