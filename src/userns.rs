@@ -221,8 +221,9 @@ const SWITCHES: [Switch; 3] = [
 /// The sysctl that disables user namespaces for this caller, if one does.
 fn disabled() -> Option<Error> {
     let root = sys::geteuid() == 0;
+    // The texts are leaked: short, and no drop code.
     let s = SWITCHES.iter().find(|s| {
-        (s.binds_root || !root) && sys::read_file(s.file).is_ok_and(|t| t.trim_ascii() == s.off)
+        (s.binds_root || !root) && sys::read_file(s.file).is_ok_and(|t| t.leak().trim_ascii() == s.off)
     })?;
     Some(Error::msg("user namespaces are disabled", s.setting, s.fix))
 }
