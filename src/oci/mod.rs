@@ -147,22 +147,21 @@ pub fn report(g: &Global, level: &[u8], text: &[u8]) {
     let Some(path) = g.log else { return };
     let mut time = Buf::<32>::new();
     rfc3339(&mut time, sys::now());
-    let mut w = Writer::default();
-    let out = if g.json {
+    // Kept to exit (no drop code).
+    let mut w = ManuallyDrop::new(Writer::default());
+    if g.json {
         w.open(b'{').key(b"level").str(level).key(b"msg").str(text).key(b"time").str(time.as_bytes()).close(b'}');
-        w.out
     } else {
-        let mut out = Vec::from(&b"time=\""[..]);
+        let msg = &*core::mem::replace(&mut w.str(text).out, Vec::from(&b"time=\""[..])).leak();
+        let out = &mut w.out;
         out.extend_from_slice(time.as_bytes());
         out.extend_from_slice(b"\" level=");
         out.extend_from_slice(level);
         out.extend_from_slice(b" msg=");
-        out.extend_from_slice(&w.str(text).out);
-        out
-    };
-    let mut out = out;
-    out.push(b'\n');
-    let _ = sys::write_file_at(libc::AT_FDCWD, path, &out, libc::O_CREAT | libc::O_APPEND);
+        out.extend_from_slice(msg);
+    }
+    w.out.push(b'\n');
+    let _ = sys::write_file_at(libc::AT_FDCWD, path, &w.out, libc::O_CREAT | libc::O_APPEND);
 }
 
 crate::pack::packed!(USAGE = "\
