@@ -735,10 +735,11 @@ pub fn kill(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
 #[inline(never)] // smaller out of line (measured)
 pub fn ps(root: &Root, id: &[u8], json: bool) -> Result<c_int> {
     let (e, _) = find(root, id, Status::Created)?;
-    let mut w = Writer::default();
+    // Kept to exit (no drop code).
+    let mut w = ManuallyDrop::new(Writer::default());
     w.open(b'[');
-    let mut out = Vec::from(&b"PID\n"[..]);
-    for pid in pids(e.pid()) {
+    let mut out = ManuallyDrop::new(Vec::from(&b"PID\n"[..]));
+    for &pid in pids(e.pid()).leak().iter() {
         w.num(pid as u64);
         out.extend_from_slice(Buf::<16>::new().num(pid as u64).push(b"\n").as_bytes());
     }
