@@ -683,8 +683,9 @@ fn pad(out: &mut Vec<u8>, text: &[u8], width: usize) {
 }
 
 /// The host pids of the container's processes: those in the PID and mount namespaces of its
-/// init (hutch always makes a mount namespace; `exec` joins both).
-pub fn pids(init: c_int) -> Vec<c_int> {
+/// init (hutch always makes a mount namespace; `exec` joins both). Leaked, with the listing
+/// of /proc (no drop code).
+pub fn pids(init: c_int) -> &'static [c_int] {
     // A process's two namespaces, as their links read: `pid:[...]mnt:[...]`.
     let ns = |pid: u64| {
         let mut key = Buf::<128>::new();
@@ -693,10 +694,10 @@ pub fn pids(init: c_int) -> Vec<c_int> {
         }
         Some(key)
     };
-    let mut found = Vec::new();
-    let Some(want) = ns(init as u64) else { return found };
-    let Ok(fd) = sys::open(c"/proc", libc::O_RDONLY | libc::O_DIRECTORY) else { return found };
-    let names = sys::dir_names(fd).unwrap_or_default();
+    let mut found = ManuallyDrop::new(Vec::new());
+    let Some(want) = ns(init as u64) else { return &[] };
+    let Ok(fd) = sys::open(c"/proc", libc::O_RDONLY | libc::O_DIRECTORY) else { return &[] };
+    let names = sys::dir_names(fd).unwrap_or_default().leak();
     sys::close(fd);
     for n in names.split(|&c| c == 0) {
         if let Some(pid) = crate::config::parse_num(n) {
@@ -705,7 +706,7 @@ pub fn pids(init: c_int) -> Vec<c_int> {
             }
         }
     }
-    found
+    ManuallyDrop::into_inner(found).leak()
 }
 
 /// `kill [-a] ID [SIGNAL]`, for both kinds of entry: the signal (a name or number) to the
@@ -721,8 +722,9 @@ pub fn kill(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     };
     let (e, _) = find(root, id, Status::Created)?;
     let sig = sig.unwrap_or(if e.get(b"bundle").is_empty() { libc::SIGKILL } else { libc::SIGTERM });
-    let all = if o.on(O::All) { pids(e.pid()) } else { alloc::vec![e.pid()] };
-    for pid in all {
+    let init = [e.pid()];
+    let all = if o.on(O::All) { pids(e.pid()) } else { &init[..] };
+    for &pid in all {
         match sys::kill(pid, sig) {
             Err(Errno(libc::ESRCH)) if o.on(O::All) => {}
             r => r.at("sending signal", id)?,
@@ -739,7 +741,7 @@ pub fn ps(root: &Root, id: &[u8], json: bool) -> Result<c_int> {
     let mut w = ManuallyDrop::new(Writer::default());
     w.open(b'[');
     let mut out = ManuallyDrop::new(Vec::from(&b"PID\n"[..]));
-    for &pid in pids(e.pid()).leak().iter() {
+    for &pid in pids(e.pid()) {
         w.num(pid as u64);
         out.extend_from_slice(Buf::<16>::new().num(pid as u64).push(b"\n").as_bytes());
     }
