@@ -491,7 +491,8 @@ fn each(dirs: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// been reaped, and so the kernel has killed its PID namespace: what is still listed is
 /// exiting, or escaped the namespace but not the cgroup.
 fn kill_all(dir: &[u8]) {
-    if put(dir, b"cgroup.kill", b"1", "").is_ok() {
+    // Not put(): on v1 this fails on every retry, and an Error is not freed.
+    if sys::write_file_at(libc::AT_FDCWD, at(dir, b"cgroup.kill").cstr(), b"1", CREATE).is_ok() {
         return;
     }
     for pid in lines(&get(dir, b"cgroup.procs").unwrap_or_default()).filter_map(parse_num) {
