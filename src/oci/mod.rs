@@ -572,8 +572,8 @@ fn find(root: &Root, id: &[u8], least: Status) -> Result<(ManuallyDrop<Entry>, S
 /// The config.json copied into an OCI entry; `None` for hutch's own containers. Kept for the
 /// rest of this short-lived process, as the text it points into is.
 pub fn stored_spec(root: &Root, id: &[u8], e: &Entry) -> Option<&'static Spec> {
-    let text = sys::read_file_at(root.fd, state::path(id, b"config.json").cstr()).ok()?;
-    spec::parse(leak(&text).to_bytes(), e.get(b"bundle")).ok().map(|s| &*s)
+    let text = sys::read_file_at(root.fd, state::path(id, b"config.json").cstr()).ok()?.leak();
+    spec::parse(leak(text).to_bytes(), e.get(b"bundle")).ok().map(|s| &*s)
 }
 
 /// The state JSON of entry `e` at `status`, with its config's annotations (and runc's own
