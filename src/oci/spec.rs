@@ -303,7 +303,8 @@ fn mount(m: Node, bundle: &[u8]) -> Mount {
     }
     let fstype = m.get("type").map_or(c"", |t| t.cstr());
     let (mut flags, mut propagation_flags) = (0, 0);
-    let mut data = Vec::new();
+    // Kept (no drop code): leak() below copies it.
+    let mut data = core::mem::ManuallyDrop::new(Vec::new());
     m.each_of("options", &mut |o| {
         let o = o.str();
         // No name is in both columns, so one pass finds either.
