@@ -8,6 +8,7 @@
 //! scheduler/sched-bwc.rst, cgroups(7), proc(5) for mountinfo.
 use alloc::vec::Vec;
 use core::ffi::CStr;
+use core::mem::ManuallyDrop;
 
 use crate::buf::Buf;
 use crate::config::{parse_num, CpuShare, DeviceRule, Limits, CPU_PERIOD, UNLIMITED};
@@ -193,8 +194,10 @@ fn put(dir: &[u8], file: &[u8], value: &[u8], step: &'static str) -> Result<()> 
     sys::write_file_at(libc::AT_FDCWD, p.cstr(), value, CREATE).at(step, p.as_bytes())
 }
 
-fn get(dir: &[u8], file: &[u8]) -> sys::Result<Vec<u8>> {
-    sys::read_file(at(dir, file).cstr())
+/// Leaked: control files are short, and hutch exits soon after reading them (no drop code;
+/// the most read is `pause` polling cgroup.events, at most RMDIR_TRIES times).
+fn get(dir: &[u8], file: &[u8]) -> sys::Result<&'static [u8]> {
+    sys::read_file(at(dir, file).cstr()).map(|v| &*v.leak())
 }
 
 fn exists(dir: &[u8], file: &[u8]) -> bool {
@@ -260,9 +263,10 @@ fn hierarchies(
     parent: Option<&[u8]>,
     need: u8,
     every: bool,
-    v2_controllers: impl Fn(&Dir) -> sys::Result<Vec<u8>>,
-) -> Result<Vec<Dir>> {
-    let mut dirs: Vec<Dir> = Vec::new();
+    v2_controllers: impl Fn(&Dir) -> sys::Result<&'static [u8]>,
+) -> Result<&'static [Dir]> {
+    // Leaked, as the texts it points into are (no drop code on the error paths).
+    let mut dirs: ManuallyDrop<Vec<Dir>> = ManuallyDrop::new(Vec::new());
     let mut left = need;
     // Why a v2 parent offers nothing, for the error when a controller is found nowhere.
     let mut v2_error = None;
@@ -294,7 +298,7 @@ fn hierarchies(
     if dirs.is_empty() {
         return Err(Error::msg("cgroup", b"/proc/self/mountinfo", "no cgroup filesystem is mounted"));
     }
-    Ok(dirs)
+    Ok(ManuallyDrop::into_inner(dirs).leak())
 }
 
 /// The container's cgroups. Dropping it kills what is left in them and removes them.
@@ -308,14 +312,15 @@ pub struct Cgroup {
 /// limits. On error, whatever was made is removed again.
 #[inline(never)] // smaller out of line (measured)
 pub fn create(l: &Limits, name: &[u8]) -> Result<Cgroup> {
-    let read = |path: &CStr| sys::read_file(path).at("reading", path.to_bytes());
+    // Leaked: they live until hutch exits anyway, and no error path then frees them.
+    let read = |path: &CStr| sys::read_file(path).map(Vec::leak).at("reading", path.to_bytes());
     let (mountinfo, own) = (read(c"/proc/self/mountinfo")?, read(c"/proc/self/cgroup")?);
     let parent = l.cgroup_parent.map(CStr::to_bytes);
     // A parent yet to be made will offer what its nearest existing ancestor does.
     // An OCI container's, what the hierarchy's root does: make() enables them on the way down.
     let offered = |d: &Dir| get(existing(d.path.as_bytes(), l.oci), b"cgroup.controllers");
-    let dirs = hierarchies(&mountinfo, &own, parent, needed(l), l.oci, offered)?;
-    Cgroup::new(&dirs, l, name)
+    let dirs = hierarchies(mountinfo, own, parent, needed(l), l.oci, offered)?;
+    Cgroup::new(dirs, l, name)
 }
 
 /// `p`, or its nearest ancestor that exists; with `top`, the top of its hierarchy above that
@@ -486,7 +491,8 @@ fn each(dirs: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// been reaped, and so the kernel has killed its PID namespace: what is still listed is
 /// exiting, or escaped the namespace but not the cgroup.
 fn kill_all(dir: &[u8]) {
-    if put(dir, b"cgroup.kill", b"1", "").is_ok() {
+    // Not put(): on v1 this fails on every retry, and an Error is not freed.
+    if sys::write_file_at(libc::AT_FDCWD, at(dir, b"cgroup.kill").cstr(), b"1", CREATE).is_ok() {
         return;
     }
     for pid in lines(&get(dir, b"cgroup.procs").unwrap_or_default()).filter_map(parse_num) {
@@ -657,7 +663,8 @@ fn device_filter(rules: &[DeviceRule]) -> Vec<u64> {
 #[inline(never)] // smaller out of line (measured)
 fn attach_device_filter(dir: &[u8], rules: &[DeviceRule]) -> Result<()> {
     let step = "setting device rules";
-    let prog = sys::bpf_prog_load(15, &device_filter(rules), c"GPL").at(step, b"bpf")?;
+    // Leaked: hutch exits soon after (no drop code).
+    let prog = sys::bpf_prog_load(15, device_filter(rules).leak(), c"GPL").at(step, b"bpf")?;
     let fd = sys::open(at(dir, b"").cstr(), libc::O_RDONLY | libc::O_DIRECTORY);
     // BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI.
     let attached = fd.and_then(|fd| {
@@ -735,8 +742,8 @@ mod tests {
     const ALL: u8 = MEMORY | PIDS | CPU | CPUSET;
 
     /// `hierarchies` with a v2 parent offering `offers`.
-    fn find(mountinfo: &[u8], own: &[u8], parent: Option<&[u8]>, need: u8, offers: &'static [u8]) -> Result<Vec<Dir>> {
-        hierarchies(mountinfo, own, parent, need, false, |_| Ok(offers.to_vec()))
+    fn find(mountinfo: &[u8], own: &[u8], parent: Option<&[u8]>, need: u8, offers: &'static [u8]) -> Result<&'static [Dir]> {
+        hierarchies(mountinfo, own, parent, need, false, |_| Ok(offers))
     }
 
     #[test]

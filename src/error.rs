@@ -25,14 +25,16 @@ pub struct Detail {
 }
 
 /// Boxed: every `Result` in hutch carries one, and a pointer moves through the `?`s in far
-/// less code than the 200-byte detail (23 KB less binary once the OCI runtime was in).
-#[derive(Clone)]
-pub struct Error(Box<Detail>);
+/// less code than the 200-byte detail (23 KB less binary once the OCI runtime was in). The
+/// box is leaked: errors are few and hutch exits soon after one, and an `Error` that is Copy
+/// has no drop code wherever a `Result` goes out of scope.
+#[derive(Clone, Copy)]
+pub struct Error(&'static Detail);
 
 impl core::ops::Deref for Error {
     type Target = Detail;
     fn deref(&self) -> &Detail {
-        &self.0
+        self.0
     }
 }
 
@@ -46,7 +48,7 @@ impl Error {
             b = Buf::new();
             b.push(&object[..140]).push(b"...");
         }
-        Error(Box::new(Detail { step, object: b, cause }))
+        Error(Box::leak(Box::new(Detail { step, object: b, cause })))
     }
 
     pub fn sys(step: &'static str, object: &[u8], e: Errno) -> Error {
@@ -103,7 +105,7 @@ impl Error {
 impl Error {
     /// Sends the error to the parent; nothing is left to do if that fails.
     pub fn send(&self, fd: i32) {
-        let _ = sys::send(fd, &*self.0);
+        let _ = sys::send(fd, self.0);
     }
 
     /// The error sent by the child, or `None` when the pipe reached end of file first (the
@@ -112,7 +114,7 @@ impl Error {
     pub fn receive(fd: i32) -> Option<Error> {
         // SAFETY: the only writer of this pipe is `send` above, in a copy of this same process
         // image, so the bytes are a valid Detail whose &'static strs point into this binary.
-        unsafe { sys::receive::<Detail>(fd) }.ok().flatten().map(|d| Error(Box::new(d)))
+        unsafe { sys::receive::<Detail>(fd) }.ok().flatten().map(|d| Error(Box::leak(Box::new(d))))
     }
 }
 

@@ -199,7 +199,7 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     let mut p = proc;
     let root_fd = sys::open(p.push(b"root").cstr(), libc::O_PATH | libc::O_DIRECTORY).at("opening root", p.as_bytes())?;
     // The same check as every verb's, now that the files are open: still the same process.
-    if !state::alive(pid, e.num(b"start")) {
+    if !e.alive() {
         return Err(Error::msg("container is not running", name, "see 'hutch ps'"));
     }
     join_cgroups(pid)?;

@@ -107,20 +107,22 @@ fn own(id: u32) -> IdMap {
 pub fn resolve(c: &Config) -> Result<Option<Maps<'_>>> {
     let (euid, egid) = (sys::geteuid(), sys::getegid());
     decide(c, euid, egid, || {
-        let passwd = sys::read_file(c"/etc/passwd").unwrap_or_default();
+        // Leaked (no drop code on the error paths below).
+        let passwd = sys::read_file(c"/etc/passwd").unwrap_or_default().leak();
         // passwd(5): name:password:uid:...
-        let name = user::by(&passwd, 3, Some(euid), b"").map_or(&b""[..], |l| user::field(l, 0));
+        let name = user::by(passwd, 3, Some(euid), b"").map_or(&b""[..], |l| user::field(l, 0));
         Ok(Maps { uid: auto_maps(c"/etc/subuid", name, euid)?, gid: auto_maps(c"/etc/subgid", name, egid)? })
     })
 }
 
 fn auto_maps(file: &CStr, name: &[u8], id: u32) -> Result<&'static [IdMap]> {
-    let text = sys::read_file(file).at("reading", file.to_bytes())?;
-    let maps = auto_maps_in(&text, name, id);
+    // Leaked, as the maps are (no drop code).
+    let text = sys::read_file(file).at("reading", file.to_bytes())?.leak();
+    let maps = auto_maps_in(text, name, id).leak();
     if maps.len() == usize::from(id != 0) {
         return Err(Error::msg("--userns=auto", file.to_bytes(), "no range for this user (see subuid(5))"));
     }
-    Ok(maps.leak())
+    Ok(maps)
 }
 
 /// The caller (not root) as 0, then each of its `OWNER:START:COUNT` ranges in `text` (subuid(5):
@@ -220,8 +222,9 @@ const SWITCHES: [Switch; 3] = [
 /// The sysctl that disables user namespaces for this caller, if one does.
 fn disabled() -> Option<Error> {
     let root = sys::geteuid() == 0;
+    // The texts are leaked: short, and no drop code.
     let s = SWITCHES.iter().find(|s| {
-        (s.binds_root || !root) && sys::read_file(s.file).is_ok_and(|t| t.trim_ascii() == s.off)
+        (s.binds_root || !root) && sys::read_file(s.file).is_ok_and(|t| t.leak().trim_ascii() == s.off)
     })?;
     Some(Error::msg("user namespaces are disabled", s.setting, s.fix))
 }
@@ -328,15 +331,16 @@ fn run_tool(tool: &CStr, pid: pid_t, maps: &[IdMap]) -> Result<()> {
 /// setgroups is denied (a user namespace that maps only the caller's own ids): the process
 /// keeps the groups it has, as the kernel requires.
 pub fn check_mapped(ids: &user::Ids) -> Result<&[u32]> {
-    let read = |p: &CStr| sys::read_file(p).unwrap_or_default();
+    // Leaked: the child execs soon after (no drop code on the error paths).
+    let read = |p: &CStr| &*sys::read_file(p).unwrap_or_default().leak();
     let (uid_map, gid_map) = (read(c"/proc/self/uid_map"), read(c"/proc/self/gid_map"));
-    require(b"uid ", &uid_map, ids.uid)?;
-    require(b"gid ", &gid_map, ids.gid)?;
+    require(b"uid ", uid_map, ids.uid)?;
+    require(b"gid ", gid_map, ids.gid)?;
     if read(c"/proc/self/setgroups").trim_ascii() == b"deny" {
         return Ok(&[]);
     }
     for &g in &ids.groups {
-        require(b"group ", &gid_map, g)?;
+        require(b"group ", gid_map, g)?;
     }
     Ok(&ids.groups[..])
 }
@@ -364,7 +368,8 @@ pub fn become_root() -> Result<bool> {
     if sys::geteuid() == 0 {
         return Ok(false);
     }
-    let root = user::Ids { uid: 0, gid: 0, groups: Vec::from([0]), home: Vec::new() };
+    // Kept to the exec (no drop code).
+    let root = core::mem::ManuallyDrop::new(user::Ids { uid: 0, gid: 0, groups: Vec::from([0]), home: Vec::new() });
     let groups = check_mapped(&root)?;
     sys::set_ids(0, 0, groups).at("switching user", b"0")?;
     Ok(true)

@@ -49,11 +49,17 @@ pub struct Spec {
     pub annotations: Vec<(&'static CStr, &'static CStr)>,
 }
 
-/// The mapping itself, from the file's bytes.
-pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<Spec> {
+/// The mapping itself, from the file's bytes. Leaked, as the text it points into is: it lives
+/// until hutch exits or the container execs, and no drop code is made for it.
+pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<&'static mut Spec> {
     let doc = json::parse(text, b"config.json")?;
-    let mut spec = Spec { run: RunConfig::new(c""), env: Vec::new(), hooks: Hooks::default(), annotations: Vec::new() };
-    json::read(&doc, STEP, &mut |root| read(root, bundle, &mut spec))?;
+    let spec = alloc::boxed::Box::leak(alloc::boxed::Box::new(Spec {
+        run: RunConfig::new(c""),
+        env: Vec::new(),
+        hooks: Hooks::default(),
+        annotations: Vec::new(),
+    }));
+    json::read(&doc, STEP, &mut |root| read(root, bundle, spec))?;
     Ok(spec)
 }
 
@@ -84,7 +90,7 @@ fn read(root: Node, bundle: &[u8], spec: &mut Spec) {
     if let Some(linux) = linux {
         namespaces(linux, run);
     }
-    let oci = run.oci.get_or_insert_with(Oci::default);
+    let Some(oci) = oci(&mut run.oci) else { return };
     // A uts namespace joined by path is the container's too: the names are set there, as runc does.
     let new_uts = oci.new_ns & libc::CLONE_NEWUTS != 0 || oci.join_ns.iter().any(|j| j.0 == libc::CLONE_NEWUTS);
     if let Some(h) = root.get("hostname") {
@@ -120,6 +126,15 @@ fn read(root: Node, bundle: &[u8], spec: &mut Spec) {
     if linux.is_none() {
         root.fail_at(Some("linux.namespaces"), "hutch needs a mount namespace");
     }
+}
+
+/// `run.oci` (`o`), made on first use; always `Some`. The `None` it replaces is forgotten rather
+/// than dropped, so that no drop code for an `Oci` is made (get_or_insert_with has some).
+fn oci(o: &mut Option<Oci>) -> Option<&mut Oci> {
+    if o.is_none() {
+        core::mem::forget(o.replace(Oci::default()));
+    }
+    o.as_mut()
 }
 
 /// The member `key` of `n`, if there is an `n`; None where either is absent.
@@ -173,7 +188,7 @@ pub fn process(p: Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) {
     run.workdir = absolute(p.require("cwd"));
     flag(p, "terminal", &mut run.tty);
     flag(p, "noNewPrivileges", &mut run.no_new_privs);
-    let oci = run.oci.get_or_insert_with(Oci::default);
+    let Some(oci) = oci(&mut run.oci) else { return };
     // Absent numbers are 0, as runc reads them.
     // Sections: 0 user, 1 consoleSize, 2 process itself.
     let sections = [p.get("user"), p.get("consoleSize"), Some(p)];
@@ -288,7 +303,8 @@ fn mount(m: Node, bundle: &[u8]) -> Mount {
     }
     let fstype = m.get("type").map_or(c"", |t| t.cstr());
     let (mut flags, mut propagation_flags) = (0, 0);
-    let mut data = Vec::new();
+    // Kept (no drop code): leak() below copies it.
+    let mut data = core::mem::ManuallyDrop::new(Vec::new());
     m.each_of("options", &mut |o| {
         let o = o.str();
         // No name is in both columns, so one pass finds either.
@@ -337,7 +353,7 @@ const NAMESPACE_FLAGS: [c_int; 8] = [
 /// listed is shared with hutch (so no network entry means the host's network).
 #[inline(never)]
 fn namespaces(linux: Node, run: &mut RunConfig) {
-    let oci = run.oci.get_or_insert_with(Oci::default);
+    let Some(oci) = oci(&mut run.oci) else { return };
     let mut seen = 0;
     linux.each_of("namespaces", &mut |n| {
         let ty = n.require("type");
@@ -683,7 +699,7 @@ mod tests {
     use super::*;
     use crate::error::Error;
 
-    fn spec(text: &str) -> Result<Spec> {
+    fn spec(text: &str) -> Result<&'static mut Spec> {
         parse(alloc::string::String::leak(text.into()).as_bytes(), b"/b")
     }
 
