@@ -264,7 +264,7 @@ const NAMED: [Verb; 7] = [Verb::Ps, Verb::Stop, Verb::Rm, Verb::Logs, Verb::Wait
 #[inline(never)] // smaller out of line (measured)
 fn oci_run(args: &[&'static CStr]) -> bool {
     match options(args, RUN_OPTS, "", &mut |_, _| Ok(())) {
-        Ok(Some([id, rest @ ..])) => crate::state::check_name(id).is_ok() && rest.first().is_none_or(|a| a.to_bytes().starts_with(b"-")),
+        Ok(Some([id, rest @ ..])) => crate::state::valid(id.to_bytes()) && rest.first().is_none_or(|a| a.to_bytes().starts_with(b"-")),
         Ok(_) => false,
         Err(_) => oci::has_run_option(args),
     }
