@@ -12,6 +12,7 @@ use crate::config::parse_num;
 use crate::config::RunConfig;
 use crate::error::{Context, Error, Result};
 use crate::state::{self, Entry, Root, Status};
+use crate::oci::pad;
 use crate::sys;
 
 /// `hutch run --name NAME` or `-d`: a container with a state entry.
@@ -274,8 +275,8 @@ fn ps(root: &Root, ops: &[&'static CStr], json: bool) -> Result<c_int> {
             w.key(b"created").num(e.num(b"created")).key(b"uptime").num(up);
             w.key(b"rootfs").str(e.get(b"rootfs")).key(b"command").str(e.get(b"command")).close(b'}');
         } else {
-            column(&mut out, &name, 17);
-            column(&mut out, Buf::<32>::new().num(e.pid() as u64).as_bytes(), 9);
+            pad(&mut out, &name, 17);
+            pad(&mut out, Buf::<32>::new().num(e.pid() as u64).as_bytes(), 9);
             let mut b = Buf::<32>::new();
             b.push(word);
             match st {
@@ -283,13 +284,13 @@ fn ps(root: &Root, ops: &[&'static CStr], json: bool) -> Result<c_int> {
                 Status::Exited(None) => drop(b.push(b" (?)")),
                 _ => {}
             }
-            column(&mut out, b.as_bytes(), 13);
+            pad(&mut out, b.as_bytes(), 13);
             let mut u = Buf::<32>::new();
             match st {
                 Status::Running => duration(&mut u, up),
                 _ => drop(u.push(b"-")),
             }
-            column(&mut out, u.as_bytes(), 9);
+            pad(&mut out, u.as_bytes(), 9);
             out.extend_from_slice(e.get(b"command"));
             out.push(b'\n');
         }
@@ -301,11 +302,6 @@ fn ps(root: &Root, ops: &[&'static CStr], json: bool) -> Result<c_int> {
     }
     sys::write_all(1, &out).at("writing", b"stdout")?;
     Ok(0)
-}
-
-fn column(out: &mut Vec<u8>, text: &[u8], width: usize) {
-    out.extend_from_slice(text);
-    out.resize(out.len() + width.saturating_sub(text.len()).max(1), b' ');
 }
 
 /// `42s`, `5m`, `3h`, `2d`.
