@@ -280,15 +280,15 @@ pub fn options<'a, T: Copy>(
     apply: &mut dyn FnMut(T, &'static CStr) -> Result<()>,
 ) -> Result<Option<&'a [&'static CStr]>> {
     // A thin generic shell over one walker: each table type would otherwise copy all of it.
-    walk(args, table.len(), &|i| (table[i].short, table[i].long, table[i].value), hint, &mut |i, v| apply(table[i].id, v))
+    walk(args, table.len(), &|i| (table[i].short, &table[i].long, table[i].value), hint, &mut |i, v| apply(table[i].id, v))
 }
 
 /// [`options`]' body, for one table type: `opt(i)` is entry i's short name, long name and value
 /// kind, and `apply` gets the entry's index.
-pub fn walk<'a>(
+pub fn walk<'a, 't>(
     args: &'a [&'static CStr],
     n: usize,
-    opt: &dyn Fn(usize) -> (u8, Name, Value),
+    opt: &dyn Fn(usize) -> (u8, &'t Name, Value),
     hint: &'static str,
     apply: &mut dyn FnMut(usize, &'static CStr) -> Result<()>,
 ) -> Result<Option<&'a [&'static CStr]>> {
@@ -314,7 +314,7 @@ pub fn walk<'a>(
         };
         let Some(index) = (0..n).find(|&k| {
             let (short, l, _) = opt(k);
-            if long { self::long(&l) == name } else { short != 0 && short == name[0] }
+            if long { self::long(l) == name } else { short != 0 && short == name[0] }
         }) else {
             return Err(Error::msg("unknown option", b, hint));
         };

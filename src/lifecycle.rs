@@ -181,7 +181,7 @@ pub fn named(root: &Root, verb: Verb, args: &[&'static CStr]) -> Result<c_int> {
     if verb != Verb::Wait {
         let hint = if verb == Verb::Ps { "usage: hutch ps [--format json]" } else { "see 'hutch --help'" };
         let o = &OPTS[i];
-        let walked = cli::walk(args, 1, &|_| (o.short, o.long, o.value), hint, &mut |_, v| {
+        let walked = cli::walk(args, 1, &|_| (o.short, &o.long, o.value), hint, &mut |_, v| {
             let b = v.to_bytes();
             match verb {
                 Verb::Ps => match crate::config::word_index(b"table json", b) {
