@@ -285,12 +285,12 @@ fn ps(root: &Root, ops: &[&'static CStr], json: bool) -> Result<c_int> {
                 _ => {}
             }
             pad(&mut out, b.as_bytes(), 13);
-            let mut u = Buf::<32>::new();
+            b = Buf::new();
             match st {
-                Status::Running => duration(&mut u, up),
-                _ => drop(u.push(b"-")),
+                Status::Running => duration(&mut b, up),
+                _ => drop(b.push(b"-")),
             }
-            pad(&mut out, u.as_bytes(), 9);
+            pad(&mut out, b.as_bytes(), 9);
             out.extend_from_slice(e.get(b"command"));
             out.push(b'\n');
         }
