@@ -214,7 +214,8 @@ const RUN_OPTS: &[Opt<RunOpt>] = &[
 pub enum Action {
     Help(Help),
     Version,
-    Run(RunConfig),
+    /// Leaked: it lives until the command ends, and a reference moves in far less code.
+    Run(&'static RunConfig),
     /// A verb acting on containers by name; its arguments follow it.
     Named(Verb),
     /// An OCI runtime verb (oci/mod.rs); its arguments follow it.
@@ -336,8 +337,8 @@ pub fn walk<'a, 't>(
 }
 
 pub fn parse_run(args: &[&'static CStr]) -> Result<Action> {
-    let mut c = RunConfig::new(c"");
-    let Some(operands) = options(args, RUN_OPTS, "see 'hutch run --help'", &mut |id, v| apply(&mut c, id, v))? else {
+    let c = alloc::boxed::Box::leak(alloc::boxed::Box::new(RunConfig::new(c"")));
+    let Some(operands) = options(args, RUN_OPTS, "see 'hutch run --help'", &mut |id, v| apply(c, id, v))? else {
         return Ok(Action::Help(Help::Run));
     };
     let Some((&rootfs, command)) = operands.split_first() else {
@@ -542,7 +543,7 @@ mod tests {
     use super::*;
     use crate::config::Seccomp;
 
-    fn run(args: &[&'static CStr]) -> Result<RunConfig> {
+    fn run(args: &[&'static CStr]) -> Result<&'static RunConfig> {
         match parse(args)? {
             Action::Run(c) => Ok(c),
             other => panic!("not a run: {other:?}"),
