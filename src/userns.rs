@@ -364,7 +364,7 @@ pub fn become_root() -> Result<bool> {
     if sys::geteuid() == 0 {
         return Ok(false);
     }
-    let root = user::Ids { uid: 0, gid: 0, groups: Vec::from([0]), home: Vec::new() };
+    let root = user::Ids { uid: 0, gid: 0, groups: Vec::from([0]), home: b"" };
     let groups = check_mapped(&root)?;
     sys::set_ids(0, 0, groups).at("switching user", b"0")?;
     Ok(true)
