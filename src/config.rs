@@ -354,25 +354,36 @@ pub fn parse_tmpfs(spec: &CStr) -> Result<Tmpfs> {
     let mut mode: &[u8] = b"1777";
     let mut size = None;
     for opt in opts.split(|&c| c == b',').filter(|o| !o.is_empty()) {
-        let bad = |why| Err(Error::msg("invalid tmpfs option", opt, why));
         let flag = word_index(b"ro nosuid nodev noexec rw exec", opt);
-        match flag {
+        // What is wrong with `opt`, if anything: one error line for them all.
+        let why = match flag {
             // The last two clear what the first and fourth set.
-            Some(i @ 0..=3) => flags |= TMPFS_FLAGS[i],
-            Some(i) => flags &= !TMPFS_FLAGS[(i - 4) * 3],
+            Some(i @ 0..=3) => {
+                flags |= TMPFS_FLAGS[i];
+                continue;
+            }
+            Some(i) => {
+                flags &= !TMPFS_FLAGS[(i - 4) * 3];
+                continue;
+            }
             _ if opt.starts_with(b"size=") => match parse_size(&opt[5..]) {
-                Some(n) => size = Some(n),
-                None => return bad("size must be a positive number with an optional k, m or g suffix"),
+                Some(n) => {
+                    size = Some(n);
+                    continue;
+                }
+                None => "size must be a positive number with an optional k, m or g suffix",
             },
             _ if opt.starts_with(b"mode=") => {
                 let m = &opt[5..];
-                if m.is_empty() || m.len() > 4 || !m.iter().all(|c| (b'0'..=b'7').contains(c)) {
-                    return bad("mode must be octal, e.g. 1777");
+                if !m.is_empty() && m.len() <= 4 && m.iter().all(|c| (b'0'..=b'7').contains(c)) {
+                    mode = m;
+                    continue;
                 }
-                mode = m;
+                "mode must be octal, e.g. 1777"
             }
-            _ => return bad("known options are size=, mode=, ro, rw, nosuid, nodev, noexec, exec"),
-        }
+            _ => "known options are size=, mode=, ro, rw, nosuid, nodev, noexec, exec",
+        };
+        return Err(Error::msg("invalid tmpfs option", opt, why));
     }
     let mut data = crate::buf::Buf::<64>::new();
     data.push(b"mode=").push(mode);
