@@ -753,5 +753,11 @@ mod tests {
         for bad in [c"tmp", c"/t:size=0", c"/t:size=1x", c"/t:mode=9", c"/t:mode=17777", c"/t:uid=0"] {
             assert!(parse_tmpfs(bad).is_err(), "{bad:?}");
         }
+        let e = parse_tmpfs(c"tmp:ro").err().unwrap();
+        assert_eq!((e.step, e.object.as_bytes()), ("invalid tmpfs", &b"tmp:ro"[..]));
+        for (spec, opt) in [(c"/t:ro,size=1x", &b"size=1x"[..]), (c"/t:mode=9", b"mode=9"), (c"/t:uid=0,ro", b"uid=0")] {
+            let e = parse_tmpfs(spec).err().unwrap();
+            assert_eq!((e.step, e.object.as_bytes()), ("invalid tmpfs option", opt), "{spec:?}");
+        }
     }
 }
