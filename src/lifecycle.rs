@@ -258,7 +258,7 @@ fn ps(root: &Root, ops: &[&'static CStr], json: bool) -> Result<c_int> {
     let mut out: Vec<u8> = Vec::from(&b"NAME             PID      STATUS       UPTIME   COMMAND\n"[..]);
     let mut w = crate::json::Writer::default();
     w.open(b'[');
-    for name in state::names(root)? {
+    for &name in state::names(root)?.iter() {
         let Ok(e) = state::read(root, &name) else { continue };
         let st = e.status();
         let (word, up): (&[u8], u64) = match st {
