@@ -1,8 +1,6 @@
 //! What a container is to be, as decided by the command line, and the pure parsers for the
 //! values options take (volume specs, tmpfs options, sizes, hostnames, resource limits).
 //! Nothing here touches the system, so all of it is unit-tested on the host.
-use alloc::boxed::Box;
-use alloc::ffi::CString;
 use alloc::vec::Vec;
 use core::ffi::{c_int, CStr};
 
@@ -285,10 +283,11 @@ impl RunConfig {
 
 /// A C string that lives as long as the process (configuration is built once per run).
 pub fn leak(bytes: &[u8]) -> &'static CStr {
-    match CString::new(bytes) {
-        Ok(s) => Box::leak(s.into_boxed_c_str()),
-        Err(_) => c"",
-    }
+    let mut v = Vec::with_capacity(bytes.len() + 1);
+    v.extend_from_slice(bytes);
+    v.push(0);
+    // A NUL inside: not a C string (the copy is lost; it is one short string, once).
+    CStr::from_bytes_with_nul(v.leak()).unwrap_or(c"")
 }
 
 /// The index of `s` among the space-separated `words`: one loop for the small name tables.
@@ -709,6 +708,11 @@ mod tests {
         for bad in [c"", c"-a", c"a-", c"a..b", c".a", c"a_b", c"a b", c"é", long] {
             assert!(hostname_fault(bad.to_bytes()).is_some(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn leaked_c_strings() {
+        assert_eq!((leak(b"abc"), leak(b""), leak(b"a\0b")), (c"abc", c"", c""), "a NUL inside reads as empty");
     }
 
     #[test]
