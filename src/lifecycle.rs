@@ -348,11 +348,11 @@ pub fn signal(s: &[u8]) -> Result<c_int> {
         libc::SIGHUP as u8, libc::SIGINT as u8, libc::SIGQUIT as u8, libc::SIGKILL as u8, libc::SIGUSR1 as u8,
         libc::SIGUSR2 as u8, libc::SIGTERM as u8, libc::SIGCONT as u8, libc::SIGSTOP as u8, libc::SIGWINCH as u8,
     ];
-    let mut up = Buf::<32>::new();
-    for &c in s {
-        up.push(&[c.to_ascii_uppercase()]);
+    let mut up = [0u8; 31];
+    for (u, c) in up.iter_mut().zip(s) {
+        *u = c.to_ascii_uppercase();
     }
-    let u = up.as_bytes();
+    let u = &up[..s.len().min(31)];
     let u = u.strip_prefix(b"SIG").unwrap_or(u);
     let n = parse_num(u).map(|n| n as c_int).or_else(|| crate::config::word_index(NAMES, u).map(|i| NUMS[i] as c_int));
     match n {
