@@ -319,20 +319,18 @@ pub type Why<T> = core::result::Result<T, &'static str>;
 
 /// `SRC:DST[:ro|:rw]`; DST must be absolute.
 pub fn parse_volume(b: &[u8]) -> Why<Volume> {
-    let bad = Err;
     let mut parts = b.split(|&c| c == b':');
     let (src, dst, mode) = (parts.next().unwrap_or_default(), parts.next(), parts.next());
-    let Some(dst) = dst else { return bad("expected SRC:DST[:ro|rw]") };
-    if parts.next().is_some() || src.is_empty() {
-        return bad("expected SRC:DST[:ro|rw]");
-    }
+    let (Some(dst), None, false) = (dst, parts.next(), src.is_empty()) else {
+        return Err("expected SRC:DST[:ro|rw]");
+    };
     if dst.first() != Some(&b'/') {
-        return bad("the container path must be absolute");
+        return Err("the container path must be absolute");
     }
     let read_only = match mode.map(|m| word_index(b"rw ro", m)) {
         None => false,
         Some(Some(i)) => i == 1,
-        Some(None) => return bad("mode must be ro or rw"),
+        Some(None) => return Err("mode must be ro or rw"),
     };
     Ok(Volume { src: leak(src), dst: leak(dst), read_only })
 }
@@ -436,10 +434,9 @@ pub fn rlimit_resource(name: &[u8]) -> Option<i32> {
 
 /// `NAME=SOFT[:HARD]`; a value is a number, or `unlimited`/`-1`; HARD defaults to SOFT.
 pub fn parse_ulimit(b: &[u8]) -> Why<Rlimit> {
-    let bad = Err;
-    let Some(eq) = b.iter().position(|&c| c == b'=') else { return bad("expected NAME=SOFT[:HARD]") };
+    let Some(eq) = b.iter().position(|&c| c == b'=') else { return Err("expected NAME=SOFT[:HARD]") };
     let Some(resource) = rlimit(&b[..eq]) else {
-        return bad("unknown name (as, core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack)");
+        return Err("unknown name (as, core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack)");
     };
     let value = |v: &[u8]| match word_index(b"unlimited -1", v) {
         Some(_) => Some(u64::MAX),
@@ -452,8 +449,8 @@ pub fn parse_ulimit(b: &[u8]) -> Why<Rlimit> {
     };
     match (soft, hard) {
         (Some(s), Some(h)) if s <= h => Ok(Rlimit { resource, soft: s, hard: h }),
-        (Some(_), Some(_)) => bad("the soft limit is above the hard limit"),
-        _ => bad("values must be numbers or unlimited"),
+        (Some(_), Some(_)) => Err("the soft limit is above the hard limit"),
+        _ => Err("values must be numbers or unlimited"),
     }
 }
 
