@@ -214,7 +214,8 @@ const RUN_OPTS: &[Opt<RunOpt>] = &[
 pub enum Action {
     Help(Help),
     Version,
-    Run(RunConfig),
+    /// Leaked: it lives until the command ends, and a reference moves in far less code.
+    Run(&'static RunConfig),
     /// A verb acting on containers by name; its arguments follow it.
     Named(Verb),
     /// An OCI runtime verb (oci/mod.rs); its arguments follow it.
@@ -264,7 +265,7 @@ const NAMED: [Verb; 7] = [Verb::Ps, Verb::Stop, Verb::Rm, Verb::Logs, Verb::Wait
 #[inline(never)] // smaller out of line (measured)
 fn oci_run(args: &[&'static CStr]) -> bool {
     match options(args, RUN_OPTS, "", &mut |_, _| Ok(())) {
-        Ok(Some([id, rest @ ..])) => crate::state::check_name(id).is_ok() && rest.first().is_none_or(|a| a.to_bytes().starts_with(b"-")),
+        Ok(Some([id, rest @ ..])) => crate::state::valid(id.to_bytes()) && rest.first().is_none_or(|a| a.to_bytes().starts_with(b"-")),
         Ok(_) => false,
         Err(_) => oci::has_run_option(args),
     }
@@ -280,15 +281,15 @@ pub fn options<'a, T: Copy>(
     apply: &mut dyn FnMut(T, &'static CStr) -> Result<()>,
 ) -> Result<Option<&'a [&'static CStr]>> {
     // A thin generic shell over one walker: each table type would otherwise copy all of it.
-    walk(args, table.len(), &|i| (table[i].short, table[i].long, table[i].value), hint, &mut |i, v| apply(table[i].id, v))
+    walk(args, table.len(), &|i| (table[i].short, &table[i].long, table[i].value), hint, &mut |i, v| apply(table[i].id, v))
 }
 
 /// [`options`]' body, for one table type: `opt(i)` is entry i's short name, long name and value
 /// kind, and `apply` gets the entry's index.
-pub fn walk<'a>(
+pub fn walk<'a, 't>(
     args: &'a [&'static CStr],
     n: usize,
-    opt: &dyn Fn(usize) -> (u8, Name, Value),
+    opt: &dyn Fn(usize) -> (u8, &'t Name, Value),
     hint: &'static str,
     apply: &mut dyn FnMut(usize, &'static CStr) -> Result<()>,
 ) -> Result<Option<&'a [&'static CStr]>> {
@@ -314,7 +315,7 @@ pub fn walk<'a>(
         };
         let Some(index) = (0..n).find(|&k| {
             let (short, l, _) = opt(k);
-            if long { self::long(&l) == name } else { short != 0 && short == name[0] }
+            if long { self::long(l) == name } else { short != 0 && short == name[0] }
         }) else {
             return Err(Error::msg("unknown option", b, hint));
         };
@@ -336,8 +337,8 @@ pub fn walk<'a>(
 }
 
 pub fn parse_run(args: &[&'static CStr]) -> Result<Action> {
-    let mut c = RunConfig::new(c"");
-    let Some(operands) = options(args, RUN_OPTS, "see 'hutch run --help'", &mut |id, v| apply(&mut c, id, v))? else {
+    let c = alloc::boxed::Box::leak(alloc::boxed::Box::new(RunConfig::new(c"")));
+    let Some(operands) = options(args, RUN_OPTS, "see 'hutch run --help'", &mut |id, v| apply(c, id, v))? else {
         return Ok(Action::Help(Help::Run));
     };
     let Some((&rootfs, command)) = operands.split_first() else {
@@ -358,52 +359,73 @@ pub fn parse_run(args: &[&'static CStr]) -> Result<Action> {
     Ok(Action::Run(c))
 }
 
+/// Applies one option. The options whose checks are hutch's own only name what is wrong
+/// (`why`); the one error line, `invalid <what>: <value>: <why>`, is made once, at the end.
 fn apply(c: &mut RunConfig, id: RunOpt, v: &'static CStr) -> Result<()> {
-    match id {
-        RunOpt::Hostname => c.hostname = config::check_hostname(v)?,
-        RunOpt::Net => {
-            c.net = match config::word_index(b"host none private", v.to_bytes()) {
-                Some(0) => Net::Host,
-                Some(_) => Net::Private,
-                None => return Err(Error::msg("invalid network", v.to_bytes(), "expected host or none")),
-            }
+    let b = v.to_bytes();
+    let why: Option<&'static str> = match id {
+        RunOpt::Hostname => {
+            c.hostname = v;
+            config::hostname_fault(b)
         }
-        RunOpt::Env => c.env.push(EnvArg::Var(v)),
-        RunOpt::EnvFile => c.env.push(EnvArg::File(v)),
+        RunOpt::Net => match config::word_index(b"host none private", b) {
+            Some(i) => {
+                c.net = if i == 0 { Net::Host } else { Net::Private };
+                None
+            }
+            None => Some("expected host or none"),
+        },
+        RunOpt::Env => fine(c.env.push(EnvArg::Var(v))),
+        RunOpt::EnvFile => fine(c.env.push(EnvArg::File(v))),
         RunOpt::Workdir => {
-            if v.to_bytes().first() != Some(&b'/') {
-                return Err(Error::msg("invalid workdir", v.to_bytes(), "must be an absolute path"));
-            }
             c.workdir = v;
+            (b.first() != Some(&b'/')).then_some("must be an absolute path")
         }
-        RunOpt::Volume => c.volumes.push(config::parse_volume(v)?),
-        RunOpt::Tmpfs => c.tmpfs.push(config::parse_tmpfs(v)?),
-        RunOpt::ReadOnly => c.read_only = true,
-        RunOpt::Overlay => c.overlay = true,
-        RunOpt::NoPivot => c.no_pivot = true,
-        RunOpt::CapAdd => c.caps.add |= caps::parse(v.to_bytes())?,
-        RunOpt::CapDrop => c.caps.drop |= caps::parse(v.to_bytes())?,
-        RunOpt::Privileged => c.privileged = true,
-        RunOpt::NewPrivs => c.no_new_privs = false,
+        RunOpt::Volume => config::parse_volume(b).map(|vol| c.volumes.push(vol)).err(),
+        RunOpt::Tmpfs => fine(c.tmpfs.push(config::parse_tmpfs(v)?)),
+        RunOpt::ReadOnly => fine(c.read_only = true),
+        RunOpt::Overlay => fine(c.overlay = true),
+        RunOpt::NoPivot => fine(c.no_pivot = true),
+        RunOpt::CapAdd => fine(c.caps.add |= caps::parse(b)?),
+        RunOpt::CapDrop => fine(c.caps.drop |= caps::parse(b)?),
+        RunOpt::Privileged => fine(c.privileged = true),
+        RunOpt::NewPrivs => fine(c.no_new_privs = false),
         RunOpt::User => {
-            if v.to_bytes().is_empty() {
-                return Err(Error::msg("invalid user", b"", "expected USER[:GROUP]"));
-            }
             c.user = Some(v);
+            b.is_empty().then_some("expected USER[:GROUP]")
         }
-        RunOpt::Ulimit => c.rlimits.push(config::parse_ulimit(v)?),
-        RunOpt::Seccomp => c.seccomp = seccomp::from_option(v)?,
-        RunOpt::Userns => c.userns.mode = userns::parse_mode(v.to_bytes())?,
-        RunOpt::UidMap => c.userns.uid_map.push(userns::parse_map(v.to_bytes())?),
-        RunOpt::GidMap => c.userns.gid_map.push(userns::parse_map(v.to_bytes())?),
-        RunOpt::Limit(opt) => config::parse_limit(&mut c.limits, opt, v)?,
-        RunOpt::Cgroup => c.limits.cgroup = true,
-        RunOpt::Init => c.init = true,
-        RunOpt::Name => c.name = Some(crate::state::check_name(v)?),
-        RunOpt::Detach => c.detach = true,
-        RunOpt::Tty => c.tty = true,
-    }
-    Ok(())
+        RunOpt::Ulimit => config::parse_ulimit(b).map(|r| c.rlimits.push(r)).err(),
+        RunOpt::Seccomp => fine(c.seccomp = seccomp::from_option(v)?),
+        RunOpt::Userns => fine(c.userns.mode = userns::parse_mode(b)?),
+        RunOpt::UidMap => fine(c.userns.uid_map.push(userns::parse_map(b)?)),
+        RunOpt::GidMap => fine(c.userns.gid_map.push(userns::parse_map(b)?)),
+        RunOpt::Limit(opt) => (!config::parse_limit(&mut c.limits, opt, v)).then_some(config::LIMIT_ERRORS[opt as usize].1),
+        RunOpt::Cgroup => fine(c.limits.cgroup = true),
+        RunOpt::Init => fine(c.init = true),
+        RunOpt::Name => {
+            c.name = Some(v);
+            (!crate::state::valid(b)).then_some(crate::state::NAME_RULE)
+        }
+        RunOpt::Detach => fine(c.detach = true),
+        RunOpt::Tty => fine(c.tty = true),
+    };
+    let Some(why) = why else { return Ok(()) };
+    let what = match id {
+        RunOpt::Hostname => "invalid hostname",
+        RunOpt::Net => "invalid network",
+        RunOpt::Workdir => "invalid workdir",
+        RunOpt::Volume => "invalid volume",
+        RunOpt::User => "invalid user",
+        RunOpt::Ulimit => "invalid ulimit",
+        RunOpt::Limit(opt) => config::LIMIT_ERRORS[opt as usize].0,
+        _ => "invalid name",
+    };
+    Err(Error::msg(what, b, why))
+}
+
+/// An option that cannot be wrong (or whose errors are already out through `?`).
+fn fine(_: ()) -> Option<&'static str> {
+    None
 }
 
 /// Runs the whole command line; returns the exit status.
@@ -521,7 +543,7 @@ mod tests {
     use super::*;
     use crate::config::Seccomp;
 
-    fn run(args: &[&'static CStr]) -> Result<RunConfig> {
+    fn run(args: &[&'static CStr]) -> Result<&'static RunConfig> {
         match parse(args)? {
             Action::Run(c) => Ok(c),
             other => panic!("not a run: {other:?}"),

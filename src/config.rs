@@ -1,8 +1,6 @@
 //! What a container is to be, as decided by the command line, and the pure parsers for the
 //! values options take (volume specs, tmpfs options, sizes, hostnames, resource limits).
 //! Nothing here touches the system, so all of it is unit-tested on the host.
-use alloc::boxed::Box;
-use alloc::ffi::CString;
 use alloc::vec::Vec;
 use core::ffi::{c_int, CStr};
 
@@ -285,10 +283,11 @@ impl RunConfig {
 
 /// A C string that lives as long as the process (configuration is built once per run).
 pub fn leak(bytes: &[u8]) -> &'static CStr {
-    match CString::new(bytes) {
-        Ok(s) => Box::leak(s.into_boxed_c_str()),
-        Err(_) => c"",
-    }
+    let mut v = Vec::with_capacity(bytes.len() + 1);
+    v.extend_from_slice(bytes);
+    v.push(0);
+    // A NUL inside: not a C string (the copy is lost; it is one short string, once).
+    CStr::from_bytes_with_nul(v.leak()).unwrap_or(c"")
 }
 
 /// The index of `s` among the space-separated `words`: one loop for the small name tables.
@@ -298,41 +297,40 @@ pub fn word_index(words: &[u8], s: &[u8]) -> Option<usize> {
 }
 
 /// RFC 1123 host names: at most 64 bytes (HOST_NAME_MAX), dot-separated labels of letters,
-/// digits and '-', none empty, none starting or ending with '-'.
-pub fn check_hostname(name: &'static CStr) -> Result<&'static CStr> {
-    let b = name.to_bytes();
-    let bad = |why| Err(Error::msg("invalid hostname", b, why));
+/// digits and '-', none empty, none starting or ending with '-'. What is wrong with `b`, if
+/// anything.
+pub fn hostname_fault(b: &[u8]) -> Option<&'static str> {
     if b.is_empty() || b.len() > 64 {
-        return bad("must be 1 to 64 characters");
+        return Some("must be 1 to 64 characters");
     }
     for label in b.split(|&c| c == b'.') {
         if label.is_empty() || label[0] == b'-' || label[label.len() - 1] == b'-' {
-            return bad("labels must be non-empty and not start or end with '-'");
+            return Some("labels must be non-empty and not start or end with '-'");
         }
         if !label.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-') {
-            return bad("only letters, digits, '-' and '.' are allowed");
+            return Some("only letters, digits, '-' and '.' are allowed");
         }
     }
-    Ok(name)
+    None
 }
 
+/// What an option's value is, or what is wrong with it (the caller names option and value).
+pub type Why<T> = core::result::Result<T, &'static str>;
+
 /// `SRC:DST[:ro|:rw]`; DST must be absolute.
-pub fn parse_volume(spec: &CStr) -> Result<Volume> {
-    let b = spec.to_bytes();
-    let bad = |why| Err(Error::msg("invalid volume", b, why));
+pub fn parse_volume(b: &[u8]) -> Why<Volume> {
     let mut parts = b.split(|&c| c == b':');
     let (src, dst, mode) = (parts.next().unwrap_or_default(), parts.next(), parts.next());
-    let Some(dst) = dst else { return bad("expected SRC:DST[:ro|rw]") };
-    if parts.next().is_some() || src.is_empty() {
-        return bad("expected SRC:DST[:ro|rw]");
-    }
+    let (Some(dst), None, false) = (dst, parts.next(), src.is_empty()) else {
+        return Err("expected SRC:DST[:ro|rw]");
+    };
     if dst.first() != Some(&b'/') {
-        return bad("the container path must be absolute");
+        return Err("the container path must be absolute");
     }
     let read_only = match mode.map(|m| word_index(b"rw ro", m)) {
         None => false,
         Some(Some(i)) => i == 1,
-        Some(None) => return bad("mode must be ro or rw"),
+        Some(None) => return Err("mode must be ro or rw"),
     };
     Ok(Volume { src: leak(src), dst: leak(dst), read_only })
 }
@@ -353,25 +351,36 @@ pub fn parse_tmpfs(spec: &CStr) -> Result<Tmpfs> {
     let mut mode: &[u8] = b"1777";
     let mut size = None;
     for opt in opts.split(|&c| c == b',').filter(|o| !o.is_empty()) {
-        let bad = |why| Err(Error::msg("invalid tmpfs option", opt, why));
         let flag = word_index(b"ro nosuid nodev noexec rw exec", opt);
-        match flag {
+        // What is wrong with `opt`, if anything: one error line for them all.
+        let why = match flag {
             // The last two clear what the first and fourth set.
-            Some(i @ 0..=3) => flags |= TMPFS_FLAGS[i],
-            Some(i) => flags &= !TMPFS_FLAGS[(i - 4) * 3],
+            Some(i @ 0..=3) => {
+                flags |= TMPFS_FLAGS[i];
+                continue;
+            }
+            Some(i) => {
+                flags &= !TMPFS_FLAGS[(i - 4) * 3];
+                continue;
+            }
             _ if opt.starts_with(b"size=") => match parse_size(&opt[5..]) {
-                Some(n) => size = Some(n),
-                None => return bad("size must be a positive number with an optional k, m or g suffix"),
+                Some(n) => {
+                    size = Some(n);
+                    continue;
+                }
+                None => "size must be a positive number with an optional k, m or g suffix",
             },
             _ if opt.starts_with(b"mode=") => {
                 let m = &opt[5..];
-                if m.is_empty() || m.len() > 4 || !m.iter().all(|c| (b'0'..=b'7').contains(c)) {
-                    return bad("mode must be octal, e.g. 1777");
+                if !m.is_empty() && m.len() <= 4 && m.iter().all(|c| (b'0'..=b'7').contains(c)) {
+                    mode = m;
+                    continue;
                 }
-                mode = m;
+                "mode must be octal, e.g. 1777"
             }
-            _ => return bad("known options are size=, mode=, ro, rw, nosuid, nodev, noexec, exec"),
-        }
+            _ => "known options are size=, mode=, ro, rw, nosuid, nodev, noexec, exec",
+        };
+        return Err(Error::msg("invalid tmpfs option", opt, why));
     }
     let mut data = crate::buf::Buf::<64>::new();
     data.push(b"mode=").push(mode);
@@ -424,12 +433,10 @@ pub fn rlimit_resource(name: &[u8]) -> Option<i32> {
 }
 
 /// `NAME=SOFT[:HARD]`; a value is a number, or `unlimited`/`-1`; HARD defaults to SOFT.
-pub fn parse_ulimit(spec: &CStr) -> Result<Rlimit> {
-    let b = spec.to_bytes();
-    let bad = |why| Err(Error::msg("invalid ulimit", b, why));
-    let Some(eq) = b.iter().position(|&c| c == b'=') else { return bad("expected NAME=SOFT[:HARD]") };
+pub fn parse_ulimit(b: &[u8]) -> Why<Rlimit> {
+    let Some(eq) = b.iter().position(|&c| c == b'=') else { return Err("expected NAME=SOFT[:HARD]") };
     let Some(resource) = rlimit(&b[..eq]) else {
-        return bad("unknown name (as, core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack)");
+        return Err("unknown name (as, core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack)");
     };
     let value = |v: &[u8]| match word_index(b"unlimited -1", v) {
         Some(_) => Some(u64::MAX),
@@ -442,8 +449,8 @@ pub fn parse_ulimit(spec: &CStr) -> Result<Rlimit> {
     };
     match (soft, hard) {
         (Some(s), Some(h)) if s <= h => Ok(Rlimit { resource, soft: s, hard: h }),
-        (Some(_), Some(_)) => bad("the soft limit is above the hard limit"),
-        _ => bad("values must be numbers or unlimited"),
+        (Some(_), Some(_)) => Err("the soft limit is above the hard limit"),
+        _ => Err("values must be numbers or unlimited"),
     }
 }
 
@@ -486,7 +493,7 @@ pub enum LimitOpt {
 }
 
 /// For each [`LimitOpt`]: the error's step and what the value should be.
-const LIMIT_ERRORS: [(&str, &str); 8] = [
+pub const LIMIT_ERRORS: [(&str, &str); 8] = [
     ("invalid --memory", "expected a size, e.g. 512m"),
     ("invalid --memory-swap", "expected a size, e.g. 512m, or -1"),
     ("invalid --pids", "expected 1 to 4194304"),
@@ -497,8 +504,9 @@ const LIMIT_ERRORS: [(&str, &str); 8] = [
     ("invalid --cgroup-parent", "expected a path without . or .. components"),
 ];
 
-/// Sets the field of `l` that `opt` names from its value `v`.
-pub fn parse_limit(l: &mut Limits, opt: LimitOpt, v: &'static CStr) -> Result<()> {
+/// Sets the field of `l` that `opt` names from its value `v`; false when `v` is not valid
+/// ([`LIMIT_ERRORS`] says why).
+pub fn parse_limit(l: &mut Limits, opt: LimitOpt, v: &'static CStr) -> bool {
     let b = v.to_bytes();
     let ranged = |lo: u64, hi: u64| parse_num(b).filter(|n| (lo..=hi).contains(n));
     let n = match opt {
@@ -515,10 +523,7 @@ pub fn parse_limit(l: &mut Limits, opt: LimitOpt, v: &'static CStr) -> Result<()
             (!b.is_empty() && b.len() <= 200 && !b.split(|&c| c == b'/').any(|c| c == b"." || c == b"..")).then_some(0)
         }
     };
-    let Some(n) = n else {
-        let (step, why) = LIMIT_ERRORS[opt as usize];
-        return Err(Error::msg(step, b, why));
-    };
+    let Some(n) = n else { return false };
     match opt {
         LimitOpt::Memory => l.memory = Some(n),
         LimitOpt::MemorySwap => l.memory_swap = Some(n),
@@ -529,7 +534,7 @@ pub fn parse_limit(l: &mut Limits, opt: LimitOpt, v: &'static CStr) -> Result<()
         LimitOpt::CpusetCpus => l.cpuset_cpus = Some(v),
         LimitOpt::CgroupParent => l.cgroup_parent = Some(v),
     }
-    Ok(())
+    true
 }
 
 /// `--memory-swap` as docker has it: it needs a memory limit and counts memory plus swap,
@@ -607,19 +612,19 @@ mod tests {
         }
     }
 
-    fn limit(opt: LimitOpt, v: &'static CStr) -> Result<Limits> {
+    fn limit(opt: LimitOpt, v: &'static CStr) -> Option<Limits> {
         let mut l = Limits::default();
-        parse_limit(&mut l, opt, v).map(|()| l)
+        parse_limit(&mut l, opt, v).then_some(l)
     }
 
     #[test]
     fn limit_values() {
-        assert_eq!(limit(LimitOpt::CpuShares, c"2").ok().unwrap().cpu_share, Some(CpuShare::Shares(2)));
-        assert_eq!(limit(LimitOpt::CpuShares, c"262144").ok().unwrap().cpu_share, Some(CpuShare::Shares(262144)));
-        assert_eq!(limit(LimitOpt::CpuWeight, c"10000").ok().unwrap().cpu_share, Some(CpuShare::Weight(10000)));
-        assert_eq!(limit(LimitOpt::Pids, c"4194304").ok().unwrap().pids, Some(4194304));
-        assert_eq!(limit(LimitOpt::MemorySwap, c"-1").ok().unwrap().memory_swap, Some(UNLIMITED));
-        assert_eq!(limit(LimitOpt::Memory, c"32m").ok().unwrap().memory, Some(32 << 20));
+        assert_eq!(limit(LimitOpt::CpuShares, c"2").unwrap().cpu_share, Some(CpuShare::Shares(2)));
+        assert_eq!(limit(LimitOpt::CpuShares, c"262144").unwrap().cpu_share, Some(CpuShare::Shares(262144)));
+        assert_eq!(limit(LimitOpt::CpuWeight, c"10000").unwrap().cpu_share, Some(CpuShare::Weight(10000)));
+        assert_eq!(limit(LimitOpt::Pids, c"4194304").unwrap().pids, Some(4194304));
+        assert_eq!(limit(LimitOpt::MemorySwap, c"-1").unwrap().memory_swap, Some(UNLIMITED));
+        assert_eq!(limit(LimitOpt::Memory, c"32m").unwrap().memory, Some(32 << 20));
         let bad = [
             (LimitOpt::CpuShares, c"1"),
             (LimitOpt::CpuShares, c"262145"),
@@ -630,8 +635,7 @@ mod tests {
             (LimitOpt::MemorySwap, c"-2"),
         ];
         for (opt, v) in bad {
-            let err = limit(opt, v).err().unwrap();
-            assert_eq!((err.step, err.object.as_bytes()), (LIMIT_ERRORS[opt as usize].0, v.to_bytes()));
+            assert!(limit(opt, v).is_none(), "{v:?}");
         }
     }
 
@@ -664,10 +668,10 @@ mod tests {
     #[test]
     fn cgroup_parents() {
         for ok in [c"/hutch", c"box", c"a/b", c"/a/b/"] {
-            assert!(limit(LimitOpt::CgroupParent, ok).is_ok(), "{ok:?}");
+            assert!(limit(LimitOpt::CgroupParent, ok).is_some(), "{ok:?}");
         }
         for bad in [c"", c"..", c"/a/../b", c"./a", c"a/."] {
-            assert!(limit(LimitOpt::CgroupParent, bad).is_err(), "{bad:?}");
+            assert!(limit(LimitOpt::CgroupParent, bad).is_none(), "{bad:?}");
         }
     }
 
@@ -695,40 +699,45 @@ mod tests {
     #[test]
     fn hostnames() {
         for ok in [c"hutch", c"a", c"web-1.example.com", c"0"] {
-            assert!(check_hostname(ok).is_ok());
+            assert_eq!(hostname_fault(ok.to_bytes()), None);
         }
         let long = leak(&[b'a'; 65]);
         for bad in [c"", c"-a", c"a-", c"a..b", c".a", c"a_b", c"a b", c"é", long] {
-            assert!(check_hostname(bad).is_err(), "{bad:?}");
+            assert!(hostname_fault(bad.to_bytes()).is_some(), "{bad:?}");
         }
     }
 
     #[test]
+    fn leaked_c_strings() {
+        assert_eq!((leak(b"abc"), leak(b""), leak(b"a\0b")), (c"abc", c"", c""), "a NUL inside reads as empty");
+    }
+
+    #[test]
     fn volumes() {
-        let v = parse_volume(c"/src:/dst").ok().unwrap();
+        let v = parse_volume(b"/src:/dst").ok().unwrap();
         assert_eq!((v.src, v.dst, v.read_only), (c"/src", c"/dst", false));
-        let v = parse_volume(c"rel/dir:/data:ro").ok().unwrap();
+        let v = parse_volume(b"rel/dir:/data:ro").ok().unwrap();
         assert_eq!((v.src, v.dst, v.read_only), (c"rel/dir", c"/data", true));
-        assert!(!parse_volume(c"/a:/b:rw").ok().unwrap().read_only);
-        for bad in [c"", c"/a", c":/b", c"/a:", c"/a:b", c"/a:/b:rx", c"/a:/b:ro:x"] {
+        assert!(!parse_volume(b"/a:/b:rw").ok().unwrap().read_only);
+        for bad in [&b""[..], b"/a", b":/b", b"/a:", b"/a:b", b"/a:/b:rx", b"/a:/b:ro:x"] {
             assert!(parse_volume(bad).is_err(), "{bad:?}");
         }
     }
 
     #[test]
     fn ulimits() {
-        let r = parse_ulimit(c"nofile=64").ok().unwrap();
+        let r = parse_ulimit(b"nofile=64").ok().unwrap();
         assert_eq!(r, Rlimit { resource: libc::RLIMIT_NOFILE as i32, soft: 64, hard: 64 });
-        let r = parse_ulimit(c"core=0:unlimited").ok().unwrap();
+        let r = parse_ulimit(b"core=0:unlimited").ok().unwrap();
         assert_eq!((r.soft, r.hard), (0, u64::MAX));
-        assert_eq!(parse_ulimit(c"stack=-1").ok().map(|r| r.soft), Some(u64::MAX));
+        assert_eq!(parse_ulimit(b"stack=-1").ok().map(|r| r.soft), Some(u64::MAX));
         assert_eq!((rlimit_resource(b"NOFILE"), rlimit_resource(b"Stack")), (Some(libc::RLIMIT_NOFILE as i32), Some(libc::RLIMIT_STACK as i32)));
         assert_eq!(rlimit_resource(b"AS"), Some(libc::RLIMIT_AS as i32));
         for bad in [&b""[..], b"bogus", b"no file", b"nofilenofilenofilenofilenofilenofilenofile"] {
             assert_eq!(rlimit_resource(bad), None);
         }
-        assert_eq!(parse_ulimit(c"NOFILE=1").err().map(|e| e.step), Some("invalid ulimit"), "names are lower case");
-        for bad in [c"nofile", c"nofile=", c"bogus=1", c"nofile=10:5", c"nofile=1x", c"nofile=1:2:3", c"=5"] {
+        assert!(parse_ulimit(b"NOFILE=1").err().is_some_and(|why| why.starts_with("unknown name")), "names are lower case");
+        for bad in [&b"nofile"[..], b"nofile=", b"bogus=1", b"nofile=10:5", b"nofile=1x", b"nofile=1:2:3", b"=5"] {
             assert!(parse_ulimit(bad).is_err(), "{bad:?}");
         }
     }
@@ -744,6 +753,12 @@ mod tests {
         assert_eq!(t.flags, libc::MS_NOSUID | libc::MS_NODEV | libc::MS_RDONLY | libc::MS_NOEXEC);
         for bad in [c"tmp", c"/t:size=0", c"/t:size=1x", c"/t:mode=9", c"/t:mode=17777", c"/t:uid=0"] {
             assert!(parse_tmpfs(bad).is_err(), "{bad:?}");
+        }
+        let e = parse_tmpfs(c"tmp:ro").err().unwrap();
+        assert_eq!((e.step, e.object.as_bytes()), ("invalid tmpfs", &b"tmp:ro"[..]));
+        for (spec, opt) in [(c"/t:ro,size=1x", &b"size=1x"[..]), (c"/t:mode=9", b"mode=9"), (c"/t:uid=0,ro", b"uid=0")] {
+            let e = parse_tmpfs(spec).err().unwrap();
+            assert_eq!((e.step, e.object.as_bytes()), ("invalid tmpfs option", opt), "{spec:?}");
         }
     }
 }

@@ -69,10 +69,9 @@ fn apply(env: &mut Vec<&'static CStr>, entry: &'static CStr, host: &[&'static CS
     Ok(())
 }
 
-/// The entries of an env file: one per line, surrounding blanks trimmed, blank lines and
-/// `#` comments skipped. Each returned line is NUL-terminated in place (the buffer is leaked).
-pub fn file_lines(text: &'static mut [u8]) -> Vec<&'static CStr> {
-    let mut out = Vec::new();
+/// The entries of an env file, in order, each to `each` (no list of them is kept): one per
+/// line, surrounding blanks trimmed, blank lines and `#` comments skipped.
+pub fn file_lines(text: &'static mut [u8], each: &mut dyn FnMut(&'static CStr) -> Result<()>) -> Result<()> {
     for line in text.split_mut(|&c| c == b'\n') {
         let start = line.iter().position(|c| !c.is_ascii_whitespace());
         let end = line.iter().rposition(|c| !c.is_ascii_whitespace());
@@ -80,9 +79,9 @@ pub fn file_lines(text: &'static mut [u8]) -> Vec<&'static CStr> {
         if line[s] == b'#' {
             continue;
         }
-        out.push(leak(&line[s..=e]));
+        each(leak(&line[s..=e]))?;
     }
-    out
+    Ok(())
 }
 
 /// The environment the command gets.
@@ -101,9 +100,7 @@ pub fn build(args: &[EnvArg], hostname: &CStr, host: &[&'static CStr]) -> Result
             EnvArg::Var(v) => apply(&mut env, v, host)?,
             EnvArg::File(path) => {
                 let text = sys::read_file(path).at("reading env file", path.to_bytes())?;
-                for line in file_lines(text.leak()) {
-                    apply(&mut env, line, host)?;
-                }
+                file_lines(text.leak(), &mut |line| apply(&mut env, line, host))?;
             }
         }
     }
@@ -162,6 +159,8 @@ mod tests {
     #[test]
     fn env_file_lines() {
         let text = b"# comment\nA=1\n\n  B=two words  \r\n#C=3\nD\n".to_vec().leak();
-        assert_eq!(bytes(&file_lines(text)), [&b"A=1"[..], b"B=two words", b"D"]);
+        let mut lines = Vec::new();
+        assert!(file_lines(text, &mut |l| Ok(lines.push(l))).is_ok());
+        assert_eq!(bytes(&lines), [&b"A=1"[..], b"B=two words", b"D"]);
     }
 }

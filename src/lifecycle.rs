@@ -12,6 +12,7 @@ use crate::config::parse_num;
 use crate::config::RunConfig;
 use crate::error::{Context, Error, Result};
 use crate::state::{self, Entry, Root, Status};
+use crate::oci::pad;
 use crate::sys;
 
 /// `hutch run --name NAME` or `-d`: a container with a state entry.
@@ -180,7 +181,7 @@ pub fn named(root: &Root, verb: Verb, args: &[&'static CStr]) -> Result<c_int> {
     if verb != Verb::Wait {
         let hint = if verb == Verb::Ps { "usage: hutch ps [--format json]" } else { "see 'hutch --help'" };
         let o = &OPTS[i];
-        let walked = cli::walk(args, 1, &|_| (o.short, o.long, o.value), hint, &mut |_, v| {
+        let walked = cli::walk(args, 1, &|_| (o.short, &o.long, o.value), hint, &mut |_, v| {
             let b = v.to_bytes();
             match verb {
                 Verb::Ps => match crate::config::word_index(b"table json", b) {
@@ -257,7 +258,7 @@ fn ps(root: &Root, ops: &[&'static CStr], json: bool) -> Result<c_int> {
     let mut out: Vec<u8> = Vec::from(&b"NAME             PID      STATUS       UPTIME   COMMAND\n"[..]);
     let mut w = crate::json::Writer::default();
     w.open(b'[');
-    for name in state::names(root)? {
+    for &name in state::names(root)?.iter() {
         let Ok(e) = state::read(root, &name) else { continue };
         let st = e.status();
         let (word, up): (&[u8], u64) = match st {
@@ -274,8 +275,8 @@ fn ps(root: &Root, ops: &[&'static CStr], json: bool) -> Result<c_int> {
             w.key(b"created").num(e.num(b"created")).key(b"uptime").num(up);
             w.key(b"rootfs").str(e.get(b"rootfs")).key(b"command").str(e.get(b"command")).close(b'}');
         } else {
-            column(&mut out, &name, 17);
-            column(&mut out, Buf::<32>::new().num(e.pid() as u64).as_bytes(), 9);
+            pad(&mut out, &name, 17);
+            pad(&mut out, Buf::<32>::new().num(e.pid() as u64).as_bytes(), 9);
             let mut b = Buf::<32>::new();
             b.push(word);
             match st {
@@ -283,13 +284,13 @@ fn ps(root: &Root, ops: &[&'static CStr], json: bool) -> Result<c_int> {
                 Status::Exited(None) => drop(b.push(b" (?)")),
                 _ => {}
             }
-            column(&mut out, b.as_bytes(), 13);
-            let mut u = Buf::<32>::new();
+            pad(&mut out, b.as_bytes(), 13);
+            b = Buf::new();
             match st {
-                Status::Running => duration(&mut u, up),
-                _ => drop(u.push(b"-")),
+                Status::Running => duration(&mut b, up),
+                _ => drop(b.push(b"-")),
             }
-            column(&mut out, u.as_bytes(), 9);
+            pad(&mut out, b.as_bytes(), 9);
             out.extend_from_slice(e.get(b"command"));
             out.push(b'\n');
         }
@@ -301,11 +302,6 @@ fn ps(root: &Root, ops: &[&'static CStr], json: bool) -> Result<c_int> {
     }
     sys::write_all(1, &out).at("writing", b"stdout")?;
     Ok(0)
-}
-
-fn column(out: &mut Vec<u8>, text: &[u8], width: usize) {
-    out.extend_from_slice(text);
-    out.resize(out.len() + width.saturating_sub(text.len()).max(1), b' ');
 }
 
 /// `42s`, `5m`, `3h`, `2d`.
@@ -352,11 +348,11 @@ pub fn signal(s: &[u8]) -> Result<c_int> {
         libc::SIGHUP as u8, libc::SIGINT as u8, libc::SIGQUIT as u8, libc::SIGKILL as u8, libc::SIGUSR1 as u8,
         libc::SIGUSR2 as u8, libc::SIGTERM as u8, libc::SIGCONT as u8, libc::SIGSTOP as u8, libc::SIGWINCH as u8,
     ];
-    let mut up = Buf::<32>::new();
-    for &c in s {
-        up.push(&[c.to_ascii_uppercase()]);
+    let mut up = [0u8; 31];
+    for (u, c) in up.iter_mut().zip(s) {
+        *u = c.to_ascii_uppercase();
     }
-    let u = up.as_bytes();
+    let u = &up[..s.len().min(31)];
     let u = u.strip_prefix(b"SIG").unwrap_or(u);
     let n = parse_num(u).map(|n| n as c_int).or_else(|| crate::config::word_index(NAMES, u).map(|i| NUMS[i] as c_int));
     match n {

@@ -56,11 +56,15 @@ fn make_dir(path: &[u8], mode: u32) -> sys::Result<()> {
 pub fn check_name(name: &CStr) -> Result<&CStr> {
     match valid(name.to_bytes()) {
         true => Ok(name),
-        false => Err(Error::msg("invalid name", name.to_bytes(), "expected 1-64 of a-z A-Z 0-9 _ . - (first a letter or digit)")),
+        false => Err(Error::msg("invalid name", name.to_bytes(), NAME_RULE)),
     }
 }
 
-fn valid(b: &[u8]) -> bool {
+/// What [`valid`] wants, for the errors.
+pub const NAME_RULE: &str = "expected 1-64 of a-z A-Z 0-9 _ . - (first a letter or digit)";
+
+/// [`check_name`] as a plain test.
+pub fn valid(b: &[u8]) -> bool {
     (1..=64).contains(&b.len()) && b[0].is_ascii_alphanumeric() && b.iter().all(|&c| c.is_ascii_alphanumeric() || b"_.-".contains(&c))
 }
 

@@ -12,8 +12,9 @@ pub struct Ids {
     pub gid: u32,
     /// Supplementary groups: the primary group, then every group listing the user by name.
     pub groups: Vec<u32>,
-    /// The user's home from passwd ("/" when the user has no entry, as runc does).
-    pub home: Vec<u8>,
+    /// The user's home from passwd ("/" when the user has no entry, as runc does); the file
+    /// is read once, by a process about to exec, and kept.
+    pub home: &'static [u8],
 }
 
 /// A decimal u32, nothing else (no sign, no blanks).
@@ -52,7 +53,7 @@ pub fn by<'t>(text: &'t [u8], min_fields: usize, id: Option<u32>, name: &[u8]) -
 }
 
 /// Resolves `spec` against the texts of passwd and group files.
-pub fn resolve_in(spec: &[u8], passwd: &[u8], group: &[u8]) -> Result<Ids> {
+pub fn resolve_in(spec: &[u8], passwd: &'static [u8], group: &[u8]) -> Result<Ids> {
     let (user, grp) = match spec.iter().position(|&c| c == b':') {
         Some(i) => (&spec[..i], Some(&spec[i + 1..])),
         None => (spec, None),
@@ -85,15 +86,15 @@ pub fn resolve_in(spec: &[u8], passwd: &[u8], group: &[u8]) -> Result<Ids> {
             false
         });
     }
-    Ok(Ids { uid, gid, groups, home: home.to_vec() })
+    Ok(Ids { uid, gid, groups, home })
 }
 
 /// config.json's numeric user: its ids as given (the additional gids, or the gid alone), and
 /// its home from the container's /etc/passwd.
 #[inline(never)]
 pub fn numeric(uid: u32, gid: u32, groups: &[u32]) -> Ids {
-    let passwd = sys::read_file(c"/etc/passwd").unwrap_or_default();
-    let home = by(&passwd, 7, Some(uid), b"").map_or(&b"/"[..], |l| field(l, 5)).to_vec();
+    let passwd = sys::read_file(c"/etc/passwd").unwrap_or_default().leak();
+    let home = by(passwd, 7, Some(uid), b"").map_or(&b"/"[..], |l| field(l, 5));
     let groups = if groups.is_empty() { Vec::from([gid]) } else { groups.to_vec() };
     Ids { uid, gid, groups, home }
 }
@@ -101,7 +102,7 @@ pub fn numeric(uid: u32, gid: u32, groups: &[u32]) -> Ids {
 /// Resolves `spec` against the container's files; a missing file reads as empty.
 pub fn resolve(spec: &CStr) -> Result<Ids> {
     let read = |p: &CStr| sys::read_file(p).unwrap_or_default();
-    resolve_in(spec.to_bytes(), &read(c"/etc/passwd"), &read(c"/etc/group"))
+    resolve_in(spec.to_bytes(), read(c"/etc/passwd").leak(), &read(c"/etc/group"))
 }
 
 #[cfg(test)]
@@ -119,16 +120,16 @@ mod tests {
     #[test]
     fn names_and_numbers() {
         let a = ids("alice").ok().unwrap();
-        assert_eq!((a.uid, a.gid, a.groups.as_slice(), a.home.as_slice()), (1000, 1000, &[1000, 100, 10][..], &b"/home/alice"[..]));
+        assert_eq!((a.uid, a.gid, a.groups.as_slice(), a.home), (1000, 1000, &[1000, 100, 10][..], &b"/home/alice"[..]));
         let b = ids("1001").ok().unwrap();
         assert_eq!((b.uid, b.gid, b.groups.as_slice()), (1001, 100, &[100, 10, 29][..]));
         let c = ids("bob:wheel").ok().unwrap();
         assert_eq!((c.uid, c.gid), (1001, 10));
         assert_eq!(c.groups, [10, 29], "the primary group first, no duplicates");
         let d = ids("4242:77").ok().unwrap();
-        assert_eq!((d.uid, d.gid, d.groups.as_slice(), d.home.as_slice()), (4242, 77, &[77][..], &b"/"[..]));
+        assert_eq!((d.uid, d.gid, d.groups.as_slice(), d.home), (4242, 77, &[77][..], &b"/"[..]));
         let e = ids("0").ok().unwrap();
-        assert_eq!((e.uid, e.gid, e.home.as_slice()), (0, 0, &b"/root"[..]));
+        assert_eq!((e.uid, e.gid, e.home), (0, 0, &b"/root"[..]));
     }
 
     #[test]
@@ -139,7 +140,7 @@ mod tests {
         assert!(resolve_in(b"alice", b"", b"").is_err());
         let short = b"short:x:7:7:gecos:/home\n";
         assert_eq!(resolve_in(b"short", short, b"").err().map(|e| e.step), Some("unknown user"), "6 fields: not an entry");
-        assert_eq!(resolve_in(b"7", short, b"").ok().map(|i| i.home), Some(b"/".to_vec()));
+        assert_eq!(resolve_in(b"7", short, b"").ok().map(|i| i.home), Some(&b"/"[..]));
         assert_eq!(field(b"a:b::d", 2), b"");
         assert_eq!(field(b"a:b", 5), b"");
         assert_eq!(resolve_in(b"5", b"", b"").ok().map(|i| i.uid), Some(5));

@@ -369,7 +369,7 @@ pub fn become_root() -> Result<bool> {
         return Ok(false);
     }
     // Kept to the exec (no drop code).
-    let root = core::mem::ManuallyDrop::new(user::Ids { uid: 0, gid: 0, groups: Vec::from([0]), home: Vec::new() });
+    let root = core::mem::ManuallyDrop::new(user::Ids { uid: 0, gid: 0, groups: Vec::from([0]), home: b"" });
     let groups = check_mapped(&root)?;
     sys::set_ids(0, 0, groups).at("switching user", b"0")?;
     Ok(true)

@@ -677,7 +677,7 @@ fn list(root: &Root, o: &Opts) -> Result<c_int> {
 }
 
 /// A table column: `text`, then spaces up to `width` (one at least).
-fn pad(out: &mut Vec<u8>, text: &[u8], width: usize) {
+pub fn pad(out: &mut Vec<u8>, text: &[u8], width: usize) {
     out.extend_from_slice(text);
     out.resize(out.len() + width.saturating_sub(text.len()).max(1), b' ');
 }
