@@ -11,7 +11,7 @@ use core::ffi::CStr;
 use core::mem::ManuallyDrop;
 
 use crate::buf::Buf;
-use crate::config::{parse_num, CpuShare, DeviceRule, Limits, CPU_PERIOD, UNLIMITED};
+use crate::config::{after, field, parse_num, CpuShare, DeviceRule, Limits, CPU_PERIOD, UNLIMITED};
 use crate::error::{Context, Error, Result};
 use crate::sys::{self, pid_t, Errno};
 use crate::userns;
@@ -150,21 +150,6 @@ fn needed(l: &Limits) -> u8 {
     FILES.iter().filter(|f| value(l, f.3, false).is_some()).fold(hugetlb, |mask, f| mask | f.0)
 }
 
-/// What follows the `n`th `sep` of `line` (empty when there are fewer).
-fn after(line: &[u8], sep: u8, n: usize) -> &[u8] {
-    let mut rest = line;
-    for _ in 0..n {
-        rest = rest.iter().position(|&c| c == sep).map_or(&b""[..], |i| &rest[i + 1..]);
-    }
-    rest
-}
-
-/// The `n`th (from 0) `sep`-separated field of `line`.
-fn field(line: &[u8], sep: u8, n: usize) -> &[u8] {
-    let rest = after(line, sep, n);
-    &rest[..rest.iter().position(|&c| c == sep).unwrap_or(rest.len())]
-}
-
 fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
     text.split(|&c| c == b'\n')
 }
@@ -216,20 +201,26 @@ struct Dir {
     path: Path,
 }
 
+/// A line of /proc/self/mountinfo (proc(5)): `ID PARENT-ID MAJOR:MINOR ROOT MOUNT-POINT
+/// OPTIONS [OPTIONAL...] - TYPE SOURCE SUPER-OPTIONS`, as its root, mount point, filesystem
+/// type and super options.
+pub fn mount_line(line: &[u8]) -> (&[u8], &[u8], &[u8], &[u8]) {
+    let mut dash = 6;
+    while !matches!(field(line, b' ', dash), b"-" | b"") {
+        dash += 1;
+    }
+    (field(line, b' ', 3), field(line, b' ', 4), field(line, b' ', dash + 1), field(line, b' ', dash + 3))
+}
+
 /// The hierarchy a mountinfo line mounts, if it is cgroup2 or a cgroup v1 one with a
 /// controller hutch uses, with the parent for the container's cgroup: the cgroup
 /// `self_cgroup` (/proc/self/cgroup) puts hutch in, or `parent` (`--cgroup-parent`) absolute
 /// from the hierarchy's root or relative to hutch's cgroup. v2's controllers are left to read.
 fn hierarchy(line: &[u8], self_cgroup: &[u8], parent: Option<&[u8]>) -> Option<Dir> {
-    // ID PARENT-ID MAJOR:MINOR ROOT MOUNT-POINT OPTIONS [OPTIONAL...] - TYPE SOURCE SUPER-OPTIONS
-    let (root, mnt) = (field(line, b' ', 3), field(line, b' ', 4));
-    let mut dash = 6;
-    while !matches!(field(line, b' ', dash), b"-" | b"") {
-        dash += 1;
-    }
-    let (v2, has) = match field(line, b' ', dash + 1).strip_prefix(b"cgroup")? {
+    let (root, mnt, fstype, super_opts) = mount_line(line);
+    let (v2, has) = match fstype.strip_prefix(b"cgroup")? {
         b"2" => (true, 0),
-        b"" => (false, controllers(field(line, b' ', dash + 3), b',')),
+        b"" => (false, controllers(super_opts, b',')),
         _ => return None,
     };
     // ID:CONTROLLERS:PATH; v2's is 0::PATH.
@@ -817,6 +808,9 @@ mod tests {
         assert_eq!(lookup(b"oom_kill_disable 0\nunder_oom 0\n", b"oom_kill"), None);
         assert_eq!((field(b"a b  c", b' ', 1), field(b"a b  c", b' ', 3), field(b"a", b' ', 2)), (&b"b"[..], &b"c"[..], &b""[..]));
         assert_eq!(after(b"1:cpu,cpuacct:/a:b", b':', 2), b"/a:b");
+        let line = b"36 25 0:31 /sub /sys/fs/cgroup/memory rw,nosuid shared:14 master:1 - cgroup cgroup rw,memory";
+        assert_eq!(mount_line(line), (&b"/sub"[..], &b"/sys/fs/cgroup/memory"[..], &b"cgroup"[..], &b"rw,memory"[..]));
+        assert_eq!(mount_line(b"30 1 0:26 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw"), (&b"/"[..], &b"/sys/fs/cgroup/unified"[..], &b"cgroup2"[..], &b"rw"[..]));
     }
 
     #[test]

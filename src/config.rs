@@ -290,6 +290,22 @@ pub fn leak(bytes: &[u8]) -> &'static CStr {
     CStr::from_bytes_with_nul(v.leak()).unwrap_or(c"")
 }
 
+/// What follows the `n`th `sep` of `line` (empty when there are fewer).
+pub fn after(line: &[u8], sep: u8, n: usize) -> &[u8] {
+    let mut rest = line;
+    for _ in 0..n {
+        rest = rest.iter().position(|&c| c == sep).map_or(&b""[..], |i| &rest[i + 1..]);
+    }
+    rest
+}
+
+/// The `n`th (from 0) `sep`-separated field of `line` (empty past its end): passwd and
+/// group lines, mountinfo, /proc/PID/cgroup, cgroup control files.
+pub fn field(line: &[u8], sep: u8, n: usize) -> &[u8] {
+    let rest = after(line, sep, n);
+    &rest[..rest.iter().position(|&c| c == sep).unwrap_or(rest.len())]
+}
+
 /// The index of `s` among the space-separated `words`: one loop for the small name tables.
 #[inline(never)]
 pub fn word_index(words: &[u8], s: &[u8]) -> Option<usize> {

@@ -268,8 +268,7 @@ fn join_cgroups(pid: c_int) -> Result<()> {
 }
 
 /// The directory of the cgroup that `line` of /proc/PID/cgroup (`ID:CONTROLLERS:PATH`)
-/// names, under its hierarchy's mount in `mountinfo` (`ID PARENT MAJ:MIN ROOT MOUNT-POINT
-/// OPTIONS [OPTIONAL...] - TYPE SOURCE SUPER-OPTIONS`), appended to `dir`; false if none is
+/// names, under its hierarchy's mount in `mountinfo`, appended to `dir`; false if none is
 /// mounted.
 fn cgroup_dir(mountinfo: &[u8], line: &[u8], dir: &mut Buf<512>) -> bool {
     let (ctrls, path) = cut(cut(line, b':').1, b':');
@@ -277,17 +276,12 @@ fn cgroup_dir(mountinfo: &[u8], line: &[u8], dir: &mut Buf<512>) -> bool {
     while !ms.is_empty() {
         let (m, r) = cut(ms, b'\n');
         ms = r;
-        let mut dash = 6;
-        while !matches!(field(m, b' ', dash), b"-" | b"") {
-            dash += 1;
-        }
-        let (fstype, opts) = (field(m, b' ', dash + 1), field(m, b' ', dash + 3));
+        let (root, at, fstype, opts) = crate::cgroup::mount_line(m);
         let fits = match ctrls {
             b"" => fstype == b"cgroup2",
             _ => fstype == b"cgroup" && every(ctrls, opts),
         };
         if fits {
-            let (root, at) = (field(m, b' ', 3), field(m, b' ', 4));
             dir.push(at).push(if root == b"/" { path } else { path.strip_prefix(root).unwrap_or(path) });
             return true;
         }
@@ -326,14 +320,6 @@ fn every(mut names: &[u8], list: &[u8]) -> bool {
         names = rest;
     }
     true
-}
-
-/// The `n`th (from 0) `sep`-separated field of `line`.
-fn field(mut line: &[u8], sep: u8, n: usize) -> &[u8] {
-    for _ in 0..n {
-        line = cut(line, sep).1;
-    }
-    cut(line, sep).0
 }
 
 /// The command's process, now in the container's PID namespace.
@@ -409,7 +395,6 @@ mod tests {
     fn fields_and_lists() {
         assert_eq!(cut(b"a:b:c", b':'), (&b"a"[..], &b"b:c"[..]));
         assert_eq!(cut(b"abc", b':'), (&b"abc"[..], &b""[..]));
-        assert_eq!((field(b"a b c", b' ', 0), field(b"a b c", b' ', 2), field(b"a b c", b' ', 3)), (&b"a"[..], &b"c"[..], &b""[..]));
         assert!(has(b"x\ny\n", b'\n', b"y") && !has(b"x\ny\n", b'\n', b"z"));
         assert!(every(b"cpu,cpuacct", b"rw,cpuacct,cpu") && !every(b"cpu,io", b"rw,cpu"));
     }

@@ -26,8 +26,8 @@ pub fn number(s: &[u8]) -> Option<u32> {
 }
 
 /// Field `n` of a colon-separated passwd or group line ("" past its end).
-pub fn field(line: &[u8], n: usize) -> &[u8] {
-    line.split(|&c| c == b':').nth(n).unwrap_or_default()
+fn field(line: &[u8], n: usize) -> &[u8] {
+    crate::config::field(line, b':', n)
 }
 
 /// The first well-formed line (at least `min_fields` fields) of a passwd or group file that

@@ -110,7 +110,7 @@ pub fn resolve(c: &Config) -> Result<Option<Maps<'_>>> {
         // Leaked (no drop code on the error paths below).
         let passwd = sys::read_file(c"/etc/passwd").unwrap_or_default().leak();
         // passwd(5): name:password:uid:...
-        let name = user::by(passwd, 3, Some(euid), b"").map_or(&b""[..], |l| user::field(l, 0));
+        let name = user::by(passwd, 3, Some(euid), b"").map_or(&b""[..], |l| crate::config::field(l, b':', 0));
         Ok(Maps { uid: auto_maps(c"/etc/subuid", name, euid)?, gid: auto_maps(c"/etc/subgid", name, egid)? })
     })
 }
