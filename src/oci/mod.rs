@@ -234,13 +234,14 @@ pub const OPTS: &[Opt<O>] = &[
     Opt { short: 0, long: name("criu"), value: Value::Required, id: O::Ignored },
 ];
 
-/// The options' values, by `O` (exec's own are not stored here); a flag's is empty.
-pub struct Opts(pub [Option<&'static CStr>; O::Version as usize + 1]);
+/// The options' values, by `O` (exec's own are not stored here, but have a slot: no index
+/// is out of bounds); a flag's is empty.
+pub struct Opts(pub [Option<&'static CStr>; O::Mac as usize + 1]);
 
 impl Default for Opts {
     #[inline(never)] // one copy of the zeroing, not one per caller (measured)
     fn default() -> Self {
-        Opts([None; O::Version as usize + 1])
+        Opts([None; O::Mac as usize + 1])
     }
 }
 
