@@ -146,7 +146,7 @@ pub fn entry(cfg: &RunConfig, env: &[&'static CStr], pid: c_int) -> Vec<u8> {
 }
 
 /// Appends the line `key value` to a state text; a newline in the value becomes a space.
-fn line(t: &mut Vec<u8>, key: &[u8], value: &[u8]) {
+pub fn line(t: &mut Vec<u8>, key: &[u8], value: &[u8]) {
     t.extend_from_slice(key);
     t.push(b' ');
     let at = t.len();

@@ -396,15 +396,18 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
         let c = Create { id: idc, bundle: bundle.as_bytes(), spec: &spec, fifo, console, preserve_fds, keyring: !o.on(O::NoKeyring) };
         let mut born = |pid| {
             entry = ManuallyDrop::new(lifecycle::entry(&spec.run, &spec.env, pid));
-            entry.extend_from_slice(b"bundle ");
-            entry.extend_from_slice(bundle.as_bytes());
-            entry.push(b'\n');
+            lifecycle::line(&mut entry, b"bundle", bundle.as_bytes());
             state::write(root, id, b"state", &entry)
         };
         let started = container::spawn(&spec.run, &spec.env, Some(&c), &mut born);
         sys::close(fifo);
         sys::close(console);
-        started
+        let started = started?;
+        let written = o.v(O::PidFile).map_or(Ok(()), |f| pid_dir(f).and_then(|d| write_pid_file(d, started.pid)));
+        if written.is_err() {
+            let _ = sys::kill(started.pid, libc::SIGKILL);
+        }
+        written.map(|()| started)
     })();
     let mut started = match made {
         Ok(s) => s,
@@ -413,32 +416,21 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
             return Err(e);
         }
     };
-    let pid = started.pid;
-    if let Some(f) = o.v(O::PidFile) {
-        if let Err(e) = pid_dir(f).and_then(|d| write_pid_file(d, pid)) {
-            let _ = sys::kill(pid, libc::SIGKILL);
-            let _ = state::remove(root, id);
-            return Err(e);
-        }
-    }
     // The container outlives `create` (and `run -d`), its cgroups too: `delete` removes them.
     let mut record = |dirs: Vec<u8>| {
         if dirs.is_empty() {
             return Ok(0);
         }
-        entry.extend_from_slice(b"cgroups ");
-        entry.extend_from_slice(&dirs);
-        entry.push(b'\n');
+        lifecycle::line(&mut entry, b"cgroups", &dirs);
         state::write(root, id, b"state", &entry).map(|()| 0)
     };
-    if !run {
-        return record(started.detach());
+    if run {
+        if let Err(e) = start(g, root, id) {
+            let _ = delete(g, root, id, true);
+            return Err(e);
+        }
     }
-    if let Err(e) = start(g, root, id) {
-        let _ = delete(g, root, id, true);
-        return Err(e);
-    }
-    if o.on(O::Detach) {
+    if !foreground {
         return record(started.detach());
     }
     // runc's `run --keep`: the stopped container stays for `state` and `delete`.
