@@ -366,9 +366,10 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
     spec.run.no_pivot |= o.on(O::NoPivot);
     // runc's default cgroup: the container's ID, under the runtime's own.
     spec.run.limits.cgroup_name = spec.run.limits.cgroup_name.or(Some(idc));
-    for w in spec.run.oci.iter().flat_map(|o| &o.warnings) {
+    for w in spec.run.oci.as_ref().map_or(&[][..], |o| &o.warnings) {
+        // spec.rs's lines are `hutch: warning: TEXT\n`: TEXT goes to the log too.
         let w = w.to_bytes();
-        report(g, b"warning", w.strip_prefix(b"hutch: warning: ").unwrap_or(w).strip_suffix(b"\n").unwrap_or(w));
+        report(g, b"warning", &w[16..w.len() - 1]);
     }
     let foreground = run && !o.on(O::Detach);
     let preserve_fds = match o.v(O::PreserveFds).map(|n| crate::config::parse_num(n.to_bytes())) {
