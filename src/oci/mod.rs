@@ -418,11 +418,12 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
         }
     };
     // The container outlives `create` (and `run -d`), its cgroups too: `delete` removes them.
-    let mut record = |dirs: Vec<u8>| {
+    // Their directories are leaked (no drop code).
+    let mut record = |dirs: &[u8]| {
         if dirs.is_empty() {
             return Ok(0);
         }
-        lifecycle::line(&mut entry, b"cgroups", &dirs);
+        lifecycle::line(&mut entry, b"cgroups", dirs);
         state::write(root, id, b"state", &entry).map(|()| 0)
     };
     if run {
@@ -432,12 +433,12 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
         }
     }
     if !foreground {
-        return record(started.detach());
+        return record(started.detach().leak());
     }
     // runc's `run --keep`: the stopped container stays for `state` and `delete`.
     let keep = o.on(O::Keep);
     if keep {
-        record(started.keep_cgroups())?;
+        record(started.keep_cgroups().leak())?;
     }
     let code = started.wait()?;
     if !keep {
