@@ -255,9 +255,12 @@ fn ps(root: &Root, ops: &[&'static CStr], json: bool) -> Result<c_int> {
         _ => return Err(Error::msg("ps", b"", "usage: hutch ps [--format json] [ID]")),
     }
     let now = sys::now();
-    let mut out: Vec<u8> = Vec::from(&b"NAME             PID      STATUS       UPTIME   COMMAND\n"[..]);
-    let mut w = crate::json::Writer::default();
-    w.open(b'[');
+    // One buffer for either form, kept to exit (no drop code).
+    let mut w = core::mem::ManuallyDrop::new(crate::json::Writer::default());
+    match json {
+        true => drop(w.open(b'[')),
+        false => w.out.extend_from_slice(b"NAME             PID      STATUS       UPTIME   COMMAND\n"),
+    }
     for &name in state::names(root)?.iter() {
         let Ok(e) = state::read(root, &name) else { continue };
         let st = e.status();
@@ -275,8 +278,9 @@ fn ps(root: &Root, ops: &[&'static CStr], json: bool) -> Result<c_int> {
             w.key(b"created").num(e.num(b"created")).key(b"uptime").num(up);
             w.key(b"rootfs").str(e.get(b"rootfs")).key(b"command").str(e.get(b"command")).close(b'}');
         } else {
-            pad(&mut out, &name, 17);
-            pad(&mut out, Buf::<32>::new().num(e.pid() as u64).as_bytes(), 9);
+            let out = &mut w.out;
+            pad(out, &name, 17);
+            pad(out, Buf::<32>::new().num(e.pid() as u64).as_bytes(), 9);
             let mut b = Buf::<32>::new();
             b.push(word);
             match st {
@@ -284,23 +288,21 @@ fn ps(root: &Root, ops: &[&'static CStr], json: bool) -> Result<c_int> {
                 Status::Exited(None) => drop(b.push(b" (?)")),
                 _ => {}
             }
-            pad(&mut out, b.as_bytes(), 13);
+            pad(out, b.as_bytes(), 13);
             b = Buf::new();
             match st {
                 Status::Running => duration(&mut b, up),
                 _ => drop(b.push(b"-")),
             }
-            pad(&mut out, b.as_bytes(), 9);
+            pad(out, b.as_bytes(), 9);
             out.extend_from_slice(e.get(b"command"));
             out.push(b'\n');
         }
     }
     if json {
-        w.close(b']');
-        out = w.out;
-        out.push(b'\n');
+        w.close(b']').out.push(b'\n');
     }
-    sys::write_all(1, &out).at("writing", b"stdout")?;
+    sys::write_all(1, &w.out).at("writing", b"stdout")?;
     Ok(0)
 }
 
