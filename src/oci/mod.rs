@@ -681,22 +681,29 @@ pub fn pad(out: &mut Vec<u8>, text: &[u8], width: usize) {
 /// init (hutch always makes a mount namespace; `exec` joins both). Leaked, with the listing
 /// of /proc (no drop code).
 pub fn pids(init: c_int) -> &'static [c_int] {
-    // A process's two namespaces, as their links read: `pid:[...]mnt:[...]`.
-    let ns = |pid: u64| {
-        let mut key = Buf::<128>::new();
-        for which in [&b"pid"[..], b"mnt"] {
-            key.push(sys::readlink(Buf::<64>::new().push(b"/proc/").num(pid).push(b"/ns/").push(which).cstr()).ok()?.as_bytes());
-        }
-        Some(key)
+    // A process's two namespaces, as their links read: `pid:[...]mnt:[...]`; into `key`,
+    // whether both could be read.
+    let ns = |pid: u64, key: &mut Buf<128>| {
+        [&b"pid"[..], b"mnt"].iter().all(|which| match sys::readlink(Buf::<64>::new().push(b"/proc/").num(pid).push(b"/ns/").push(which).cstr()) {
+            Ok(l) => {
+                key.push(l.as_bytes());
+                true
+            }
+            Err(_) => false,
+        })
     };
     let mut found = ManuallyDrop::new(Vec::new());
-    let Some(want) = ns(init as u64) else { return &[] };
+    let mut want = Buf::<128>::new();
+    if !ns(init as u64, &mut want) {
+        return &[];
+    }
     let Ok(fd) = sys::open(c"/proc", libc::O_RDONLY | libc::O_DIRECTORY) else { return &[] };
     let names = sys::dir_names(fd).unwrap_or_default().leak();
     sys::close(fd);
     for n in names.split(|&c| c == 0) {
         if let Some(pid) = crate::config::parse_num(n) {
-            if ns(pid).is_some_and(|k| k.as_bytes() == want.as_bytes()) {
+            let mut key = Buf::<128>::new();
+            if ns(pid, &mut key) && key.as_bytes() == want.as_bytes() {
                 found.push(pid as c_int);
             }
         }
