@@ -261,7 +261,7 @@ fn ps(root: &Root, ops: &[&'static CStr], json: bool) -> Result<c_int> {
         true => drop(w.open(b'[')),
         false => w.out.extend_from_slice(b"NAME             PID      STATUS       UPTIME   COMMAND\n"),
     }
-    for &name in state::names(root)?.iter() {
+    for &name in state::names(root)? {
         let Ok(e) = state::read(root, &name) else { continue };
         let st = e.status();
         let (word, up): (&[u8], u64) = match st {

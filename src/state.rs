@@ -195,13 +195,13 @@ pub fn read(root: &Root, name: &[u8]) -> Result<Entry> {
     Ok(Entry { text, exit })
 }
 
-/// Every entry's name, sorted.
-pub fn names(root: &Root) -> Result<Vec<&'static [u8]>> {
+/// Every entry's name, sorted; kept, with the directory listing they point into, for the rest
+/// of this short-lived process (no drop code).
+pub fn names(root: &Root) -> Result<&'static [&'static [u8]]> {
     let fd = sys::openat(root.fd, c".", libc::O_RDONLY | libc::O_DIRECTORY, 0).at("reading state directory", b"")?;
     let all = sys::dir_names(fd).at("reading state directory", b"");
     sys::close(fd);
-    // An insertion sort: a few dozen names, and core's sort costs kilobytes. The names stay in
-    // the directory listing, kept for the rest of this short-lived process.
+    // An insertion sort: a few dozen names, and core's sort costs kilobytes.
     let mut names: Vec<&'static [u8]> = Vec::new();
     for n in Vec::leak(all?).split(|&c| c == 0) {
         if n.is_empty() || n == b"lock" || n[0] == b'.' {
@@ -210,7 +210,7 @@ pub fn names(root: &Root) -> Result<Vec<&'static [u8]>> {
         let at = names.iter().position(|m| *m > n).unwrap_or(names.len());
         names.insert(at, n);
     }
-    Ok(names)
+    Ok(names.leak())
 }
 
 /// The start time of process `pid` (clock ticks after boot), or `None` when it is gone or a

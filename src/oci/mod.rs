@@ -643,7 +643,7 @@ fn list(root: &Root, o: &Opts) -> Result<c_int> {
     } else if !quiet {
         w.out.extend_from_slice(b"ID                 PID       STATUS    BUNDLE    CREATED                OWNER\n");
     }
-    for &id in state::names(root)?.leak().iter() {
+    for &id in state::names(root)? {
         let Ok((e, status)) = find(root, id, Status::Stopped) else { continue };
         let out = &mut w.out;
         if json {
