@@ -321,11 +321,7 @@ fn duration(b: &mut Buf<32>, secs: u64) {
 fn await_end(root: &Root, name: &[u8], ms: u64) -> bool {
     let mut waited = 0;
     loop {
-        if let Ok(e) = state::read(root, name) {
-            if !matches!(e.status(), Status::Running) && (e.exit.is_some() || !e.supervised()) {
-                return true;
-            }
-        } else {
+        if state::ended(root, name) {
             return true;
         }
         if waited >= ms {

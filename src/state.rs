@@ -126,8 +126,8 @@ pub fn replace(dirfd: c_int, tmp: &CStr, dest: &CStr, text: &[u8]) -> sys::Resul
 }
 
 /// One container's entry, as read back.
-pub struct Entry {
-    text: Vec<u8>,
+pub struct Entry<'a> {
+    text: &'a [u8],
     pub exit: Option<i32>,
 }
 
@@ -140,7 +140,7 @@ pub enum Status {
     Exited(Option<i32>),
 }
 
-impl Entry {
+impl Entry<'_> {
     /// The value of a `key value` line of `state`.
     pub fn get<'a>(&'a self, key: &'a [u8]) -> &'a [u8] {
         self.all(key).next().unwrap_or(b"")
@@ -180,7 +180,22 @@ impl Entry {
     }
 }
 
-pub fn read(root: &Root, name: &[u8]) -> Result<Entry> {
+/// Entry `name`, its text kept for the rest of this short-lived process (no drop code).
+pub fn read(root: &Root, name: &[u8]) -> Result<Entry<'static>> {
+    let (text, exit) = load(root, name)?;
+    Ok(Entry { text: text.leak(), exit })
+}
+
+/// Whether the container of entry `name` has ended and its supervisor has recorded how (or is
+/// gone too); so has one whose entry is gone. Polled: what it reads is freed, not kept.
+pub fn ended(root: &Root, name: &[u8]) -> bool {
+    let Ok((text, exit)) = load(root, name) else { return true };
+    let e = Entry { text: &text, exit };
+    e.status() != Status::Running && (exit.is_some() || !e.supervised())
+}
+
+/// The text of `<name>/state` and the status in `<name>/exit`.
+fn load(root: &Root, name: &[u8]) -> Result<(Vec<u8>, Option<i32>)> {
     // A name that cannot be an entry's (`..`, `a/b`, a NUL) is none, and never a path.
     let text = match valid(name).then(|| sys::read_file_at(root.fd, path(name, b"state").cstr())) {
         Some(Ok(t)) => t,
@@ -192,7 +207,7 @@ pub fn read(root: &Root, name: &[u8]) -> Result<Entry> {
         .ok()
         .and_then(|t| crate::config::parse_num(t.strip_suffix(b"\n").unwrap_or(&t)))
         .map(|c| c as i32);
-    Ok(Entry { text, exit })
+    Ok((text, exit))
 }
 
 /// Every entry's name, sorted; kept, with the directory listing they point into, for the rest

@@ -549,9 +549,8 @@ const STATUS: [&[u8]; 5] = [b"stopped", b"created", b"running", b"paused", b"cre
 
 /// Every verb's first step: the entry of container `id` and its status, which must be at
 /// least `least` (else the container "is not running").
-/// The entry is kept to hutch's exit (no drop code).
-fn find(root: &Root, id: &[u8], least: Status) -> Result<(ManuallyDrop<Entry>, Status)> {
-    let e = ManuallyDrop::new(state::read(root, id)?);
+fn find(root: &Root, id: &[u8], least: Status) -> Result<(Entry<'static>, Status)> {
+    let e = state::read(root, id)?;
     let status = match () {
         _ if !e.alive() => Status::Stopped,
         _ if sys::file_type(root.fd, state::path(id, b"exec.fifo").cstr()).is_ok() => Status::Created,
