@@ -84,7 +84,8 @@ fn supervisor(s: &mut Supervisor) -> c_int {
 fn supervise(cfg: &RunConfig, env: &[&'static CStr], root: &Root, name: &[u8], mut ready: Option<c_int>) -> Result<c_int> {
     let me = sys::getpid();
     let result = crate::container::run(cfg, env, &mut |pid| {
-        let mut t = entry(cfg, env, pid);
+        // Kept to exit (no drop code).
+        let mut t = core::mem::ManuallyDrop::new(entry(cfg, env, pid));
         line_num(&mut t, b"supervisor", me as u64);
         line_num(&mut t, b"supervisor-start", state::start_time(me).unwrap_or(0));
         let _ = state::write(root, name, b"state", &t);
@@ -111,7 +112,8 @@ pub fn entry(cfg: &RunConfig, env: &[&'static CStr], pid: c_int) -> Vec<u8> {
     line_num(&mut t, b"start", state::start_time(pid).unwrap_or(0));
     line_num(&mut t, b"created", sys::now());
     line(&mut t, b"rootfs", cfg.rootfs.to_bytes());
-    let mut command = Vec::new();
+    // Kept to exit (no drop code).
+    let mut command = core::mem::ManuallyDrop::new(Vec::new());
     for a in &cfg.command {
         command.extend_from_slice(a.to_bytes());
         command.push(b' ');
