@@ -334,7 +334,9 @@ fn await_end(root: &Root, name: &[u8], ms: u64) -> bool {
     }
 }
 
-fn kill_and_wait(root: &Root, name: &[u8], e: &Entry) {
+/// SIGKILL to a running container's init, and a wait, up to 10 s, for its end (an OCI
+/// container's entry has no supervisor: its init's end is its end).
+pub fn kill_and_wait(root: &Root, name: &[u8], e: &Entry) {
     if e.status() == Status::Running {
         let _ = sys::kill(e.pid(), libc::SIGKILL);
     }

@@ -508,29 +508,19 @@ pub fn delete(g: &Global, root: &Root, id: &[u8], force: bool) -> Result<c_int> 
     // podman and containerd's shim pass --force where they mean it.
     match status {
         Status::Stopped => {}
-        _ if force => kill_and_reap(&e),
+        _ if force => {
+            // A paused container's frozen init would not act on SIGKILL until thawed.
+            let _ = cgroup::freeze(e.get(b"cgroups"), false);
+            // SIGKILL to its init (the kernel then kills its PID namespace), and a wait, up to
+            // 10 s, for it to be gone: its parent (a subreaper, or init) reaps it.
+            lifecycle::kill_and_wait(root, id, &e);
+        }
         _ => return Err(Error::msg("cannot delete a container that is not stopped", id, "kill it first, or use delete --force")),
     }
     cgroup::remove(e.get(b"cgroups"));
     post_hooks(g, root, id, &e, Status::Stopped);
     state::remove(root, id)?;
     Ok(0)
-}
-
-/// SIGKILL to the container's init (the kernel then kills its PID namespace), and a wait, up
-/// to 10 s, for it to be gone: its parent (a subreaper, or init) reaps it.
-fn kill_and_reap(e: &Entry) {
-    // A paused container's frozen init would not act on SIGKILL until thawed.
-    let _ = cgroup::freeze(e.get(b"cgroups"), false);
-    if e.alive() {
-        let _ = sys::kill(e.pid(), libc::SIGKILL);
-    }
-    for _ in 0..1000 {
-        if !e.alive() {
-            return;
-        }
-        sys::sleep_ms(10);
-    }
 }
 
 /// A container's status (runtime-spec runtime.md), in the order `find` compares them.
