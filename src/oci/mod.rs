@@ -750,29 +750,53 @@ fn spec(o: &Opts) -> Result<c_int> {
         path.push(b.to_bytes()).push(b"/");
     }
     path.push(b"config.json");
-    let mut text = unpacked(&SPEC_HEAD);
-    if o.v(O::Rootless).is_some_and(|v| v.to_bytes() != b"false") {
-        let (uid, gid) = (sys::geteuid() as u64, sys::getegid() as u64);
-        text.extend_from_slice(br#"{"type":"user"}],"uidMappings":[{"containerID":0,"hostID":"#);
-        text.extend_from_slice(Buf::<128>::new().num(uid).push(br#","size":1}],"gidMappings":[{"containerID":0,"hostID":"#).num(gid).as_bytes());
-        text.extend_from_slice(br#","size":1}]"#);
-    } else {
-        text.extend_from_slice(br#"{"type":"network"}]"#);
-    }
-    for (key, paths) in [(&br#","maskedPaths":["#[..], &crate::mounts::MASKED[..]), (br#"],"readonlyPaths":["#, &crate::mounts::READ_ONLY)] {
-        text.extend_from_slice(key);
-        strings(&mut text, &|i| paths.get(i).map(|p| p.to_bytes()), b"");
-    }
-    text.extend_from_slice(b"]}}\n");
+    let text = spec_text(o.v(O::Rootless).is_some_and(|v| v.to_bytes() != b"false"));
     match sys::write_file_at(libc::AT_FDCWD, path.cstr(), &text, libc::O_CREAT | libc::O_EXCL) {
         Err(Errno(libc::EEXIST)) => Err(Error::msg("spec", path.as_bytes(), "exists already: remove it first")),
         r => r.at("writing", path.as_bytes()).map(|()| 0),
     }
 }
 
+/// runc's default config: with `rootless`, a user namespace mapping the caller's ids to 0 in
+/// place of the network namespace. Kept to exit (no drop code).
+fn spec_text(rootless: bool) -> ManuallyDrop<Vec<u8>> {
+    let doc = unpacked(&SPEC_DOC);
+    let mut text = ManuallyDrop::new(Vec::new());
+    for (i, part) in doc.split(|&c| c == 0).enumerate() {
+        // Parts 1 to 3 are the user namespace's, 4 the network namespace's.
+        if matches!(i, 1..=3) != rootless && matches!(i, 1..=4) {
+            continue;
+        }
+        text.extend_from_slice(part);
+        match i {
+            1 | 2 => drop(text.extend_from_slice(Buf::<16>::new().num(if i == 1 { sys::geteuid() } else { sys::getegid() } as u64).as_bytes())),
+            5 | 6 => strings(&mut text, &|j| [&crate::mounts::MASKED[..], &crate::mounts::READ_ONLY][i - 5].get(j).map(|p| p.to_bytes()), b""),
+            _ => {}
+        }
+    }
+    text
+}
+
 crate::pack::packed!(
-/// runc's default config (`runc spec`), ending in the namespace list.
-SPEC_HEAD = r#"{"ociVersion":"1.2.0","process":{"terminal":true,"user":{"uid":0,"gid":0},"args":["sh"],"env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","TERM=xterm"],"cwd":"/","capabilities":{"bounding":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"],"effective":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"],"permitted":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"]},"rlimits":[{"type":"RLIMIT_NOFILE","hard":1024,"soft":1024}],"noNewPrivileges":true},"root":{"path":"rootfs","readonly":true},"hostname":"hutch","mounts":[{"destination":"/proc","type":"proc","source":"proc"},{"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","strictatime","mode=755","size=65536k"]},{"destination":"/dev/pts","type":"devpts","source":"devpts","options":["nosuid","noexec","newinstance","ptmxmode=0666","mode=0620"]},{"destination":"/dev/shm","type":"tmpfs","source":"shm","options":["nosuid","noexec","nodev","mode=1777","size=65536k"]},{"destination":"/dev/mqueue","type":"mqueue","source":"mqueue","options":["nosuid","noexec","nodev"]},{"destination":"/sys","type":"sysfs","source":"sysfs","options":["nosuid","noexec","nodev","ro"]}],"linux":{"resources":{"devices":[{"allow":false,"access":"rwm"}]},"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"cgroup"},"#);
+/// runc's default config (`runc spec`) in parts, at the NULs: up to the namespace list; a user
+/// namespace's end of it, around the uid and the gid it maps; the network namespace's end of
+/// it; the keys of the masked and read-only paths; the end.
+SPEC_DOC = concat!(r#"{"ociVersion":"1.2.0","process":{"terminal":true,"user":{"uid":0,"gid":0},"args":["sh"],"env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","TERM=xterm"],"cwd":"/","capabilities":{"bounding":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"],"effective":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"],"permitted":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"]},"rlimits":[{"type":"RLIMIT_NOFILE","hard":1024,"soft":1024}],"noNewPrivileges":true},"root":{"path":"rootfs","readonly":true},"hostname":"hutch","mounts":[{"destination":"/proc","type":"proc","source":"proc"},{"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","strictatime","mode=755","size=65536k"]},{"destination":"/dev/pts","type":"devpts","source":"devpts","options":["nosuid","noexec","newinstance","ptmxmode=0666","mode=0620"]},{"destination":"/dev/shm","type":"tmpfs","source":"shm","options":["nosuid","noexec","nodev","mode=1777","size=65536k"]},{"destination":"/dev/mqueue","type":"mqueue","source":"mqueue","options":["nosuid","noexec","nodev"]},{"destination":"/sys","type":"sysfs","source":"sysfs","options":["nosuid","noexec","nodev","ro"]}],"linux":{"resources":{"devices":[{"allow":false,"access":"rwm"}]},"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"cgroup"},"#,
+    "\0",
+    r#"{"type":"user"}],"uidMappings":[{"containerID":0,"hostID":"#,
+    "\0",
+    r#","size":1}],"gidMappings":[{"containerID":0,"hostID":"#,
+    "\0",
+    r#","size":1}]"#,
+    "\0",
+    r#"{"type":"network"}]"#,
+    "\0",
+    r#","maskedPaths":["#,
+    "\0",
+    r#"],"readonlyPaths":["#,
+    "\0",
+    "]}}\n"
+));
 
 
 /// runtime-spec features.md: what this runtime implements; the lists of mount options and
@@ -861,7 +885,7 @@ mod tests {
 
     #[test]
     fn documents_are_json() {
-        for text in [ManuallyDrop::into_inner(features()), [&unpacked(&SPEC_HEAD)[..], br#"{"type":"network"}]}}"#].concat()] {
+        for text in [features(), spec_text(false), spec_text(true)].map(ManuallyDrop::into_inner) {
             let text: &'static [u8] = alloc::vec::Vec::leak(text.to_vec());
             assert!(crate::json::parse(text, b"x").is_ok(), "{}", alloc::string::String::from_utf8_lossy(text));
         }
