@@ -365,7 +365,7 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
     let spec = spec::parse(leak(text).to_bytes(), bundle.as_bytes())?;
     spec.run.no_pivot |= o.on(O::NoPivot);
     // runc's default cgroup: the container's ID, under the runtime's own.
-    spec.run.limits.cgroup_name = spec.run.limits.cgroup_name.or(Some(idc));
+    spec.run.limits.cgroup_name.get_or_insert(idc);
     for w in spec.run.oci.as_ref().map_or(&[][..], |o| &o.warnings) {
         // spec.rs's lines are `hutch: warning: TEXT\n`: TEXT goes to the log too.
         let w = w.to_bytes();
