@@ -275,7 +275,7 @@ fn parse(args: &[&'static CStr], o: &mut Opts) -> Result<Option<&'static [&'stat
         ops.push(op);
         rest = tail;
     }
-    if let Some(f) = o.v(O::Format).filter(|f| !matches!(f.to_bytes(), b"json" | b"table")) {
+    if let Some(f) = o.v(O::Format).filter(|f| crate::config::word_index(b"json table", f.to_bytes()).is_none()) {
         return Err(Error::msg("invalid format", f.to_bytes(), "expected table or json"));
     }
     Ok(Some(ManuallyDrop::into_inner(ops).leak()))
