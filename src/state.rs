@@ -69,7 +69,6 @@ pub fn valid(b: &[u8]) -> bool {
 }
 
 /// A new short id: 8 hex digits from the time and the pid.
-#[inline(never)] // smaller out of line (measured)
 pub fn generate_name() -> Buf<32> {
     let mut v = (sys::now() << 20 ^ sys::getpid() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32;
     let mut b = Buf::new();

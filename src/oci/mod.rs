@@ -117,7 +117,6 @@ pub fn await_start(a: &mut Args) -> Result<()> {
 
 /// runc's check before the wait: the command exists (PATH searched as execvp does), so that
 /// a missing one fails `create` (status 127, the message clients look for) and not `start`.
-#[inline(never)] // smaller out of line (measured)
 fn find_command(cmd: &CStr, env: &[&'static CStr]) -> Result<()> {
     // The exec's own search (child.rs), with "exists" as the attempt: Errno(0) when found.
     match crate::child::search(cmd, env, &mut |p| Errno(if sys::exists(p) { 0 } else { libc::ENOENT })) {
@@ -725,7 +724,6 @@ pub fn kill(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
 }
 
 /// `ps [--format table|json] ID`: the pids of the container's processes.
-#[inline(never)] // smaller out of line (measured)
 pub fn ps(root: &Root, id: &[u8], json: bool) -> Result<c_int> {
     let (e, _) = find(root, id, Status::Created)?;
     // Kept to exit (no drop code).
@@ -743,7 +741,6 @@ pub fn ps(root: &Root, id: &[u8], json: bool) -> Result<c_int> {
 
 /// `spec [--rootless] [-b BUNDLE]`: a default config.json running `sh`, as runc writes it;
 /// an existing one is not overwritten.
-#[inline(never)] // inlined into cli::dispatch it costs more bytes (measured)
 fn spec(o: &Opts) -> Result<c_int> {
     let mut path = Buf::<4096>::new();
     if let Some(b) = o.v(O::Bundle) {
