@@ -85,7 +85,8 @@ fn supervisor(s: &mut Supervisor) -> c_int {
 fn supervise(cfg: &RunConfig, env: &[&'static CStr], root: &Root, name: &[u8], mut ready: Option<c_int>) -> Result<c_int> {
     let me = sys::getpid();
     let result = crate::container::run(cfg, env, &mut |pid| {
-        let mut t = entry(cfg, env, pid);
+        // Kept to exit (no drop code).
+        let mut t = core::mem::ManuallyDrop::new(entry(cfg, env, pid));
         line_num(&mut t, b"supervisor", me as u64);
         line_num(&mut t, b"supervisor-start", state::start_time(me).unwrap_or(0));
         let _ = state::write(root, name, b"state", &t);
@@ -112,7 +113,8 @@ pub fn entry(cfg: &RunConfig, env: &[&'static CStr], pid: c_int) -> Vec<u8> {
     line_num(&mut t, b"start", state::start_time(pid).unwrap_or(0));
     line_num(&mut t, b"created", sys::now());
     line(&mut t, b"rootfs", cfg.rootfs.to_bytes());
-    let mut command = Vec::new();
+    // Kept to exit (no drop code).
+    let mut command = core::mem::ManuallyDrop::new(Vec::new());
     for a in &cfg.command {
         command.extend_from_slice(a.to_bytes());
         command.push(b' ');
@@ -147,7 +149,7 @@ pub fn entry(cfg: &RunConfig, env: &[&'static CStr], pid: c_int) -> Vec<u8> {
 }
 
 /// Appends the line `key value` to a state text; a newline in the value becomes a space.
-fn line(t: &mut Vec<u8>, key: &[u8], value: &[u8]) {
+pub fn line(t: &mut Vec<u8>, key: &[u8], value: &[u8]) {
     t.extend_from_slice(key);
     t.push(b' ');
     let at = t.len();
@@ -256,10 +258,13 @@ fn ps(root: &Root, ops: &[&'static CStr], json: bool) -> Result<c_int> {
         _ => return Err(Error::msg(m!("ps"), b"", m!("usage: hutch ps [--format json] [ID]"))),
     }
     let now = sys::now();
-    let mut out: Vec<u8> = Vec::from(&b"NAME             PID      STATUS       UPTIME   COMMAND\n"[..]);
-    let mut w = crate::json::Writer::default();
-    w.open(b'[');
-    for &name in state::names(root)?.iter() {
+    // One buffer for either form, kept to exit (no drop code).
+    let mut w = core::mem::ManuallyDrop::new(crate::json::Writer::default());
+    match json {
+        true => drop(w.open(b'[')),
+        false => w.out.extend_from_slice(b"NAME             PID      STATUS       UPTIME   COMMAND\n"),
+    }
+    for &name in state::names(root)? {
         let Ok(e) = state::read(root, &name) else { continue };
         let st = e.status();
         let (word, up): (&[u8], u64) = match st {
@@ -276,8 +281,9 @@ fn ps(root: &Root, ops: &[&'static CStr], json: bool) -> Result<c_int> {
             w.key(b"created").num(e.num(b"created")).key(b"uptime").num(up);
             w.key(b"rootfs").str(e.get(b"rootfs")).key(b"command").str(e.get(b"command")).close(b'}');
         } else {
-            pad(&mut out, &name, 17);
-            pad(&mut out, Buf::<32>::new().num(e.pid() as u64).as_bytes(), 9);
+            let out = &mut w.out;
+            pad(out, &name, 17);
+            pad(out, Buf::<32>::new().num(e.pid() as u64).as_bytes(), 9);
             let mut b = Buf::<32>::new();
             b.push(word);
             match st {
@@ -285,23 +291,21 @@ fn ps(root: &Root, ops: &[&'static CStr], json: bool) -> Result<c_int> {
                 Status::Exited(None) => drop(b.push(b" (?)")),
                 _ => {}
             }
-            pad(&mut out, b.as_bytes(), 13);
+            pad(out, b.as_bytes(), 13);
             b = Buf::new();
             match st {
                 Status::Running => duration(&mut b, up),
                 _ => drop(b.push(b"-")),
             }
-            pad(&mut out, b.as_bytes(), 9);
+            pad(out, b.as_bytes(), 9);
             out.extend_from_slice(e.get(b"command"));
             out.push(b'\n');
         }
     }
     if json {
-        w.close(b']');
-        out = w.out;
-        out.push(b'\n');
+        w.close(b']').out.push(b'\n');
     }
-    sys::write_all(1, &out).at(m!("writing"), b"stdout")?;
+    sys::write_all(1, &w.out).at("writing", b"stdout")?;
     Ok(0)
 }
 
@@ -320,11 +324,7 @@ fn duration(b: &mut Buf<32>, secs: u64) {
 fn await_end(root: &Root, name: &[u8], ms: u64) -> bool {
     let mut waited = 0;
     loop {
-        if let Ok(e) = state::read(root, name) {
-            if !matches!(e.status(), Status::Running) && (e.exit.is_some() || !e.supervised()) {
-                return true;
-            }
-        } else {
+        if state::ended(root, name) {
             return true;
         }
         if waited >= ms {
@@ -335,7 +335,9 @@ fn await_end(root: &Root, name: &[u8], ms: u64) -> bool {
     }
 }
 
-fn kill_and_wait(root: &Root, name: &[u8], e: &Entry) {
+/// SIGKILL to a running container's init, and a wait, up to 10 s, for its end (an OCI
+/// container's entry has no supervisor: its init's end is its end).
+pub fn kill_and_wait(root: &Root, name: &[u8], e: &Entry) {
     if e.status() == Status::Running {
         let _ = sys::kill(e.pid(), libc::SIGKILL);
     }

@@ -70,7 +70,6 @@ pub fn valid(b: &[u8]) -> bool {
 }
 
 /// A new short id: 8 hex digits from the time and the pid.
-#[inline(never)] // smaller out of line (measured)
 pub fn generate_name() -> Buf<32> {
     let mut v = (sys::now() << 20 ^ sys::getpid() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32;
     let mut b = Buf::new();
@@ -127,8 +126,8 @@ pub fn replace(dirfd: c_int, tmp: &CStr, dest: &CStr, text: &[u8]) -> sys::Resul
 }
 
 /// One container's entry, as read back.
-pub struct Entry {
-    text: Vec<u8>,
+pub struct Entry<'a> {
+    text: &'a [u8],
     pub exit: Option<i32>,
 }
 
@@ -141,7 +140,7 @@ pub enum Status {
     Exited(Option<i32>),
 }
 
-impl Entry {
+impl Entry<'_> {
     /// The value of a `key value` line of `state`.
     pub fn get<'a>(&'a self, key: &'a [u8]) -> &'a [u8] {
         self.all(key).next().unwrap_or(b"")
@@ -181,7 +180,22 @@ impl Entry {
     }
 }
 
-pub fn read(root: &Root, name: &[u8]) -> Result<Entry> {
+/// Entry `name`, its text kept for the rest of this short-lived process (no drop code).
+pub fn read(root: &Root, name: &[u8]) -> Result<Entry<'static>> {
+    let (text, exit) = load(root, name)?;
+    Ok(Entry { text: text.leak(), exit })
+}
+
+/// Whether the container of entry `name` has ended and its supervisor has recorded how (or is
+/// gone too); so has one whose entry is gone. Polled: what it reads is freed, not kept.
+pub fn ended(root: &Root, name: &[u8]) -> bool {
+    let Ok((text, exit)) = load(root, name) else { return true };
+    let e = Entry { text: &text, exit };
+    e.status() != Status::Running && (exit.is_some() || !e.supervised())
+}
+
+/// The text of `<name>/state` and the status in `<name>/exit`.
+fn load(root: &Root, name: &[u8]) -> Result<(Vec<u8>, Option<i32>)> {
     // A name that cannot be an entry's (`..`, `a/b`, a NUL) is none, and never a path.
     let text = match valid(name).then(|| sys::read_file_at(root.fd, path(name, b"state").cstr())) {
         Some(Ok(t)) => t,
@@ -193,16 +207,16 @@ pub fn read(root: &Root, name: &[u8]) -> Result<Entry> {
         .ok()
         .and_then(|t| crate::config::parse_num(t.strip_suffix(b"\n").unwrap_or(&t)))
         .map(|c| c as i32);
-    Ok(Entry { text, exit })
+    Ok((text, exit))
 }
 
-/// Every entry's name, sorted.
-pub fn names(root: &Root) -> Result<Vec<&'static [u8]>> {
-    let fd = sys::openat(root.fd, c".", libc::O_RDONLY | libc::O_DIRECTORY, 0).at(m!("reading state directory"), b"")?;
-    let all = sys::dir_names(fd).at(m!("reading state directory"), b"");
+/// Every entry's name, sorted; kept, with the directory listing they point into, for the rest
+/// of this short-lived process (no drop code).
+pub fn names(root: &Root) -> Result<&'static [&'static [u8]]> {
+    let fd = sys::openat(root.fd, c".", libc::O_RDONLY | libc::O_DIRECTORY, 0).at("reading state directory", b"")?;
+    let all = sys::dir_names(fd).at("reading state directory", b"");
     sys::close(fd);
-    // An insertion sort: a few dozen names, and core's sort costs kilobytes. The names stay in
-    // the directory listing, kept for the rest of this short-lived process.
+    // An insertion sort: a few dozen names, and core's sort costs kilobytes.
     let mut names: Vec<&'static [u8]> = Vec::new();
     for n in Vec::leak(all?).split(|&c| c == 0) {
         if n.is_empty() || n == b"lock" || n[0] == b'.' {
@@ -211,7 +225,7 @@ pub fn names(root: &Root) -> Result<Vec<&'static [u8]>> {
         let at = names.iter().position(|m| *m > n).unwrap_or(names.len());
         names.insert(at, n);
     }
-    Ok(names)
+    Ok(names.leak())
 }
 
 /// The start time of process `pid` (clock ticks after boot), or `None` when it is gone or a
