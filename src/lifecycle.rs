@@ -305,7 +305,7 @@ fn ps(root: &Root, ops: &[&'static CStr], json: bool) -> Result<c_int> {
     if json {
         w.close(b']').out.push(b'\n');
     }
-    sys::write_all(1, &w.out).at("writing", b"stdout")?;
+    sys::write_all(1, &w.out).at(m!("writing"), b"stdout")?;
     Ok(0)
 }
 

@@ -213,8 +213,8 @@ fn load(root: &Root, name: &[u8]) -> Result<(Vec<u8>, Option<i32>)> {
 /// Every entry's name, sorted; kept, with the directory listing they point into, for the rest
 /// of this short-lived process (no drop code).
 pub fn names(root: &Root) -> Result<&'static [&'static [u8]]> {
-    let fd = sys::openat(root.fd, c".", libc::O_RDONLY | libc::O_DIRECTORY, 0).at("reading state directory", b"")?;
-    let all = sys::dir_names(fd).at("reading state directory", b"");
+    let fd = sys::openat(root.fd, c".", libc::O_RDONLY | libc::O_DIRECTORY, 0).at(m!("reading state directory"), b"")?;
+    let all = sys::dir_names(fd).at(m!("reading state directory"), b"");
     sys::close(fd);
     // An insertion sort: a few dozen names, and core's sort costs kilobytes.
     let mut names: Vec<&'static [u8]> = Vec::new();

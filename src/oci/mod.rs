@@ -276,7 +276,7 @@ fn parse(args: &[&'static CStr], o: &mut Opts) -> Result<Option<&'static [&'stat
         rest = tail;
     }
     if let Some(f) = o.v(O::Format).filter(|f| crate::config::word_index(b"json table", f.to_bytes()).is_none()) {
-        return Err(Error::msg("invalid format", f.to_bytes(), "expected table or json"));
+        return Err(Error::msg(m!("invalid format"), f.to_bytes(), m!("expected table or json")));
     }
     Ok(Some(ManuallyDrop::into_inner(ops).leak()))
 }
@@ -515,7 +515,7 @@ pub fn delete(g: &Global, root: &Root, id: &[u8], force: bool) -> Result<c_int> 
             // 10 s, for it to be gone: its parent (a subreaper, or init) reaps it.
             lifecycle::kill_and_wait(root, id, &e);
         }
-        _ => return Err(Error::msg("cannot delete a container that is not stopped", id, "kill it first, or use delete --force")),
+        _ => return Err(Error::msg(m!("cannot delete a container that is not stopped"), id, m!("kill it first, or use delete --force"))),
     }
     cgroup::remove(e.get(b"cgroups"));
     post_hooks(g, root, id, &e, Status::Stopped);
