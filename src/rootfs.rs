@@ -115,9 +115,8 @@ fn overlay(rootfs: &CStr) -> Result<c_int> {
     }
     let (l, s) = (fd_path(lower), fd_path(stage));
     let mut data = Buf::<128>::new();
-    data.push(b"lowerdir=").push(l.as_bytes());
-    data.push(b",upperdir=").push(s.as_bytes()).push(b"/upper");
-    data.push(b",workdir=").push(s.as_bytes()).push(b"/work");
+    data.push(b"lowerdir=").push(l.as_bytes()).push(b",upperdir=").push(s.as_bytes());
+    data.push(b"/upper,workdir=").push(s.as_bytes()).push(b"/work");
     let mut target = s;
     target.push(b"/root");
     sys::mount(Some(c"overlay"), target.cstr(), Some(c"overlay"), 0, Some(data.cstr())).at("mounting overlay", rb)?;
