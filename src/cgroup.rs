@@ -351,13 +351,14 @@ fn make(d: &Dir, path: &[u8], parents: bool) -> Result<()> {
             Err(Errno(libc::EEXIST)) if parents && end <= d.path.as_bytes().len() => {}
             r => {
                 r.at("creating cgroup", dir)?;
+                let copy = |file: &[u8]| {
+                    let v = get(up, file).at("reading", at(up, file).as_bytes())?;
+                    put(dir, file, v.strip_suffix(b"\n").unwrap_or(v), "setting cgroup limit")
+                };
                 if !d.v2 && d.has & CPUSET != 0 {
-                    for file in [&b"cpuset.cpus"[..], b"cpuset.mems"] {
-                        let copied = get(up, file).at("reading", at(up, file).as_bytes());
-                        if let Err(e) = copied.and_then(|v| put(dir, file, v.strip_suffix(b"\n").unwrap_or(&v), "setting cgroup limit")) {
-                            let _ = sys::unlinkat(libc::AT_FDCWD, p.cstr(), libc::AT_REMOVEDIR);
-                            return Err(e);
-                        }
+                    if let Err(e) = copy(b"cpuset.cpus").and_then(|()| copy(b"cpuset.mems")) {
+                        let _ = sys::unlinkat(libc::AT_FDCWD, p.cstr(), libc::AT_REMOVEDIR);
+                        return Err(e);
                     }
                 }
             }
