@@ -538,17 +538,19 @@ pub fn freeze(dirs: &[u8], frozen: bool) -> Result<()> {
             continue;
         }
         found = true;
-        for _ in 0..RMDIR_TRIES {
+        let mut tries = RMDIR_TRIES;
+        loop {
             // v1 may stop at FREEZING when a task cannot be frozen yet: writing again retries.
             put(d, file, values[frozen as usize], "freezing cgroup")?;
             if !frozen || state(d) {
                 break;
             }
+            tries -= 1;
+            if tries == 0 {
+                let _ = freeze(dirs, false);
+                return Err(Error::sys("freezing cgroup", d, Errno(libc::EBUSY)));
+            }
             sys::sleep_ms(1);
-        }
-        if frozen && !state(d) {
-            let _ = freeze(dirs, false);
-            return Err(Error::sys("freezing cgroup", d, Errno(libc::EBUSY)));
         }
     }
     match found {
