@@ -237,7 +237,6 @@ pub fn oci(root: c_int, m: &Mount) -> Result<()> {
 /// A `cgroup` mount: the container's own cgroups (its cgroup namespace's). On cgroup v2 that
 /// is cgroup2 itself; on v1 and hybrid hosts, as runc does, a tmpfs holding each hierarchy
 /// of /proc/self/cgroup (and cgroup2 as `unified`), with links for co-mounted controllers.
-#[inline(never)]
 fn cgroup(root: c_int, m: &Mount) -> Result<()> {
     let dst = m.dst.to_bytes();
     // Leaked: the container process execs soon after (no drop code).

@@ -80,7 +80,6 @@ fn walk(root: c_int, a: &mut [u8; 4096], end: usize, kind: Kind) -> sys::Result<
 
 /// Makes every mount private, so nothing mounted from here on propagates to the host, and
 /// gives the container a root mount of its own. Returns an O_PATH fd to that root.
-#[inline(never)]
 pub fn prepare(cfg: &RunConfig) -> Result<c_int> {
     let rootfs = cfg.rootfs;
     let rb = rootfs.to_bytes();
