@@ -65,13 +65,9 @@ pub fn defaults(root: c_int, nodes_only: bool) -> Result<()> {
                 };
                 mount_fs(root, p, c"devpts", c"devpts", libc::MS_NOSUID | libc::MS_NOEXEC, data)?.at("mounting", p)?
             }
-            // A node of our own is much cheaper than a mount; where mknod is not allowed (a
-            // user namespace), the host's node is bound instead. In the fresh /dev tmpfs: no
+            // A node of our own is much cheaper than a mount. In the fresh /dev tmpfs: no
             // symlink of ROOTFS can be in the way.
-            What::HostDevice => match sys::copy_node(path, root, &path[1..]) {
-                Err(sys::Errno(libc::EPERM)) => bind(root, path, p, Kind::File, REC_BIND)?,
-                r => r.at("creating device", p)?,
-            },
+            What::HostDevice => node(root, path, sys::copy_node(path, root, &path[1..]))?,
             // Inside the fresh /dev tmpfs: no symlink of ROOTFS can be in the way.
             What::Link(target) => sys::symlinkat(target, root, &path[1..]).at("creating symlink", p)?,
         }
@@ -283,10 +279,16 @@ pub fn devices(root: c_int, devices: &[Device]) -> Result<()> {
         }
         let r = sys::mknodat(dir, name.cstr(), d.mode, d.dev, d.uid, d.gid);
         sys::close(dir);
-        match r {
-            Err(sys::Errno(libc::EPERM)) => bind(root, d.path, p, Kind::File, REC_BIND)?,
-            r => r.at("creating device", p)?,
-        }
+        node(root, d.path, r)?;
     }
     Ok(())
+}
+
+/// The outcome of making device node `path`: where mknod is not allowed (a user namespace),
+/// the host's node at the same path is bound instead.
+fn node(root: c_int, path: &CStr, made: sys::Result<()>) -> Result<()> {
+    match made {
+        Err(sys::Errno(libc::EPERM)) => bind(root, path, path.to_bytes(), Kind::File, REC_BIND),
+        r => r.at("creating device", path.to_bytes()),
+    }
 }
