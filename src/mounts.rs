@@ -55,22 +55,32 @@ pub fn defaults(root: c_int, nodes_only: bool) -> Result<()> {
         if nodes_only && !matches!(what, What::HostDevice | What::Link(_)) {
             continue;
         }
-        match *what {
-            What::Fs(fstype, flags, data) => mount_fs(root, p, fstype, fstype, flags, data)?.at("mounting", p)?,
-            What::Sysfs => sysfs(root, path, NOSUID_NOEXEC_NODEV | libc::MS_RDONLY)?,
+        let (fstype, flags, data) = match *what {
+            What::Fs(fstype, flags, data) => (fstype, flags, data),
+            What::Sysfs => {
+                sysfs(root, path, NOSUID_NOEXEC_NODEV | libc::MS_RDONLY)?;
+                continue;
+            }
             What::Devpts => {
                 let data = match userns::gid_mapped(5) {
                     true => c"newinstance,ptmxmode=0666,mode=0620,gid=5",
                     false => c"newinstance,ptmxmode=0666,mode=0620",
                 };
-                mount_fs(root, p, c"devpts", c"devpts", libc::MS_NOSUID | libc::MS_NOEXEC, data)?.at("mounting", p)?
+                (c"devpts", libc::MS_NOSUID | libc::MS_NOEXEC, data)
             }
             // A node of our own is much cheaper than a mount. In the fresh /dev tmpfs: no
             // symlink of ROOTFS can be in the way.
-            What::HostDevice => node(root, path, sys::copy_node(path, root, &path[1..]))?,
+            What::HostDevice => {
+                node(root, path, sys::copy_node(path, root, &path[1..]))?;
+                continue;
+            }
             // Inside the fresh /dev tmpfs: no symlink of ROOTFS can be in the way.
-            What::Link(target) => sys::symlinkat(target, root, &path[1..]).at("creating symlink", p)?,
-        }
+            What::Link(target) => {
+                sys::symlinkat(target, root, &path[1..]).at("creating symlink", p)?;
+                continue;
+            }
+        };
+        mount_fs(root, p, fstype, fstype, flags, data)?.at("mounting", p)?;
     }
     Ok(())
 }
