@@ -249,10 +249,15 @@ fn cgroup(root: c_int, m: &Mount) -> Result<()> {
     let text = sys::read_file(c"/proc/self/cgroup").at("reading", b"/proc/self/cgroup")?.leak();
     // Lines `ID:CONTROLLERS:PATH`; v2's has no controllers.
     let lines = || text.split(|&c| c == b'\n').filter_map(|l| l.split(|&c| c == b':').nth(1));
-    if lines().all(|c| c.is_empty()) {
-        return mount_fs(root, dst, c"cgroup2", c"cgroup2", m.flags, c"")?.at("mounting", dst);
+    let v2 = lines().all(|c| c.is_empty());
+    let (fstype, flags, data) = match v2 {
+        true => (c"cgroup2", m.flags, c""),
+        false => (c"tmpfs", m.flags & !libc::MS_RDONLY, c"mode=755"),
+    };
+    mount_fs(root, dst, fstype, fstype, flags, data)?.at("mounting", dst)?;
+    if v2 {
+        return Ok(());
     }
-    mount_fs(root, dst, c"tmpfs", c"tmpfs", m.flags & !libc::MS_RDONLY, c"mode=755")?.at("mounting", dst)?;
     for ctrl in lines() {
         let name = ctrl.strip_prefix(b"name=").unwrap_or(if ctrl.is_empty() { b"unified" } else { ctrl });
         let mut sub = Buf::<256>::new();
