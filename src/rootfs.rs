@@ -88,20 +88,22 @@ pub fn prepare(cfg: &RunConfig) -> Result<c_int> {
     let slave = cfg.oci.as_ref().is_some_and(|o| o.propagation & libc::MS_SLAVE != 0);
     let propagation = if slave { libc::MS_SLAVE } else { libc::MS_PRIVATE };
     sys::mount(None, c"/", None, libc::MS_REC | propagation, None).at("making mounts private", b"/")?;
-    if cfg.overlay {
-        return overlay(rootfs);
-    }
     // pivot_root needs the new root to be a mount point.
-    sys::mount(Some(rootfs), rootfs, None, libc::MS_BIND | libc::MS_REC, None).at("binding rootfs", rb)?;
-    sys::open(rootfs, O_DIR).at("opening rootfs", rb)
+    if !cfg.overlay {
+        sys::mount(Some(rootfs), rootfs, None, libc::MS_BIND | libc::MS_REC, None).at("binding rootfs", rb)?;
+    }
+    let fd = sys::open(rootfs, O_DIR).at("opening rootfs", rb)?;
+    match cfg.overlay {
+        true => overlay(rootfs, fd),
+        false => Ok(fd),
+    }
 }
 
 /// An overlay root: ROOTFS is the read-only lower layer, a tmpfs holds the upper and work
 /// directories. The tmpfs is mounted over ROOTFS itself (in this private mount namespace
-/// only), and ROOTFS stays reachable as the lower layer through an fd opened before.
-fn overlay(rootfs: &CStr) -> Result<c_int> {
+/// only), and ROOTFS stays reachable as the lower layer through `lower`, opened before.
+fn overlay(rootfs: &CStr, lower: c_int) -> Result<c_int> {
     let rb = rootfs.to_bytes();
-    let lower = sys::open(rootfs, O_DIR).at("opening rootfs", rb)?;
     sys::mount(Some(c"tmpfs"), rootfs, Some(c"tmpfs"), 0, Some(c"mode=755")).at("mounting overlay tmpfs", rb)?;
     let stage = sys::open(rootfs, O_DIR).at("opening overlay tmpfs", rb)?;
     for dir in [c"upper", c"work", c"root"] {
