@@ -125,23 +125,24 @@ pub const READ_ONLY: [&CStr; 5] = [c"/proc/bus", c"/proc/fs", c"/proc/irq", c"/p
 
 /// Masks and write-protects paths (the lists above, or a bundle's), where they exist.
 pub fn confine_proc(root: c_int, masked: &[&CStr], read_only_paths: &[&CStr]) -> Result<()> {
-    for &path in masked {
+    for (i, &path) in masked.iter().chain(read_only_paths).enumerate() {
         let p = path.to_bytes();
         let Some(fd) = existing(root, path)? else { continue };
-        let r = match sys::file_type(fd, c"") {
-            Ok(libc::S_IFDIR) => mount_on(fd, Some(c"tmpfs"), Some(c"tmpfs"), libc::MS_RDONLY | NOSUID_NOEXEC_NODEV, Some(c"size=0")),
-            _ => mount_on(fd, Some(c"/dev/null"), None, libc::MS_BIND, None),
+        let mask = i < masked.len();
+        // Masked: files get /dev/null bound over them, directories an empty read-only tmpfs.
+        // Read-only: a bind of itself, that can then be remounted read-only.
+        let r = match mask.then(|| sys::file_type(fd, c"")) {
+            None => mount_on(fd, Some(fd_path(fd).cstr()), None, libc::MS_BIND | libc::MS_REC, None),
+            Some(Ok(libc::S_IFDIR)) => mount_on(fd, Some(c"tmpfs"), Some(c"tmpfs"), libc::MS_RDONLY | NOSUID_NOEXEC_NODEV, Some(c"size=0")),
+            Some(_) => mount_on(fd, Some(c"/dev/null"), None, libc::MS_BIND, None),
         };
         sys::close(fd);
-        r.at("masking", p)?;
-    }
-    for &path in read_only_paths {
-        let p = path.to_bytes();
-        let Some(fd) = existing(root, path)? else { continue };
-        let r = mount_on(fd, Some(fd_path(fd).cstr()), None, libc::MS_BIND | libc::MS_REC, None);
-        sys::close(fd);
-        r.at("binding read-only", p)?;
-        read_only(root, path)?;
+        if mask {
+            r.at("masking", p)?;
+        } else {
+            r.at("binding read-only", p)?;
+            read_only(root, path)?;
+        }
     }
     Ok(())
 }
