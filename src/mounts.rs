@@ -200,18 +200,6 @@ pub fn oci(root: c_int, m: &Mount) -> Result<()> {
         _ if is_bind => {
             let ty = sys::file_type(libc::AT_FDCWD, m.src).at("mount source", m.src.to_bytes())?;
             bind(root, m.src, dst, if ty == libc::S_IFDIR { Kind::Dir } else { Kind::File }, m.flags & REC_BIND)?;
-            let rest = m.flags & !(REC_BIND | libc::MS_REMOUNT);
-            if rest != 0 {
-                let fd = rootfs::open_in(root, m.dst).at("opening", dst)?;
-                let flags = libc::MS_REMOUNT | libc::MS_BIND | rest;
-                // In a user namespace the kernel keeps the source's locked flags: ask for them too.
-                let r = match mount_on(fd, None, None, flags, None) {
-                    Err(sys::Errno(libc::EPERM)) => sys::mount_flags(fd).and_then(|old| mount_on(fd, None, None, flags | old, None)),
-                    r => r,
-                };
-                sys::close(fd);
-                r.at("remounting", dst)?;
-            }
         }
         // cgroup v1 cannot be mounted in a user namespace: the host's hierarchies are bound.
         b"cgroup" => match cgroup(root, m) {
@@ -232,13 +220,28 @@ pub fn oci(root: c_int, m: &Mount) -> Result<()> {
             }
         }
     }
-    if m.propagation != 0 {
-        let fd = rootfs::open_in(root, m.dst).at("opening", dst)?;
-        let r = mount_on(fd, None, None, m.propagation, None);
-        sys::close(fd);
-        r.at("setting propagation", dst)?;
+    // What the mount made is opened anew: an fd opened before it names what lies beneath.
+    let rest = if is_bind { m.flags & !(REC_BIND | libc::MS_REMOUNT) } else { 0 };
+    if rest == 0 && m.propagation == 0 {
+        return Ok(());
     }
-    Ok(())
+    let fd = rootfs::open_in(root, m.dst).at("opening", dst)?;
+    let flags = libc::MS_REMOUNT | libc::MS_BIND | rest;
+    let r = match rest {
+        0 => Ok(()),
+        // In a user namespace the kernel keeps the source's locked flags: ask for them too.
+        _ => match mount_on(fd, None, None, flags, None) {
+            Err(sys::Errno(libc::EPERM)) => sys::mount_flags(fd).and_then(|old| mount_on(fd, None, None, flags | old, None)),
+            r => r,
+        }
+        .at("remounting", dst),
+    };
+    let r = r.and_then(|()| match m.propagation {
+        0 => Ok(()),
+        p => mount_on(fd, None, None, p, None).at("setting propagation", dst),
+    });
+    sys::close(fd);
+    r
 }
 
 /// A `cgroup` mount: the container's own cgroups (its cgroup namespace's). On cgroup v2 that
