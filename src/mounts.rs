@@ -291,12 +291,12 @@ pub fn devices(root: c_int, devices: &[Device]) -> Result<()> {
         let p = d.path.to_bytes();
         let slash = p.iter().rposition(|&c| c == b'/').unwrap_or(0);
         let dir = mount_point(root, if slash == 0 { b"/" } else { &p[..slash] }, Kind::Dir)?;
-        let mut name = Buf::<256>::new();
-        name.push(&p[slash + 1..]);
-        if matches!(sys::file_type(dir, name.cstr()), Ok(libc::S_IFCHR | libc::S_IFBLK | libc::S_IFIFO)) {
-            let _ = sys::unlinkat(dir, name.cstr(), 0);
+        // The last component: the C string's own tail.
+        let name = CStr::from_bytes_until_nul(&d.path.to_bytes_with_nul()[slash + 1..]).unwrap_or_default();
+        if matches!(sys::file_type(dir, name), Ok(libc::S_IFCHR | libc::S_IFBLK | libc::S_IFIFO)) {
+            let _ = sys::unlinkat(dir, name, 0);
         }
-        let r = sys::mknodat(dir, name.cstr(), d.mode, d.dev, d.uid, d.gid);
+        let r = sys::mknodat(dir, name, d.mode, d.dev, d.uid, d.gid);
         sys::close(dir);
         node(root, d.path, r)?;
     }
