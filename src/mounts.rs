@@ -270,8 +270,10 @@ fn cgroup(root: c_int, m: &Mount) -> Result<()> {
         mount_fs(root, sub.as_bytes(), c"cgroup", fstype, m.flags, Buf::<64>::new().push(ctrl).cstr())?.at("mounting", sub.as_bytes())?;
         if ctrl.contains(&b',') {
             let dir = rootfs::open_in(root, m.dst).at("opening", dst)?;
+            let mut target = Buf::<64>::new();
+            target.push(name);
             for part in ctrl.split(|&c| c == b',') {
-                let _ = sys::symlinkat(Buf::<64>::new().push(name).cstr(), dir, Buf::<64>::new().push(part).cstr());
+                let _ = sys::symlinkat(target.cstr(), dir, Buf::<64>::new().push(part).cstr());
             }
             sys::close(dir);
         }
