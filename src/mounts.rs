@@ -6,6 +6,7 @@ use core::ffi::{c_int, CStr};
 use crate::buf::{fd_path, Buf};
 use crate::config::{Device, Mount, Tmpfs, Volume};
 use crate::error::{Context, Error, Result};
+use crate::msg::m;
 use crate::rootfs::{self, mount_on, mount_point, Kind};
 use crate::{sys, userns};
 
@@ -76,11 +77,11 @@ pub fn defaults(root: c_int, nodes_only: bool) -> Result<()> {
             }
             // Inside the fresh /dev tmpfs: no symlink of ROOTFS can be in the way.
             What::Link(target) => {
-                sys::symlinkat(target, root, &path[1..]).at("creating symlink", p)?;
+                sys::symlinkat(target, root, &path[1..]).at(m!("creating symlink"), p)?;
                 continue;
             }
         };
-        mount_fs(root, p, fstype, fstype, flags, data)?.at("mounting", p)?;
+        mount_fs(root, p, fstype, fstype, flags, data)?.at(m!("mounting"), p)?;
     }
     Ok(())
 }
@@ -94,7 +95,7 @@ fn sysfs(root: c_int, path: &CStr, flags: u64) -> Result<()> {
             bind(root, c"/sys", p, Kind::Dir, REC_BIND)?;
             read_only(root, path)
         }
-        r => r.at("mounting", p),
+        r => r.at(m!("mounting"), p),
     }
 }
 
@@ -138,9 +139,9 @@ pub fn confine_proc(root: c_int, masked: &[&CStr], read_only_paths: &[&CStr]) ->
         };
         sys::close(fd);
         if mask {
-            r.at("masking", p)?;
+            r.at(m!("masking"), p)?;
         } else {
-            r.at("binding read-only", p)?;
+            r.at(m!("binding read-only"), p)?;
             read_only(root, path)?;
         }
     }
@@ -152,7 +153,7 @@ fn existing(root: c_int, path: &CStr) -> Result<Option<c_int>> {
     match rootfs::open_in(root, path) {
         Ok(fd) => Ok(Some(fd)),
         Err(sys::Errno(libc::ENOENT)) => Ok(None),
-        Err(e) => Err(Error::sys("opening", path.to_bytes(), e)),
+        Err(e) => Err(Error::sys(m!("opening"), path.to_bytes(), e)),
     }
 }
 
@@ -161,13 +162,13 @@ const REC_BIND: u64 = libc::MS_BIND | libc::MS_REC;
 /// Binds host path `src` at `dst` inside root; `flags` MS_BIND, with MS_REC for everything
 /// mounted below `src` too.
 fn bind(root: c_int, src: &CStr, dst: &[u8], kind: Kind, flags: u64) -> Result<()> {
-    mount_in(root, dst, kind, src, None, flags, c"")?.at("bind mounting", src.to_bytes())
+    mount_in(root, dst, kind, src, None, flags, c"")?.at(m!("bind mounting"), src.to_bytes())
 }
 
 /// `-v SRC:DST[:ro]`; DST is made a directory or a file to match SRC.
 pub fn volume(root: c_int, v: &Volume) -> Result<()> {
     let src = v.src.to_bytes();
-    let ty = sys::file_type(libc::AT_FDCWD, v.src).at("volume source", src)?;
+    let ty = sys::file_type(libc::AT_FDCWD, v.src).at(m!("volume source"), src)?;
     bind(root, v.src, v.dst.to_bytes(), if ty == libc::S_IFDIR { Kind::Dir } else { Kind::File }, REC_BIND)?;
     if v.read_only {
         read_only(root, v.dst)?;
@@ -178,7 +179,7 @@ pub fn volume(root: c_int, v: &Volume) -> Result<()> {
 /// Remounts the mount at `path` inside root read-only. Opened anew: an fd opened before the
 /// mount names what lies beneath it.
 fn read_only(root: c_int, path: &CStr) -> Result<()> {
-    let fd = rootfs::open_in(root, path).at("opening", path.to_bytes())?;
+    let fd = rootfs::open_in(root, path).at(m!("opening"), path.to_bytes())?;
     let r = rootfs::remount_read_only(fd, path.to_bytes());
     sys::close(fd);
     r
@@ -187,7 +188,7 @@ fn read_only(root: c_int, path: &CStr) -> Result<()> {
 /// `--tmpfs DST[:OPTS]`.
 pub fn tmpfs(root: c_int, t: &Tmpfs) -> Result<()> {
     let dst = t.dst.to_bytes();
-    mount_fs(root, dst, c"tmpfs", c"tmpfs", t.flags, t.data)?.at("mounting tmpfs", dst)
+    mount_fs(root, dst, c"tmpfs", c"tmpfs", t.flags, t.data)?.at(m!("mounting tmpfs"), dst)
 }
 
 /// A config.json mount. A bind is remounted with the flags it asks for beyond the bind (the
@@ -198,7 +199,7 @@ pub fn oci(root: c_int, m: &Mount) -> Result<()> {
     let is_bind = m.flags & libc::MS_BIND != 0;
     match m.fstype.to_bytes() {
         _ if is_bind => {
-            let ty = sys::file_type(libc::AT_FDCWD, m.src).at("mount source", m.src.to_bytes())?;
+            let ty = sys::file_type(libc::AT_FDCWD, m.src).at(m!("mount source"), m.src.to_bytes())?;
             bind(root, m.src, dst, if ty == libc::S_IFDIR { Kind::Dir } else { Kind::File }, m.flags & REC_BIND)?;
         }
         // cgroup v1 cannot be mounted in a user namespace: the host's hierarchies are bound.
@@ -214,7 +215,7 @@ pub fn oci(root: c_int, m: &Mount) -> Result<()> {
         b"sysfs" => sysfs(root, m.dst, m.flags)?,
         _ => {
             let src = if m.src.is_empty() { m.fstype } else { m.src };
-            mount_fs(root, dst, src, m.fstype, m.flags, m.data)?.at("mounting", dst)?;
+            mount_fs(root, dst, src, m.fstype, m.flags, m.data)?.at(m!("mounting"), dst)?;
             if dst == b"/dev" && m.fstype.to_bytes() == b"tmpfs" {
                 defaults(root, true)?;
             }
@@ -225,7 +226,7 @@ pub fn oci(root: c_int, m: &Mount) -> Result<()> {
     if rest == 0 && m.propagation == 0 {
         return Ok(());
     }
-    let fd = rootfs::open_in(root, m.dst).at("opening", dst)?;
+    let fd = rootfs::open_in(root, m.dst).at(m!("opening"), dst)?;
     let flags = libc::MS_REMOUNT | libc::MS_BIND | rest;
     let r = match rest {
         0 => Ok(()),
@@ -234,11 +235,11 @@ pub fn oci(root: c_int, m: &Mount) -> Result<()> {
             Err(sys::Errno(libc::EPERM)) => sys::mount_flags(fd).and_then(|old| mount_on(fd, None, None, flags | old, None)),
             r => r,
         }
-        .at("remounting", dst),
+        .at(m!("remounting"), dst),
     };
     let r = r.and_then(|()| match m.propagation {
         0 => Ok(()),
-        p => mount_on(fd, None, None, p, None).at("setting propagation", dst),
+        p => mount_on(fd, None, None, p, None).at(m!("setting propagation"), dst),
     });
     sys::close(fd);
     r
@@ -250,7 +251,7 @@ pub fn oci(root: c_int, m: &Mount) -> Result<()> {
 fn cgroup(root: c_int, m: &Mount) -> Result<()> {
     let dst = m.dst.to_bytes();
     // Leaked: the container process execs soon after (no drop code).
-    let text = sys::read_file(c"/proc/self/cgroup").at("reading", b"/proc/self/cgroup")?.leak();
+    let text = sys::read_file(c"/proc/self/cgroup").at(m!("reading"), b"/proc/self/cgroup")?.leak();
     // Lines `ID:CONTROLLERS:PATH`; v2's has no controllers.
     let lines = || text.split(|&c| c == b'\n').filter_map(|l| l.split(|&c| c == b':').nth(1));
     let v2 = lines().all(|c| c.is_empty());
@@ -258,7 +259,7 @@ fn cgroup(root: c_int, m: &Mount) -> Result<()> {
         true => (c"cgroup2", m.flags, c""),
         false => (c"tmpfs", m.flags & !libc::MS_RDONLY, c"mode=755"),
     };
-    mount_fs(root, dst, fstype, fstype, flags, data)?.at("mounting", dst)?;
+    mount_fs(root, dst, fstype, fstype, flags, data)?.at(m!("mounting"), dst)?;
     if v2 {
         return Ok(());
     }
@@ -267,9 +268,9 @@ fn cgroup(root: c_int, m: &Mount) -> Result<()> {
         let mut sub = Buf::<256>::new();
         sub.push(dst).push(b"/").push(name);
         let fstype = if ctrl.is_empty() { c"cgroup2" } else { c"cgroup" };
-        mount_fs(root, sub.as_bytes(), c"cgroup", fstype, m.flags, Buf::<64>::new().push(ctrl).cstr())?.at("mounting", sub.as_bytes())?;
+        mount_fs(root, sub.as_bytes(), c"cgroup", fstype, m.flags, Buf::<64>::new().push(ctrl).cstr())?.at(m!("mounting"), sub.as_bytes())?;
         if ctrl.contains(&b',') {
-            let dir = rootfs::open_in(root, m.dst).at("opening", dst)?;
+            let dir = rootfs::open_in(root, m.dst).at(m!("opening"), dst)?;
             let mut target = Buf::<64>::new();
             target.push(name);
             for part in ctrl.split(|&c| c == b',') {
@@ -310,6 +311,6 @@ pub fn devices(root: c_int, devices: &[Device]) -> Result<()> {
 fn node(root: c_int, path: &CStr, made: sys::Result<()>) -> Result<()> {
     match made {
         Err(sys::Errno(libc::EPERM)) => bind(root, path, path.to_bytes(), Kind::File, REC_BIND),
-        r => r.at("creating device", path.to_bytes()),
+        r => r.at(m!("creating device"), path.to_bytes()),
     }
 }

@@ -8,6 +8,7 @@ use core::ffi::{c_int, CStr};
 use crate::buf::{fd_path, Buf};
 use crate::config::RunConfig;
 use crate::error::{Context, Error, Result};
+use crate::msg::m;
 use crate::sys::{self, Errno};
 
 const O_DIR: c_int = libc::O_PATH | libc::O_DIRECTORY;
@@ -44,7 +45,7 @@ pub fn mount_point(root: c_int, path: &[u8], kind: Kind) -> Result<c_int> {
         }
         false => Err(Errno(libc::ENAMETOOLONG)),
     };
-    r.map_err(|e| Error::sys("creating mount point", path, e))
+    r.map_err(|e| Error::sys(m!("creating mount point"), path, e))
 }
 
 /// The C string at the start of `a`.
@@ -87,12 +88,12 @@ pub fn prepare(cfg: &RunConfig) -> Result<c_int> {
     // runc; nothing ever propagates back to the host.
     let slave = cfg.oci.as_ref().is_some_and(|o| o.propagation & libc::MS_SLAVE != 0);
     let propagation = if slave { libc::MS_SLAVE } else { libc::MS_PRIVATE };
-    sys::mount(None, c"/", None, libc::MS_REC | propagation, None).at("making mounts private", b"/")?;
+    sys::mount(None, c"/", None, libc::MS_REC | propagation, None).at(m!("making mounts private"), b"/")?;
     // pivot_root needs the new root to be a mount point.
     if !cfg.overlay {
-        sys::mount(Some(rootfs), rootfs, None, libc::MS_BIND | libc::MS_REC, None).at("binding rootfs", rb)?;
+        sys::mount(Some(rootfs), rootfs, None, libc::MS_BIND | libc::MS_REC, None).at(m!("binding rootfs"), rb)?;
     }
-    let fd = sys::open(rootfs, O_DIR).at("opening rootfs", rb)?;
+    let fd = sys::open(rootfs, O_DIR).at(m!("opening rootfs"), rb)?;
     match cfg.overlay {
         true => overlay(rootfs, fd),
         false => Ok(fd),
@@ -104,10 +105,10 @@ pub fn prepare(cfg: &RunConfig) -> Result<c_int> {
 /// only), and ROOTFS stays reachable as the lower layer through `lower`, opened before.
 fn overlay(rootfs: &CStr, lower: c_int) -> Result<c_int> {
     let rb = rootfs.to_bytes();
-    sys::mount(Some(c"tmpfs"), rootfs, Some(c"tmpfs"), 0, Some(c"mode=755")).at("mounting overlay tmpfs", rb)?;
-    let stage = sys::open(rootfs, O_DIR).at("opening overlay tmpfs", rb)?;
+    sys::mount(Some(c"tmpfs"), rootfs, Some(c"tmpfs"), 0, Some(c"mode=755")).at(m!("mounting overlay tmpfs"), rb)?;
+    let stage = sys::open(rootfs, O_DIR).at(m!("opening overlay tmpfs"), rb)?;
     for dir in [c"upper", c"work", c"root"] {
-        sys::mkdirat(stage, dir, 0o755).at("creating overlay directory", dir.to_bytes())?;
+        sys::mkdirat(stage, dir, 0o755).at(m!("creating overlay directory"), dir.to_bytes())?;
     }
     let (l, s) = (fd_path(lower), fd_path(stage));
     let mut data = Buf::<128>::new();
@@ -115,8 +116,8 @@ fn overlay(rootfs: &CStr, lower: c_int) -> Result<c_int> {
     data.push(b"/upper,workdir=").push(s.as_bytes()).push(b"/work");
     let mut target = s;
     target.push(b"/root");
-    sys::mount(Some(c"overlay"), target.cstr(), Some(c"overlay"), 0, Some(data.cstr())).at("mounting overlay", rb)?;
-    let root = sys::openat(stage, c"root", O_DIR, 0).at("opening overlay", rb)?;
+    sys::mount(Some(c"overlay"), target.cstr(), Some(c"overlay"), 0, Some(data.cstr())).at(m!("mounting overlay"), rb)?;
+    let root = sys::openat(stage, c"root", O_DIR, 0).at(m!("opening overlay"), rb)?;
     sys::close(lower);
     sys::close(stage);
     Ok(root)
@@ -127,20 +128,20 @@ fn overlay(rootfs: &CStr, lower: c_int) -> Result<c_int> {
 /// pivot_root fails with EINVAL when / is the initramfs (rootfs cannot be unmounted); there,
 /// and on `--no-pivot`, the root is moved over / and chrooted into instead.
 pub fn switch(root: c_int, no_pivot: bool) -> Result<()> {
-    sys::fchdir(root).at("entering rootfs", b"")?;
+    sys::fchdir(root).at(m!("entering rootfs"), b"")?;
     if !no_pivot {
         match sys::pivot_root(c".", c".") {
             Ok(()) => {
-                sys::umount2(c".", libc::MNT_DETACH).at("detaching old root", b"/")?;
-                return sys::chdir(c"/").at("entering rootfs", b"/");
+                sys::umount2(c".", libc::MNT_DETACH).at(m!("detaching old root"), b"/")?;
+                return sys::chdir(c"/").at(m!("entering rootfs"), b"/");
             }
             Err(Errno(libc::EINVAL)) if on_initramfs() => {}
-            Err(e) => return Err(Error::sys("pivot_root", b".", e)),
+            Err(e) => return Err(Error::sys(m!("pivot_root"), b".", e)),
         }
     }
-    sys::mount(Some(c"."), c"/", None, libc::MS_MOVE, None).at("moving rootfs to /", b"")?;
-    sys::chroot(c".").at("chroot", b".")?;
-    sys::chdir(c"/").at("entering rootfs", b"/")
+    sys::mount(Some(c"."), c"/", None, libc::MS_MOVE, None).at(m!("moving rootfs to /"), b"")?;
+    sys::chroot(c".").at(m!("chroot"), b".")?;
+    sys::chdir(c"/").at(m!("entering rootfs"), b"/")
 }
 
 fn on_initramfs() -> bool {
@@ -149,9 +150,9 @@ fn on_initramfs() -> bool {
 
 /// Remounts the mount at `fd` read-only, keeping its other flags.
 pub fn remount_read_only(fd: c_int, object: &[u8]) -> Result<()> {
-    let flags = sys::mount_flags(fd).at("remounting read-only", object)?;
+    let flags = sys::mount_flags(fd).at(m!("remounting read-only"), object)?;
     let bind = libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY;
-    mount_on(fd, None, None, bind | flags, None).at("remounting read-only", object)
+    mount_on(fd, None, None, bind | flags, None).at(m!("remounting read-only"), object)
 }
 
 /// mount(2) onto what `fd` refers to, through /proc/self/fd/N (the fd was resolved inside the
