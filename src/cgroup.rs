@@ -198,8 +198,8 @@ struct Dir {
     has: u8,
     /// The controllers the container's limits use in it.
     uses: u8,
-    /// The parent cgroup's directory.
-    path: Path,
+    /// The parent cgroup's directory (leaked: small, and kept till hutch exits).
+    path: &'static [u8],
 }
 
 /// A line of /proc/self/mountinfo (proc(5)): `ID PARENT-ID MAJOR:MINOR ROOT MOUNT-POINT
@@ -235,13 +235,13 @@ fn hierarchy(line: &[u8], self_cgroup: &[u8], parent: Option<&[u8]>) -> Option<D
         own = &own[root.len()..];
     }
     let own = own.strip_suffix(b"/").unwrap_or(own);
-    let mut path = Buf::new();
+    let mut path = Path::new();
     match parent {
         Some(p) if p.starts_with(b"/") => path.push(mnt).push(p.strip_suffix(b"/").unwrap_or(p)),
         Some(p) => path.push(mnt).push(own).push(b"/").push(p),
         None => path.push(mnt).push(own),
     };
-    Some(Dir { v2, has, uses: 0, path })
+    Some(Dir { v2, has, uses: 0, path: path.as_bytes().to_vec().leak() })
 }
 
 /// The hierarchies for `need` (controller bits) in `mountinfo`: v2 takes every controller
@@ -268,7 +268,7 @@ fn hierarchies(
             if v2 {
                 match v2_controllers(&d) {
                     Ok(text) => d.has = controllers(&text, b' '),
-                    Err(e) => v2_error = Some(Error::sys(m!("reading"), at(d.path.as_bytes(), b"cgroup.controllers").as_bytes(), e)),
+                    Err(e) => v2_error = Some(Error::sys(m!("reading"), at(d.path, b"cgroup.controllers").as_bytes(), e)),
                 }
             }
             d.uses = d.has & left;
@@ -277,8 +277,8 @@ fn hierarchies(
             let taken = dirs.iter().any(|x| (x.v2 && (d.v2 || !every)) || (!x.v2 && x.has & d.has != 0));
             let plain = (need == 0 || every) && !taken;
             if d.uses != 0 || plain {
-                if d.path.as_bytes().len() > 512 - PATH_ROOM {
-                    return Err(Error::sys(m!("cgroup parent"), d.path.as_bytes(), Errno(libc::ENAMETOOLONG)));
+                if d.path.len() > 512 - PATH_ROOM {
+                    return Err(Error::sys(m!("cgroup parent"), d.path, Errno(libc::ENAMETOOLONG)));
                 }
                 dirs.push(d);
             }
@@ -310,7 +310,7 @@ pub fn create(l: &Limits, name: &[u8]) -> Result<Cgroup> {
     let parent = l.cgroup_parent.map(CStr::to_bytes);
     // A parent yet to be made will offer what its nearest existing ancestor does.
     // An OCI container's, what the hierarchy's root does: make() enables them on the way down.
-    let offered = |d: &Dir| get(existing(d.path.as_bytes(), l.oci), b"cgroup.controllers");
+    let offered = |d: &Dir| get(existing(d.path, l.oci), b"cgroup.controllers");
     let dirs = hierarchies(mountinfo, own, parent, needed(l), l.oci, offered)?;
     Cgroup::new(dirs, l, name)
 }
@@ -349,16 +349,17 @@ fn make(d: &Dir, path: &[u8], parents: bool) -> Result<()> {
         let mut p = at(dir, b"");
         match sys::mkdirat(libc::AT_FDCWD, p.cstr(), 0o755) {
             // A parent another container made meanwhile.
-            Err(Errno(libc::EEXIST)) if parents && end <= d.path.as_bytes().len() => {}
+            Err(Errno(libc::EEXIST)) if parents && end <= d.path.len() => {}
             r => {
                 r.at(m!("creating cgroup"), dir)?;
+                let copy = |file: &[u8]| {
+                    let v = get(up, file).at(m!("reading"), at(up, file).as_bytes())?;
+                    put(dir, file, v.strip_suffix(b"\n").unwrap_or(v), m!("setting cgroup limit"))
+                };
                 if !d.v2 && d.has & CPUSET != 0 {
-                    for file in [&b"cpuset.cpus"[..], b"cpuset.mems"] {
-                        let copied = get(up, file).at(m!("reading"), at(up, file).as_bytes());
-                        if let Err(e) = copied.and_then(|v| put(dir, file, v.strip_suffix(b"\n").unwrap_or(&v), m!("setting cgroup limit"))) {
-                            let _ = sys::unlinkat(libc::AT_FDCWD, p.cstr(), libc::AT_REMOVEDIR);
-                            return Err(e);
-                        }
+                    if let Err(e) = copy(b"cpuset.cpus").and_then(|()| copy(b"cpuset.mems")) {
+                        let _ = sys::unlinkat(libc::AT_FDCWD, p.cstr(), libc::AT_REMOVEDIR);
+                        return Err(e);
                     }
                 }
             }
@@ -378,7 +379,7 @@ impl Cgroup {
         }
         // All that can be checked is, before anything is made.
         for d in dirs {
-            let path = d.path.as_bytes();
+            let path = d.path;
             if !l.oci && !exists(path, b"") {
                 return Err(Error::sys(m!("opening cgroup"), path, Errno(libc::ENOENT)));
             }
@@ -398,7 +399,7 @@ impl Cgroup {
         let v1_devices = dirs.iter().any(|d| !d.v2 && d.has & DEVICES != 0);
         let mut cg = Cgroup { dirs: Vec::new(), memory: l.memory };
         for d in dirs {
-            let dir = at(d.path.as_bytes(), name);
+            let dir = at(d.path, name);
             let dir = dir.as_bytes();
             make(d, dir, l.oci)?;
             if !cg.dirs.is_empty() {
@@ -538,17 +539,19 @@ pub fn freeze(dirs: &[u8], frozen: bool) -> Result<()> {
             continue;
         }
         found = true;
-        for _ in 0..RMDIR_TRIES {
+        let mut tries = RMDIR_TRIES;
+        loop {
             // v1 may stop at FREEZING when a task cannot be frozen yet: writing again retries.
             put(d, file, values[frozen as usize], m!("freezing cgroup"))?;
             if !frozen || state(d) {
                 break;
             }
+            tries -= 1;
+            if tries == 0 {
+                let _ = freeze(dirs, false);
+                return Err(Error::sys(m!("freezing cgroup"), d, Errno(libc::EBUSY)));
+            }
             sys::sleep_ms(1);
-        }
-        if frozen && !state(d) {
-            let _ = freeze(dirs, false);
-            return Err(Error::sys(m!("freezing cgroup"), d, Errno(libc::EBUSY)));
         }
     }
     match found {
@@ -728,7 +731,7 @@ mod tests {
 ";
 
     fn dirs(hs: &[Dir]) -> Vec<(bool, u8, &[u8])> {
-        hs.iter().map(|h| (h.v2, h.uses, h.path.as_bytes())).collect()
+        hs.iter().map(|h| (h.v2, h.uses, h.path)).collect()
     }
 
     const ALL: u8 = MEMORY | PIDS | CPU | CPUSET;
@@ -751,10 +754,10 @@ mod tests {
             ]
         );
         let hs = find(HYBRID_MOUNTINFO, HYBRID_CGROUP, Some(b"box"), MEMORY | PIDS, b"").ok().unwrap();
-        assert_eq!(hs[0].path.as_bytes(), b"/sys/fs/cgroup/memory/process_api/abc/box");
-        assert_eq!(hs[1].path.as_bytes(), b"/sys/fs/cgroup/pids/box");
+        assert_eq!(hs[0].path, b"/sys/fs/cgroup/memory/process_api/abc/box");
+        assert_eq!(hs[1].path, b"/sys/fs/cgroup/pids/box");
         let hs = find(HYBRID_MOUNTINFO, HYBRID_CGROUP, Some(b"/top/box"), MEMORY, b"").ok().unwrap();
-        assert_eq!(hs[0].path.as_bytes(), b"/sys/fs/cgroup/memory/top/box");
+        assert_eq!(hs[0].path, b"/sys/fs/cgroup/memory/top/box");
     }
 
     #[test]
@@ -770,7 +773,7 @@ mod tests {
         // Inside another container: its cgroup mounted at /sys/fs/cgroup.
         let mountinfo = b"50 40 0:26 /docker/ab /sys/fs/cgroup ro - cgroup2 cgroup2 rw\n";
         let hs = find(mountinfo, b"0::/docker/ab/inner\n", None, PIDS, b"pids").ok().unwrap();
-        assert_eq!(hs[0].path.as_bytes(), b"/sys/fs/cgroup/inner");
+        assert_eq!(hs[0].path, b"/sys/fs/cgroup/inner");
     }
 
     #[test]
@@ -844,8 +847,7 @@ mod tests {
             fs::read_to_string(self.0.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
         }
         fn hierarchy(&self, dir: &str, v2: bool, has: u8, uses: u8) -> Dir {
-            let mut path = Buf::new();
-            path.push(self.0.join(dir).as_os_str().as_encoded_bytes());
+            let path = self.0.join(dir).as_os_str().as_encoded_bytes().to_vec().leak();
             Dir { v2, has, uses, path }
         }
         /// Empties the container's cgroup, as the kernel does when its last process exits,
@@ -1133,7 +1135,7 @@ mod tests {
         let v2 = info.lines().find(|l| l.contains(" - cgroup2 ")).map(|l| l.split(' ').nth(4).unwrap().to_string());
         let v2 = v2.expect("no cgroup2 mount on this host");
         let kmsg = |rules: &[DeviceRule]| {
-            let path = *super::Path::new().push(v2.as_bytes());
+            let path = v2.as_bytes().to_vec().leak();
             let l = Limits { devices: Vec::leak(rules.to_vec()), ..Limits::default() };
             let name = format!("hutch-unit-devices-{}", std::process::id());
             let cg = Cgroup::new(&[Dir { v2: true, has: 0, uses: 0, path }], &l, name.as_bytes());

@@ -56,26 +56,32 @@ pub fn defaults(root: c_int, nodes_only: bool) -> Result<()> {
         if nodes_only && !matches!(what, What::HostDevice | What::Link(_)) {
             continue;
         }
-        match *what {
-            What::Fs(fstype, flags, data) => mount_fs(root, p, fstype, fstype, flags, data)?.at(m!("mounting"), p)?,
-            What::Sysfs => sysfs(root, path, NOSUID_NOEXEC_NODEV | libc::MS_RDONLY)?,
+        let (fstype, flags, data) = match *what {
+            What::Fs(fstype, flags, data) => (fstype, flags, data),
+            What::Sysfs => {
+                sysfs(root, path, NOSUID_NOEXEC_NODEV | libc::MS_RDONLY)?;
+                continue;
+            }
             What::Devpts => {
                 let data = match userns::gid_mapped(5) {
                     true => c"newinstance,ptmxmode=0666,mode=0620,gid=5",
                     false => c"newinstance,ptmxmode=0666,mode=0620",
                 };
-                mount_fs(root, p, c"devpts", c"devpts", libc::MS_NOSUID | libc::MS_NOEXEC, data)?.at(m!("mounting"), p)?
+                (c"devpts", libc::MS_NOSUID | libc::MS_NOEXEC, data)
             }
-            // A node of our own is much cheaper than a mount; where mknod is not allowed (a
-            // user namespace), the host's node is bound instead. In the fresh /dev tmpfs: no
+            // A node of our own is much cheaper than a mount. In the fresh /dev tmpfs: no
             // symlink of ROOTFS can be in the way.
-            What::HostDevice => match sys::copy_node(path, root, &path[1..]) {
-                Err(sys::Errno(libc::EPERM)) => bind(root, path, p, Kind::File, REC_BIND)?,
-                r => r.at(m!("creating device"), p)?,
-            },
+            What::HostDevice => {
+                node(root, path, sys::copy_node(path, root, &path[1..]))?;
+                continue;
+            }
             // Inside the fresh /dev tmpfs: no symlink of ROOTFS can be in the way.
-            What::Link(target) => sys::symlinkat(target, root, &path[1..]).at(m!("creating symlink"), p)?,
-        }
+            What::Link(target) => {
+                sys::symlinkat(target, root, &path[1..]).at(m!("creating symlink"), p)?;
+                continue;
+            }
+        };
+        mount_fs(root, p, fstype, fstype, flags, data)?.at(m!("mounting"), p)?;
     }
     Ok(())
 }
@@ -120,23 +126,24 @@ pub const READ_ONLY: [&CStr; 5] = [c"/proc/bus", c"/proc/fs", c"/proc/irq", c"/p
 
 /// Masks and write-protects paths (the lists above, or a bundle's), where they exist.
 pub fn confine_proc(root: c_int, masked: &[&CStr], read_only_paths: &[&CStr]) -> Result<()> {
-    for &path in masked {
+    for (i, &path) in masked.iter().chain(read_only_paths).enumerate() {
         let p = path.to_bytes();
         let Some(fd) = existing(root, path)? else { continue };
-        let r = match sys::file_type(fd, c"") {
-            Ok(libc::S_IFDIR) => mount_on(fd, Some(c"tmpfs"), Some(c"tmpfs"), libc::MS_RDONLY | NOSUID_NOEXEC_NODEV, Some(c"size=0")),
-            _ => mount_on(fd, Some(c"/dev/null"), None, libc::MS_BIND, None),
+        let mask = i < masked.len();
+        // Masked: files get /dev/null bound over them, directories an empty read-only tmpfs.
+        // Read-only: a bind of itself, that can then be remounted read-only.
+        let r = match mask.then(|| sys::file_type(fd, c"")) {
+            None => mount_on(fd, Some(fd_path(fd).cstr()), None, libc::MS_BIND | libc::MS_REC, None),
+            Some(Ok(libc::S_IFDIR)) => mount_on(fd, Some(c"tmpfs"), Some(c"tmpfs"), libc::MS_RDONLY | NOSUID_NOEXEC_NODEV, Some(c"size=0")),
+            Some(_) => mount_on(fd, Some(c"/dev/null"), None, libc::MS_BIND, None),
         };
         sys::close(fd);
-        r.at(m!("masking"), p)?;
-    }
-    for &path in read_only_paths {
-        let p = path.to_bytes();
-        let Some(fd) = existing(root, path)? else { continue };
-        let r = mount_on(fd, Some(fd_path(fd).cstr()), None, libc::MS_BIND | libc::MS_REC, None);
-        sys::close(fd);
-        r.at(m!("binding read-only"), p)?;
-        read_only(root, path)?;
+        if mask {
+            r.at(m!("masking"), p)?;
+        } else {
+            r.at(m!("binding read-only"), p)?;
+            read_only(root, path)?;
+        }
     }
     Ok(())
 }
@@ -194,18 +201,6 @@ pub fn oci(root: c_int, m: &Mount) -> Result<()> {
         _ if is_bind => {
             let ty = sys::file_type(libc::AT_FDCWD, m.src).at(m!("mount source"), m.src.to_bytes())?;
             bind(root, m.src, dst, if ty == libc::S_IFDIR { Kind::Dir } else { Kind::File }, m.flags & REC_BIND)?;
-            let rest = m.flags & !(REC_BIND | libc::MS_REMOUNT);
-            if rest != 0 {
-                let fd = rootfs::open_in(root, m.dst).at(m!("opening"), dst)?;
-                let flags = libc::MS_REMOUNT | libc::MS_BIND | rest;
-                // In a user namespace the kernel keeps the source's locked flags: ask for them too.
-                let r = match mount_on(fd, None, None, flags, None) {
-                    Err(sys::Errno(libc::EPERM)) => sys::mount_flags(fd).and_then(|old| mount_on(fd, None, None, flags | old, None)),
-                    r => r,
-                };
-                sys::close(fd);
-                r.at(m!("remounting"), dst)?;
-            }
         }
         // cgroup v1 cannot be mounted in a user namespace: the host's hierarchies are bound.
         b"cgroup" => match cgroup(root, m) {
@@ -226,29 +221,48 @@ pub fn oci(root: c_int, m: &Mount) -> Result<()> {
             }
         }
     }
-    if m.propagation != 0 {
-        let fd = rootfs::open_in(root, m.dst).at(m!("opening"), dst)?;
-        let r = mount_on(fd, None, None, m.propagation, None);
-        sys::close(fd);
-        r.at(m!("setting propagation"), dst)?;
+    // What the mount made is opened anew: an fd opened before it names what lies beneath.
+    let rest = if is_bind { m.flags & !(REC_BIND | libc::MS_REMOUNT) } else { 0 };
+    if rest == 0 && m.propagation == 0 {
+        return Ok(());
     }
-    Ok(())
+    let fd = rootfs::open_in(root, m.dst).at(m!("opening"), dst)?;
+    let flags = libc::MS_REMOUNT | libc::MS_BIND | rest;
+    let r = match rest {
+        0 => Ok(()),
+        // In a user namespace the kernel keeps the source's locked flags: ask for them too.
+        _ => match mount_on(fd, None, None, flags, None) {
+            Err(sys::Errno(libc::EPERM)) => sys::mount_flags(fd).and_then(|old| mount_on(fd, None, None, flags | old, None)),
+            r => r,
+        }
+        .at(m!("remounting"), dst),
+    };
+    let r = r.and_then(|()| match m.propagation {
+        0 => Ok(()),
+        p => mount_on(fd, None, None, p, None).at(m!("setting propagation"), dst),
+    });
+    sys::close(fd);
+    r
 }
 
 /// A `cgroup` mount: the container's own cgroups (its cgroup namespace's). On cgroup v2 that
 /// is cgroup2 itself; on v1 and hybrid hosts, as runc does, a tmpfs holding each hierarchy
 /// of /proc/self/cgroup (and cgroup2 as `unified`), with links for co-mounted controllers.
-#[inline(never)]
 fn cgroup(root: c_int, m: &Mount) -> Result<()> {
     let dst = m.dst.to_bytes();
     // Leaked: the container process execs soon after (no drop code).
     let text = sys::read_file(c"/proc/self/cgroup").at(m!("reading"), b"/proc/self/cgroup")?.leak();
     // Lines `ID:CONTROLLERS:PATH`; v2's has no controllers.
     let lines = || text.split(|&c| c == b'\n').filter_map(|l| l.split(|&c| c == b':').nth(1));
-    if lines().all(|c| c.is_empty()) {
-        return mount_fs(root, dst, c"cgroup2", c"cgroup2", m.flags, c"")?.at(m!("mounting"), dst);
+    let v2 = lines().all(|c| c.is_empty());
+    let (fstype, flags, data) = match v2 {
+        true => (c"cgroup2", m.flags, c""),
+        false => (c"tmpfs", m.flags & !libc::MS_RDONLY, c"mode=755"),
+    };
+    mount_fs(root, dst, fstype, fstype, flags, data)?.at(m!("mounting"), dst)?;
+    if v2 {
+        return Ok(());
     }
-    mount_fs(root, dst, c"tmpfs", c"tmpfs", m.flags & !libc::MS_RDONLY, c"mode=755")?.at(m!("mounting"), dst)?;
     for ctrl in lines() {
         let name = ctrl.strip_prefix(b"name=").unwrap_or(if ctrl.is_empty() { b"unified" } else { ctrl });
         let mut sub = Buf::<256>::new();
@@ -257,8 +271,10 @@ fn cgroup(root: c_int, m: &Mount) -> Result<()> {
         mount_fs(root, sub.as_bytes(), c"cgroup", fstype, m.flags, Buf::<64>::new().push(ctrl).cstr())?.at(m!("mounting"), sub.as_bytes())?;
         if ctrl.contains(&b',') {
             let dir = rootfs::open_in(root, m.dst).at(m!("opening"), dst)?;
+            let mut target = Buf::<64>::new();
+            target.push(name);
             for part in ctrl.split(|&c| c == b',') {
-                let _ = sys::symlinkat(Buf::<64>::new().push(name).cstr(), dir, Buf::<64>::new().push(part).cstr());
+                let _ = sys::symlinkat(target.cstr(), dir, Buf::<64>::new().push(part).cstr());
             }
             sys::close(dir);
         }
@@ -278,17 +294,23 @@ pub fn devices(root: c_int, devices: &[Device]) -> Result<()> {
         let p = d.path.to_bytes();
         let slash = p.iter().rposition(|&c| c == b'/').unwrap_or(0);
         let dir = mount_point(root, if slash == 0 { b"/" } else { &p[..slash] }, Kind::Dir)?;
-        let mut name = Buf::<256>::new();
-        name.push(&p[slash + 1..]);
-        if matches!(sys::file_type(dir, name.cstr()), Ok(libc::S_IFCHR | libc::S_IFBLK | libc::S_IFIFO)) {
-            let _ = sys::unlinkat(dir, name.cstr(), 0);
+        // The last component: the C string's own tail.
+        let name = CStr::from_bytes_until_nul(&d.path.to_bytes_with_nul()[slash + 1..]).unwrap_or_default();
+        if matches!(sys::file_type(dir, name), Ok(libc::S_IFCHR | libc::S_IFBLK | libc::S_IFIFO)) {
+            let _ = sys::unlinkat(dir, name, 0);
         }
-        let r = sys::mknodat(dir, name.cstr(), d.mode, d.dev, d.uid, d.gid);
+        let r = sys::mknodat(dir, name, d.mode, d.dev, d.uid, d.gid);
         sys::close(dir);
-        match r {
-            Err(sys::Errno(libc::EPERM)) => bind(root, d.path, p, Kind::File, REC_BIND)?,
-            r => r.at(m!("creating device"), p)?,
-        }
+        node(root, d.path, r)?;
     }
     Ok(())
+}
+
+/// The outcome of making device node `path`: where mknod is not allowed (a user namespace),
+/// the host's node at the same path is bound instead.
+fn node(root: c_int, path: &CStr, made: sys::Result<()>) -> Result<()> {
+    match made {
+        Err(sys::Errno(libc::EPERM)) => bind(root, path, path.to_bytes(), Kind::File, REC_BIND),
+        r => r.at(m!("creating device"), path.to_bytes()),
+    }
 }

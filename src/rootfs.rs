@@ -37,56 +37,50 @@ pub enum Kind {
 /// An O_PATH fd to `path` inside `root`, creating it (as `kind`) and its missing parent
 /// directories first, as mount(2) needs an existing target.
 pub fn mount_point(root: c_int, path: &[u8], kind: Kind) -> Result<c_int> {
-    let fail = |e| Error::sys(m!("creating mount point"), path, e);
-    let mut prefix = Buf::<4096>::new();
-    prefix.push(path);
-    if prefix.full() {
-        return Err(fail(Errno(libc::ENAMETOOLONG)));
-    }
-    match open_in(root, prefix.cstr()) {
-        Err(Errno(libc::ENOENT)) => {}
-        r => return r.map_err(fail),
-    }
-    // Walk down from the root, creating each missing component in its parent.
-    let mut parent = -1;
-    let mut start = 0;
-    while start < path.len() {
-        let end = path[start..].iter().position(|&c| c == b'/').map_or(path.len(), |i| start + i);
-        let name = &path[start..end];
-        start = end + 1;
-        if name.is_empty() {
-            continue;
+    let mut a = [0u8; 4096];
+    let r = match path.len() < a.len() {
+        true => {
+            a[..path.len()].copy_from_slice(path);
+            walk(root, &mut a, path.len(), kind)
         }
-        let mut prefix = Buf::<4096>::new();
-        prefix.push(&path[..end]);
-        let fd = match open_in(root, prefix.cstr()) {
-            Err(Errno(libc::ENOENT)) => {
-                let mut n = Buf::<256>::new();
-                n.push(name);
-                let dir = if parent < 0 { root } else { parent };
-                let made = if kind == Kind::File && end == path.len() {
-                    sys::openat(dir, n.cstr(), libc::O_CREAT | libc::O_WRONLY | libc::O_NOFOLLOW, 0o644).map(sys::close)
-                } else {
-                    sys::mkdirat(dir, n.cstr(), 0o755)
-                };
-                match made {
-                    Ok(()) | Err(Errno(libc::EEXIST)) => open_in(root, prefix.cstr()),
-                    Err(e) => Err(e),
-                }
-            }
-            r => r,
+        false => Err(Errno(libc::ENAMETOOLONG)),
+    };
+    r.map_err(|e| Error::sys(m!("creating mount point"), path, e))
+}
+
+/// The C string at the start of `a`.
+fn until_nul(a: &[u8]) -> &CStr {
+    CStr::from_bytes_until_nul(a).unwrap_or_default()
+}
+
+/// An O_PATH fd to `a[..end]` inside `root`; when missing, its parent is walked to first
+/// (made a directory if missing too) and the last component created in it as `kind`.
+fn walk(root: c_int, a: &mut [u8; 4096], end: usize, kind: Kind) -> sys::Result<c_int> {
+    let c = core::mem::replace(&mut a[end], 0);
+    let mut r = open_in(root, until_nul(a));
+    if r == Err(Errno(libc::ENOENT)) {
+        let from = a[..end].iter().rposition(|&c| c == b'/').map_or(0, |i| i + 1);
+        let parent = if from < 2 { root } else { walk(root, a, from - 1, Kind::Dir)? };
+        let name = until_nul(&a[from..]);
+        let made = match kind {
+            _ if name.is_empty() => Ok(()),
+            Kind::File => sys::openat(parent, name, libc::O_CREAT | libc::O_WRONLY | libc::O_NOFOLLOW, 0o644).map(sys::close),
+            Kind::Dir => sys::mkdirat(parent, name, 0o755),
         };
-        if parent >= 0 {
+        if parent != root {
             sys::close(parent);
         }
-        parent = fd.map_err(fail)?;
+        r = match made {
+            Ok(()) | Err(Errno(libc::EEXIST)) => open_in(root, until_nul(a)),
+            Err(e) => Err(e),
+        };
     }
-    Ok(parent)
+    a[end] = c;
+    r
 }
 
 /// Makes every mount private, so nothing mounted from here on propagates to the host, and
 /// gives the container a root mount of its own. Returns an O_PATH fd to that root.
-#[inline(never)]
 pub fn prepare(cfg: &RunConfig) -> Result<c_int> {
     let rootfs = cfg.rootfs;
     let rb = rootfs.to_bytes();
@@ -95,20 +89,22 @@ pub fn prepare(cfg: &RunConfig) -> Result<c_int> {
     let slave = cfg.oci.as_ref().is_some_and(|o| o.propagation & libc::MS_SLAVE != 0);
     let propagation = if slave { libc::MS_SLAVE } else { libc::MS_PRIVATE };
     sys::mount(None, c"/", None, libc::MS_REC | propagation, None).at(m!("making mounts private"), b"/")?;
-    if cfg.overlay {
-        return overlay(rootfs);
-    }
     // pivot_root needs the new root to be a mount point.
-    sys::mount(Some(rootfs), rootfs, None, libc::MS_BIND | libc::MS_REC, None).at(m!("binding rootfs"), rb)?;
-    sys::open(rootfs, O_DIR).at(m!("opening rootfs"), rb)
+    if !cfg.overlay {
+        sys::mount(Some(rootfs), rootfs, None, libc::MS_BIND | libc::MS_REC, None).at(m!("binding rootfs"), rb)?;
+    }
+    let fd = sys::open(rootfs, O_DIR).at(m!("opening rootfs"), rb)?;
+    match cfg.overlay {
+        true => overlay(rootfs, fd),
+        false => Ok(fd),
+    }
 }
 
 /// An overlay root: ROOTFS is the read-only lower layer, a tmpfs holds the upper and work
 /// directories. The tmpfs is mounted over ROOTFS itself (in this private mount namespace
-/// only), and ROOTFS stays reachable as the lower layer through an fd opened before.
-fn overlay(rootfs: &CStr) -> Result<c_int> {
+/// only), and ROOTFS stays reachable as the lower layer through `lower`, opened before.
+fn overlay(rootfs: &CStr, lower: c_int) -> Result<c_int> {
     let rb = rootfs.to_bytes();
-    let lower = sys::open(rootfs, O_DIR).at(m!("opening rootfs"), rb)?;
     sys::mount(Some(c"tmpfs"), rootfs, Some(c"tmpfs"), 0, Some(c"mode=755")).at(m!("mounting overlay tmpfs"), rb)?;
     let stage = sys::open(rootfs, O_DIR).at(m!("opening overlay tmpfs"), rb)?;
     for dir in [c"upper", c"work", c"root"] {
@@ -116,9 +112,8 @@ fn overlay(rootfs: &CStr) -> Result<c_int> {
     }
     let (l, s) = (fd_path(lower), fd_path(stage));
     let mut data = Buf::<128>::new();
-    data.push(b"lowerdir=").push(l.as_bytes());
-    data.push(b",upperdir=").push(s.as_bytes()).push(b"/upper");
-    data.push(b",workdir=").push(s.as_bytes()).push(b"/work");
+    data.push(b"lowerdir=").push(l.as_bytes()).push(b",upperdir=").push(s.as_bytes());
+    data.push(b"/upper,workdir=").push(s.as_bytes()).push(b"/work");
     let mut target = s;
     target.push(b"/root");
     sys::mount(Some(c"overlay"), target.cstr(), Some(c"overlay"), 0, Some(data.cstr())).at(m!("mounting overlay"), rb)?;
@@ -165,4 +160,35 @@ pub fn remount_read_only(fd: c_int, object: &[u8]) -> Result<()> {
 #[inline(never)]
 pub fn mount_on(fd: c_int, src: Option<&CStr>, fstype: Option<&CStr>, flags: u64, data: Option<&CStr>) -> sys::Result<()> {
     sys::mount(src, fd_path(fd).cstr(), fstype, flags, data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::{fs, path::PathBuf};
+
+    #[test]
+    fn mount_points_are_made_with_their_parents_in_any_spelling() {
+        let dir = PathBuf::from(std::format!("/tmp/hutch-unit-mount-point-{}", std::process::id()));
+        fs::create_dir_all(dir.join("have")).unwrap();
+        let mut p = Buf::<256>::new();
+        p.push(dir.as_os_str().as_encoded_bytes());
+        let root = sys::open(p.cstr(), O_DIR).ok().unwrap();
+        for (path, kind, made) in [
+            (&b"/a/b/c"[..], Kind::Dir, "a/b/c"),
+            (b"rel/x", Kind::File, "rel/x"),
+            (b"//d//e/", Kind::Dir, "d/e"),
+            (b"/have/f", Kind::File, "have/f"),
+            (b"/have", Kind::Dir, "have"),
+        ] {
+            let fd = mount_point(root, path, kind).ok().unwrap();
+            sys::close(fd);
+            let m = fs::metadata(dir.join(made)).unwrap();
+            assert_eq!(m.is_dir(), kind == Kind::Dir, "{made}");
+        }
+        let long = [b'a'; 4096];
+        assert_eq!(mount_point(root, &long, Kind::Dir).err().unwrap().errno(), Some(libc::ENAMETOOLONG));
+        sys::close(root);
+        fs::remove_dir_all(&dir).unwrap();
+    }
 }
