@@ -163,8 +163,8 @@ fn setup(a: &mut Args) -> Result<Infallible> {
         Some(o) => o.caps,
         None => caps::Sets::same(if cfg.privileged { caps::ALL } else { cfg.caps.result() }),
     };
-    let filter = if cfg.privileged { Seccomp::Unconfined } else { cfg.seccomp };
-    drop_to(&sets, &filter, cfg.no_new_privs, ids.as_ref(), cfg.user.unwrap_or_default())?;
+    let filter = if cfg.privileged { &Seccomp::Unconfined } else { &cfg.seccomp };
+    drop_to(&sets, filter, cfg.no_new_privs, ids.as_ref(), cfg.user.unwrap_or_default())?;
     // With --init, signals stay blocked: the init takes them with sigwaitinfo from here on.
     if !cfg.init {
         sys::sigprocmask(libc::SIG_SETMASK, &a.sigmask);
@@ -172,7 +172,7 @@ fn setup(a: &mut Args) -> Result<Infallible> {
     // `hutch create` returns here; the container waits for `hutch start`.
     oci::await_start(a)?;
     if cfg.no_new_privs {
-        seccomp::apply(&filter)?;
+        seccomp::apply(filter)?;
     }
     if cfg.init {
         // Under the same filter, capabilities and ids as the command: the init forks it.
