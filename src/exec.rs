@@ -46,10 +46,8 @@ struct Child<'a> {
     /// With `-t`: the socket for the terminal's master side, else -1.
     tty_sock: c_int,
     opts: &'a Opts,
-    /// The process file's rlimits.
-    rlimits: &'a [config::Rlimit],
-    /// process.consoleSize of `--process`.
-    console_size: Option<(u16, u16)>,
+    /// What `--process` read (its rlimits and consoleSize); without one, empty.
+    pc: &'a RunConfig,
 }
 
 /// hutch's options and runc's (`--cwd`, `--process`, ...; runc's LSM labels are ignored), with
@@ -169,12 +167,12 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     } | o.add_caps;
     // A process file (its settings are pc.oci) brings its own capabilities (none if it
     // lists none), groups and rlimits.
-    let (keep, rlimits) = match &pc.oci {
+    let keep = match &pc.oci {
         Some(p) => {
             o.gids.extend_from_slice(&p.groups);
-            (p.caps.permitted | o.add_caps, &pc.rlimits[..])
+            p.caps.permitted | o.add_caps
         }
-        None => (keep, &[][..]),
+        None => keep,
     };
 
     // Host paths, before the container's mount namespace is joined.
@@ -218,7 +216,7 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     let puser = pc.oci.as_ref().map(|p| *Buf::<32>::new().num(p.uid as u64).push(b":").num(p.gid as u64));
     let user = o.user.or(puser.as_ref().map(Buf::as_bytes)).unwrap_or(e.get(b"user"));
     let nnp = o.nnp || e.num(b"nnp") == 1;
-    let mut c = Child { command, env: &envp, workdir, user, keep, nnp, filter: &filter, root_fd, err_fd: err_w, sigmask: &sigmask, tty_sock: tty_w, opts: &o, rlimits, console_size: pc.oci.as_ref().map(|p| p.console_size).filter(|&s| s != (0, 0)) };
+    let mut c = Child { command, env: &envp, workdir, user, keep, nnp, filter: &filter, root_fd, err_fd: err_w, sigmask: &sigmask, tty_sock: tty_w, opts: &o, pc: &pc };
     let stack = sys::Stack::new(256 * 1024).at("mapping stack", b"")?;
     let child = sys::clone(start, &stack, libc::SIGCHLD, &mut c).at("starting command", command[0].to_bytes())?;
     sys::close(err_w);
@@ -335,7 +333,7 @@ fn setup(c: &Child) -> Result<core::convert::Infallible> {
     sys::chroot(c".").at("entering root", b"")?;
     sys::close(c.root_fd);
     if c.tty_sock >= 0 {
-        tty::attach(c.tty_sock, c.console_size)?;
+        tty::attach(c.tty_sock, c.pc.oci.as_ref().map(|p| p.console_size).filter(|&s| s != (0, 0)))?;
     }
     // Both live until the exec (no drop code).
     let mut env = ManuallyDrop::new(c.env.to_vec());
@@ -355,7 +353,7 @@ fn setup(c: &Child) -> Result<core::convert::Infallible> {
     let workdir = config::leak(c.workdir);
     sys::chdir(workdir).at("changing to workdir", c.workdir)?;
     sys::cwd_reachable().at("checking workdir", c.workdir)?;
-    child::set_rlimits(c.rlimits)?;
+    child::set_rlimits(&c.pc.rlimits)?;
     sys::cloexec_from(crate::oci::preserve_fds(c.opts.preserve_fds));
     child::drop_privileges(c.keep, c.filter, c.nnp, ids.as_ref(), user)?;
     if c.opts.detach {
