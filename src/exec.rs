@@ -161,19 +161,18 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
         Some(spec) => spec.run.seccomp,
         None => seccomp::from_option(config::leak(e.get(b"seccomp")))?,
     };
-    let keep = match e.get(b"caps") {
-        b"all" => crate::caps::ALL,
-        _ => e.num(b"caps"),
-    } | o.add_caps;
     // A process file (its settings are pc.oci) brings its own capabilities (none if it
-    // lists none), groups and rlimits.
+    // lists none) and groups.
     let keep = match &pc.oci {
         Some(p) => {
             o.gids.extend_from_slice(&p.groups);
-            p.caps.permitted | o.add_caps
+            p.caps.permitted
         }
-        None => keep,
-    };
+        None => match e.get(b"caps") {
+            b"all" => crate::caps::ALL,
+            _ => e.num(b"caps"),
+        },
+    } | o.add_caps;
 
     // Host paths, before the container's mount namespace is joined.
     let pid_dir = o.pid_file.map(crate::oci::pid_dir).transpose()?;
