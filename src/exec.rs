@@ -17,7 +17,7 @@ use crate::oci::{spec, O};
 use crate::error::{Context, Error, Result};
 use crate::state::{Root, Status};
 use crate::sys::{self, Errno};
-use crate::{child, container, env, seccomp, state, tty, user};
+use crate::{caps, child, container, env, seccomp, state, tty, user};
 
 /// In setns order: user first, mount last (it changes what paths mean).
 const NAMESPACES: [(&CStr, c_int); 7] = [
@@ -104,7 +104,7 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
             O::Detach => o.detach = true,
             O::PidFile => o.pid_file = Some(v),
             O::Console => o.console = Some(v),
-            O::Cap => o.add_caps |= crate::caps::parse(v.to_bytes())?,
+            O::Cap => o.add_caps |= caps::parse(v.to_bytes())?,
             O::NoNewPrivs => o.nnp = true,
             // As config.json's apparmorProfile and selinuxLabel: hutch applies neither.
             O::Mac => {
@@ -169,7 +169,7 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
             p.caps.permitted
         }
         None => match e.get(b"caps") {
-            b"all" => crate::caps::ALL,
+            b"all" => caps::ALL,
             _ => e.num(b"caps"),
         },
     } | o.add_caps;
@@ -349,12 +349,7 @@ fn setup(c: &Child) -> Result<core::convert::Infallible> {
     if let Some(ids) = &*ids {
         env::set_default_home(&mut env, &ids.home);
     }
-    let workdir = config::leak(c.workdir);
-    sys::chdir(workdir).at("changing to workdir", c.workdir)?;
-    sys::cwd_reachable().at("checking workdir", c.workdir)?;
-    child::set_rlimits(&c.pc.rlimits)?;
-    sys::cloexec_from(crate::oci::preserve_fds(c.opts.preserve_fds));
-    child::drop_privileges(c.keep, c.filter, c.nnp, ids.as_ref(), user)?;
+    child::enter(config::leak(c.workdir), &c.pc.rlimits, c.opts.preserve_fds, &caps::Sets::same(c.keep), c.filter, c.nnp, ids.as_ref(), user)?;
     if c.opts.detach {
         sys::prctl(libc::PR_SET_PDEATHSIG, 0, 0).at("clearing parent death signal", b"")?;
     }
