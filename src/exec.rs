@@ -268,7 +268,7 @@ fn join_cgroups(pid: c_int) -> Result<()> {
 /// names, under its hierarchy's mount in `mountinfo`, appended to `dir`; false if none is
 /// mounted.
 fn cgroup_dir(mountinfo: &[u8], line: &[u8], dir: &mut Buf<512>) -> bool {
-    let (ctrls, path) = cut(cut(line, b':').1, b':');
+    let (ctrls, path) = (config::field(line, b':', 1), config::after(line, b':', 2));
     let mut ms = mountinfo;
     while !ms.is_empty() {
         let (m, r) = cut(ms, b'\n');
