@@ -152,7 +152,7 @@ impl Started {
         };
         sys::close(self.tty);
         let exit = wait_forwarding(self.pid, &self.waited, proxy.as_ref().map(|p| p.master));
-        if let Some(p) = proxy {
+        if let Some(p) = &proxy {
             p.finish();
         }
         match exit? {

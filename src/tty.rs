@@ -57,7 +57,7 @@ impl Proxy {
 
     /// After the container's end: the pump has copied the last output once the master reads
     /// end of file (every terminal fd of the container is closed).
-    pub fn finish(self) {
+    pub fn finish(&self) {
         let _ = sys::waitpid(self.pump, false);
         if let Some(t) = &self.saved {
             sys::restore_tty(0, t);
