@@ -84,36 +84,33 @@ impl Sets {
 }
 
 /// Drops from the bounding set what `keep` lacks, and clears the ambient set. Needs
-/// CAP_SETPCAP, so it runs before the capability sets are reduced.
-pub fn limit_bounding(keep: u64) -> Result<()> {
+/// CAP_SETPCAP, so it runs before the capability sets are reduced. Returns the bounding set
+/// left (what of `keep` the kernel knows and hutch's own bounding set still holds).
+pub fn limit_bounding(keep: u64) -> Result<u64> {
+    let mut bounded = 0u64;
     for cap in 0..64 {
-        if keep & (1 << cap) != 0 {
-            continue;
-        }
-        match sys::prctl(libc::PR_CAPBSET_DROP, cap, 0) {
-            Ok(_) => {}
+        let (op, bit) = match keep & (1 << cap) {
+            0 => (libc::PR_CAPBSET_DROP, 0),
+            bit => (libc::PR_CAPBSET_READ, bit),
+        };
+        match sys::prctl(op, cap, 0) {
+            Ok(0) => {}
+            Ok(_) => bounded |= bit,
             // Past the kernel's last capability.
             Err(sys::Errno(libc::EINVAL)) => break,
             Err(e) => return Err(Error::sys("dropping capability", cap_name(cap), e)),
         }
     }
     sys::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL as _, 0).at("clearing ambient capabilities", b"")?;
-    Ok(())
+    Ok(bounded)
 }
 
-/// Sets the effective, permitted and inheritable sets (limited to what the bounding set still
-/// holds, since a process can only lose capabilities here), then raises the ambient ones.
-/// The kernel allows those only when both permitted and inheritable; others are skipped, as
-/// runc does (its default config lists ambient capabilities but no inheritable ones).
-pub fn set(s: &Sets) -> Result<()> {
-    let mut bounded = 0u64;
-    for cap in 0..64 {
-        match sys::prctl(libc::PR_CAPBSET_READ, cap, 0) {
-            Ok(1) => bounded |= 1 << cap,
-            Ok(_) => {}
-            Err(_) => break,
-        }
-    }
+/// Sets the effective, permitted and inheritable sets (limited to the bounding set `bounded`
+/// that [`limit_bounding`] left, since a process can only lose capabilities here), then
+/// raises the ambient ones. The kernel allows those only when both permitted and
+/// inheritable; others are skipped, as runc does (its default config lists ambient
+/// capabilities but no inheritable ones).
+pub fn set(s: &Sets, bounded: u64) -> Result<()> {
     sys::capset(s.effective & bounded, s.permitted & bounded, s.inheritable & bounded).at("setting capabilities", b"")?;
     for cap in 0..64 {
         if s.ambient & s.permitted & s.inheritable & bounded & (1 << cap) != 0 {

@@ -193,14 +193,14 @@ pub fn enter(workdir: &CStr, rlimits: &[Rlimit], preserve_fds: c_int, sets: &cap
     if !nnp {
         seccomp::apply(filter)?;
     }
-    caps::limit_bounding(sets.bounding)?;
+    let bounded = caps::limit_bounding(sets.bounding)?;
     if let Some(ids) = ids {
         sys::prctl(libc::PR_SET_KEEPCAPS, 1, 0).at("keeping capabilities", b"")?;
         let groups = userns::check_mapped(ids)?;
         sys::set_ids(ids.uid, ids.gid, groups).at("switching user", user.to_bytes())?;
         die_with_parent()?;
     }
-    caps::set(sets)?;
+    caps::set(sets, bounded)?;
     if nnp {
         sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0).at("setting no_new_privs", b"")?;
     }
