@@ -199,7 +199,7 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     if !e.alive() {
         return Err(Error::msg("container is not running", name, "see 'hutch ps'"));
     }
-    join_cgroups(pid)?;
+    join_cgroups(proc)?;
     for (&fd, (ns, flag)) in fds.iter().zip(NAMESPACES).filter(|(&fd, _)| fd >= 0) {
         match sys::setns(fd, flag) {
             // Its user namespace is hutch's own (a container of root's without --userns).
@@ -236,14 +236,14 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     container::Started { pid: child, cgroup: None, tty: tty_r, waited }.wait()
 }
 
-/// Joins the container's cgroups where they differ from hutch's. /proc/PID/cgroup names them
+/// Joins the container's cgroups where they differ from hutch's. /proc/PID/cgroup (`p` is
+/// /proc/PID/) names them
 /// (as seen from the host), relative to the root of their hierarchy's mount, found in
 /// /proc/self/mountinfo: the cgroup2 mount for `0::`, else the cgroup mount whose options hold
 /// the controllers (proc(5), cgroups(7)).
 #[inline(never)] // smaller out of line (measured)
-fn join_cgroups(pid: c_int) -> Result<()> {
-    let mut p = Buf::<32>::new();
-    let theirs = sys::read_file(p.push(b"/proc/").num(pid as u64).push(b"/cgroup").cstr()).at("reading cgroups", p.as_bytes())?.leak();
+fn join_cgroups(mut p: Buf<128>) -> Result<()> {
+    let theirs = sys::read_file(p.push(b"cgroup").cstr()).at("reading cgroups", p.as_bytes())?.leak();
     let ours = sys::read_file(c"/proc/self/cgroup").at("reading cgroups", b"/proc/self/cgroup")?.leak();
     let mounts = sys::read_file(c"/proc/self/mountinfo").at("reading mounts", b"/proc/self/mountinfo")?.leak();
     let me = *Buf::<32>::new().num(sys::getpid() as u64);
