@@ -34,7 +34,9 @@ const USAGE: &str = "usage: hutch exec [-e KEY=VAL] [-w|--cwd DIR] [-u USER] [-t
 
 struct Child<'a> {
     command: &'a [&'static CStr],
-    env: &'a [&'static CStr],
+    /// The command's environment (the child's own copy of the parent's list: its HOME is set
+    /// in place).
+    env: &'a mut Vec<&'static CStr>,
     workdir: &'a [u8],
     user: &'a [u8],
     keep: u64,
@@ -217,7 +219,7 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     let puser = pc.oci.as_ref().map(|p| *Buf::<32>::new().num(p.uid as u64).push(b":").num(p.gid as u64));
     let user = o.user.or(puser.as_ref().map(Buf::as_bytes)).unwrap_or(e.get(b"user"));
     let nnp = o.nnp || e.num(b"nnp") == 1;
-    let mut c = Child { command, env: &envp, workdir, user, keep, nnp, filter: &filter, root_fd, err_fd: err_w, sigmask: &sigmask, tty_sock: tty_w, opts: &o, pc: &pc };
+    let mut c = Child { command, env: &mut envp, workdir, user, keep, nnp, filter: &filter, root_fd, err_fd: err_w, sigmask: &sigmask, tty_sock: tty_w, opts: &o, pc: &pc };
     let stack = sys::Stack::new(256 * 1024).at("mapping stack", b"")?;
     let child = sys::clone(start, &stack, libc::SIGCHLD, &mut c).at("starting command", command[0].to_bytes())?;
     sys::close(err_w);
@@ -328,7 +330,7 @@ fn start(c: &mut Child) -> c_int {
     1
 }
 
-fn setup(c: &Child) -> Result<core::convert::Infallible> {
+fn setup(c: &mut Child) -> Result<core::convert::Infallible> {
     child::die_with_parent()?;
     sys::fchdir(c.root_fd).at("entering root", b"")?;
     sys::chroot(c".").at("entering root", b"")?;
@@ -336,8 +338,7 @@ fn setup(c: &Child) -> Result<core::convert::Infallible> {
     if c.tty_sock >= 0 {
         tty::attach(c.tty_sock, c.pc.oci.as_ref().map(|p| p.console_size).filter(|&s| s != (0, 0)))?;
     }
-    // Both live until the exec (no drop code).
-    let mut env = ManuallyDrop::new(c.env.to_vec());
+    // Lives until the exec (no drop code).
     let (gids, user) = (&c.opts.gids[..], config::leak(c.user));
     let mut ids = ManuallyDrop::new(match (c.user, gids) {
         (b"", []) => None,
@@ -349,7 +350,7 @@ fn setup(c: &Child) -> Result<core::convert::Infallible> {
         ids.groups.extend_from_slice(gids);
     }
     if let Some(ids) = &*ids {
-        env::set_default_home(&mut env, &ids.home);
+        env::set_default_home(c.env, &ids.home);
     }
     child::enter(config::leak(c.workdir), &c.pc.rlimits, c.opts.preserve_fds, &caps::Sets::same(c.keep), c.filter, c.nnp, ids.as_ref(), user)?;
     if c.opts.detach {
@@ -359,7 +360,7 @@ fn setup(c: &Child) -> Result<core::convert::Infallible> {
     if c.nnp {
         seccomp::apply(c.filter)?;
     }
-    Err(child::exec(c.command, &env))
+    Err(child::exec(c.command, c.env))
 }
 
 #[cfg(test)]
