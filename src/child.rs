@@ -75,8 +75,10 @@ fn setup(a: &mut Args) -> Result<Infallible> {
     }
     // Sysctls, domainname, oomScoreAdj and time offsets, through hutch's /proc still: each
     // file acts on the writer's namespaces, and the container's /proc/sys may be read-only.
-    for (path, text) in oci.iter().flat_map(|o| &o.proc_writes) {
-        sys::write_file(path, text.to_bytes()).at("writing", path.to_bytes())?;
+    if let Some(o) = oci {
+        for (path, text) in &o.proc_writes {
+            sys::write_file(path, text.to_bytes()).at("writing", path.to_bytes())?;
+        }
     }
 
     // Mounts go on the new root before the switch, while host paths (volume sources, device
