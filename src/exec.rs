@@ -188,11 +188,13 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).at("making hutch non-dumpable", b"")?;
     let mut proc = Buf::<128>::new();
     proc.push(b"/proc/").num(pid as u64).push(b"/");
+    // Index loops here and below: zip and filter adaptors cost more code (measured).
     let mut fds = [-1; NAMESPACES.len()];
-    for (fd, (ns, _)) in fds.iter_mut().zip(NAMESPACES) {
+    for i in 0..NAMESPACES.len() {
+        let ns = NAMESPACES[i].0;
         let mut p = proc;
         match sys::open(p.push(b"ns/").push(ns.to_bytes()).cstr(), libc::O_RDONLY) {
-            Ok(f) => *fd = f,
+            Ok(f) => fds[i] = f,
             Err(Errno(libc::ENOENT)) => {} // a kernel without cgroup namespaces
             Err(err) => return Err(Error::sys("opening namespace", p.as_bytes(), err)),
         }
@@ -204,7 +206,12 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
         return Err(Error::msg("container is not running", name, "see 'hutch ps'"));
     }
     join_cgroups(proc)?;
-    for (&fd, (ns, flag)) in fds.iter().zip(NAMESPACES).filter(|(&fd, _)| fd >= 0) {
+    for i in 0..NAMESPACES.len() {
+        let (ns, flag) = NAMESPACES[i];
+        let fd = fds[i];
+        if fd < 0 {
+            continue;
+        }
         match sys::setns(fd, flag) {
             // Its user namespace is hutch's own (a container of root's without --userns).
             Err(Errno(libc::EINVAL)) if flag == libc::CLONE_NEWUSER => {}
