@@ -124,7 +124,7 @@ fn setup(a: &mut Args) -> Result<Infallible> {
     }
     // In the container's own devpts, now at /dev/pts.
     if a.tty_sock >= 0 {
-        tty::attach(a.tty_sock, oci.map(|o| o.console_size).filter(|&s| s != (0, 0)))?;
+        tty::attach(a.tty_sock, oci.map_or((0, 0), |o| o.console_size))?;
     }
 
     // From here on, paths are the container's: its /etc/passwd, its workdir.

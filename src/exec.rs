@@ -343,7 +343,7 @@ fn setup(c: &mut Child) -> Result<core::convert::Infallible> {
     sys::chroot(c".").at("entering root", b"")?;
     sys::close(c.root_fd);
     if c.tty_sock >= 0 {
-        tty::attach(c.tty_sock, c.pc.oci.as_ref().map(|p| p.console_size).filter(|&s| s != (0, 0)))?;
+        tty::attach(c.tty_sock, c.pc.oci.as_ref().map_or((0, 0), |p| p.console_size))?;
     }
     // Lives until the exec (no drop code).
     let (gids, user) = (&c.opts.gids[..], config::leak(c.user));

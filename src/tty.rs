@@ -13,8 +13,8 @@ use crate::sys;
 
 /// In the child, after the switch to the container's root: the new terminal becomes stdin,
 /// stdout and stderr, and the session's controlling terminal; its master goes to `sock`.
-/// `size` (rows, columns: OCI's consoleSize) is set in place of hutch's own.
-pub fn attach(sock: c_int, size: Option<(u16, u16)>) -> Result<()> {
+/// `size` (rows, columns: OCI's consoleSize), unless (0, 0), is set in place of hutch's own.
+pub fn attach(sock: c_int, size: (u16, u16)) -> Result<()> {
     let master = sys::open(c"/dev/ptmx", libc::O_RDWR | libc::O_NOCTTY).at("opening terminal", b"/dev/ptmx")?;
     let n = sys::pty_unlock(master).at("opening terminal", b"/dev/ptmx")?;
     let mut path = Buf::<32>::new();
@@ -22,8 +22,8 @@ pub fn attach(sock: c_int, size: Option<(u16, u16)>) -> Result<()> {
     let slave = sys::open(path.cstr(), libc::O_RDWR | libc::O_NOCTTY).at("opening terminal", path.as_bytes())?;
     // hutch's window size, from before the command runs (hutch itself gets the master later).
     match size {
-        Some((rows, cols)) => sys::set_winsize(slave, rows, cols),
-        None => sys::copy_winsize(0, slave),
+        (0, 0) => sys::copy_winsize(0, slave),
+        (rows, cols) => sys::set_winsize(slave, rows, cols),
     }
     sys::setsid();
     sys::set_controlling_tty(slave).at("setting controlling terminal", path.as_bytes())?;
