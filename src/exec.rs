@@ -166,17 +166,22 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
         None => seccomp::from_option(config::leak(e.get(b"seccomp")))?,
     };
     // A process file (its settings are pc.oci) brings its own capabilities (none if it
-    // lists none) and groups.
-    let keep = match &pc.oci {
+    // lists none), groups, cwd and user; else the entry's. Options override both.
+    let mut puser = Buf::<32>::new();
+    let (keep, workdir, user) = match &pc.oci {
         Some(p) => {
             o.gids.extend_from_slice(&p.groups);
-            p.caps.permitted
+            (p.caps.permitted, pc.workdir.to_bytes(), puser.num(p.uid as u64).push(b":").num(p.gid as u64).as_bytes())
         }
-        None => match e.get(b"caps") {
-            b"all" => caps::ALL,
-            _ => e.num(b"caps"),
-        },
-    } | o.add_caps;
+        None => {
+            let caps = match e.get(b"caps") {
+                b"all" => caps::ALL,
+                _ => e.num(b"caps"),
+            };
+            (caps, e.get(b"workdir"), e.get(b"user"))
+        }
+    };
+    let (keep, workdir, user) = (keep | o.add_caps, o.workdir.unwrap_or(workdir), o.user.unwrap_or(user));
 
     // Host paths, before the container's mount namespace is joined.
     let pid_dir = o.pid_file.map(crate::oci::pid_dir).transpose()?;
@@ -222,9 +227,6 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
 
     let (waited, sigmask) = container::block_forwarded();
     let (err_r, err_w) = sys::pipe().at("creating pipe", b"")?;
-    let workdir = o.workdir.or(o.process.map(|_| pc.workdir.to_bytes())).unwrap_or(e.get(b"workdir"));
-    let puser = pc.oci.as_ref().map(|p| *Buf::<32>::new().num(p.uid as u64).push(b":").num(p.gid as u64));
-    let user = o.user.or(puser.as_ref().map(Buf::as_bytes)).unwrap_or(e.get(b"user"));
     let nnp = o.nnp || e.num(b"nnp") == 1;
     let mut c = Child { command, env: &mut envp, workdir, user, keep, nnp, filter: &filter, root_fd, err_fd: err_w, sigmask: &sigmask, tty_sock: tty_w, opts: &o, pc: &pc };
     let stack = sys::Stack::new(256 * 1024).at("mapping stack", b"")?;
