@@ -161,9 +161,13 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     }
     // An OCI container's filter is compiled again from its config (kept in its entry).
     // A named one's is what --seccomp took: `default`, `unconfined` or a file.
-    let filter = match ManuallyDrop::new(crate::oci::stored_spec(root, name, &e)).as_ref() {
-        Some(spec) => spec.run.seccomp,
-        None => seccomp::from_option(config::leak(e.get(b"seccomp")))?,
+    let named;
+    let filter = match crate::oci::stored_spec(root, name, &e) {
+        Some(spec) => &spec.run.seccomp,
+        None => {
+            named = seccomp::from_option(config::leak(e.get(b"seccomp")))?;
+            &named
+        }
     };
     // A process file (its settings are pc.oci) brings its own capabilities (none if it
     // lists none), groups, cwd and user; else the entry's. Options override both.
@@ -228,7 +232,7 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     let (waited, sigmask) = container::block_forwarded();
     let (err_r, err_w) = sys::pipe().at("creating pipe", b"")?;
     let nnp = o.nnp || e.num(b"nnp") == 1;
-    let mut c = Child { command, env: &mut envp, workdir, user, keep, nnp, filter: &filter, root_fd, err_fd: err_w, sigmask: &sigmask, tty_sock: tty_w, opts: &o, pc: &pc };
+    let mut c = Child { command, env: &mut envp, workdir, user, keep, nnp, filter, root_fd, err_fd: err_w, sigmask: &sigmask, tty_sock: tty_w, opts: &o, pc: &pc };
     let stack = sys::Stack::new(256 * 1024).at("mapping stack", b"")?;
     let child = sys::clone(start, &stack, libc::SIGCHLD, &mut c).at("starting command", command[0].to_bytes())?;
     sys::close(err_w);
