@@ -146,15 +146,10 @@ impl Started {
     /// Proxies the terminal, forwards signals and waits for the container's end; its exit
     /// status, or 128+signal.
     pub fn wait(self) -> Result<c_int> {
-        let proxy = match self.tty {
-            -1 => None,
-            fd => Some(tty::Proxy::start(fd)?),
-        };
+        let proxy = tty::Proxy::start(self.tty)?;
         sys::close(self.tty);
-        let exit = wait_forwarding(self.pid, &self.waited, proxy.as_ref().map(|p| p.master));
-        if let Some(p) = &proxy {
-            p.finish();
-        }
+        let exit = wait_forwarding(self.pid, &self.waited, proxy.master);
+        proxy.finish();
         match exit? {
             Exit::Code(c) => Ok(c),
             Exit::Signal(s) => {
@@ -190,13 +185,14 @@ pub fn block_forwarded() -> (sys::sigset_t, sys::sigset_t) {
     (waited, sigmask)
 }
 
-/// Forwards the `waited` signals to `pid` until it ends. With a terminal, SIGWINCH copies
-/// hutch's window size to it instead: the kernel then signals its foreground job.
-pub fn wait_forwarding(pid: c_int, waited: &sys::sigset_t, tty: Option<c_int>) -> Result<Exit> {
+/// Forwards the `waited` signals to `pid` until it ends. With a terminal (`tty`, else -1),
+/// SIGWINCH copies hutch's window size to it instead: the kernel then signals its foreground
+/// job.
+pub fn wait_forwarding(pid: c_int, waited: &sys::sigset_t, tty: c_int) -> Result<Exit> {
     loop {
         let sig = sys::sigwait(waited);
-        if let (libc::SIGWINCH, Some(master)) = (sig, tty) {
-            sys::copy_winsize(0, master);
+        if sig == libc::SIGWINCH && tty >= 0 {
+            sys::copy_winsize(0, tty);
             continue;
         }
         if sig != libc::SIGCHLD {

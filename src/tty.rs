@@ -37,7 +37,7 @@ pub fn attach(sock: c_int, size: (u16, u16)) -> Result<()> {
     Ok(())
 }
 
-/// The host side, while the container runs.
+/// The host side, while the container runs; without a terminal (-1 for all), nothing.
 pub struct Proxy {
     pub master: c_int,
     pump: c_int,
@@ -45,7 +45,11 @@ pub struct Proxy {
 }
 
 impl Proxy {
+    /// The terminal's master from `sock` (-1: no terminal), and its pump.
     pub fn start(sock: c_int) -> Result<Proxy> {
+        if sock < 0 {
+            return Ok(Proxy { master: -1, pump: -1, saved: None });
+        }
         let master = sys::recv_fd(sock).at("receiving terminal", b"")?;
         sys::copy_winsize(0, master);
         let saved = sys::make_raw(0);
@@ -58,6 +62,9 @@ impl Proxy {
     /// After the container's end: the pump has copied the last output once the master reads
     /// end of file (every terminal fd of the container is closed).
     pub fn finish(&self) {
+        if self.pump < 0 {
+            return;
+        }
         let _ = sys::waitpid(self.pump, false);
         if let Some(t) = &self.saved {
             sys::restore_tty(0, t);
