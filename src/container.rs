@@ -31,7 +31,6 @@ pub struct Started {
     pub cgroup: Option<cgroup::Cgroup>,
     /// hutch's end of the terminal socket (`-t`, no console socket), else -1.
     pub tty: c_int,
-    pub waited: sys::sigset_t,
 }
 
 /// Creates the container's first process and sees its setup through. `born` is called with its
@@ -50,7 +49,7 @@ pub fn spawn(cfg: &RunConfig, env: &[&'static CStr], oci: Option<&oci::Create>, 
     // restores the old mask before exec. A signal hutch was started ignoring (nohup, a
     // shell's background job) would be discarded rather than queued, and the container would
     // inherit the ignoring: back to the default first.
-    let (waited, sigmask) = block_forwarded();
+    let sigmask = block_forwarded();
     // Before the clone, so that a bad limit or a missing controller fails with no process
     // made. Dropping it, on every return below, kills what is left in the cgroups and
     // removes them.
@@ -139,7 +138,7 @@ pub fn spawn(cfg: &RunConfig, env: &[&'static CStr], oci: Option<&oci::Create>, 
         let _ = sys::waitpid(pid, false);
         return Err(userns::explain(e, ids.is_some()));
     }
-    Ok(Started { pid, cgroup, tty: tty_r, waited })
+    Ok(Started { pid, cgroup, tty: tty_r })
 }
 
 impl Started {
@@ -148,7 +147,7 @@ impl Started {
     pub fn wait(self) -> Result<c_int> {
         let proxy = tty::Proxy::start(self.tty)?;
         sys::close(self.tty);
-        let exit = wait_forwarding(self.pid, &self.waited, proxy.master);
+        let exit = wait_forwarding(self.pid, proxy.master);
         proxy.finish();
         match exit? {
             Exit::Code(c) => Ok(c),
@@ -175,22 +174,21 @@ impl Started {
 }
 
 /// Blocks the signals hutch forwards, and SIGCHLD, reset to their default actions first;
-/// returns that set and the previous mask.
-pub fn block_forwarded() -> (sys::sigset_t, sys::sigset_t) {
+/// returns the previous mask.
+pub fn block_forwarded() -> sys::sigset_t {
     for &sig in &WAITED[..7] {
         sys::default_action(sig);
     }
-    let waited = sys::sigset(&WAITED);
-    let sigmask = sys::sigprocmask(libc::SIG_BLOCK, &waited);
-    (waited, sigmask)
+    sys::sigprocmask(libc::SIG_BLOCK, &sys::sigset(&WAITED))
 }
 
-/// Forwards the `waited` signals to `pid` until it ends. With a terminal (`tty`, else -1),
+/// Forwards the signals of WAITED (blocked since [`block_forwarded`]) to `pid` until it ends. With a terminal (`tty`, else -1),
 /// SIGWINCH copies hutch's window size to it instead: the kernel then signals its foreground
 /// job.
-pub fn wait_forwarding(pid: c_int, waited: &sys::sigset_t, tty: c_int) -> Result<Exit> {
+pub fn wait_forwarding(pid: c_int, tty: c_int) -> Result<Exit> {
+    let waited = sys::sigset(&WAITED);
     loop {
-        let sig = sys::sigwait(waited);
+        let sig = sys::sigwait(&waited);
         if sig == libc::SIGWINCH && tty >= 0 {
             sys::copy_winsize(0, tty);
             continue;

@@ -229,7 +229,7 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
         sys::close(fd);
     }
 
-    let (waited, sigmask) = container::block_forwarded();
+    let sigmask = container::block_forwarded();
     let (err_r, err_w) = sys::pipe().at("creating pipe", b"")?;
     let nnp = o.nnp || e.num(b"nnp") == 1;
     let mut c = Child { command, env: &mut envp, workdir, user, keep, nnp, filter, root_fd, err_fd: err_w, sigmask: &sigmask, tty_sock: tty_w, opts: &o, pc: &pc };
@@ -250,7 +250,7 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
         return Ok(0);
     }
     // As `hutch run` waits for its container (no cgroup of its own: no OOM report).
-    container::Started { pid: child, cgroup: None, tty: tty_r, waited }.wait()
+    container::Started { pid: child, cgroup: None, tty: tty_r }.wait()
 }
 
 /// Joins the container's cgroups where they differ from hutch's. /proc/PID/cgroup (`p` is
