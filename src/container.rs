@@ -182,9 +182,9 @@ pub fn block_forwarded() -> sys::sigset_t {
     sys::sigprocmask(libc::SIG_BLOCK, &sys::sigset(&WAITED))
 }
 
-/// Forwards the signals of WAITED (blocked since [`block_forwarded`]) to `pid` until it ends. With a terminal (`tty`, else -1),
-/// SIGWINCH copies hutch's window size to it instead: the kernel then signals its foreground
-/// job.
+/// Forwards the signals of WAITED (blocked since [`block_forwarded`]) to `pid` until it
+/// ends. With a terminal (`tty`, else -1), SIGWINCH copies hutch's window size to it instead:
+/// the kernel then signals its foreground job.
 pub fn wait_forwarding(pid: c_int, tty: c_int) -> Result<Exit> {
     let waited = sys::sigset(&WAITED);
     loop {
