@@ -254,10 +254,9 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
 }
 
 /// Joins the container's cgroups where they differ from hutch's. /proc/PID/cgroup (`p` is
-/// /proc/PID/) names them
-/// (as seen from the host), relative to the root of their hierarchy's mount, found in
-/// /proc/self/mountinfo: the cgroup2 mount for `0::`, else the cgroup mount whose options hold
-/// the controllers (proc(5), cgroups(7)).
+/// /proc/PID/) names them (as seen from the host), relative to the root of their hierarchy's
+/// mount, found in /proc/self/mountinfo: the cgroup2 mount for `0::`, else the cgroup mount
+/// whose options hold the controllers (proc(5), cgroups(7)).
 #[inline(never)] // smaller out of line (measured)
 fn join_cgroups(mut p: Buf<128>) -> Result<()> {
     let theirs = sys::read_file(p.push(b"cgroup").cstr()).at("reading cgroups", p.as_bytes())?.leak();
