@@ -267,7 +267,8 @@ fn join_cgroups(mut p: Buf<128>) -> Result<()> {
     while !rest.is_empty() {
         let (line, r) = cut(rest, b'\n');
         rest = r;
-        if line.is_empty() || has(ours, b'\n', line) {
+        // Also an empty line: nothing to join.
+        if every(line, ours, b'\n') {
             continue;
         }
         let mut procs = Buf::<512>::new();
@@ -292,7 +293,7 @@ fn cgroup_dir(mountinfo: &[u8], line: &[u8], dir: &mut Buf<512>) -> bool {
         let (root, at, fstype, opts) = crate::cgroup::mount_line(m);
         let fits = match ctrls {
             b"" => fstype == b"cgroup2",
-            _ => fstype == b"cgroup" && every(ctrls, opts),
+            _ => fstype == b"cgroup" && every(ctrls, opts, b','),
         };
         if fits {
             dir.push(at).push(if root == b"/" { path } else { path.strip_prefix(root).unwrap_or(path) });
@@ -311,24 +312,20 @@ fn cut(s: &[u8], sep: u8) -> (&[u8], &[u8]) {
     }
 }
 
-/// Whether the `sep`-separated `list` holds `item`.
-fn has(mut list: &[u8], sep: u8, item: &[u8]) -> bool {
-    while !list.is_empty() {
-        let (x, rest) = cut(list, sep);
-        if x == item {
-            return true;
-        }
-        list = rest;
-    }
-    false
-}
-
-/// Whether every name of the comma-separated `names` is in `list`.
-fn every(mut names: &[u8], list: &[u8]) -> bool {
+/// Whether every item of the `sep`-separated `names` is in the `sep`-separated `list`.
+fn every(mut names: &[u8], list: &[u8], sep: u8) -> bool {
     while !names.is_empty() {
-        let (name, rest) = cut(names, b',');
-        if !has(list, b',', name) {
-            return false;
+        let (name, rest) = cut(names, sep);
+        let mut l = list;
+        loop {
+            if l.is_empty() {
+                return false;
+            }
+            let (x, r) = cut(l, sep);
+            if x == name {
+                break;
+            }
+            l = r;
         }
         names = rest;
     }
@@ -402,7 +399,8 @@ mod tests {
     fn fields_and_lists() {
         assert_eq!(cut(b"a:b:c", b':'), (&b"a"[..], &b"b:c"[..]));
         assert_eq!(cut(b"abc", b':'), (&b"abc"[..], &b""[..]));
-        assert!(has(b"x\ny\n", b'\n', b"y") && !has(b"x\ny\n", b'\n', b"z"));
-        assert!(every(b"cpu,cpuacct", b"rw,cpuacct,cpu") && !every(b"cpu,io", b"rw,cpu"));
+        assert!(every(b"y", b"x\ny\n", b'\n') && !every(b"z", b"x\ny\n", b'\n'));
+        assert!(every(b"", b"x\n", b'\n'), "an empty line is nothing to join");
+        assert!(every(b"cpu,cpuacct", b"rw,cpuacct,cpu", b',') && !every(b"cpu,io", b"rw,cpu", b','));
     }
 }
