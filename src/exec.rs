@@ -262,7 +262,6 @@ fn join_cgroups(mut p: Buf<128>) -> Result<()> {
     let theirs = sys::read_file(p.push(b"cgroup").cstr()).at("reading cgroups", p.as_bytes())?.leak();
     let ours = sys::read_file(c"/proc/self/cgroup").at("reading cgroups", b"/proc/self/cgroup")?.leak();
     let mounts = sys::read_file(c"/proc/self/mountinfo").at("reading mounts", b"/proc/self/mountinfo")?.leak();
-    let me = *Buf::<32>::new().num(sys::getpid() as u64);
     let mut rest = &*theirs;
     while !rest.is_empty() {
         let (line, r) = cut(rest, b'\n');
@@ -276,7 +275,8 @@ fn join_cgroups(mut p: Buf<128>) -> Result<()> {
             return Err(Error::msg("joining cgroup", line, "hierarchy not mounted"));
         }
         procs.push(b"/cgroup.procs");
-        sys::write_file(procs.cstr(), me.as_bytes()).at("joining cgroup", procs.as_bytes())?;
+        // "0": the writer itself, in v1 and v2 alike (the kernel's cgroup_procs_write_start).
+        sys::write_file(procs.cstr(), b"0").at("joining cgroup", procs.as_bytes())?;
     }
     Ok(())
 }
