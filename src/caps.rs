@@ -4,15 +4,14 @@
 use crate::error::{Context, Error, Result};
 use crate::sys;
 
-/// Capability names by number (linux/capability.h), without the CAP_ prefix.
-pub const NAMES: [&str; 41] = [
-    "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
-    "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW",
-    "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
-    "SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD",
-    "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG",
-    "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
-];
+/// Capability names by number (linux/capability.h), without the CAP_ prefix, space-separated:
+/// one string, not a table of 41 string references.
+pub const NAMES: &str = "CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP \
+    LINUX_IMMUTABLE NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER \
+    SYS_MODULE SYS_RAWIO SYS_CHROOT SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE \
+    SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE AUDIT_WRITE AUDIT_CONTROL SETFCAP \
+    MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ PERFMON BPF \
+    CHECKPOINT_RESTORE";
 
 /// Every capability, including ones newer than this table that the kernel may know.
 pub const ALL: u64 = !0;
@@ -40,7 +39,7 @@ pub fn parse(name: &[u8]) -> Result<u64> {
     if bare.eq_ignore_ascii_case(b"ALL") {
         return Ok(ALL);
     }
-    match NAMES.iter().position(|n| n.as_bytes().eq_ignore_ascii_case(bare)) {
+    match words().position(|n| n.eq_ignore_ascii_case(bare)) {
         Some(i) => Ok(1 << i),
         None => Err(Error::msg("unknown capability", name, "see capabilities(7)")),
     }
@@ -120,8 +119,17 @@ pub fn set(s: &Sets, bounded: u64) -> Result<()> {
     Ok(())
 }
 
+fn words() -> impl Iterator<Item = &'static [u8]> {
+    NAMES.as_bytes().split(|&c| c == b' ')
+}
+
+/// The name of capability `i`; `None` past the table.
+pub fn name(i: usize) -> Option<&'static [u8]> {
+    words().nth(i)
+}
+
 fn cap_name(cap: libc::c_ulong) -> &'static [u8] {
-    NAMES.get(cap as usize).map_or(b"?", |n| n.as_bytes())
+    name(cap as usize).unwrap_or(b"?")
 }
 
 #[cfg(test)]
@@ -138,6 +146,15 @@ mod tests {
         for bad in [&b""[..], b"CAP_", b"NET", b"CAP_FOO", b"SYS_ADMIN2"] {
             assert!(parse(bad).is_err());
         }
+    }
+
+    #[test]
+    fn names_by_number() {
+        assert_eq!(name(0), Some(&b"CHOWN"[..]));
+        assert_eq!(name(21), Some(&b"SYS_ADMIN"[..]));
+        assert_eq!(name(40), Some(&b"CHECKPOINT_RESTORE"[..]));
+        assert_eq!(name(41), None);
+        assert_eq!(cap_name(63), b"?");
     }
 
     #[test]
