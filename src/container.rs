@@ -116,23 +116,17 @@ pub fn spawn(cfg: &RunConfig, env: &[&'static CStr], oci: Option<&oci::Create>, 
     }
     // "Go" is the child's pid as the host sees it (the hooks' state JSON names it).
     let _ = sys::write_all(sync_w, &pid.to_ne_bytes());
-    // Kept open while the parent has hooks to run at the child's request (oci::hooks).
-    let hooks = oci.filter(|o| o.runtime_hooks()).is_some();
-    if !hooks {
-        sys::close(sync_w);
-    }
+    // Kept open while the child may ask for the parent's hooks (oci::hooks), until its report.
     let report = loop {
         match Error::receive(err_r) {
-            Some(e) if hooks && e.step == oci::HOOKS => match oci::hooks::runtime(oci, pid) {
+            Some(e) if e.step == oci::HOOKS => match oci::hooks::runtime(oci, pid) {
                 Ok(()) => drop(sys::write_all(sync_w, b"g")),
                 Err(e) => break Some(e),
             },
             r => break r,
         }
     };
-    if hooks {
-        sys::close(sync_w);
-    }
+    sys::close(sync_w);
     sys::close(err_r);
     if let Some(e) = report {
         let _ = sys::waitpid(pid, false);
