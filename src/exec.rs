@@ -97,16 +97,17 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     // What is read and built here lives until hutch exits: never dropped (no drop code).
     let mut o = ManuallyDrop::new(Opts::default());
     let operands = options(args, EXEC_OPTS, USAGE, &mut |id, v| {
+        let b = v.to_bytes();
         match id {
             O::Env => o.vars.push(v),
-            O::Workdir => o.workdir = Some(v.to_bytes()),
-            O::User => o.user = Some(v.to_bytes()),
+            O::Workdir => o.workdir = Some(b),
+            O::User => o.user = Some(b),
             O::Tty => o.tty = true,
             O::Process => o.process = Some(v),
             O::Detach => o.detach = true,
             O::PidFile => o.pid_file = Some(v),
             O::Console => o.console = Some(v),
-            O::Cap => o.add_caps |= caps::parse(v.to_bytes())?,
+            O::Cap => o.add_caps |= caps::parse(b)?,
             O::NoNewPrivs => o.nnp = true,
             // As config.json's apparmorProfile and selinuxLabel: hutch applies neither.
             O::Mac => {
@@ -114,11 +115,11 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
             }
             // runc's -g: repeatable, each a gid or a comma-separated list.
             O::Gids => {
-                for g in v.to_bytes().split(|&c| c == b',') {
-                    o.gids.push(user::number(g).ok_or_else(|| Error::msg("invalid --additional-gids", v.to_bytes(), "expected group numbers"))?);
+                for g in b.split(|&c| c == b',') {
+                    o.gids.push(user::number(g).ok_or_else(|| Error::msg("invalid --additional-gids", b, "expected group numbers"))?);
                 }
             }
-            O::PreserveFds => o.preserve_fds = config::parse_num(v.to_bytes()).ok_or_else(|| Error::msg("invalid --preserve-fds", v.to_bytes(), "expected a number"))? as c_int,
+            O::PreserveFds => o.preserve_fds = config::parse_num(b).ok_or_else(|| Error::msg("invalid --preserve-fds", b, "expected a number"))? as c_int,
             _ => {}
         }
         Ok(())
