@@ -147,12 +147,16 @@ fn setup(a: &mut Args) -> Result<Infallible> {
             sys::personality(p).at("setting personality", b"")?;
         }
     }
+    let same;
     let sets = match oci {
-        Some(o) => o.caps,
-        None => caps::Sets::same(if cfg.privileged { caps::ALL } else { cfg.caps.result() }),
+        Some(o) => &o.caps,
+        None => {
+            same = caps::Sets::same(if cfg.privileged { caps::ALL } else { cfg.caps.result() });
+            &same
+        }
     };
     let filter = if cfg.privileged { &Seccomp::Unconfined } else { &cfg.seccomp };
-    enter(cfg.workdir, &cfg.rlimits, a.oci.map_or(0, |o| o.preserve_fds), &sets, filter, cfg.no_new_privs, ids.as_ref(), cfg.user.unwrap_or_default())?;
+    enter(cfg.workdir, &cfg.rlimits, a.oci.map_or(0, |o| o.preserve_fds), sets, filter, cfg.no_new_privs, ids.as_ref(), cfg.user.unwrap_or_default())?;
     // With --init, signals stay blocked: the init takes them with sigwaitinfo from here on.
     if !cfg.init {
         sys::sigprocmask(libc::SIG_SETMASK, &a.sigmask);
