@@ -161,9 +161,9 @@ impl Started {
 
     /// Leaves the container to itself (`hutch create`): its cgroups stay, for `delete`, which
     /// takes the directories returned (see [`cgroup::Cgroup::keep`]).
-    pub fn detach(self) -> alloc::vec::Vec<u8> {
+    pub fn detach(mut self) -> alloc::vec::Vec<u8> {
         sys::close(self.tty);
-        self.cgroup.map(cgroup::Cgroup::keep).unwrap_or_default()
+        self.keep_cgroups()
     }
 }
 
