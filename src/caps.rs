@@ -2,6 +2,7 @@
 //! --privileged make of it) in its bounding, permitted, effective and inheritable sets, and
 //! nothing in the ambient set. See capabilities(7), prctl(2) PR_CAPBSET_DROP, capset(2).
 use crate::error::{Context, Error, Result};
+use crate::msg::m;
 use crate::sys;
 
 /// Capability names by number (linux/capability.h), without the CAP_ prefix, space-separated:
@@ -41,7 +42,7 @@ pub fn parse(name: &[u8]) -> Result<u64> {
     }
     match words().position(|n| n.eq_ignore_ascii_case(bare)) {
         Some(i) => Ok(1 << i),
-        None => Err(Error::msg("unknown capability", name, "see capabilities(7)")),
+        None => Err(Error::msg(m!("unknown capability"), name, m!("see capabilities(7)"))),
     }
 }
 
@@ -97,10 +98,10 @@ pub fn limit_bounding(keep: u64) -> Result<u64> {
             Ok(_) => bounded |= bit,
             // Past the kernel's last capability.
             Err(sys::Errno(libc::EINVAL)) => break,
-            Err(e) => return Err(Error::sys("dropping capability", cap_name(cap), e)),
+            Err(e) => return Err(Error::sys(m!("dropping capability"), cap_name(cap), e)),
         }
     }
-    sys::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL as _, 0).at("clearing ambient capabilities", b"")?;
+    sys::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL as _, 0).at(m!("clearing ambient capabilities"), b"")?;
     Ok(bounded)
 }
 
@@ -110,10 +111,10 @@ pub fn limit_bounding(keep: u64) -> Result<u64> {
 /// inheritable; others are skipped, as runc does (its default config lists ambient
 /// capabilities but no inheritable ones).
 pub fn set(s: &Sets, bounded: u64) -> Result<()> {
-    sys::capset(s.effective & bounded, s.permitted & bounded, s.inheritable & bounded).at("setting capabilities", b"")?;
+    sys::capset(s.effective & bounded, s.permitted & bounded, s.inheritable & bounded).at(m!("setting capabilities"), b"")?;
     for cap in 0..64 {
         if s.ambient & s.permitted & s.inheritable & bounded & (1 << cap) != 0 {
-            sys::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_RAISE as _, cap).at("raising ambient capability", cap_name(cap))?;
+            sys::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_RAISE as _, cap).at(m!("raising ambient capability"), cap_name(cap))?;
         }
     }
     Ok(())

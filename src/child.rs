@@ -9,6 +9,7 @@ use core::ffi::{c_int, CStr};
 use crate::buf::Buf;
 use crate::config::{Net, Rlimit, RunConfig, Seccomp};
 use crate::error::{Context, Error, Result, EXEC};
+use crate::msg::m;
 use crate::sys::Errno;
 use crate::{caps, env, init, mounts, namespaces, oci, rootfs, seccomp, sys, tty, user, userns};
 
@@ -50,7 +51,7 @@ fn setup(a: &mut Args) -> Result<Infallible> {
     a.pid = wait_for_parent(a.sync_fd, a.err_fd)?;
     // Dumpable only while the parent wrote the ID maps (see container.rs); from now on no
     // process may ptrace this one, which still holds host fds, until its execve.
-    sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).at("making hutch non-dumpable", b"")?;
+    sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).at(m!("making hutch non-dumpable"), b"")?;
     if userns::become_root()? {
         die_with_parent()?;
     }
@@ -77,7 +78,7 @@ fn setup(a: &mut Args) -> Result<Infallible> {
     // file acts on the writer's namespaces, and the container's /proc/sys may be read-only.
     if let Some(o) = oci {
         for (path, text) in &o.proc_writes {
-            sys::write_file(path, text.to_bytes()).at("writing", path.to_bytes())?;
+            sys::write_file(path, text.to_bytes()).at(m!("writing"), path.to_bytes())?;
         }
     }
 
@@ -114,11 +115,11 @@ fn setup(a: &mut Args) -> Result<Infallible> {
     sys::close(root);
     // After the switch, so it acts on the container's root mount, not on the bundle's.
     if let Some(flags) = oci.map(|o| o.propagation).filter(|&f| f != 0) {
-        sys::mount(None, c"/", None, flags, None).at("setting rootfsPropagation", b"/")?;
+        sys::mount(None, c"/", None, flags, None).at(m!("setting rootfsPropagation"), b"/")?;
     }
     // After every mount point was created.
     if cfg.read_only {
-        let fd = sys::open(c"/", libc::O_PATH).at("opening root", b"/")?;
+        let fd = sys::open(c"/", libc::O_PATH).at(m!("opening root"), b"/")?;
         rootfs::remount_read_only(fd, b"/")?;
         sys::close(fd);
     }
@@ -144,7 +145,7 @@ fn setup(a: &mut Args) -> Result<Infallible> {
     if let Some(o) = oci {
         sys::umask(o.umask.unwrap_or(0o022));
         if let Some(p) = o.personality {
-            sys::personality(p).at("setting personality", b"")?;
+            sys::personality(p).at(m!("setting personality"), b"")?;
         }
     }
     let same;
@@ -179,13 +180,13 @@ fn setup(a: &mut Args) -> Result<Infallible> {
 /// mask).
 #[allow(clippy::too_many_arguments)]
 pub fn enter(workdir: &CStr, rlimits: &[Rlimit], preserve_fds: c_int, sets: &caps::Sets, filter: &Seccomp, nnp: bool, ids: Option<&user::Ids>, user: &CStr) -> Result<()> {
-    sys::chdir(workdir).at("changing to workdir", workdir.to_bytes())?;
+    sys::chdir(workdir).at(m!("changing to workdir"), workdir.to_bytes())?;
     // A workdir reached through an inherited host fd (/proc/self/fd/N) would leave the
     // container's cwd on the host (CVE-2024-21626); the kernel then reports it unreachable.
-    sys::cwd_reachable().at("checking workdir", workdir.to_bytes())?;
+    sys::cwd_reachable().at(m!("checking workdir"), workdir.to_bytes())?;
     // Raising a hard limit needs CAP_SYS_RESOURCE, so before capabilities go.
     for r in rlimits {
-        sys::setrlimit(r.resource, r.soft, r.hard).at("setting ulimit", b"")?;
+        sys::setrlimit(r.resource, r.soft, r.hard).at(m!("setting ulimit"), b"")?;
     }
     // Only 0, 1 and 2 cross into the container (and what `--preserve-fds` names), whatever
     // hutch was started with.
@@ -201,14 +202,14 @@ pub fn enter(workdir: &CStr, rlimits: &[Rlimit], preserve_fds: c_int, sets: &cap
     }
     let bounded = caps::limit_bounding(sets.bounding)?;
     if let Some(ids) = ids {
-        sys::prctl(libc::PR_SET_KEEPCAPS, 1, 0).at("keeping capabilities", b"")?;
+        sys::prctl(libc::PR_SET_KEEPCAPS, 1, 0).at(m!("keeping capabilities"), b"")?;
         let groups = userns::check_mapped(ids)?;
-        sys::set_ids(ids.uid, ids.gid, groups).at("switching user", user.to_bytes())?;
+        sys::set_ids(ids.uid, ids.gid, groups).at(m!("switching user"), user.to_bytes())?;
         die_with_parent()?;
     }
     caps::set(sets, bounded)?;
     if nnp {
-        sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0).at("setting no_new_privs", b"")?;
+        sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0).at(m!("setting no_new_privs"), b"")?;
     }
     Ok(())
 }
@@ -216,7 +217,7 @@ pub fn enter(workdir: &CStr, rlimits: &[Rlimit], preserve_fds: c_int, sets: &cap
 /// The container must not outlive hutch: if hutch dies, its PID 1 (and so every process of the
 /// PID namespace) is killed. A change of ids clears this (prctl(2)), so it is set again after one.
 pub fn die_with_parent() -> Result<()> {
-    sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as _, 0).at("setting parent death signal", b"").map(drop)
+    sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as _, 0).at(m!("setting parent death signal"), b"").map(drop)
 }
 
 /// Blocks until the parent says go (with the child's pid); end of file means it died before
@@ -226,8 +227,8 @@ fn wait_for_parent(fd: c_int, err_fd: c_int) -> Result<c_int> {
     let mut go = [0u8; 4];
     match sys::read(fd, &mut go) {
         Ok(4) if !sys::reader_gone(err_fd) => Ok(c_int::from_ne_bytes(go)),
-        Err(e) => Err(Error::sys("waiting for parent", b"", e)),
-        _ => Err(Error::msg("waiting for parent", b"", "hutch exited")),
+        Err(e) => Err(Error::sys(m!("waiting for parent"), b"", e)),
+        _ => Err(Error::msg(m!("waiting for parent"), b"", m!("hutch exited"))),
     }
 }
 

@@ -15,6 +15,7 @@ use crate::config::{self, RunConfig, Seccomp};
 use crate::json;
 use crate::oci::{spec, O};
 use crate::error::{Context, Error, Result};
+use crate::msg::{m, Msg};
 use crate::state::{Root, Status};
 use crate::sys::{self, Errno};
 use crate::{caps, child, container, env, seccomp, state, tty, user};
@@ -30,7 +31,7 @@ const NAMESPACES: [(&CStr, c_int); 7] = [
     (c"mnt", libc::CLONE_NEWNS),
 ];
 
-const USAGE: &str = "usage: hutch exec [-e KEY=VAL] [-w|--cwd DIR] [-u USER] [-t] [-p process.json] [-d] [--pid-file F] [--console-socket S] [--cap CAP] [--no-new-privs] [--preserve-fds N] NAME [COMMAND [ARG...]]";
+const USAGE: Msg = m!("usage: hutch exec [-e KEY=VAL] [-w|--cwd DIR] [-u USER] [-t] [-p process.json] [-d] [--pid-file F] [--console-socket S] [--cap CAP] [--no-new-privs] [--preserve-fds N] NAME [COMMAND [ARG...]]");
 
 struct Child<'a> {
     command: &'a [&'static CStr],
@@ -116,37 +117,37 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
             // runc's -g: repeatable, each a gid or a comma-separated list.
             O::Gids => {
                 for g in b.split(|&c| c == b',') {
-                    o.gids.push(user::number(g).ok_or_else(|| Error::msg("invalid --additional-gids", b, "expected group numbers"))?);
+                    o.gids.push(user::number(g).ok_or_else(|| Error::msg(m!("invalid --additional-gids"), b, m!("expected group numbers")))?);
                 }
             }
-            O::PreserveFds => o.preserve_fds = config::parse_num(b).ok_or_else(|| Error::msg("invalid --preserve-fds", b, "expected a number"))? as c_int,
+            O::PreserveFds => o.preserve_fds = config::parse_num(b).ok_or_else(|| Error::msg(m!("invalid --preserve-fds"), b, m!("expected a number")))? as c_int,
             _ => {}
         }
         Ok(())
     })?;
     let Some(operands) = operands else {
-        let _ = sys::write_all(1, USAGE.as_bytes());
+        let _ = sys::write_all(1, USAGE.text());
         let _ = sys::write_all(1, b"\n");
         return Ok(0);
     };
-    let [name, command @ ..] = operands else { return Err(Error::msg("exec command line", b"", USAGE)) };
+    let [name, command @ ..] = operands else { return Err(Error::msg(m!("exec command line"), b"", USAGE)) };
     // runc's --process: the whole process (args, env, cwd, terminal, user) from a JSON file.
     let mut pc = ManuallyDrop::new(RunConfig::new(c""));
     let mut envp = ManuallyDrop::new(Vec::new());
     if let Some(f) = o.process {
-        let text = ManuallyDrop::new(sys::read_file(f).at("reading process", f.to_bytes())?);
+        let text = ManuallyDrop::new(sys::read_file(f).at(m!("reading process"), f.to_bytes())?);
         let doc = ManuallyDrop::new(json::parse(config::leak(&text).to_bytes(), f.to_bytes())?);
         spec::process_file(&doc, &mut pc, &mut envp)?;
         o.tty |= pc.tty;
     }
     let command = if command.is_empty() { &pc.command[..] } else { command };
     if command.is_empty() {
-        return Err(Error::msg("exec command line", name.to_bytes(), USAGE));
+        return Err(Error::msg(m!("exec command line"), name.to_bytes(), USAGE));
     }
     let name = name.to_bytes();
     let e = ManuallyDrop::new(state::read(root, name)?);
     if e.status() != Status::Running {
-        return Err(Error::msg("container is not running", name, "see 'hutch ps'"));
+        return Err(Error::msg(m!("container is not running"), name, m!("see 'hutch ps'")));
     }
     let pid = e.pid();
 
@@ -191,11 +192,11 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     // Host paths, before the container's mount namespace is joined.
     let pid_dir = o.pid_file.map(crate::oci::pid_dir).transpose()?;
     let (tty_r, tty_w) = match (o.tty, o.console) {
-        (true, Some(s)) => (-1, sys::connect_unix(s).at("connecting to console socket", s.to_bytes())?),
-        (true, None) => sys::socketpair().at("creating socket", b"")?,
+        (true, Some(s)) => (-1, sys::connect_unix(s).at(m!("connecting to console socket"), s.to_bytes())?),
+        (true, None) => sys::socketpair().at(m!("creating socket"), b"")?,
         (false, _) => (-1, -1),
     };
-    sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).at("making hutch non-dumpable", b"")?;
+    sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).at(m!("making hutch non-dumpable"), b"")?;
     let mut proc = Buf::<128>::new();
     proc.push(b"/proc/").num(pid as u64).push(b"/");
     // Index loops here and below: zip and filter adaptors cost more code (measured).
@@ -206,14 +207,14 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
         match sys::open(p.push(b"ns/").push(ns.to_bytes()).cstr(), libc::O_RDONLY) {
             Ok(f) => fds[i] = f,
             Err(Errno(libc::ENOENT)) => {} // a kernel without cgroup namespaces
-            Err(err) => return Err(Error::sys("opening namespace", p.as_bytes(), err)),
+            Err(err) => return Err(Error::sys(m!("opening namespace"), p.as_bytes(), err)),
         }
     }
     let mut p = proc;
-    let root_fd = sys::open(p.push(b"root").cstr(), libc::O_PATH | libc::O_DIRECTORY).at("opening root", p.as_bytes())?;
+    let root_fd = sys::open(p.push(b"root").cstr(), libc::O_PATH | libc::O_DIRECTORY).at(m!("opening root"), p.as_bytes())?;
     // The same check as every verb's, now that the files are open: still the same process.
     if !e.alive() {
-        return Err(Error::msg("container is not running", name, "see 'hutch ps'"));
+        return Err(Error::msg(m!("container is not running"), name, m!("see 'hutch ps'")));
     }
     join_cgroups(proc)?;
     for i in 0..NAMESPACES.len() {
@@ -225,17 +226,17 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
         match sys::setns(fd, flag) {
             // Its user namespace is hutch's own (a container of root's without --userns).
             Err(Errno(libc::EINVAL)) if flag == libc::CLONE_NEWUSER => {}
-            r => r.at("joining namespace", ns.to_bytes())?,
+            r => r.at(m!("joining namespace"), ns.to_bytes())?,
         }
         sys::close(fd);
     }
 
     let sigmask = container::block_forwarded();
-    let (err_r, err_w) = sys::pipe().at("creating pipe", b"")?;
+    let (err_r, err_w) = sys::pipe().at(m!("creating pipe"), b"")?;
     let nnp = o.nnp || e.num(b"nnp") == 1;
     let mut c = Child { command, env: &mut envp, workdir, user, keep, nnp, filter, root_fd, err_fd: err_w, sigmask: &sigmask, tty_sock: tty_w, opts: &o, pc: &pc };
-    let stack = sys::Stack::new(256 * 1024).at("mapping stack", b"")?;
-    let child = sys::clone(start, &stack, libc::SIGCHLD, &mut c).at("starting command", command[0].to_bytes())?;
+    let stack = sys::Stack::new(256 * 1024).at(m!("mapping stack"), b"")?;
+    let child = sys::clone(start, &stack, libc::SIGCHLD, &mut c).at(m!("starting command"), command[0].to_bytes())?;
     sys::close(err_w);
     sys::close(tty_w);
     let report = Error::receive(err_r);
@@ -260,9 +261,9 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
 /// whose options hold the controllers (proc(5), cgroups(7)).
 #[inline(never)] // smaller out of line (measured)
 fn join_cgroups(mut p: Buf<128>) -> Result<()> {
-    let theirs = sys::read_file(p.push(b"cgroup").cstr()).at("reading cgroups", p.as_bytes())?.leak();
-    let ours = sys::read_file(c"/proc/self/cgroup").at("reading cgroups", b"/proc/self/cgroup")?.leak();
-    let mounts = sys::read_file(c"/proc/self/mountinfo").at("reading mounts", b"/proc/self/mountinfo")?.leak();
+    let theirs = sys::read_file(p.push(b"cgroup").cstr()).at(m!("reading cgroups"), p.as_bytes())?.leak();
+    let ours = sys::read_file(c"/proc/self/cgroup").at(m!("reading cgroups"), b"/proc/self/cgroup")?.leak();
+    let mounts = sys::read_file(c"/proc/self/mountinfo").at(m!("reading mounts"), b"/proc/self/mountinfo")?.leak();
     let mut rest = &*theirs;
     while !rest.is_empty() {
         let (line, r) = cut(rest, b'\n');
@@ -273,11 +274,11 @@ fn join_cgroups(mut p: Buf<128>) -> Result<()> {
         }
         let mut procs = Buf::<512>::new();
         if !cgroup_dir(mounts, line, &mut procs) {
-            return Err(Error::msg("joining cgroup", line, "hierarchy not mounted"));
+            return Err(Error::msg(m!("joining cgroup"), line, m!("hierarchy not mounted")));
         }
         procs.push(b"/cgroup.procs");
         // "0": the writer itself, in v1 and v2 alike (the kernel's cgroup_procs_write_start).
-        sys::write_file(procs.cstr(), b"0").at("joining cgroup", procs.as_bytes())?;
+        sys::write_file(procs.cstr(), b"0").at(m!("joining cgroup"), procs.as_bytes())?;
     }
     Ok(())
 }
@@ -342,8 +343,8 @@ fn start(c: &mut Child) -> c_int {
 
 fn setup(c: &mut Child) -> Result<core::convert::Infallible> {
     child::die_with_parent()?;
-    sys::fchdir(c.root_fd).at("entering root", b"")?;
-    sys::chroot(c".").at("entering root", b"")?;
+    sys::fchdir(c.root_fd).at(m!("entering root"), b"")?;
+    sys::chroot(c".").at(m!("entering root"), b"")?;
     sys::close(c.root_fd);
     if c.tty_sock >= 0 {
         tty::attach(c.tty_sock, c.pc.oci.as_ref().map_or((0, 0), |p| p.console_size))?;
@@ -364,7 +365,7 @@ fn setup(c: &mut Child) -> Result<core::convert::Infallible> {
     }
     child::enter(config::leak(c.workdir), &c.pc.rlimits, c.opts.preserve_fds, &caps::Sets::same(c.keep), c.filter, c.nnp, ids.as_ref(), user)?;
     if c.opts.detach {
-        sys::prctl(libc::PR_SET_PDEATHSIG, 0, 0).at("clearing parent death signal", b"")?;
+        sys::prctl(libc::PR_SET_PDEATHSIG, 0, 0).at(m!("clearing parent death signal"), b"")?;
     }
     sys::sigprocmask(libc::SIG_SETMASK, c.sigmask);
     if c.nnp {
