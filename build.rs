@@ -40,8 +40,9 @@ fn main() {
     println!("cargo:rerun-if-changed=.git/refs");
 }
 
-/// `$OUT_DIR/messages.rs`: TEXTS, every text written `m!("...")` in src/, sorted (for `m!`'s
-/// lookup at compile time; not in the binary), and PACKED, them all packed, NUL-separated.
+/// `$OUT_DIR/messages.rs`: TEXTS, every text written `m!("...")` in src/, sorted, with where it
+/// starts in the table (for `m!`'s lookup at compile time; not in the binary), and PACKED, the
+/// table packed: the texts, each ended by a NUL.
 fn messages() {
     let mut texts = Vec::new();
     collect(Path::new("src"), &mut texts);
@@ -50,7 +51,14 @@ fn messages() {
     let all = texts.join("\0");
     let mut packed = vec![0; pack::pack_into(all.as_bytes(), &mut [])];
     pack::pack_into(all.as_bytes(), &mut packed);
-    let out = format!("pub const TEXTS: [&str; {}] = {texts:?};\npub static PACKED: [u8; {}] = {packed:?};\n", texts.len(), packed.len());
+    let mut at = 0;
+    let mut offsets = Vec::new();
+    for t in &texts {
+        offsets.push((t, at));
+        at += t.len() + 1;
+    }
+    assert!(at <= 1 << 16, "the message table outgrew its 16-bit offsets");
+    let out = format!("pub const TEXTS: [(&str, u16); {}] = {offsets:?};\npub static PACKED: [u8; {}] = {packed:?};\n", texts.len(), packed.len());
     fs::write(Path::new(&env::var("OUT_DIR").unwrap()).join("messages.rs"), out).unwrap();
     println!("cargo:rerun-if-changed=src");
 }

@@ -5,8 +5,13 @@
 //! table, and `m!` looks its text up at compile time (a text the table lacks fails the build).
 //! An index holds no pointer, so an error crosses the child's pipe as plain bytes.
 
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicPtr, Ordering::Relaxed};
+
 include!(concat!(env!("OUT_DIR"), "/messages.rs"));
 
+/// A text, by where it starts in the unpacked table.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Msg(u16);
 
@@ -20,27 +25,42 @@ macro_rules! m {
 pub(crate) use m;
 
 impl Msg {
-    /// The index of `text` in the table (binary search: the texts are sorted). Only for `m!`.
+    /// The text's place in the table (binary search: TEXTS is sorted). Only for `m!`.
     pub const fn of(text: &str) -> Msg {
         let (mut lo, mut hi) = (0, TEXTS.len());
         while lo < hi {
             let mid = (lo + hi) / 2;
-            match compare(TEXTS[mid].as_bytes(), text.as_bytes()) {
+            match compare(TEXTS[mid].0.as_bytes(), text.as_bytes()) {
                 core::cmp::Ordering::Less => lo = mid + 1,
                 core::cmp::Ordering::Greater => hi = mid,
-                core::cmp::Ordering::Equal => return Msg(mid as u16),
+                core::cmp::Ordering::Equal => return Msg(TEXTS[mid].1),
             }
         }
         panic!("a message missing from the table: build.rs collects only m!(\"...\") with a plain literal");
     }
 
-    /// The text. The table is unpacked for it and kept to exit: messages are read when an
-    /// error or a warning is printed, a few times in a process's life.
+    /// The text.
     pub fn text(self) -> &'static [u8] {
-        let mut all = alloc::vec::Vec::new();
-        crate::pack::unpack(&PACKED, &mut all);
-        all.leak().split(|&c| c == 0).nth(self.0 as usize).unwrap_or_default()
+        table()[self.0 as usize..].split(|&c| c == 0).next().unwrap_or_default()
     }
+}
+
+/// Unpacked when first used and kept to exit. A pointer to it, not a value: hutch runs no
+/// threads (its clones have their own copy of memory), so a plain load and store suffice.
+static TABLE: AtomicPtr<Vec<u8>> = AtomicPtr::new(core::ptr::null_mut());
+
+#[allow(unsafe_code)]
+fn table() -> &'static [u8] {
+    let p = TABLE.load(Relaxed);
+    if !p.is_null() {
+        // SAFETY: p was stored below from a leaked Box (never freed, never written again).
+        return unsafe { &*p };
+    }
+    let mut text = Vec::new();
+    crate::pack::unpack(&PACKED, &mut text);
+    let t = Box::leak(Box::new(text));
+    TABLE.store(t, Relaxed);
+    t
 }
 
 /// For unit tests: `assert_eq!(e.step, "creating pipe")`, `{:?}` shows the text.
@@ -89,9 +109,9 @@ mod tests {
 
     #[test]
     fn every_text_round_trips() {
-        assert!(TEXTS.windows(2).all(|w| w[0] < w[1]), "sorted, no duplicates");
-        for (i, t) in TEXTS.iter().enumerate() {
-            assert_eq!(Msg::of(t).0 as usize, i);
+        assert!(TEXTS.windows(2).all(|w| w[0].0 < w[1].0), "sorted, no duplicates");
+        for (t, at) in TEXTS {
+            assert_eq!(Msg::of(t).0, at);
             assert_eq!(Msg::of(t).text(), t.as_bytes());
         }
         assert_eq!(m!("creating pipe").text(), b"creating pipe");
