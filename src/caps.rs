@@ -5,15 +5,14 @@ use crate::error::{Context, Error, Result};
 use crate::msg::m;
 use crate::sys;
 
-/// Capability names by number (linux/capability.h), without the CAP_ prefix.
-pub const NAMES: [&str; 41] = [
-    "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
-    "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW",
-    "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
-    "SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD",
-    "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG",
-    "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
-];
+/// Capability names by number (linux/capability.h), without the CAP_ prefix, space-separated:
+/// one string, not a table of 41 string references.
+pub const NAMES: &str = "CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP \
+    LINUX_IMMUTABLE NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER \
+    SYS_MODULE SYS_RAWIO SYS_CHROOT SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE \
+    SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE AUDIT_WRITE AUDIT_CONTROL SETFCAP \
+    MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ PERFMON BPF \
+    CHECKPOINT_RESTORE";
 
 /// Every capability, including ones newer than this table that the kernel may know.
 pub const ALL: u64 = !0;
@@ -41,7 +40,7 @@ pub fn parse(name: &[u8]) -> Result<u64> {
     if bare.eq_ignore_ascii_case(b"ALL") {
         return Ok(ALL);
     }
-    match NAMES.iter().position(|n| n.as_bytes().eq_ignore_ascii_case(bare)) {
+    match words().position(|n| n.eq_ignore_ascii_case(bare)) {
         Some(i) => Ok(1 << i),
         None => Err(Error::msg(m!("unknown capability"), name, m!("see capabilities(7)"))),
     }
@@ -85,36 +84,33 @@ impl Sets {
 }
 
 /// Drops from the bounding set what `keep` lacks, and clears the ambient set. Needs
-/// CAP_SETPCAP, so it runs before the capability sets are reduced.
-pub fn limit_bounding(keep: u64) -> Result<()> {
+/// CAP_SETPCAP, so it runs before the capability sets are reduced. Returns the bounding set
+/// left (what of `keep` the kernel knows and hutch's own bounding set still holds).
+pub fn limit_bounding(keep: u64) -> Result<u64> {
+    let mut bounded = 0u64;
     for cap in 0..64 {
-        if keep & (1 << cap) != 0 {
-            continue;
-        }
-        match sys::prctl(libc::PR_CAPBSET_DROP, cap, 0) {
-            Ok(_) => {}
+        let (op, bit) = match keep & (1 << cap) {
+            0 => (libc::PR_CAPBSET_DROP, 0),
+            bit => (libc::PR_CAPBSET_READ, bit),
+        };
+        match sys::prctl(op, cap, 0) {
+            Ok(0) => {}
+            Ok(_) => bounded |= bit,
             // Past the kernel's last capability.
             Err(sys::Errno(libc::EINVAL)) => break,
             Err(e) => return Err(Error::sys(m!("dropping capability"), cap_name(cap), e)),
         }
     }
     sys::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL as _, 0).at(m!("clearing ambient capabilities"), b"")?;
-    Ok(())
+    Ok(bounded)
 }
 
-/// Sets the effective, permitted and inheritable sets (limited to what the bounding set still
-/// holds, since a process can only lose capabilities here), then raises the ambient ones.
-/// The kernel allows those only when both permitted and inheritable; others are skipped, as
-/// runc does (its default config lists ambient capabilities but no inheritable ones).
-pub fn set(s: &Sets) -> Result<()> {
-    let mut bounded = 0u64;
-    for cap in 0..64 {
-        match sys::prctl(libc::PR_CAPBSET_READ, cap, 0) {
-            Ok(1) => bounded |= 1 << cap,
-            Ok(_) => {}
-            Err(_) => break,
-        }
-    }
+/// Sets the effective, permitted and inheritable sets (limited to the bounding set `bounded`
+/// that [`limit_bounding`] left, since a process can only lose capabilities here), then
+/// raises the ambient ones. The kernel allows those only when both permitted and
+/// inheritable; others are skipped, as runc does (its default config lists ambient
+/// capabilities but no inheritable ones).
+pub fn set(s: &Sets, bounded: u64) -> Result<()> {
     sys::capset(s.effective & bounded, s.permitted & bounded, s.inheritable & bounded).at(m!("setting capabilities"), b"")?;
     for cap in 0..64 {
         if s.ambient & s.permitted & s.inheritable & bounded & (1 << cap) != 0 {
@@ -124,8 +120,17 @@ pub fn set(s: &Sets) -> Result<()> {
     Ok(())
 }
 
+fn words() -> impl Iterator<Item = &'static [u8]> {
+    NAMES.as_bytes().split(|&c| c == b' ')
+}
+
+/// The name of capability `i`; `None` past the table.
+pub fn name(i: usize) -> Option<&'static [u8]> {
+    words().nth(i)
+}
+
 fn cap_name(cap: libc::c_ulong) -> &'static [u8] {
-    NAMES.get(cap as usize).map_or(b"?", |n| n.as_bytes())
+    name(cap as usize).unwrap_or(b"?")
 }
 
 #[cfg(test)]
@@ -142,6 +147,15 @@ mod tests {
         for bad in [&b""[..], b"CAP_", b"NET", b"CAP_FOO", b"SYS_ADMIN2"] {
             assert!(parse(bad).is_err());
         }
+    }
+
+    #[test]
+    fn names_by_number() {
+        assert_eq!(name(0), Some(&b"CHOWN"[..]));
+        assert_eq!(name(21), Some(&b"SYS_ADMIN"[..]));
+        assert_eq!(name(40), Some(&b"CHECKPOINT_RESTORE"[..]));
+        assert_eq!(name(41), None);
+        assert_eq!(cap_name(63), b"?");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use core::mem::ManuallyDrop;
 use core::ffi::{c_int, CStr};
 
 use crate::buf::Buf;
-use crate::config::{Net, RunConfig, Seccomp};
+use crate::config::{Net, Rlimit, RunConfig, Seccomp};
 use crate::error::{Context, Error, Result, EXEC};
 use crate::msg::m;
 use crate::sys::Errno;
@@ -76,8 +76,10 @@ fn setup(a: &mut Args) -> Result<Infallible> {
     }
     // Sysctls, domainname, oomScoreAdj and time offsets, through hutch's /proc still: each
     // file acts on the writer's namespaces, and the container's /proc/sys may be read-only.
-    for (path, text) in oci.iter().flat_map(|o| &o.proc_writes) {
-        sys::write_file(path, text.to_bytes()).at(m!("writing"), path.to_bytes())?;
+    if let Some(o) = oci {
+        for (path, text) in &o.proc_writes {
+            sys::write_file(path, text.to_bytes()).at(m!("writing"), path.to_bytes())?;
+        }
     }
 
     // Mounts go on the new root before the switch, while host paths (volume sources, device
@@ -123,7 +125,7 @@ fn setup(a: &mut Args) -> Result<Infallible> {
     }
     // In the container's own devpts, now at /dev/pts.
     if a.tty_sock >= 0 {
-        tty::attach(a.tty_sock, oci.map(|o| o.console_size).filter(|&s| s != (0, 0)))?;
+        tty::attach(a.tty_sock, oci.map_or((0, 0), |o| o.console_size))?;
     }
 
     // From here on, paths are the container's: its /etc/passwd, its workdir.
@@ -140,32 +142,22 @@ fn setup(a: &mut Args) -> Result<Infallible> {
             None => env::set_default_home(&mut env, &ids.home),
         }
     }
-    sys::chdir(cfg.workdir).at(m!("changing to workdir"), cfg.workdir.to_bytes())?;
-    // A workdir reached through an inherited host fd (/proc/self/fd/N) would leave the
-    // container's cwd on the host (CVE-2024-21626); the kernel then reports it unreachable.
-    sys::cwd_reachable().at(m!("checking workdir"), cfg.workdir.to_bytes())?;
-    set_rlimits(&cfg.rlimits)?;
     if let Some(o) = oci {
         sys::umask(o.umask.unwrap_or(0o022));
         if let Some(p) = o.personality {
             sys::personality(p).at(m!("setting personality"), b"")?;
         }
     }
-    // Only 0, 1 and 2 cross into the container (and what `--preserve-fds` names), whatever
-    // hutch was started with.
-    sys::cloexec_from(oci::preserve_fds(a.oci.map_or(0, |o| o.preserve_fds)));
-
-    // Privileges, last: the bounding set needs CAP_SETPCAP, the id switch CAP_SETUID/SETGID
-    // (kept across it with KEEPCAPS), then the sets are reduced for good. The seccomp filter
-    // goes last, after no_new_privs, so it judges none of hutch's own setup; without
-    // no_new_privs loading it needs CAP_SYS_ADMIN, so then it goes before capabilities are
-    // reduced (the filter allows every call of the steps after it).
+    let same;
     let sets = match oci {
-        Some(o) => o.caps,
-        None => caps::Sets::same(if cfg.privileged { caps::ALL } else { cfg.caps.result() }),
+        Some(o) => &o.caps,
+        None => {
+            same = caps::Sets::same(if cfg.privileged { caps::ALL } else { cfg.caps.result() });
+            &same
+        }
     };
-    let filter = if cfg.privileged { Seccomp::Unconfined } else { cfg.seccomp };
-    drop_to(&sets, &filter, cfg.no_new_privs, ids.as_ref(), cfg.user.unwrap_or_default())?;
+    let filter = if cfg.privileged { &Seccomp::Unconfined } else { &cfg.seccomp };
+    enter(cfg.workdir, &cfg.rlimits, a.oci.map_or(0, |o| o.preserve_fds), sets, filter, cfg.no_new_privs, ids.as_ref(), cfg.user.unwrap_or_default())?;
     // With --init, signals stay blocked: the init takes them with sigwaitinfo from here on.
     if !cfg.init {
         sys::sigprocmask(libc::SIG_SETMASK, &a.sigmask);
@@ -173,7 +165,7 @@ fn setup(a: &mut Args) -> Result<Infallible> {
     // `hutch create` returns here; the container waits for `hutch start`.
     oci::await_start(a)?;
     if cfg.no_new_privs {
-        seccomp::apply(&filter)?;
+        seccomp::apply(filter)?;
     }
     if cfg.init {
         // Under the same filter, capabilities and ids as the command: the init forks it.
@@ -182,37 +174,42 @@ fn setup(a: &mut Args) -> Result<Infallible> {
     Err(exec(&cfg.command, &env))
 }
 
-/// `hutch exec`'s privilege steps: [`drop_to`] with `keep` in every capability set but the
-/// ambient one.
-pub fn drop_privileges(keep: u64, filter: &Seccomp, nnp: bool, ids: Option<&user::Ids>, user: &CStr) -> Result<()> {
-    drop_to(&caps::Sets::same(keep), filter, nnp, ids, user)
-}
+/// The process's last steps once its root, environment and ids are known (`hutch exec` takes
+/// them too): its workdir, resource limits and fds, then its privileges, except the seccomp
+/// filter that follows no_new_privs (the caller loads it last, after restoring the signal
+/// mask).
+#[allow(clippy::too_many_arguments)]
+pub fn enter(workdir: &CStr, rlimits: &[Rlimit], preserve_fds: c_int, sets: &caps::Sets, filter: &Seccomp, nnp: bool, ids: Option<&user::Ids>, user: &CStr) -> Result<()> {
+    sys::chdir(workdir).at(m!("changing to workdir"), workdir.to_bytes())?;
+    // A workdir reached through an inherited host fd (/proc/self/fd/N) would leave the
+    // container's cwd on the host (CVE-2024-21626); the kernel then reports it unreachable.
+    sys::cwd_reachable().at(m!("checking workdir"), workdir.to_bytes())?;
+    // Raising a hard limit needs CAP_SYS_RESOURCE, so before capabilities go.
+    for r in rlimits {
+        sys::setrlimit(r.resource, r.soft, r.hard).at(m!("setting ulimit"), b"")?;
+    }
+    // Only 0, 1 and 2 cross into the container (and what `--preserve-fds` names), whatever
+    // hutch was started with.
+    sys::cloexec_from(oci::preserve_fds(preserve_fds));
 
-/// Everything of the privilege steps but the seccomp filter that follows no_new_privs (the
-/// caller loads it last, after restoring the signal mask).
-fn drop_to(sets: &caps::Sets, filter: &Seccomp, nnp: bool, ids: Option<&user::Ids>, user: &CStr) -> Result<()> {
+    // Privileges, last: the bounding set needs CAP_SETPCAP, the id switch CAP_SETUID/SETGID
+    // (kept across it with KEEPCAPS), then the sets are reduced for good. The seccomp filter
+    // goes last, after no_new_privs, so it judges none of hutch's own setup; without
+    // no_new_privs loading it needs CAP_SYS_ADMIN, so then it goes before capabilities are
+    // reduced (the filter allows every call of the steps after it).
     if !nnp {
         seccomp::apply(filter)?;
     }
-    caps::limit_bounding(sets.bounding)?;
+    let bounded = caps::limit_bounding(sets.bounding)?;
     if let Some(ids) = ids {
         sys::prctl(libc::PR_SET_KEEPCAPS, 1, 0).at(m!("keeping capabilities"), b"")?;
         let groups = userns::check_mapped(ids)?;
         sys::set_ids(ids.uid, ids.gid, groups).at(m!("switching user"), user.to_bytes())?;
         die_with_parent()?;
     }
-    caps::set(sets)?;
+    caps::set(sets, bounded)?;
     if nnp {
         sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0).at(m!("setting no_new_privs"), b"")?;
-    }
-    Ok(())
-}
-
-/// The resource limits; raising a hard limit needs CAP_SYS_RESOURCE, so before capabilities
-/// go (`hutch exec` calls it too).
-pub fn set_rlimits(limits: &[crate::config::Rlimit]) -> Result<()> {
-    for r in limits {
-        sys::setrlimit(r.resource, r.soft, r.hard).at(m!("setting ulimit"), b"")?;
     }
     Ok(())
 }

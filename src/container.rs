@@ -32,7 +32,6 @@ pub struct Started {
     pub cgroup: Option<cgroup::Cgroup>,
     /// hutch's end of the terminal socket (`-t`, no console socket), else -1.
     pub tty: c_int,
-    pub waited: sys::sigset_t,
 }
 
 /// Creates the container's first process and sees its setup through. `born` is called with its
@@ -51,7 +50,7 @@ pub fn spawn(cfg: &RunConfig, env: &[&'static CStr], oci: Option<&oci::Create>, 
     // restores the old mask before exec. A signal hutch was started ignoring (nohup, a
     // shell's background job) would be discarded rather than queued, and the container would
     // inherit the ignoring: back to the default first.
-    let (waited, sigmask) = block_forwarded();
+    let sigmask = block_forwarded();
     // Before the clone, so that a bad limit or a missing controller fails with no process
     // made. Dropping it, on every return below, kills what is left in the cgroups and
     // removes them.
@@ -118,44 +117,33 @@ pub fn spawn(cfg: &RunConfig, env: &[&'static CStr], oci: Option<&oci::Create>, 
     }
     // "Go" is the child's pid as the host sees it (the hooks' state JSON names it).
     let _ = sys::write_all(sync_w, &pid.to_ne_bytes());
-    // Kept open while the parent has hooks to run at the child's request (oci::hooks).
-    let hooks = oci.filter(|o| o.runtime_hooks()).is_some();
-    if !hooks {
-        sys::close(sync_w);
-    }
+    // Kept open while the child may ask for the parent's hooks (oci::hooks), until its report.
     let report = loop {
         match Error::receive(err_r) {
-            Some(e) if hooks && e.step == oci::HOOKS => match oci::hooks::runtime(oci, pid) {
+            Some(e) if e.step == oci::HOOKS => match oci::hooks::runtime(oci, pid) {
                 Ok(()) => drop(sys::write_all(sync_w, b"g")),
                 Err(e) => break Some(e),
             },
             r => break r,
         }
     };
-    if hooks {
-        sys::close(sync_w);
-    }
+    sys::close(sync_w);
     sys::close(err_r);
     if let Some(e) = report {
         let _ = sys::waitpid(pid, false);
         return Err(userns::explain(e, ids.is_some()));
     }
-    Ok(Started { pid, cgroup, tty: tty_r, waited })
+    Ok(Started { pid, cgroup, tty: tty_r })
 }
 
 impl Started {
     /// Proxies the terminal, forwards signals and waits for the container's end; its exit
     /// status, or 128+signal.
     pub fn wait(self) -> Result<c_int> {
-        let proxy = match self.tty {
-            -1 => None,
-            fd => Some(tty::Proxy::start(fd)?),
-        };
+        let proxy = tty::Proxy::start(self.tty)?;
         sys::close(self.tty);
-        let exit = wait_forwarding(self.pid, &self.waited, proxy.as_ref().map(|p| p.master));
-        if let Some(p) = proxy {
-            p.finish();
-        }
+        let exit = wait_forwarding(self.pid, proxy.master);
+        proxy.finish();
         match exit? {
             Exit::Code(c) => Ok(c),
             Exit::Signal(s) => {
@@ -174,30 +162,30 @@ impl Started {
 
     /// Leaves the container to itself (`hutch create`): its cgroups stay, for `delete`, which
     /// takes the directories returned (see [`cgroup::Cgroup::keep`]).
-    pub fn detach(self) -> alloc::vec::Vec<u8> {
+    pub fn detach(mut self) -> alloc::vec::Vec<u8> {
         sys::close(self.tty);
-        self.cgroup.map(cgroup::Cgroup::keep).unwrap_or_default()
+        self.keep_cgroups()
     }
 }
 
 /// Blocks the signals hutch forwards, and SIGCHLD, reset to their default actions first;
-/// returns that set and the previous mask.
-pub fn block_forwarded() -> (sys::sigset_t, sys::sigset_t) {
+/// returns the previous mask.
+pub fn block_forwarded() -> sys::sigset_t {
     for &sig in &WAITED[..7] {
         sys::default_action(sig);
     }
-    let waited = sys::sigset(&WAITED);
-    let sigmask = sys::sigprocmask(libc::SIG_BLOCK, &waited);
-    (waited, sigmask)
+    sys::sigprocmask(libc::SIG_BLOCK, &sys::sigset(&WAITED))
 }
 
-/// Forwards the `waited` signals to `pid` until it ends. With a terminal, SIGWINCH copies
-/// hutch's window size to it instead: the kernel then signals its foreground job.
-pub fn wait_forwarding(pid: c_int, waited: &sys::sigset_t, tty: Option<c_int>) -> Result<Exit> {
+/// Forwards the signals of WAITED (blocked since [`block_forwarded`]) to `pid` until it
+/// ends. With a terminal (`tty`, else -1), SIGWINCH copies hutch's window size to it instead:
+/// the kernel then signals its foreground job.
+pub fn wait_forwarding(pid: c_int, tty: c_int) -> Result<Exit> {
+    let waited = sys::sigset(&WAITED);
     loop {
-        let sig = sys::sigwait(waited);
-        if let (libc::SIGWINCH, Some(master)) = (sig, tty) {
-            sys::copy_winsize(0, master);
+        let sig = sys::sigwait(&waited);
+        if sig == libc::SIGWINCH && tty >= 0 {
+            sys::copy_winsize(0, tty);
             continue;
         }
         if sig != libc::SIGCHLD {

@@ -13,12 +13,12 @@ use crate::buf::Buf;
 use crate::cli::{name, options, Opt, Value};
 use crate::config::{self, RunConfig, Seccomp};
 use crate::json;
-use crate::msg::{m, Msg};
 use crate::oci::{spec, O};
 use crate::error::{Context, Error, Result};
+use crate::msg::{m, Msg};
 use crate::state::{Root, Status};
 use crate::sys::{self, Errno};
-use crate::{child, container, env, seccomp, state, tty, user};
+use crate::{caps, child, container, env, seccomp, state, tty, user};
 
 /// In setns order: user first, mount last (it changes what paths mean).
 const NAMESPACES: [(&CStr, c_int); 7] = [
@@ -35,7 +35,9 @@ const USAGE: Msg = m!("usage: hutch exec [-e KEY=VAL] [-w|--cwd DIR] [-u USER] [
 
 struct Child<'a> {
     command: &'a [&'static CStr],
-    env: &'a [&'static CStr],
+    /// The command's environment (the child's own copy of the parent's list: its HOME is set
+    /// in place).
+    env: &'a mut Vec<&'static CStr>,
     workdir: &'a [u8],
     user: &'a [u8],
     keep: u64,
@@ -47,10 +49,8 @@ struct Child<'a> {
     /// With `-t`: the socket for the terminal's master side, else -1.
     tty_sock: c_int,
     opts: &'a Opts,
-    /// The process file's rlimits.
-    rlimits: &'a [config::Rlimit],
-    /// process.consoleSize of `--process`.
-    console_size: Option<(u16, u16)>,
+    /// What `--process` read (its rlimits and consoleSize); without one, empty.
+    pc: &'a RunConfig,
 }
 
 /// hutch's options and runc's (`--cwd`, `--process`, ...; runc's LSM labels are ignored), with
@@ -98,16 +98,17 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     // What is read and built here lives until hutch exits: never dropped (no drop code).
     let mut o = ManuallyDrop::new(Opts::default());
     let operands = options(args, EXEC_OPTS, USAGE, &mut |id, v| {
+        let b = v.to_bytes();
         match id {
             O::Env => o.vars.push(v),
-            O::Workdir => o.workdir = Some(v.to_bytes()),
-            O::User => o.user = Some(v.to_bytes()),
+            O::Workdir => o.workdir = Some(b),
+            O::User => o.user = Some(b),
             O::Tty => o.tty = true,
             O::Process => o.process = Some(v),
             O::Detach => o.detach = true,
             O::PidFile => o.pid_file = Some(v),
             O::Console => o.console = Some(v),
-            O::Cap => o.add_caps |= crate::caps::parse(v.to_bytes())?,
+            O::Cap => o.add_caps |= caps::parse(b)?,
             O::NoNewPrivs => o.nnp = true,
             // As config.json's apparmorProfile and selinuxLabel: hutch applies neither.
             O::Mac => {
@@ -115,11 +116,11 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
             }
             // runc's -g: repeatable, each a gid or a comma-separated list.
             O::Gids => {
-                for g in v.to_bytes().split(|&c| c == b',') {
-                    o.gids.push(user::number(g).ok_or_else(|| Error::msg(m!("invalid --additional-gids"), v.to_bytes(), m!("expected group numbers")))?);
+                for g in b.split(|&c| c == b',') {
+                    o.gids.push(user::number(g).ok_or_else(|| Error::msg(m!("invalid --additional-gids"), b, m!("expected group numbers")))?);
                 }
             }
-            O::PreserveFds => o.preserve_fds = config::parse_num(v.to_bytes()).ok_or_else(|| Error::msg(m!("invalid --preserve-fds"), v.to_bytes(), m!("expected a number")))? as c_int,
+            O::PreserveFds => o.preserve_fds = config::parse_num(b).ok_or_else(|| Error::msg(m!("invalid --preserve-fds"), b, m!("expected a number")))? as c_int,
             _ => {}
         }
         Ok(())
@@ -132,11 +133,11 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     let [name, command @ ..] = operands else { return Err(Error::msg(m!("exec command line"), b"", USAGE)) };
     // runc's --process: the whole process (args, env, cwd, terminal, user) from a JSON file.
     let mut pc = ManuallyDrop::new(RunConfig::new(c""));
-    let mut penv = ManuallyDrop::new(Vec::new());
+    let mut envp = ManuallyDrop::new(Vec::new());
     if let Some(f) = o.process {
         let text = ManuallyDrop::new(sys::read_file(f).at(m!("reading process"), f.to_bytes())?);
         let doc = ManuallyDrop::new(json::parse(config::leak(&text).to_bytes(), f.to_bytes())?);
-        spec::process_file(&doc, &mut pc, &mut penv)?;
+        spec::process_file(&doc, &mut pc, &mut envp)?;
         o.tty |= pc.tty;
     }
     let command = if command.is_empty() { &pc.command[..] } else { command };
@@ -150,33 +151,43 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     }
     let pid = e.pid();
 
-    // The container's environment, then -e (KEY alone copies hutch's own value).
-    let mut envp: ManuallyDrop<Vec<&'static CStr>> = match o.process {
-        Some(_) => penv,
-        None => ManuallyDrop::new(e.all(b"env").map(config::leak).collect()),
-    };
+    // The process file's environment, or else the container's; then -e (KEY alone copies
+    // hutch's own value). Pushed one by one: a collect costs more code (measured).
+    if o.process.is_none() {
+        for v in e.all(b"env") {
+            envp.push(config::leak(v));
+        }
+    }
     for &v in o.vars.iter() {
         env::set(&mut envp, v);
     }
     // An OCI container's filter is compiled again from its config (kept in its entry).
     // A named one's is what --seccomp took: `default`, `unconfined` or a file.
-    let filter = match ManuallyDrop::new(crate::oci::stored_spec(root, name, &e)).as_ref() {
-        Some(spec) => spec.run.seccomp,
-        None => seccomp::from_option(config::leak(e.get(b"seccomp")))?,
+    let named;
+    let filter = match crate::oci::stored_spec(root, name, &e) {
+        Some(spec) => &spec.run.seccomp,
+        None => {
+            named = seccomp::from_option(config::leak(e.get(b"seccomp")))?;
+            &named
+        }
     };
-    let keep = match e.get(b"caps") {
-        b"all" => crate::caps::ALL,
-        _ => e.num(b"caps"),
-    } | o.add_caps;
     // A process file (its settings are pc.oci) brings its own capabilities (none if it
-    // lists none), groups and rlimits.
-    let (keep, rlimits) = match &pc.oci {
+    // lists none), groups, cwd and user; else the entry's. Options override both.
+    let mut puser = Buf::<32>::new();
+    let (keep, workdir, user) = match &pc.oci {
         Some(p) => {
             o.gids.extend_from_slice(&p.groups);
-            (p.caps.permitted | o.add_caps, &pc.rlimits[..])
+            (p.caps.permitted, pc.workdir.to_bytes(), puser.num(p.uid as u64).push(b":").num(p.gid as u64).as_bytes())
         }
-        None => (keep, &[][..]),
+        None => {
+            let caps = match e.get(b"caps") {
+                b"all" => caps::ALL,
+                _ => e.num(b"caps"),
+            };
+            (caps, e.get(b"workdir"), e.get(b"user"))
+        }
     };
+    let (keep, workdir, user) = (keep | o.add_caps, o.workdir.unwrap_or(workdir), o.user.unwrap_or(user));
 
     // Host paths, before the container's mount namespace is joined.
     let pid_dir = o.pid_file.map(crate::oci::pid_dir).transpose()?;
@@ -188,11 +199,13 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).at(m!("making hutch non-dumpable"), b"")?;
     let mut proc = Buf::<128>::new();
     proc.push(b"/proc/").num(pid as u64).push(b"/");
+    // Index loops here and below: zip and filter adaptors cost more code (measured).
     let mut fds = [-1; NAMESPACES.len()];
-    for (fd, (ns, _)) in fds.iter_mut().zip(NAMESPACES) {
+    for i in 0..NAMESPACES.len() {
+        let ns = NAMESPACES[i].0;
         let mut p = proc;
         match sys::open(p.push(b"ns/").push(ns.to_bytes()).cstr(), libc::O_RDONLY) {
-            Ok(f) => *fd = f,
+            Ok(f) => fds[i] = f,
             Err(Errno(libc::ENOENT)) => {} // a kernel without cgroup namespaces
             Err(err) => return Err(Error::sys(m!("opening namespace"), p.as_bytes(), err)),
         }
@@ -203,8 +216,13 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     if !e.alive() {
         return Err(Error::msg(m!("container is not running"), name, m!("see 'hutch ps'")));
     }
-    join_cgroups(pid)?;
-    for (&fd, (ns, flag)) in fds.iter().zip(NAMESPACES).filter(|(&fd, _)| fd >= 0) {
+    join_cgroups(proc)?;
+    for i in 0..NAMESPACES.len() {
+        let (ns, flag) = NAMESPACES[i];
+        let fd = fds[i];
+        if fd < 0 {
+            continue;
+        }
         match sys::setns(fd, flag) {
             // Its user namespace is hutch's own (a container of root's without --userns).
             Err(Errno(libc::EINVAL)) if flag == libc::CLONE_NEWUSER => {}
@@ -213,13 +231,10 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
         sys::close(fd);
     }
 
-    let (waited, sigmask) = container::block_forwarded();
+    let sigmask = container::block_forwarded();
     let (err_r, err_w) = sys::pipe().at(m!("creating pipe"), b"")?;
-    let workdir = o.workdir.or(o.process.map(|_| pc.workdir.to_bytes())).unwrap_or(e.get(b"workdir"));
-    let puser = pc.oci.as_ref().map(|p| *Buf::<32>::new().num(p.uid as u64).push(b":").num(p.gid as u64));
-    let user = o.user.or(puser.as_ref().map(Buf::as_bytes)).unwrap_or(e.get(b"user"));
     let nnp = o.nnp || e.num(b"nnp") == 1;
-    let mut c = Child { command, env: &envp, workdir, user, keep, nnp, filter: &filter, root_fd, err_fd: err_w, sigmask: &sigmask, tty_sock: tty_w, opts: &o, rlimits, console_size: pc.oci.as_ref().map(|p| p.console_size).filter(|&s| s != (0, 0)) };
+    let mut c = Child { command, env: &mut envp, workdir, user, keep, nnp, filter, root_fd, err_fd: err_w, sigmask: &sigmask, tty_sock: tty_w, opts: &o, pc: &pc };
     let stack = sys::Stack::new(256 * 1024).at(m!("mapping stack"), b"")?;
     let child = sys::clone(start, &stack, libc::SIGCHLD, &mut c).at(m!("starting command"), command[0].to_bytes())?;
     sys::close(err_w);
@@ -237,25 +252,24 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
         return Ok(0);
     }
     // As `hutch run` waits for its container (no cgroup of its own: no OOM report).
-    container::Started { pid: child, cgroup: None, tty: tty_r, waited }.wait()
+    container::Started { pid: child, cgroup: None, tty: tty_r }.wait()
 }
 
-/// Joins the container's cgroups where they differ from hutch's. /proc/PID/cgroup names them
-/// (as seen from the host), relative to the root of their hierarchy's mount, found in
-/// /proc/self/mountinfo: the cgroup2 mount for `0::`, else the cgroup mount whose options hold
-/// the controllers (proc(5), cgroups(7)).
+/// Joins the container's cgroups where they differ from hutch's. /proc/PID/cgroup (`p` is
+/// /proc/PID/) names them (as seen from the host), relative to the root of their hierarchy's
+/// mount, found in /proc/self/mountinfo: the cgroup2 mount for `0::`, else the cgroup mount
+/// whose options hold the controllers (proc(5), cgroups(7)).
 #[inline(never)] // smaller out of line (measured)
-fn join_cgroups(pid: c_int) -> Result<()> {
-    let mut p = Buf::<32>::new();
-    let theirs = sys::read_file(p.push(b"/proc/").num(pid as u64).push(b"/cgroup").cstr()).at(m!("reading cgroups"), p.as_bytes())?.leak();
+fn join_cgroups(mut p: Buf<128>) -> Result<()> {
+    let theirs = sys::read_file(p.push(b"cgroup").cstr()).at(m!("reading cgroups"), p.as_bytes())?.leak();
     let ours = sys::read_file(c"/proc/self/cgroup").at(m!("reading cgroups"), b"/proc/self/cgroup")?.leak();
     let mounts = sys::read_file(c"/proc/self/mountinfo").at(m!("reading mounts"), b"/proc/self/mountinfo")?.leak();
-    let me = *Buf::<32>::new().num(sys::getpid() as u64);
     let mut rest = &*theirs;
     while !rest.is_empty() {
         let (line, r) = cut(rest, b'\n');
         rest = r;
-        if line.is_empty() || has(ours, b'\n', line) {
+        // Also an empty line: nothing to join.
+        if every(line, ours, b'\n') {
             continue;
         }
         let mut procs = Buf::<512>::new();
@@ -263,7 +277,8 @@ fn join_cgroups(pid: c_int) -> Result<()> {
             return Err(Error::msg(m!("joining cgroup"), line, m!("hierarchy not mounted")));
         }
         procs.push(b"/cgroup.procs");
-        sys::write_file(procs.cstr(), me.as_bytes()).at(m!("joining cgroup"), procs.as_bytes())?;
+        // "0": the writer itself, in v1 and v2 alike (the kernel's cgroup_procs_write_start).
+        sys::write_file(procs.cstr(), b"0").at(m!("joining cgroup"), procs.as_bytes())?;
     }
     Ok(())
 }
@@ -272,7 +287,7 @@ fn join_cgroups(pid: c_int) -> Result<()> {
 /// names, under its hierarchy's mount in `mountinfo`, appended to `dir`; false if none is
 /// mounted.
 fn cgroup_dir(mountinfo: &[u8], line: &[u8], dir: &mut Buf<512>) -> bool {
-    let (ctrls, path) = cut(cut(line, b':').1, b':');
+    let (ctrls, path) = (config::field(line, b':', 1), config::after(line, b':', 2));
     let mut ms = mountinfo;
     while !ms.is_empty() {
         let (m, r) = cut(ms, b'\n');
@@ -280,7 +295,7 @@ fn cgroup_dir(mountinfo: &[u8], line: &[u8], dir: &mut Buf<512>) -> bool {
         let (root, at, fstype, opts) = crate::cgroup::mount_line(m);
         let fits = match ctrls {
             b"" => fstype == b"cgroup2",
-            _ => fstype == b"cgroup" && every(ctrls, opts),
+            _ => fstype == b"cgroup" && every(ctrls, opts, b','),
         };
         if fits {
             dir.push(at).push(if root == b"/" { path } else { path.strip_prefix(root).unwrap_or(path) });
@@ -299,24 +314,20 @@ fn cut(s: &[u8], sep: u8) -> (&[u8], &[u8]) {
     }
 }
 
-/// Whether the `sep`-separated `list` holds `item`.
-fn has(mut list: &[u8], sep: u8, item: &[u8]) -> bool {
-    while !list.is_empty() {
-        let (x, rest) = cut(list, sep);
-        if x == item {
-            return true;
-        }
-        list = rest;
-    }
-    false
-}
-
-/// Whether every name of the comma-separated `names` is in `list`.
-fn every(mut names: &[u8], list: &[u8]) -> bool {
+/// Whether every item of the `sep`-separated `names` is in the `sep`-separated `list`.
+fn every(mut names: &[u8], list: &[u8], sep: u8) -> bool {
     while !names.is_empty() {
-        let (name, rest) = cut(names, b',');
-        if !has(list, b',', name) {
-            return false;
+        let (name, rest) = cut(names, sep);
+        let mut l = list;
+        loop {
+            if l.is_empty() {
+                return false;
+            }
+            let (x, r) = cut(l, sep);
+            if x == name {
+                break;
+            }
+            l = r;
         }
         names = rest;
     }
@@ -330,16 +341,15 @@ fn start(c: &mut Child) -> c_int {
     1
 }
 
-fn setup(c: &Child) -> Result<core::convert::Infallible> {
+fn setup(c: &mut Child) -> Result<core::convert::Infallible> {
     child::die_with_parent()?;
     sys::fchdir(c.root_fd).at(m!("entering root"), b"")?;
     sys::chroot(c".").at(m!("entering root"), b"")?;
     sys::close(c.root_fd);
     if c.tty_sock >= 0 {
-        tty::attach(c.tty_sock, c.console_size)?;
+        tty::attach(c.tty_sock, c.pc.oci.as_ref().map_or((0, 0), |p| p.console_size))?;
     }
-    // Both live until the exec (no drop code).
-    let mut env = ManuallyDrop::new(c.env.to_vec());
+    // Lives until the exec (no drop code).
     let (gids, user) = (&c.opts.gids[..], config::leak(c.user));
     let mut ids = ManuallyDrop::new(match (c.user, gids) {
         (b"", []) => None,
@@ -351,14 +361,9 @@ fn setup(c: &Child) -> Result<core::convert::Infallible> {
         ids.groups.extend_from_slice(gids);
     }
     if let Some(ids) = &*ids {
-        env::set_default_home(&mut env, &ids.home);
+        env::set_default_home(c.env, &ids.home);
     }
-    let workdir = config::leak(c.workdir);
-    sys::chdir(workdir).at(m!("changing to workdir"), c.workdir)?;
-    sys::cwd_reachable().at(m!("checking workdir"), c.workdir)?;
-    child::set_rlimits(c.rlimits)?;
-    sys::cloexec_from(crate::oci::preserve_fds(c.opts.preserve_fds));
-    child::drop_privileges(c.keep, c.filter, c.nnp, ids.as_ref(), user)?;
+    child::enter(config::leak(c.workdir), &c.pc.rlimits, c.opts.preserve_fds, &caps::Sets::same(c.keep), c.filter, c.nnp, ids.as_ref(), user)?;
     if c.opts.detach {
         sys::prctl(libc::PR_SET_PDEATHSIG, 0, 0).at(m!("clearing parent death signal"), b"")?;
     }
@@ -366,7 +371,7 @@ fn setup(c: &Child) -> Result<core::convert::Infallible> {
     if c.nnp {
         seccomp::apply(c.filter)?;
     }
-    Err(child::exec(c.command, &env))
+    Err(child::exec(c.command, c.env))
 }
 
 #[cfg(test)]
@@ -396,7 +401,8 @@ mod tests {
     fn fields_and_lists() {
         assert_eq!(cut(b"a:b:c", b':'), (&b"a"[..], &b"b:c"[..]));
         assert_eq!(cut(b"abc", b':'), (&b"abc"[..], &b""[..]));
-        assert!(has(b"x\ny\n", b'\n', b"y") && !has(b"x\ny\n", b'\n', b"z"));
-        assert!(every(b"cpu,cpuacct", b"rw,cpuacct,cpu") && !every(b"cpu,io", b"rw,cpu"));
+        assert!(every(b"y", b"x\ny\n", b'\n') && !every(b"z", b"x\ny\n", b'\n'));
+        assert!(every(b"", b"x\n", b'\n'), "an empty line is nothing to join");
+        assert!(every(b"cpu,cpuacct", b"rw,cpuacct,cpu", b',') && !every(b"cpu,io", b"rw,cpu", b','));
     }
 }

@@ -14,8 +14,8 @@ use crate::sys;
 
 /// In the child, after the switch to the container's root: the new terminal becomes stdin,
 /// stdout and stderr, and the session's controlling terminal; its master goes to `sock`.
-/// `size` (rows, columns: OCI's consoleSize) is set in place of hutch's own.
-pub fn attach(sock: c_int, size: Option<(u16, u16)>) -> Result<()> {
+/// `size` (rows, columns: OCI's consoleSize), unless (0, 0), is set in place of hutch's own.
+pub fn attach(sock: c_int, size: (u16, u16)) -> Result<()> {
     let master = sys::open(c"/dev/ptmx", libc::O_RDWR | libc::O_NOCTTY).at(m!("opening terminal"), b"/dev/ptmx")?;
     let n = sys::pty_unlock(master).at(m!("opening terminal"), b"/dev/ptmx")?;
     let mut path = Buf::<32>::new();
@@ -23,8 +23,8 @@ pub fn attach(sock: c_int, size: Option<(u16, u16)>) -> Result<()> {
     let slave = sys::open(path.cstr(), libc::O_RDWR | libc::O_NOCTTY).at(m!("opening terminal"), path.as_bytes())?;
     // hutch's window size, from before the command runs (hutch itself gets the master later).
     match size {
-        Some((rows, cols)) => sys::set_winsize(slave, rows, cols),
-        None => sys::copy_winsize(0, slave),
+        (0, 0) => sys::copy_winsize(0, slave),
+        (rows, cols) => sys::set_winsize(slave, rows, cols),
     }
     sys::setsid();
     sys::set_controlling_tty(slave).at(m!("setting controlling terminal"), path.as_bytes())?;
@@ -38,7 +38,7 @@ pub fn attach(sock: c_int, size: Option<(u16, u16)>) -> Result<()> {
     Ok(())
 }
 
-/// The host side, while the container runs.
+/// The host side, while the container runs; without a terminal (-1 for all), nothing.
 pub struct Proxy {
     pub master: c_int,
     pump: c_int,
@@ -46,7 +46,11 @@ pub struct Proxy {
 }
 
 impl Proxy {
+    /// The terminal's master from `sock` (-1: no terminal), and its pump.
     pub fn start(sock: c_int) -> Result<Proxy> {
+        if sock < 0 {
+            return Ok(Proxy { master: -1, pump: -1, saved: None });
+        }
         let master = sys::recv_fd(sock).at(m!("receiving terminal"), b"")?;
         sys::copy_winsize(0, master);
         let saved = sys::make_raw(0);
@@ -58,7 +62,10 @@ impl Proxy {
 
     /// After the container's end: the pump has copied the last output once the master reads
     /// end of file (every terminal fd of the container is closed).
-    pub fn finish(self) {
+    pub fn finish(&self) {
+        if self.pump < 0 {
+            return;
+        }
         let _ = sys::waitpid(self.pump, false);
         if let Some(t) = &self.saved {
             sys::restore_tty(0, t);

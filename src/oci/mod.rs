@@ -810,7 +810,7 @@ fn features() -> ManuallyDrop<Vec<u8>> {
         strings(&mut t, &|i| spec::PROPAGATION.get(i).map(|p| p.0.as_bytes()), prefix);
     }
     t.extend_from_slice(parts.next().unwrap_or_default());
-    strings(&mut t, &|i| crate::caps::NAMES.get(i).map(|n| n.as_bytes()), b"CAP_");
+    strings(&mut t, &crate::caps::name, b"CAP_");
     t.extend_from_slice(parts.next().unwrap_or_default());
     t
 }
