@@ -91,7 +91,11 @@ fn decide<'a>(c: &'a Config, euid: u32, egid: u32, auto: impl FnOnce() -> Result
             b"--userns",
             "root needs --uidmap CONTAINER:HOST:COUNT (e.g. 0:100000:65536), or --userns=auto with a range for root in /etc/subuid",
         ),
-        _ => return Ok(Some(Maps { uid: Vec::from([own(euid)]).leak(), gid: Vec::from([own(egid)]).leak() })),
+        _ => {
+            // One allocation for both.
+            let (uid, gid) = Vec::from([own(euid), own(egid)]).leak().split_at(1);
+            return Ok(Some(Maps { uid, gid }));
+        }
     };
     Err(Error::msg("invalid userns", object, why))
 }
