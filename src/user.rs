@@ -19,10 +19,8 @@ pub struct Ids {
 
 /// A decimal u32, nothing else (no sign, no blanks).
 pub fn number(s: &[u8]) -> Option<u32> {
-    if s.is_empty() || s.len() > 10 || !s.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    s.iter().try_fold(0u32, |n, &c| n.checked_mul(10)?.checked_add((c - b'0') as u32))
+    // config's u64 reader, at most 10 digits, as u32 has.
+    crate::config::parse_num(s).filter(|_| s.len() <= 10).and_then(|n| u32::try_from(n).ok())
 }
 
 /// Field `n` of a colon-separated passwd or group line ("" past its end).
