@@ -52,9 +52,9 @@ pub struct Maps<'a> {
 
 /// `--userns[=auto|host]`; the bare option arrives as an empty value.
 pub fn parse_mode(v: &[u8]) -> Result<Mode> {
-    let modes: [(&[u8], Mode); 3] = [(b"", Mode::New), (b"auto", Mode::Auto), (b"host", Mode::Host)];
-    match modes.iter().find(|m| m.0 == v) {
-        Some(m) => Ok(m.1),
+    // The leading space makes "" the first word.
+    match crate::config::word_index(b" auto host", v) {
+        Some(i) => Ok([Mode::New, Mode::Auto, Mode::Host][i]),
         None => Err(Error::msg("invalid userns", v, "expected --userns, --userns=auto or --userns=host")),
     }
 }
