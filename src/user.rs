@@ -23,6 +23,13 @@ pub fn number(s: &[u8]) -> Option<u32> {
     crate::config::parse_num(s).filter(|_| s.len() <= 10).and_then(|n| u32::try_from(n).ok())
 }
 
+/// A small file's text, leaked (read once, by a process that soon execs or exits: no drop
+/// code); a missing or unreadable file reads as empty. One copy for every such read.
+#[inline(never)]
+pub fn text(path: &CStr) -> &'static [u8] {
+    sys::read_file(path).unwrap_or_default().leak()
+}
+
 /// Field `n` of a colon-separated passwd or group line ("" past its end).
 fn field(line: &[u8], n: usize) -> &[u8] {
     crate::config::field(line, b':', n)
@@ -91,16 +98,14 @@ pub fn resolve_in(spec: &[u8], passwd: &'static [u8], group: &[u8]) -> Result<Id
 /// its home from the container's /etc/passwd.
 #[inline(never)]
 pub fn numeric(uid: u32, gid: u32, groups: &[u32]) -> Ids {
-    let passwd = sys::read_file(c"/etc/passwd").unwrap_or_default().leak();
-    let home = by(passwd, 7, Some(uid), b"").map_or(&b"/"[..], |l| field(l, 5));
+    let home = by(text(c"/etc/passwd"), 7, Some(uid), b"").map_or(&b"/"[..], |l| field(l, 5));
     let groups = if groups.is_empty() { Vec::from([gid]) } else { groups.to_vec() };
     Ids { uid, gid, groups, home }
 }
 
 /// Resolves `spec` against the container's files; a missing file reads as empty.
 pub fn resolve(spec: &CStr) -> Result<Ids> {
-    let read = |p: &CStr| sys::read_file(p).unwrap_or_default();
-    resolve_in(spec.to_bytes(), read(c"/etc/passwd").leak(), &read(c"/etc/group"))
+    resolve_in(spec.to_bytes(), text(c"/etc/passwd"), text(c"/etc/group"))
 }
 
 #[cfg(test)]

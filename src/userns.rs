@@ -111,10 +111,8 @@ fn own(id: u32) -> IdMap {
 pub fn resolve(c: &Config) -> Result<Option<Maps<'_>>> {
     let (euid, egid) = (sys::geteuid(), sys::getegid());
     decide(c, euid, egid, || {
-        // Leaked (no drop code on the error paths below).
-        let passwd = sys::read_file(c"/etc/passwd").unwrap_or_default().leak();
         // passwd(5): name:password:uid:...
-        let name = user::by(passwd, 3, Some(euid), b"").map_or(&b""[..], |l| crate::config::field(l, b':', 0));
+        let name = user::by(user::text(c"/etc/passwd"), 3, Some(euid), b"").map_or(&b""[..], |l| crate::config::field(l, b':', 0));
         Ok(Maps { uid: auto_maps(c"/etc/subuid", name, euid)?, gid: auto_maps(c"/etc/subgid", name, egid)? })
     })
 }
@@ -228,7 +226,7 @@ fn disabled() -> Option<Error> {
     let root = sys::geteuid() == 0;
     // The texts are leaked: short, and no drop code.
     let s = SWITCHES.iter().find(|s| {
-        (s.binds_root || !root) && sys::read_file(s.file).is_ok_and(|t| t.leak().trim_ascii() == s.off)
+        (s.binds_root || !root) && user::text(s.file).trim_ascii() == s.off
     })?;
     Some(Error::msg("user namespaces are disabled", s.setting, s.fix))
 }
@@ -335,8 +333,7 @@ fn run_tool(tool: &CStr, pid: pid_t, maps: &[IdMap]) -> Result<()> {
 /// setgroups is denied (a user namespace that maps only the caller's own ids): the process
 /// keeps the groups it has, as the kernel requires.
 pub fn check_mapped(ids: &user::Ids) -> Result<&[u32]> {
-    // Leaked: the child execs soon after (no drop code on the error paths).
-    let read = |p: &CStr| &*sys::read_file(p).unwrap_or_default().leak();
+    let read = user::text;
     let (uid_map, gid_map) = (read(c"/proc/self/uid_map"), read(c"/proc/self/gid_map"));
     require(b"uid ", uid_map, ids.uid)?;
     require(b"gid ", gid_map, ids.gid)?;
@@ -381,8 +378,8 @@ pub fn become_root() -> Result<bool> {
 
 /// Whether the child's user namespace maps `gid` (always true outside one).
 pub fn gid_mapped(gid: u32) -> bool {
-    let map = sys::read_file(c"/proc/self/gid_map").unwrap_or_default();
-    map.is_empty() || mapped(&map, gid)
+    let map = user::text(c"/proc/self/gid_map");
+    map.is_empty() || mapped(map, gid)
 }
 
 /// The (inside, count) extents of a /proc/PID/{uid,gid}_map text.
