@@ -21,7 +21,8 @@ pub fn key(entry: &[u8]) -> &[u8] {
 
 /// Looks `name` up in an environment; returns the whole `KEY=VAL` entry.
 pub fn lookup(env: &[&'static CStr], name: &[u8]) -> Option<&'static CStr> {
-    env.iter().copied().find(|e| e.to_bytes().contains(&b'=') && key(e.to_bytes()) == name)
+    // `name` has no '=': the entry is NAME=...
+    env.iter().copied().find(|e| e.to_bytes().strip_prefix(name).is_some_and(|v| v.first() == Some(&b'=')))
 }
 
 /// Sets `entry` (KEY=VAL), replacing an entry with the same key in place.
