@@ -353,7 +353,6 @@ pub fn parse_volume(b: &[u8]) -> Why<Volume> {
 
 /// `DST[:OPTS]`, OPTS a comma-separated list of size=N, mode=OCTAL, ro, nosuid, nodev, noexec.
 /// Without options the tmpfs is like /tmp: mode 1777, nosuid, nodev.
-#[inline(never)] // smaller out of line (measured)
 pub fn parse_tmpfs(spec: &CStr) -> Result<Tmpfs> {
     let b = spec.to_bytes();
     let (dst, opts) = match b.iter().position(|&c| c == b':') {
@@ -435,7 +434,6 @@ fn rlimit(name: &[u8]) -> Option<i32> {
 
 /// A resource limit's number from its name (`nofile`, or `NOFILE` as config.json has it after
 /// `RLIMIT_`).
-#[inline(never)]
 pub fn rlimit_resource(name: &[u8]) -> Option<i32> {
     let mut lower = [0u8; 16];
     let n = name.len();

@@ -70,7 +70,6 @@ pub fn parse_map(v: &[u8]) -> Result<IdMap> {
 
 /// The maps the container gets, `None` for no user namespace. `euid`/`egid` are the caller's;
 /// `auto` finds its subordinate ranges (only called for `--userns=auto`).
-#[inline(never)]
 fn decide<'a>(c: &'a Config, euid: u32, egid: u32, auto: impl FnOnce() -> Result<Maps<'a>>) -> Result<Option<Maps<'a>>> {
     let root = euid == 0;
     let explicit = !c.uid_map.is_empty() || !c.gid_map.is_empty();
@@ -234,7 +233,6 @@ fn disabled() -> Option<Error> {
 /// Writes the child's ID maps (gid_map after setgroups, see user_namespaces(7)). The kernel
 /// lets a caller that is not root write only its own id, once; any other map goes through the
 /// setuid newuidmap/newgidmap, which check it against /etc/subuid and /etc/subgid.
-#[inline(never)]
 pub fn map_ids(pid: pid_t, maps: &Option<Maps>) -> Result<()> {
     let Some(maps) = maps else { return Ok(()) };
     write_map(pid, c"uid_map", c"newuidmap", &maps.uid, sys::geteuid())?;
