@@ -565,6 +565,7 @@ pub fn check_limits(l: &Limits) -> Result<()> {
 /// `--cpus 1.5`: the CFS quota in microseconds per [`CPU_PERIOD`]. Digits past the fifth
 /// decimal are below the kernel's microsecond resolution and dropped; the kernel's smallest
 /// quota is 1 ms, so at least 0.01.
+#[inline(never)] // smaller out of line (measured)
 fn parse_cpus(b: &[u8]) -> Option<u64> {
     // All the digits as one number, `frac` of them after the point (later ones dropped).
     let (mut q, mut frac, mut int_digits) = (0u64, None, 0);
