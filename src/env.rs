@@ -42,6 +42,7 @@ pub fn set_default_home(env: &mut Vec<&'static CStr>, home: &[u8]) {
 }
 
 /// Sets HOME to `home` unless the environment has one (runc's rule for config.json's env).
+#[inline(never)] // smaller out of line (measured)
 pub fn set_home_if_unset(env: &mut Vec<&'static CStr>, home: &[u8]) {
     if lookup(env, b"HOME").is_none() {
         env.push(home_entry(home));

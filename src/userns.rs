@@ -106,7 +106,6 @@ fn own(id: u32) -> IdMap {
 
 /// The user namespace `c` asks for, decided before the clone so that a missing range is
 /// reported before anything is created.
-#[inline(never)]
 pub fn resolve(c: &Config) -> Result<Option<Maps<'_>>> {
     let (euid, egid) = (sys::geteuid(), sys::getegid());
     decide(c, euid, egid, || {
@@ -164,7 +163,6 @@ pub fn clone_flag(maps: &Option<Maps>) -> c_int {
 }
 
 /// Why clone failed: for a user namespace, the setting that forbids them, where one does.
-#[inline(never)] // smaller out of line (measured)
 pub fn clone_error(e: Errno, maps: &Option<Maps>) -> Error {
     let step = "creating user namespace";
     let err = match (maps, e.0) {
