@@ -354,7 +354,6 @@ pub fn parse_volume(b: &[u8]) -> Why<Volume> {
 
 /// `DST[:OPTS]`, OPTS a comma-separated list of size=N, mode=OCTAL, ro, nosuid, nodev, noexec.
 /// Without options the tmpfs is like /tmp: mode 1777, nosuid, nodev.
-#[inline(never)] // smaller out of line (measured)
 pub fn parse_tmpfs(spec: &CStr) -> Result<Tmpfs> {
     let b = spec.to_bytes();
     let (dst, opts) = match b.iter().position(|&c| c == b':') {
@@ -436,7 +435,6 @@ fn rlimit(name: &[u8]) -> Option<i32> {
 
 /// A resource limit's number from its name (`nofile`, or `NOFILE` as config.json has it after
 /// `RLIMIT_`).
-#[inline(never)]
 pub fn rlimit_resource(name: &[u8]) -> Option<i32> {
     let mut lower = [0u8; 16];
     let n = name.len();
@@ -568,6 +566,7 @@ pub fn check_limits(l: &Limits) -> Result<()> {
 /// `--cpus 1.5`: the CFS quota in microseconds per [`CPU_PERIOD`]. Digits past the fifth
 /// decimal are below the kernel's microsecond resolution and dropped; the kernel's smallest
 /// quota is 1 ms, so at least 0.01.
+#[inline(never)] // smaller out of line (measured)
 fn parse_cpus(b: &[u8]) -> Option<u64> {
     // All the digits as one number, `frac` of them after the point (later ones dropped).
     let (mut q, mut frac, mut int_digits) = (0u64, None, 0);

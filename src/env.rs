@@ -22,7 +22,8 @@ pub fn key(entry: &[u8]) -> &[u8] {
 
 /// Looks `name` up in an environment; returns the whole `KEY=VAL` entry.
 pub fn lookup(env: &[&'static CStr], name: &[u8]) -> Option<&'static CStr> {
-    env.iter().copied().find(|e| e.to_bytes().contains(&b'=') && key(e.to_bytes()) == name)
+    // `name` has no '=': the entry is NAME=...
+    env.iter().copied().find(|e| e.to_bytes().strip_prefix(name).is_some_and(|v| v.first() == Some(&b'=')))
 }
 
 /// Sets `entry` (KEY=VAL), replacing an entry with the same key in place.
@@ -42,6 +43,7 @@ pub fn set_default_home(env: &mut Vec<&'static CStr>, home: &[u8]) {
 }
 
 /// Sets HOME to `home` unless the environment has one (runc's rule for config.json's env).
+#[inline(never)] // smaller out of line (measured)
 pub fn set_home_if_unset(env: &mut Vec<&'static CStr>, home: &[u8]) {
     if lookup(env, b"HOME").is_none() {
         env.push(home_entry(home));

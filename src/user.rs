@@ -20,10 +20,15 @@ pub struct Ids {
 
 /// A decimal u32, nothing else (no sign, no blanks).
 pub fn number(s: &[u8]) -> Option<u32> {
-    if s.is_empty() || s.len() > 10 || !s.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    s.iter().try_fold(0u32, |n, &c| n.checked_mul(10)?.checked_add((c - b'0') as u32))
+    // config's u64 reader, at most 10 digits, as u32 has.
+    crate::config::parse_num(s).filter(|_| s.len() <= 10).and_then(|n| u32::try_from(n).ok())
+}
+
+/// A small file's text, leaked (read once, by a process that soon execs or exits: no drop
+/// code); a missing or unreadable file reads as empty. One copy for every such read.
+#[inline(never)]
+pub fn text(path: &CStr) -> &'static [u8] {
+    sys::read_file(path).unwrap_or_default().leak()
 }
 
 /// Field `n` of a colon-separated passwd or group line ("" past its end).
@@ -94,16 +99,14 @@ pub fn resolve_in(spec: &[u8], passwd: &'static [u8], group: &[u8]) -> Result<Id
 /// its home from the container's /etc/passwd.
 #[inline(never)]
 pub fn numeric(uid: u32, gid: u32, groups: &[u32]) -> Ids {
-    let passwd = sys::read_file(c"/etc/passwd").unwrap_or_default().leak();
-    let home = by(passwd, 7, Some(uid), b"").map_or(&b"/"[..], |l| field(l, 5));
+    let home = by(text(c"/etc/passwd"), 7, Some(uid), b"").map_or(&b"/"[..], |l| field(l, 5));
     let groups = if groups.is_empty() { Vec::from([gid]) } else { groups.to_vec() };
     Ids { uid, gid, groups, home }
 }
 
 /// Resolves `spec` against the container's files; a missing file reads as empty.
 pub fn resolve(spec: &CStr) -> Result<Ids> {
-    let read = |p: &CStr| sys::read_file(p).unwrap_or_default();
-    resolve_in(spec.to_bytes(), read(c"/etc/passwd").leak(), &read(c"/etc/group"))
+    resolve_in(spec.to_bytes(), text(c"/etc/passwd"), text(c"/etc/group"))
 }
 
 #[cfg(test)]

@@ -53,9 +53,9 @@ pub struct Maps<'a> {
 
 /// `--userns[=auto|host]`; the bare option arrives as an empty value.
 pub fn parse_mode(v: &[u8]) -> Result<Mode> {
-    let modes: [(&[u8], Mode); 3] = [(b"", Mode::New), (b"auto", Mode::Auto), (b"host", Mode::Host)];
-    match modes.iter().find(|m| m.0 == v) {
-        Some(m) => Ok(m.1),
+    // The leading space makes "" the first word.
+    match crate::config::word_index(b" auto host", v) {
+        Some(i) => Ok([Mode::New, Mode::Auto, Mode::Host][i]),
         None => Err(Error::msg(m!("invalid userns"), v, m!("expected --userns, --userns=auto or --userns=host"))),
     }
 }
@@ -71,7 +71,6 @@ pub fn parse_map(v: &[u8]) -> Result<IdMap> {
 
 /// The maps the container gets, `None` for no user namespace. `euid`/`egid` are the caller's;
 /// `auto` finds its subordinate ranges (only called for `--userns=auto`).
-#[inline(never)]
 fn decide<'a>(c: &'a Config, euid: u32, egid: u32, auto: impl FnOnce() -> Result<Maps<'a>>) -> Result<Option<Maps<'a>>> {
     let root = euid == 0;
     let explicit = !c.uid_map.is_empty() || !c.gid_map.is_empty();
@@ -92,7 +91,11 @@ fn decide<'a>(c: &'a Config, euid: u32, egid: u32, auto: impl FnOnce() -> Result
             b"--userns",
             m!("root needs --uidmap CONTAINER:HOST:COUNT (e.g. 0:100000:65536), or --userns=auto with a range for root in /etc/subuid"),
         ),
-        _ => return Ok(Some(Maps { uid: Vec::from([own(euid)]).leak(), gid: Vec::from([own(egid)]).leak() })),
+        _ => {
+            // One allocation for both.
+            let (uid, gid) = Vec::from([own(euid), own(egid)]).leak().split_at(1);
+            return Ok(Some(Maps { uid, gid }));
+        }
     };
     Err(Error::msg(m!("invalid userns"), object, why))
 }
@@ -104,14 +107,11 @@ fn own(id: u32) -> IdMap {
 
 /// The user namespace `c` asks for, decided before the clone so that a missing range is
 /// reported before anything is created.
-#[inline(never)]
 pub fn resolve(c: &Config) -> Result<Option<Maps<'_>>> {
     let (euid, egid) = (sys::geteuid(), sys::getegid());
     decide(c, euid, egid, || {
-        // Leaked (no drop code on the error paths below).
-        let passwd = sys::read_file(c"/etc/passwd").unwrap_or_default().leak();
         // passwd(5): name:password:uid:...
-        let name = user::by(passwd, 3, Some(euid), b"").map_or(&b""[..], |l| crate::config::field(l, b':', 0));
+        let name = user::by(user::text(c"/etc/passwd"), 3, Some(euid), b"").map_or(&b""[..], |l| crate::config::field(l, b':', 0));
         Ok(Maps { uid: auto_maps(c"/etc/subuid", name, euid)?, gid: auto_maps(c"/etc/subgid", name, egid)? })
     })
 }
@@ -164,7 +164,6 @@ pub fn clone_flag(maps: &Option<Maps>) -> c_int {
 }
 
 /// Why clone failed: for a user namespace, the setting that forbids them, where one does.
-#[inline(never)] // smaller out of line (measured)
 pub fn clone_error(e: Errno, maps: &Option<Maps>) -> Error {
     let step = m!("creating user namespace");
     let err = match (maps, e.0) {
@@ -225,7 +224,7 @@ fn disabled() -> Option<Error> {
     let root = sys::geteuid() == 0;
     // The texts are leaked: short, and no drop code.
     let s = SWITCHES.iter().find(|s| {
-        (s.binds_root || !root) && sys::read_file(s.file).is_ok_and(|t| t.leak().trim_ascii() == s.off)
+        (s.binds_root || !root) && user::text(s.file).trim_ascii() == s.off
     })?;
     Some(Error::msg(m!("user namespaces are disabled"), s.setting, s.fix))
 }
@@ -233,7 +232,6 @@ fn disabled() -> Option<Error> {
 /// Writes the child's ID maps (gid_map after setgroups, see user_namespaces(7)). The kernel
 /// lets a caller that is not root write only its own id, once; any other map goes through the
 /// setuid newuidmap/newgidmap, which check it against /etc/subuid and /etc/subgid.
-#[inline(never)]
 pub fn map_ids(pid: pid_t, maps: &Option<Maps>) -> Result<()> {
     let Some(maps) = maps else { return Ok(()) };
     write_map(pid, c"uid_map", c"newuidmap", &maps.uid, sys::geteuid())?;
@@ -332,8 +330,7 @@ fn run_tool(tool: &CStr, pid: pid_t, maps: &[IdMap]) -> Result<()> {
 /// setgroups is denied (a user namespace that maps only the caller's own ids): the process
 /// keeps the groups it has, as the kernel requires.
 pub fn check_mapped(ids: &user::Ids) -> Result<&[u32]> {
-    // Leaked: the child execs soon after (no drop code on the error paths).
-    let read = |p: &CStr| &*sys::read_file(p).unwrap_or_default().leak();
+    let read = user::text;
     let (uid_map, gid_map) = (read(c"/proc/self/uid_map"), read(c"/proc/self/gid_map"));
     require(b"uid ", uid_map, ids.uid)?;
     require(b"gid ", gid_map, ids.gid)?;
@@ -378,8 +375,8 @@ pub fn become_root() -> Result<bool> {
 
 /// Whether the child's user namespace maps `gid` (always true outside one).
 pub fn gid_mapped(gid: u32) -> bool {
-    let map = sys::read_file(c"/proc/self/gid_map").unwrap_or_default();
-    map.is_empty() || mapped(&map, gid)
+    let map = user::text(c"/proc/self/gid_map");
+    map.is_empty() || mapped(map, gid)
 }
 
 /// The (inside, count) extents of a /proc/PID/{uid,gid}_map text.
