@@ -1,6 +1,7 @@
 //! The only module with `unsafe`: one thin wrapper per system call, named after it,
-//! returning `Result<_, Errno>`. musl's wrappers (through `libc`) where musl has the call,
-//! raw `sc` syscalls where it does not (pivot_root, openat2, close_range).
+//! returning `Result<_, Errno>`. Mostly raw `sc` syscalls: musl's wrappers bring fallbacks for
+//! old kernels, cancellation points and errno, which cost bytes here; musl's are kept where
+//! they do more than the call (clone's new stack) or are as small as the call itself.
 //! Man pages: syscalls(2) and the page named after each wrapper.
 #![allow(unsafe_code)]
 
@@ -40,6 +41,15 @@ fn check_raw(ret: usize) -> Result<usize> {
     }
 }
 
+/// ioctl(2) as the raw call.
+///
+/// # Safety
+/// `arg` must be what `req` wants: a valid pointer to the right type, or a plain integer.
+unsafe fn ioctl(fd: c_int, req: libc::Ioctl, arg: usize) -> Result<usize> {
+    // SAFETY: the caller passes the argument `req` wants.
+    check_raw(unsafe { sc::syscall3(libc::SYS_ioctl as usize, fd as usize, req as usize, arg) })
+}
+
 /// musl's text for an errno, see strerror(3).
 pub fn strerror(e: Errno) -> &'static [u8] {
     // SAFETY: musl's strerror returns a pointer to a static, NUL-terminated string.
@@ -50,11 +60,11 @@ pub fn strerror(e: Errno) -> &'static [u8] {
 pub fn write_all(fd: c_int, mut buf: &[u8]) -> Result<()> {
     while !buf.is_empty() {
         // SAFETY: buf is a valid readable slice of buf.len() bytes.
-        let n = unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
-        match n {
-            -1 if errno().0 == libc::EINTR => continue,
-            -1 => return Err(errno()),
-            n => buf = &buf[n as usize..],
+        let n = unsafe { sc::syscall3(libc::SYS_write as usize, fd as usize, buf.as_ptr() as usize, buf.len()) };
+        match check_raw(n) {
+            Err(Errno(libc::EINTR)) => continue,
+            Err(e) => return Err(e),
+            Ok(n) => buf = &buf[n..],
         }
     }
     Ok(())
@@ -64,11 +74,10 @@ pub fn write_all(fd: c_int, mut buf: &[u8]) -> Result<()> {
 pub fn read(fd: c_int, buf: &mut [u8]) -> Result<usize> {
     loop {
         // SAFETY: buf is a valid writable slice of buf.len() bytes.
-        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
-        match n {
-            -1 if errno().0 == libc::EINTR => continue,
-            -1 => return Err(errno()),
-            n => return Ok(n as usize),
+        let n = unsafe { sc::syscall3(libc::SYS_read as usize, fd as usize, buf.as_mut_ptr() as usize, buf.len()) };
+        match check_raw(n) {
+            Err(Errno(libc::EINTR)) => continue,
+            r => return r,
         }
     }
 }
@@ -77,14 +86,16 @@ pub fn read(fd: c_int, buf: &mut [u8]) -> Result<usize> {
 /// reports POLLERR then).
 pub fn reader_gone(fd: c_int) -> bool {
     let mut p = libc::pollfd { fd, events: libc::POLLOUT, revents: 0 };
-    // SAFETY: p is one valid pollfd; a zero timeout never blocks.
-    unsafe { libc::poll(&mut p, 1, 0) == 1 && p.revents & libc::POLLERR != 0 }
+    let zero = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: p is one valid pollfd; a zero timeout never blocks; no signal mask.
+    let r = unsafe { sc::syscall4(libc::SYS_ppoll as usize, &mut p as *mut libc::pollfd as usize, 1, &zero as *const libc::timespec as usize, 0) };
+    r == 1 && p.revents & libc::POLLERR != 0
 }
 
 /// close(2); errors are ignored since the fd is gone either way.
 pub fn close(fd: c_int) {
     // SAFETY: closing an fd has no memory-safety preconditions.
-    unsafe { libc::close(fd) };
+    unsafe { sc::syscall1(libc::SYS_close as usize, fd as usize) };
 }
 
 /// pipe2(2) with O_CLOEXEC: returns (read end, write end).
@@ -150,7 +161,8 @@ pub fn write_file_at(dirfd: c_int, path: &CStr, data: &[u8], flags: c_int) -> Re
 /// openat(2), always with O_CLOEXEC.
 pub fn openat(dirfd: c_int, path: &CStr, flags: c_int, mode: u32) -> Result<c_int> {
     // SAFETY: path is NUL-terminated.
-    check(unsafe { libc::openat(dirfd, path.as_ptr(), flags | libc::O_CLOEXEC, mode) })
+    let r = unsafe { sc::syscall4(libc::SYS_openat as usize, dirfd as usize, path.as_ptr() as usize, (flags | libc::O_CLOEXEC) as usize, mode as usize) };
+    check_raw(r).map(|fd| fd as c_int)
 }
 
 pub fn open(path: &CStr, flags: c_int) -> Result<c_int> {
@@ -189,19 +201,19 @@ pub fn openat_in_root(root: c_int, path: &CStr, flags: c_int, mode: u32) -> Resu
 /// mkdirat(2).
 pub fn mkdirat(dirfd: c_int, path: &CStr, mode: u32) -> Result<()> {
     // SAFETY: path is NUL-terminated.
-    check(unsafe { libc::mkdirat(dirfd, path.as_ptr(), mode) }).map(drop)
+    check_raw(unsafe { sc::syscall3(libc::SYS_mkdirat as usize, dirfd as usize, path.as_ptr() as usize, mode as usize) }).map(drop)
 }
 
 /// unlinkat(2); with AT_REMOVEDIR it removes an empty directory, as rmdir(2) does.
 pub fn unlinkat(dirfd: c_int, path: &CStr, flags: c_int) -> Result<()> {
     // SAFETY: path is NUL-terminated.
-    check(unsafe { libc::unlinkat(dirfd, path.as_ptr(), flags) }).map(drop)
+    check_raw(unsafe { sc::syscall3(libc::SYS_unlinkat as usize, dirfd as usize, path.as_ptr() as usize, flags as usize) }).map(drop)
 }
 
 /// symlinkat(2).
 pub fn symlinkat(target: &CStr, dirfd: c_int, path: &CStr) -> Result<()> {
     // SAFETY: both strings are NUL-terminated.
-    check(unsafe { libc::symlinkat(target.as_ptr(), dirfd, path.as_ptr()) }).map(drop)
+    check_raw(unsafe { sc::syscall3(libc::SYS_symlinkat as usize, target.as_ptr() as usize, dirfd as usize, path.as_ptr() as usize) }).map(drop)
 }
 
 /// The file type bits (S_IFMT) of `path`, following symlinks, see fstatat(2); an empty path
@@ -239,7 +251,7 @@ pub fn copy_node(like: &CStr, dirfd: c_int, path: &CStr) -> Result<()> {
     // SAFETY: stat succeeded, so st is initialised.
     let st = unsafe { st.assume_init() };
     // SAFETY: path is NUL-terminated.
-    check(unsafe { libc::mknodat(dirfd, path.as_ptr(), st.st_mode, st.st_rdev) })?;
+    check_raw(unsafe { sc::syscall4(libc::SYS_mknodat as usize, dirfd as usize, path.as_ptr() as usize, st.st_mode as usize, st.st_rdev as usize) })?;
     chmod_at(dirfd, path, st.st_mode & 0o7777)
 }
 
@@ -247,7 +259,7 @@ pub fn copy_node(like: &CStr, dirfd: c_int, path: &CStr) -> Result<()> {
 pub fn fs_type(path: &CStr) -> Result<i64> {
     let mut st = MaybeUninit::<libc::statfs>::uninit();
     // SAFETY: st is writable and large enough for struct statfs; path is NUL-terminated.
-    check(unsafe { libc::statfs(path.as_ptr(), st.as_mut_ptr()) })?;
+    check_raw(unsafe { sc::syscall2(libc::SYS_statfs as usize, path.as_ptr() as usize, st.as_mut_ptr() as usize) })?;
     // SAFETY: statfs succeeded, so st is initialised.
     Ok(unsafe { st.assume_init() }.f_type as i64)
 }
@@ -255,26 +267,26 @@ pub fn fs_type(path: &CStr) -> Result<i64> {
 /// access(2) with F_OK: whether `path` exists.
 pub fn exists(path: &CStr) -> bool {
     // SAFETY: path is NUL-terminated.
-    unsafe { libc::access(path.as_ptr(), libc::F_OK) == 0 }
+    check_raw(unsafe { sc::syscall3(libc::SYS_faccessat as usize, libc::AT_FDCWD as usize, path.as_ptr() as usize, libc::F_OK as usize) }).is_ok()
 }
 
 /// access(2) with W_OK: whether the caller (its real ids) may write `path`.
 pub fn writable(path: &CStr) -> bool {
     // SAFETY: path is NUL-terminated.
-    unsafe { libc::access(path.as_ptr(), libc::W_OK) == 0 }
+    check_raw(unsafe { sc::syscall3(libc::SYS_faccessat as usize, libc::AT_FDCWD as usize, path.as_ptr() as usize, libc::W_OK as usize) }).is_ok()
 }
 
 /// mount(2). `data` is the filesystem-specific option string.
 pub fn mount(src: Option<&CStr>, target: &CStr, fstype: Option<&CStr>, flags: u64, data: Option<&CStr>) -> Result<()> {
     let p = |s: Option<&CStr>| s.map_or(ptr::null(), CStr::as_ptr);
     // SAFETY: every pointer is null or a NUL-terminated string.
-    check(unsafe { libc::mount(p(src), target.as_ptr(), p(fstype), flags as _, p(data).cast()) }).map(drop)
+    check_raw(unsafe { sc::syscall5(libc::SYS_mount as usize, p(src) as usize, target.as_ptr() as usize, p(fstype) as usize, flags as usize, p(data) as usize) }).map(drop)
 }
 
 /// umount2(2).
 pub fn umount2(target: &CStr, flags: c_int) -> Result<()> {
     // SAFETY: target is NUL-terminated.
-    check(unsafe { libc::umount2(target.as_ptr(), flags) }).map(drop)
+    check_raw(unsafe { sc::syscall2(libc::SYS_umount2 as usize, target.as_ptr() as usize, flags as usize) }).map(drop)
 }
 
 /// pivot_root(2); musl has no wrapper.
@@ -287,25 +299,25 @@ pub fn pivot_root(new_root: &CStr, put_old: &CStr) -> Result<()> {
 /// chroot(2).
 pub fn chroot(path: &CStr) -> Result<()> {
     // SAFETY: path is NUL-terminated.
-    check(unsafe { libc::chroot(path.as_ptr()) }).map(drop)
+    check_raw(unsafe { sc::syscall1(libc::SYS_chroot as usize, path.as_ptr() as usize) }).map(drop)
 }
 
 /// chdir(2).
 pub fn chdir(path: &CStr) -> Result<()> {
     // SAFETY: path is NUL-terminated.
-    check(unsafe { libc::chdir(path.as_ptr()) }).map(drop)
+    check_raw(unsafe { sc::syscall1(libc::SYS_chdir as usize, path.as_ptr() as usize) }).map(drop)
 }
 
 /// fchdir(2).
 pub fn fchdir(fd: c_int) -> Result<()> {
     // SAFETY: no memory is passed.
-    check(unsafe { libc::fchdir(fd) }).map(drop)
+    check_raw(unsafe { sc::syscall1(libc::SYS_fchdir as usize, fd as usize) }).map(drop)
 }
 
 /// sethostname(2).
 pub fn sethostname(name: &[u8]) -> Result<()> {
     // SAFETY: name is a valid slice of name.len() bytes.
-    check(unsafe { libc::sethostname(name.as_ptr().cast(), name.len()) }).map(drop)
+    check_raw(unsafe { sc::syscall2(libc::SYS_sethostname as usize, name.as_ptr() as usize, name.len()) }).map(drop)
 }
 
 /// Brings a network interface up: SIOCGIFFLAGS then SIOCSIFFLAGS with IFF_UP, see netdevice(7).
@@ -318,9 +330,9 @@ pub fn link_up(name: &[u8]) -> Result<()> {
     }
     // SAFETY: req is a valid ifreq for both ioctls; the kernel writes only ifr_flags.
     let r = unsafe {
-        check(libc::ioctl(sock, libc::SIOCGIFFLAGS as _, &mut req)).and_then(|_| {
+        ioctl(sock, libc::SIOCGIFFLAGS as _, &mut req as *mut libc::ifreq as usize).and_then(|_| {
             req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
-            check(libc::ioctl(sock, libc::SIOCSIFFLAGS as _, &req))
+            ioctl(sock, libc::SIOCSIFFLAGS as _, &req as *const libc::ifreq as usize)
         })
     };
     close(sock);
@@ -367,11 +379,12 @@ fn fds_in(first: c_int, last: c_int, flags: usize) {
         return;
     }
     let mut lim = MaybeUninit::<libc::rlimit>::uninit();
-    // SAFETY: lim is writable and the size of struct rlimit.
-    let open_max = match unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, lim.as_mut_ptr()) } {
-        // SAFETY: getrlimit succeeded, so lim is initialised.
-        0 => unsafe { lim.assume_init() }.rlim_cur,
-        _ => 1 << 20,
+    // SAFETY: lim is writable and the size of the kernel's struct rlimit64 on 64-bit targets.
+    let r = unsafe { sc::syscall4(libc::SYS_prlimit64 as usize, 0, libc::RLIMIT_NOFILE as usize, 0, lim.as_mut_ptr() as usize) };
+    let open_max = match check_raw(r) {
+        // SAFETY: prlimit64 succeeded, so lim is initialised.
+        Ok(_) => unsafe { lim.assume_init() }.rlim_cur,
+        Err(_) => 1 << 20,
     };
     let max = open_max.clamp(first as _, 1 << 20) as c_int;
     for fd in first..max.min(last.saturating_add(1)) {
@@ -386,7 +399,7 @@ fn fds_in(first: c_int, last: c_int, flags: usize) {
 /// unshare(2).
 pub fn unshare(flags: c_int) -> Result<()> {
     // SAFETY: unshare takes no pointers.
-    check(unsafe { libc::unshare(flags) }).map(drop)
+    check_raw(unsafe { sc::syscall1(libc::SYS_unshare as usize, flags as usize) }).map(drop)
 }
 
 /// getpid(2).
@@ -406,7 +419,7 @@ pub fn sleep_ms(ms: u32) {
 /// prctl(2) with integer arguments; returns the call's result.
 pub fn prctl(option: c_int, arg2: libc::c_ulong, arg3: libc::c_ulong) -> Result<c_int> {
     // SAFETY: the options used here take integer arguments only.
-    check(unsafe { libc::prctl(option, arg2, arg3, 0, 0) })
+    check_raw(unsafe { sc::syscall5(libc::SYS_prctl as usize, option as usize, arg2 as usize, arg3 as usize, 0, 0) }).map(|r| r as c_int)
 }
 
 /// capset(2) for this process: the three capability sets as 64-bit masks.
@@ -471,16 +484,17 @@ pub fn setrlimit(resource: c_int, soft: u64, hard: u64) -> Result<()> {
     check_raw(r).map(drop)
 }
 
-/// Whether the working directory lies inside the process's root: getcwd(2) (musl's wrapper)
-/// fails with ENOENT when the kernel reports it "(unreachable)".
+/// Whether the working directory lies inside the process's root: getcwd(2) fails with ENOENT
+/// here when the kernel reports it "(unreachable)", as musl's wrapper does.
 pub fn cwd_reachable() -> Result<()> {
     let mut buf = [0u8; 4096];
     // SAFETY: buf is writable for its length.
-    let p = unsafe { libc::getcwd(buf.as_mut_ptr().cast(), buf.len()) };
-    if p.is_null() {
-        Err(errno())
-    } else {
+    check_raw(unsafe { sc::syscall2(libc::SYS_getcwd as usize, buf.as_mut_ptr() as usize, buf.len()) })?;
+    // The raw call reports an unreachable directory as "(unreachable)/..." (getcwd(3)).
+    if buf[0] == b'/' {
         Ok(())
+    } else {
+        Err(Errno(libc::ENOENT))
     }
 }
 
@@ -510,21 +524,20 @@ pub fn default_action(sig: c_int) {
 
 /// sigprocmask(2): applies `how` with `set`, returns the previous mask.
 pub fn sigprocmask(how: c_int, set: &sigset_t) -> sigset_t {
-    let mut old = MaybeUninit::<sigset_t>::uninit();
+    // Initialised as a copy of `set`: the kernel writes only its 8-byte mask, the start of musl's.
+    let mut old = *set;
     // SAFETY: set is a valid sigset and old is writable; with a valid `how` this cannot fail.
-    unsafe {
-        libc::sigprocmask(how, set, old.as_mut_ptr());
-        old.assume_init()
-    }
+    unsafe { libc::sigprocmask(how, set, &mut old) };
+    old
 }
 
 /// sigwaitinfo(2): waits for one signal of `set` (which must be blocked), returns its number.
 pub fn sigwait(set: &sigset_t) -> c_int {
     loop {
         // SAFETY: set is a valid sigset; a null siginfo pointer is allowed.
-        let r = unsafe { libc::sigwaitinfo(set, ptr::null_mut()) };
-        if r > 0 {
-            return r;
+        let r = unsafe { sc::syscall4(libc::SYS_rt_sigtimedwait as usize, set as *const sigset_t as usize, 0, 0, 8) };
+        if let Ok(sig @ 1..) = check_raw(r) {
+            return sig as c_int;
         }
     }
 }
@@ -532,7 +545,7 @@ pub fn sigwait(set: &sigset_t) -> c_int {
 /// kill(2).
 pub fn kill(pid: pid_t, sig: c_int) -> Result<()> {
     // SAFETY: kill takes no pointers.
-    check(unsafe { libc::kill(pid, sig) }).map(drop)
+    check_raw(unsafe { sc::syscall2(libc::SYS_kill as usize, pid as usize, sig as usize) }).map(drop)
 }
 
 /// Installs a seccomp filter on this thread, inherited by everything it execs or forks:
@@ -543,7 +556,8 @@ pub fn seccomp_filter(prog: &[libc::sock_filter]) -> Result<()> {
     let fprog = libc::sock_fprog { len, filter: prog.as_ptr().cast_mut() };
     // SAFETY: fprog points to `len` initialised instructions that outlive the call; the
     // kernel only reads them.
-    check(unsafe { libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER as libc::c_ulong, &fprog) }).map(drop)
+    let r = unsafe { sc::syscall3(libc::SYS_prctl as usize, libc::PR_SET_SECCOMP as usize, libc::SECCOMP_MODE_FILTER as usize, &fprog as *const _ as usize) };
+    check_raw(r).map(drop)
 }
 
 /// The running kernel's release, e.g. `6.1.0-18-amd64`, see uname(2); empty if uname fails.
@@ -551,7 +565,7 @@ pub fn kernel_release() -> [u8; 65] {
     let mut u = MaybeUninit::<libc::utsname>::uninit();
     let mut out = [0u8; 65];
     // SAFETY: u is writable and large enough for struct utsname.
-    if unsafe { libc::uname(u.as_mut_ptr()) } == 0 {
+    if check_raw(unsafe { sc::syscall1(libc::SYS_uname as usize, u.as_mut_ptr() as usize) }).is_ok() {
         // SAFETY: uname succeeded, so u is initialised.
         let release = unsafe { u.assume_init() }.release;
         for (o, c) in out.iter_mut().zip(release.iter()) {
@@ -583,10 +597,13 @@ fn wait(pid: pid_t, flags: c_int) -> Result<Option<(pid_t, Exit)>> {
     let mut status = 0;
     loop {
         // SAFETY: status is a valid int to write to.
-        let r = unsafe { libc::waitpid(pid, &mut status, flags) };
+        let r = unsafe { sc::syscall4(libc::SYS_wait4 as usize, pid as usize, &mut status as *mut c_int as usize, flags as usize, 0) };
+        let r = match check_raw(r) {
+            Err(Errno(libc::EINTR)) => continue,
+            Err(e) => return Err(e),
+            Ok(r) => r as pid_t,
+        };
         match r {
-            -1 if errno().0 == libc::EINTR => continue,
-            -1 => return Err(errno()),
             0 => return Ok(None),
             _ if libc::WIFEXITED(status) => return Ok(Some((r, Exit::Code(libc::WEXITSTATUS(status))))),
             _ if libc::WIFSIGNALED(status) => return Ok(Some((r, Exit::Signal(libc::WTERMSIG(status))))),
@@ -717,7 +734,7 @@ pub unsafe fn receive<T: Copy>(fd: c_int) -> Result<Option<T>> {
 pub fn mount_flags(fd: c_int) -> Result<u64> {
     let mut st = MaybeUninit::<libc::statfs>::uninit();
     // SAFETY: st is writable and large enough for struct statfs.
-    check(unsafe { libc::fstatfs(fd, st.as_mut_ptr()) })?;
+    check_raw(unsafe { sc::syscall2(libc::SYS_fstatfs as usize, fd as usize, st.as_mut_ptr() as usize) })?;
     // SAFETY: fstatfs succeeded, so st is initialised.
     let f = unsafe { st.assume_init() }.f_flags as u64;
     // ST_* equal MS_* for these bits, except ST_RELATIME (4096) which is MS_RELATIME.
@@ -730,7 +747,7 @@ pub fn mount_flags(fd: c_int) -> Result<u64> {
 pub fn lock(fd: c_int) -> Result<()> {
     loop {
         // SAFETY: flock takes no pointers.
-        match check(unsafe { libc::flock(fd, libc::LOCK_EX) }) {
+        match check_raw(unsafe { sc::syscall2(libc::SYS_flock as usize, fd as usize, libc::LOCK_EX as usize) }) {
             Err(Errno(libc::EINTR)) => continue,
             r => return r.map(drop),
         }
@@ -740,13 +757,13 @@ pub fn lock(fd: c_int) -> Result<()> {
 /// setsid(2): a new session, without a controlling terminal.
 pub fn setsid() {
     // SAFETY: setsid takes no pointers; it fails only for a group leader, which is harmless.
-    unsafe { libc::setsid() };
+    unsafe { sc::syscall0(libc::SYS_setsid as usize) };
 }
 
 /// renameat(2) within one directory: atomically replaces `to`.
 pub fn rename_at(dirfd: c_int, from: &CStr, to: &CStr) -> Result<()> {
     // SAFETY: both paths are NUL-terminated.
-    check(unsafe { libc::renameat(dirfd, from.as_ptr(), dirfd, to.as_ptr()) }).map(drop)
+    check_raw(unsafe { sc::syscall4(libc::SYS_renameat as usize, dirfd as usize, from.as_ptr() as usize, dirfd as usize, to.as_ptr() as usize) }).map(drop)
 }
 
 /// The wall clock in seconds since the epoch, see clock_gettime(2). A raw syscall: musl's
@@ -787,7 +804,7 @@ pub fn dir_names(fd: c_int) -> Result<alloc::vec::Vec<u8>> {
 /// setns(2): joins the namespace `fd` refers to (`nstype` 0 accepts any kind).
 pub fn setns(fd: c_int, nstype: c_int) -> Result<()> {
     // SAFETY: setns takes no pointers.
-    check(unsafe { libc::setns(fd, nstype) }).map(drop)
+    check_raw(unsafe { sc::syscall2(libc::SYS_setns as usize, fd as usize, nstype as usize) }).map(drop)
 }
 
 /// socketpair(2): a connected pair of close-on-exec Unix stream sockets.
@@ -833,7 +850,7 @@ pub fn send_fd(sock: c_int, fd: c_int) -> Result<()> {
         ptr::write_unaligned(libc::CMSG_DATA(c).cast::<c_int>(), fd);
     }
     // SAFETY: msg points to live buffers.
-    check(unsafe { libc::sendmsg(sock, &msg, 0) } as c_int).map(drop)
+    check_raw(unsafe { sc::syscall3(libc::SYS_sendmsg as usize, sock as usize, &msg as *const libc::msghdr as usize, 0) }).map(drop)
 }
 
 /// Receives an fd sent by [`send_fd`], close-on-exec.
@@ -843,7 +860,8 @@ pub fn recv_fd(sock: c_int) -> Result<c_int> {
     let mut buf = FdMsg([0; 24]);
     let mut msg = fd_msg(&mut iov, &mut buf);
     // SAFETY: msg points to live, writable buffers of the sizes given.
-    check(unsafe { libc::recvmsg(sock, &mut msg, libc::MSG_CMSG_CLOEXEC) } as c_int)?;
+    let r = unsafe { sc::syscall3(libc::SYS_recvmsg as usize, sock as usize, &mut msg as *mut libc::msghdr as usize, libc::MSG_CMSG_CLOEXEC as usize) };
+    check_raw(r)?;
     // SAFETY: the kernel filled the control buffer; a header is checked before its data is read.
     unsafe {
         let c = libc::CMSG_FIRSTHDR(&msg);
@@ -858,15 +876,16 @@ pub fn recv_fd(sock: c_int) -> Result<c_int> {
 pub fn pty_unlock(fd: c_int) -> Result<u32> {
     let (mut unlock, mut n) = (0 as c_int, 0 as libc::c_uint);
     // SAFETY: TIOCSPTLCK reads an int, TIOCGPTN writes an unsigned int; both live.
-    check(unsafe { libc::ioctl(fd, libc::TIOCSPTLCK, &mut unlock) })?;
-    check(unsafe { libc::ioctl(fd, libc::TIOCGPTN, &mut n) })?;
+    unsafe { ioctl(fd, libc::TIOCSPTLCK, &mut unlock as *mut c_int as usize) }?;
+    // SAFETY: as above.
+    unsafe { ioctl(fd, libc::TIOCGPTN, &mut n as *mut libc::c_uint as usize) }?;
     Ok(n)
 }
 
 /// Makes the terminal `fd` this session's controlling terminal (TIOCSCTTY).
 pub fn set_controlling_tty(fd: c_int) -> Result<()> {
     // SAFETY: TIOCSCTTY takes an int argument, no pointer.
-    check(unsafe { libc::ioctl(fd, libc::TIOCSCTTY, 0) }).map(drop)
+    unsafe { ioctl(fd, libc::TIOCSCTTY, 0) }.map(drop)
 }
 
 /// Copies the window size of terminal `from` to terminal `to`; nothing if `from` is none.
@@ -874,8 +893,8 @@ pub fn copy_winsize(from: c_int, to: c_int) {
     let mut ws = MaybeUninit::<libc::winsize>::uninit();
     // SAFETY: ws is writable for a winsize; it is used only if TIOCGWINSZ filled it.
     unsafe {
-        if libc::ioctl(from, libc::TIOCGWINSZ, ws.as_mut_ptr()) == 0 {
-            libc::ioctl(to, libc::TIOCSWINSZ, ws.as_ptr());
+        if ioctl(from, libc::TIOCGWINSZ, ws.as_mut_ptr() as usize).is_ok() {
+            let _ = ioctl(to, libc::TIOCSWINSZ, ws.as_ptr() as usize);
         }
     }
 }
@@ -884,30 +903,29 @@ pub fn copy_winsize(from: c_int, to: c_int) {
 /// when it is not a terminal.
 pub fn make_raw(fd: c_int) -> Option<libc::termios> {
     let mut t = MaybeUninit::<libc::termios>::uninit();
-    // SAFETY: t is writable; it is read only after tcgetattr filled it.
+    // SAFETY: t is writable; it is read only after TCGETS (tcgetattr(3)) filled it; TCSETSW
+    // (tcsetattr(3) with TCSADRAIN) reads a termios.
     unsafe {
-        if libc::tcgetattr(fd, t.as_mut_ptr()) != 0 {
-            return None;
-        }
+        ioctl(fd, libc::TCGETS, t.as_mut_ptr() as usize).ok()?;
         let saved = t.assume_init();
         let mut raw = saved;
         libc::cfmakeraw(&mut raw);
-        libc::tcsetattr(fd, libc::TCSADRAIN, &raw);
+        let _ = ioctl(fd, libc::TCSETSW, &raw as *const libc::termios as usize);
         Some(saved)
     }
 }
 
 /// Restores settings saved by [`make_raw`].
 pub fn restore_tty(fd: c_int, t: &libc::termios) {
-    // SAFETY: t is a valid termios.
-    unsafe { libc::tcsetattr(fd, libc::TCSADRAIN, t) };
+    // SAFETY: t is a valid termios (TCSETSW: tcsetattr(3) with TCSADRAIN).
+    let _ = unsafe { ioctl(fd, libc::TCSETSW, t as *const libc::termios as usize) };
 }
 
 /// poll(2) for input on `fds` (a negative fd is skipped); returns each one's revents.
 pub fn poll_in<const N: usize>(fds: [c_int; N]) -> [i16; N] {
     let mut p = fds.map(|fd| libc::pollfd { fd, events: libc::POLLIN, revents: 0 });
     // SAFETY: p is a writable array of N pollfds.
-    if unsafe { libc::poll(p.as_mut_ptr(), N as _, -1) } < 0 {
+    if check_raw(unsafe { sc::syscall4(libc::SYS_ppoll as usize, p.as_mut_ptr() as usize, N, 0, 0) }).is_err() {
         return [0; N];
     }
     p.map(|p| p.revents)
@@ -939,7 +957,7 @@ pub fn filter_bytes(prog: &'static [libc::sock_filter]) -> &'static [u8] {
 /// is, must be able to open the fifo for writing), see fchmodat(2).
 pub fn mkfifoat(dirfd: c_int, path: &CStr, mode: u32) -> Result<()> {
     // SAFETY: path is NUL-terminated.
-    check(unsafe { libc::mkfifoat(dirfd, path.as_ptr(), mode) })?;
+    check_raw(unsafe { sc::syscall4(libc::SYS_mknodat as usize, dirfd as usize, path.as_ptr() as usize, (mode | libc::S_IFIFO) as usize, 0) })?;
     chmod_at(dirfd, path, mode)
 }
 
@@ -968,7 +986,8 @@ pub fn connect_unix(path: &CStr) -> Result<c_int> {
     }
     let fd = socket(libc::AF_UNIX, libc::SOCK_STREAM)?;
     // SAFETY: addr is a valid sockaddr_un of the size given.
-    let r = check(unsafe { libc::connect(fd, (&addr as *const libc::sockaddr_un).cast(), core::mem::size_of_val(&addr) as _) });
+    let r = unsafe { sc::syscall3(libc::SYS_connect as usize, fd as usize, &addr as *const libc::sockaddr_un as usize, core::mem::size_of_val(&addr)) };
+    let r = check_raw(r);
     match r {
         Ok(_) => Ok(fd),
         Err(e) => {
@@ -990,8 +1009,8 @@ pub fn join_session_keyring(name: &CStr) -> Result<()> {
 pub fn readlink(path: &CStr) -> Result<crate::buf::Buf<4096>> {
     let mut b = [0u8; 4096];
     // SAFETY: path is NUL-terminated; b is writable for its length.
-    let n = unsafe { libc::readlink(path.as_ptr(), b.as_mut_ptr().cast(), b.len()) };
-    let n = check(n as c_int)? as usize;
+    let n = unsafe { sc::syscall4(libc::SYS_readlinkat as usize, libc::AT_FDCWD as usize, path.as_ptr() as usize, b.as_mut_ptr() as usize, b.len()) };
+    let n = check_raw(n)?;
     let mut out = crate::buf::Buf::new();
     out.push(&b[..n]);
     Ok(out)
@@ -1001,7 +1020,7 @@ pub fn readlink(path: &CStr) -> Result<crate::buf::Buf<4096>> {
 pub fn set_winsize(fd: c_int, rows: u16, cols: u16) {
     let ws = libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
     // SAFETY: ws is a valid winsize.
-    unsafe { libc::ioctl(fd, libc::TIOCSWINSZ, &ws) };
+    let _ = unsafe { ioctl(fd, libc::TIOCSWINSZ, &ws as *const libc::winsize as usize) };
 }
 
 // --- OCI setup (config.json): umask, personality, device nodes.
@@ -1009,21 +1028,21 @@ pub fn set_winsize(fd: c_int, rows: u16, cols: u16) {
 /// umask(2); returns the previous mask.
 pub fn umask(mask: u32) -> u32 {
     // SAFETY: umask takes no pointers.
-    unsafe { libc::umask(mask) }
+    unsafe { sc::syscall1(libc::SYS_umask as usize, mask as usize) as u32 }
 }
 
 /// personality(2): sets the execution domain.
 pub fn personality(persona: u32) -> Result<()> {
     // SAFETY: personality takes no pointers.
-    check(unsafe { libc::personality(persona as libc::c_ulong) }).map(drop)
+    check_raw(unsafe { sc::syscall1(libc::SYS_personality as usize, persona as usize) }).map(drop)
 }
 
 /// mknodat(2) and then fchownat(2) and fchmodat(2) (mknod applies the umask) on the new node.
 pub fn mknodat(dirfd: c_int, path: &CStr, mode: u32, dev: u64, uid: u32, gid: u32) -> Result<()> {
     // SAFETY: path is NUL-terminated.
-    check(unsafe { libc::mknodat(dirfd, path.as_ptr(), mode, dev as libc::dev_t) })?;
+    check_raw(unsafe { sc::syscall4(libc::SYS_mknodat as usize, dirfd as usize, path.as_ptr() as usize, mode as usize, dev as usize) })?;
     // SAFETY: path is NUL-terminated.
-    check(unsafe { libc::fchownat(dirfd, path.as_ptr(), uid, gid, libc::AT_SYMLINK_NOFOLLOW) })?;
+    check_raw(unsafe { sc::syscall5(libc::SYS_fchownat as usize, dirfd as usize, path.as_ptr() as usize, uid as usize, gid as usize, libc::AT_SYMLINK_NOFOLLOW as usize) })?;
     chmod_at(dirfd, path, mode & 0o7777)
 }
 
