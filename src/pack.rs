@@ -3,12 +3,12 @@
 //! at compile time (`packed!`), so the binary holds only the packed text and `unpack`.
 //!
 //! The format is LZ77 over ASCII text: a byte below 0x80 stands for itself; a byte
-//! `0x80 | (n - 3) << 3 | (d - 1) >> 8` and a byte `(d - 1) & 0xff` stand for the n bytes
-//! (3 to 18) found d bytes (1 to 2048) back in the expanded text.
+//! `0x80 | (n - 3) << 4 | (d - 1) >> 8` and a byte `(d - 1) & 0xff` stand for the n bytes
+//! (3 to 10) found d bytes (1 to 4096) back in the expanded text.
 use alloc::vec::Vec;
 
-const MAX_LEN: usize = 18;
-const MAX_DIST: usize = 2048;
+const MAX_LEN: usize = 10;
+const MAX_DIST: usize = 4096;
 
 /// `const NAME: [u8; _] = <TEXT packed>;` for a `&str` constant TEXT.
 macro_rules! packed {
@@ -32,47 +32,70 @@ pub const fn pack<const N: usize>(text: &[u8]) -> [u8; N] {
 }
 
 /// Packs `text` into `out`, or only counts when `out` is empty; returns the packed size.
-/// Greedy: at each point the longest earlier match, if it is 3 bytes or more. Earlier
-/// positions are chained by the hash of the 3 bytes there (`head`, `prev`), so only those
-/// that may match are tried: the compiler's evaluator is slow.
+/// The smallest packing this format allows: first the longest earlier match at every point
+/// (earlier positions are chained by the hash of the 3 bytes there, `head` and `prev`, so only
+/// those that may match are tried: the compiler's evaluator is slow); then, from the end, the
+/// cheapest way on from each point (a literal, 1 byte, or a match of 3 bytes up to the longest
+/// there, 2 bytes); then that way, from the start.
 pub const fn pack_into(text: &[u8], out: &mut [u8]) -> usize {
     assert!(text.len() <= CAP, "packed texts are at most 16 KiB");
+    let n = text.len();
     let mut head = [usize::MAX; 4096];
     let mut prev = [usize::MAX; CAP];
-    let (mut i, mut n, mut chained) = (0, 0, 0);
-    while i < text.len() {
+    let mut longest = [0u8; CAP];
+    let mut dist = [0u16; CAP];
+    let mut i = 0;
+    while i < n {
         assert!(text[i] < 0x80, "packed texts are ASCII");
-        while chained < i && chained + 2 < text.len() {
-            let h = hash(text, chained);
-            (prev[chained], head[h]) = (head[h], chained);
-            chained += 1;
+        if i + 2 < n {
+            let h = hash(text, i);
+            let mut j = head[h];
+            while j != usize::MAX && i - j <= MAX_DIST {
+                let mut len = 0;
+                while len < MAX_LEN && i + len < n && text[j + len] == text[i + len] {
+                    len += 1;
+                }
+                if len > longest[i] as usize {
+                    (longest[i], dist[i]) = (len as u8, (i - j) as u16);
+                }
+                j = prev[j];
+            }
+            (prev[i], head[h]) = (head[h], i);
         }
-        let (mut best, mut dist) = (0, 0);
-        let mut j = if i + 2 < text.len() { head[hash(text, i)] } else { usize::MAX };
-        while j != usize::MAX && i - j <= MAX_DIST {
-            let mut len = 0;
-            while len < MAX_LEN && i + len < text.len() && text[j + len] == text[i + len] {
-                len += 1;
+        i += 1;
+    }
+    // cost[i]: the packed size of text[i..]; step[i]: the length taken there (1: a literal).
+    let mut cost = [0u16; CAP + 1];
+    let mut step = [0u8; CAP];
+    let mut i = n;
+    while i > 0 {
+        i -= 1;
+        (cost[i], step[i]) = (cost[i + 1] + 1, 1);
+        let mut len = 3;
+        while len <= longest[i] as usize {
+            if cost[i + len] + 2 < cost[i] {
+                (cost[i], step[i]) = (cost[i + len] + 2, len as u8);
             }
-            if len > best {
-                (best, dist) = (len, i - j);
-            }
-            j = prev[j];
-        }
-        if best >= 3 {
-            if !out.is_empty() {
-                out[n] = 0x80 | ((best - 3) << 3) as u8 | ((dist - 1) >> 8) as u8;
-                out[n + 1] = (dist - 1) as u8;
-            }
-            (n, i) = (n + 2, i + best);
-        } else {
-            if !out.is_empty() {
-                out[n] = text[i];
-            }
-            (n, i) = (n + 1, i + 1);
+            len += 1;
         }
     }
-    n
+    if !out.is_empty() {
+        let (mut i, mut o) = (0, 0);
+        while i < n {
+            let len = step[i] as usize;
+            if len == 1 {
+                out[o] = text[i];
+                o += 1;
+            } else {
+                let d = dist[i] as usize - 1;
+                out[o] = 0x80 | ((len - 3) << 4) as u8 | (d >> 8) as u8;
+                out[o + 1] = d as u8;
+                o += 2;
+            }
+            i += len;
+        }
+    }
+    cost[0] as usize
 }
 
 const CAP: usize = 16384;
@@ -91,9 +114,9 @@ pub fn unpack(packed: &[u8], out: &mut Vec<u8>) {
             out.push(c);
             continue;
         }
-        let dist = ((c as usize & 7) << 8 | packed[i] as usize) + 1;
+        let dist = ((c as usize & 15) << 8 | packed[i] as usize) + 1;
         i += 1;
-        for _ in 0..(c as usize >> 3 & 15) + 3 {
+        for _ in 0..(c as usize >> 4 & 7) + 3 {
             out.push(out[out.len() - dist]);
         }
     }
