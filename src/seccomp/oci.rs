@@ -181,13 +181,7 @@ fn lookup(n: Node, prefix: &[u8], names: &[u8], why: &'static str) -> usize {
 #[inline(never)]
 fn int(n: Node, key: &str, max: u64, default: Option<u64>) -> u64 {
     match (n.get(key), default) {
-        (Some(v), _) => match v.u64() {
-            x if x <= max => x,
-            _ => {
-                v.fail("number out of range");
-                0
-            }
-        },
+        (Some(v), _) => v.int(0, max) as u64,
         (None, Some(d)) => d,
         (None, None) => n.require(key).u64(),
     }
