@@ -264,34 +264,39 @@ fn warn(warnings: &mut Vec<&'static CStr>, n: Node, what: &[u8], why: &str) {
     warnings.push(leak(line.as_bytes()));
 }
 
-/// Mount options that set a mount(2) flag, each with the one that clears it ("" for none).
-pub const MOUNT_FLAGS: [(&str, &str, u64); 14] = [
-    ("ro", "rw", libc::MS_RDONLY),
-    ("nosuid", "suid", libc::MS_NOSUID),
-    ("nodev", "dev", libc::MS_NODEV),
-    ("noexec", "exec", libc::MS_NOEXEC),
-    ("sync", "async", libc::MS_SYNCHRONOUS),
-    ("mand", "nomand", libc::MS_MANDLOCK),
-    ("noatime", "atime", libc::MS_NOATIME),
-    ("nodiratime", "diratime", libc::MS_NODIRATIME),
-    ("relatime", "norelatime", libc::MS_RELATIME),
-    ("strictatime", "nostrictatime", libc::MS_STRICTATIME),
-    ("dirsync", "", libc::MS_DIRSYNC),
-    ("remount", "", libc::MS_REMOUNT),
-    ("bind", "", libc::MS_BIND),
-    ("rbind", "", libc::MS_BIND | libc::MS_REC),
+/// Mount options that set a mount(2) flag: ten pairs of one and the option that clears it,
+/// then four that only set (`hutch features` lists them in this order).
+pub const MOUNT_OPTIONS: &[u8] = b"ro rw nosuid suid nodev dev noexec exec sync async mand nomand noatime atime \
+nodiratime diratime relatime norelatime strictatime nostrictatime dirsync remount bind rbind";
+/// The flags of MOUNT_OPTIONS: a pair's at its first index / 2, then one each.
+const MOUNT_FLAGS: [u32; 14] = [
+    libc::MS_RDONLY as u32,
+    libc::MS_NOSUID as u32,
+    libc::MS_NODEV as u32,
+    libc::MS_NOEXEC as u32,
+    libc::MS_SYNCHRONOUS as u32,
+    libc::MS_MANDLOCK as u32,
+    libc::MS_NOATIME as u32,
+    libc::MS_NODIRATIME as u32,
+    libc::MS_RELATIME as u32,
+    libc::MS_STRICTATIME as u32,
+    libc::MS_DIRSYNC as u32,
+    libc::MS_REMOUNT as u32,
+    libc::MS_BIND as u32,
+    (libc::MS_BIND | libc::MS_REC) as u32,
 ];
 
-/// Propagation types, for mount options and linux.rootfsPropagation; the r- forms are MS_REC.
-pub const PROPAGATION: [(&str, u64); 4] =
-    [("private", libc::MS_PRIVATE), ("shared", libc::MS_SHARED), ("slave", libc::MS_SLAVE), ("unbindable", libc::MS_UNBINDABLE)];
+/// Propagation types, for mount options and linux.rootfsPropagation, and their flags; the r-
+/// forms are MS_REC.
+pub const PROPAGATIONS: &[u8] = b"private shared slave unbindable";
+const PROPAGATION_FLAGS: [u32; 4] = [libc::MS_PRIVATE as u32, libc::MS_SHARED as u32, libc::MS_SLAVE as u32, libc::MS_UNBINDABLE as u32];
 
 fn propagation(name: &[u8]) -> Option<u64> {
     let (rec, base) = match name.strip_prefix(b"r") {
         Some(b) => (libc::MS_REC, b),
         None => (0, name),
     };
-    PROPAGATION.iter().find(|p| p.0.as_bytes() == base).map(|p| p.1 | rec)
+    config::word_index(PROPAGATIONS, base).map(|i| PROPAGATION_FLAGS[i] as u64 | rec)
 }
 
 /// A `mounts` entry. Options mount(2) has no flag for go to the filesystem as data.
@@ -310,10 +315,11 @@ fn mount(m: Node, bundle: &[u8]) -> Mount {
         // No name is in both columns, so one pass finds either.
         if let Some(p) = propagation(o) {
             propagation_flags = p;
-        } else if let Some(f) = MOUNT_FLAGS.iter().find(|f| f.0.as_bytes() == o || f.1.as_bytes() == o && !o.is_empty()) {
-            match f.0.as_bytes() == o {
-                true => flags |= f.2,
-                false => flags &= !f.2,
+        } else if let Some(i) = config::word_index(MOUNT_OPTIONS, o) {
+            let (f, set) = if i < 20 { (MOUNT_FLAGS[i / 2], i % 2 == 0) } else { (MOUNT_FLAGS[i - 10], true) };
+            match set {
+                true => flags |= f as u64,
+                false => flags &= !(f as u64),
             }
         } else {
             if !data.is_empty() {
@@ -976,10 +982,22 @@ mod tests {
 
     #[test]
     fn mount_option_names_are_distinct() {
-        let names: Vec<&str> = MOUNT_FLAGS.iter().flat_map(|f| [f.0, f.1]).filter(|n| !n.is_empty()).collect();
+        let names: Vec<&[u8]> = MOUNT_OPTIONS.split(|&c| c == b' ').collect();
+        assert_eq!((names.len(), MOUNT_FLAGS.len()), (24, 14), "ten pairs, then four");
         for (i, n) in names.iter().enumerate() {
-            assert!(!names[..i].contains(n), "{n}");
+            assert!(!names[..i].contains(n), "{n:?}");
         }
+        // Each name with its flag, set or cleared.
+        let flags = |opts: &str| {
+            let text = alloc::format!(r#"{{"destination": "/x", "source": "/s", "options": {opts}}}"#);
+            let doc = json::parse(alloc::string::String::leak(text).as_bytes(), b"x").unwrap();
+            let mut m = None;
+            json::read(&doc, STEP, &mut |n| m = Some(mount(n, b"/b"))).unwrap();
+            m.unwrap().flags
+        };
+        assert_eq!(flags(r#"["dirsync", "remount", "strictatime", "mand"]"#), libc::MS_DIRSYNC | libc::MS_REMOUNT | libc::MS_STRICTATIME | libc::MS_MANDLOCK);
+        assert_eq!(flags(r#"["sync", "relatime", "nodiratime", "nodev", "noexec", "async", "norelatime", "diratime", "dev", "exec"]"#), 0);
+        assert_eq!(flags(r#"["nostrictatime", "nomand", "suid", "rw", "bind"]"#), libc::MS_BIND);
     }
 
     /// Mutated valid configs and arbitrary bytes: an error or a spec, never a panic or a hang.
