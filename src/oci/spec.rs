@@ -69,62 +69,61 @@ pub fn process_file(doc: &Value, run: &mut RunConfig, env: &mut Vec<&'static CSt
 }
 
 fn read(root: Node, bundle: &[u8], spec: &mut Spec) {
-    let version = root.require("ociVersion");
+    let version = root.require(b"ociVersion");
     // Within a major version the spec only adds fields, and unknown fields are ignored: 1.3
     // configs (runtime-tools writes them) start like 1.2 ones, as with runc and crun.
     if !version.str().starts_with(b"1.") {
         version.fail("unsupported version: expected 1.x");
     }
-    let root_node = root.require("root");
+    let root_node = root.require(b"root");
     let run = &mut spec.run;
-    run.rootfs = in_bundle(root_node.require("path"), bundle);
+    run.rootfs = in_bundle(root_node.require(b"path"), bundle);
     // The runtime-spec's defaults, not hutch run's: only what the config asks for.
     run.hostname = c"";
     run.no_new_privs = false;
     run.seccomp = Seccomp::Unconfined;
-    flag(root_node, "readonly", &mut run.read_only);
-    if let Some(p) = root.get("process") {
+    flag(root_node, b"readonly", &mut run.read_only);
+    if let Some(p) = root.get(b"process") {
         process(p, run, &mut spec.env);
     }
-    let linux = root.get("linux");
+    let linux = root.get(b"linux");
     if let Some(linux) = linux {
         namespaces(linux, run);
     }
     let Some(oci) = oci(&mut run.oci) else { return };
     // A uts namespace joined by path is the container's too: the names are set there, as runc does.
     let new_uts = oci.new_ns & libc::CLONE_NEWUTS != 0 || oci.join_ns.iter().any(|j| j.0 == libc::CLONE_NEWUTS);
-    if let Some(h) = root.get("hostname") {
+    if let Some(h) = root.get(b"hostname") {
         run.hostname = h.cstr();
         if !new_uts && !run.hostname.is_empty() {
             h.fail("needs a new uts namespace");
         }
     }
-    if let Some(d) = root.get("domainname") {
+    if let Some(d) = root.get(b"domainname") {
         oci.proc_writes.push((c"/proc/sys/kernel/domainname", d.cstr()));
         if !new_uts {
             d.fail("needs a new uts namespace");
         }
     }
-    root.each_of("mounts", &mut |m| oci.mounts.push(mount(m, bundle)));
+    root.each_of(b"mounts", &mut |m| oci.mounts.push(mount(m, bundle)));
     if let Some(linux) = linux {
         linux_setup(linux, oci);
-        if let Some(s) = linux.get("seccomp") {
+        if let Some(s) = linux.get(b"seccomp") {
             run.seccomp = crate::seccomp::from_oci(s);
         }
         linux_cgroups_and_ids(linux, run);
     }
-    if let Some(hooks) = root.get("hooks") {
+    if let Some(hooks) = root.get(b"hooks") {
         let h = &mut spec.hooks;
         let lists = [&mut h.prestart, &mut h.create_runtime, &mut h.create_container, &mut h.start_container, &mut h.poststart, &mut h.poststop];
-        const NAMES: [&str; 6] = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"];
-        for (name, list) in NAMES.iter().zip(lists) {
+        for (name, list) in words(b"prestart createRuntime createContainer startContainer poststart poststop").zip(lists) {
             hooks.each_of(name, &mut |n| list.push(hook(n)));
         }
     }
-    root.each_member_of("annotations", &mut |k, v| spec.annotations.push((leak(k), v.cstr())));
+    root.each_member_of(b"annotations", &mut |k, v| spec.annotations.push((leak(k), v.cstr())));
     // Without a mount namespace of its own, the setup would change the host's mounts.
     if linux.is_none() {
-        root.fail_at(Some("linux.namespaces"), "hutch needs a mount namespace");
+        root.fail_at(Some(b"linux.namespaces"), "hutch needs a mount namespace");
     }
 }
 
@@ -138,19 +137,24 @@ fn oci(o: &mut Option<Oci>) -> Option<&mut Oci> {
 }
 
 /// The member `key` of `n`, if there is an `n`; None where either is absent.
-fn member<'v, 'a>(n: Option<Node<'v, 'a>>, key: &str) -> Option<Node<'v, 'a>> {
+fn member<'v, 'a>(n: Option<Node<'v, 'a>>, key: &[u8]) -> Option<Node<'v, 'a>> {
     n.and_then(|n| n.get(key))
+}
+
+/// The words of a space-separated list.
+fn words(list: &'static [u8]) -> impl Iterator<Item = &'static [u8]> {
+    list.split(|&c| c == b' ')
 }
 
 /// The array of strings `key` of `n`, if present, onto `list`.
 #[inline(never)]
-fn strings(n: Node, key: &str, list: &mut Vec<&'static CStr>) {
+fn strings(n: Node, key: &[u8], list: &mut Vec<&'static CStr>) {
     n.each_of(key, &mut |s| list.push(s.cstr()))
 }
 
 /// The boolean `key` of `n`, if present, into `out`.
 #[inline(never)]
-fn flag(n: Node, key: &str, out: &mut bool) {
+fn flag(n: Node, key: &[u8], out: &mut bool) {
     if let Some(b) = n.get(key) {
         *out = b.bool();
     }
@@ -180,30 +184,25 @@ fn in_bundle(n: Node, bundle: &[u8]) -> &'static CStr {
 /// `process` (also the whole of `exec --process FILE`): args, env, cwd, terminal, user,
 /// capabilities, rlimits, noNewPrivileges, oomScoreAdj.
 pub fn process(p: Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) {
-    strings(p, "args", &mut run.command);
+    strings(p, b"args", &mut run.command);
     if run.command.is_empty() {
-        p.require("args").fail("must not be empty");
+        p.require(b"args").fail("must not be empty");
     }
-    strings(p, "env", env);
-    run.workdir = absolute(p.require("cwd"));
-    flag(p, "terminal", &mut run.tty);
-    flag(p, "noNewPrivileges", &mut run.no_new_privs);
+    strings(p, b"env", env);
+    run.workdir = absolute(p.require(b"cwd"));
+    flag(p, b"terminal", &mut run.tty);
+    flag(p, b"noNewPrivileges", &mut run.no_new_privs);
     let Some(oci) = oci(&mut run.oci) else { return };
     // Absent numbers are 0, as runc reads them.
     // Sections: 0 user, 1 consoleSize, 2 process itself.
-    let sections = [p.get("user"), p.get("consoleSize"), Some(p)];
-    const INTS: [(usize, &str, i64, u64); 6] = [
-        (0, "uid", 0, u32::MAX as u64),
-        (0, "gid", 0, u32::MAX as u64),
-        (0, "umask", -1, 0o777),
-        (1, "height", 0, 0xffff),
-        (1, "width", 0, 0xffff),
-        (2, "oomScoreAdj", -1000, 1000),
-    ];
+    let sections = [p.get(b"user"), p.get(b"consoleSize"), Some(p)];
+    // Each key's section and range.
+    const INTS: [(u8, i16, u32); 6] = [(0, 0, u32::MAX), (0, 0, u32::MAX), (0, -1, 0o777), (1, 0, 0xffff), (1, 0, 0xffff), (2, -1000, 1000)];
     let mut v = [0; 6];
-    for (i, &(section, key, lo, hi)) in INTS.iter().enumerate() {
-        v[i] = match member(sections[section], key) {
-            Some(n) => n.int(lo, hi),
+    for (i, key) in words(b"uid gid umask height width oomScoreAdj").enumerate() {
+        let (section, lo, hi) = INTS[i];
+        v[i] = match member(sections[section as usize], key) {
+            Some(n) => n.int(lo.into(), hi.into()),
             None if i == 2 => -1,
             None => 0,
         };
@@ -214,14 +213,13 @@ pub fn process(p: Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) {
         let adj = *Buf::<8>::new().push(if v[5] < 0 { b"-" } else { b"" }).num(v[5].unsigned_abs() as u64);
         oci.proc_writes.push((c"/proc/self/oom_score_adj", leak(adj.as_bytes())));
     }
-    if let Some(g) = member(sections[0], "additionalGids") {
+    if let Some(g) = member(sections[0], b"additionalGids") {
         g.each(&mut |g| oci.groups.push(g.u32()));
     }
-    if let Some(c) = p.get("capabilities") {
+    if let Some(c) = p.get(b"capabilities") {
         let Oci { caps: s, warnings, .. } = oci;
         let sets = [&mut s.bounding, &mut s.effective, &mut s.permitted, &mut s.inheritable, &mut s.ambient];
-        const NAMES: [&str; 5] = ["bounding", "effective", "permitted", "inheritable", "ambient"];
-        for (name, set) in NAMES.iter().zip(sets) {
+        for (name, set) in words(b"bounding effective permitted inheritable ambient").zip(sets) {
             c.each_of(name, &mut |n| {
                 // A capability newer than hutch's table is skipped with a warning, as runc
                 // does, so a config written for a newer kernel still starts.
@@ -233,18 +231,18 @@ pub fn process(p: Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) {
             });
         }
     }
-    p.each_of("rlimits", &mut |r| {
-        let ty = r.require("type");
+    p.each_of(b"rlimits", &mut |r| {
+        let ty = r.require(b"type");
         match ty.str().strip_prefix(b"RLIMIT_").and_then(config::rlimit_resource) {
             None => ty.fail("unknown resource limit (RLIMIT_NOFILE, ...)"),
             Some(resource) if run.rlimits.iter().any(|l| l.resource == resource) => ty.fail("repeated"),
             Some(resource) => {
-                let (soft, hard) = (r.require("soft").u64(), r.require("hard").u64());
+                let (soft, hard) = (r.require(b"soft").u64(), r.require(b"hard").u64());
                 run.rlimits.push(Rlimit { resource, soft, hard })
             }
         }
     });
-    for field in &["apparmorProfile", "selinuxLabel"] {
+    for field in words(b"apparmorProfile selinuxLabel") {
         if let Some(f) = p.get(field) {
             if !f.str().is_empty() {
                 warn(&mut oci.warnings, f, b"", "ignored: hutch applies no AppArmor profile or SELinux label");
@@ -302,15 +300,15 @@ fn propagation(name: &[u8]) -> Option<u64> {
 /// A `mounts` entry. Options mount(2) has no flag for go to the filesystem as data.
 #[inline(never)]
 fn mount(m: Node, bundle: &[u8]) -> Mount {
-    let dst = m.require("destination");
+    let dst = m.require(b"destination");
     if dst.str().is_empty() {
         dst.fail("must not be empty");
     }
-    let fstype = m.get("type").map_or(c"", |t| t.cstr());
+    let fstype = m.get(b"type").map_or(c"", |t| t.cstr());
     let (mut flags, mut propagation_flags) = (0, 0);
     // Kept (no drop code): leak() below copies it.
     let mut data = core::mem::ManuallyDrop::new(Vec::new());
-    m.each_of("options", &mut |o| {
+    m.each_of(b"options", &mut |o| {
         let o = o.str();
         // No name is in both columns, so one pass finds either.
         if let Some(p) = propagation(o) {
@@ -332,10 +330,10 @@ fn mount(m: Node, bundle: &[u8]) -> Mount {
         flags |= libc::MS_BIND;
     }
     let bind = flags & libc::MS_BIND != 0;
-    let src = match m.get("source") {
+    let src = match m.get(b"source") {
         Some(s) if bind => in_bundle(s, bundle),
         Some(s) => s.cstr(),
-        None if bind => m.require("source").cstr(),
+        None if bind => m.require(b"source").cstr(),
         None => c"",
     };
     Mount { dst: dst.cstr(), src, fstype, flags, propagation: propagation_flags, data: leak(&data) }
@@ -361,8 +359,8 @@ const NAMESPACE_FLAGS: [c_int; 8] = [
 fn namespaces(linux: Node, run: &mut RunConfig) {
     let Some(oci) = oci(&mut run.oci) else { return };
     let mut seen = 0;
-    linux.each_of("namespaces", &mut |n| {
-        let ty = n.require("type");
+    linux.each_of(b"namespaces", &mut |n| {
+        let ty = n.require(b"type");
         let Some(flag) = config::word_index(NAMESPACES, ty.str()).map(|i| NAMESPACE_FLAGS[i]) else {
             return ty.fail("unknown namespace type (pid, network, mount, ipc, uts, user, cgroup, time)");
         };
@@ -370,13 +368,13 @@ fn namespaces(linux: Node, run: &mut RunConfig) {
             ty.fail("repeated");
         }
         seen |= flag;
-        match n.get("path") {
+        match n.get(b"path") {
             Some(p) => oci.join_ns.push((flag, absolute(p))),
             None => oci.new_ns |= flag,
         }
     });
     if seen & libc::CLONE_NEWNS == 0 {
-        linux.require("namespaces").fail("hutch needs a mount namespace");
+        linux.require(b"namespaces").fail("hutch needs a mount namespace");
     }
     if oci.new_ns & libc::CLONE_NEWUSER != 0 {
         run.userns.mode = crate::userns::Mode::New;
@@ -401,7 +399,7 @@ fn sysctl_namespace(key: &[u8]) -> Option<c_int> {
 /// The rest of `linux` that the setup applies.
 #[inline(never)]
 fn linux_setup(linux: Node, oci: &mut Oci) {
-    linux.each_member_of("sysctl", &mut |key, v| {
+    linux.each_member_of(b"sysctl", &mut |key, v| {
         match sysctl_namespace(key) {
             None => return v.fail("not a namespaced sysctl: kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*"),
             Some(ns) if oci.new_ns & ns == 0 => return v.fail("needs a new namespace of its own (ipc, uts or network)"),
@@ -417,41 +415,40 @@ fn linux_setup(linux: Node, oci: &mut Oci) {
         }
         oci.proc_writes.push((leak(path.as_bytes()), v.cstr()))
     });
-    for (name, list) in [("maskedPaths", &mut oci.masked), ("readonlyPaths", &mut oci.read_only)] {
-        strings(linux, name, list);
-    }
-    if let Some(p) = linux.get("rootfsPropagation") {
+    strings(linux, b"maskedPaths", &mut oci.masked);
+    strings(linux, b"readonlyPaths", &mut oci.read_only);
+    if let Some(p) = linux.get(b"rootfsPropagation") {
         match propagation(p.str()) {
             Some(f) => oci.propagation = f,
             None => p.fail("expected private, rprivate, shared, rshared, slave, rslave, unbindable or runbindable"),
         }
     }
-    if let Some(p) = linux.get("personality") {
+    if let Some(p) = linux.get(b"personality") {
         // PER_LINUX and PER_LINUX32 (personality(2)).
-        let d = p.require("domain");
+        let d = p.require(b"domain");
         match config::word_index(b"LINUX LINUX32", d.str()) {
             Some(i) => oci.personality = Some(8 * i as u32),
             None => return d.fail("expected LINUX or LINUX32"),
         }
     }
-    if let Some(t) = linux.get("timeOffsets") {
+    if let Some(t) = linux.get(b"timeOffsets") {
         if oci.new_ns & libc::CLONE_NEWTIME == 0 {
             return t.fail("needs a new time namespace");
         }
         let mut text = Buf::<128>::new();
-        for clock in &["monotonic", "boottime"] {
+        for clock in words(b"monotonic boottime") {
             if let Some(c) = t.get(clock) {
-                let secs = c.get("secs").map_or(0, |s| s.i64());
-                let nanos = c.get("nanosecs").map_or(0, |n| n.int(0, 999_999_999));
-                text.push(clock.as_bytes()).push(if secs < 0 { b" -" } else { b" " }).num(secs.unsigned_abs());
+                let secs = c.get(b"secs").map_or(0, |s| s.i64());
+                let nanos = c.get(b"nanosecs").map_or(0, |n| n.int(0, 999_999_999));
+                text.push(clock).push(if secs < 0 { b" -" } else { b" " }).num(secs.unsigned_abs());
                 text.push(b" ").num(nanos as u64).push(b"\n");
             }
         }
         oci.proc_writes.push((c"/proc/self/timens_offsets", leak(text.as_bytes())));
     }
-    linux.each_of("devices", &mut |d| {
-        let path = absolute(d.require("path"));
-        let ty = d.require("type");
+    linux.each_of(b"devices", &mut |d| {
+        let path = absolute(d.require(b"path"));
+        let ty = d.require(b"type");
         let kind = match ty.str() {
             b"c" | b"u" => libc::S_IFCHR,
             b"b" => libc::S_IFBLK,
@@ -460,7 +457,7 @@ fn linux_setup(linux: Node, oci: &mut Oci) {
         };
         // major and minor are required but for a fifo; fileMode defaults to 0666.
         let mut v = [0, 0, 0o666, 0, 0];
-        for (i, key) in ["major", "minor", "fileMode", "uid", "gid"].iter().enumerate() {
+        for (i, key) in words(b"major minor fileMode uid gid").enumerate() {
             match d.get(key) {
                 Some(n) => v[i] = n.u32(),
                 None if i < 2 && kind != libc::S_IFIFO => drop(d.require(key)),
@@ -474,13 +471,13 @@ fn linux_setup(linux: Node, oci: &mut Oci) {
 
 #[inline(never)]
 fn hook(n: Node) -> Hook {
-    let mut h = Hook { path: absolute(n.require("path")), ..Hook::default() };
-    strings(n, "args", &mut h.args);
+    let mut h = Hook { path: absolute(n.require(b"path")), ..Hook::default() };
+    strings(n, b"args", &mut h.args);
     if h.args.is_empty() {
         h.args.push(h.path);
     }
-    strings(n, "env", &mut h.env);
-    if let Some(t) = n.get("timeout") {
+    strings(n, b"env", &mut h.env);
+    if let Some(t) = n.get(b"timeout") {
         match t.num(1, u32::MAX as u64) {
             Ok(s) => h.timeout = Some(s as u32),
             Err(_) => t.fail("must be a positive number of seconds"),
@@ -499,10 +496,10 @@ fn hook(n: Node) -> Hook {
 fn linux_cgroups_and_ids(linux: Node, run: &mut RunConfig) {
     let l = &mut run.limits;
     l.oci = true;
-    if let Some(p) = linux.get("cgroupsPath") {
+    if let Some(p) = linux.get(b"cgroupsPath") {
         cgroups_path(p, l);
     }
-    if let (Some(r), Some(oci)) = (linux.get("resources"), &mut run.oci) {
+    if let (Some(r), Some(oci)) = (linux.get(b"resources"), &mut run.oci) {
         resources(r, l, oci);
     }
     ids(linux, run.oci.as_ref().map_or(0, |o| o.new_ns), &mut run.userns)
@@ -548,30 +545,34 @@ enum Section {
 }
 use Section::*;
 
-/// The numbers of linux.resources: section, key, kind (their order is `number`'s).
-const NUMBERS: [(Section, &str, Num); 10] = [
-    (Memory, "limit", Num::Limit),
-    (Memory, "reservation", Num::Limit),
-    (Memory, "swap", Num::Limit),
-    (Memory, "swappiness", Num::Percent),
-    (Cpu, "shares", Num::Count),
-    (Cpu, "quota", Num::Limit),
-    (Cpu, "period", Num::Count),
-    (Cpu, "realtimeRuntime", Num::Limit),
-    (Cpu, "realtimePeriod", Num::Count),
-    (Pids, "limit", Num::Limit),
+/// The numbers of linux.resources: their keys, and each one's section and kind (their order
+/// is `number`'s).
+const NUMBER_KEYS: &[u8] = b"limit reservation swap swappiness shares quota period realtimeRuntime realtimePeriod limit";
+const NUMBERS: [(Section, Num); 10] = [
+    (Memory, Num::Limit),
+    (Memory, Num::Limit),
+    (Memory, Num::Limit),
+    (Memory, Num::Percent),
+    (Cpu, Num::Count),
+    (Cpu, Num::Limit),
+    (Cpu, Num::Count),
+    (Cpu, Num::Limit),
+    (Cpu, Num::Count),
+    (Pids, Num::Limit),
 ];
 
-/// What linux.resources has, but hutch does not apply: section, key.
-const IGNORED: [(Section, &str, &str); 8] = [
-    (Memory, "kernel", "ignored: kernel memory limits are deprecated, as in runc"),
-    (Memory, "kernelTCP", "ignored: kernel memory limits are deprecated, as in runc"),
-    (Cpu, "burst", "not applied"),
-    (Cpu, "idle", "not applied"),
-    (Resources, "blockIO", "not applied: hutch does not manage this controller"),
-    (Resources, "network", "not applied: hutch does not manage this controller"),
-    (Resources, "rdma", "not applied: hutch does not manage this controller"),
-    (Resources, "unified", "not applied: hutch does not manage this controller"),
+/// What linux.resources has, but hutch does not apply: the keys, and each one's section and
+/// warning.
+const IGNORED_KEYS: &[u8] = b"kernel kernelTCP burst idle blockIO network rdma unified";
+const IGNORED: [(Section, &str); 8] = [
+    (Memory, "ignored: kernel memory limits are deprecated, as in runc"),
+    (Memory, "ignored: kernel memory limits are deprecated, as in runc"),
+    (Cpu, "not applied"),
+    (Cpu, "not applied"),
+    (Resources, "not applied: hutch does not manage this controller"),
+    (Resources, "not applied: hutch does not manage this controller"),
+    (Resources, "not applied: hutch does not manage this controller"),
+    (Resources, "not applied: hutch does not manage this controller"),
 ];
 
 /// The field of `l` that `NUMBERS[i]` sets (shares first into `shares`, to be converted).
@@ -593,10 +594,11 @@ fn number<'l>(l: &'l mut Limits, shares: &'l mut Option<u64>, i: usize) -> &'l m
 #[inline(never)]
 fn resources(r: Node, l: &mut Limits, oci: &mut Oci) {
     // The sections of linux.resources that hold numbers, in [`Section`] order.
-    let secs = [Some(r), r.get("memory"), r.get("cpu"), r.get("pids")];
+    let secs = [Some(r), r.get(b"memory"), r.get(b"cpu"), r.get(b"pids")];
     let member = |section: Section, key| member(secs[section as usize], key);
     let mut shares = None;
-    for (i, &(section, key, kind)) in NUMBERS.iter().enumerate() {
+    for (i, key) in words(NUMBER_KEYS).enumerate() {
+        let (section, kind) = NUMBERS[i];
         let Some(n) = member(section, key) else { continue };
         let (lo, hi) = match kind {
             Num::Limit => (-1, i64::MAX as u64),
@@ -613,12 +615,12 @@ fn resources(r: Node, l: &mut Limits, oci: &mut Oci) {
     l.cpu_share = shares.map(|s| CpuShare::Shares(s.clamp(2, 262_144)));
     // Memory plus swap, as docker and v1's memsw count it.
     if l.memory_swap.is_some_and(|s| s < l.memory.unwrap_or(UNLIMITED)) {
-        r.fail_at(Some("memory.swap"), "counts memory plus swap: needs a memory limit, and at least as much");
+        r.fail_at(Some(b"memory.swap"), "counts memory plus swap: needs a memory limit, and at least as much");
     }
     if let Some(m) = secs[Memory as usize] {
-        flag(m, "disableOOMKiller", &mut l.oom_kill_disable);
+        flag(m, b"disableOOMKiller", &mut l.oom_kill_disable);
     }
-    for (key, list) in [("cpus", &mut l.cpuset_cpus), ("mems", &mut l.cpuset_mems)] {
+    for (key, list) in [(b"cpus", &mut l.cpuset_cpus), (b"mems", &mut l.cpuset_mems)] {
         if let Some(n) = member(Cpu, key) {
             match n.str() {
                 b"" => {}
@@ -628,20 +630,20 @@ fn resources(r: Node, l: &mut Limits, oci: &mut Oci) {
         }
     }
     let mut pages = Vec::new();
-    r.each_of("hugepageLimits", &mut |h| {
-        let size = h.require("pageSize");
+    r.each_of(b"hugepageLimits", &mut |h| {
+        let size = h.require(b"pageSize");
         let s = size.str();
         let digits = s.iter().take_while(|c| c.is_ascii_digit()).count();
         if digits == 0 || !matches!(&s[digits..], b"KB" | b"MB" | b"GB") {
             size.fail("expected a size such as 2MB or 1GB");
         }
-        pages.push((size.cstr(), h.require("limit").u64()))
+        pages.push((size.cstr(), h.require(b"limit").u64()))
     });
     l.hugetlb = pages.leak();
     let mut rules = Vec::new();
-    r.each_of("devices", &mut |d| rules.push(device(d)));
+    r.each_of(b"devices", &mut |d| rules.push(device(d)));
     l.devices = rules.leak();
-    for &(section, key, why) in IGNORED.iter() {
+    for (key, &(section, why)) in words(IGNORED_KEYS).zip(&IGNORED) {
         if let Some(n) = member(section, key) {
             warn(&mut oci.warnings, n, b"", why);
         }
@@ -650,22 +652,22 @@ fn resources(r: Node, l: &mut Limits, oci: &mut Oci) {
 
 #[inline(never)]
 fn device(d: Node) -> DeviceRule {
-    let mut r = DeviceRule { allow: d.require("allow").bool(), kind: b'a', major: None, minor: None, access: b"rwm" };
-    for (key, field) in [("major", &mut r.major), ("minor", &mut r.minor)] {
+    let mut r = DeviceRule { allow: d.require(b"allow").bool(), kind: b'a', major: None, minor: None, access: b"rwm" };
+    for (key, field) in [(b"major", &mut r.major), (b"minor", &mut r.minor)] {
         if let Some(n) = d.get(key) {
             // -1 is any, as runc reads it.
             *field = u32::try_from(n.int(-1, u32::MAX as u64)).ok();
         }
     }
     // Empty is the default.
-    if let Some(n) = d.get("type") {
+    if let Some(n) = d.get(b"type") {
         match n.str() {
             [] => {}
             &[k @ (b'a' | b'c' | b'b')] => r.kind = k,
             _ => n.fail("expected a, c or b"),
         }
     }
-    if let Some(n) = d.get("access") {
+    if let Some(n) = d.get(b"access") {
         let s = n.str();
         if s.len() > 3 || !s.iter().all(|c| b"rwm".contains(c)) {
             n.fail("expected some of r, w and m");
@@ -681,11 +683,11 @@ fn device(d: Node) -> DeviceRule {
 #[inline(never)]
 fn ids(linux: Node, new_ns: c_int, c: &mut userns::Config) {
     let user = new_ns & libc::CLONE_NEWUSER != 0;
-    for (key, maps) in [("uidMappings", &mut c.uid_map), ("gidMappings", &mut c.gid_map)] {
+    for (key, maps) in [(&b"uidMappings"[..], &mut c.uid_map), (b"gidMappings", &mut c.gid_map)] {
         match linux.get(key) {
             Some(list) if user => list.each(&mut |m| {
-                let n = |k| m.require(k).u32();
-                let (inside, outside, count) = (n("containerID"), n("hostID"), n("size"));
+                let n = |k: &[u8]| m.require(k).u32();
+                let (inside, outside, count) = (n(b"containerID"), n(b"hostID"), n(b"size"));
                 if count == 0 || inside.checked_add(count - 1).is_none() || outside.checked_add(count - 1).is_none() {
                     return m.fail("expected a size above 0 that fits the ID range");
                 }
@@ -753,8 +755,8 @@ mod tests {
         let mut run = RunConfig::new(c"/r");
         run.oci = Some(Oci::default());
         json::read(&doc, STEP, &mut |root| {
-            let linux = root.require("linux");
-            if linux.get("namespaces").is_some() {
+            let linux = root.require(b"linux");
+            if linux.get(b"namespaces").is_some() {
                 namespaces(linux, &mut run);
             }
             linux_cgroups_and_ids(linux, &mut run);

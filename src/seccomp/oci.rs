@@ -179,7 +179,7 @@ fn lookup(n: Node, prefix: &[u8], names: &[u8], why: &'static str) -> usize {
 
 /// The integer member `key` of `n`, at most `max`; `default` when absent, else required.
 #[inline(never)]
-fn int(n: Node, key: &str, max: u64, default: Option<u64>) -> u64 {
+fn int(n: Node, key: &[u8], max: u64, default: Option<u64>) -> u64 {
     match (n.get(key), default) {
         (Some(v), _) => v.int(0, max) as u64,
         (None, Some(d)) => d,
@@ -190,7 +190,7 @@ fn int(n: Node, key: &str, max: u64, default: Option<u64>) -> u64 {
 /// The SECCOMP_RET_ value of `n`'s action `key`, with its errno `errno` (EPERM if absent),
 /// which only ERRNO and TRACE take.
 #[inline(never)]
-fn action(n: Node, key: &str, errno: &str) -> u32 {
+fn action(n: Node, key: &[u8], errno: &[u8]) -> u32 {
     let why = "unknown action (SCMP_ACT_NOTIFY is not supported)";
     let ret = RETS[lookup(n.require(key), b"SCMP_ACT_", ACTIONS, why)];
     let data = int(n, errno, 0xffff, Some(u64::MAX));
@@ -209,12 +209,12 @@ fn action(n: Node, key: &str, errno: &str) -> u32 {
 /// `conditions`: the binary is smaller so.
 #[inline(never)]
 pub(super) fn compile(n: Node) -> (Vec<sock_filter>, u32) {
-    let default = action(n, "defaultAction", "defaultErrnoRet");
+    let default = action(n, b"defaultAction", b"defaultErrnoRet");
     let mut flags = 0;
-    n.each_of("flags", &mut |f| flags |= 1 << lookup(f, b"SECCOMP_FILTER_FLAG_", FLAGS, "unknown flag"));
+    n.each_of(b"flags", &mut |f| flags |= 1 << lookup(f, b"SECCOMP_FILTER_FLAG_", FLAGS, "unknown flag"));
     // The other ABIs listed: bit i for arch::COMPAT[i].
     let (mut listed, mut native) = (0, false);
-    n.each_of("architectures", &mut |a| {
+    n.each_of(b"architectures", &mut |a| {
         let i = lookup(a, b"SCMP_ARCH_", ARCHES, "unknown architecture");
         native |= i == arch::NATIVE;
         listed |= arch::COMPAT.iter().enumerate().filter(|c| c.1 .0 == i).fold(0, |m, (j, _)| m | 1 << j)
@@ -224,21 +224,21 @@ pub(super) fn compile(n: Node) -> (Vec<sock_filter>, u32) {
     // The calls that have a rule without conditions, by number (NAMES has fewer than 512).
     let mut decided = [false; 512];
     let (mut rules, mut conds, mut last) = (Vec::<Rule>::new(), Vec::<Cond>::new(), 0);
-    n.each_of("syscalls", &mut |s| {
-        let ret = action(s, "action", "errnoRet");
+    n.each_of(b"syscalls", &mut |s| {
+        let ret = action(s, b"action", b"errnoRet");
         let (start, mut seen, mut any) = (conds.len(), 0u32, false);
-        s.each_of("args", &mut |a| {
-            let index = int(a, "index", 5, None) as u32;
+        s.each_of(b"args", &mut |a| {
+            let index = int(a, b"index", 5, None) as u32;
             any |= seen & 1 << index != 0;
             seen |= 1 << index;
-            let op = lookup(a.require("op"), b"SCMP_CMP_", OPS, "unknown operator") as u32;
-            let value = int(a, "value", u64::MAX, None);
-            let value2 = int(a, "valueTwo", u64::MAX, Some(0));
+            let op = lookup(a.require(b"op"), b"SCMP_CMP_", OPS, "unknown operator") as u32;
+            let value = int(a, b"value", u64::MAX, None);
+            let value2 = int(a, b"valueTwo", u64::MAX, Some(0));
             conds.push(Cond { index, op, value, value2 })
         });
         let end = conds.len();
         // Read directly: a Node per name would cost more than it tells.
-        let names = s.require("names");
+        let names = s.require(b"names");
         let why = "expected an array of non-empty strings";
         let Value::Arr(list) = names.value else { return names.fail(why) };
         for name in *list {
@@ -702,14 +702,14 @@ mod tests {
     fn config_json_section_is_named_by_its_path() {
         let doc = json::parse(br#"{"linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_LOG"]}}}"#, b"config.json").unwrap();
         let mut s = Seccomp::Default;
-        json::read(&doc, "invalid config", &mut |root| s = from_oci(root.require("linux").require("seccomp"))).unwrap();
+        json::read(&doc, "invalid config", &mut |root| s = from_oci(root.require(b"linux").require(b"seccomp"))).unwrap();
         let Seccomp::File { path, program, flags } = s else { panic!() };
         assert_eq!((path.to_bytes(), flags), (&b"linux.seccomp"[..], 2));
         let p = super::super::decode(program);
         check(&p);
         assert_eq!(call(&p, "mount", [0; 6]), ALLOW);
         let doc = json::parse(br#"{"linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "x"}]}}}"#, b"c").unwrap();
-        let Err(e) = json::read(&doc, "invalid config", &mut |root| _ = from_oci(root.require("linux").require("seccomp"))) else { panic!() };
+        let Err(e) = json::read(&doc, "invalid config", &mut |root| _ = from_oci(root.require(b"linux").require(b"seccomp"))) else { panic!() };
         assert_eq!(format!("{e:?}"), "invalid config: linux.seccomp.syscalls[0].action: unknown action (SCMP_ACT_NOTIFY is not supported)");
     }
 
