@@ -101,20 +101,27 @@ const EQ: u8 = 0x15;
 const GT: u8 = (libc::BPF_JMP | libc::BPF_JGT | libc::BPF_K) as u8;
 const GE: u8 = 0x35;
 const F: u8 = 0xff;
-const TESTS: [&[[u8; 4]]; 7] = [
+/// One after another; where each starts is in TEST_STARTS (see [`tests_of`]).
+const TESTS: [[u8; 4]; 34] = [
     // NE: either half differs.
-    &[[LD, 0, 0, 0], [EQ, 2, 0, 2], [LD, 1, 0, 0], [EQ, 3, F, 0]],
+    [LD, 0, 0, 0], [EQ, 2, 0, 2], [LD, 1, 0, 0], [EQ, 3, F, 0],
     // LT: high below, or high equal and low below; LE the same with low not above.
-    &[[LD, 0, 0, 0], [GT, 2, F, 0], [EQ, 2, 0, 2], [LD, 1, 0, 0], [GE, 3, F, 0]],
-    &[[LD, 0, 0, 0], [GT, 2, F, 0], [EQ, 2, 0, 2], [LD, 1, 0, 0], [GT, 3, F, 0]],
+    [LD, 0, 0, 0], [GT, 2, F, 0], [EQ, 2, 0, 2], [LD, 1, 0, 0], [GE, 3, F, 0],
+    [LD, 0, 0, 0], [GT, 2, F, 0], [EQ, 2, 0, 2], [LD, 1, 0, 0], [GT, 3, F, 0],
     // EQ: both halves equal.
-    &[[LD, 0, 0, 0], [EQ, 2, 0, F], [LD, 1, 0, 0], [EQ, 3, 0, F]],
+    [LD, 0, 0, 0], [EQ, 2, 0, F], [LD, 1, 0, 0], [EQ, 3, 0, F],
     // GE: high above, or high equal and low not below; GT the same with low above.
-    &[[LD, 0, 0, 0], [GT, 2, 3, 0], [EQ, 2, 0, F], [LD, 1, 0, 0], [GE, 3, 0, F]],
-    &[[LD, 0, 0, 0], [GT, 2, 3, 0], [EQ, 2, 0, F], [LD, 1, 0, 0], [GT, 3, 0, F]],
+    [LD, 0, 0, 0], [GT, 2, 3, 0], [EQ, 2, 0, F], [LD, 1, 0, 0], [GE, 3, 0, F],
+    [LD, 0, 0, 0], [GT, 2, 3, 0], [EQ, 2, 0, F], [LD, 1, 0, 0], [GT, 3, 0, F],
     // MASKED_EQ: (arg & value) == valueTwo, half by half.
-    &[[LD, 0, 0, 0], [AND, 2, 0, 0], [EQ, 4, 0, F], [LD, 1, 0, 0], [AND, 3, 0, 0], [EQ, 5, 0, F]],
+    [LD, 0, 0, 0], [AND, 2, 0, 0], [EQ, 4, 0, F], [LD, 1, 0, 0], [AND, 3, 0, 0], [EQ, 5, 0, F],
 ];
+const TEST_STARTS: [u8; 8] = [0, 4, 9, 14, 18, 23, 28, 34];
+
+/// The tests of the operator `op` (an index into OPS).
+fn tests_of(op: u32) -> &'static [[u8; 4]] {
+    &TESTS[TEST_STARTS[op as usize] as usize..TEST_STARTS[op as usize + 1] as usize]
+}
 
 /// The most instructions the kernel takes (BPF_MAXINSNS).
 const MAX: usize = libc::BPF_MAXINSNS as usize;
@@ -311,12 +318,12 @@ pub(super) fn compile(n: Node) -> (Vec<sock_filter>, u32) {
 #[inline(never)]
 fn conditions(p: &mut Vec<sock_filter>, conds: &[Cond], any: bool, ret: u32) {
     for rule in conds.chunks(if any { 1 } else { conds.len() }) {
-        let end = p.len() + rule.iter().map(|c| TESTS[c.op as usize].len()).sum::<usize>();
+        let end = p.len() + rule.iter().map(|c| tests_of(c.op).len()).sum::<usize>();
         for c in rule {
             // seccomp_data.args are u64; on a little-endian machine the low word comes first.
             let low = super::ARGS + 8 * c.index + if cfg!(target_endian = "big") { 4 } else { 0 };
             let k = [low ^ 4, low, (c.value >> 32) as u32, c.value as u32, (c.value2 >> 32) as u32, c.value2 as u32];
-            for &[code, operand, jt, jf] in TESTS[c.op as usize] {
+            for &[code, operand, jt, jf] in tests_of(c.op) {
                 let to = |j| if j == F { (end - p.len()) as u8 } else { j };
                 let insn = jump(code.into(), k[operand as usize], to(jt), to(jf));
                 p.push(insn);
