@@ -116,7 +116,8 @@ fn read(root: Node, bundle: &[u8], spec: &mut Spec) {
     if let Some(hooks) = root.get(b"hooks") {
         let h = &mut spec.hooks;
         let lists = [&mut h.prestart, &mut h.create_runtime, &mut h.create_container, &mut h.start_container, &mut h.poststart, &mut h.poststop];
-        for (name, list) in words(b"prestart createRuntime createContainer startContainer poststart poststop").zip(lists) {
+        for (i, list) in lists.into_iter().enumerate() {
+            let name = word(b"prestart createRuntime createContainer startContainer poststart poststop", i);
             hooks.each_of(name, &mut |n| list.push(hook(n)));
         }
     }
@@ -141,9 +142,10 @@ fn member<'v, 'a>(n: Option<Node<'v, 'a>>, key: &[u8]) -> Option<Node<'v, 'a>> {
     n.and_then(|n| n.get(key))
 }
 
-/// The words of a space-separated list.
-fn words(list: &'static [u8]) -> impl Iterator<Item = &'static [u8]> {
-    list.split(|&c| c == b' ')
+/// Word `i` of a space-separated list.
+#[inline(never)]
+fn word(list: &'static [u8], i: usize) -> &'static [u8] {
+    list.split(|&c| c == b' ').nth(i).unwrap_or_default()
 }
 
 /// The array of strings `key` of `n`, if present, onto `list`.
@@ -199,8 +201,8 @@ pub fn process(p: Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) {
     // Each key's section and range.
     const INTS: [(u8, i16, u32); 6] = [(0, 0, u32::MAX), (0, 0, u32::MAX), (0, -1, 0o777), (1, 0, 0xffff), (1, 0, 0xffff), (2, -1000, 1000)];
     let mut v = [0; 6];
-    for (i, key) in words(b"uid gid umask height width oomScoreAdj").enumerate() {
-        let (section, lo, hi) = INTS[i];
+    for (i, &(section, lo, hi)) in INTS.iter().enumerate() {
+        let key = word(b"uid gid umask height width oomScoreAdj", i);
         v[i] = match member(sections[section as usize], key) {
             Some(n) => n.int(lo.into(), hi.into()),
             None if i == 2 => -1,
@@ -219,7 +221,8 @@ pub fn process(p: Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) {
     if let Some(c) = p.get(b"capabilities") {
         let Oci { caps: s, warnings, .. } = oci;
         let sets = [&mut s.bounding, &mut s.effective, &mut s.permitted, &mut s.inheritable, &mut s.ambient];
-        for (name, set) in words(b"bounding effective permitted inheritable ambient").zip(sets) {
+        for (i, set) in sets.into_iter().enumerate() {
+            let name = word(b"bounding effective permitted inheritable ambient", i);
             c.each_of(name, &mut |n| {
                 // A capability newer than hutch's table is skipped with a warning, as runc
                 // does, so a config written for a newer kernel still starts.
@@ -242,7 +245,8 @@ pub fn process(p: Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) {
             }
         }
     });
-    for field in words(b"apparmorProfile selinuxLabel") {
+    for i in 0..2 {
+        let field = word(b"apparmorProfile selinuxLabel", i);
         if let Some(f) = p.get(field) {
             if !f.str().is_empty() {
                 warn(&mut oci.warnings, f, b"", "ignored: hutch applies no AppArmor profile or SELinux label");
@@ -436,7 +440,8 @@ fn linux_setup(linux: Node, oci: &mut Oci) {
             return t.fail("needs a new time namespace");
         }
         let mut text = Buf::<128>::new();
-        for clock in words(b"monotonic boottime") {
+        for i in 0..2 {
+            let clock = word(b"monotonic boottime", i);
             if let Some(c) = t.get(clock) {
                 let secs = c.get(b"secs").map_or(0, |s| s.i64());
                 let nanos = c.get(b"nanosecs").map_or(0, |n| n.int(0, 999_999_999));
@@ -457,9 +462,10 @@ fn linux_setup(linux: Node, oci: &mut Oci) {
         };
         // major and minor are required but for a fifo; fileMode defaults to 0666.
         let mut v = [0, 0, 0o666, 0, 0];
-        for (i, key) in words(b"major minor fileMode uid gid").enumerate() {
+        for (i, v) in v.iter_mut().enumerate() {
+            let key = word(b"major minor fileMode uid gid", i);
             match d.get(key) {
-                Some(n) => v[i] = n.u32(),
+                Some(n) => *v = n.u32(),
                 None if i < 2 && kind != libc::S_IFIFO => drop(d.require(key)),
                 None => {}
             }
@@ -597,8 +603,8 @@ fn resources(r: Node, l: &mut Limits, oci: &mut Oci) {
     let secs = [Some(r), r.get(b"memory"), r.get(b"cpu"), r.get(b"pids")];
     let member = |section: Section, key| member(secs[section as usize], key);
     let mut shares = None;
-    for (i, key) in words(NUMBER_KEYS).enumerate() {
-        let (section, kind) = NUMBERS[i];
+    for (i, &(section, kind)) in NUMBERS.iter().enumerate() {
+        let key = word(NUMBER_KEYS, i);
         let Some(n) = member(section, key) else { continue };
         let (lo, hi) = match kind {
             Num::Limit => (-1, i64::MAX as u64),
@@ -643,7 +649,8 @@ fn resources(r: Node, l: &mut Limits, oci: &mut Oci) {
     let mut rules = Vec::new();
     r.each_of(b"devices", &mut |d| rules.push(device(d)));
     l.devices = rules.leak();
-    for (key, &(section, why)) in words(IGNORED_KEYS).zip(&IGNORED) {
+    for (i, &(section, why)) in IGNORED.iter().enumerate() {
+        let key = word(IGNORED_KEYS, i);
         if let Some(n) = member(section, key) {
             warn(&mut oci.warnings, n, b"", why);
         }
