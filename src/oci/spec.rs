@@ -626,7 +626,8 @@ fn resources(r: Node, l: &mut Limits, oci: &mut Oci) {
     if let Some(m) = secs[Memory as usize] {
         flag(m, b"disableOOMKiller", &mut l.oom_kill_disable);
     }
-    for (key, list) in [(b"cpus", &mut l.cpuset_cpus), (b"mems", &mut l.cpuset_mems)] {
+    for (i, list) in [&mut l.cpuset_cpus, &mut l.cpuset_mems].into_iter().enumerate() {
+        let key = word(b"cpus mems", i);
         if let Some(n) = member(Cpu, key) {
             match n.str() {
                 b"" => {}
@@ -660,7 +661,8 @@ fn resources(r: Node, l: &mut Limits, oci: &mut Oci) {
 #[inline(never)]
 fn device(d: Node) -> DeviceRule {
     let mut r = DeviceRule { allow: d.require(b"allow").bool(), kind: b'a', major: None, minor: None, access: b"rwm" };
-    for (key, field) in [(b"major", &mut r.major), (b"minor", &mut r.minor)] {
+    for (i, field) in [&mut r.major, &mut r.minor].into_iter().enumerate() {
+        let key = word(b"major minor", i);
         if let Some(n) = d.get(key) {
             // -1 is any, as runc reads it.
             *field = u32::try_from(n.int(-1, u32::MAX as u64)).ok();
@@ -690,7 +692,8 @@ fn device(d: Node) -> DeviceRule {
 #[inline(never)]
 fn ids(linux: Node, new_ns: c_int, c: &mut userns::Config) {
     let user = new_ns & libc::CLONE_NEWUSER != 0;
-    for (key, maps) in [(&b"uidMappings"[..], &mut c.uid_map), (b"gidMappings", &mut c.gid_map)] {
+    for (i, maps) in [&mut c.uid_map, &mut c.gid_map].into_iter().enumerate() {
+        let key = word(b"uidMappings gidMappings", i);
         match linux.get(key) {
             Some(list) if user => list.each(&mut |m| {
                 let n = |k: &[u8]| m.require(k).u32();
