@@ -137,9 +137,15 @@ fn oci(o: &mut Option<Oci>) -> Option<&mut Oci> {
     o.as_mut()
 }
 
-/// The member `key` of `n`, if there is an `n`; None where either is absent.
-fn member<'v, 'a>(n: Option<Node<'v, 'a>>, key: &[u8]) -> Option<Node<'v, 'a>> {
-    n.and_then(|n| n.get(key))
+/// The member `key` of `n`'s member `section`, or of `n` itself when `section` is empty; None
+/// where either is absent.
+#[inline(never)]
+fn member<'v, 'a>(n: Node<'v, 'a>, section: &[u8], key: &[u8]) -> Option<Node<'v, 'a>> {
+    match section {
+        b"" => n,
+        s => n.get(s)?,
+    }
+    .get(key)
 }
 
 /// Word `i` of a space-separated list.
@@ -197,13 +203,12 @@ pub fn process(p: Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) {
     let Some(oci) = oci(&mut run.oci) else { return };
     // Absent numbers are 0, as runc reads them.
     // Sections: 0 user, 1 consoleSize, 2 process itself.
-    let sections = [p.get(b"user"), p.get(b"consoleSize"), Some(p)];
     // Each key's section and range.
     const INTS: [(u8, i16, u32); 6] = [(0, 0, u32::MAX), (0, 0, u32::MAX), (0, -1, 0o777), (1, 0, 0xffff), (1, 0, 0xffff), (2, -1000, 1000)];
     let mut v = [0; 6];
     for (i, &(section, lo, hi)) in INTS.iter().enumerate() {
         let key = word(b"uid gid umask height width oomScoreAdj", i);
-        v[i] = match member(sections[section as usize], key) {
+        v[i] = match member(p, word(b"user consoleSize ", section as usize), key) {
             Some(n) => n.int(lo.into(), hi.into()),
             None if i == 2 => -1,
             None => 0,
@@ -215,7 +220,7 @@ pub fn process(p: Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) {
         let adj = *Buf::<8>::new().push(if v[5] < 0 { b"-" } else { b"" }).num(v[5].unsigned_abs() as u64);
         oci.proc_writes.push((c"/proc/self/oom_score_adj", leak(adj.as_bytes())));
     }
-    if let Some(g) = member(sections[0], b"additionalGids") {
+    if let Some(g) = member(p, b"user", b"additionalGids") {
         g.each(&mut |g| oci.groups.push(g.u32()));
     }
     if let Some(c) = p.get(b"capabilities") {
@@ -599,9 +604,8 @@ fn number<'l>(l: &'l mut Limits, shares: &'l mut Option<u64>, i: usize) -> &'l m
 
 #[inline(never)]
 fn resources(r: Node, l: &mut Limits, oci: &mut Oci) {
-    // The sections of linux.resources that hold numbers, in [`Section`] order.
-    let secs = [Some(r), r.get(b"memory"), r.get(b"cpu"), r.get(b"pids")];
-    let member = |section: Section, key| member(secs[section as usize], key);
+    // The sections of linux.resources that hold numbers, by [`Section`].
+    let member = |section: Section, key| member(r, word(b" memory cpu pids", section as usize), key);
     let mut shares = None;
     for (i, &(section, kind)) in NUMBERS.iter().enumerate() {
         let key = word(NUMBER_KEYS, i);
@@ -623,8 +627,8 @@ fn resources(r: Node, l: &mut Limits, oci: &mut Oci) {
     if l.memory_swap.is_some_and(|s| s < l.memory.unwrap_or(UNLIMITED)) {
         r.fail_at(Some(b"memory.swap"), "counts memory plus swap: needs a memory limit, and at least as much");
     }
-    if let Some(m) = secs[Memory as usize] {
-        flag(m, b"disableOOMKiller", &mut l.oom_kill_disable);
+    if let Some(b) = member(Memory, b"disableOOMKiller") {
+        l.oom_kill_disable = b.bool();
     }
     for (i, list) in [&mut l.cpuset_cpus, &mut l.cpuset_mems].into_iter().enumerate() {
         let key = word(b"cpus mems", i);
