@@ -174,10 +174,11 @@ const MAX_BYTES: usize = libc::BPF_MAXINSNS as usize * INSN;
 /// The value of `--seccomp`: `default`, `unconfined`, or a file, read now, while host paths
 /// are reachable: an OCI profile (JSON, see oci.rs) when it starts with `{`, else a program.
 pub fn from_option(v: &'static CStr) -> Result<Seccomp> {
-    match v.to_bytes() {
-        b"default" => Ok(Seccomp::Default),
-        b"unconfined" => Ok(Seccomp::Unconfined),
-        path => {
+    let path = v.to_bytes();
+    match crate::config::word_index(b"default unconfined", path) {
+        Some(0) => Ok(Seccomp::Default),
+        Some(_) => Ok(Seccomp::Unconfined),
+        None => {
             // Read once per run: kept to the end (no drop code).
             let bytes = sys::read_file(v).at("reading seccomp filter", path)?.leak();
             if bytes.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'{') {
