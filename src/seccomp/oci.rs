@@ -712,7 +712,7 @@ mod tests {
         json::read(&doc, "invalid config", &mut |root| s = from_oci(root.require(b"linux").require(b"seccomp"))).unwrap();
         let Seccomp::File { path, program, flags } = s else { panic!() };
         assert_eq!((path.to_bytes(), flags), (&b"linux.seccomp"[..], 2));
-        let p = super::super::decode(program);
+        let p = super::super::tests::decode(program);
         check(&p);
         assert_eq!(call(&p, "mount", [0; 6]), ALLOW);
         let doc = json::parse(br#"{"linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "x"}]}}}"#, b"c").unwrap();
