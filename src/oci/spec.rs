@@ -364,7 +364,6 @@ const NAMESPACE_FLAGS: [c_int; 8] = [
 
 /// linux.namespaces: a type without a path is made new, with one it is joined; a type not
 /// listed is shared with hutch (so no network entry means the host's network).
-#[inline(never)]
 fn namespaces(linux: Node, run: &mut RunConfig) {
     let Some(oci) = oci(&mut run.oci) else { return };
     let mut seen = 0;
@@ -393,7 +392,6 @@ fn namespaces(linux: Node, run: &mut RunConfig) {
 
 /// Sysctls that belong to a namespace (runc's list): kernel.* of IPC and UTS, fs.mqueue.*
 /// (IPC), net.* (network). Others would change the host.
-#[inline(never)]
 fn sysctl_namespace(key: &[u8]) -> Option<c_int> {
     const KERNEL: &[u8] = b"msgmax msgmnb msgmni sem shmall shmmax shmmni shm_rmid_forced hostname domainname";
     match key.strip_prefix(b"kernel.").and_then(|k| config::word_index(KERNEL, k)) {
@@ -480,7 +478,6 @@ fn linux_setup(linux: Node, oci: &mut Oci) {
     });
 }
 
-#[inline(never)]
 fn hook(n: Node) -> Hook {
     let mut h = Hook { path: absolute(n.require(b"path")), ..Hook::default() };
     strings(n, b"args", &mut h.args);
@@ -503,7 +500,6 @@ fn hook(n: Node) -> Hook {
 /// cgroup; without a path the cgroup is the container's ID under it (the caller names it);
 /// 0 leaves a limit at the kernel's default and -1 means none. What hutch cannot apply here
 /// is named in a warning, not silently dropped.
-#[inline(never)]
 fn linux_cgroups_and_ids(linux: Node, run: &mut RunConfig) {
     let l = &mut run.limits;
     l.oci = true;
@@ -662,7 +658,6 @@ fn resources(r: Node, l: &mut Limits, oci: &mut Oci) {
     }
 }
 
-#[inline(never)]
 fn device(d: Node) -> DeviceRule {
     let mut r = DeviceRule { allow: d.require(b"allow").bool(), kind: b'a', major: None, minor: None, access: b"rwm" };
     for (i, field) in [&mut r.major, &mut r.minor].into_iter().enumerate() {
@@ -693,7 +688,6 @@ fn device(d: Node) -> DeviceRule {
 
 /// linux.uidMappings and gidMappings, which a new user namespace (in `new_ns`, from
 /// linux.namespaces) needs and nothing else takes: one joined by path has its maps.
-#[inline(never)]
 fn ids(linux: Node, new_ns: c_int, c: &mut userns::Config) {
     let user = new_ns & libc::CLONE_NEWUSER != 0;
     for (i, maps) in [&mut c.uid_map, &mut c.gid_map].into_iter().enumerate() {
