@@ -512,7 +512,6 @@ fn linux_cgroups_and_ids(linux: Node, run: &mut RunConfig) {
     ids(linux, run.oci.as_ref().map_or(0, |o| o.new_ns), &mut run.userns)
 }
 
-#[inline(never)]
 fn cgroups_path(n: Node, l: &mut Limits) {
     let p = n.str();
     let p = &p[..p.len() - p.iter().rev().take_while(|&&c| c == b'/').count()];
@@ -583,6 +582,7 @@ const IGNORED: [(Section, &str); 8] = [
 ];
 
 /// The field of `l` that `NUMBERS[i]` sets (shares first into `shares`, to be converted).
+#[inline(never)]
 fn number<'l>(l: &'l mut Limits, shares: &'l mut Option<u64>, i: usize) -> &'l mut Option<u64> {
     match i {
         0 => &mut l.memory,

@@ -212,9 +212,8 @@ fn action(n: Node, key: &[u8], errno: &[u8]) -> u32 {
     }
 }
 
-/// The program for the profile `n` and its seccomp(2) flags. Not inlined, nor is
-/// `conditions`: the binary is smaller so.
-#[inline(never)]
+/// The program for the profile `n` and its seccomp(2) flags. `conditions` is not inlined:
+/// the binary is smaller so.
 pub(super) fn compile(n: Node) -> (Vec<sock_filter>, u32) {
     let default = action(n, b"defaultAction", b"defaultErrnoRet");
     let mut flags = 0;
