@@ -91,17 +91,14 @@ impl<'a> Parser<'a> {
         self.space();
         match self.peek() {
             None => self.fail("unexpected end of input"),
-            Some(b'n') => {
-                self.word(b"null");
-                Value::Null
-            }
-            Some(b't') => {
-                self.word(b"true");
-                Value::Bool(true)
-            }
-            Some(b'f') => {
-                self.word(b"false");
-                Value::Bool(false)
+            Some(c @ (b'n' | b't' | b'f')) => {
+                let (word, v): (&[u8], _) = match c {
+                    b'n' => (b"null", Value::Null),
+                    b't' => (b"true", Value::Bool(true)),
+                    _ => (b"false", Value::Bool(false)),
+                };
+                self.word(word);
+                v
             }
             Some(b'"') => Value::Str(self.string()),
             Some(open @ (b'[' | b'{')) => {
@@ -482,21 +479,18 @@ impl<'v, 'a> Node<'v, 'a> {
             Some(d) => (true, d),
             None => (false, text),
         };
-        let (mut v, mut over) = (0u64, false);
-        for &c in digits {
-            if !c.is_ascii_digit() {
-                return Err("expected an integer");
-            }
-            let (m, o) = v.overflowing_mul(10);
-            let (a, p) = m.overflowing_add((c - b'0') as u64);
-            (v, over) = (a, over | o | p);
+        if !digits.iter().all(u8::is_ascii_digit) {
+            return Err("expected an integer");
         }
-        let fits = match neg {
+        let v = digits.iter().try_fold(0u64, |v, &c| v.checked_mul(10)?.checked_add((c - b'0') as u64));
+        let fits = match (v, neg) {
+            (None, _) => false,
             // -v >= min; every max is at least 0.
-            true => min <= 0 && v <= min.unsigned_abs(),
-            false => v <= max && (min <= 0 || v >= min as u64),
+            (Some(v), true) => min <= 0 && v <= min.unsigned_abs(),
+            (Some(v), false) => v <= max && (min <= 0 || v >= min as u64),
         };
-        match fits && !over {
+        let v = v.unwrap_or(0);
+        match fits {
             true if neg => Ok((v as i64).wrapping_neg()),
             true => Ok(v as i64),
             false => Err("number out of range"),
