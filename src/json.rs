@@ -68,6 +68,13 @@ impl<'a> Parser<'a> {
         Value::Null
     }
 
+    /// Consumes the next byte if it is `c`.
+    fn eat(&mut self, c: u8) -> bool {
+        let hit = self.peek() == Some(c);
+        self.pos += hit as usize;
+        hit
+    }
+
     fn space(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
@@ -114,11 +121,10 @@ impl<'a> Parser<'a> {
                         }
                         items.push(Value::Str(p.string()));
                         p.space();
-                        if p.peek() != Some(b':') {
+                        if !p.eat(b':') {
                             p.fail("expected ':'");
                             return;
                         }
-                        p.pos += 1;
                     }
                     items.push(p.value(depth + 1))
                 });
@@ -137,8 +143,7 @@ impl<'a> Parser<'a> {
     fn members(&mut self, close: u8, member: &mut dyn FnMut(&mut Self)) {
         self.pos += 1;
         self.space();
-        if self.peek() == Some(close) {
-            self.pos += 1;
+        if self.eat(close) {
             return;
         }
         loop {
@@ -147,16 +152,12 @@ impl<'a> Parser<'a> {
                 return;
             }
             self.space();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(c) if c == close => {
-                    self.pos += 1;
-                    return;
-                }
-                _ => {
-                    self.fail(if close == b']' { "expected ',' or ']'" } else { "expected ',' or '}'" });
-                    return;
-                }
+            if self.eat(close) {
+                return;
+            }
+            if !self.eat(b',') {
+                self.fail(if close == b']' { "expected ',' or ']'" } else { "expected ',' or '}'" });
+                return;
             }
         }
     }
@@ -171,20 +172,15 @@ impl<'a> Parser<'a> {
 
     fn number(&mut self) -> Value<'a> {
         let start = self.pos;
-        if self.peek() == Some(b'-') {
-            self.pos += 1;
-        }
+        self.eat(b'-');
         let int_start = self.pos;
         match self.digits() {
             0 => return self.fail("invalid number"),
             n if n > 1 && self.text[int_start] == b'0' => return self.fail("invalid number: leading zero"),
             _ => {}
         }
-        if self.peek() == Some(b'.') {
-            self.pos += 1;
-            if self.digits() == 0 {
-                return self.fail("invalid number");
-            }
+        if self.eat(b'.') && self.digits() == 0 {
+            return self.fail("invalid number");
         }
         if let Some(b'e' | b'E') = self.peek() {
             self.pos += 1;
