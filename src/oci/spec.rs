@@ -567,19 +567,9 @@ const NUMBERS: [(Section, Num); 10] = [
     (Pids, Num::Limit),
 ];
 
-/// What linux.resources has, but hutch does not apply: the keys, and each one's section and
-/// warning.
+/// What linux.resources has, but hutch does not apply: two of memory, two of cpu, four of
+/// resources itself (see `resources` for their warnings).
 const IGNORED_KEYS: &[u8] = b"kernel kernelTCP burst idle blockIO network rdma unified";
-const IGNORED: [(Section, &str); 8] = [
-    (Memory, "ignored: kernel memory limits are deprecated, as in runc"),
-    (Memory, "ignored: kernel memory limits are deprecated, as in runc"),
-    (Cpu, "not applied"),
-    (Cpu, "not applied"),
-    (Resources, "not applied: hutch does not manage this controller"),
-    (Resources, "not applied: hutch does not manage this controller"),
-    (Resources, "not applied: hutch does not manage this controller"),
-    (Resources, "not applied: hutch does not manage this controller"),
-];
 
 /// The field of `l` that `NUMBERS[i]` sets (shares first into `shares`, to be converted).
 #[inline(never)]
@@ -650,8 +640,13 @@ fn resources(r: Node, l: &mut Limits, oci: &mut Oci) {
     let mut rules = Vec::new();
     r.each_of(b"devices", &mut |d| rules.push(device(d)));
     l.devices = rules.leak();
-    for (i, &(section, why)) in IGNORED.iter().enumerate() {
+    for i in 0..8 {
         let key = word(IGNORED_KEYS, i);
+        let (section, why) = match i {
+            0 | 1 => (Memory, "ignored: kernel memory limits are deprecated, as in runc"),
+            2 | 3 => (Cpu, "not applied"),
+            _ => (Resources, "not applied: hutch does not manage this controller"),
+        };
         if let Some(n) = member(section, key) {
             warn(&mut oci.warnings, n, b"", why);
         }
