@@ -2,6 +2,7 @@
 //! --privileged make of it) in its bounding, permitted, effective and inheritable sets, and
 //! nothing in the ambient set. See capabilities(7), prctl(2) PR_CAPBSET_DROP, capset(2).
 use crate::error::{Context, Error, Result};
+use crate::msg::m;
 use crate::sys;
 
 /// Capability names by number (linux/capability.h), without the CAP_ prefix.
@@ -42,7 +43,7 @@ pub fn parse(name: &[u8]) -> Result<u64> {
     }
     match NAMES.iter().position(|n| n.as_bytes().eq_ignore_ascii_case(bare)) {
         Some(i) => Ok(1 << i),
-        None => Err(Error::msg("unknown capability", name, "see capabilities(7)")),
+        None => Err(Error::msg(m!("unknown capability"), name, m!("see capabilities(7)"))),
     }
 }
 
@@ -94,10 +95,10 @@ pub fn limit_bounding(keep: u64) -> Result<()> {
             Ok(_) => {}
             // Past the kernel's last capability.
             Err(sys::Errno(libc::EINVAL)) => break,
-            Err(e) => return Err(Error::sys("dropping capability", cap_name(cap), e)),
+            Err(e) => return Err(Error::sys(m!("dropping capability"), cap_name(cap), e)),
         }
     }
-    sys::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL as _, 0).at("clearing ambient capabilities", b"")?;
+    sys::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL as _, 0).at(m!("clearing ambient capabilities"), b"")?;
     Ok(())
 }
 
@@ -114,10 +115,10 @@ pub fn set(s: &Sets) -> Result<()> {
             Err(_) => break,
         }
     }
-    sys::capset(s.effective & bounded, s.permitted & bounded, s.inheritable & bounded).at("setting capabilities", b"")?;
+    sys::capset(s.effective & bounded, s.permitted & bounded, s.inheritable & bounded).at(m!("setting capabilities"), b"")?;
     for cap in 0..64 {
         if s.ambient & s.permitted & s.inheritable & bounded & (1 << cap) != 0 {
-            sys::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_RAISE as _, cap).at("raising ambient capability", cap_name(cap))?;
+            sys::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_RAISE as _, cap).at(m!("raising ambient capability"), cap_name(cap))?;
         }
     }
     Ok(())

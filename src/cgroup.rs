@@ -13,6 +13,7 @@ use core::mem::ManuallyDrop;
 use crate::buf::Buf;
 use crate::config::{after, field, parse_num, CpuShare, DeviceRule, Limits, CPU_PERIOD, UNLIMITED};
 use crate::error::{Context, Error, Result};
+use crate::msg::{m, Msg};
 use crate::sys::{self, pid_t, Errno};
 use crate::userns;
 
@@ -174,7 +175,7 @@ fn at(dir: &[u8], file: &[u8]) -> Path {
     p
 }
 
-fn put(dir: &[u8], file: &[u8], value: &[u8], step: &'static str) -> Result<()> {
+fn put(dir: &[u8], file: &[u8], value: &[u8], step: Msg) -> Result<()> {
     let mut p = at(dir, file);
     sys::write_file_at(libc::AT_FDCWD, p.cstr(), value, CREATE).at(step, p.as_bytes())
 }
@@ -267,7 +268,7 @@ fn hierarchies(
             if v2 {
                 match v2_controllers(&d) {
                     Ok(text) => d.has = controllers(&text, b' '),
-                    Err(e) => v2_error = Some(Error::sys("reading", at(d.path.as_bytes(), b"cgroup.controllers").as_bytes(), e)),
+                    Err(e) => v2_error = Some(Error::sys(m!("reading"), at(d.path.as_bytes(), b"cgroup.controllers").as_bytes(), e)),
                 }
             }
             d.uses = d.has & left;
@@ -277,17 +278,17 @@ fn hierarchies(
             let plain = (need == 0 || every) && !taken;
             if d.uses != 0 || plain {
                 if d.path.as_bytes().len() > 512 - PATH_ROOM {
-                    return Err(Error::sys("cgroup parent", d.path.as_bytes(), Errno(libc::ENAMETOOLONG)));
+                    return Err(Error::sys(m!("cgroup parent"), d.path.as_bytes(), Errno(libc::ENAMETOOLONG)));
                 }
                 dirs.push(d);
             }
         }
     }
     if let Some(&(name, _)) = CONTROLLERS.iter().find(|c| left & c.1 != 0) {
-        return Err(v2_error.unwrap_or(Error::msg("cgroup controller not available", name, "not offered by the parent on v2, nor mounted on v1")));
+        return Err(v2_error.unwrap_or(Error::msg(m!("cgroup controller not available"), name, m!("not offered by the parent on v2, nor mounted on v1"))));
     }
     if dirs.is_empty() {
-        return Err(Error::msg("cgroup", b"/proc/self/mountinfo", "no cgroup filesystem is mounted"));
+        return Err(Error::msg(m!("cgroup"), b"/proc/self/mountinfo", m!("no cgroup filesystem is mounted")));
     }
     Ok(ManuallyDrop::into_inner(dirs).leak())
 }
@@ -304,7 +305,7 @@ pub struct Cgroup {
 #[inline(never)] // smaller out of line (measured)
 pub fn create(l: &Limits, name: &[u8]) -> Result<Cgroup> {
     // Leaked: they live until hutch exits anyway, and no error path then frees them.
-    let read = |path: &CStr| sys::read_file(path).map(Vec::leak).at("reading", path.to_bytes());
+    let read = |path: &CStr| sys::read_file(path).map(Vec::leak).at(m!("reading"), path.to_bytes());
     let (mountinfo, own) = (read(c"/proc/self/mountinfo")?, read(c"/proc/self/cgroup")?);
     let parent = l.cgroup_parent.map(CStr::to_bytes);
     // A parent yet to be made will offer what its nearest existing ancestor does.
@@ -350,11 +351,11 @@ fn make(d: &Dir, path: &[u8], parents: bool) -> Result<()> {
             // A parent another container made meanwhile.
             Err(Errno(libc::EEXIST)) if parents && end <= d.path.as_bytes().len() => {}
             r => {
-                r.at("creating cgroup", dir)?;
+                r.at(m!("creating cgroup"), dir)?;
                 if !d.v2 && d.has & CPUSET != 0 {
                     for file in [&b"cpuset.cpus"[..], b"cpuset.mems"] {
-                        let copied = get(up, file).at("reading", at(up, file).as_bytes());
-                        if let Err(e) = copied.and_then(|v| put(dir, file, v.strip_suffix(b"\n").unwrap_or(&v), "setting cgroup limit")) {
+                        let copied = get(up, file).at(m!("reading"), at(up, file).as_bytes());
+                        if let Err(e) = copied.and_then(|v| put(dir, file, v.strip_suffix(b"\n").unwrap_or(&v), m!("setting cgroup limit"))) {
                             let _ = sys::unlinkat(libc::AT_FDCWD, p.cstr(), libc::AT_REMOVEDIR);
                             return Err(e);
                         }
@@ -373,13 +374,13 @@ impl Cgroup {
     fn new(dirs: &[Dir], l: &Limits, name: &[u8]) -> Result<Cgroup> {
         let name = l.cgroup_name.map_or(name, CStr::to_bytes);
         if name.len() > NAME_MAX || name.is_empty() {
-            return Err(Error::sys("cgroup name", name, Errno(libc::ENAMETOOLONG)));
+            return Err(Error::sys(m!("cgroup name"), name, Errno(libc::ENAMETOOLONG)));
         }
         // All that can be checked is, before anything is made.
         for d in dirs {
             let path = d.path.as_bytes();
             if !l.oci && !exists(path, b"") {
-                return Err(Error::sys("opening cgroup", path, Errno(libc::ENOENT)));
+                return Err(Error::sys(m!("opening cgroup"), path, Errno(libc::ENOENT)));
             }
             userns::check_rootless_limits(path)?;
             // On v1 these files are in every cgroup, the root too, when the kernel has them.
@@ -389,7 +390,7 @@ impl Cgroup {
                 }
                 let mut file = at(existing(path, false), f.1);
                 if !sys::exists(file.cstr()) {
-                    return Err(Error::msg("cgroup controller lacks", file.as_bytes(), "this kernel has no such control file"));
+                    return Err(Error::msg(m!("cgroup controller lacks"), file.as_bytes(), m!("this kernel has no such control file")));
                 }
             }
         }
@@ -407,18 +408,18 @@ impl Cgroup {
             for f in &FILES {
                 let file = if d.v2 { f.2 } else { f.1 };
                 if let (true, false, Some(v)) = (d.uses & f.0 != 0, file.is_empty(), value(l, f.3, d.v2)) {
-                    put(dir, file, v.as_bytes(), "setting cgroup limit")?;
+                    put(dir, file, v.as_bytes(), m!("setting cgroup limit"))?;
                 }
             }
             for &(size, bytes) in l.hugetlb.iter().filter(|_| d.uses & HUGETLB != 0) {
                 let mut file = Buf::<64>::new();
                 file.push(b"hugetlb.").push(size.to_bytes()).push(if d.v2 { b".max" } else { b".limit_in_bytes" });
-                put(dir, file.as_bytes(), Buf::<32>::new().num(bytes).as_bytes(), "setting cgroup limit")?;
+                put(dir, file.as_bytes(), Buf::<32>::new().num(bytes).as_bytes(), m!("setting cgroup limit"))?;
             }
             if !d.v2 && d.has & DEVICES != 0 && !l.devices.is_empty() {
                 for r in l.devices.iter().chain(&DEFAULT_DEVICES) {
                     let file: &[u8] = if r.allow { b"devices.allow" } else { b"devices.deny" };
-                    put(dir, file, device_line(r).as_bytes(), "setting device rule")?;
+                    put(dir, file, device_line(r).as_bytes(), m!("setting device rule"))?;
                 }
             }
             if d.v2 && !v1_devices && !l.devices.is_empty() {
@@ -432,7 +433,7 @@ impl Cgroup {
     #[inline(never)] // smaller out of line (measured)
     pub fn enter(&self, pid: pid_t) -> Result<()> {
         let pid = *Buf::<32>::new().num(pid as u64);
-        each(&self.dirs).try_for_each(|d| put(d, b"cgroup.procs", pid.as_bytes(), "joining cgroup"))
+        each(&self.dirs).try_for_each(|d| put(d, b"cgroup.procs", pid.as_bytes(), m!("joining cgroup")))
     }
 
     /// The line to print when the kernel's OOM killer killed a process of the container:
@@ -509,7 +510,7 @@ fn remove_one(dir: &[u8]) {
         }
         sys::sleep_ms(1);
     }
-    Error::sys("removing cgroup", dir, left).print();
+    Error::sys(m!("removing cgroup"), dir, left).print();
 }
 
 /// Kills what is left in the cgroups [`Cgroup::keep`] returned and removes them (not their
@@ -539,7 +540,7 @@ pub fn freeze(dirs: &[u8], frozen: bool) -> Result<()> {
         found = true;
         for _ in 0..RMDIR_TRIES {
             // v1 may stop at FREEZING when a task cannot be frozen yet: writing again retries.
-            put(d, file, values[frozen as usize], "freezing cgroup")?;
+            put(d, file, values[frozen as usize], m!("freezing cgroup"))?;
             if !frozen || state(d) {
                 break;
             }
@@ -547,12 +548,12 @@ pub fn freeze(dirs: &[u8], frozen: bool) -> Result<()> {
         }
         if frozen && !state(d) {
             let _ = freeze(dirs, false);
-            return Err(Error::sys("freezing cgroup", d, Errno(libc::EBUSY)));
+            return Err(Error::sys(m!("freezing cgroup"), d, Errno(libc::EBUSY)));
         }
     }
     match found {
         true => Ok(()),
-        false => Err(Error::msg("freezing cgroup", dirs, "no freezer: neither cgroup v2 nor a v1 freezer hierarchy")),
+        false => Err(Error::msg(m!("freezing cgroup"), dirs, m!("no freezer: neither cgroup v2 nor a v1 freezer hierarchy"))),
     }
 }
 
@@ -653,7 +654,7 @@ fn device_filter(rules: &[DeviceRule]) -> Vec<u64> {
 /// its ancestors have (BPF_F_ALLOW_MULTI: a device must pass them all).
 #[inline(never)] // smaller out of line (measured)
 fn attach_device_filter(dir: &[u8], rules: &[DeviceRule]) -> Result<()> {
-    let step = "setting device rules";
+    let step = m!("setting device rules");
     // Leaked: hutch exits soon after (no drop code).
     let prog = sys::bpf_prog_load(15, device_filter(rules).leak(), c"GPL").at(step, b"bpf")?;
     let fd = sys::open(at(dir, b"").cstr(), libc::O_RDONLY | libc::O_DIRECTORY);
@@ -689,12 +690,12 @@ fn enable(parent: &[u8], uses: u8) -> Result<()> {
         list.push(b"+").push(name).push(b" ");
     }
     let list = list.as_bytes();
-    match put(parent, b"cgroup.subtree_control", &list[..list.len() - 1], "enabling cgroup controllers") {
+    match put(parent, b"cgroup.subtree_control", &list[..list.len() - 1], m!("enabling cgroup controllers")) {
         // cgroup-v2.rst, "No Internal Process Constraint".
         Err(e) if e.errno() == Some(libc::EBUSY) => Err(Error::msg(
-            "enabling cgroup controllers",
+            m!("enabling cgroup controllers"),
             parent,
-            "this cgroup has processes of its own; name an empty one with --cgroup-parent",
+            m!("this cgroup has processes of its own; name an empty one with --cgroup-parent"),
         )),
         r => r,
     }
@@ -776,10 +777,10 @@ mod tests {
     fn a_controller_found_nowhere_is_an_error() {
         let no_cpuset: Vec<u8> = HYBRID_MOUNTINFO.split(|&c| c == b'\n').filter(|l| !l.ends_with(b",cpuset")).collect::<Vec<_>>().join(&b'\n');
         let err = find(&no_cpuset, HYBRID_CGROUP, None, CPUSET | PIDS, b"").err().unwrap();
-        assert_eq!((err.step, err.object.as_bytes()), ("cgroup controller not available", &b"cpuset"[..]));
+        assert_eq!((err.step.str(), err.object.as_bytes()), ("cgroup controller not available", &b"cpuset"[..]));
         // When the v2 parent could not be read, that is the likelier cause.
         let err = hierarchies(&no_cpuset, HYBRID_CGROUP, Some(b"/nope"), CPUSET, false, |_| Err(Errno(libc::ENOENT))).err().unwrap();
-        assert_eq!((err.step, err.object.as_bytes()), ("reading", &b"/sys/fs/cgroup/unified/nope/cgroup.controllers"[..]));
+        assert_eq!((err.step.str(), err.object.as_bytes()), ("reading", &b"/sys/fs/cgroup/unified/nope/cgroup.controllers"[..]));
     }
 
     #[test]

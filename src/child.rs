@@ -9,6 +9,7 @@ use core::ffi::{c_int, CStr};
 use crate::buf::Buf;
 use crate::config::{Net, RunConfig, Seccomp};
 use crate::error::{Context, Error, Result, EXEC};
+use crate::msg::m;
 use crate::sys::Errno;
 use crate::{caps, env, init, mounts, namespaces, oci, rootfs, seccomp, sys, tty, user, userns};
 
@@ -50,7 +51,7 @@ fn setup(a: &mut Args) -> Result<Infallible> {
     a.pid = wait_for_parent(a.sync_fd, a.err_fd)?;
     // Dumpable only while the parent wrote the ID maps (see container.rs); from now on no
     // process may ptrace this one, which still holds host fds, until its execve.
-    sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).at("making hutch non-dumpable", b"")?;
+    sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).at(m!("making hutch non-dumpable"), b"")?;
     if userns::become_root()? {
         die_with_parent()?;
     }
@@ -76,7 +77,7 @@ fn setup(a: &mut Args) -> Result<Infallible> {
     // Sysctls, domainname, oomScoreAdj and time offsets, through hutch's /proc still: each
     // file acts on the writer's namespaces, and the container's /proc/sys may be read-only.
     for (path, text) in oci.iter().flat_map(|o| &o.proc_writes) {
-        sys::write_file(path, text.to_bytes()).at("writing", path.to_bytes())?;
+        sys::write_file(path, text.to_bytes()).at(m!("writing"), path.to_bytes())?;
     }
 
     // Mounts go on the new root before the switch, while host paths (volume sources, device
@@ -112,11 +113,11 @@ fn setup(a: &mut Args) -> Result<Infallible> {
     sys::close(root);
     // After the switch, so it acts on the container's root mount, not on the bundle's.
     if let Some(flags) = oci.map(|o| o.propagation).filter(|&f| f != 0) {
-        sys::mount(None, c"/", None, flags, None).at("setting rootfsPropagation", b"/")?;
+        sys::mount(None, c"/", None, flags, None).at(m!("setting rootfsPropagation"), b"/")?;
     }
     // After every mount point was created.
     if cfg.read_only {
-        let fd = sys::open(c"/", libc::O_PATH).at("opening root", b"/")?;
+        let fd = sys::open(c"/", libc::O_PATH).at(m!("opening root"), b"/")?;
         rootfs::remount_read_only(fd, b"/")?;
         sys::close(fd);
     }
@@ -139,15 +140,15 @@ fn setup(a: &mut Args) -> Result<Infallible> {
             None => env::set_default_home(&mut env, &ids.home),
         }
     }
-    sys::chdir(cfg.workdir).at("changing to workdir", cfg.workdir.to_bytes())?;
+    sys::chdir(cfg.workdir).at(m!("changing to workdir"), cfg.workdir.to_bytes())?;
     // A workdir reached through an inherited host fd (/proc/self/fd/N) would leave the
     // container's cwd on the host (CVE-2024-21626); the kernel then reports it unreachable.
-    sys::cwd_reachable().at("checking workdir", cfg.workdir.to_bytes())?;
+    sys::cwd_reachable().at(m!("checking workdir"), cfg.workdir.to_bytes())?;
     set_rlimits(&cfg.rlimits)?;
     if let Some(o) = oci {
         sys::umask(o.umask.unwrap_or(0o022));
         if let Some(p) = o.personality {
-            sys::personality(p).at("setting personality", b"")?;
+            sys::personality(p).at(m!("setting personality"), b"")?;
         }
     }
     // Only 0, 1 and 2 cross into the container (and what `--preserve-fds` names), whatever
@@ -195,14 +196,14 @@ fn drop_to(sets: &caps::Sets, filter: &Seccomp, nnp: bool, ids: Option<&user::Id
     }
     caps::limit_bounding(sets.bounding)?;
     if let Some(ids) = ids {
-        sys::prctl(libc::PR_SET_KEEPCAPS, 1, 0).at("keeping capabilities", b"")?;
+        sys::prctl(libc::PR_SET_KEEPCAPS, 1, 0).at(m!("keeping capabilities"), b"")?;
         let groups = userns::check_mapped(ids)?;
-        sys::set_ids(ids.uid, ids.gid, groups).at("switching user", user.to_bytes())?;
+        sys::set_ids(ids.uid, ids.gid, groups).at(m!("switching user"), user.to_bytes())?;
         die_with_parent()?;
     }
     caps::set(sets)?;
     if nnp {
-        sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0).at("setting no_new_privs", b"")?;
+        sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0).at(m!("setting no_new_privs"), b"")?;
     }
     Ok(())
 }
@@ -211,7 +212,7 @@ fn drop_to(sets: &caps::Sets, filter: &Seccomp, nnp: bool, ids: Option<&user::Id
 /// go (`hutch exec` calls it too).
 pub fn set_rlimits(limits: &[crate::config::Rlimit]) -> Result<()> {
     for r in limits {
-        sys::setrlimit(r.resource, r.soft, r.hard).at("setting ulimit", b"")?;
+        sys::setrlimit(r.resource, r.soft, r.hard).at(m!("setting ulimit"), b"")?;
     }
     Ok(())
 }
@@ -219,7 +220,7 @@ pub fn set_rlimits(limits: &[crate::config::Rlimit]) -> Result<()> {
 /// The container must not outlive hutch: if hutch dies, its PID 1 (and so every process of the
 /// PID namespace) is killed. A change of ids clears this (prctl(2)), so it is set again after one.
 pub fn die_with_parent() -> Result<()> {
-    sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as _, 0).at("setting parent death signal", b"").map(drop)
+    sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as _, 0).at(m!("setting parent death signal"), b"").map(drop)
 }
 
 /// Blocks until the parent says go (with the child's pid); end of file means it died before
@@ -229,8 +230,8 @@ fn wait_for_parent(fd: c_int, err_fd: c_int) -> Result<c_int> {
     let mut go = [0u8; 4];
     match sys::read(fd, &mut go) {
         Ok(4) if !sys::reader_gone(err_fd) => Ok(c_int::from_ne_bytes(go)),
-        Err(e) => Err(Error::sys("waiting for parent", b"", e)),
-        _ => Err(Error::msg("waiting for parent", b"", "hutch exited")),
+        Err(e) => Err(Error::sys(m!("waiting for parent"), b"", e)),
+        _ => Err(Error::msg(m!("waiting for parent"), b"", m!("hutch exited"))),
     }
 }
 

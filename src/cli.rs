@@ -4,6 +4,7 @@ use core::ffi::CStr;
 
 use crate::config::{self, EnvArg, LimitOpt, Net, RunConfig};
 use crate::error::{Error, Result};
+use crate::msg::{m, Msg};
 use crate::oci::{self, O};
 use crate::{caps, container, env, lifecycle, seccomp, sys, userns};
 
@@ -238,7 +239,7 @@ pub enum Verb {
 #[inline(never)] // smaller out of line (measured)
 pub fn parse(args: &[&'static CStr]) -> Result<Action> {
     let Some((verb, rest)) = args.split_first() else {
-        return Err(Error::msg("missing command", b"", "try 'hutch --help'"));
+        return Err(Error::msg(m!("missing command"), b"", m!("try 'hutch --help'")));
     };
     let v = verb.to_bytes();
     // One walk of a word list, not one comparison per verb: the index picks the action.
@@ -249,7 +250,7 @@ pub fn parse(args: &[&'static CStr]) -> Result<Action> {
         Some(4) => return parse_run(rest),
         Some(i @ 5..=11) => Action::Named(NAMED[i - 5]),
         Some(_) => Action::Oci(v),
-        None => return Err(Error::msg("unknown command", v, "try 'hutch --help'")),
+        None => return Err(Error::msg(m!("unknown command"), v, m!("try 'hutch --help'"))),
     })
 }
 
@@ -264,7 +265,7 @@ const NAMED: [Verb; 7] = [Verb::Ps, Verb::Stop, Verb::Rm, Verb::Logs, Verb::Wait
 /// an option only runc's has.
 #[inline(never)] // smaller out of line (measured)
 fn oci_run(args: &[&'static CStr]) -> bool {
-    match options(args, RUN_OPTS, "", &mut |_, _| Ok(())) {
+    match options(args, RUN_OPTS, m!(""), &mut |_, _| Ok(())) {
         Ok(Some([id, rest @ ..])) => crate::state::valid(id.to_bytes()) && rest.first().is_none_or(|a| a.to_bytes().starts_with(b"-")),
         Ok(_) => false,
         Err(_) => oci::has_run_option(args),
@@ -277,7 +278,7 @@ fn oci_run(args: &[&'static CStr]) -> bool {
 pub fn options<'a, T: Copy>(
     args: &'a [&'static CStr],
     table: &[Opt<T>],
-    hint: &'static str,
+    hint: Msg,
     apply: &mut dyn FnMut(T, &'static CStr) -> Result<()>,
 ) -> Result<Option<&'a [&'static CStr]>> {
     // A thin generic shell over one walker: each table type would otherwise copy all of it.
@@ -290,7 +291,7 @@ pub fn walk<'a, 't>(
     args: &'a [&'static CStr],
     n: usize,
     opt: &dyn Fn(usize) -> (u8, &'t Name, Value),
-    hint: &'static str,
+    hint: Msg,
     apply: &mut dyn FnMut(usize, &'static CStr) -> Result<()>,
 ) -> Result<Option<&'a [&'static CStr]>> {
     let mut i = 0;
@@ -317,14 +318,14 @@ pub fn walk<'a, 't>(
             let (short, l, _) = opt(k);
             if long { self::long(l) == name } else { short != 0 && short == name[0] }
         }) else {
-            return Err(Error::msg("unknown option", b, hint));
+            return Err(Error::msg(m!("unknown option"), b, hint));
         };
         let value = match (opt(index).2, glued) {
-            (Value::None, Some(_)) => return Err(Error::msg("option takes no value", b, hint)),
+            (Value::None, Some(_)) => return Err(Error::msg(m!("option takes no value"), b, hint)),
             (_, Some(at)) => &arg[at..],
             (Value::Required, None) => {
                 let Some(&v) = args.get(i) else {
-                    return Err(Error::msg("option needs a value", b, hint));
+                    return Err(Error::msg(m!("option needs a value"), b, hint));
                 };
                 i += 1;
                 v
@@ -338,21 +339,21 @@ pub fn walk<'a, 't>(
 
 pub fn parse_run(args: &[&'static CStr]) -> Result<Action> {
     let c = alloc::boxed::Box::leak(alloc::boxed::Box::new(RunConfig::new(c"")));
-    let Some(operands) = options(args, RUN_OPTS, "see 'hutch run --help'", &mut |id, v| apply(c, id, v))? else {
+    let Some(operands) = options(args, RUN_OPTS, m!("see 'hutch run --help'"), &mut |id, v| apply(c, id, v))? else {
         return Ok(Action::Help(Help::Run));
     };
     let Some((&rootfs, command)) = operands.split_first() else {
-        return Err(Error::msg("run", b"", "missing ROOTFS and COMMAND (see 'hutch run --help')"));
+        return Err(Error::msg(m!("run"), b"", m!("missing ROOTFS and COMMAND (see 'hutch run --help')")));
     };
     if command.is_empty() {
-        return Err(Error::msg("run", b"", "missing COMMAND (see 'hutch run --help')"));
+        return Err(Error::msg(m!("run"), b"", m!("missing COMMAND (see 'hutch run --help')")));
     }
     if rootfs.to_bytes().is_empty() {
-        return Err(Error::msg("run", b"", "ROOTFS is empty"));
+        return Err(Error::msg(m!("run"), b"", m!("ROOTFS is empty")));
     }
     config::check_limits(&c.limits)?;
     if c.tty && c.detach {
-        return Err(Error::msg("run", b"", "-t and -d cannot be combined"));
+        return Err(Error::msg(m!("run"), b"", m!("-t and -d cannot be combined")));
     }
     c.rootfs = rootfs;
     c.command = command.to_vec();
@@ -363,7 +364,7 @@ pub fn parse_run(args: &[&'static CStr]) -> Result<Action> {
 /// (`why`); the one error line, `invalid <what>: <value>: <why>`, is made once, at the end.
 fn apply(c: &mut RunConfig, id: RunOpt, v: &'static CStr) -> Result<()> {
     let b = v.to_bytes();
-    let why: Option<&'static str> = match id {
+    let why: Option<Msg> = match id {
         RunOpt::Hostname => {
             c.hostname = v;
             config::hostname_fault(b)
@@ -373,13 +374,13 @@ fn apply(c: &mut RunConfig, id: RunOpt, v: &'static CStr) -> Result<()> {
                 c.net = if i == 0 { Net::Host } else { Net::Private };
                 None
             }
-            None => Some("expected host or none"),
+            None => Some(m!("expected host or none")),
         },
         RunOpt::Env => fine(c.env.push(EnvArg::Var(v))),
         RunOpt::EnvFile => fine(c.env.push(EnvArg::File(v))),
         RunOpt::Workdir => {
             c.workdir = v;
-            (b.first() != Some(&b'/')).then_some("must be an absolute path")
+            (b.first() != Some(&b'/')).then_some(m!("must be an absolute path"))
         }
         RunOpt::Volume => config::parse_volume(b).map(|vol| c.volumes.push(vol)).err(),
         RunOpt::Tmpfs => fine(c.tmpfs.push(config::parse_tmpfs(v)?)),
@@ -392,7 +393,7 @@ fn apply(c: &mut RunConfig, id: RunOpt, v: &'static CStr) -> Result<()> {
         RunOpt::NewPrivs => fine(c.no_new_privs = false),
         RunOpt::User => {
             c.user = Some(v);
-            b.is_empty().then_some("expected USER[:GROUP]")
+            b.is_empty().then_some(m!("expected USER[:GROUP]"))
         }
         RunOpt::Ulimit => config::parse_ulimit(b).map(|r| c.rlimits.push(r)).err(),
         RunOpt::Seccomp => fine(c.seccomp = seccomp::from_option(v)?),
@@ -410,21 +411,21 @@ fn apply(c: &mut RunConfig, id: RunOpt, v: &'static CStr) -> Result<()> {
         RunOpt::Tty => fine(c.tty = true),
     };
     let Some(why) = why else { return Ok(()) };
-    let what = match id {
-        RunOpt::Hostname => "invalid hostname",
-        RunOpt::Net => "invalid network",
-        RunOpt::Workdir => "invalid workdir",
-        RunOpt::Volume => "invalid volume",
-        RunOpt::User => "invalid user",
-        RunOpt::Ulimit => "invalid ulimit",
+    let what: Msg = match id {
+        RunOpt::Hostname => m!("invalid hostname"),
+        RunOpt::Net => m!("invalid network"),
+        RunOpt::Workdir => m!("invalid workdir"),
+        RunOpt::Volume => m!("invalid volume"),
+        RunOpt::User => m!("invalid user"),
+        RunOpt::Ulimit => m!("invalid ulimit"),
         RunOpt::Limit(opt) => config::LIMIT_ERRORS[opt as usize].0,
-        _ => "invalid name",
+        _ => m!("invalid name"),
     };
     Err(Error::msg(what, b, why))
 }
 
 /// An option that cannot be wrong (or whose errors are already out through `?`).
-fn fine(_: ()) -> Option<&'static str> {
+fn fine(_: ()) -> Option<Msg> {
     None
 }
 
@@ -433,18 +434,18 @@ fn fine(_: ()) -> Option<&'static str> {
 pub fn main(args: &[&'static CStr], host_env: &[&'static CStr]) -> Result<i32> {
     // The global options, through the OCI verbs' table (one walker instance for both).
     let mut o = oci::Opts::default();
-    let walked = options(args, oci::OPTS, "try 'hutch --help'", &mut |id, v| Ok(o.0[id as usize] = Some(v)));
+    let walked = options(args, oci::OPTS, m!("try 'hutch --help'"), &mut |id, v| Ok(o.0[id as usize] = Some(v)));
     let format = o.v(O::LogFormat).map_or(&b"text"[..], CStr::to_bytes);
     let json = config::word_index(b"text json", format);
     let mut g = oci::Global { root: o.v(O::Root), log: o.v(O::Log), json: json == Some(1), oci: false };
     let r = match walked {
-        Ok(_) if json.is_none() => Err(Error::msg("invalid --log-format", format, "expected text or json")),
+        Ok(_) if json.is_none() => Err(Error::msg(m!("invalid --log-format"), format, m!("expected text or json"))),
         Ok(Some(args)) if !o.on(O::Version) => {
             let action = parse(args);
             // Errors as OCI clients look for them: with the word "error", and in the log.
             g.oci = matches!(action, Ok(Action::Oci(_)) | Ok(Action::Named(Verb::Kill | Verb::Exec)));
             match o.on(O::Systemd) {
-                true => Err(Error::msg("--systemd-cgroup", b"", "not supported: hutch manages cgroupfs itself (use the cgroupfs manager)")),
+                true => Err(Error::msg(m!("--systemd-cgroup"), b"", m!("not supported: hutch manages cgroupfs itself (use the cgroupfs manager)"))),
                 // A command line hutch cannot parse is its own error, never an OCI client's.
                 false => dispatch(action?, args, &g, host_env),
             }
@@ -552,7 +553,7 @@ mod tests {
 
     fn err_of(args: &[&'static CStr]) -> (&'static str, Vec<u8>) {
         match parse(args) {
-            Err(e) => (e.step, e.object.as_bytes().to_vec()),
+            Err(e) => (e.step.str(), e.object.as_bytes().to_vec()),
             Ok(a) => panic!("parsed: {a:?}"),
         }
     }
@@ -770,7 +771,7 @@ mod tests {
         ];
         let walk = |args: &'static [&'static CStr]| {
             let mut seen = Vec::new();
-            let ops = options(args, T, "hint", &mut |id, v| {
+            let ops = options(args, T, m!("see 'hutch --help'"), &mut |id, v| {
                 seen.push((id, v.to_bytes().to_vec()));
                 Ok(())
             });

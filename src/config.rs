@@ -4,6 +4,7 @@
 use alloc::vec::Vec;
 use core::ffi::{c_int, CStr};
 
+use crate::msg::{m, Msg};
 use crate::{caps, userns};
 use crate::error::{Error, Result};
 
@@ -315,38 +316,38 @@ pub fn word_index(words: &[u8], s: &[u8]) -> Option<usize> {
 /// RFC 1123 host names: at most 64 bytes (HOST_NAME_MAX), dot-separated labels of letters,
 /// digits and '-', none empty, none starting or ending with '-'. What is wrong with `b`, if
 /// anything.
-pub fn hostname_fault(b: &[u8]) -> Option<&'static str> {
+pub fn hostname_fault(b: &[u8]) -> Option<Msg> {
     if b.is_empty() || b.len() > 64 {
-        return Some("must be 1 to 64 characters");
+        return Some(m!("must be 1 to 64 characters"));
     }
     for label in b.split(|&c| c == b'.') {
         if label.is_empty() || label[0] == b'-' || label[label.len() - 1] == b'-' {
-            return Some("labels must be non-empty and not start or end with '-'");
+            return Some(m!("labels must be non-empty and not start or end with '-'"));
         }
         if !label.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'-') {
-            return Some("only letters, digits, '-' and '.' are allowed");
+            return Some(m!("only letters, digits, '-' and '.' are allowed"));
         }
     }
     None
 }
 
 /// What an option's value is, or what is wrong with it (the caller names option and value).
-pub type Why<T> = core::result::Result<T, &'static str>;
+pub type Why<T> = core::result::Result<T, Msg>;
 
 /// `SRC:DST[:ro|:rw]`; DST must be absolute.
 pub fn parse_volume(b: &[u8]) -> Why<Volume> {
     let mut parts = b.split(|&c| c == b':');
     let (src, dst, mode) = (parts.next().unwrap_or_default(), parts.next(), parts.next());
     let (Some(dst), None, false) = (dst, parts.next(), src.is_empty()) else {
-        return Err("expected SRC:DST[:ro|rw]");
+        return Err(m!("expected SRC:DST[:ro|rw]"));
     };
     if dst.first() != Some(&b'/') {
-        return Err("the container path must be absolute");
+        return Err(m!("the container path must be absolute"));
     }
     let read_only = match mode.map(|m| word_index(b"rw ro", m)) {
         None => false,
         Some(Some(i)) => i == 1,
-        Some(None) => return Err("mode must be ro or rw"),
+        Some(None) => return Err(m!("mode must be ro or rw")),
     };
     Ok(Volume { src: leak(src), dst: leak(dst), read_only })
 }
@@ -361,7 +362,7 @@ pub fn parse_tmpfs(spec: &CStr) -> Result<Tmpfs> {
         None => (b, &b""[..]),
     };
     if dst.first() != Some(&b'/') {
-        return Err(Error::msg("invalid tmpfs", b, "the container path must be absolute"));
+        return Err(Error::msg(m!("invalid tmpfs"), b, m!("the container path must be absolute")));
     }
     let mut flags = libc::MS_NOSUID | libc::MS_NODEV;
     let mut mode: &[u8] = b"1777";
@@ -369,7 +370,7 @@ pub fn parse_tmpfs(spec: &CStr) -> Result<Tmpfs> {
     for opt in opts.split(|&c| c == b',').filter(|o| !o.is_empty()) {
         let flag = word_index(b"ro nosuid nodev noexec rw exec", opt);
         // What is wrong with `opt`, if anything: one error line for them all.
-        let why = match flag {
+        let why: Msg = match flag {
             // The last two clear what the first and fourth set.
             Some(i @ 0..=3) => {
                 flags |= TMPFS_FLAGS[i];
@@ -384,7 +385,7 @@ pub fn parse_tmpfs(spec: &CStr) -> Result<Tmpfs> {
                     size = Some(n);
                     continue;
                 }
-                None => "size must be a positive number with an optional k, m or g suffix",
+                None => m!("size must be a positive number with an optional k, m or g suffix"),
             },
             _ if opt.starts_with(b"mode=") => {
                 let m = &opt[5..];
@@ -392,11 +393,11 @@ pub fn parse_tmpfs(spec: &CStr) -> Result<Tmpfs> {
                     mode = m;
                     continue;
                 }
-                "mode must be octal, e.g. 1777"
+                m!("mode must be octal, e.g. 1777")
             }
-            _ => "known options are size=, mode=, ro, rw, nosuid, nodev, noexec, exec",
+            _ => m!("known options are size=, mode=, ro, rw, nosuid, nodev, noexec, exec"),
         };
-        return Err(Error::msg("invalid tmpfs option", opt, why));
+        return Err(Error::msg(m!("invalid tmpfs option"), opt, why));
     }
     let mut data = crate::buf::Buf::<64>::new();
     data.push(b"mode=").push(mode);
@@ -450,9 +451,9 @@ pub fn rlimit_resource(name: &[u8]) -> Option<i32> {
 
 /// `NAME=SOFT[:HARD]`; a value is a number, or `unlimited`/`-1`; HARD defaults to SOFT.
 pub fn parse_ulimit(b: &[u8]) -> Why<Rlimit> {
-    let Some(eq) = b.iter().position(|&c| c == b'=') else { return Err("expected NAME=SOFT[:HARD]") };
+    let Some(eq) = b.iter().position(|&c| c == b'=') else { return Err(m!("expected NAME=SOFT[:HARD]")) };
     let Some(resource) = rlimit(&b[..eq]) else {
-        return Err("unknown name (as, core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack)");
+        return Err(m!("unknown name (as, core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack)"));
     };
     let value = |v: &[u8]| match word_index(b"unlimited -1", v) {
         Some(_) => Some(u64::MAX),
@@ -465,8 +466,8 @@ pub fn parse_ulimit(b: &[u8]) -> Why<Rlimit> {
     };
     match (soft, hard) {
         (Some(s), Some(h)) if s <= h => Ok(Rlimit { resource, soft: s, hard: h }),
-        (Some(_), Some(_)) => Err("the soft limit is above the hard limit"),
-        _ => Err("values must be numbers or unlimited"),
+        (Some(_), Some(_)) => Err(m!("the soft limit is above the hard limit")),
+        _ => Err(m!("values must be numbers or unlimited")),
     }
 }
 
@@ -509,15 +510,15 @@ pub enum LimitOpt {
 }
 
 /// For each [`LimitOpt`]: the error's step and what the value should be.
-pub const LIMIT_ERRORS: [(&str, &str); 8] = [
-    ("invalid --memory", "expected a size, e.g. 512m"),
-    ("invalid --memory-swap", "expected a size, e.g. 512m, or -1"),
-    ("invalid --pids", "expected 1 to 4194304"),
-    ("invalid --cpus", "expected 0.01 or more, e.g. 0.5"),
-    ("invalid --cpu-weight", "expected 1 to 10000"),
-    ("invalid --cpu-shares", "expected 2 to 262144"),
-    ("invalid --cpuset-cpus", "expected CPU numbers and ranges, e.g. 0-3,6"),
-    ("invalid --cgroup-parent", "expected a path without . or .. components"),
+pub const LIMIT_ERRORS: [(Msg, Msg); 8] = [
+    (m!("invalid --memory"), m!("expected a size, e.g. 512m")),
+    (m!("invalid --memory-swap"), m!("expected a size, e.g. 512m, or -1")),
+    (m!("invalid --pids"), m!("expected 1 to 4194304")),
+    (m!("invalid --cpus"), m!("expected 0.01 or more, e.g. 0.5")),
+    (m!("invalid --cpu-weight"), m!("expected 1 to 10000")),
+    (m!("invalid --cpu-shares"), m!("expected 2 to 262144")),
+    (m!("invalid --cpuset-cpus"), m!("expected CPU numbers and ranges, e.g. 0-3,6")),
+    (m!("invalid --cgroup-parent"), m!("expected a path without . or .. components")),
 ];
 
 /// Sets the field of `l` that `opt` names from its value `v`; false when `v` is not valid
@@ -558,7 +559,7 @@ pub fn parse_limit(l: &mut Limits, opt: LimitOpt, v: &'static CStr) -> bool {
 pub fn check_limits(l: &Limits) -> Result<()> {
     match (l.memory_swap, l.memory) {
         (Some(swap), m) if swap < m.unwrap_or(u64::MAX) => {
-            Err(Error::msg("invalid --memory-swap", b"", "counts memory plus swap: needs --memory, and at least as much"))
+            Err(Error::msg(m!("invalid --memory-swap"), b"", m!("counts memory plus swap: needs --memory, and at least as much")))
         }
         _ => Ok(()),
     }
@@ -752,7 +753,7 @@ mod tests {
         for bad in [&b""[..], b"bogus", b"no file", b"nofilenofilenofilenofilenofilenofilenofile"] {
             assert_eq!(rlimit_resource(bad), None);
         }
-        assert!(parse_ulimit(b"NOFILE=1").err().is_some_and(|why| why.starts_with("unknown name")), "names are lower case");
+        assert!(parse_ulimit(b"NOFILE=1").err().is_some_and(|why| why.str().starts_with("unknown name")), "names are lower case");
         for bad in [&b"nofile"[..], b"nofile=", b"bogus=1", b"nofile=10:5", b"nofile=1x", b"nofile=1:2:3", b"=5"] {
             assert!(parse_ulimit(bad).is_err(), "{bad:?}");
         }
@@ -771,10 +772,10 @@ mod tests {
             assert!(parse_tmpfs(bad).is_err(), "{bad:?}");
         }
         let e = parse_tmpfs(c"tmp:ro").err().unwrap();
-        assert_eq!((e.step, e.object.as_bytes()), ("invalid tmpfs", &b"tmp:ro"[..]));
+        assert_eq!((e.step.str(), e.object.as_bytes()), ("invalid tmpfs", &b"tmp:ro"[..]));
         for (spec, opt) in [(c"/t:ro,size=1x", &b"size=1x"[..]), (c"/t:mode=9", b"mode=9"), (c"/t:uid=0,ro", b"uid=0")] {
             let e = parse_tmpfs(spec).err().unwrap();
-            assert_eq!((e.step, e.object.as_bytes()), ("invalid tmpfs option", opt), "{spec:?}");
+            assert_eq!((e.step.str(), e.object.as_bytes()), ("invalid tmpfs option", opt), "{spec:?}");
         }
     }
 }

@@ -6,6 +6,7 @@ use core::ffi::{c_int, CStr};
 use crate::buf::Buf;
 use crate::config::RunConfig;
 use crate::error::{Context, Error, Result};
+use crate::msg::m;
 use crate::sys::{self, Errno, Exit};
 use crate::{cgroup, child, namespaces, oci, tty, userns};
 
@@ -39,9 +40,9 @@ pub struct Started {
 /// left without a state entry); an error from it fails the start.
 pub fn spawn(cfg: &RunConfig, env: &[&'static CStr], oci: Option<&oci::Create>, born: &mut dyn FnMut(c_int) -> Result<()>) -> Result<Started> {
     let rootfs = cfg.rootfs.to_bytes();
-    match sys::file_type(libc::AT_FDCWD, cfg.rootfs).at("rootfs", rootfs)? {
+    match sys::file_type(libc::AT_FDCWD, cfg.rootfs).at(m!("rootfs"), rootfs)? {
         libc::S_IFDIR => {}
-        _ => return Err(Error::sys("rootfs", rootfs, Errno(libc::ENOTDIR))),
+        _ => return Err(Error::sys(m!("rootfs"), rootfs, Errno(libc::ENOTDIR))),
     }
     // Kept to hutch's exit (no drop code).
     let ids = core::mem::ManuallyDrop::new(userns::resolve(&cfg.userns)?);
@@ -58,17 +59,17 @@ pub fn spawn(cfg: &RunConfig, env: &[&'static CStr], oci: Option<&oci::Create>, 
         true => Some(cgroup::create(&cfg.limits, name().as_bytes())?),
         false => None,
     };
-    let (sync_r, sync_w) = sys::pipe().at("creating pipe", b"")?;
-    let (err_r, err_w) = sys::pipe().at("creating pipe", b"")?;
+    let (sync_r, sync_w) = sys::pipe().at(m!("creating pipe"), b"")?;
+    let (err_r, err_w) = sys::pipe().at(m!("creating pipe"), b"")?;
     // A console socket (OCI) takes the terminal's master straight from the child.
     let console = oci.map_or(-1, |o| o.console);
     let (tty_r, tty_w) = match cfg.tty {
         true if console >= 0 => (-1, console),
-        true => sys::socketpair().at("creating socket", b"")?,
+        true => sys::socketpair().at(m!("creating socket"), b"")?,
         false => (-1, -1),
     };
 
-    let stack = sys::Stack::new(STACK_SIZE).at("mapping stack", b"")?;
+    let stack = sys::Stack::new(STACK_SIZE).at(m!("mapping stack"), b"")?;
     // A cgroup namespace is rooted at the cgroups its creator is in. Made by clone, it would
     // be rooted at hutch's; with cgroups of its own, the child makes it once it is in them.
     let cgroup_ns = namespaces::has_cgroup_ns(cfg);
@@ -93,7 +94,7 @@ pub fn spawn(cfg: &RunConfig, env: &[&'static CStr], oci: Option<&oci::Create>, 
     // container may ptrace it or read its memory through /proc (CVE-2019-5736 class). Only
     // from here on: the child, a copy, stays dumpable until "go", so that its /proc/PID files
     // belong to the caller, who writes its ID maps.
-    sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).at("making hutch non-dumpable", b"")?;
+    sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).at(m!("making hutch non-dumpable"), b"")?;
     sys::close(sync_r);
     sys::close(err_w);
     sys::close(tty_w);
@@ -203,7 +204,7 @@ pub fn wait_forwarding(pid: c_int, waited: &sys::sigset_t, tty: Option<c_int>) -
             let _ = sys::kill(pid, sig);
             continue;
         }
-        if let Some(exit) = sys::waitpid(pid, true).at("waiting for container", b"")? {
+        if let Some(exit) = sys::waitpid(pid, true).at(m!("waiting for container"), b"")? {
             return Ok(exit);
         }
     }

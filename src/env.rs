@@ -6,6 +6,7 @@ use core::ffi::CStr;
 
 use crate::config::{leak, EnvArg};
 use crate::error::{Context, Error, Result};
+use crate::msg::m;
 use crate::sys;
 
 /// Root's home, replaced by the user's own under `-u` unless the user set HOME: a static, so
@@ -59,7 +60,7 @@ fn apply(env: &mut Vec<&'static CStr>, entry: &'static CStr, host: &[&'static CS
     let b = entry.to_bytes();
     let k = key(b);
     if k.is_empty() || k.iter().any(|c| c.is_ascii_whitespace()) {
-        return Err(Error::msg("invalid environment variable", b, "expected KEY=VALUE with a non-empty KEY without spaces"));
+        return Err(Error::msg(m!("invalid environment variable"), b, m!("expected KEY=VALUE with a non-empty KEY without spaces")));
     }
     if k.len() < b.len() {
         set(env, entry);
@@ -99,7 +100,7 @@ pub fn build(args: &[EnvArg], hostname: &CStr, host: &[&'static CStr]) -> Result
         match *arg {
             EnvArg::Var(v) => apply(&mut env, v, host)?,
             EnvArg::File(path) => {
-                let text = sys::read_file(path).at("reading env file", path.to_bytes())?;
+                let text = sys::read_file(path).at(m!("reading env file"), path.to_bytes())?;
                 file_lines(text.leak(), &mut |line| apply(&mut env, line, host))?;
             }
         }

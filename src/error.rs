@@ -1,25 +1,26 @@
 //! hutch's one error type: which step failed, on what object, and why. Its detail holds no
-//! pointers but `&'static str`, so the container's child process can send it to the parent
-//! through a pipe as plain bytes (both run the same image). Printed once, by `main`, as
+//! pointers (messages are indexes, msg.rs), so the container's child process can send it to
+//! the parent through a pipe as plain bytes. Printed once, by `main`, as
 //! `hutch: <step>: <object>: <cause>`.
 use alloc::boxed::Box;
 
 use crate::buf::Buf;
+use crate::msg::{m, Msg};
 use crate::sys::{self, Errno};
 
 /// The step name for execve failures; it selects the 126/127 exit statuses.
-pub const EXEC: &str = "exec";
+pub const EXEC: Msg = m!("exec");
 
 #[derive(Clone, Copy)]
 pub enum Cause {
     Errno(Errno),
-    Msg(&'static str),
+    Msg(Msg),
 }
 
 /// What an [`Error`] says; plain bytes, so it crosses the pipe from the child as they are.
 #[derive(Clone, Copy)]
 pub struct Detail {
-    pub step: &'static str,
+    pub step: Msg,
     pub object: Buf<160>,
     pub cause: Cause,
 }
@@ -41,7 +42,7 @@ impl core::ops::Deref for Error {
 pub type Result<T> = core::result::Result<T, Error>;
 
 impl Error {
-    pub fn new(step: &'static str, object: &[u8], cause: Cause) -> Error {
+    pub fn new(step: Msg, object: &[u8], cause: Cause) -> Error {
         let mut b = Buf::new();
         b.push(object);
         if b.full() {
@@ -51,11 +52,11 @@ impl Error {
         Error(Box::leak(Box::new(Detail { step, object: b, cause })))
     }
 
-    pub fn sys(step: &'static str, object: &[u8], e: Errno) -> Error {
+    pub fn sys(step: Msg, object: &[u8], e: Errno) -> Error {
         Error::new(step, object, Cause::Errno(e))
     }
 
-    pub fn msg(step: &'static str, object: &[u8], why: &'static str) -> Error {
+    pub fn msg(step: Msg, object: &[u8], why: Msg) -> Error {
         Error::new(step, object, Cause::Msg(why))
     }
 
@@ -91,13 +92,13 @@ impl Error {
     }
 
     fn write(&self, line: &mut Buf<512>) {
-        line.push(self.step.as_bytes());
+        line.push(self.step.text());
         if !self.object.as_bytes().is_empty() {
             line.push(b": ").push(self.object.as_bytes());
         }
         match self.cause {
             Cause::Errno(e) => line.push(b": ").push(sys::strerror(e)),
-            Cause::Msg(m) => line.push(b": ").push(m.as_bytes()),
+            Cause::Msg(m) => line.push(b": ").push(m.text()),
         };
     }
 }
@@ -113,18 +114,18 @@ impl Error {
     #[allow(unsafe_code)]
     pub fn receive(fd: i32) -> Option<Error> {
         // SAFETY: the only writer of this pipe is `send` above, in a copy of this same process
-        // image, so the bytes are a valid Detail whose &'static strs point into this binary.
+        // image, so the bytes are a valid Detail (indexes into the same message table).
         unsafe { sys::receive::<Detail>(fd) }.ok().flatten().map(|d| Error(Box::leak(Box::new(d))))
     }
 }
 
 /// Attaches the step and object to a failed system call.
 pub trait Context<T> {
-    fn at(self, step: &'static str, object: &[u8]) -> Result<T>;
+    fn at(self, step: Msg, object: &[u8]) -> Result<T>;
 }
 
 impl<T> Context<T> for sys::Result<T> {
-    fn at(self, step: &'static str, object: &[u8]) -> Result<T> {
+    fn at(self, step: Msg, object: &[u8]) -> Result<T> {
         self.map_err(|e| Error::sys(step, object, e))
     }
 }
@@ -135,9 +136,10 @@ impl core::fmt::Debug for Error {
     fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
         let cause = match self.cause {
             Cause::Errno(e) => sys::strerror(e),
-            Cause::Msg(m) => m.as_bytes(),
+            Cause::Msg(m) => m.text(),
         };
         let o = self.object.as_bytes();
-        write!(f, "{}: {}: {}", self.step, std::string::String::from_utf8_lossy(o), std::string::String::from_utf8_lossy(cause))
+        let step = std::string::String::from_utf8_lossy(self.step.text());
+        write!(f, "{}: {}: {}", step, std::string::String::from_utf8_lossy(o), std::string::String::from_utf8_lossy(cause))
     }
 }

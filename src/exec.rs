@@ -13,6 +13,7 @@ use crate::buf::Buf;
 use crate::cli::{name, options, Opt, Value};
 use crate::config::{self, RunConfig, Seccomp};
 use crate::json;
+use crate::msg::{m, Msg};
 use crate::oci::{spec, O};
 use crate::error::{Context, Error, Result};
 use crate::state::{Root, Status};
@@ -30,7 +31,7 @@ const NAMESPACES: [(&CStr, c_int); 7] = [
     (c"mnt", libc::CLONE_NEWNS),
 ];
 
-const USAGE: &str = "usage: hutch exec [-e KEY=VAL] [-w|--cwd DIR] [-u USER] [-t] [-p process.json] [-d] [--pid-file F] [--console-socket S] [--cap CAP] [--no-new-privs] [--preserve-fds N] NAME [COMMAND [ARG...]]";
+const USAGE: Msg = m!("usage: hutch exec [-e KEY=VAL] [-w|--cwd DIR] [-u USER] [-t] [-p process.json] [-d] [--pid-file F] [--console-socket S] [--cap CAP] [--no-new-privs] [--preserve-fds N] NAME [COMMAND [ARG...]]");
 
 struct Child<'a> {
     command: &'a [&'static CStr],
@@ -115,37 +116,37 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
             // runc's -g: repeatable, each a gid or a comma-separated list.
             O::Gids => {
                 for g in v.to_bytes().split(|&c| c == b',') {
-                    o.gids.push(user::number(g).ok_or_else(|| Error::msg("invalid --additional-gids", v.to_bytes(), "expected group numbers"))?);
+                    o.gids.push(user::number(g).ok_or_else(|| Error::msg(m!("invalid --additional-gids"), v.to_bytes(), m!("expected group numbers")))?);
                 }
             }
-            O::PreserveFds => o.preserve_fds = config::parse_num(v.to_bytes()).ok_or_else(|| Error::msg("invalid --preserve-fds", v.to_bytes(), "expected a number"))? as c_int,
+            O::PreserveFds => o.preserve_fds = config::parse_num(v.to_bytes()).ok_or_else(|| Error::msg(m!("invalid --preserve-fds"), v.to_bytes(), m!("expected a number")))? as c_int,
             _ => {}
         }
         Ok(())
     })?;
     let Some(operands) = operands else {
-        let _ = sys::write_all(1, USAGE.as_bytes());
+        let _ = sys::write_all(1, USAGE.text());
         let _ = sys::write_all(1, b"\n");
         return Ok(0);
     };
-    let [name, command @ ..] = operands else { return Err(Error::msg("exec command line", b"", USAGE)) };
+    let [name, command @ ..] = operands else { return Err(Error::msg(m!("exec command line"), b"", USAGE)) };
     // runc's --process: the whole process (args, env, cwd, terminal, user) from a JSON file.
     let mut pc = ManuallyDrop::new(RunConfig::new(c""));
     let mut penv = ManuallyDrop::new(Vec::new());
     if let Some(f) = o.process {
-        let text = ManuallyDrop::new(sys::read_file(f).at("reading process", f.to_bytes())?);
+        let text = ManuallyDrop::new(sys::read_file(f).at(m!("reading process"), f.to_bytes())?);
         let doc = ManuallyDrop::new(json::parse(config::leak(&text).to_bytes(), f.to_bytes())?);
         spec::process_file(&doc, &mut pc, &mut penv)?;
         o.tty |= pc.tty;
     }
     let command = if command.is_empty() { &pc.command[..] } else { command };
     if command.is_empty() {
-        return Err(Error::msg("exec command line", name.to_bytes(), USAGE));
+        return Err(Error::msg(m!("exec command line"), name.to_bytes(), USAGE));
     }
     let name = name.to_bytes();
     let e = ManuallyDrop::new(state::read(root, name)?);
     if e.status() != Status::Running {
-        return Err(Error::msg("container is not running", name, "see 'hutch ps'"));
+        return Err(Error::msg(m!("container is not running"), name, m!("see 'hutch ps'")));
     }
     let pid = e.pid();
 
@@ -180,11 +181,11 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     // Host paths, before the container's mount namespace is joined.
     let pid_dir = o.pid_file.map(crate::oci::pid_dir).transpose()?;
     let (tty_r, tty_w) = match (o.tty, o.console) {
-        (true, Some(s)) => (-1, sys::connect_unix(s).at("connecting to console socket", s.to_bytes())?),
-        (true, None) => sys::socketpair().at("creating socket", b"")?,
+        (true, Some(s)) => (-1, sys::connect_unix(s).at(m!("connecting to console socket"), s.to_bytes())?),
+        (true, None) => sys::socketpair().at(m!("creating socket"), b"")?,
         (false, _) => (-1, -1),
     };
-    sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).at("making hutch non-dumpable", b"")?;
+    sys::prctl(libc::PR_SET_DUMPABLE, 0, 0).at(m!("making hutch non-dumpable"), b"")?;
     let mut proc = Buf::<128>::new();
     proc.push(b"/proc/").num(pid as u64).push(b"/");
     let mut fds = [-1; NAMESPACES.len()];
@@ -193,34 +194,34 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
         match sys::open(p.push(b"ns/").push(ns.to_bytes()).cstr(), libc::O_RDONLY) {
             Ok(f) => *fd = f,
             Err(Errno(libc::ENOENT)) => {} // a kernel without cgroup namespaces
-            Err(err) => return Err(Error::sys("opening namespace", p.as_bytes(), err)),
+            Err(err) => return Err(Error::sys(m!("opening namespace"), p.as_bytes(), err)),
         }
     }
     let mut p = proc;
-    let root_fd = sys::open(p.push(b"root").cstr(), libc::O_PATH | libc::O_DIRECTORY).at("opening root", p.as_bytes())?;
+    let root_fd = sys::open(p.push(b"root").cstr(), libc::O_PATH | libc::O_DIRECTORY).at(m!("opening root"), p.as_bytes())?;
     // The same check as every verb's, now that the files are open: still the same process.
     if !e.alive() {
-        return Err(Error::msg("container is not running", name, "see 'hutch ps'"));
+        return Err(Error::msg(m!("container is not running"), name, m!("see 'hutch ps'")));
     }
     join_cgroups(pid)?;
     for (&fd, (ns, flag)) in fds.iter().zip(NAMESPACES).filter(|(&fd, _)| fd >= 0) {
         match sys::setns(fd, flag) {
             // Its user namespace is hutch's own (a container of root's without --userns).
             Err(Errno(libc::EINVAL)) if flag == libc::CLONE_NEWUSER => {}
-            r => r.at("joining namespace", ns.to_bytes())?,
+            r => r.at(m!("joining namespace"), ns.to_bytes())?,
         }
         sys::close(fd);
     }
 
     let (waited, sigmask) = container::block_forwarded();
-    let (err_r, err_w) = sys::pipe().at("creating pipe", b"")?;
+    let (err_r, err_w) = sys::pipe().at(m!("creating pipe"), b"")?;
     let workdir = o.workdir.or(o.process.map(|_| pc.workdir.to_bytes())).unwrap_or(e.get(b"workdir"));
     let puser = pc.oci.as_ref().map(|p| *Buf::<32>::new().num(p.uid as u64).push(b":").num(p.gid as u64));
     let user = o.user.or(puser.as_ref().map(Buf::as_bytes)).unwrap_or(e.get(b"user"));
     let nnp = o.nnp || e.num(b"nnp") == 1;
     let mut c = Child { command, env: &envp, workdir, user, keep, nnp, filter: &filter, root_fd, err_fd: err_w, sigmask: &sigmask, tty_sock: tty_w, opts: &o, rlimits, console_size: pc.oci.as_ref().map(|p| p.console_size).filter(|&s| s != (0, 0)) };
-    let stack = sys::Stack::new(256 * 1024).at("mapping stack", b"")?;
-    let child = sys::clone(start, &stack, libc::SIGCHLD, &mut c).at("starting command", command[0].to_bytes())?;
+    let stack = sys::Stack::new(256 * 1024).at(m!("mapping stack"), b"")?;
+    let child = sys::clone(start, &stack, libc::SIGCHLD, &mut c).at(m!("starting command"), command[0].to_bytes())?;
     sys::close(err_w);
     sys::close(tty_w);
     let report = Error::receive(err_r);
@@ -246,9 +247,9 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
 #[inline(never)] // smaller out of line (measured)
 fn join_cgroups(pid: c_int) -> Result<()> {
     let mut p = Buf::<32>::new();
-    let theirs = sys::read_file(p.push(b"/proc/").num(pid as u64).push(b"/cgroup").cstr()).at("reading cgroups", p.as_bytes())?.leak();
-    let ours = sys::read_file(c"/proc/self/cgroup").at("reading cgroups", b"/proc/self/cgroup")?.leak();
-    let mounts = sys::read_file(c"/proc/self/mountinfo").at("reading mounts", b"/proc/self/mountinfo")?.leak();
+    let theirs = sys::read_file(p.push(b"/proc/").num(pid as u64).push(b"/cgroup").cstr()).at(m!("reading cgroups"), p.as_bytes())?.leak();
+    let ours = sys::read_file(c"/proc/self/cgroup").at(m!("reading cgroups"), b"/proc/self/cgroup")?.leak();
+    let mounts = sys::read_file(c"/proc/self/mountinfo").at(m!("reading mounts"), b"/proc/self/mountinfo")?.leak();
     let me = *Buf::<32>::new().num(sys::getpid() as u64);
     let mut rest = &*theirs;
     while !rest.is_empty() {
@@ -259,10 +260,10 @@ fn join_cgroups(pid: c_int) -> Result<()> {
         }
         let mut procs = Buf::<512>::new();
         if !cgroup_dir(mounts, line, &mut procs) {
-            return Err(Error::msg("joining cgroup", line, "hierarchy not mounted"));
+            return Err(Error::msg(m!("joining cgroup"), line, m!("hierarchy not mounted")));
         }
         procs.push(b"/cgroup.procs");
-        sys::write_file(procs.cstr(), me.as_bytes()).at("joining cgroup", procs.as_bytes())?;
+        sys::write_file(procs.cstr(), me.as_bytes()).at(m!("joining cgroup"), procs.as_bytes())?;
     }
     Ok(())
 }
@@ -331,8 +332,8 @@ fn start(c: &mut Child) -> c_int {
 
 fn setup(c: &Child) -> Result<core::convert::Infallible> {
     child::die_with_parent()?;
-    sys::fchdir(c.root_fd).at("entering root", b"")?;
-    sys::chroot(c".").at("entering root", b"")?;
+    sys::fchdir(c.root_fd).at(m!("entering root"), b"")?;
+    sys::chroot(c".").at(m!("entering root"), b"")?;
     sys::close(c.root_fd);
     if c.tty_sock >= 0 {
         tty::attach(c.tty_sock, c.console_size)?;
@@ -353,13 +354,13 @@ fn setup(c: &Child) -> Result<core::convert::Infallible> {
         env::set_default_home(&mut env, &ids.home);
     }
     let workdir = config::leak(c.workdir);
-    sys::chdir(workdir).at("changing to workdir", c.workdir)?;
-    sys::cwd_reachable().at("checking workdir", c.workdir)?;
+    sys::chdir(workdir).at(m!("changing to workdir"), c.workdir)?;
+    sys::cwd_reachable().at(m!("checking workdir"), c.workdir)?;
     child::set_rlimits(c.rlimits)?;
     sys::cloexec_from(crate::oci::preserve_fds(c.opts.preserve_fds));
     child::drop_privileges(c.keep, c.filter, c.nnp, ids.as_ref(), user)?;
     if c.opts.detach {
-        sys::prctl(libc::PR_SET_PDEATHSIG, 0, 0).at("clearing parent death signal", b"")?;
+        sys::prctl(libc::PR_SET_PDEATHSIG, 0, 0).at(m!("clearing parent death signal"), b"")?;
     }
     sys::sigprocmask(libc::SIG_SETMASK, c.sigmask);
     if c.nnp {

@@ -6,6 +6,7 @@
 use core::ffi::{c_int, CStr};
 
 use crate::error::{Context, Error};
+use crate::msg::m;
 use crate::sys::{self, Exit};
 
 /// What the command's process needs (it runs on its own copy of this memory).
@@ -25,7 +26,7 @@ pub fn run(command: &[&'static CStr], env: &[&'static CStr], sigmask: &sys::sigs
     let all: [c_int; 64] = core::array::from_fn(|i| i as c_int + 1);
     let all = sys::sigset(&all);
     sys::sigprocmask(libc::SIG_BLOCK, &all);
-    let stack = match sys::Stack::new(64 * 1024).at("starting command", b"") {
+    let stack = match sys::Stack::new(64 * 1024).at(m!("starting command"), b"") {
         Ok(s) => s,
         Err(e) => return e,
     };
@@ -38,7 +39,7 @@ pub fn run(command: &[&'static CStr], env: &[&'static CStr], sigmask: &sys::sigs
     // once the command has exec'd or failed to, and a failure has gone to hutch.
     let pid = match sys::clone(start, &stack, libc::CLONE_VFORK | libc::SIGCHLD, &mut cmd) {
         Ok(pid) => pid,
-        Err(e) => return Error::sys("starting command", command[0].to_bytes(), e),
+        Err(e) => return Error::sys(m!("starting command"), command[0].to_bytes(), e),
     };
     sys::close(err_fd);
     loop {

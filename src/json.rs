@@ -12,6 +12,7 @@ use core::ffi::CStr;
 
 use crate::buf::Buf;
 use crate::error::{Error, Result};
+use crate::msg::{m, Msg};
 
 /// Nesting deeper than this is refused rather than recursed into.
 const MAX_DEPTH: u32 = 128;
@@ -37,14 +38,14 @@ pub fn parse<'a>(text: &'a [u8], name: &[u8]) -> Result<Value<'a>> {
     let v = p.value(0);
     p.space();
     if p.pos != text.len() {
-        p.fail("unexpected text after the document");
+        p.fail(m!("unexpected text after the document"));
     }
     let Some((why, pos)) = p.error else { return Ok(v) };
     let (mut line, mut col) = (1, 1);
     for &c in &text[..pos] {
         (line, col) = if c == b'\n' { (line + 1, 1) } else { (line, col + 1) };
     }
-    Err(Error::msg("invalid JSON", Buf::<160>::new().push(name).push(b":").num(line).push(b":").num(col).as_bytes(), why))
+    Err(Error::msg(m!("invalid JSON"), Buf::<160>::new().push(name).push(b":").num(line).push(b":").num(col).as_bytes(), why))
 }
 
 /// A reader that, like [`Node`]s, keeps its first error and where it was: after it, every
@@ -52,7 +53,7 @@ pub fn parse<'a>(text: &'a [u8], name: &[u8]) -> Result<Value<'a>> {
 struct Parser<'a> {
     text: &'a [u8],
     pos: usize,
-    error: Option<(&'static str, usize)>,
+    error: Option<(Msg, usize)>,
 }
 
 impl<'a> Parser<'a> {
@@ -61,7 +62,7 @@ impl<'a> Parser<'a> {
     }
 
     #[inline(never)]
-    fn fail(&mut self, why: &'static str) -> Value<'a> {
+    fn fail(&mut self, why: Msg) -> Value<'a> {
         if self.error.is_none() {
             self.error = Some((why, self.pos.min(self.text.len())));
         }
@@ -86,18 +87,18 @@ impl<'a> Parser<'a> {
         match self.text[self.pos..].starts_with(word) {
             true => self.pos += word.len(),
             false => {
-                self.fail("invalid literal");
+                self.fail(m!("invalid literal"));
             }
         }
     }
 
     fn value(&mut self, depth: u32) -> Value<'a> {
         if depth > MAX_DEPTH {
-            return self.fail("nested too deeply");
+            return self.fail(m!("nested too deeply"));
         }
         self.space();
         match self.peek() {
-            None => self.fail("unexpected end of input"),
+            None => self.fail(m!("unexpected end of input")),
             Some(c @ (b'n' | b't' | b'f')) => {
                 let (word, v): (&[u8], _) = match c {
                     b'n' => (b"null", Value::Null),
@@ -116,13 +117,13 @@ impl<'a> Parser<'a> {
                     if object {
                         p.space();
                         if p.peek() != Some(b'"') {
-                            p.fail("expected a string key");
+                            p.fail(m!("expected a string key"));
                             return;
                         }
                         items.push(Value::Str(p.string()));
                         p.space();
                         if !p.eat(b':') {
-                            p.fail("expected ':'");
+                            p.fail(m!("expected ':'"));
                             return;
                         }
                     }
@@ -134,7 +135,7 @@ impl<'a> Parser<'a> {
                 }
             }
             Some(b'-' | b'0'..=b'9') => self.number(),
-            Some(_) => self.fail("expected a value"),
+            Some(_) => self.fail(m!("expected a value")),
         }
     }
 
@@ -156,7 +157,7 @@ impl<'a> Parser<'a> {
                 return;
             }
             if !self.eat(b',') {
-                self.fail(if close == b']' { "expected ',' or ']'" } else { "expected ',' or '}'" });
+                self.fail(if close == b']' { m!("expected ',' or ']'") } else { m!("expected ',' or '}'") });
                 return;
             }
         }
@@ -175,12 +176,12 @@ impl<'a> Parser<'a> {
         self.eat(b'-');
         let int_start = self.pos;
         match self.digits() {
-            0 => return self.fail("invalid number"),
-            n if n > 1 && self.text[int_start] == b'0' => return self.fail("invalid number: leading zero"),
+            0 => return self.fail(m!("invalid number")),
+            n if n > 1 && self.text[int_start] == b'0' => return self.fail(m!("invalid number: leading zero")),
             _ => {}
         }
         if self.eat(b'.') && self.digits() == 0 {
-            return self.fail("invalid number");
+            return self.fail(m!("invalid number"));
         }
         if let Some(b'e' | b'E') = self.peek() {
             self.pos += 1;
@@ -188,7 +189,7 @@ impl<'a> Parser<'a> {
                 self.pos += 1;
             }
             if self.digits() == 0 {
-                return self.fail("invalid number");
+                return self.fail(m!("invalid number"));
             }
         }
         Value::Num(&self.text[start..self.pos])
@@ -198,7 +199,7 @@ impl<'a> Parser<'a> {
         let mut v = 0;
         for _ in 0..4 {
             let Some(d) = self.peek().and_then(|c| (c as char).to_digit(16)) else {
-                self.fail("invalid \\u escape");
+                self.fail(m!("invalid \\u escape"));
                 return 0;
             };
             v = v * 16 + d;
@@ -217,7 +218,7 @@ impl<'a> Parser<'a> {
             match c {
                 b'"' => return out.leak(),
                 0..=0x1f => {
-                    self.fail("control character in string");
+                    self.fail(m!("control character in string"));
                 }
                 b'\\' => {
                     let Some(e) = self.peek() else { break };
@@ -229,19 +230,19 @@ impl<'a> Parser<'a> {
                             continue;
                         }
                         Some(_) => {}
-                        None => return self.fail_str("invalid escape"),
+                        None => return self.fail_str(m!("invalid escape")),
                     }
                     let mut cp = self.hex4();
                     if (0xd800..0xdc00).contains(&cp) && self.text[self.pos..].starts_with(b"\\u") {
                         self.pos += 2;
                         let low = self.hex4();
                         if !(0xdc00..0xe000).contains(&low) {
-                            return self.fail_str("invalid \\u escape: lone surrogate");
+                            return self.fail_str(m!("invalid \\u escape: lone surrogate"));
                         }
                         cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
                     }
                     if (0xd800..0xe000).contains(&cp) {
-                        return self.fail_str("invalid \\u escape: lone surrogate");
+                        return self.fail_str(m!("invalid \\u escape: lone surrogate"));
                     }
                     // UTF-8: a lead byte marking the length, then 6 bits a byte.
                     let n = match cp {
@@ -258,10 +259,10 @@ impl<'a> Parser<'a> {
                 _ => out.push(c),
             }
         }
-        self.fail_str("unterminated string")
+        self.fail_str(m!("unterminated string"))
     }
 
-    fn fail_str(&mut self, why: &'static str) -> &'a [u8] {
+    fn fail_str(&mut self, why: Msg) -> &'a [u8] {
         self.fail(why);
         b""
     }
@@ -274,12 +275,12 @@ impl<'a> Parser<'a> {
 struct Reader<'v, 'a> {
     root: &'v Value<'a>,
     /// What is being read, the errors' first part: "invalid config".
-    step: &'static str,
+    step: Msg,
     error: Cell<Option<Error>>,
 }
 
 /// Reads `value` with `f`; the first error `f` met, if any.
-pub fn read(value: &Value, step: &'static str, f: &mut dyn FnMut(Node)) -> Result<()> {
+pub fn read(value: &Value, step: Msg, f: &mut dyn FnMut(Node)) -> Result<()> {
     let r = Reader { root: value, step, error: Cell::new(None) };
     f(Node { value, r: &r });
     r.error.into_inner().map_or(Ok(()), Err)
@@ -340,14 +341,14 @@ impl<'v, 'a> Node<'v, 'a> {
 
     /// Notes an error about this value, unless one came first.
     #[inline(never)]
-    pub fn fail(self, why: &'static str) {
+    pub fn fail(self, why: Msg) {
         self.fail_at(None, why)
     }
 
     /// Notes an error about this value, or its member `key`, unless one came first.
     #[cold]
     #[inline(never)]
-    pub fn fail_at(self, key: Option<&[u8]>, why: &'static str) {
+    pub fn fail_at(self, key: Option<&[u8]>, why: Msg) {
         if self.ok() {
             let mut b = self.path();
             if let Some(k) = key {
@@ -384,7 +385,7 @@ impl<'v, 'a> Node<'v, 'a> {
         match self.get(key) {
             Some(n) => n,
             None => {
-                self.fail_at(Some(key), "required");
+                self.fail_at(Some(key), m!("required"));
                 self.child(&NULL)
             }
         }
@@ -394,7 +395,7 @@ impl<'v, 'a> Node<'v, 'a> {
         match self.value {
             Value::Obj(m) => m,
             _ => {
-                self.fail("expected an object");
+                self.fail(m!("expected an object"));
                 &[]
             }
         }
@@ -412,7 +413,7 @@ impl<'v, 'a> Node<'v, 'a> {
     /// Calls `f` with each item of this array.
     #[inline(never)]
     pub fn each(self, f: &mut dyn FnMut(Node<'v, 'a>)) {
-        let Value::Arr(items) = self.value else { return self.fail("expected an array") };
+        let Value::Arr(items) = self.value else { return self.fail(m!("expected an array")) };
         for v in *items {
             f(self.child(v));
         }
@@ -441,7 +442,7 @@ impl<'v, 'a> Node<'v, 'a> {
         match self.value {
             Value::Str(s) => s,
             _ => {
-                self.fail("expected a string");
+                self.fail(m!("expected a string"));
                 b""
             }
         }
@@ -452,7 +453,7 @@ impl<'v, 'a> Node<'v, 'a> {
     pub fn cstr(self) -> &'static CStr {
         let s = self.str();
         if s.contains(&0) {
-            self.fail("contains a NUL character");
+            self.fail(m!("contains a NUL character"));
         }
         crate::config::leak(s)
     }
@@ -461,7 +462,7 @@ impl<'v, 'a> Node<'v, 'a> {
         match self.value {
             Value::Bool(b) => *b,
             _ => {
-                self.fail("expected true or false");
+                self.fail(m!("expected true or false"));
                 false
             }
         }
@@ -469,14 +470,14 @@ impl<'v, 'a> Node<'v, 'a> {
 
     /// An integer in `min..=max`, or why it is not one. One above i64::MAX comes back as
     /// its bits, for [`Node::u64`].
-    pub fn num(self, min: i64, max: u64) -> core::result::Result<i64, &'static str> {
-        let Value::Num(text) = *self.value else { return Err("expected a number") };
+    pub fn num(self, min: i64, max: u64) -> core::result::Result<i64, Msg> {
+        let Value::Num(text) = *self.value else { return Err(m!("expected a number")) };
         let (neg, digits) = match text.strip_prefix(b"-") {
             Some(d) => (true, d),
             None => (false, text),
         };
         if !digits.iter().all(u8::is_ascii_digit) {
-            return Err("expected an integer");
+            return Err(m!("expected an integer"));
         }
         let v = digits.iter().try_fold(0u64, |v, &c| v.checked_mul(10)?.checked_add((c - b'0') as u64));
         let fits = match (v, neg) {
@@ -489,7 +490,7 @@ impl<'v, 'a> Node<'v, 'a> {
         match fits {
             true if neg => Ok((v as i64).wrapping_neg()),
             true => Ok(v as i64),
-            false => Err("number out of range"),
+            false => Err(m!("number out of range")),
         }
     }
 
@@ -607,7 +608,7 @@ pub mod tests {
 
     fn why(e: &Error) -> &'static str {
         match e.cause {
-            crate::error::Cause::Msg(m) => m,
+            crate::error::Cause::Msg(m) => m.str(),
             _ => "errno",
         }
     }
@@ -616,7 +617,7 @@ pub mod tests {
     fn values() {
         let v = parse(br#" {"a": [1, -2.5e3, true, false, null], "b": {"c": "d\n\u00e9\ud83d\ude00"}} "#, b"x").unwrap();
         let mut items = Vec::new();
-        read(&v, "invalid config", &mut |root| {
+        read(&v, m!("invalid config"), &mut |root| {
             let a = root.require(b"a");
             a.each(&mut |n| items.push(n.value.clone_shallow()));
             let c = root.require(b"b").require(b"c");
@@ -666,7 +667,7 @@ pub mod tests {
 
     /// The error `f` meets reading `v`: (path, why).
     fn read_err(v: &Value, f: &mut dyn FnMut(Node)) -> (String, &'static str) {
-        let e = read(v, "invalid config", f).err().expect("should fail");
+        let e = read(v, m!("invalid config"), f).err().expect("should fail");
         assert_eq!(e.step, "invalid config");
         (String::from_utf8_lossy(e.object.as_bytes()).into_owned(), why(&e))
     }
@@ -678,8 +679,8 @@ pub mod tests {
         let e = read_err(&v, &mut |root| _ = root.require(b"linux").require(b"resources").require(b"memory").require(b"limit").u64());
         assert_eq!(e, ("linux.resources.memory.limit".into(), "expected a number"));
         let mut got = Vec::new();
-        read(&v, "s", &mut |root| {
-            root.require(b"n").each(&mut |n| got.push((String::from_utf8_lossy(n.path().as_bytes()).into_owned(), n.num(0, u64::MAX))))
+        read(&v, m!("invalid config"), &mut |root| {
+            root.require(b"n").each(&mut |n| got.push((String::from_utf8_lossy(n.path().as_bytes()).into_owned(), n.num(0, u64::MAX).map_err(Msg::str))))
         })
         .unwrap();
         assert_eq!(got[0], ("n[0]".into(), Ok(1)));
@@ -687,7 +688,7 @@ pub mod tests {
         assert_eq!(got[2].1, Err("expected an integer"));
         assert_eq!(got[3].1, Err("number out of range"));
         assert_eq!(read_err(&v, &mut |root| root.require(b"n").each(&mut |n| _ = n.u64())), ("n[1]".into(), "number out of range"));
-        read(&v, "s", &mut |root| assert!(root.get(b"missing").is_none())).unwrap();
+        read(&v, m!("invalid config"), &mut |root| assert!(root.get(b"missing").is_none())).unwrap();
         assert_eq!(read_err(&v, &mut |root| _ = root.require(b"missing")), ("missing".into(), "required"));
         assert_eq!(read_err(&v, &mut |root| _ = root.require(b"n").get(b"x")), ("n".into(), "expected an object"));
         // A repeated key's last value wins; a value is never taken for a key.
@@ -725,10 +726,10 @@ pub mod tests {
             (9, 0, 100, Err("number out of range")),
             (0, -1, u64::MAX, Err("number out of range")),
         ];
-        read(&edges, "s", &mut |root| {
+        read(&edges, m!("invalid config"), &mut |root| {
             let mut n = Vec::new();
             root.each(&mut |x| n.push(x));
-            got = cases.iter().map(|&(i, min, max, _)| n[i].num(min, max)).collect();
+            got = cases.iter().map(|&(i, min, max, _)| n[i].num(min, max).map_err(Msg::str)).collect();
         })
         .unwrap();
         for (k, (i, min, max, want)) in cases.into_iter().enumerate() {
@@ -750,7 +751,7 @@ pub mod tests {
         w.str(b"x").raw(b"true").open(b'{').close(b'}').close(b']').close(b'}');
         assert_eq!(w.out, br#"{"id":"a\"b\\c\n\u0001","pid":42,"list":["x",true,{}]}"#);
         let v = parse(&w.out, b"x").unwrap();
-        read(&v, "s", &mut |root| assert_eq!(root.require(b"id").str(), b"a\"b\\c\n\x01")).unwrap();
+        read(&v, m!("invalid config"), &mut |root| assert_eq!(root.require(b"id").str(), b"a\"b\\c\n\x01")).unwrap();
     }
 
     /// A repeatable pseudo-random sequence (xorshift64) for the property tests of the parsers.

@@ -20,6 +20,7 @@ mod init;
 mod json;
 mod lifecycle;
 mod mounts;
+mod msg;
 mod namespaces;
 mod oci;
 mod pack;

@@ -11,6 +11,7 @@ use crate::cli::{self, name, Opt, Value, Verb};
 use crate::config::parse_num;
 use crate::config::RunConfig;
 use crate::error::{Context, Error, Result};
+use crate::msg::{m, Msg};
 use crate::state::{self, Entry, Root, Status};
 use crate::oci::pad;
 use crate::sys;
@@ -26,10 +27,10 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr], root: &Root) -> Result<c_int>
     if !cfg.detach {
         return supervise(cfg, env, root, name, None);
     }
-    let (ready_r, ready_w) = sys::pipe().at("creating pipe", b"")?;
-    let stack = sys::Stack::new(256 * 1024).at("mapping stack", b"")?;
+    let (ready_r, ready_w) = sys::pipe().at(m!("creating pipe"), b"")?;
+    let stack = sys::Stack::new(256 * 1024).at(m!("mapping stack"), b"")?;
     let mut s = Supervisor { cfg, env, root, name, ready_w };
-    sys::clone(supervisor, &stack, libc::SIGCHLD, &mut s).at("starting supervisor", name)?;
+    sys::clone(supervisor, &stack, libc::SIGCHLD, &mut s).at(m!("starting supervisor"), name)?;
     sys::close(ready_w);
     // An Error when the container could not start; end of file once it runs (the supervisor
     // closes its end after writing the state).
@@ -39,7 +40,7 @@ pub fn run(cfg: &RunConfig, env: &[&'static CStr], root: &Root) -> Result<c_int>
         return Err(e);
     }
     if state::read(root, name)?.pid() == 0 {
-        return Err(Error::msg("starting container", name, "its supervisor exited"));
+        return Err(Error::msg(m!("starting container"), name, m!("its supervisor exited")));
     }
     let _ = sys::write_all(1, Buf::<128>::new().push(name).push(b"\n").as_bytes());
     Ok(0)
@@ -179,16 +180,16 @@ pub fn named(root: &Root, verb: Verb, args: &[&'static CStr]) -> Result<c_int> {
     let mut json = false;
     let mut ops = args;
     if verb != Verb::Wait {
-        let hint = if verb == Verb::Ps { "usage: hutch ps [--format json]" } else { "see 'hutch --help'" };
+        let hint = if verb == Verb::Ps { m!("usage: hutch ps [--format json]") } else { m!("see 'hutch --help'") };
         let o = &OPTS[i];
         let walked = cli::walk(args, 1, &|_| (o.short, &o.long, o.value), hint, &mut |_, v| {
             let b = v.to_bytes();
             match verb {
                 Verb::Ps => match crate::config::word_index(b"table json", b) {
                     Some(i) => json = i == 1,
-                    None => return Err(Error::msg("invalid format", b, "expected json or table")),
+                    None => return Err(Error::msg(m!("invalid format"), b, m!("expected json or table"))),
                 },
-                Verb::Stop if parse_num(b).is_none() => return Err(Error::msg("invalid timeout", b, "expected whole seconds")),
+                Verb::Stop if parse_num(b).is_none() => return Err(Error::msg(m!("invalid timeout"), b, m!("expected whole seconds"))),
                 _ => opt = Some(v),
             }
             Ok(())
@@ -204,8 +205,8 @@ pub fn named(root: &Root, verb: Verb, args: &[&'static CStr]) -> Result<c_int> {
         return ps(root, ops, json);
     }
     let [name] = ops else {
-        const STEPS: [&str; 5] = ["", "stop", "rm", "logs", "wait"];
-        return Err(Error::msg(STEPS[i], b"", "expected one NAME (see 'hutch --help')"));
+        const STEPS: [Msg; 5] = [m!(""), m!("stop"), m!("rm"), m!("logs"), m!("wait")];
+        return Err(Error::msg(STEPS[i], b"", m!("expected one NAME (see 'hutch --help')")));
     };
     let name = name.to_bytes();
     let e = state::read(root, name)?;
@@ -227,7 +228,7 @@ pub fn named(root: &Root, verb: Verb, args: &[&'static CStr]) -> Result<c_int> {
             match e.status() {
                 // An OCI container's end is `delete`'s: its cgroups and poststop hooks too.
                 _ if !e.get(b"bundle").is_empty() => drop(crate::oci::delete(&crate::oci::Global::default(), root, name, on)?),
-                Status::Running if !on => return Err(Error::msg("container is running", name, "stop it first, or use rm -f")),
+                Status::Running if !on => return Err(Error::msg(m!("container is running"), name, m!("stop it first, or use rm -f"))),
                 Status::Running => kill_and_wait(root, name, &e),
                 _ => {}
             }
@@ -237,7 +238,7 @@ pub fn named(root: &Root, verb: Verb, args: &[&'static CStr]) -> Result<c_int> {
         Verb::Wait => {
             while !await_end(root, name, 1_000) {}
             let Some(code) = state::read(root, name)?.exit else {
-                return Err(Error::msg("exit status unknown", name, "its supervisor was killed"));
+                return Err(Error::msg(m!("exit status unknown"), name, m!("its supervisor was killed")));
             };
             out.num(code as u64);
         }
@@ -252,7 +253,7 @@ fn ps(root: &Root, ops: &[&'static CStr], json: bool) -> Result<c_int> {
     match ops {
         [] => {}
         [id] => return crate::oci::ps(root, id.to_bytes(), json),
-        _ => return Err(Error::msg("ps", b"", "usage: hutch ps [--format json] [ID]")),
+        _ => return Err(Error::msg(m!("ps"), b"", m!("usage: hutch ps [--format json] [ID]"))),
     }
     let now = sys::now();
     let mut out: Vec<u8> = Vec::from(&b"NAME             PID      STATUS       UPTIME   COMMAND\n"[..]);
@@ -300,7 +301,7 @@ fn ps(root: &Root, ops: &[&'static CStr], json: bool) -> Result<c_int> {
         out = w.out;
         out.push(b'\n');
     }
-    sys::write_all(1, &out).at("writing", b"stdout")?;
+    sys::write_all(1, &out).at(m!("writing"), b"stdout")?;
     Ok(0)
 }
 
@@ -357,24 +358,24 @@ pub fn signal(s: &[u8]) -> Result<c_int> {
     let n = parse_num(u).map(|n| n as c_int).or_else(|| crate::config::word_index(NAMES, u).map(|i| NUMS[i] as c_int));
     match n {
         Some(n @ 1..=64) => Ok(n),
-        _ => Err(Error::msg("invalid signal", s, "expected a number or a name such as TERM")),
+        _ => Err(Error::msg(m!("invalid signal"), s, m!("expected a number or a name such as TERM"))),
     }
 }
 
 /// `hutch logs [-f] NAME`: the detached container's output; `-f` follows it until it ends.
 fn logs(root: &Root, name: &[u8], follow: bool) -> Result<c_int> {
-    let fd = sys::openat(root.fd, state::path(name, b"log").cstr(), libc::O_RDONLY, 0).at("opening log", name)?;
+    let fd = sys::openat(root.fd, state::path(name, b"log").cstr(), libc::O_RDONLY, 0).at(m!("opening log"), name)?;
     let mut chunk = [0u8; 4096];
     let r = loop {
         match sys::read(fd, &mut chunk) {
             Ok(0) if follow && !await_end(root, name, 0) => sys::sleep_ms(50),
             // Once it has ended, one more read finds whatever it wrote last.
             Ok(0) => match sys::read(fd, &mut chunk) {
-                Ok(n @ 1..) => sys::write_all(1, &chunk[..n]).at("writing", b"stdout")?,
+                Ok(n @ 1..) => sys::write_all(1, &chunk[..n]).at(m!("writing"), b"stdout")?,
                 _ => break Ok(0),
             },
-            Ok(n) => sys::write_all(1, &chunk[..n]).at("writing", b"stdout")?,
-            Err(e) => break Err(Error::sys("reading log", name, e)),
+            Ok(n) => sys::write_all(1, &chunk[..n]).at(m!("writing"), b"stdout")?,
+            Err(e) => break Err(Error::sys(m!("reading log"), name, e)),
         }
     };
     sys::close(fd);

@@ -6,6 +6,7 @@ use core::ffi::{c_int, CStr};
 use crate::buf::{fd_path, Buf};
 use crate::config::{Device, Mount, Tmpfs, Volume};
 use crate::error::{Context, Error, Result};
+use crate::msg::m;
 use crate::rootfs::{self, mount_on, mount_point, Kind};
 use crate::{sys, userns};
 
@@ -56,24 +57,24 @@ pub fn defaults(root: c_int, nodes_only: bool) -> Result<()> {
             continue;
         }
         match *what {
-            What::Fs(fstype, flags, data) => mount_fs(root, p, fstype, fstype, flags, data)?.at("mounting", p)?,
+            What::Fs(fstype, flags, data) => mount_fs(root, p, fstype, fstype, flags, data)?.at(m!("mounting"), p)?,
             What::Sysfs => sysfs(root, path, NOSUID_NOEXEC_NODEV | libc::MS_RDONLY)?,
             What::Devpts => {
                 let data = match userns::gid_mapped(5) {
                     true => c"newinstance,ptmxmode=0666,mode=0620,gid=5",
                     false => c"newinstance,ptmxmode=0666,mode=0620",
                 };
-                mount_fs(root, p, c"devpts", c"devpts", libc::MS_NOSUID | libc::MS_NOEXEC, data)?.at("mounting", p)?
+                mount_fs(root, p, c"devpts", c"devpts", libc::MS_NOSUID | libc::MS_NOEXEC, data)?.at(m!("mounting"), p)?
             }
             // A node of our own is much cheaper than a mount; where mknod is not allowed (a
             // user namespace), the host's node is bound instead. In the fresh /dev tmpfs: no
             // symlink of ROOTFS can be in the way.
             What::HostDevice => match sys::copy_node(path, root, &path[1..]) {
                 Err(sys::Errno(libc::EPERM)) => bind(root, path, p, Kind::File, REC_BIND)?,
-                r => r.at("creating device", p)?,
+                r => r.at(m!("creating device"), p)?,
             },
             // Inside the fresh /dev tmpfs: no symlink of ROOTFS can be in the way.
-            What::Link(target) => sys::symlinkat(target, root, &path[1..]).at("creating symlink", p)?,
+            What::Link(target) => sys::symlinkat(target, root, &path[1..]).at(m!("creating symlink"), p)?,
         }
     }
     Ok(())
@@ -88,7 +89,7 @@ fn sysfs(root: c_int, path: &CStr, flags: u64) -> Result<()> {
             bind(root, c"/sys", p, Kind::Dir, REC_BIND)?;
             read_only(root, path)
         }
-        r => r.at("mounting", p),
+        r => r.at(m!("mounting"), p),
     }
 }
 
@@ -127,14 +128,14 @@ pub fn confine_proc(root: c_int, masked: &[&CStr], read_only_paths: &[&CStr]) ->
             _ => mount_on(fd, Some(c"/dev/null"), None, libc::MS_BIND, None),
         };
         sys::close(fd);
-        r.at("masking", p)?;
+        r.at(m!("masking"), p)?;
     }
     for &path in read_only_paths {
         let p = path.to_bytes();
         let Some(fd) = existing(root, path)? else { continue };
         let r = mount_on(fd, Some(fd_path(fd).cstr()), None, libc::MS_BIND | libc::MS_REC, None);
         sys::close(fd);
-        r.at("binding read-only", p)?;
+        r.at(m!("binding read-only"), p)?;
         read_only(root, path)?;
     }
     Ok(())
@@ -145,7 +146,7 @@ fn existing(root: c_int, path: &CStr) -> Result<Option<c_int>> {
     match rootfs::open_in(root, path) {
         Ok(fd) => Ok(Some(fd)),
         Err(sys::Errno(libc::ENOENT)) => Ok(None),
-        Err(e) => Err(Error::sys("opening", path.to_bytes(), e)),
+        Err(e) => Err(Error::sys(m!("opening"), path.to_bytes(), e)),
     }
 }
 
@@ -154,13 +155,13 @@ const REC_BIND: u64 = libc::MS_BIND | libc::MS_REC;
 /// Binds host path `src` at `dst` inside root; `flags` MS_BIND, with MS_REC for everything
 /// mounted below `src` too.
 fn bind(root: c_int, src: &CStr, dst: &[u8], kind: Kind, flags: u64) -> Result<()> {
-    mount_in(root, dst, kind, src, None, flags, c"")?.at("bind mounting", src.to_bytes())
+    mount_in(root, dst, kind, src, None, flags, c"")?.at(m!("bind mounting"), src.to_bytes())
 }
 
 /// `-v SRC:DST[:ro]`; DST is made a directory or a file to match SRC.
 pub fn volume(root: c_int, v: &Volume) -> Result<()> {
     let src = v.src.to_bytes();
-    let ty = sys::file_type(libc::AT_FDCWD, v.src).at("volume source", src)?;
+    let ty = sys::file_type(libc::AT_FDCWD, v.src).at(m!("volume source"), src)?;
     bind(root, v.src, v.dst.to_bytes(), if ty == libc::S_IFDIR { Kind::Dir } else { Kind::File }, REC_BIND)?;
     if v.read_only {
         read_only(root, v.dst)?;
@@ -171,7 +172,7 @@ pub fn volume(root: c_int, v: &Volume) -> Result<()> {
 /// Remounts the mount at `path` inside root read-only. Opened anew: an fd opened before the
 /// mount names what lies beneath it.
 fn read_only(root: c_int, path: &CStr) -> Result<()> {
-    let fd = rootfs::open_in(root, path).at("opening", path.to_bytes())?;
+    let fd = rootfs::open_in(root, path).at(m!("opening"), path.to_bytes())?;
     let r = rootfs::remount_read_only(fd, path.to_bytes());
     sys::close(fd);
     r
@@ -180,7 +181,7 @@ fn read_only(root: c_int, path: &CStr) -> Result<()> {
 /// `--tmpfs DST[:OPTS]`.
 pub fn tmpfs(root: c_int, t: &Tmpfs) -> Result<()> {
     let dst = t.dst.to_bytes();
-    mount_fs(root, dst, c"tmpfs", c"tmpfs", t.flags, t.data)?.at("mounting tmpfs", dst)
+    mount_fs(root, dst, c"tmpfs", c"tmpfs", t.flags, t.data)?.at(m!("mounting tmpfs"), dst)
 }
 
 /// A config.json mount. A bind is remounted with the flags it asks for beyond the bind (the
@@ -191,11 +192,11 @@ pub fn oci(root: c_int, m: &Mount) -> Result<()> {
     let is_bind = m.flags & libc::MS_BIND != 0;
     match m.fstype.to_bytes() {
         _ if is_bind => {
-            let ty = sys::file_type(libc::AT_FDCWD, m.src).at("mount source", m.src.to_bytes())?;
+            let ty = sys::file_type(libc::AT_FDCWD, m.src).at(m!("mount source"), m.src.to_bytes())?;
             bind(root, m.src, dst, if ty == libc::S_IFDIR { Kind::Dir } else { Kind::File }, m.flags & REC_BIND)?;
             let rest = m.flags & !(REC_BIND | libc::MS_REMOUNT);
             if rest != 0 {
-                let fd = rootfs::open_in(root, m.dst).at("opening", dst)?;
+                let fd = rootfs::open_in(root, m.dst).at(m!("opening"), dst)?;
                 let flags = libc::MS_REMOUNT | libc::MS_BIND | rest;
                 // In a user namespace the kernel keeps the source's locked flags: ask for them too.
                 let r = match mount_on(fd, None, None, flags, None) {
@@ -203,7 +204,7 @@ pub fn oci(root: c_int, m: &Mount) -> Result<()> {
                     r => r,
                 };
                 sys::close(fd);
-                r.at("remounting", dst)?;
+                r.at(m!("remounting"), dst)?;
             }
         }
         // cgroup v1 cannot be mounted in a user namespace: the host's hierarchies are bound.
@@ -219,17 +220,17 @@ pub fn oci(root: c_int, m: &Mount) -> Result<()> {
         b"sysfs" => sysfs(root, m.dst, m.flags)?,
         _ => {
             let src = if m.src.is_empty() { m.fstype } else { m.src };
-            mount_fs(root, dst, src, m.fstype, m.flags, m.data)?.at("mounting", dst)?;
+            mount_fs(root, dst, src, m.fstype, m.flags, m.data)?.at(m!("mounting"), dst)?;
             if dst == b"/dev" && m.fstype.to_bytes() == b"tmpfs" {
                 defaults(root, true)?;
             }
         }
     }
     if m.propagation != 0 {
-        let fd = rootfs::open_in(root, m.dst).at("opening", dst)?;
+        let fd = rootfs::open_in(root, m.dst).at(m!("opening"), dst)?;
         let r = mount_on(fd, None, None, m.propagation, None);
         sys::close(fd);
-        r.at("setting propagation", dst)?;
+        r.at(m!("setting propagation"), dst)?;
     }
     Ok(())
 }
@@ -241,21 +242,21 @@ pub fn oci(root: c_int, m: &Mount) -> Result<()> {
 fn cgroup(root: c_int, m: &Mount) -> Result<()> {
     let dst = m.dst.to_bytes();
     // Leaked: the container process execs soon after (no drop code).
-    let text = sys::read_file(c"/proc/self/cgroup").at("reading", b"/proc/self/cgroup")?.leak();
+    let text = sys::read_file(c"/proc/self/cgroup").at(m!("reading"), b"/proc/self/cgroup")?.leak();
     // Lines `ID:CONTROLLERS:PATH`; v2's has no controllers.
     let lines = || text.split(|&c| c == b'\n').filter_map(|l| l.split(|&c| c == b':').nth(1));
     if lines().all(|c| c.is_empty()) {
-        return mount_fs(root, dst, c"cgroup2", c"cgroup2", m.flags, c"")?.at("mounting", dst);
+        return mount_fs(root, dst, c"cgroup2", c"cgroup2", m.flags, c"")?.at(m!("mounting"), dst);
     }
-    mount_fs(root, dst, c"tmpfs", c"tmpfs", m.flags & !libc::MS_RDONLY, c"mode=755")?.at("mounting", dst)?;
+    mount_fs(root, dst, c"tmpfs", c"tmpfs", m.flags & !libc::MS_RDONLY, c"mode=755")?.at(m!("mounting"), dst)?;
     for ctrl in lines() {
         let name = ctrl.strip_prefix(b"name=").unwrap_or(if ctrl.is_empty() { b"unified" } else { ctrl });
         let mut sub = Buf::<256>::new();
         sub.push(dst).push(b"/").push(name);
         let fstype = if ctrl.is_empty() { c"cgroup2" } else { c"cgroup" };
-        mount_fs(root, sub.as_bytes(), c"cgroup", fstype, m.flags, Buf::<64>::new().push(ctrl).cstr())?.at("mounting", sub.as_bytes())?;
+        mount_fs(root, sub.as_bytes(), c"cgroup", fstype, m.flags, Buf::<64>::new().push(ctrl).cstr())?.at(m!("mounting"), sub.as_bytes())?;
         if ctrl.contains(&b',') {
-            let dir = rootfs::open_in(root, m.dst).at("opening", dst)?;
+            let dir = rootfs::open_in(root, m.dst).at(m!("opening"), dst)?;
             for part in ctrl.split(|&c| c == b',') {
                 let _ = sys::symlinkat(Buf::<64>::new().push(name).cstr(), dir, Buf::<64>::new().push(part).cstr());
             }
@@ -286,7 +287,7 @@ pub fn devices(root: c_int, devices: &[Device]) -> Result<()> {
         sys::close(dir);
         match r {
             Err(sys::Errno(libc::EPERM)) => bind(root, d.path, p, Kind::File, REC_BIND)?,
-            r => r.at("creating device", p)?,
+            r => r.at(m!("creating device"), p)?,
         }
     }
     Ok(())

@@ -7,6 +7,7 @@ use core::ffi::{c_int, CStr};
 
 use crate::config::{Net, RunConfig};
 use crate::error::{Context, Result};
+use crate::msg::m;
 use crate::sys;
 
 /// Whether the container gets a cgroup namespace: the bundle's choice, else wherever the
@@ -45,7 +46,7 @@ pub fn join_before_clone(cfg: &RunConfig) -> Result<c_int> {
     for ty in [libc::CLONE_NEWUSER, libc::CLONE_NEWPID] {
         for &(_, path) in o.join_ns.iter().filter(|j| j.0 == ty) {
             if ty == libc::CLONE_NEWPID {
-                own_pid = sys::open(c"/proc/self/ns/pid", libc::O_RDONLY).at("opening namespace", b"/proc/self/ns/pid")?;
+                own_pid = sys::open(c"/proc/self/ns/pid", libc::O_RDONLY).at(m!("opening namespace"), b"/proc/self/ns/pid")?;
             }
             setns_path(path, ty)?;
         }
@@ -56,15 +57,15 @@ pub fn join_before_clone(cfg: &RunConfig) -> Result<c_int> {
 /// Back to hutch's own PID namespace for its later children.
 pub fn leave_pid_ns(own_pid: c_int) -> Result<()> {
     if own_pid >= 0 {
-        sys::setns(own_pid, libc::CLONE_NEWPID).at("joining namespace", b"/proc/self/ns/pid")?;
+        sys::setns(own_pid, libc::CLONE_NEWPID).at(m!("joining namespace"), b"/proc/self/ns/pid")?;
         sys::close(own_pid);
     }
     Ok(())
 }
 
 fn setns_path(path: &CStr, ty: c_int) -> Result<()> {
-    let fd = sys::open(path, libc::O_RDONLY).at("opening namespace", path.to_bytes())?;
-    let r = sys::setns(fd, ty).at("joining namespace", path.to_bytes());
+    let fd = sys::open(path, libc::O_RDONLY).at(m!("opening namespace"), path.to_bytes())?;
+    let r = sys::setns(fd, ty).at(m!("joining namespace"), path.to_bytes());
     sys::close(fd);
     r
 }
@@ -86,20 +87,20 @@ pub fn join(list: &[(c_int, &'static CStr)]) -> Result<()> {
 /// offsets (/proc/self/timens_offsets) can still be written: they can only until a process is
 /// in it. The exec that follows moves this process in.
 pub fn new_time_ns() -> Result<()> {
-    sys::unshare(libc::CLONE_NEWTIME).at("creating time namespace", b"")
+    sys::unshare(libc::CLONE_NEWTIME).at(m!("creating time namespace"), b"")
 }
 
 /// A cgroup namespace rooted at the cgroups the caller is in now, see cgroup_namespaces(7).
 pub fn new_cgroup_ns() -> Result<()> {
-    sys::unshare(libc::CLONE_NEWCGROUP).at("creating cgroup namespace", b"")
+    sys::unshare(libc::CLONE_NEWCGROUP).at(m!("creating cgroup namespace"), b"")
 }
 
 pub fn set_hostname(name: &CStr) -> Result<()> {
-    sys::sethostname(name.to_bytes()).at("setting hostname", name.to_bytes())
+    sys::sethostname(name.to_bytes()).at(m!("setting hostname"), name.to_bytes())
 }
 
 /// A new network namespace starts with `lo` down; programs expect 127.0.0.1 to work.
 pub fn loopback_up() -> Result<()> {
-    sys::link_up(b"lo").at("bringing up interface", b"lo")
+    sys::link_up(b"lo").at(m!("bringing up interface"), b"lo")
 }
 

@@ -35,7 +35,7 @@ pub const fn pack<const N: usize>(text: &[u8]) -> [u8; N] {
 /// Greedy: at each point the longest earlier match, if it is 3 bytes or more. Earlier
 /// positions are chained by the hash of the 3 bytes there (`head`, `prev`), so only those
 /// that may match are tried: the compiler's evaluator is slow.
-const fn pack_into(text: &[u8], out: &mut [u8]) -> usize {
+pub const fn pack_into(text: &[u8], out: &mut [u8]) -> usize {
     assert!(text.len() <= CAP, "packed texts are at most 16 KiB");
     let mut head = [usize::MAX; 4096];
     let mut prev = [usize::MAX; CAP];

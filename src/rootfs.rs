@@ -8,6 +8,7 @@ use core::ffi::{c_int, CStr};
 use crate::buf::{fd_path, Buf};
 use crate::config::RunConfig;
 use crate::error::{Context, Error, Result};
+use crate::msg::m;
 use crate::sys::{self, Errno};
 
 const O_DIR: c_int = libc::O_PATH | libc::O_DIRECTORY;
@@ -36,7 +37,7 @@ pub enum Kind {
 /// An O_PATH fd to `path` inside `root`, creating it (as `kind`) and its missing parent
 /// directories first, as mount(2) needs an existing target.
 pub fn mount_point(root: c_int, path: &[u8], kind: Kind) -> Result<c_int> {
-    let fail = |e| Error::sys("creating mount point", path, e);
+    let fail = |e| Error::sys(m!("creating mount point"), path, e);
     let mut prefix = Buf::<4096>::new();
     prefix.push(path);
     if prefix.full() {
@@ -93,13 +94,13 @@ pub fn prepare(cfg: &RunConfig) -> Result<c_int> {
     // runc; nothing ever propagates back to the host.
     let slave = cfg.oci.as_ref().is_some_and(|o| o.propagation & libc::MS_SLAVE != 0);
     let propagation = if slave { libc::MS_SLAVE } else { libc::MS_PRIVATE };
-    sys::mount(None, c"/", None, libc::MS_REC | propagation, None).at("making mounts private", b"/")?;
+    sys::mount(None, c"/", None, libc::MS_REC | propagation, None).at(m!("making mounts private"), b"/")?;
     if cfg.overlay {
         return overlay(rootfs);
     }
     // pivot_root needs the new root to be a mount point.
-    sys::mount(Some(rootfs), rootfs, None, libc::MS_BIND | libc::MS_REC, None).at("binding rootfs", rb)?;
-    sys::open(rootfs, O_DIR).at("opening rootfs", rb)
+    sys::mount(Some(rootfs), rootfs, None, libc::MS_BIND | libc::MS_REC, None).at(m!("binding rootfs"), rb)?;
+    sys::open(rootfs, O_DIR).at(m!("opening rootfs"), rb)
 }
 
 /// An overlay root: ROOTFS is the read-only lower layer, a tmpfs holds the upper and work
@@ -107,11 +108,11 @@ pub fn prepare(cfg: &RunConfig) -> Result<c_int> {
 /// only), and ROOTFS stays reachable as the lower layer through an fd opened before.
 fn overlay(rootfs: &CStr) -> Result<c_int> {
     let rb = rootfs.to_bytes();
-    let lower = sys::open(rootfs, O_DIR).at("opening rootfs", rb)?;
-    sys::mount(Some(c"tmpfs"), rootfs, Some(c"tmpfs"), 0, Some(c"mode=755")).at("mounting overlay tmpfs", rb)?;
-    let stage = sys::open(rootfs, O_DIR).at("opening overlay tmpfs", rb)?;
+    let lower = sys::open(rootfs, O_DIR).at(m!("opening rootfs"), rb)?;
+    sys::mount(Some(c"tmpfs"), rootfs, Some(c"tmpfs"), 0, Some(c"mode=755")).at(m!("mounting overlay tmpfs"), rb)?;
+    let stage = sys::open(rootfs, O_DIR).at(m!("opening overlay tmpfs"), rb)?;
     for dir in [c"upper", c"work", c"root"] {
-        sys::mkdirat(stage, dir, 0o755).at("creating overlay directory", dir.to_bytes())?;
+        sys::mkdirat(stage, dir, 0o755).at(m!("creating overlay directory"), dir.to_bytes())?;
     }
     let (l, s) = (fd_path(lower), fd_path(stage));
     let mut data = Buf::<128>::new();
@@ -120,8 +121,8 @@ fn overlay(rootfs: &CStr) -> Result<c_int> {
     data.push(b",workdir=").push(s.as_bytes()).push(b"/work");
     let mut target = s;
     target.push(b"/root");
-    sys::mount(Some(c"overlay"), target.cstr(), Some(c"overlay"), 0, Some(data.cstr())).at("mounting overlay", rb)?;
-    let root = sys::openat(stage, c"root", O_DIR, 0).at("opening overlay", rb)?;
+    sys::mount(Some(c"overlay"), target.cstr(), Some(c"overlay"), 0, Some(data.cstr())).at(m!("mounting overlay"), rb)?;
+    let root = sys::openat(stage, c"root", O_DIR, 0).at(m!("opening overlay"), rb)?;
     sys::close(lower);
     sys::close(stage);
     Ok(root)
@@ -132,20 +133,20 @@ fn overlay(rootfs: &CStr) -> Result<c_int> {
 /// pivot_root fails with EINVAL when / is the initramfs (rootfs cannot be unmounted); there,
 /// and on `--no-pivot`, the root is moved over / and chrooted into instead.
 pub fn switch(root: c_int, no_pivot: bool) -> Result<()> {
-    sys::fchdir(root).at("entering rootfs", b"")?;
+    sys::fchdir(root).at(m!("entering rootfs"), b"")?;
     if !no_pivot {
         match sys::pivot_root(c".", c".") {
             Ok(()) => {
-                sys::umount2(c".", libc::MNT_DETACH).at("detaching old root", b"/")?;
-                return sys::chdir(c"/").at("entering rootfs", b"/");
+                sys::umount2(c".", libc::MNT_DETACH).at(m!("detaching old root"), b"/")?;
+                return sys::chdir(c"/").at(m!("entering rootfs"), b"/");
             }
             Err(Errno(libc::EINVAL)) if on_initramfs() => {}
-            Err(e) => return Err(Error::sys("pivot_root", b".", e)),
+            Err(e) => return Err(Error::sys(m!("pivot_root"), b".", e)),
         }
     }
-    sys::mount(Some(c"."), c"/", None, libc::MS_MOVE, None).at("moving rootfs to /", b"")?;
-    sys::chroot(c".").at("chroot", b".")?;
-    sys::chdir(c"/").at("entering rootfs", b"/")
+    sys::mount(Some(c"."), c"/", None, libc::MS_MOVE, None).at(m!("moving rootfs to /"), b"")?;
+    sys::chroot(c".").at(m!("chroot"), b".")?;
+    sys::chdir(c"/").at(m!("entering rootfs"), b"/")
 }
 
 fn on_initramfs() -> bool {
@@ -154,9 +155,9 @@ fn on_initramfs() -> bool {
 
 /// Remounts the mount at `fd` read-only, keeping its other flags.
 pub fn remount_read_only(fd: c_int, object: &[u8]) -> Result<()> {
-    let flags = sys::mount_flags(fd).at("remounting read-only", object)?;
+    let flags = sys::mount_flags(fd).at(m!("remounting read-only"), object)?;
     let bind = libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY;
-    mount_on(fd, None, None, bind | flags, None).at("remounting read-only", object)
+    mount_on(fd, None, None, bind | flags, None).at(m!("remounting read-only"), object)
 }
 
 /// mount(2) onto what `fd` refers to, through /proc/self/fd/N (the fd was resolved inside the

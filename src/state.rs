@@ -10,6 +10,7 @@ use core::ffi::{c_int, CStr};
 
 use crate::buf::Buf;
 use crate::error::{Context, Error, Result};
+use crate::msg::{m, Msg};
 use crate::sys::{self, Errno};
 
 /// The state directory, open.
@@ -26,14 +27,14 @@ pub fn open_root(root: Option<&CStr>, env: &[&'static CStr]) -> Result<Root> {
         None if sys::geteuid() == 0 => path.push(b"/run/hutch"),
         None => match crate::env::lookup(env, b"XDG_RUNTIME_DIR") {
             Some(v) => path.push(&v.to_bytes()[16..]).push(b"/hutch"),
-            None => return Err(Error::msg("state directory", b"", "XDG_RUNTIME_DIR is not set: use --root DIR")),
+            None => return Err(Error::msg(m!("state directory"), b"", m!("XDG_RUNTIME_DIR is not set: use --root DIR"))),
         },
     };
     match make_dir(path.as_bytes(), 0o700) {
         Ok(()) | Err(Errno(libc::EEXIST)) => {}
-        Err(e) => return Err(Error::sys("creating state directory", path.as_bytes(), e)),
+        Err(e) => return Err(Error::sys(m!("creating state directory"), path.as_bytes(), e)),
     }
-    let fd = sys::open(path.cstr(), libc::O_PATH | libc::O_DIRECTORY).at("opening state directory", path.as_bytes())?;
+    let fd = sys::open(path.cstr(), libc::O_PATH | libc::O_DIRECTORY).at(m!("opening state directory"), path.as_bytes())?;
     Ok(Root { fd })
 }
 
@@ -56,12 +57,12 @@ fn make_dir(path: &[u8], mode: u32) -> sys::Result<()> {
 pub fn check_name(name: &CStr) -> Result<&CStr> {
     match valid(name.to_bytes()) {
         true => Ok(name),
-        false => Err(Error::msg("invalid name", name.to_bytes(), NAME_RULE)),
+        false => Err(Error::msg(m!("invalid name"), name.to_bytes(), NAME_RULE)),
     }
 }
 
 /// What [`valid`] wants, for the errors.
-pub const NAME_RULE: &str = "expected 1-64 of a-z A-Z 0-9 _ . - (first a letter or digit)";
+pub const NAME_RULE: Msg = m!("expected 1-64 of a-z A-Z 0-9 _ . - (first a letter or digit)");
 
 /// [`check_name`] as a plain test.
 pub fn valid(b: &[u8]) -> bool {
@@ -87,8 +88,8 @@ pub fn path(name: &[u8], file: &[u8]) -> Buf<128> {
 
 /// Runs `f` holding the state directory's lock.
 fn locked(root: &Root, f: &mut dyn FnMut() -> Result<()>) -> Result<()> {
-    let fd = sys::openat(root.fd, c"lock", libc::O_RDWR | libc::O_CREAT, 0o600).at("opening lock", b"lock")?;
-    let r = sys::lock(fd).at("locking state directory", b"lock").and_then(|()| f());
+    let fd = sys::openat(root.fd, c"lock", libc::O_RDWR | libc::O_CREAT, 0o600).at(m!("opening lock"), b"lock")?;
+    let r = sys::lock(fd).at(m!("locking state directory"), b"lock").and_then(|()| f());
     sys::close(fd);
     r
 }
@@ -97,8 +98,8 @@ fn locked(root: &Root, f: &mut dyn FnMut() -> Result<()>) -> Result<()> {
 pub fn create(root: &Root, name: &[u8]) -> Result<()> {
     locked(root, &mut || match sys::mkdirat(root.fd, path(name, b"").cstr(), 0o700) {
         Ok(()) => Ok(()),
-        Err(Errno(libc::EEXIST)) => Err(Error::msg("name in use", name, "choose another --name, or 'hutch rm' it")),
-        Err(e) => Err(Error::sys("creating state entry", name, e)),
+        Err(Errno(libc::EEXIST)) => Err(Error::msg(m!("name in use"), name, m!("choose another --name, or 'hutch rm' it"))),
+        Err(e) => Err(Error::sys(m!("creating state entry"), name, e)),
     })
 }
 
@@ -108,7 +109,7 @@ pub fn remove(root: &Root, name: &[u8]) -> Result<()> {
         for file in b"state .state exit .exit log config.json .config.json exec.fifo".split(|&c| c == b' ') {
             let _ = sys::unlinkat(root.fd, path(name, file).cstr(), 0);
         }
-        sys::unlinkat(root.fd, path(name, b"").cstr(), libc::AT_REMOVEDIR).at("removing state entry", name)
+        sys::unlinkat(root.fd, path(name, b"").cstr(), libc::AT_REMOVEDIR).at(m!("removing state entry"), name)
     })
 }
 
@@ -117,7 +118,7 @@ pub fn write(root: &Root, name: &[u8], file: &[u8], text: &[u8]) -> Result<()> {
     let mut tmp = Buf::<128>::new();
     tmp.push(name).push(b"/.").push(file);
     let r = replace(root.fd, tmp.cstr(), path(name, file).cstr(), text);
-    r.at("writing state", tmp.as_bytes())
+    r.at(m!("writing state"), tmp.as_bytes())
 }
 
 /// Writes `text` to `dest` whole: to `tmp` first, then renamed over it (pid files too).
@@ -185,8 +186,8 @@ pub fn read(root: &Root, name: &[u8]) -> Result<Entry> {
     let text = match valid(name).then(|| sys::read_file_at(root.fd, path(name, b"state").cstr())) {
         Some(Ok(t)) => t,
         Some(Err(Errno(libc::ENOENT))) if sys::file_type(root.fd, path(name, b"").cstr()).is_ok() => Vec::new(),
-        Some(Err(e)) if e.0 != libc::ENOENT => return Err(Error::sys("reading state", name, e)),
-        _ => return Err(Error::msg("no such container", name, "see 'hutch ps'")),
+        Some(Err(e)) if e.0 != libc::ENOENT => return Err(Error::sys(m!("reading state"), name, e)),
+        _ => return Err(Error::msg(m!("no such container"), name, m!("see 'hutch ps'"))),
     };
     let exit = sys::read_file_at(root.fd, path(name, b"exit").cstr())
         .ok()
@@ -197,8 +198,8 @@ pub fn read(root: &Root, name: &[u8]) -> Result<Entry> {
 
 /// Every entry's name, sorted.
 pub fn names(root: &Root) -> Result<Vec<&'static [u8]>> {
-    let fd = sys::openat(root.fd, c".", libc::O_RDONLY | libc::O_DIRECTORY, 0).at("reading state directory", b"")?;
-    let all = sys::dir_names(fd).at("reading state directory", b"");
+    let fd = sys::openat(root.fd, c".", libc::O_RDONLY | libc::O_DIRECTORY, 0).at(m!("reading state directory"), b"")?;
+    let all = sys::dir_names(fd).at(m!("reading state directory"), b"");
     sys::close(fd);
     // An insertion sort: a few dozen names, and core's sort costs kilobytes. The names stay in
     // the directory listing, kept for the rest of this short-lived process.

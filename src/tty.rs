@@ -9,29 +9,30 @@ use core::ffi::c_int;
 
 use crate::buf::Buf;
 use crate::error::{Context, Result};
+use crate::msg::m;
 use crate::sys;
 
 /// In the child, after the switch to the container's root: the new terminal becomes stdin,
 /// stdout and stderr, and the session's controlling terminal; its master goes to `sock`.
 /// `size` (rows, columns: OCI's consoleSize) is set in place of hutch's own.
 pub fn attach(sock: c_int, size: Option<(u16, u16)>) -> Result<()> {
-    let master = sys::open(c"/dev/ptmx", libc::O_RDWR | libc::O_NOCTTY).at("opening terminal", b"/dev/ptmx")?;
-    let n = sys::pty_unlock(master).at("opening terminal", b"/dev/ptmx")?;
+    let master = sys::open(c"/dev/ptmx", libc::O_RDWR | libc::O_NOCTTY).at(m!("opening terminal"), b"/dev/ptmx")?;
+    let n = sys::pty_unlock(master).at(m!("opening terminal"), b"/dev/ptmx")?;
     let mut path = Buf::<32>::new();
     path.push(b"/dev/pts/").num(n as u64);
-    let slave = sys::open(path.cstr(), libc::O_RDWR | libc::O_NOCTTY).at("opening terminal", path.as_bytes())?;
+    let slave = sys::open(path.cstr(), libc::O_RDWR | libc::O_NOCTTY).at(m!("opening terminal"), path.as_bytes())?;
     // hutch's window size, from before the command runs (hutch itself gets the master later).
     match size {
         Some((rows, cols)) => sys::set_winsize(slave, rows, cols),
         None => sys::copy_winsize(0, slave),
     }
     sys::setsid();
-    sys::set_controlling_tty(slave).at("setting controlling terminal", path.as_bytes())?;
+    sys::set_controlling_tty(slave).at(m!("setting controlling terminal"), path.as_bytes())?;
     for fd in 0..3 {
-        sys::dup2(slave, fd).at("setting controlling terminal", path.as_bytes())?;
+        sys::dup2(slave, fd).at(m!("setting controlling terminal"), path.as_bytes())?;
     }
     sys::close(slave);
-    sys::send_fd(sock, master).at("sending terminal", path.as_bytes())?;
+    sys::send_fd(sock, master).at(m!("sending terminal"), path.as_bytes())?;
     sys::close(master);
     sys::close(sock);
     Ok(())
@@ -46,12 +47,12 @@ pub struct Proxy {
 
 impl Proxy {
     pub fn start(sock: c_int) -> Result<Proxy> {
-        let master = sys::recv_fd(sock).at("receiving terminal", b"")?;
+        let master = sys::recv_fd(sock).at(m!("receiving terminal"), b"")?;
         sys::copy_winsize(0, master);
         let saved = sys::make_raw(0);
-        let stack = sys::Stack::new(64 * 1024).at("mapping stack", b"")?;
+        let stack = sys::Stack::new(64 * 1024).at(m!("mapping stack"), b"")?;
         let mut m = master;
-        let pump = sys::clone(pump, &stack, libc::SIGCHLD, &mut m).at("starting terminal pump", b"")?;
+        let pump = sys::clone(pump, &stack, libc::SIGCHLD, &mut m).at(m!("starting terminal pump"), b"")?;
         Ok(Proxy { master, pump, saved })
     }
 

@@ -4,6 +4,7 @@ use alloc::vec::Vec;
 use core::ffi::CStr;
 
 use crate::error::{Error, Result};
+use crate::msg::m;
 use crate::sys;
 
 #[derive(Debug, PartialEq, Eq)]
@@ -63,16 +64,16 @@ pub fn resolve_in(spec: &[u8], passwd: &'static [u8], group: &[u8]) -> Result<Id
     let (uid, name, mut gid, home) = match (by(passwd, 7, by_uid, user), by_uid) {
         (Some(l), _) => match (number(field(l, 2)), number(field(l, 3))) {
             (Some(u), Some(g)) => (u, field(l, 0), g, field(l, 5)),
-            _ => return Err(Error::msg("bad /etc/passwd entry", user, "uid and gid must be numbers")),
+            _ => return Err(Error::msg(m!("bad /etc/passwd entry"), user, m!("uid and gid must be numbers"))),
         },
         (None, Some(u)) => (u, &b""[..], 0, &b"/"[..]),
-        (None, None) => return Err(Error::msg("unknown user", user, "not in the container's /etc/passwd")),
+        (None, None) => return Err(Error::msg(m!("unknown user"), user, m!("not in the container's /etc/passwd"))),
     };
     // group: name:password:gid:member,member
     if let Some(g) = grp {
         gid = match number(g).or_else(|| by(group, 3, None, g).and_then(|l| number(field(l, 2)))) {
             Some(n) => n,
-            None => return Err(Error::msg("unknown group", g, "not in the container's /etc/group")),
+            None => return Err(Error::msg(m!("unknown group"), g, m!("not in the container's /etc/group"))),
         };
     }
     let mut groups = Vec::from([gid]);
@@ -134,12 +135,12 @@ mod tests {
 
     #[test]
     fn unknown_names_are_errors() {
-        assert_eq!(ids("mallory").err().map(|e| e.step), Some("unknown user"));
-        assert_eq!(ids("alice:nogroup").err().map(|e| e.step), Some("unknown group"));
+        assert_eq!(ids("mallory").err().map(|e| e.step.str()), Some("unknown user"));
+        assert_eq!(ids("alice:nogroup").err().map(|e| e.step.str()), Some("unknown group"));
         assert!(ids("99999999999").is_err(), "out of range is not a number, and not a name");
         assert!(resolve_in(b"alice", b"", b"").is_err());
         let short = b"short:x:7:7:gecos:/home\n";
-        assert_eq!(resolve_in(b"short", short, b"").err().map(|e| e.step), Some("unknown user"), "6 fields: not an entry");
+        assert_eq!(resolve_in(b"short", short, b"").err().map(|e| e.step.str()), Some("unknown user"), "6 fields: not an entry");
         assert_eq!(resolve_in(b"7", short, b"").ok().map(|i| i.home), Some(&b"/"[..]));
         assert_eq!(field(b"a:b::d", 2), b"");
         assert_eq!(field(b"a:b", 5), b"");

@@ -9,6 +9,7 @@ use core::ffi::{c_int, CStr};
 
 use crate::buf::Buf;
 use crate::error::{Cause, Context, Error, Result};
+use crate::msg::{m, Msg};
 use crate::sys::{self, pid_t, Errno};
 use crate::user;
 
@@ -55,7 +56,7 @@ pub fn parse_mode(v: &[u8]) -> Result<Mode> {
     let modes: [(&[u8], Mode); 3] = [(b"", Mode::New), (b"auto", Mode::Auto), (b"host", Mode::Host)];
     match modes.iter().find(|m| m.0 == v) {
         Some(m) => Ok(m.1),
-        None => Err(Error::msg("invalid userns", v, "expected --userns, --userns=auto or --userns=host")),
+        None => Err(Error::msg(m!("invalid userns"), v, m!("expected --userns, --userns=auto or --userns=host"))),
     }
 }
 
@@ -64,7 +65,7 @@ pub fn parse_map(v: &[u8]) -> Result<IdMap> {
     let fits = |start: u32, count: u32| count > 0 && start.checked_add(count - 1).is_some();
     match three(v, b':').and_then(|(inside, outside, count)| Some((user::number(inside)?, outside, count))) {
         Some((inside, outside, count)) if fits(inside, count) && fits(outside, count) => Ok(IdMap { inside, outside, count }),
-        _ => Err(Error::msg("invalid id map", v, "expected CONTAINER:HOST:COUNT, COUNT above 0")),
+        _ => Err(Error::msg(m!("invalid id map"), v, m!("expected CONTAINER:HOST:COUNT, COUNT above 0"))),
     }
 }
 
@@ -74,10 +75,10 @@ pub fn parse_map(v: &[u8]) -> Result<IdMap> {
 fn decide<'a>(c: &'a Config, euid: u32, egid: u32, auto: impl FnOnce() -> Result<Maps<'a>>) -> Result<Option<Maps<'a>>> {
     let root = euid == 0;
     let explicit = !c.uid_map.is_empty() || !c.gid_map.is_empty();
-    let (object, why): (&[u8], _) = match c.mode {
-        Mode::Host if explicit => (b"--uidmap/--gidmap", "need a user namespace, not --userns=host"),
-        Mode::Auto if explicit => (b"--uidmap/--gidmap", "--userns=auto finds the maps itself"),
-        Mode::Host if !root => (b"--userns=host", "needs root"),
+    let (object, why): (&[u8], Msg) = match c.mode {
+        Mode::Host if explicit => (b"--uidmap/--gidmap", m!("need a user namespace, not --userns=host")),
+        Mode::Auto if explicit => (b"--uidmap/--gidmap", m!("--userns=auto finds the maps itself")),
+        Mode::Host if !root => (b"--userns=host", m!("needs root")),
         Mode::Host => return Ok(None),
         Mode::Default if root && !explicit => return Ok(None),
         Mode::Auto => return auto().map(Some),
@@ -89,11 +90,11 @@ fn decide<'a>(c: &'a Config, euid: u32, egid: u32, auto: impl FnOnce() -> Result
         }
         _ if root => (
             b"--userns",
-            "root needs --uidmap CONTAINER:HOST:COUNT (e.g. 0:100000:65536), or --userns=auto with a range for root in /etc/subuid",
+            m!("root needs --uidmap CONTAINER:HOST:COUNT (e.g. 0:100000:65536), or --userns=auto with a range for root in /etc/subuid"),
         ),
         _ => return Ok(Some(Maps { uid: Vec::from([own(euid)]).leak(), gid: Vec::from([own(egid)]).leak() })),
     };
-    Err(Error::msg("invalid userns", object, why))
+    Err(Error::msg(m!("invalid userns"), object, why))
 }
 
 /// The caller's own id as the container's root.
@@ -117,10 +118,10 @@ pub fn resolve(c: &Config) -> Result<Option<Maps<'_>>> {
 
 fn auto_maps(file: &CStr, name: &[u8], id: u32) -> Result<&'static [IdMap]> {
     // Leaked, as the maps are (no drop code).
-    let text = sys::read_file(file).at("reading", file.to_bytes())?.leak();
+    let text = sys::read_file(file).at(m!("reading"), file.to_bytes())?.leak();
     let maps = auto_maps_in(text, name, id).leak();
     if maps.len() == usize::from(id != 0) {
-        return Err(Error::msg("--userns=auto", file.to_bytes(), "no range for this user (see subuid(5))"));
+        return Err(Error::msg(m!("--userns=auto"), file.to_bytes(), m!("no range for this user (see subuid(5))")));
     }
     Ok(maps)
 }
@@ -165,10 +166,10 @@ pub fn clone_flag(maps: &Option<Maps>) -> c_int {
 /// Why clone failed: for a user namespace, the setting that forbids them, where one does.
 #[inline(never)] // smaller out of line (measured)
 pub fn clone_error(e: Errno, maps: &Option<Maps>) -> Error {
-    let step = "creating user namespace";
+    let step = m!("creating user namespace");
     let err = match (maps, e.0) {
-        (None, _) => return Error::sys("creating namespaces", b"clone", e),
-        (Some(_), libc::ENOSPC) => Error::msg(step, b"user.max_user_namespaces", "limit reached (here or in an enclosing user namespace)"),
+        (None, _) => return Error::sys(m!("creating namespaces"), b"clone", e),
+        (Some(_), libc::ENOSPC) => Error::msg(step, b"user.max_user_namespaces", m!("limit reached (here or in an enclosing user namespace)")),
         (Some(_), _) => Error::sys(step, b"clone", e),
     };
     disabled().unwrap_or(err)
@@ -192,7 +193,7 @@ struct Switch {
     /// Whether it binds root too.
     binds_root: bool,
     setting: &'static [u8],
-    fix: &'static str,
+    fix: Msg,
 }
 
 const SWITCHES: [Switch; 3] = [
@@ -201,21 +202,21 @@ const SWITCHES: [Switch; 3] = [
         off: b"0",
         binds_root: true,
         setting: b"user.max_user_namespaces is 0",
-        fix: "set it above 0 (sysctl -w user.max_user_namespaces=15000)",
+        fix: m!("set it above 0 (sysctl -w user.max_user_namespaces=15000)"),
     },
     Switch {
         file: c"/proc/sys/kernel/unprivileged_userns_clone",
         off: b"0",
         binds_root: false,
         setting: b"kernel.unprivileged_userns_clone is 0",
-        fix: "set it to 1, or run as root",
+        fix: m!("set it to 1, or run as root"),
     },
     Switch {
         file: c"/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
         off: b"1",
         binds_root: false,
         setting: b"kernel.apparmor_restrict_unprivileged_userns is 1",
-        fix: "set it to 0, or allow userns in an AppArmor profile for hutch, or run as root",
+        fix: m!("set it to 0, or allow userns in an AppArmor profile for hutch, or run as root"),
     },
 ];
 
@@ -226,7 +227,7 @@ fn disabled() -> Option<Error> {
     let s = SWITCHES.iter().find(|s| {
         (s.binds_root || !root) && sys::read_file(s.file).is_ok_and(|t| t.leak().trim_ascii() == s.off)
     })?;
-    Some(Error::msg("user namespaces are disabled", s.setting, s.fix))
+    Some(Error::msg(m!("user namespaces are disabled"), s.setting, s.fix))
 }
 
 /// Writes the child's ID maps (gid_map after setgroups, see user_namespaces(7)). The kernel
@@ -251,13 +252,13 @@ fn write_map(pid: pid_t, file: &CStr, tool: &CStr, maps: &[IdMap], own_id: u32) 
     if !root && file == c"gid_map" {
         let mut setgroups = path;
         setgroups.push(b"setgroups");
-        sys::write_file(setgroups.cstr(), b"deny").at("denying setgroups", setgroups.as_bytes())?;
+        sys::write_file(setgroups.cstr(), b"deny").at(m!("denying setgroups"), setgroups.as_bytes())?;
     }
     path.push(file.to_bytes());
     let mut text = Buf::<512>::new();
     push_maps(&mut text, maps, b" ", b"\n");
     // The whole map in one write: the kernel takes a map once.
-    sys::write_file(path.cstr(), text.as_bytes()).map_err(|e| explain(Error::sys("writing id map", path.as_bytes(), e), true))
+    sys::write_file(path.cstr(), text.as_bytes()).map_err(|e| explain(Error::sys(m!("writing id map"), path.as_bytes(), e), true))
 }
 
 /// Each map as INSIDE sep OUTSIDE sep COUNT end.
@@ -279,14 +280,14 @@ fn run_tool(tool: &CStr, pid: pid_t, maps: &[IdMap]) -> Result<()> {
         path = Buf::new();
         sys::exists(path.push(dir).push(name).cstr())
     }) {
-        return Err(Error::msg("mapping ids", name, "not found (Debian: install uidmap), or map only your own ids"));
+        return Err(Error::msg(m!("mapping ids"), name, m!("not found (Debian: install uidmap), or map only your own ids")));
     }
     // The arguments, each NUL-terminated in place.
     let mut args = Buf::<512>::new();
     args.push(name).push(b"\0").num(pid as u64).push(b"\0");
     push_maps(&mut args, maps, b"\0", b"\0");
     if args.full() {
-        return Err(Error::msg("mapping ids", name, "too many maps"));
+        return Err(Error::msg(m!("mapping ids"), name, m!("too many maps")));
     }
     // At most one argument per two bytes, and the null after them.
     let mut argv = [core::ptr::null(); 257];
@@ -295,7 +296,7 @@ fn run_tool(tool: &CStr, pid: pid_t, maps: &[IdMap]) -> Result<()> {
         argv[n] = a.as_ptr().cast();
         n += 1;
     }
-    let (r, w) = sys::pipe().at("creating pipe", b"")?;
+    let (r, w) = sys::pipe().at(m!("creating pipe"), b"")?;
     // Started like the container's child (musl's fork would add kilobytes of locking); the
     // pipe is its stderr, and everything else it inherits is close-on-exec.
     struct Exec<'a> {
@@ -309,9 +310,9 @@ fn run_tool(tool: &CStr, pid: pid_t, maps: &[IdMap]) -> Result<()> {
         }
         127
     }
-    let stack = sys::Stack::new(64 * 1024).at("mapping stack", b"")?;
+    let stack = sys::Stack::new(64 * 1024).at(m!("mapping stack"), b"")?;
     let mut e = Exec { path: path.cstr(), argv: &argv, stderr: w };
-    let child = sys::clone(exec, &stack, libc::SIGCHLD, &mut e).at("starting", name)?;
+    let child = sys::clone(exec, &stack, libc::SIGCHLD, &mut e).at(m!("starting"), name)?;
     sys::close(w);
     let mut said = [0u8; 160];
     let mut len = 0;
@@ -319,11 +320,11 @@ fn run_tool(tool: &CStr, pid: pid_t, maps: &[IdMap]) -> Result<()> {
         len = (len + n).min(said.len() - 1);
     }
     sys::close(r);
-    if let Some(sys::Exit::Code(0)) = sys::waitpid(child, false).at("waiting for", name)? {
+    if let Some(sys::Exit::Code(0)) = sys::waitpid(child, false).at(m!("waiting for"), name)? {
         return Ok(());
     }
     let said = said[..len].split(|&c| c == b'\n').next().unwrap_or_default();
-    Err(Error::msg("mapping ids", if said.is_empty() { name } else { said }, "refused (see subuid(5), subgid(5))"))
+    Err(Error::msg(m!("mapping ids"), if said.is_empty() { name } else { said }, m!("refused (see subuid(5), subgid(5))")))
 }
 
 /// In the child: the groups to give the user, after checking that its ids are mapped in the
@@ -358,7 +359,7 @@ fn require(what: &[u8], map: &[u8], id: u32) -> Result<()> {
         }
     }
     object.push(b")");
-    Err(Error::msg("switching user", object.as_bytes(), "not in the user namespace (see --userns=auto, --uidmap)"))
+    Err(Error::msg(m!("switching user"), object.as_bytes(), m!("not in the user namespace (see --userns=auto, --uidmap)")))
 }
 
 /// In the child: where hutch's own ids are not mapped in its user namespace (root with
@@ -371,7 +372,7 @@ pub fn become_root() -> Result<bool> {
     // Kept to the exec (no drop code).
     let root = core::mem::ManuallyDrop::new(user::Ids { uid: 0, gid: 0, groups: Vec::from([0]), home: b"" });
     let groups = check_mapped(&root)?;
-    sys::set_ids(0, 0, groups).at("switching user", b"0")?;
+    sys::set_ids(0, 0, groups).at(m!("switching user"), b"0")?;
     Ok(true)
 }
 
@@ -406,7 +407,7 @@ pub fn check_rootless_limits(dir: &[u8]) -> Result<()> {
     if delegated {
         Ok(())
     } else {
-        Err(Error::msg("cgroup limits", dir, "cgroup limits need root or a delegated cgroup v2 subtree"))
+        Err(Error::msg(m!("cgroup limits"), dir, m!("cgroup limits need root or a delegated cgroup v2 subtree")))
     }
 }
 

@@ -8,16 +8,17 @@ use core::ffi::c_int;
 use super::spec::Hook;
 use super::Create;
 use crate::error::{Error, Result};
+use crate::msg::{m, Msg};
 use crate::sys::{self, Exit};
 
 /// Runs `hooks` in order; the first failure is the error, named after `kind`.
-pub fn run_all(hooks: &[Hook], state: &[u8], kind: &'static str) -> Result<()> {
+pub fn run_all(hooks: &[Hook], state: &[u8], kind: Msg) -> Result<()> {
     hooks.iter().try_for_each(|h| run(h, state, kind))
 }
 
 /// Runs every one of `hooks`, a failure only a warning (poststart, poststop: config.md says
 /// the lifecycle goes on as if the hook had succeeded).
-pub fn run_warning(g: &super::Global, hooks: &[Hook], state: &[u8], kind: &'static str) {
+pub fn run_warning(g: &super::Global, hooks: &[Hook], state: &[u8], kind: Msg) {
     for h in hooks {
         if let Err(err) = run(h, state, kind) {
             super::report(g, b"warning", err.text().as_bytes());
@@ -30,8 +31,8 @@ pub fn runtime(oci: Option<&Create>, pid: c_int) -> Result<()> {
     let Some(o) = oci else { return Ok(()) };
     // "created", as crun passes and runtime-tools checks: the hooks see the container made.
     let state = o.state(super::Status::Created, pid);
-    run_all(&o.spec.hooks.prestart, &state, "prestart hook")?;
-    run_all(&o.spec.hooks.create_runtime, &state, "createRuntime hook")
+    run_all(&o.spec.hooks.prestart, &state, m!("prestart hook"))?;
+    run_all(&o.spec.hooks.create_runtime, &state, m!("createRuntime hook"))
 }
 
 struct Child<'a> {
@@ -39,12 +40,12 @@ struct Child<'a> {
     stdin: c_int,
 }
 
-fn run(h: &Hook, state: &[u8], kind: &'static str) -> Result<()> {
+fn run(h: &Hook, state: &[u8], kind: Msg) -> Result<()> {
     let path = h.path.to_bytes();
     match spawn_and_wait(h, state) {
         Ok(Some(Exit::Code(0))) => Ok(()),
-        Ok(None) => Err(Error::msg(kind, path, "timed out")),
-        Ok(Some(_)) => Err(Error::msg(kind, path, "failed")),
+        Ok(None) => Err(Error::msg(kind, path, m!("timed out"))),
+        Ok(Some(_)) => Err(Error::msg(kind, path, m!("failed"))),
         Err(e) => Err(Error::sys(kind, path, e)),
     }
 }

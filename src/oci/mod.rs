@@ -25,13 +25,14 @@ use crate::cli::{self, name, options, Opt, Value};
 use crate::config::leak;
 use crate::error::{Context, Error, Result};
 use crate::json::Writer;
+use crate::msg::{m, Msg};
 use crate::state::{self, Entry, Root};
 use crate::sys::{self, Errno};
 use crate::{cgroup, container, lifecycle};
 use spec::Spec;
 
 /// The step of the child's request that the parent run the runtime's hooks (hooks.rs).
-pub const HOOKS: &str = "run hooks";
+pub const HOOKS: Msg = m!("run hooks");
 
 /// What the OCI lifecycle adds to a container's start; the child reads it too.
 pub struct Create<'a> {
@@ -68,7 +69,7 @@ impl Create<'_> {
 /// of the caller's (keyrings(7)). A kernel without keyrings is no error.
 pub fn join_session_keyring(oci: Option<&Create>) -> Result<()> {
     match oci.filter(|o| o.keyring).map(|o| sys::join_session_keyring(o.id)) {
-        Some(Err(e)) if e != Errno(libc::ENOSYS) => Err(Error::sys("joining session keyring", b"", e)),
+        Some(Err(e)) if e != Errno(libc::ENOSYS) => Err(Error::sys(m!("joining session keyring"), b"", e)),
         _ => Ok(()),
     }
 }
@@ -78,13 +79,13 @@ pub fn join_session_keyring(oci: Option<&Create>) -> Result<()> {
 pub fn before_switch(a: &Args) -> Result<()> {
     let Some(o) = a.oci else { return Ok(()) };
     if o.runtime_hooks() {
-        Error::msg(HOOKS, b"", "").send(a.err_fd);
+        Error::msg(HOOKS, b"", m!("")).send(a.err_fd);
         let mut go = [0u8; 1];
         if sys::read(a.sync_fd, &mut go) != Ok(1) {
-            return Err(Error::msg("waiting for hooks", b"", "hutch exited"));
+            return Err(Error::msg(m!("waiting for hooks"), b"", m!("hutch exited")));
         }
     }
-    hooks::run_all(&o.spec.hooks.create_container, o.state(Status::Creating, a.pid), "createContainer hook")
+    hooks::run_all(&o.spec.hooks.create_container, o.state(Status::Creating, a.pid), m!("createContainer hook"))
 }
 
 /// The first fd not passed on to the command: `--preserve-fds N` keeps 3..3+N open.
@@ -101,18 +102,18 @@ pub fn preserve_fds(n: c_int) -> c_int {
 pub fn await_start(a: &mut Args) -> Result<()> {
     let Some(o) = a.oci else { return Ok(()) };
     find_command(a.cfg.command[0], a.env)?;
-    sys::prctl(libc::PR_SET_PDEATHSIG, 0, 0).at("clearing parent death signal", b"")?;
+    sys::prctl(libc::PR_SET_PDEATHSIG, 0, 0).at(m!("clearing parent death signal"), b"")?;
     // A `create` that died before the death signal was cleared fails: no container is left.
     if sys::reader_gone(a.err_fd) {
-        return Err(Error::msg("waiting for parent", b"", "hutch exited"));
+        return Err(Error::msg(m!("waiting for parent"), b"", m!("hutch exited")));
     }
     sys::close(a.err_fd);
     a.err_fd = -1;
-    let fifo = sys::open(fd_path(o.fifo).cstr(), libc::O_WRONLY).at("opening exec fifo", b"")?;
+    let fifo = sys::open(fd_path(o.fifo).cstr(), libc::O_WRONLY).at(m!("opening exec fifo"), b"")?;
     a.err_fd = fifo;
     sys::close(o.fifo);
-    sys::write_all(fifo, b"0").at("writing exec fifo", b"")?;
-    hooks::run_all(&o.spec.hooks.start_container, o.state(Status::Created, a.pid), "startContainer hook")
+    sys::write_all(fifo, b"0").at(m!("writing exec fifo"), b"")?;
+    hooks::run_all(&o.spec.hooks.start_container, o.state(Status::Created, a.pid), m!("startContainer hook"))
 }
 
 /// runc's check before the wait: the command exists (PATH searched as execvp does), so that
@@ -266,7 +267,7 @@ fn parse(args: &[&'static CStr], o: &mut Opts) -> Result<Option<&'static [&'stat
     let mut ops = ManuallyDrop::new(Vec::new());
     let mut rest = args;
     loop {
-        let Some(walked) = options(rest, OPTS, "see 'hutch --help'", &mut |id, v| Ok(o.0[id as usize] = Some(v)))? else {
+        let Some(walked) = options(rest, OPTS, m!("see 'hutch --help'"), &mut |id, v| Ok(o.0[id as usize] = Some(v)))? else {
             cli::print(&unpacked(&USAGE));
             return Ok(None);
         };
@@ -275,7 +276,7 @@ fn parse(args: &[&'static CStr], o: &mut Opts) -> Result<Option<&'static [&'stat
         rest = tail;
     }
     if let Some(f) = o.v(O::Format).filter(|f| !matches!(f.to_bytes(), b"json" | b"table")) {
-        return Err(Error::msg("invalid format", f.to_bytes(), "expected table or json"));
+        return Err(Error::msg(m!("invalid format"), f.to_bytes(), m!("expected table or json")));
     }
     Ok(Some(ManuallyDrop::into_inner(ops).leak()))
 }
@@ -312,7 +313,7 @@ pub fn main(verb: &[u8], args: &[&'static CStr], g: &Global, env: &[&'static CSt
             cli::print(&features());
             return Ok(0);
         }
-        None => return Err(Error::msg("unknown command", verb, "try 'hutch --help'")),
+        None => return Err(Error::msg(m!("unknown command"), verb, m!("try 'hutch --help'"))),
         _ => {}
     }
     let root = state::open_root(g.root, env)?;
@@ -320,7 +321,7 @@ pub fn main(verb: &[u8], args: &[&'static CStr], g: &Global, env: &[&'static CSt
         return list(&root, &o);
     }
     let [id] = ops[..] else {
-        return Err(Error::msg("usage", verb, "expected one container ID (see 'hutch --help')"));
+        return Err(Error::msg(m!("usage"), verb, m!("expected one container ID (see 'hutch --help')")));
     };
     let id = id.to_bytes();
     match v {
@@ -335,10 +336,10 @@ pub fn main(verb: &[u8], args: &[&'static CStr], g: &Global, env: &[&'static CSt
         Some(STATE) => {
             let (_, mut t) = described(&root, id, &e, status, true);
             t.push(b'\n');
-            sys::write_all(1, &t).at("writing", b"stdout").map(|()| 0)
+            sys::write_all(1, &t).at(m!("writing"), b"stdout").map(|()| 0)
         }
         _ => match e.get(b"cgroups") {
-            b"" => Err(Error::msg("pausing", id, "the container has no cgroup of its own")),
+            b"" => Err(Error::msg(m!("pausing"), id, m!("the container has no cgroup of its own"))),
             dirs => cgroup::freeze(dirs, v == Some(PAUSE)).map(|()| 0),
         },
     }
@@ -351,7 +352,7 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
     let b = o.v(O::Bundle).map_or(&b""[..], CStr::to_bytes);
     let mut bundle = Buf::<4096>::new();
     if b.first() != Some(&b'/') {
-        bundle.push(sys::readlink(c"/proc/self/cwd").at("finding bundle", b)?.as_bytes());
+        bundle.push(sys::readlink(c"/proc/self/cwd").at(m!("finding bundle"), b)?.as_bytes());
         if !b.is_empty() && b != b"." {
             bundle.push(b"/").push(b);
         }
@@ -360,7 +361,7 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
     }
     let mut path = bundle;
     // Leaked, as the spec that points into it is (no drop code).
-    let text = &*sys::read_file(path.push(b"/config.json").cstr()).at("reading config", path.as_bytes())?.leak();
+    let text = &*sys::read_file(path.push(b"/config.json").cstr()).at(m!("reading config"), path.as_bytes())?.leak();
     let spec = spec::parse(leak(text).to_bytes(), bundle.as_bytes())?;
     spec.run.no_pivot |= o.on(O::NoPivot);
     // runc's default cgroup: the container's ID, under the runtime's own.
@@ -373,11 +374,11 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
     let preserve_fds = match o.v(O::PreserveFds).map(|n| crate::config::parse_num(n.to_bytes())) {
         None => 0,
         Some(Some(n @ 0..=65536)) => n as c_int,
-        Some(_) => return Err(Error::msg("invalid --preserve-fds", b"", "expected a number of fds")),
+        Some(_) => return Err(Error::msg(m!("invalid --preserve-fds"), b"", m!("expected a number of fds"))),
     };
     match (spec.run.tty, o.on(O::Console)) {
-        (true, false) if !foreground => return Err(Error::msg("create", id, "process.terminal needs --console-socket")),
-        (false, true) => return Err(Error::msg("create", id, "--console-socket needs process.terminal")),
+        (true, false) if !foreground => return Err(Error::msg(m!("create"), id, m!("process.terminal needs --console-socket"))),
+        (false, true) => return Err(Error::msg(m!("create"), id, m!("--console-socket needs process.terminal"))),
         _ => {}
     }
     state::create(root, id)?;
@@ -386,10 +387,10 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
     let made = (|| {
         state::write(root, id, b"config.json", text)?;
         let fifo = state::path(id, b"exec.fifo");
-        sys::mkfifoat(root.fd, fifo.clone().cstr(), 0o622).at("creating exec fifo", fifo.as_bytes())?;
-        let fifo = sys::openat(root.fd, fifo.clone().cstr(), libc::O_PATH, 0).at("opening exec fifo", fifo.as_bytes())?;
+        sys::mkfifoat(root.fd, fifo.clone().cstr(), 0o622).at(m!("creating exec fifo"), fifo.as_bytes())?;
+        let fifo = sys::openat(root.fd, fifo.clone().cstr(), libc::O_PATH, 0).at(m!("opening exec fifo"), fifo.as_bytes())?;
         let console = match o.v(O::Console) {
-            Some(s) => sys::connect_unix(s).at("connecting to console socket", s.to_bytes())?,
+            Some(s) => sys::connect_unix(s).at(m!("connecting to console socket"), s.to_bytes())?,
             None => -1,
         };
         let c = Create { id: idc, bundle: bundle.as_bytes(), spec: &spec, fifo, console, preserve_fds, keyring: !o.on(O::NoKeyring) };
@@ -460,14 +461,14 @@ pub fn pid_dir(f: &CStr) -> Result<(c_int, &CStr)> {
     let split = b.iter().rposition(|&c| c == b'/').map_or(0, |i| i + 1);
     let mut dir = Buf::<4096>::new();
     dir.push(if split == 0 { b"." } else { &b[..split] });
-    let fd = sys::open(dir.cstr(), libc::O_PATH | libc::O_DIRECTORY).at("opening pid file directory", dir.as_bytes())?;
+    let fd = sys::open(dir.cstr(), libc::O_PATH | libc::O_DIRECTORY).at(m!("opening pid file directory"), dir.as_bytes())?;
     Ok((fd, CStr::from_bytes_with_nul(&b[split..]).unwrap_or_default()))
 }
 
 pub fn write_pid_file((dir, name): (c_int, &CStr), pid: c_int) -> Result<()> {
     let mut tmp = Buf::<4096>::new();
     tmp.push(b".").push(name.to_bytes());
-    let r = state::replace(dir, tmp.cstr(), name, Buf::<16>::new().num(pid as u64).as_bytes()).at("writing pid file", name.to_bytes());
+    let r = state::replace(dir, tmp.cstr(), name, Buf::<16>::new().num(pid as u64).as_bytes()).at(m!("writing pid file"), name.to_bytes());
     sys::close(dir);
     r
 }
@@ -478,18 +479,18 @@ fn start(g: &Global, root: &Root, id: &[u8]) -> Result<c_int> {
     let (e, status) = find(root, id, Status::Stopped)?;
     match status {
         Status::Created => {}
-        Status::Stopped => return Err(Error::msg("cannot start a stopped container", id, "delete it")),
-        _ => return Err(Error::msg("cannot start a running container", id, "it was started already")),
+        Status::Stopped => return Err(Error::msg(m!("cannot start a stopped container"), id, m!("delete it"))),
+        _ => return Err(Error::msg(m!("cannot start a running container"), id, m!("it was started already"))),
     }
     let mut path = state::path(id, b"exec.fifo");
     // Not blocking: a process that died before opening its end would keep `start` waiting.
-    let fd = sys::openat(root.fd, path.cstr(), libc::O_RDONLY | libc::O_NONBLOCK, 0).at("opening exec fifo", path.as_bytes())?;
+    let fd = sys::openat(root.fd, path.cstr(), libc::O_RDONLY | libc::O_NONBLOCK, 0).at(m!("opening exec fifo"), path.as_bytes())?;
     let mut zero = [0u8; 1];
     let r = loop {
         match sys::read(fd, &mut zero) {
-            Ok(1) => break sys::set_blocking(fd).at("reading exec fifo", path.as_bytes()),
+            Ok(1) => break sys::set_blocking(fd).at(m!("reading exec fifo"), path.as_bytes()),
             Err(Errno(libc::EAGAIN)) | Ok(_) if e.alive() => sys::sleep_ms(5),
-            _ => break Err(Error::msg("starting container", id, "its process has exited")),
+            _ => break Err(Error::msg(m!("starting container"), id, m!("its process has exited"))),
         }
     };
     let failed = r.map(|()| Error::receive(fd));
@@ -514,7 +515,7 @@ pub fn delete(g: &Global, root: &Root, id: &[u8], force: bool) -> Result<c_int> 
     match status {
         Status::Stopped => {}
         _ if force => kill_and_reap(&e),
-        _ => return Err(Error::msg("cannot delete a container that is not stopped", id, "kill it first, or use delete --force")),
+        _ => return Err(Error::msg(m!("cannot delete a container that is not stopped"), id, m!("kill it first, or use delete --force"))),
     }
     cgroup::remove(e.get(b"cgroups"));
     post_hooks(g, root, id, &e, Status::Stopped);
@@ -564,7 +565,7 @@ fn find(root: &Root, id: &[u8], least: Status) -> Result<(ManuallyDrop<Entry>, S
         _ => Status::Running,
     };
     if status < least {
-        return Err(Error::msg("container is not running", id, "see 'hutch list'"));
+        return Err(Error::msg(m!("container is not running"), id, m!("see 'hutch list'")));
     }
     Ok((e, status))
 }
@@ -591,8 +592,8 @@ fn described(root: &Root, id: &[u8], e: &Entry, status: Status, full: bool) -> (
 fn post_hooks(g: &Global, root: &Root, id: &[u8], e: &Entry, status: Status) {
     if let (Some(spec), st) = described(root, id, e, status, false) {
         let (hooks, kind) = match status {
-            Status::Running => (&spec.hooks.poststart, "poststart hook"),
-            _ => (&spec.hooks.poststop, "poststop hook"),
+            Status::Running => (&spec.hooks.poststart, m!("poststart hook")),
+            _ => (&spec.hooks.poststop, m!("poststop hook")),
         };
         hooks::run_warning(g, hooks, &st, kind);
     }
@@ -672,7 +673,7 @@ fn list(root: &Root, o: &Opts) -> Result<c_int> {
         w.close(b']');
         w.out.push(b'\n');
     }
-    sys::write_all(1, &w.out).at("writing", b"stdout")?;
+    sys::write_all(1, &w.out).at(m!("writing"), b"stdout")?;
     Ok(0)
 }
 
@@ -718,7 +719,7 @@ pub fn kill(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     let (id, sig) = match ops[..] {
         [id] => (id.to_bytes(), None),
         [id, s] => (id.to_bytes(), Some(lifecycle::signal(s.to_bytes())?)),
-        _ => return Err(Error::msg("kill", b"", "usage: hutch kill [-a] ID [SIGNAL]")),
+        _ => return Err(Error::msg(m!("kill"), b"", m!("usage: hutch kill [-a] ID [SIGNAL]"))),
     };
     let (e, _) = find(root, id, Status::Created)?;
     let sig = sig.unwrap_or(if e.get(b"bundle").is_empty() { libc::SIGKILL } else { libc::SIGTERM });
@@ -727,7 +728,7 @@ pub fn kill(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     for &pid in all {
         match sys::kill(pid, sig) {
             Err(Errno(libc::ESRCH)) if o.on(O::All) => {}
-            r => r.at("sending signal", id)?,
+            r => r.at(m!("sending signal"), id)?,
         }
     }
     Ok(0)
@@ -746,7 +747,7 @@ pub fn ps(root: &Root, id: &[u8], json: bool) -> Result<c_int> {
         out.extend_from_slice(Buf::<16>::new().num(pid as u64).push(b"\n").as_bytes());
     }
     w.close(b']').out.push(b'\n');
-    sys::write_all(1, if json { &w.out } else { &out }).at("writing", b"stdout")?;
+    sys::write_all(1, if json { &w.out } else { &out }).at(m!("writing"), b"stdout")?;
     Ok(0)
 }
 
@@ -774,8 +775,8 @@ fn spec(o: &Opts) -> Result<c_int> {
     }
     text.extend_from_slice(b"]}}\n");
     match sys::write_file_at(libc::AT_FDCWD, path.cstr(), &text, libc::O_CREAT | libc::O_EXCL) {
-        Err(Errno(libc::EEXIST)) => Err(Error::msg("spec", path.as_bytes(), "exists already: remove it first")),
-        r => r.at("writing", path.as_bytes()).map(|()| 0),
+        Err(Errno(libc::EEXIST)) => Err(Error::msg(m!("spec"), path.as_bytes(), m!("exists already: remove it first"))),
+        r => r.at(m!("writing"), path.as_bytes()).map(|()| 0),
     }
 }
 

@@ -6,6 +6,7 @@
 use alloc::vec::Vec;
 use core::ffi::CStr;
 
+use crate::msg::{m, Msg};
 use crate::buf::Buf;
 use core::ffi::c_int;
 
@@ -16,7 +17,7 @@ use crate::json::{self, Node, Value};
 use crate::userns::{self, IdMap};
 
 /// What config.json errors start with.
-const STEP: &str = "invalid config";
+const STEP: Msg = m!("invalid config");
 
 /// A hook: a host program the runtime runs at a point of the lifecycle, with the state JSON
 /// on its stdin (runtime-spec config.md, "POSIX-platform Hooks").
@@ -65,7 +66,7 @@ pub fn parse(text: &'static [u8], bundle: &[u8]) -> Result<&'static mut Spec> {
 
 /// `exec --process FILE`: the file is a config's `process` alone.
 pub fn process_file(doc: &Value, run: &mut RunConfig, env: &mut Vec<&'static CStr>) -> Result<()> {
-    json::read(doc, "invalid process", &mut |p| process(p, run, env))
+    json::read(doc, m!("invalid process"), &mut |p| process(p, run, env))
 }
 
 fn read(root: Node, bundle: &[u8], spec: &mut Spec) {
@@ -73,7 +74,7 @@ fn read(root: Node, bundle: &[u8], spec: &mut Spec) {
     // Within a major version the spec only adds fields, and unknown fields are ignored: 1.3
     // configs (runtime-tools writes them) start like 1.2 ones, as with runc and crun.
     if !version.str().starts_with(b"1.") {
-        version.fail("unsupported version: expected 1.x");
+        version.fail(m!("unsupported version: expected 1.x"));
     }
     let root_node = root.require(b"root");
     let run = &mut spec.run;
@@ -96,13 +97,13 @@ fn read(root: Node, bundle: &[u8], spec: &mut Spec) {
     if let Some(h) = root.get(b"hostname") {
         run.hostname = h.cstr();
         if !new_uts && !run.hostname.is_empty() {
-            h.fail("needs a new uts namespace");
+            h.fail(m!("needs a new uts namespace"));
         }
     }
     if let Some(d) = root.get(b"domainname") {
         oci.proc_writes.push((c"/proc/sys/kernel/domainname", d.cstr()));
         if !new_uts {
-            d.fail("needs a new uts namespace");
+            d.fail(m!("needs a new uts namespace"));
         }
     }
     root.each_of(b"mounts", &mut |m| oci.mounts.push(mount(m, bundle)));
@@ -124,7 +125,7 @@ fn read(root: Node, bundle: &[u8], spec: &mut Spec) {
     root.each_member_of(b"annotations", &mut |k, v| spec.annotations.push((leak(k), v.cstr())));
     // Without a mount namespace of its own, the setup would change the host's mounts.
     if linux.is_none() {
-        root.fail_at(Some(b"linux.namespaces"), "hutch needs a mount namespace");
+        root.fail_at(Some(b"linux.namespaces"), m!("hutch needs a mount namespace"));
     }
 }
 
@@ -172,7 +173,7 @@ fn flag(n: Node, key: &[u8], out: &mut bool) {
 #[inline(never)]
 fn absolute(n: Node) -> &'static CStr {
     if n.str().first() != Some(&b'/') {
-        n.fail("must be an absolute path");
+        n.fail(m!("must be an absolute path"));
     }
     n.cstr()
 }
@@ -183,7 +184,7 @@ fn in_bundle(n: Node, bundle: &[u8]) -> &'static CStr {
         Some(b'/') => n.cstr(),
         Some(_) => leak(Buf::<4096>::new().push(bundle).push(b"/").push(n.str()).as_bytes()),
         None => {
-            n.fail("must not be empty");
+            n.fail(m!("must not be empty"));
             c""
         }
     }
@@ -194,7 +195,7 @@ fn in_bundle(n: Node, bundle: &[u8]) -> &'static CStr {
 pub fn process(p: Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) {
     strings(p, b"args", &mut run.command);
     if run.command.is_empty() {
-        p.require(b"args").fail("must not be empty");
+        p.require(b"args").fail(m!("must not be empty"));
     }
     strings(p, b"env", env);
     run.workdir = absolute(p.require(b"cwd"));
@@ -234,7 +235,7 @@ pub fn process(p: Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) {
                 let name = n.str();
                 match caps::parse(name) {
                     Ok(m) if m != caps::ALL => *set |= m,
-                    _ => warn(warnings, n, name, "unknown capability, ignored"),
+                    _ => warn(warnings, n, name, m!("unknown capability, ignored")),
                 }
             });
         }
@@ -242,8 +243,8 @@ pub fn process(p: Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) {
     p.each_of(b"rlimits", &mut |r| {
         let ty = r.require(b"type");
         match ty.str().strip_prefix(b"RLIMIT_").and_then(config::rlimit_resource) {
-            None => ty.fail("unknown resource limit (RLIMIT_NOFILE, ...)"),
-            Some(resource) if run.rlimits.iter().any(|l| l.resource == resource) => ty.fail("repeated"),
+            None => ty.fail(m!("unknown resource limit (RLIMIT_NOFILE, ...)")),
+            Some(resource) if run.rlimits.iter().any(|l| l.resource == resource) => ty.fail(m!("repeated")),
             Some(resource) => {
                 let (soft, hard) = (r.require(b"soft").u64(), r.require(b"hard").u64());
                 run.rlimits.push(Rlimit { resource, soft, hard })
@@ -254,20 +255,20 @@ pub fn process(p: Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) {
         let field = word(b"apparmorProfile selinuxLabel", i);
         if let Some(f) = p.get(field) {
             if !f.str().is_empty() {
-                warn(&mut oci.warnings, f, b"", "ignored: hutch applies no AppArmor profile or SELinux label");
+                warn(&mut oci.warnings, f, b"", m!("ignored: hutch applies no AppArmor profile or SELinux label"));
             }
         }
     }
 }
 
 /// A warning line for a field hutch ignores: `hutch: warning: FIELD: WHAT: why`.
-fn warn(warnings: &mut Vec<&'static CStr>, n: Node, what: &[u8], why: &str) {
+fn warn(warnings: &mut Vec<&'static CStr>, n: Node, what: &[u8], why: Msg) {
     let mut line = Buf::<256>::new();
     line.push(b"hutch: warning: ").push(n.path().as_bytes());
     if !what.is_empty() {
         line.push(b": ").push(what);
     }
-    line.push(b": ").push(why.as_bytes()).push(b"\n");
+    line.push(b": ").push(why.text()).push(b"\n");
     warnings.push(leak(line.as_bytes()));
 }
 
@@ -311,7 +312,7 @@ fn propagation(name: &[u8]) -> Option<u64> {
 fn mount(m: Node, bundle: &[u8]) -> Mount {
     let dst = m.require(b"destination");
     if dst.str().is_empty() {
-        dst.fail("must not be empty");
+        dst.fail(m!("must not be empty"));
     }
     let fstype = m.get(b"type").map_or(c"", |t| t.cstr());
     let (mut flags, mut propagation_flags) = (0, 0);
@@ -370,10 +371,10 @@ fn namespaces(linux: Node, run: &mut RunConfig) {
     linux.each_of(b"namespaces", &mut |n| {
         let ty = n.require(b"type");
         let Some(flag) = config::word_index(NAMESPACES, ty.str()).map(|i| NAMESPACE_FLAGS[i]) else {
-            return ty.fail("unknown namespace type (pid, network, mount, ipc, uts, user, cgroup, time)");
+            return ty.fail(m!("unknown namespace type (pid, network, mount, ipc, uts, user, cgroup, time)"));
         };
         if seen & flag != 0 {
-            ty.fail("repeated");
+            ty.fail(m!("repeated"));
         }
         seen |= flag;
         match n.get(b"path") {
@@ -382,7 +383,7 @@ fn namespaces(linux: Node, run: &mut RunConfig) {
         }
     });
     if seen & libc::CLONE_NEWNS == 0 {
-        linux.require(b"namespaces").fail("hutch needs a mount namespace");
+        linux.require(b"namespaces").fail(m!("hutch needs a mount namespace"));
     }
     if oci.new_ns & libc::CLONE_NEWUSER != 0 {
         run.userns.mode = crate::userns::Mode::New;
@@ -408,12 +409,12 @@ fn sysctl_namespace(key: &[u8]) -> Option<c_int> {
 fn linux_setup(linux: Node, oci: &mut Oci) {
     linux.each_member_of(b"sysctl", &mut |key, v| {
         match sysctl_namespace(key) {
-            None => return v.fail("not a namespaced sysctl: kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*"),
-            Some(ns) if oci.new_ns & ns == 0 => return v.fail("needs a new namespace of its own (ipc, uts or network)"),
+            None => return v.fail(m!("not a namespaced sysctl: kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*")),
+            Some(ns) if oci.new_ns & ns == 0 => return v.fail(m!("needs a new namespace of its own (ipc, uts or network)")),
             _ => {}
         }
         if key.split(|&c| c == b'.').any(|c| c.is_empty() || c == b".." || c.contains(&b'/')) {
-            return v.fail("invalid key");
+            return v.fail(m!("invalid key"));
         }
         let mut path = Buf::<256>::new();
         path.push(b"/proc/sys/");
@@ -427,7 +428,7 @@ fn linux_setup(linux: Node, oci: &mut Oci) {
     if let Some(p) = linux.get(b"rootfsPropagation") {
         match propagation(p.str()) {
             Some(f) => oci.propagation = f,
-            None => p.fail("expected private, rprivate, shared, rshared, slave, rslave, unbindable or runbindable"),
+            None => p.fail(m!("expected private, rprivate, shared, rshared, slave, rslave, unbindable or runbindable")),
         }
     }
     if let Some(p) = linux.get(b"personality") {
@@ -435,12 +436,12 @@ fn linux_setup(linux: Node, oci: &mut Oci) {
         let d = p.require(b"domain");
         match config::word_index(b"LINUX LINUX32", d.str()) {
             Some(i) => oci.personality = Some(8 * i as u32),
-            None => return d.fail("expected LINUX or LINUX32"),
+            None => return d.fail(m!("expected LINUX or LINUX32")),
         }
     }
     if let Some(t) = linux.get(b"timeOffsets") {
         if oci.new_ns & libc::CLONE_NEWTIME == 0 {
-            return t.fail("needs a new time namespace");
+            return t.fail(m!("needs a new time namespace"));
         }
         let mut text = Buf::<128>::new();
         for i in 0..2 {
@@ -461,7 +462,7 @@ fn linux_setup(linux: Node, oci: &mut Oci) {
             b"c" | b"u" => libc::S_IFCHR,
             b"b" => libc::S_IFBLK,
             b"p" => libc::S_IFIFO,
-            _ => return ty.fail("expected c, b, u or p"),
+            _ => return ty.fail(m!("expected c, b, u or p")),
         };
         // major and minor are required but for a fifo; fileMode defaults to 0666.
         let mut v = [0, 0, 0o666, 0, 0];
@@ -488,7 +489,7 @@ fn hook(n: Node) -> Hook {
     if let Some(t) = n.get(b"timeout") {
         match t.num(1, u32::MAX as u64) {
             Ok(s) => h.timeout = Some(s as u32),
-            Err(_) => t.fail("must be a positive number of seconds"),
+            Err(_) => t.fail(m!("must be a positive number of seconds")),
         }
     }
     h
@@ -520,7 +521,7 @@ fn cgroups_path(n: Node, l: &mut Limits) {
     }
     // "slice:prefix:name" is systemd's form, for runtimes that ask systemd for cgroups.
     if p.len() > 255 || p.contains(&b':') || p.contains(&0) || p.split(|&c| c == b'/').any(|c| c == b"." || c == b"..") {
-        return n.fail("expected a cgroupfs path without . or .. components (systemd's slice:prefix:name is not supported)");
+        return n.fail(m!("expected a cgroupfs path without . or .. components (systemd's slice:prefix:name is not supported)"));
     }
     let slash = p.iter().rposition(|&c| c == b'/');
     l.cgroup_name = Some(leak(&p[slash.map_or(0, |i| i + 1)..]));
@@ -611,7 +612,7 @@ fn resources(r: Node, l: &mut Limits, oci: &mut Oci) {
     l.cpu_share = shares.map(|s| CpuShare::Shares(s.clamp(2, 262_144)));
     // Memory plus swap, as docker and v1's memsw count it.
     if l.memory_swap.is_some_and(|s| s < l.memory.unwrap_or(UNLIMITED)) {
-        r.fail_at(Some(b"memory.swap"), "counts memory plus swap: needs a memory limit, and at least as much");
+        r.fail_at(Some(b"memory.swap"), m!("counts memory plus swap: needs a memory limit, and at least as much"));
     }
     if let Some(b) = member(Memory, b"disableOOMKiller") {
         l.oom_kill_disable = b.bool();
@@ -621,7 +622,7 @@ fn resources(r: Node, l: &mut Limits, oci: &mut Oci) {
         if let Some(n) = member(Cpu, key) {
             match n.str() {
                 b"" => {}
-                s if !cpuset_ok(s) => n.fail("expected numbers and ranges, e.g. 0-3,6"),
+                s if !cpuset_ok(s) => n.fail(m!("expected numbers and ranges, e.g. 0-3,6")),
                 _ => *list = Some(n.cstr()),
             }
         }
@@ -632,7 +633,7 @@ fn resources(r: Node, l: &mut Limits, oci: &mut Oci) {
         let s = size.str();
         let digits = s.iter().take_while(|c| c.is_ascii_digit()).count();
         if digits == 0 || !matches!(&s[digits..], b"KB" | b"MB" | b"GB") {
-            size.fail("expected a size such as 2MB or 1GB");
+            size.fail(m!("expected a size such as 2MB or 1GB"));
         }
         pages.push((size.cstr(), h.require(b"limit").u64()))
     });
@@ -643,9 +644,9 @@ fn resources(r: Node, l: &mut Limits, oci: &mut Oci) {
     for i in 0..8 {
         let key = word(IGNORED_KEYS, i);
         let (section, why) = match i {
-            0 | 1 => (Memory, "ignored: kernel memory limits are deprecated, as in runc"),
-            2 | 3 => (Cpu, "not applied"),
-            _ => (Resources, "not applied: hutch does not manage this controller"),
+            0 | 1 => (Memory, m!("ignored: kernel memory limits are deprecated, as in runc")),
+            2 | 3 => (Cpu, m!("not applied")),
+            _ => (Resources, m!("not applied: hutch does not manage this controller")),
         };
         if let Some(n) = member(section, key) {
             warn(&mut oci.warnings, n, b"", why);
@@ -667,13 +668,13 @@ fn device(d: Node) -> DeviceRule {
         match n.str() {
             [] => {}
             &[k @ (b'a' | b'c' | b'b')] => r.kind = k,
-            _ => n.fail("expected a, c or b"),
+            _ => n.fail(m!("expected a, c or b")),
         }
     }
     if let Some(n) = d.get(b"access") {
         let s = n.str();
         if s.len() > 3 || !s.iter().all(|c| b"rwm".contains(c)) {
-            n.fail("expected some of r, w and m");
+            n.fail(m!("expected some of r, w and m"));
         } else if !s.is_empty() {
             r.access = leak(s).to_bytes();
         }
@@ -692,15 +693,15 @@ fn ids(linux: Node, new_ns: c_int, c: &mut userns::Config) {
                 let n = |k: &[u8]| m.require(k).u32();
                 let (inside, outside, count) = (n(b"containerID"), n(b"hostID"), n(b"size"));
                 if count == 0 || inside.checked_add(count - 1).is_none() || outside.checked_add(count - 1).is_none() {
-                    return m.fail("expected a size above 0 that fits the ID range");
+                    return m.fail(m!("expected a size above 0 that fits the ID range"));
                 }
                 maps.push(IdMap { inside, outside, count })
             }),
-            Some(list) => list.fail("only for a new user namespace in linux.namespaces"),
+            Some(list) => list.fail(m!("only for a new user namespace in linux.namespaces")),
             None => {}
         }
         if user && maps.is_empty() {
-            linux.fail_at(Some(key), "required by a new user namespace");
+            linux.fail_at(Some(key), m!("required by a new user namespace"));
         }
     }
 }
@@ -716,7 +717,7 @@ mod tests {
 
     fn why(e: Error) -> (alloc::string::String, &'static str) {
         let crate::error::Cause::Msg(m) = e.cause else { panic!("not a message") };
-        (alloc::string::String::from_utf8_lossy(e.object.as_bytes()).into_owned(), m)
+        (alloc::string::String::from_utf8_lossy(e.object.as_bytes()).into_owned(), m.str())
     }
 
     const MINIMAL: &str = r#"{"ociVersion": "1.0.2", "root": {"path": "rootfs"},

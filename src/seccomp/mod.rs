@@ -39,6 +39,7 @@ use libc::{seccomp_data, sock_filter};
 
 use crate::config::Seccomp;
 use crate::error::{Context, Error, Result};
+use crate::msg::{m, Msg};
 use crate::{json, sys};
 
 pub mod oci;
@@ -180,24 +181,24 @@ pub fn from_option(v: &'static CStr) -> Result<Seccomp> {
         Some(_) => Ok(Seccomp::Unconfined),
         None => {
             // Read once per run: kept to the end (no drop code).
-            let bytes = sys::read_file(v).at("reading seccomp filter", path)?.leak();
+            let bytes = sys::read_file(v).at(m!("reading seccomp filter"), path)?.leak();
             if bytes.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'{') {
                 let doc = core::mem::ManuallyDrop::new(json::parse(bytes, path)?);
                 return oci::load(&doc, v);
             }
             if let Some(why) = size_problem(bytes.len()) {
-                return Err(Error::msg("invalid seccomp filter", path, why));
+                return Err(Error::msg(m!("invalid seccomp filter"), path, why));
             }
             Ok(Seccomp::File { path: v, program: bytes, flags: 0 })
         }
     }
 }
 
-fn size_problem(len: usize) -> Option<&'static str> {
+fn size_problem(len: usize) -> Option<Msg> {
     match len {
-        0 => Some("the file is empty"),
-        _ if len > MAX_BYTES => Some("more than 4096 instructions (BPF_MAXINSNS)"),
-        _ if !len.is_multiple_of(INSN) => Some("size is not a multiple of 8 bytes (struct sock_filter)"),
+        0 => Some(m!("the file is empty")),
+        _ if len > MAX_BYTES => Some(m!("more than 4096 instructions (BPF_MAXINSNS)")),
+        _ if !len.is_multiple_of(INSN) => Some(m!("size is not a multiple of 8 bytes (struct sock_filter)")),
         _ => None,
     }
 }
@@ -209,7 +210,7 @@ pub fn apply(s: &Seccomp) -> Result<()> {
         Seccomp::Default => (&b"default"[..], sys::filter_bytes(program(&denied(ptrace_is_safe(&sys::kernel_release()))).leak()), 0),
         Seccomp::File { path, program, flags } => (path.to_bytes(), program, flags),
     };
-    sys::seccomp_load(prog, flags).at("loading seccomp filter", object)
+    sys::seccomp_load(prog, flags).at(m!("loading seccomp filter"), object)
 }
 
 /// The lists of calls the default filter refuses with EPERM.
@@ -579,6 +580,6 @@ pub(super) mod tests {
         assert!(matches!(from_option(c"default"), Ok(Seccomp::Default)));
         assert!(matches!(from_option(c"unconfined"), Ok(Seccomp::Unconfined)));
         let Err(e) = from_option(c"/nonexistent/hutch-filter") else { panic!("read a missing file") };
-        assert_eq!((e.step, e.object.as_bytes()), ("reading seccomp filter", &b"/nonexistent/hutch-filter"[..]));
+        assert_eq!((e.step.str(), e.object.as_bytes()), ("reading seccomp filter", &b"/nonexistent/hutch-filter"[..]));
     }
 }

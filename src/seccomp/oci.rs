@@ -37,6 +37,7 @@ use core::ffi::CStr;
 use libc::sock_filter;
 
 use super::{arch, header, jump, stmt, JA, JEQ, KILL, RET};
+use crate::msg::{m, Msg};
 use crate::config::{self, Seccomp};
 use crate::error::Result;
 use crate::json::{self, Node, Value};
@@ -125,7 +126,7 @@ fn tests_of(op: u32) -> &'static [[u8; 4]] {
 
 /// The most instructions the kernel takes (BPF_MAXINSNS).
 const MAX: usize = libc::BPF_MAXINSNS as usize;
-const TOO_LONG: &str = "the program is longer than 4096 instructions (BPF_MAXINSNS)";
+const TOO_LONG: Msg = m!("the program is longer than 4096 instructions (BPF_MAXINSNS)");
 
 /// One `args` entry.
 struct Cond {
@@ -152,7 +153,7 @@ pub fn from_oci(node: Node) -> Seccomp {
 /// The filter for the profile `doc`, read from `path`.
 pub fn load(doc: &Value, path: &'static CStr) -> Result<Seccomp> {
     let mut s = Seccomp::Unconfined;
-    json::read(doc, "invalid seccomp profile", &mut |n| s = filter(n, path))?;
+    json::read(doc, m!("invalid seccomp profile"), &mut |n| s = filter(n, path))?;
     Ok(s)
 }
 
@@ -176,7 +177,7 @@ fn number(table: &[u8], name: &[u8]) -> Option<u32> {
 /// The index of the string `n` among the space-separated `names`, after `prefix`; 0 if it
 /// is not there (an error).
 #[inline(never)]
-fn lookup(n: Node, prefix: &[u8], names: &[u8], why: &'static str) -> usize {
+fn lookup(n: Node, prefix: &[u8], names: &[u8], why: Msg) -> usize {
     let found = n.str().strip_prefix(prefix).and_then(|s| config::word_index(names, s));
     found.unwrap_or_else(|| {
         n.fail(why);
@@ -198,7 +199,7 @@ fn int(n: Node, key: &[u8], max: u64, default: Option<u64>) -> u64 {
 /// which only ERRNO and TRACE take.
 #[inline(never)]
 fn action(n: Node, key: &[u8], errno: &[u8]) -> u32 {
-    let why = "unknown action (SCMP_ACT_NOTIFY is not supported)";
+    let why = m!("unknown action (SCMP_ACT_NOTIFY is not supported)");
     let ret = RETS[lookup(n.require(key), b"SCMP_ACT_", ACTIONS, why)];
     let data = int(n, errno, 0xffff, Some(u64::MAX));
     match (ret == ERRNO || ret == TRACE, data) {
@@ -206,7 +207,7 @@ fn action(n: Node, key: &[u8], errno: &[u8]) -> u32 {
         (true, d) => ret | d as u32,
         (false, u64::MAX) => ret,
         (false, _) => {
-            n.require(errno).fail("only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take an errno");
+            n.require(errno).fail(m!("only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take an errno"));
             ret
         }
     }
@@ -217,11 +218,11 @@ fn action(n: Node, key: &[u8], errno: &[u8]) -> u32 {
 pub(super) fn compile(n: Node) -> (Vec<sock_filter>, u32) {
     let default = action(n, b"defaultAction", b"defaultErrnoRet");
     let mut flags = 0;
-    n.each_of(b"flags", &mut |f| flags |= 1 << lookup(f, b"SECCOMP_FILTER_FLAG_", FLAGS, "unknown flag"));
+    n.each_of(b"flags", &mut |f| flags |= 1 << lookup(f, b"SECCOMP_FILTER_FLAG_", FLAGS, m!("unknown flag")));
     // The other ABIs listed: bit i for arch::COMPAT[i].
     let (mut listed, mut native) = (0, false);
     n.each_of(b"architectures", &mut |a| {
-        let i = lookup(a, b"SCMP_ARCH_", ARCHES, "unknown architecture");
+        let i = lookup(a, b"SCMP_ARCH_", ARCHES, m!("unknown architecture"));
         native |= i == arch::NATIVE;
         listed |= arch::COMPAT.iter().enumerate().filter(|c| c.1 .0 == i).fold(0, |m, (j, _)| m | 1 << j)
     });
@@ -237,7 +238,7 @@ pub(super) fn compile(n: Node) -> (Vec<sock_filter>, u32) {
             let index = int(a, b"index", 5, None) as u32;
             any |= seen & 1 << index != 0;
             seen |= 1 << index;
-            let op = lookup(a.require(b"op"), b"SCMP_CMP_", OPS, "unknown operator") as u32;
+            let op = lookup(a.require(b"op"), b"SCMP_CMP_", OPS, m!("unknown operator")) as u32;
             let value = int(a, b"value", u64::MAX, None);
             let value2 = int(a, b"valueTwo", u64::MAX, Some(0));
             conds.push(Cond { index, op, value, value2 })
@@ -245,7 +246,7 @@ pub(super) fn compile(n: Node) -> (Vec<sock_filter>, u32) {
         let end = conds.len();
         // Read directly: a Node per name would cost more than it tells.
         let names = s.require(b"names");
-        let why = "expected an array of non-empty strings";
+        let why = m!("expected an array of non-empty strings");
         let Value::Arr(list) = names.value else { return names.fail(why) };
         for name in *list {
             let nr = match name {
@@ -356,7 +357,7 @@ mod tests {
     /// The program and flags compiled from `doc`, or the error.
     fn try_compile(doc: &Value) -> Result<(Vec<sock_filter>, u32)> {
         let mut out = (Vec::new(), 0);
-        json::read(doc, "invalid seccomp profile", &mut |n| out = compile(n)).map(|()| out)
+        json::read(doc, m!("invalid seccomp profile"), &mut |n| out = compile(n)).map(|()| out)
     }
 
     fn compiled(profile: &str) -> (Vec<sock_filter>, u32) {
@@ -708,14 +709,14 @@ mod tests {
     fn config_json_section_is_named_by_its_path() {
         let doc = json::parse(br#"{"linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_LOG"]}}}"#, b"config.json").unwrap();
         let mut s = Seccomp::Default;
-        json::read(&doc, "invalid config", &mut |root| s = from_oci(root.require(b"linux").require(b"seccomp"))).unwrap();
+        json::read(&doc, m!("invalid config"), &mut |root| s = from_oci(root.require(b"linux").require(b"seccomp"))).unwrap();
         let Seccomp::File { path, program, flags } = s else { panic!() };
         assert_eq!((path.to_bytes(), flags), (&b"linux.seccomp"[..], 2));
         let p = super::super::tests::decode(program);
         check(&p);
         assert_eq!(call(&p, "mount", [0; 6]), ALLOW);
         let doc = json::parse(br#"{"linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "x"}]}}}"#, b"c").unwrap();
-        let Err(e) = json::read(&doc, "invalid config", &mut |root| _ = from_oci(root.require(b"linux").require(b"seccomp"))) else { panic!() };
+        let Err(e) = json::read(&doc, m!("invalid config"), &mut |root| _ = from_oci(root.require(b"linux").require(b"seccomp"))) else { panic!() };
         assert_eq!(format!("{e:?}"), "invalid config: linux.seccomp.syscalls[0].action: unknown action (SCMP_ACT_NOTIFY is not supported)");
     }
 
