@@ -69,6 +69,13 @@ impl<'a> Parser<'a> {
         Value::Null
     }
 
+    /// Consumes the next byte if it is `c`.
+    fn eat(&mut self, c: u8) -> bool {
+        let hit = self.peek() == Some(c);
+        self.pos += hit as usize;
+        hit
+    }
+
     fn space(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
@@ -92,17 +99,14 @@ impl<'a> Parser<'a> {
         self.space();
         match self.peek() {
             None => self.fail(m!("unexpected end of input")),
-            Some(b'n') => {
-                self.word(b"null");
-                Value::Null
-            }
-            Some(b't') => {
-                self.word(b"true");
-                Value::Bool(true)
-            }
-            Some(b'f') => {
-                self.word(b"false");
-                Value::Bool(false)
+            Some(c @ (b'n' | b't' | b'f')) => {
+                let (word, v): (&[u8], _) = match c {
+                    b'n' => (b"null", Value::Null),
+                    b't' => (b"true", Value::Bool(true)),
+                    _ => (b"false", Value::Bool(false)),
+                };
+                self.word(word);
+                v
             }
             Some(b'"') => Value::Str(self.string()),
             Some(open @ (b'[' | b'{')) => {
@@ -118,11 +122,10 @@ impl<'a> Parser<'a> {
                         }
                         items.push(Value::Str(p.string()));
                         p.space();
-                        if p.peek() != Some(b':') {
+                        if !p.eat(b':') {
                             p.fail(m!("expected ':'"));
                             return;
                         }
-                        p.pos += 1;
                     }
                     items.push(p.value(depth + 1))
                 });
@@ -141,8 +144,7 @@ impl<'a> Parser<'a> {
     fn members(&mut self, close: u8, member: &mut dyn FnMut(&mut Self)) {
         self.pos += 1;
         self.space();
-        if self.peek() == Some(close) {
-            self.pos += 1;
+        if self.eat(close) {
             return;
         }
         loop {
@@ -151,16 +153,12 @@ impl<'a> Parser<'a> {
                 return;
             }
             self.space();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(c) if c == close => {
-                    self.pos += 1;
-                    return;
-                }
-                _ => {
-                    self.fail(if close == b']' { m!("expected ',' or ']'") } else { m!("expected ',' or '}'") });
-                    return;
-                }
+            if self.eat(close) {
+                return;
+            }
+            if !self.eat(b',') {
+                self.fail(if close == b']' { m!("expected ',' or ']'") } else { m!("expected ',' or '}'") });
+                return;
             }
         }
     }
@@ -175,20 +173,15 @@ impl<'a> Parser<'a> {
 
     fn number(&mut self) -> Value<'a> {
         let start = self.pos;
-        if self.peek() == Some(b'-') {
-            self.pos += 1;
-        }
+        self.eat(b'-');
         let int_start = self.pos;
         match self.digits() {
             0 => return self.fail(m!("invalid number")),
             n if n > 1 && self.text[int_start] == b'0' => return self.fail(m!("invalid number: leading zero")),
             _ => {}
         }
-        if self.peek() == Some(b'.') {
-            self.pos += 1;
-            if self.digits() == 0 {
-                return self.fail(m!("invalid number"));
-            }
+        if self.eat(b'.') && self.digits() == 0 {
+            return self.fail(m!("invalid number"));
         }
         if let Some(b'e' | b'E') = self.peek() {
             self.pos += 1;
@@ -355,11 +348,11 @@ impl<'v, 'a> Node<'v, 'a> {
     /// Notes an error about this value, or its member `key`, unless one came first.
     #[cold]
     #[inline(never)]
-    pub fn fail_at(self, key: Option<&str>, why: Msg) {
+    pub fn fail_at(self, key: Option<&[u8]>, why: Msg) {
         if self.ok() {
             let mut b = self.path();
             if let Some(k) = key {
-                dot(&mut b, k.as_bytes());
+                dot(&mut b, k);
             }
             self.r.error.set(Some(Error::msg(self.r.step, b.as_bytes(), why)));
         }
@@ -372,11 +365,11 @@ impl<'v, 'a> Node<'v, 'a> {
     /// The member `key` of this object; `None` when absent or null, or this is not an
     /// object (an error).
     #[inline(never)]
-    pub fn get(self, key: &str) -> Option<Node<'v, 'a>> {
+    pub fn get(self, key: &[u8]) -> Option<Node<'v, 'a>> {
         // A repeated key's last value wins.
         let mut found = None;
         for m in self.object().chunks_exact(2) {
-            if matches!(m[0], Value::Str(k) if k == key.as_bytes()) {
+            if matches!(m[0], Value::Str(k) if k == key) {
                 found = Some(&m[1]);
             }
         }
@@ -388,7 +381,7 @@ impl<'v, 'a> Node<'v, 'a> {
 
     /// Like [`Node::get`], but absence is an error (and the member reads as null).
     #[inline(never)]
-    pub fn require(self, key: &str) -> Node<'v, 'a> {
+    pub fn require(self, key: &[u8]) -> Node<'v, 'a> {
         match self.get(key) {
             Some(n) => n,
             None => {
@@ -429,7 +422,7 @@ impl<'v, 'a> Node<'v, 'a> {
     /// [`Node::each`] for the array `key` of this object, if present: one call instead of a
     /// `get` and a match at each of the many optional lists of a config.
     #[inline(never)]
-    pub fn each_of(self, key: &str, f: &mut dyn FnMut(Node<'v, 'a>)) {
+    pub fn each_of(self, key: &[u8], f: &mut dyn FnMut(Node<'v, 'a>)) {
         if let Some(a) = self.get(key) {
             a.each(f)
         }
@@ -437,7 +430,7 @@ impl<'v, 'a> Node<'v, 'a> {
 
     /// [`Node::each_member`] for the object `key` of this object, if present.
     #[inline(never)]
-    pub fn each_member_of(self, key: &str, f: &mut dyn FnMut(&'v [u8], Node<'v, 'a>)) {
+    pub fn each_member_of(self, key: &[u8], f: &mut dyn FnMut(&'v [u8], Node<'v, 'a>)) {
         if let Some(o) = self.get(key) {
             o.each_member(f)
         }
@@ -483,21 +476,18 @@ impl<'v, 'a> Node<'v, 'a> {
             Some(d) => (true, d),
             None => (false, text),
         };
-        let (mut v, mut over) = (0u64, false);
-        for &c in digits {
-            if !c.is_ascii_digit() {
-                return Err(m!("expected an integer"));
-            }
-            let (m, o) = v.overflowing_mul(10);
-            let (a, p) = m.overflowing_add((c - b'0') as u64);
-            (v, over) = (a, over | o | p);
+        if !digits.iter().all(u8::is_ascii_digit) {
+            return Err(m!("expected an integer"));
         }
-        let fits = match neg {
+        let v = digits.iter().try_fold(0u64, |v, &c| v.checked_mul(10)?.checked_add((c - b'0') as u64));
+        let fits = match (v, neg) {
+            (None, _) => false,
             // -v >= min; every max is at least 0.
-            true => min <= 0 && v <= min.unsigned_abs(),
-            false => v <= max && (min <= 0 || v >= min as u64),
+            (Some(v), true) => min <= 0 && v <= min.unsigned_abs(),
+            (Some(v), false) => v <= max && (min <= 0 || v >= min as u64),
         };
-        match fits && !over {
+        let v = v.unwrap_or(0);
+        match fits {
             true if neg => Ok((v as i64).wrapping_neg()),
             true => Ok(v as i64),
             false => Err(m!("number out of range")),
@@ -628,9 +618,9 @@ pub mod tests {
         let v = parse(br#" {"a": [1, -2.5e3, true, false, null], "b": {"c": "d\n\u00e9\ud83d\ude00"}} "#, b"x").unwrap();
         let mut items = Vec::new();
         read(&v, m!("invalid config"), &mut |root| {
-            let a = root.require("a");
+            let a = root.require(b"a");
             a.each(&mut |n| items.push(n.value.clone_shallow()));
-            let c = root.require("b").require("c");
+            let c = root.require(b"b").require(b"c");
             assert_eq!(c.str(), "d\né😀".as_bytes());
             assert_eq!(c.path().as_bytes(), b"b.c");
         })
@@ -686,27 +676,27 @@ pub mod tests {
     fn typed_access_names_the_field() {
         let v = parse(br#"{"linux": {"resources": {"memory": {"limit": "1g"}}}, "n": [1, -1, 1.5, 99999999999999999999]}"#, b"x")
             .unwrap();
-        let e = read_err(&v, &mut |root| _ = root.require("linux").require("resources").require("memory").require("limit").u64());
+        let e = read_err(&v, &mut |root| _ = root.require(b"linux").require(b"resources").require(b"memory").require(b"limit").u64());
         assert_eq!(e, ("linux.resources.memory.limit".into(), "expected a number"));
         let mut got = Vec::new();
         read(&v, m!("invalid config"), &mut |root| {
-            root.require("n").each(&mut |n| got.push((String::from_utf8_lossy(n.path().as_bytes()).into_owned(), n.num(0, u64::MAX).map_err(Msg::str))))
+            root.require(b"n").each(&mut |n| got.push((String::from_utf8_lossy(n.path().as_bytes()).into_owned(), n.num(0, u64::MAX).map_err(Msg::str))))
         })
         .unwrap();
         assert_eq!(got[0], ("n[0]".into(), Ok(1)));
         assert_eq!(got[1].1, Err("number out of range"));
         assert_eq!(got[2].1, Err("expected an integer"));
         assert_eq!(got[3].1, Err("number out of range"));
-        assert_eq!(read_err(&v, &mut |root| root.require("n").each(&mut |n| _ = n.u64())), ("n[1]".into(), "number out of range"));
-        read(&v, m!("invalid config"), &mut |root| assert!(root.get("missing").is_none())).unwrap();
-        assert_eq!(read_err(&v, &mut |root| _ = root.require("missing")), ("missing".into(), "required"));
-        assert_eq!(read_err(&v, &mut |root| _ = root.require("n").get("x")), ("n".into(), "expected an object"));
+        assert_eq!(read_err(&v, &mut |root| root.require(b"n").each(&mut |n| _ = n.u64())), ("n[1]".into(), "number out of range"));
+        read(&v, m!("invalid config"), &mut |root| assert!(root.get(b"missing").is_none())).unwrap();
+        assert_eq!(read_err(&v, &mut |root| _ = root.require(b"missing")), ("missing".into(), "required"));
+        assert_eq!(read_err(&v, &mut |root| _ = root.require(b"n").get(b"x")), ("n".into(), "expected an object"));
         // A repeated key's last value wins; a value is never taken for a key.
         let dup = parse(br#"{"a": 1, "x": "a", "a": {"b": [true, "a"]}, "y": "b"}"#, b"x").unwrap();
         let e = read_err(&dup, &mut |root| {
-            let a = root.require("a");
-            assert!(a.get("a").is_none() && root.get("b").is_none());
-            let b = a.require("b");
+            let a = root.require(b"a");
+            assert!(a.get(b"a").is_none() && root.get(b"b").is_none());
+            let b = a.require(b"b");
             assert_eq!(b.path().as_bytes(), b"a.b");
             b.each(&mut |n| _ = n.bool());
         });
@@ -715,7 +705,7 @@ pub mod tests {
         let k = "k".repeat(50);
         let long = alloc::format!(r#"{{"{k}": [{{"{k}": {{"{k}": ["x"]}}}}]}}"#);
         let long = parse(long.as_bytes(), b"x").unwrap();
-        let e = read_err(&long, &mut |root| root.require(&k).each(&mut |a| a.require(&k).require(&k).each(&mut |n| _ = n.u64())));
+        let e = read_err(&long, &mut |root| root.require(k.as_bytes()).each(&mut |a| a.require(k.as_bytes()).require(k.as_bytes()).each(&mut |n| _ = n.u64())));
         assert_eq!(e.0, alloc::format!("{k}[0].{k}.{k}[0]")[..127]);
         // The edges of each range the configs use.
         let edges = parse(br#"[-9223372036854775808, -9223372036854775809, 18446744073709551615, 18446744073709551616, -0, 0, 1, -1, 100, 101]"#, b"x").unwrap();
@@ -747,9 +737,9 @@ pub mod tests {
         }
         // The first error is the one reported; what is read after it changes nothing.
         let e = read_err(&v, &mut |root| {
-            root.require("n").str();
-            root.require("linux").bool();
-            root.require("missing");
+            root.require(b"n").str();
+            root.require(b"linux").bool();
+            root.require(b"missing");
         });
         assert_eq!(e, ("n".into(), "expected a string"));
     }
@@ -761,7 +751,7 @@ pub mod tests {
         w.str(b"x").raw(b"true").open(b'{').close(b'}').close(b']').close(b'}');
         assert_eq!(w.out, br#"{"id":"a\"b\\c\n\u0001","pid":42,"list":["x",true,{}]}"#);
         let v = parse(&w.out, b"x").unwrap();
-        read(&v, m!("invalid config"), &mut |root| assert_eq!(root.require("id").str(), b"a\"b\\c\n\x01")).unwrap();
+        read(&v, m!("invalid config"), &mut |root| assert_eq!(root.require(b"id").str(), b"a\"b\\c\n\x01")).unwrap();
     }
 
     /// A repeatable pseudo-random sequence (xorshift64) for the property tests of the parsers.

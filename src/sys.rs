@@ -548,18 +548,6 @@ pub fn kill(pid: pid_t, sig: c_int) -> Result<()> {
     check_raw(unsafe { sc::syscall2(libc::SYS_kill as usize, pid as usize, sig as usize) }).map(drop)
 }
 
-/// Installs a seccomp filter on this thread, inherited by everything it execs or forks:
-/// prctl(2) PR_SET_SECCOMP with SECCOMP_MODE_FILTER (Linux 3.5; seccomp(2) itself is 3.17).
-/// The kernel checks the program and copies it. Needs no_new_privs or CAP_SYS_ADMIN.
-pub fn seccomp_filter(prog: &[libc::sock_filter]) -> Result<()> {
-    let len = u16::try_from(prog.len()).map_err(|_| Errno(libc::EINVAL))?;
-    let fprog = libc::sock_fprog { len, filter: prog.as_ptr().cast_mut() };
-    // SAFETY: fprog points to `len` initialised instructions that outlive the call; the
-    // kernel only reads them.
-    let r = unsafe { sc::syscall3(libc::SYS_prctl as usize, libc::PR_SET_SECCOMP as usize, libc::SECCOMP_MODE_FILTER as usize, &fprog as *const _ as usize) };
-    check_raw(r).map(drop)
-}
-
 /// The running kernel's release, e.g. `6.1.0-18-amd64`, see uname(2); empty if uname fails.
 pub fn kernel_release() -> [u8; 65] {
     let mut u = MaybeUninit::<libc::utsname>::uninit();
@@ -931,18 +919,6 @@ pub fn poll_in<const N: usize>(fds: [c_int; N]) -> [i16; N] {
     p.map(|p| p.revents)
 }
 
-/// seccomp(2) SECCOMP_SET_MODE_FILTER (Linux 3.17), for filters with SECCOMP_FILTER_FLAG_*
-/// `flags`, which prctl cannot pass. As [`seccomp_filter`], it needs no_new_privs or
-/// CAP_SYS_ADMIN.
-pub fn seccomp_filter_flags(prog: &[libc::sock_filter], flags: u32) -> Result<()> {
-    let len = u16::try_from(prog.len()).map_err(|_| Errno(libc::EINVAL))?;
-    let fprog = libc::sock_fprog { len, filter: prog.as_ptr().cast_mut() };
-    let op = libc::SECCOMP_SET_MODE_FILTER as usize;
-    // SAFETY: fprog points to `len` initialised instructions that outlive the call; the
-    // kernel only reads them.
-    check_raw(unsafe { sc::syscall3(libc::SYS_seccomp as usize, op, flags as usize, &fprog as *const _ as usize) }).map(drop)
-}
-
 /// A filter program as the bytes of its instructions, e.g. to keep a compiled program in a
 /// `Seccomp::File`.
 pub fn filter_bytes(prog: &'static [libc::sock_filter]) -> &'static [u8] {
@@ -1069,4 +1045,28 @@ pub fn bpf_prog_attach(target_fd: c_int, prog_fd: c_int, attach_type: u32, flags
     // SAFETY: attr is 32 readable bytes, the BPF_PROG_ATTACH member of union bpf_attr.
     let r = unsafe { sc::syscall3(libc::SYS_bpf as usize, 8, attr.as_ptr() as usize, core::mem::size_of_val(&attr)) };
     check_raw(r).map(drop)
+}
+
+// --- seccomp (seccomp/mod.rs): loading a program kept as its instructions' bytes.
+
+/// Installs a seccomp filter on this thread, inherited by everything it execs or forks; its
+/// instructions are the bytes `prog` (struct sock_filter in native byte order, as a
+/// `--seccomp FILE` holds them). prctl(2) PR_SET_SECCOMP with SECCOMP_MODE_FILTER (Linux 3.5)
+/// without `flags`, else seccomp(2) SECCOMP_SET_MODE_FILTER (Linux 3.17), for the
+/// SECCOMP_FILTER_FLAG_* `flags` prctl cannot pass. The kernel checks the program and copies
+/// it. Needs no_new_privs or CAP_SYS_ADMIN.
+pub fn seccomp_load(prog: &[u8], flags: u32) -> Result<()> {
+    let len = u16::try_from(prog.len() / core::mem::size_of::<libc::sock_filter>()).map_err(|_| Errno(libc::EINVAL))?;
+    let fprog = libc::sock_fprog { len, filter: prog.as_ptr().cast::<libc::sock_filter>().cast_mut() };
+    let op = libc::SECCOMP_SET_MODE_FILTER as usize;
+    match flags {
+        // SAFETY: fprog points to the bytes of `len` instructions, which outlive the call; the
+        // kernel only copies them in, so their alignment does not matter.
+        0 => check_raw(unsafe {
+            sc::syscall3(libc::SYS_prctl as usize, libc::PR_SET_SECCOMP as usize, libc::SECCOMP_MODE_FILTER as usize, &fprog as *const _ as usize)
+        })
+        .map(drop),
+        // SAFETY: as above.
+        f => check_raw(unsafe { sc::syscall3(libc::SYS_seccomp as usize, op, f as usize, &fprog as *const _ as usize) }).map(drop),
+    }
 }

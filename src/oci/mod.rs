@@ -803,11 +803,11 @@ fn features() -> ManuallyDrop<Vec<u8>> {
     let doc = unpacked(&FEATURES_DOC);
     let mut parts = doc.split(|&c| c == 0);
     let mut t = ManuallyDrop::new(Vec::from(parts.next().unwrap_or_default()));
-    strings(&mut t, &|i| spec::MOUNT_FLAGS.get(i / 2).map(|m| if i % 2 == 0 { m.0 } else { m.1 }.as_bytes()), b"");
+    strings(&mut t, &|i| spec::MOUNT_OPTIONS.split(|&c| c == b' ').nth(i), b"");
     // Propagation types, each also recursive (`r` prefixed).
     for prefix in [&b""[..], b"r"] {
         t.push(b',');
-        strings(&mut t, &|i| spec::PROPAGATION.get(i).map(|p| p.0.as_bytes()), prefix);
+        strings(&mut t, &|i| spec::PROPAGATIONS.split(|&c| c == b' ').nth(i), prefix);
     }
     t.extend_from_slice(parts.next().unwrap_or_default());
     strings(&mut t, &crate::caps::name, b"CAP_");

@@ -70,62 +70,62 @@ pub fn process_file(doc: &Value, run: &mut RunConfig, env: &mut Vec<&'static CSt
 }
 
 fn read(root: Node, bundle: &[u8], spec: &mut Spec) {
-    let version = root.require("ociVersion");
+    let version = root.require(b"ociVersion");
     // Within a major version the spec only adds fields, and unknown fields are ignored: 1.3
     // configs (runtime-tools writes them) start like 1.2 ones, as with runc and crun.
     if !version.str().starts_with(b"1.") {
         version.fail(m!("unsupported version: expected 1.x"));
     }
-    let root_node = root.require("root");
+    let root_node = root.require(b"root");
     let run = &mut spec.run;
-    run.rootfs = in_bundle(root_node.require("path"), bundle);
+    run.rootfs = in_bundle(root_node.require(b"path"), bundle);
     // The runtime-spec's defaults, not hutch run's: only what the config asks for.
     run.hostname = c"";
     run.no_new_privs = false;
     run.seccomp = Seccomp::Unconfined;
-    flag(root_node, "readonly", &mut run.read_only);
-    if let Some(p) = root.get("process") {
+    flag(root_node, b"readonly", &mut run.read_only);
+    if let Some(p) = root.get(b"process") {
         process(p, run, &mut spec.env);
     }
-    let linux = root.get("linux");
+    let linux = root.get(b"linux");
     if let Some(linux) = linux {
         namespaces(linux, run);
     }
     let Some(oci) = oci(&mut run.oci) else { return };
     // A uts namespace joined by path is the container's too: the names are set there, as runc does.
     let new_uts = oci.new_ns & libc::CLONE_NEWUTS != 0 || oci.join_ns.iter().any(|j| j.0 == libc::CLONE_NEWUTS);
-    if let Some(h) = root.get("hostname") {
+    if let Some(h) = root.get(b"hostname") {
         run.hostname = h.cstr();
         if !new_uts && !run.hostname.is_empty() {
             h.fail(m!("needs a new uts namespace"));
         }
     }
-    if let Some(d) = root.get("domainname") {
+    if let Some(d) = root.get(b"domainname") {
         oci.proc_writes.push((c"/proc/sys/kernel/domainname", d.cstr()));
         if !new_uts {
             d.fail(m!("needs a new uts namespace"));
         }
     }
-    root.each_of("mounts", &mut |m| oci.mounts.push(mount(m, bundle)));
+    root.each_of(b"mounts", &mut |m| oci.mounts.push(mount(m, bundle)));
     if let Some(linux) = linux {
         linux_setup(linux, oci);
-        if let Some(s) = linux.get("seccomp") {
+        if let Some(s) = linux.get(b"seccomp") {
             run.seccomp = crate::seccomp::from_oci(s);
         }
         linux_cgroups_and_ids(linux, run);
     }
-    if let Some(hooks) = root.get("hooks") {
+    if let Some(hooks) = root.get(b"hooks") {
         let h = &mut spec.hooks;
         let lists = [&mut h.prestart, &mut h.create_runtime, &mut h.create_container, &mut h.start_container, &mut h.poststart, &mut h.poststop];
-        const NAMES: [&str; 6] = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"];
-        for (name, list) in NAMES.iter().zip(lists) {
+        for (i, list) in lists.into_iter().enumerate() {
+            let name = word(b"prestart createRuntime createContainer startContainer poststart poststop", i);
             hooks.each_of(name, &mut |n| list.push(hook(n)));
         }
     }
-    root.each_member_of("annotations", &mut |k, v| spec.annotations.push((leak(k), v.cstr())));
+    root.each_member_of(b"annotations", &mut |k, v| spec.annotations.push((leak(k), v.cstr())));
     // Without a mount namespace of its own, the setup would change the host's mounts.
     if linux.is_none() {
-        root.fail_at(Some("linux.namespaces"), m!("hutch needs a mount namespace"));
+        root.fail_at(Some(b"linux.namespaces"), m!("hutch needs a mount namespace"));
     }
 }
 
@@ -138,20 +138,32 @@ fn oci(o: &mut Option<Oci>) -> Option<&mut Oci> {
     o.as_mut()
 }
 
-/// The member `key` of `n`, if there is an `n`; None where either is absent.
-fn member<'v, 'a>(n: Option<Node<'v, 'a>>, key: &str) -> Option<Node<'v, 'a>> {
-    n.and_then(|n| n.get(key))
+/// The member `key` of `n`'s member `section`, or of `n` itself when `section` is empty; None
+/// where either is absent.
+#[inline(never)]
+fn member<'v, 'a>(n: Node<'v, 'a>, section: &[u8], key: &[u8]) -> Option<Node<'v, 'a>> {
+    match section {
+        b"" => n,
+        s => n.get(s)?,
+    }
+    .get(key)
+}
+
+/// Word `i` of a space-separated list.
+#[inline(never)]
+fn word(list: &'static [u8], i: usize) -> &'static [u8] {
+    list.split(|&c| c == b' ').nth(i).unwrap_or_default()
 }
 
 /// The array of strings `key` of `n`, if present, onto `list`.
 #[inline(never)]
-fn strings(n: Node, key: &str, list: &mut Vec<&'static CStr>) {
+fn strings(n: Node, key: &[u8], list: &mut Vec<&'static CStr>) {
     n.each_of(key, &mut |s| list.push(s.cstr()))
 }
 
 /// The boolean `key` of `n`, if present, into `out`.
 #[inline(never)]
-fn flag(n: Node, key: &str, out: &mut bool) {
+fn flag(n: Node, key: &[u8], out: &mut bool) {
     if let Some(b) = n.get(key) {
         *out = b.bool();
     }
@@ -181,30 +193,24 @@ fn in_bundle(n: Node, bundle: &[u8]) -> &'static CStr {
 /// `process` (also the whole of `exec --process FILE`): args, env, cwd, terminal, user,
 /// capabilities, rlimits, noNewPrivileges, oomScoreAdj.
 pub fn process(p: Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) {
-    strings(p, "args", &mut run.command);
+    strings(p, b"args", &mut run.command);
     if run.command.is_empty() {
-        p.require("args").fail(m!("must not be empty"));
+        p.require(b"args").fail(m!("must not be empty"));
     }
-    strings(p, "env", env);
-    run.workdir = absolute(p.require("cwd"));
-    flag(p, "terminal", &mut run.tty);
-    flag(p, "noNewPrivileges", &mut run.no_new_privs);
+    strings(p, b"env", env);
+    run.workdir = absolute(p.require(b"cwd"));
+    flag(p, b"terminal", &mut run.tty);
+    flag(p, b"noNewPrivileges", &mut run.no_new_privs);
     let Some(oci) = oci(&mut run.oci) else { return };
     // Absent numbers are 0, as runc reads them.
     // Sections: 0 user, 1 consoleSize, 2 process itself.
-    let sections = [p.get("user"), p.get("consoleSize"), Some(p)];
-    const INTS: [(usize, &str, i64, u64); 6] = [
-        (0, "uid", 0, u32::MAX as u64),
-        (0, "gid", 0, u32::MAX as u64),
-        (0, "umask", -1, 0o777),
-        (1, "height", 0, 0xffff),
-        (1, "width", 0, 0xffff),
-        (2, "oomScoreAdj", -1000, 1000),
-    ];
+    // Each key's section and range.
+    const INTS: [(u8, i16, u32); 6] = [(0, 0, u32::MAX), (0, 0, u32::MAX), (0, -1, 0o777), (1, 0, 0xffff), (1, 0, 0xffff), (2, -1000, 1000)];
     let mut v = [0; 6];
-    for (i, &(section, key, lo, hi)) in INTS.iter().enumerate() {
-        v[i] = match member(sections[section], key) {
-            Some(n) => n.int(lo, hi),
+    for (i, &(section, lo, hi)) in INTS.iter().enumerate() {
+        let key = word(b"uid gid umask height width oomScoreAdj", i);
+        v[i] = match member(p, word(b"user consoleSize ", section as usize), key) {
+            Some(n) => n.int(lo.into(), hi.into()),
             None if i == 2 => -1,
             None => 0,
         };
@@ -215,14 +221,14 @@ pub fn process(p: Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) {
         let adj = *Buf::<8>::new().push(if v[5] < 0 { b"-" } else { b"" }).num(v[5].unsigned_abs() as u64);
         oci.proc_writes.push((c"/proc/self/oom_score_adj", leak(adj.as_bytes())));
     }
-    if let Some(g) = member(sections[0], "additionalGids") {
+    if let Some(g) = member(p, b"user", b"additionalGids") {
         g.each(&mut |g| oci.groups.push(g.u32()));
     }
-    if let Some(c) = p.get("capabilities") {
+    if let Some(c) = p.get(b"capabilities") {
         let Oci { caps: s, warnings, .. } = oci;
         let sets = [&mut s.bounding, &mut s.effective, &mut s.permitted, &mut s.inheritable, &mut s.ambient];
-        const NAMES: [&str; 5] = ["bounding", "effective", "permitted", "inheritable", "ambient"];
-        for (name, set) in NAMES.iter().zip(sets) {
+        for (i, set) in sets.into_iter().enumerate() {
+            let name = word(b"bounding effective permitted inheritable ambient", i);
             c.each_of(name, &mut |n| {
                 // A capability newer than hutch's table is skipped with a warning, as runc
                 // does, so a config written for a newer kernel still starts.
@@ -234,18 +240,19 @@ pub fn process(p: Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) {
             });
         }
     }
-    p.each_of("rlimits", &mut |r| {
-        let ty = r.require("type");
+    p.each_of(b"rlimits", &mut |r| {
+        let ty = r.require(b"type");
         match ty.str().strip_prefix(b"RLIMIT_").and_then(config::rlimit_resource) {
             None => ty.fail(m!("unknown resource limit (RLIMIT_NOFILE, ...)")),
             Some(resource) if run.rlimits.iter().any(|l| l.resource == resource) => ty.fail(m!("repeated")),
             Some(resource) => {
-                let (soft, hard) = (r.require("soft").u64(), r.require("hard").u64());
+                let (soft, hard) = (r.require(b"soft").u64(), r.require(b"hard").u64());
                 run.rlimits.push(Rlimit { resource, soft, hard })
             }
         }
     });
-    for field in &["apparmorProfile", "selinuxLabel"] {
+    for i in 0..2 {
+        let field = word(b"apparmorProfile selinuxLabel", i);
         if let Some(f) = p.get(field) {
             if !f.str().is_empty() {
                 warn(&mut oci.warnings, f, b"", m!("ignored: hutch applies no AppArmor profile or SELinux label"));
@@ -265,56 +272,62 @@ fn warn(warnings: &mut Vec<&'static CStr>, n: Node, what: &[u8], why: Msg) {
     warnings.push(leak(line.as_bytes()));
 }
 
-/// Mount options that set a mount(2) flag, each with the one that clears it ("" for none).
-pub const MOUNT_FLAGS: [(&str, &str, u64); 14] = [
-    ("ro", "rw", libc::MS_RDONLY),
-    ("nosuid", "suid", libc::MS_NOSUID),
-    ("nodev", "dev", libc::MS_NODEV),
-    ("noexec", "exec", libc::MS_NOEXEC),
-    ("sync", "async", libc::MS_SYNCHRONOUS),
-    ("mand", "nomand", libc::MS_MANDLOCK),
-    ("noatime", "atime", libc::MS_NOATIME),
-    ("nodiratime", "diratime", libc::MS_NODIRATIME),
-    ("relatime", "norelatime", libc::MS_RELATIME),
-    ("strictatime", "nostrictatime", libc::MS_STRICTATIME),
-    ("dirsync", "", libc::MS_DIRSYNC),
-    ("remount", "", libc::MS_REMOUNT),
-    ("bind", "", libc::MS_BIND),
-    ("rbind", "", libc::MS_BIND | libc::MS_REC),
+/// Mount options that set a mount(2) flag: ten pairs of one and the option that clears it,
+/// then four that only set (`hutch features` lists them in this order).
+pub const MOUNT_OPTIONS: &[u8] = b"ro rw nosuid suid nodev dev noexec exec sync async mand nomand noatime atime \
+nodiratime diratime relatime norelatime strictatime nostrictatime dirsync remount bind rbind";
+/// The flags of MOUNT_OPTIONS: a pair's at its first index / 2, then one each.
+const MOUNT_FLAGS: [u32; 14] = [
+    libc::MS_RDONLY as u32,
+    libc::MS_NOSUID as u32,
+    libc::MS_NODEV as u32,
+    libc::MS_NOEXEC as u32,
+    libc::MS_SYNCHRONOUS as u32,
+    libc::MS_MANDLOCK as u32,
+    libc::MS_NOATIME as u32,
+    libc::MS_NODIRATIME as u32,
+    libc::MS_RELATIME as u32,
+    libc::MS_STRICTATIME as u32,
+    libc::MS_DIRSYNC as u32,
+    libc::MS_REMOUNT as u32,
+    libc::MS_BIND as u32,
+    (libc::MS_BIND | libc::MS_REC) as u32,
 ];
 
-/// Propagation types, for mount options and linux.rootfsPropagation; the r- forms are MS_REC.
-pub const PROPAGATION: [(&str, u64); 4] =
-    [("private", libc::MS_PRIVATE), ("shared", libc::MS_SHARED), ("slave", libc::MS_SLAVE), ("unbindable", libc::MS_UNBINDABLE)];
+/// Propagation types, for mount options and linux.rootfsPropagation, and their flags; the r-
+/// forms are MS_REC.
+pub const PROPAGATIONS: &[u8] = b"private shared slave unbindable";
+const PROPAGATION_FLAGS: [u32; 4] = [libc::MS_PRIVATE as u32, libc::MS_SHARED as u32, libc::MS_SLAVE as u32, libc::MS_UNBINDABLE as u32];
 
 fn propagation(name: &[u8]) -> Option<u64> {
     let (rec, base) = match name.strip_prefix(b"r") {
         Some(b) => (libc::MS_REC, b),
         None => (0, name),
     };
-    PROPAGATION.iter().find(|p| p.0.as_bytes() == base).map(|p| p.1 | rec)
+    config::word_index(PROPAGATIONS, base).map(|i| PROPAGATION_FLAGS[i] as u64 | rec)
 }
 
 /// A `mounts` entry. Options mount(2) has no flag for go to the filesystem as data.
 #[inline(never)]
 fn mount(m: Node, bundle: &[u8]) -> Mount {
-    let dst = m.require("destination");
+    let dst = m.require(b"destination");
     if dst.str().is_empty() {
         dst.fail(m!("must not be empty"));
     }
-    let fstype = m.get("type").map_or(c"", |t| t.cstr());
+    let fstype = m.get(b"type").map_or(c"", |t| t.cstr());
     let (mut flags, mut propagation_flags) = (0, 0);
     // Kept (no drop code): leak() below copies it.
     let mut data = core::mem::ManuallyDrop::new(Vec::new());
-    m.each_of("options", &mut |o| {
+    m.each_of(b"options", &mut |o| {
         let o = o.str();
         // No name is in both columns, so one pass finds either.
         if let Some(p) = propagation(o) {
             propagation_flags = p;
-        } else if let Some(f) = MOUNT_FLAGS.iter().find(|f| f.0.as_bytes() == o || f.1.as_bytes() == o && !o.is_empty()) {
-            match f.0.as_bytes() == o {
-                true => flags |= f.2,
-                false => flags &= !f.2,
+        } else if let Some(i) = config::word_index(MOUNT_OPTIONS, o) {
+            let (f, set) = if i < 20 { (MOUNT_FLAGS[i / 2], i % 2 == 0) } else { (MOUNT_FLAGS[i - 10], true) };
+            match set {
+                true => flags |= f as u64,
+                false => flags &= !(f as u64),
             }
         } else {
             if !data.is_empty() {
@@ -327,10 +340,10 @@ fn mount(m: Node, bundle: &[u8]) -> Mount {
         flags |= libc::MS_BIND;
     }
     let bind = flags & libc::MS_BIND != 0;
-    let src = match m.get("source") {
+    let src = match m.get(b"source") {
         Some(s) if bind => in_bundle(s, bundle),
         Some(s) => s.cstr(),
-        None if bind => m.require("source").cstr(),
+        None if bind => m.require(b"source").cstr(),
         None => c"",
     };
     Mount { dst: dst.cstr(), src, fstype, flags, propagation: propagation_flags, data: leak(&data) }
@@ -352,12 +365,11 @@ const NAMESPACE_FLAGS: [c_int; 8] = [
 
 /// linux.namespaces: a type without a path is made new, with one it is joined; a type not
 /// listed is shared with hutch (so no network entry means the host's network).
-#[inline(never)]
 fn namespaces(linux: Node, run: &mut RunConfig) {
     let Some(oci) = oci(&mut run.oci) else { return };
     let mut seen = 0;
-    linux.each_of("namespaces", &mut |n| {
-        let ty = n.require("type");
+    linux.each_of(b"namespaces", &mut |n| {
+        let ty = n.require(b"type");
         let Some(flag) = config::word_index(NAMESPACES, ty.str()).map(|i| NAMESPACE_FLAGS[i]) else {
             return ty.fail(m!("unknown namespace type (pid, network, mount, ipc, uts, user, cgroup, time)"));
         };
@@ -365,13 +377,13 @@ fn namespaces(linux: Node, run: &mut RunConfig) {
             ty.fail(m!("repeated"));
         }
         seen |= flag;
-        match n.get("path") {
+        match n.get(b"path") {
             Some(p) => oci.join_ns.push((flag, absolute(p))),
             None => oci.new_ns |= flag,
         }
     });
     if seen & libc::CLONE_NEWNS == 0 {
-        linux.require("namespaces").fail(m!("hutch needs a mount namespace"));
+        linux.require(b"namespaces").fail(m!("hutch needs a mount namespace"));
     }
     if oci.new_ns & libc::CLONE_NEWUSER != 0 {
         run.userns.mode = crate::userns::Mode::New;
@@ -381,7 +393,6 @@ fn namespaces(linux: Node, run: &mut RunConfig) {
 
 /// Sysctls that belong to a namespace (runc's list): kernel.* of IPC and UTS, fs.mqueue.*
 /// (IPC), net.* (network). Others would change the host.
-#[inline(never)]
 fn sysctl_namespace(key: &[u8]) -> Option<c_int> {
     const KERNEL: &[u8] = b"msgmax msgmnb msgmni sem shmall shmmax shmmni shm_rmid_forced hostname domainname";
     match key.strip_prefix(b"kernel.").and_then(|k| config::word_index(KERNEL, k)) {
@@ -396,7 +407,7 @@ fn sysctl_namespace(key: &[u8]) -> Option<c_int> {
 /// The rest of `linux` that the setup applies.
 #[inline(never)]
 fn linux_setup(linux: Node, oci: &mut Oci) {
-    linux.each_member_of("sysctl", &mut |key, v| {
+    linux.each_member_of(b"sysctl", &mut |key, v| {
         match sysctl_namespace(key) {
             None => return v.fail(m!("not a namespaced sysctl: kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*")),
             Some(ns) if oci.new_ns & ns == 0 => return v.fail(m!("needs a new namespace of its own (ipc, uts or network)")),
@@ -412,41 +423,41 @@ fn linux_setup(linux: Node, oci: &mut Oci) {
         }
         oci.proc_writes.push((leak(path.as_bytes()), v.cstr()))
     });
-    for (name, list) in [("maskedPaths", &mut oci.masked), ("readonlyPaths", &mut oci.read_only)] {
-        strings(linux, name, list);
-    }
-    if let Some(p) = linux.get("rootfsPropagation") {
+    strings(linux, b"maskedPaths", &mut oci.masked);
+    strings(linux, b"readonlyPaths", &mut oci.read_only);
+    if let Some(p) = linux.get(b"rootfsPropagation") {
         match propagation(p.str()) {
             Some(f) => oci.propagation = f,
             None => p.fail(m!("expected private, rprivate, shared, rshared, slave, rslave, unbindable or runbindable")),
         }
     }
-    if let Some(p) = linux.get("personality") {
+    if let Some(p) = linux.get(b"personality") {
         // PER_LINUX and PER_LINUX32 (personality(2)).
-        let d = p.require("domain");
+        let d = p.require(b"domain");
         match config::word_index(b"LINUX LINUX32", d.str()) {
             Some(i) => oci.personality = Some(8 * i as u32),
             None => return d.fail(m!("expected LINUX or LINUX32")),
         }
     }
-    if let Some(t) = linux.get("timeOffsets") {
+    if let Some(t) = linux.get(b"timeOffsets") {
         if oci.new_ns & libc::CLONE_NEWTIME == 0 {
             return t.fail(m!("needs a new time namespace"));
         }
         let mut text = Buf::<128>::new();
-        for clock in &["monotonic", "boottime"] {
+        for i in 0..2 {
+            let clock = word(b"monotonic boottime", i);
             if let Some(c) = t.get(clock) {
-                let secs = c.get("secs").map_or(0, |s| s.i64());
-                let nanos = c.get("nanosecs").map_or(0, |n| n.int(0, 999_999_999));
-                text.push(clock.as_bytes()).push(if secs < 0 { b" -" } else { b" " }).num(secs.unsigned_abs());
+                let secs = c.get(b"secs").map_or(0, |s| s.i64());
+                let nanos = c.get(b"nanosecs").map_or(0, |n| n.int(0, 999_999_999));
+                text.push(clock).push(if secs < 0 { b" -" } else { b" " }).num(secs.unsigned_abs());
                 text.push(b" ").num(nanos as u64).push(b"\n");
             }
         }
         oci.proc_writes.push((c"/proc/self/timens_offsets", leak(text.as_bytes())));
     }
-    linux.each_of("devices", &mut |d| {
-        let path = absolute(d.require("path"));
-        let ty = d.require("type");
+    linux.each_of(b"devices", &mut |d| {
+        let path = absolute(d.require(b"path"));
+        let ty = d.require(b"type");
         let kind = match ty.str() {
             b"c" | b"u" => libc::S_IFCHR,
             b"b" => libc::S_IFBLK,
@@ -455,9 +466,10 @@ fn linux_setup(linux: Node, oci: &mut Oci) {
         };
         // major and minor are required but for a fifo; fileMode defaults to 0666.
         let mut v = [0, 0, 0o666, 0, 0];
-        for (i, key) in ["major", "minor", "fileMode", "uid", "gid"].iter().enumerate() {
+        for (i, v) in v.iter_mut().enumerate() {
+            let key = word(b"major minor fileMode uid gid", i);
             match d.get(key) {
-                Some(n) => v[i] = n.u32(),
+                Some(n) => *v = n.u32(),
                 None if i < 2 && kind != libc::S_IFIFO => drop(d.require(key)),
                 None => {}
             }
@@ -467,15 +479,14 @@ fn linux_setup(linux: Node, oci: &mut Oci) {
     });
 }
 
-#[inline(never)]
 fn hook(n: Node) -> Hook {
-    let mut h = Hook { path: absolute(n.require("path")), ..Hook::default() };
-    strings(n, "args", &mut h.args);
+    let mut h = Hook { path: absolute(n.require(b"path")), ..Hook::default() };
+    strings(n, b"args", &mut h.args);
     if h.args.is_empty() {
         h.args.push(h.path);
     }
-    strings(n, "env", &mut h.env);
-    if let Some(t) = n.get("timeout") {
+    strings(n, b"env", &mut h.env);
+    if let Some(t) = n.get(b"timeout") {
         match t.num(1, u32::MAX as u64) {
             Ok(s) => h.timeout = Some(s as u32),
             Err(_) => t.fail(m!("must be a positive number of seconds")),
@@ -490,20 +501,18 @@ fn hook(n: Node) -> Hook {
 /// cgroup; without a path the cgroup is the container's ID under it (the caller names it);
 /// 0 leaves a limit at the kernel's default and -1 means none. What hutch cannot apply here
 /// is named in a warning, not silently dropped.
-#[inline(never)]
 fn linux_cgroups_and_ids(linux: Node, run: &mut RunConfig) {
     let l = &mut run.limits;
     l.oci = true;
-    if let Some(p) = linux.get("cgroupsPath") {
+    if let Some(p) = linux.get(b"cgroupsPath") {
         cgroups_path(p, l);
     }
-    if let (Some(r), Some(oci)) = (linux.get("resources"), &mut run.oci) {
+    if let (Some(r), Some(oci)) = (linux.get(b"resources"), &mut run.oci) {
         resources(r, l, oci);
     }
     ids(linux, run.oci.as_ref().map_or(0, |o| o.new_ns), &mut run.userns)
 }
 
-#[inline(never)]
 fn cgroups_path(n: Node, l: &mut Limits) {
     let p = n.str();
     let p = &p[..p.len() - p.iter().rev().take_while(|&&c| c == b'/').count()];
@@ -543,33 +552,28 @@ enum Section {
 }
 use Section::*;
 
-/// The numbers of linux.resources: section, key, kind (their order is `number`'s).
-const NUMBERS: [(Section, &str, Num); 10] = [
-    (Memory, "limit", Num::Limit),
-    (Memory, "reservation", Num::Limit),
-    (Memory, "swap", Num::Limit),
-    (Memory, "swappiness", Num::Percent),
-    (Cpu, "shares", Num::Count),
-    (Cpu, "quota", Num::Limit),
-    (Cpu, "period", Num::Count),
-    (Cpu, "realtimeRuntime", Num::Limit),
-    (Cpu, "realtimePeriod", Num::Count),
-    (Pids, "limit", Num::Limit),
+/// The numbers of linux.resources: their keys, and each one's section and kind (their order
+/// is `number`'s).
+const NUMBER_KEYS: &[u8] = b"limit reservation swap swappiness shares quota period realtimeRuntime realtimePeriod limit";
+const NUMBERS: [(Section, Num); 10] = [
+    (Memory, Num::Limit),
+    (Memory, Num::Limit),
+    (Memory, Num::Limit),
+    (Memory, Num::Percent),
+    (Cpu, Num::Count),
+    (Cpu, Num::Limit),
+    (Cpu, Num::Count),
+    (Cpu, Num::Limit),
+    (Cpu, Num::Count),
+    (Pids, Num::Limit),
 ];
 
-/// What linux.resources has, but hutch does not apply: section, key.
-const IGNORED: [(Section, &str, Msg); 8] = [
-    (Memory, "kernel", m!("ignored: kernel memory limits are deprecated, as in runc")),
-    (Memory, "kernelTCP", m!("ignored: kernel memory limits are deprecated, as in runc")),
-    (Cpu, "burst", m!("not applied")),
-    (Cpu, "idle", m!("not applied")),
-    (Resources, "blockIO", m!("not applied: hutch does not manage this controller")),
-    (Resources, "network", m!("not applied: hutch does not manage this controller")),
-    (Resources, "rdma", m!("not applied: hutch does not manage this controller")),
-    (Resources, "unified", m!("not applied: hutch does not manage this controller")),
-];
+/// What linux.resources has, but hutch does not apply: two of memory, two of cpu, four of
+/// resources itself (see `resources` for their warnings).
+const IGNORED_KEYS: &[u8] = b"kernel kernelTCP burst idle blockIO network rdma unified";
 
 /// The field of `l` that `NUMBERS[i]` sets (shares first into `shares`, to be converted).
+#[inline(never)]
 fn number<'l>(l: &'l mut Limits, shares: &'l mut Option<u64>, i: usize) -> &'l mut Option<u64> {
     match i {
         0 => &mut l.memory,
@@ -587,11 +591,11 @@ fn number<'l>(l: &'l mut Limits, shares: &'l mut Option<u64>, i: usize) -> &'l m
 
 #[inline(never)]
 fn resources(r: Node, l: &mut Limits, oci: &mut Oci) {
-    // The sections of linux.resources that hold numbers, in [`Section`] order.
-    let secs = [Some(r), r.get("memory"), r.get("cpu"), r.get("pids")];
-    let member = |section: Section, key| member(secs[section as usize], key);
+    // The sections of linux.resources that hold numbers, by [`Section`].
+    let member = |section: Section, key| member(r, word(b" memory cpu pids", section as usize), key);
     let mut shares = None;
-    for (i, &(section, key, kind)) in NUMBERS.iter().enumerate() {
+    for (i, &(section, kind)) in NUMBERS.iter().enumerate() {
+        let key = word(NUMBER_KEYS, i);
         let Some(n) = member(section, key) else { continue };
         let (lo, hi) = match kind {
             Num::Limit => (-1, i64::MAX as u64),
@@ -608,12 +612,13 @@ fn resources(r: Node, l: &mut Limits, oci: &mut Oci) {
     l.cpu_share = shares.map(|s| CpuShare::Shares(s.clamp(2, 262_144)));
     // Memory plus swap, as docker and v1's memsw count it.
     if l.memory_swap.is_some_and(|s| s < l.memory.unwrap_or(UNLIMITED)) {
-        r.fail_at(Some("memory.swap"), m!("counts memory plus swap: needs a memory limit, and at least as much"));
+        r.fail_at(Some(b"memory.swap"), m!("counts memory plus swap: needs a memory limit, and at least as much"));
     }
-    if let Some(m) = secs[Memory as usize] {
-        flag(m, "disableOOMKiller", &mut l.oom_kill_disable);
+    if let Some(b) = member(Memory, b"disableOOMKiller") {
+        l.oom_kill_disable = b.bool();
     }
-    for (key, list) in [("cpus", &mut l.cpuset_cpus), ("mems", &mut l.cpuset_mems)] {
+    for (i, list) in [&mut l.cpuset_cpus, &mut l.cpuset_mems].into_iter().enumerate() {
+        let key = word(b"cpus mems", i);
         if let Some(n) = member(Cpu, key) {
             match n.str() {
                 b"" => {}
@@ -623,44 +628,50 @@ fn resources(r: Node, l: &mut Limits, oci: &mut Oci) {
         }
     }
     let mut pages = Vec::new();
-    r.each_of("hugepageLimits", &mut |h| {
-        let size = h.require("pageSize");
+    r.each_of(b"hugepageLimits", &mut |h| {
+        let size = h.require(b"pageSize");
         let s = size.str();
         let digits = s.iter().take_while(|c| c.is_ascii_digit()).count();
         if digits == 0 || !matches!(&s[digits..], b"KB" | b"MB" | b"GB") {
             size.fail(m!("expected a size such as 2MB or 1GB"));
         }
-        pages.push((size.cstr(), h.require("limit").u64()))
+        pages.push((size.cstr(), h.require(b"limit").u64()))
     });
     l.hugetlb = pages.leak();
     let mut rules = Vec::new();
-    r.each_of("devices", &mut |d| rules.push(device(d)));
+    r.each_of(b"devices", &mut |d| rules.push(device(d)));
     l.devices = rules.leak();
-    for &(section, key, why) in IGNORED.iter() {
+    for i in 0..8 {
+        let key = word(IGNORED_KEYS, i);
+        let (section, why) = match i {
+            0 | 1 => (Memory, m!("ignored: kernel memory limits are deprecated, as in runc")),
+            2 | 3 => (Cpu, m!("not applied")),
+            _ => (Resources, m!("not applied: hutch does not manage this controller")),
+        };
         if let Some(n) = member(section, key) {
             warn(&mut oci.warnings, n, b"", why);
         }
     }
 }
 
-#[inline(never)]
 fn device(d: Node) -> DeviceRule {
-    let mut r = DeviceRule { allow: d.require("allow").bool(), kind: b'a', major: None, minor: None, access: b"rwm" };
-    for (key, field) in [("major", &mut r.major), ("minor", &mut r.minor)] {
+    let mut r = DeviceRule { allow: d.require(b"allow").bool(), kind: b'a', major: None, minor: None, access: b"rwm" };
+    for (i, field) in [&mut r.major, &mut r.minor].into_iter().enumerate() {
+        let key = word(b"major minor", i);
         if let Some(n) = d.get(key) {
             // -1 is any, as runc reads it.
             *field = u32::try_from(n.int(-1, u32::MAX as u64)).ok();
         }
     }
     // Empty is the default.
-    if let Some(n) = d.get("type") {
+    if let Some(n) = d.get(b"type") {
         match n.str() {
             [] => {}
             &[k @ (b'a' | b'c' | b'b')] => r.kind = k,
             _ => n.fail(m!("expected a, c or b")),
         }
     }
-    if let Some(n) = d.get("access") {
+    if let Some(n) = d.get(b"access") {
         let s = n.str();
         if s.len() > 3 || !s.iter().all(|c| b"rwm".contains(c)) {
             n.fail(m!("expected some of r, w and m"));
@@ -673,14 +684,14 @@ fn device(d: Node) -> DeviceRule {
 
 /// linux.uidMappings and gidMappings, which a new user namespace (in `new_ns`, from
 /// linux.namespaces) needs and nothing else takes: one joined by path has its maps.
-#[inline(never)]
 fn ids(linux: Node, new_ns: c_int, c: &mut userns::Config) {
     let user = new_ns & libc::CLONE_NEWUSER != 0;
-    for (key, maps) in [("uidMappings", &mut c.uid_map), ("gidMappings", &mut c.gid_map)] {
+    for (i, maps) in [&mut c.uid_map, &mut c.gid_map].into_iter().enumerate() {
+        let key = word(b"uidMappings gidMappings", i);
         match linux.get(key) {
             Some(list) if user => list.each(&mut |m| {
-                let n = |k| m.require(k).u32();
-                let (inside, outside, count) = (n("containerID"), n("hostID"), n("size"));
+                let n = |k: &[u8]| m.require(k).u32();
+                let (inside, outside, count) = (n(b"containerID"), n(b"hostID"), n(b"size"));
                 if count == 0 || inside.checked_add(count - 1).is_none() || outside.checked_add(count - 1).is_none() {
                     return m.fail(m!("expected a size above 0 that fits the ID range"));
                 }
@@ -748,8 +759,8 @@ mod tests {
         let mut run = RunConfig::new(c"/r");
         run.oci = Some(Oci::default());
         json::read(&doc, STEP, &mut |root| {
-            let linux = root.require("linux");
-            if linux.get("namespaces").is_some() {
+            let linux = root.require(b"linux");
+            if linux.get(b"namespaces").is_some() {
                 namespaces(linux, &mut run);
             }
             linux_cgroups_and_ids(linux, &mut run);
@@ -977,10 +988,22 @@ mod tests {
 
     #[test]
     fn mount_option_names_are_distinct() {
-        let names: Vec<&str> = MOUNT_FLAGS.iter().flat_map(|f| [f.0, f.1]).filter(|n| !n.is_empty()).collect();
+        let names: Vec<&[u8]> = MOUNT_OPTIONS.split(|&c| c == b' ').collect();
+        assert_eq!((names.len(), MOUNT_FLAGS.len()), (24, 14), "ten pairs, then four");
         for (i, n) in names.iter().enumerate() {
-            assert!(!names[..i].contains(n), "{n}");
+            assert!(!names[..i].contains(n), "{n:?}");
         }
+        // Each name with its flag, set or cleared.
+        let flags = |opts: &str| {
+            let text = alloc::format!(r#"{{"destination": "/x", "source": "/s", "options": {opts}}}"#);
+            let doc = json::parse(alloc::string::String::leak(text).as_bytes(), b"x").unwrap();
+            let mut m = None;
+            json::read(&doc, STEP, &mut |n| m = Some(mount(n, b"/b"))).unwrap();
+            m.unwrap().flags
+        };
+        assert_eq!(flags(r#"["dirsync", "remount", "strictatime", "mand"]"#), libc::MS_DIRSYNC | libc::MS_REMOUNT | libc::MS_STRICTATIME | libc::MS_MANDLOCK);
+        assert_eq!(flags(r#"["sync", "relatime", "nodiratime", "nodev", "noexec", "async", "norelatime", "diratime", "dev", "exec"]"#), 0);
+        assert_eq!(flags(r#"["nostrictatime", "nomand", "suid", "rw", "bind"]"#), libc::MS_BIND);
     }
 
     /// Mutated valid configs and arbitrary bytes: an error or a spec, never a panic or a hang.

@@ -175,10 +175,11 @@ const MAX_BYTES: usize = libc::BPF_MAXINSNS as usize * INSN;
 /// The value of `--seccomp`: `default`, `unconfined`, or a file, read now, while host paths
 /// are reachable: an OCI profile (JSON, see oci.rs) when it starts with `{`, else a program.
 pub fn from_option(v: &'static CStr) -> Result<Seccomp> {
-    match v.to_bytes() {
-        b"default" => Ok(Seccomp::Default),
-        b"unconfined" => Ok(Seccomp::Unconfined),
-        path => {
+    let path = v.to_bytes();
+    match crate::config::word_index(b"default unconfined", path) {
+        Some(0) => Ok(Seccomp::Default),
+        Some(_) => Ok(Seccomp::Unconfined),
+        None => {
             // Read once per run: kept to the end (no drop code).
             let bytes = sys::read_file(v).at(m!("reading seccomp filter"), path)?.leak();
             if bytes.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'{') {
@@ -206,15 +207,10 @@ fn size_problem(len: usize) -> Option<Msg> {
 pub fn apply(s: &Seccomp) -> Result<()> {
     let (object, prog, flags) = match *s {
         Seccomp::Unconfined => return Ok(()),
-        Seccomp::Default => (&b"default"[..], program(&denied(ptrace_is_safe(&sys::kernel_release()))), 0),
-        Seccomp::File { path, program, flags } => (path.to_bytes(), decode(program), flags),
+        Seccomp::Default => (&b"default"[..], sys::filter_bytes(program(&denied(ptrace_is_safe(&sys::kernel_release()))).leak()), 0),
+        Seccomp::File { path, program, flags } => (path.to_bytes(), program, flags),
     };
-    // prctl where no flag needs seccomp(2), which came in Linux 3.17.
-    match flags {
-        0 => sys::seccomp_filter(&prog),
-        f => sys::seccomp_filter_flags(&prog, f),
-    }
-    .at(m!("loading seccomp filter"), object)
+    sys::seccomp_load(prog, flags).at(m!("loading seccomp filter"), object)
 }
 
 /// The lists of calls the default filter refuses with EPERM.
@@ -300,20 +296,6 @@ const fn jump(code: u16, k: u32, jt: u8, jf: u8) -> sock_filter {
     sock_filter { code, jt, jf, k }
 }
 
-/// A `--seccomp FILE`'s bytes as instructions: each is code (u16), jt, jf (u8), k (u32) in
-/// native byte order.
-fn decode(bytes: &[u8]) -> Vec<sock_filter> {
-    bytes
-        .chunks_exact(INSN)
-        .map(|b| sock_filter {
-            code: u16::from_ne_bytes([b[0], b[1]]),
-            jt: b[2],
-            jf: b[3],
-            k: u32::from_ne_bytes([b[4], b[5], b[6], b[7]]),
-        })
-        .collect()
-}
-
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
@@ -338,6 +320,20 @@ pub(super) mod tests {
             }
         }
         assert_eq!(p[p.len() - 1].code, RET, "the program must end in RET");
+    }
+
+    /// A program kept as bytes (a `--seccomp FILE`, a compiled profile) as instructions: each
+    /// is code (u16), jt, jf (u8), k (u32) in native byte order.
+    pub(super) fn decode(bytes: &[u8]) -> Vec<sock_filter> {
+        bytes
+            .chunks_exact(INSN)
+            .map(|b| sock_filter {
+                code: u16::from_ne_bytes([b[0], b[1]]),
+                jt: b[2],
+                jf: b[3],
+                k: u32::from_ne_bytes([b[4], b[5], b[6], b[7]]),
+            })
+            .collect()
     }
 
     /// A classic BPF interpreter for the opcodes above: the verdict for one call.
@@ -578,9 +574,8 @@ pub(super) mod tests {
         std::fs::remove_file(&path).unwrap();
         let Ok(Seccomp::File { path: got, program, flags: 0 }) = parsed else { panic!("not a file program") };
         assert_eq!(got, cpath);
-        let back = decode(program);
-        assert!(back.iter().zip(&p).all(|(a, b)| (a.code, a.jt, a.jf, a.k) == (b.code, b.jt, b.jf, b.k)));
-        assert_eq!(back.len(), p.len());
+        assert_eq!(program, &bytes[..]);
+        assert_eq!(sys::filter_bytes(p.leak()), &bytes[..], "the bytes of a compiled program are the file's");
 
         assert!(matches!(from_option(c"default"), Ok(Seccomp::Default)));
         assert!(matches!(from_option(c"unconfined"), Ok(Seccomp::Unconfined)));

@@ -102,20 +102,27 @@ const EQ: u8 = 0x15;
 const GT: u8 = (libc::BPF_JMP | libc::BPF_JGT | libc::BPF_K) as u8;
 const GE: u8 = 0x35;
 const F: u8 = 0xff;
-const TESTS: [&[[u8; 4]]; 7] = [
+/// One after another; where each starts is in TEST_STARTS (see [`tests_of`]).
+const TESTS: [[u8; 4]; 34] = [
     // NE: either half differs.
-    &[[LD, 0, 0, 0], [EQ, 2, 0, 2], [LD, 1, 0, 0], [EQ, 3, F, 0]],
+    [LD, 0, 0, 0], [EQ, 2, 0, 2], [LD, 1, 0, 0], [EQ, 3, F, 0],
     // LT: high below, or high equal and low below; LE the same with low not above.
-    &[[LD, 0, 0, 0], [GT, 2, F, 0], [EQ, 2, 0, 2], [LD, 1, 0, 0], [GE, 3, F, 0]],
-    &[[LD, 0, 0, 0], [GT, 2, F, 0], [EQ, 2, 0, 2], [LD, 1, 0, 0], [GT, 3, F, 0]],
+    [LD, 0, 0, 0], [GT, 2, F, 0], [EQ, 2, 0, 2], [LD, 1, 0, 0], [GE, 3, F, 0],
+    [LD, 0, 0, 0], [GT, 2, F, 0], [EQ, 2, 0, 2], [LD, 1, 0, 0], [GT, 3, F, 0],
     // EQ: both halves equal.
-    &[[LD, 0, 0, 0], [EQ, 2, 0, F], [LD, 1, 0, 0], [EQ, 3, 0, F]],
+    [LD, 0, 0, 0], [EQ, 2, 0, F], [LD, 1, 0, 0], [EQ, 3, 0, F],
     // GE: high above, or high equal and low not below; GT the same with low above.
-    &[[LD, 0, 0, 0], [GT, 2, 3, 0], [EQ, 2, 0, F], [LD, 1, 0, 0], [GE, 3, 0, F]],
-    &[[LD, 0, 0, 0], [GT, 2, 3, 0], [EQ, 2, 0, F], [LD, 1, 0, 0], [GT, 3, 0, F]],
+    [LD, 0, 0, 0], [GT, 2, 3, 0], [EQ, 2, 0, F], [LD, 1, 0, 0], [GE, 3, 0, F],
+    [LD, 0, 0, 0], [GT, 2, 3, 0], [EQ, 2, 0, F], [LD, 1, 0, 0], [GT, 3, 0, F],
     // MASKED_EQ: (arg & value) == valueTwo, half by half.
-    &[[LD, 0, 0, 0], [AND, 2, 0, 0], [EQ, 4, 0, F], [LD, 1, 0, 0], [AND, 3, 0, 0], [EQ, 5, 0, F]],
+    [LD, 0, 0, 0], [AND, 2, 0, 0], [EQ, 4, 0, F], [LD, 1, 0, 0], [AND, 3, 0, 0], [EQ, 5, 0, F],
 ];
+const TEST_STARTS: [u8; 8] = [0, 4, 9, 14, 18, 23, 28, 34];
+
+/// The tests of the operator `op` (an index into OPS).
+fn tests_of(op: u32) -> &'static [[u8; 4]] {
+    &TESTS[TEST_STARTS[op as usize] as usize..TEST_STARTS[op as usize + 1] as usize]
+}
 
 /// The most instructions the kernel takes (BPF_MAXINSNS).
 const MAX: usize = libc::BPF_MAXINSNS as usize;
@@ -180,15 +187,9 @@ fn lookup(n: Node, prefix: &[u8], names: &[u8], why: Msg) -> usize {
 
 /// The integer member `key` of `n`, at most `max`; `default` when absent, else required.
 #[inline(never)]
-fn int(n: Node, key: &str, max: u64, default: Option<u64>) -> u64 {
+fn int(n: Node, key: &[u8], max: u64, default: Option<u64>) -> u64 {
     match (n.get(key), default) {
-        (Some(v), _) => match v.u64() {
-            x if x <= max => x,
-            _ => {
-                v.fail(m!("number out of range"));
-                0
-            }
-        },
+        (Some(v), _) => v.int(0, max) as u64,
         (None, Some(d)) => d,
         (None, None) => n.require(key).u64(),
     }
@@ -197,7 +198,7 @@ fn int(n: Node, key: &str, max: u64, default: Option<u64>) -> u64 {
 /// The SECCOMP_RET_ value of `n`'s action `key`, with its errno `errno` (EPERM if absent),
 /// which only ERRNO and TRACE take.
 #[inline(never)]
-fn action(n: Node, key: &str, errno: &str) -> u32 {
+fn action(n: Node, key: &[u8], errno: &[u8]) -> u32 {
     let why = m!("unknown action (SCMP_ACT_NOTIFY is not supported)");
     let ret = RETS[lookup(n.require(key), b"SCMP_ACT_", ACTIONS, why)];
     let data = int(n, errno, 0xffff, Some(u64::MAX));
@@ -212,16 +213,15 @@ fn action(n: Node, key: &str, errno: &str) -> u32 {
     }
 }
 
-/// The program for the profile `n` and its seccomp(2) flags. Not inlined, nor is
-/// `conditions`: the binary is smaller so.
-#[inline(never)]
+/// The program for the profile `n` and its seccomp(2) flags. `conditions` is not inlined:
+/// the binary is smaller so.
 pub(super) fn compile(n: Node) -> (Vec<sock_filter>, u32) {
-    let default = action(n, "defaultAction", "defaultErrnoRet");
+    let default = action(n, b"defaultAction", b"defaultErrnoRet");
     let mut flags = 0;
-    n.each_of("flags", &mut |f| flags |= 1 << lookup(f, b"SECCOMP_FILTER_FLAG_", FLAGS, m!("unknown flag")));
+    n.each_of(b"flags", &mut |f| flags |= 1 << lookup(f, b"SECCOMP_FILTER_FLAG_", FLAGS, m!("unknown flag")));
     // The other ABIs listed: bit i for arch::COMPAT[i].
     let (mut listed, mut native) = (0, false);
-    n.each_of("architectures", &mut |a| {
+    n.each_of(b"architectures", &mut |a| {
         let i = lookup(a, b"SCMP_ARCH_", ARCHES, m!("unknown architecture"));
         native |= i == arch::NATIVE;
         listed |= arch::COMPAT.iter().enumerate().filter(|c| c.1 .0 == i).fold(0, |m, (j, _)| m | 1 << j)
@@ -231,21 +231,21 @@ pub(super) fn compile(n: Node) -> (Vec<sock_filter>, u32) {
     // The calls that have a rule without conditions, by number (NAMES has fewer than 512).
     let mut decided = [false; 512];
     let (mut rules, mut conds, mut last) = (Vec::<Rule>::new(), Vec::<Cond>::new(), 0);
-    n.each_of("syscalls", &mut |s| {
-        let ret = action(s, "action", "errnoRet");
+    n.each_of(b"syscalls", &mut |s| {
+        let ret = action(s, b"action", b"errnoRet");
         let (start, mut seen, mut any) = (conds.len(), 0u32, false);
-        s.each_of("args", &mut |a| {
-            let index = int(a, "index", 5, None) as u32;
+        s.each_of(b"args", &mut |a| {
+            let index = int(a, b"index", 5, None) as u32;
             any |= seen & 1 << index != 0;
             seen |= 1 << index;
-            let op = lookup(a.require("op"), b"SCMP_CMP_", OPS, m!("unknown operator")) as u32;
-            let value = int(a, "value", u64::MAX, None);
-            let value2 = int(a, "valueTwo", u64::MAX, Some(0));
+            let op = lookup(a.require(b"op"), b"SCMP_CMP_", OPS, m!("unknown operator")) as u32;
+            let value = int(a, b"value", u64::MAX, None);
+            let value2 = int(a, b"valueTwo", u64::MAX, Some(0));
             conds.push(Cond { index, op, value, value2 })
         });
         let end = conds.len();
         // Read directly: a Node per name would cost more than it tells.
-        let names = s.require("names");
+        let names = s.require(b"names");
         let why = m!("expected an array of non-empty strings");
         let Value::Arr(list) = names.value else { return names.fail(why) };
         for name in *list {
@@ -318,12 +318,12 @@ pub(super) fn compile(n: Node) -> (Vec<sock_filter>, u32) {
 #[inline(never)]
 fn conditions(p: &mut Vec<sock_filter>, conds: &[Cond], any: bool, ret: u32) {
     for rule in conds.chunks(if any { 1 } else { conds.len() }) {
-        let end = p.len() + rule.iter().map(|c| TESTS[c.op as usize].len()).sum::<usize>();
+        let end = p.len() + rule.iter().map(|c| tests_of(c.op).len()).sum::<usize>();
         for c in rule {
             // seccomp_data.args are u64; on a little-endian machine the low word comes first.
             let low = super::ARGS + 8 * c.index + if cfg!(target_endian = "big") { 4 } else { 0 };
             let k = [low ^ 4, low, (c.value >> 32) as u32, c.value as u32, (c.value2 >> 32) as u32, c.value2 as u32];
-            for &[code, operand, jt, jf] in TESTS[c.op as usize] {
+            for &[code, operand, jt, jf] in tests_of(c.op) {
                 let to = |j| if j == F { (end - p.len()) as u8 } else { j };
                 let insn = jump(code.into(), k[operand as usize], to(jt), to(jf));
                 p.push(insn);
@@ -709,14 +709,14 @@ mod tests {
     fn config_json_section_is_named_by_its_path() {
         let doc = json::parse(br#"{"linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_LOG"]}}}"#, b"config.json").unwrap();
         let mut s = Seccomp::Default;
-        json::read(&doc, m!("invalid config"), &mut |root| s = from_oci(root.require("linux").require("seccomp"))).unwrap();
+        json::read(&doc, m!("invalid config"), &mut |root| s = from_oci(root.require(b"linux").require(b"seccomp"))).unwrap();
         let Seccomp::File { path, program, flags } = s else { panic!() };
         assert_eq!((path.to_bytes(), flags), (&b"linux.seccomp"[..], 2));
-        let p = super::super::decode(program);
+        let p = super::super::tests::decode(program);
         check(&p);
         assert_eq!(call(&p, "mount", [0; 6]), ALLOW);
         let doc = json::parse(br#"{"linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "x"}]}}}"#, b"c").unwrap();
-        let Err(e) = json::read(&doc, m!("invalid config"), &mut |root| _ = from_oci(root.require("linux").require("seccomp"))) else { panic!() };
+        let Err(e) = json::read(&doc, m!("invalid config"), &mut |root| _ = from_oci(root.require(b"linux").require(b"seccomp"))) else { panic!() };
         assert_eq!(format!("{e:?}"), "invalid config: linux.seccomp.syscalls[0].action: unknown action (SCMP_ACT_NOTIFY is not supported)");
     }
 
