@@ -365,7 +365,13 @@ impl<'v, 'a> Node<'v, 'a> {
     /// The member `key` of this object; `None` when absent or null, or this is not an
     /// object (an error).
     #[inline(never)]
-    pub fn get(self, key: &[u8]) -> Option<Node<'v, 'a>> {
+    pub fn get(self, key: Msg) -> Option<Node<'v, 'a>> {
+        self.get_key(key.text())
+    }
+
+    /// [`Node::get`] by the key's bytes.
+    #[inline(never)]
+    pub fn get_key(self, key: &[u8]) -> Option<Node<'v, 'a>> {
         // A repeated key's last value wins.
         let mut found = None;
         for m in self.object().chunks_exact(2) {
@@ -381,8 +387,14 @@ impl<'v, 'a> Node<'v, 'a> {
 
     /// Like [`Node::get`], but absence is an error (and the member reads as null).
     #[inline(never)]
-    pub fn require(self, key: &[u8]) -> Node<'v, 'a> {
-        match self.get(key) {
+    pub fn require(self, key: Msg) -> Node<'v, 'a> {
+        self.require_key(key.text())
+    }
+
+    /// [`Node::require`] by the key's bytes.
+    #[inline(never)]
+    pub fn require_key(self, key: &[u8]) -> Node<'v, 'a> {
+        match self.get_key(key) {
             Some(n) => n,
             None => {
                 self.fail_at(Some(key), m!("required"));
@@ -422,7 +434,7 @@ impl<'v, 'a> Node<'v, 'a> {
     /// [`Node::each`] for the array `key` of this object, if present: one call instead of a
     /// `get` and a match at each of the many optional lists of a config.
     #[inline(never)]
-    pub fn each_of(self, key: &[u8], f: &mut dyn FnMut(Node<'v, 'a>)) {
+    pub fn each_of(self, key: Msg, f: &mut dyn FnMut(Node<'v, 'a>)) {
         if let Some(a) = self.get(key) {
             a.each(f)
         }
@@ -430,7 +442,7 @@ impl<'v, 'a> Node<'v, 'a> {
 
     /// [`Node::each_member`] for the object `key` of this object, if present.
     #[inline(never)]
-    pub fn each_member_of(self, key: &[u8], f: &mut dyn FnMut(&'v [u8], Node<'v, 'a>)) {
+    pub fn each_member_of(self, key: Msg, f: &mut dyn FnMut(&'v [u8], Node<'v, 'a>)) {
         if let Some(o) = self.get(key) {
             o.each_member(f)
         }
@@ -618,9 +630,9 @@ pub mod tests {
         let v = parse(br#" {"a": [1, -2.5e3, true, false, null], "b": {"c": "d\n\u00e9\ud83d\ude00"}} "#, b"x").unwrap();
         let mut items = Vec::new();
         read(&v, m!("invalid config"), &mut |root| {
-            let a = root.require(b"a");
+            let a = root.require_key(b"a");
             a.each(&mut |n| items.push(n.value.clone_shallow()));
-            let c = root.require(b"b").require(b"c");
+            let c = root.require_key(b"b").require_key(b"c");
             assert_eq!(c.str(), "d\né😀".as_bytes());
             assert_eq!(c.path().as_bytes(), b"b.c");
         })
@@ -676,27 +688,27 @@ pub mod tests {
     fn typed_access_names_the_field() {
         let v = parse(br#"{"linux": {"resources": {"memory": {"limit": "1g"}}}, "n": [1, -1, 1.5, 99999999999999999999]}"#, b"x")
             .unwrap();
-        let e = read_err(&v, &mut |root| _ = root.require(b"linux").require(b"resources").require(b"memory").require(b"limit").u64());
+        let e = read_err(&v, &mut |root| _ = root.require_key(b"linux").require_key(b"resources").require_key(b"memory").require_key(b"limit").u64());
         assert_eq!(e, ("linux.resources.memory.limit".into(), "expected a number"));
         let mut got = Vec::new();
         read(&v, m!("invalid config"), &mut |root| {
-            root.require(b"n").each(&mut |n| got.push((String::from_utf8_lossy(n.path().as_bytes()).into_owned(), n.num(0, u64::MAX).map_err(Msg::str))))
+            root.require_key(b"n").each(&mut |n| got.push((String::from_utf8_lossy(n.path().as_bytes()).into_owned(), n.num(0, u64::MAX).map_err(Msg::str))))
         })
         .unwrap();
         assert_eq!(got[0], ("n[0]".into(), Ok(1)));
         assert_eq!(got[1].1, Err("number out of range"));
         assert_eq!(got[2].1, Err("expected an integer"));
         assert_eq!(got[3].1, Err("number out of range"));
-        assert_eq!(read_err(&v, &mut |root| root.require(b"n").each(&mut |n| _ = n.u64())), ("n[1]".into(), "number out of range"));
-        read(&v, m!("invalid config"), &mut |root| assert!(root.get(b"missing").is_none())).unwrap();
-        assert_eq!(read_err(&v, &mut |root| _ = root.require(b"missing")), ("missing".into(), "required"));
-        assert_eq!(read_err(&v, &mut |root| _ = root.require(b"n").get(b"x")), ("n".into(), "expected an object"));
+        assert_eq!(read_err(&v, &mut |root| root.require_key(b"n").each(&mut |n| _ = n.u64())), ("n[1]".into(), "number out of range"));
+        read(&v, m!("invalid config"), &mut |root| assert!(root.get_key(b"missing").is_none())).unwrap();
+        assert_eq!(read_err(&v, &mut |root| _ = root.require_key(b"missing")), ("missing".into(), "required"));
+        assert_eq!(read_err(&v, &mut |root| _ = root.require_key(b"n").get_key(b"x")), ("n".into(), "expected an object"));
         // A repeated key's last value wins; a value is never taken for a key.
         let dup = parse(br#"{"a": 1, "x": "a", "a": {"b": [true, "a"]}, "y": "b"}"#, b"x").unwrap();
         let e = read_err(&dup, &mut |root| {
-            let a = root.require(b"a");
-            assert!(a.get(b"a").is_none() && root.get(b"b").is_none());
-            let b = a.require(b"b");
+            let a = root.require_key(b"a");
+            assert!(a.get_key(b"a").is_none() && root.get_key(b"b").is_none());
+            let b = a.require_key(b"b");
             assert_eq!(b.path().as_bytes(), b"a.b");
             b.each(&mut |n| _ = n.bool());
         });
@@ -705,7 +717,7 @@ pub mod tests {
         let k = "k".repeat(50);
         let long = alloc::format!(r#"{{"{k}": [{{"{k}": {{"{k}": ["x"]}}}}]}}"#);
         let long = parse(long.as_bytes(), b"x").unwrap();
-        let e = read_err(&long, &mut |root| root.require(k.as_bytes()).each(&mut |a| a.require(k.as_bytes()).require(k.as_bytes()).each(&mut |n| _ = n.u64())));
+        let e = read_err(&long, &mut |root| root.require_key(k.as_bytes()).each(&mut |a| a.require_key(k.as_bytes()).require_key(k.as_bytes()).each(&mut |n| _ = n.u64())));
         assert_eq!(e.0, alloc::format!("{k}[0].{k}.{k}[0]")[..127]);
         // The edges of each range the configs use.
         let edges = parse(br#"[-9223372036854775808, -9223372036854775809, 18446744073709551615, 18446744073709551616, -0, 0, 1, -1, 100, 101]"#, b"x").unwrap();
@@ -737,9 +749,9 @@ pub mod tests {
         }
         // The first error is the one reported; what is read after it changes nothing.
         let e = read_err(&v, &mut |root| {
-            root.require(b"n").str();
-            root.require(b"linux").bool();
-            root.require(b"missing");
+            root.require_key(b"n").str();
+            root.require_key(b"linux").bool();
+            root.require_key(b"missing");
         });
         assert_eq!(e, ("n".into(), "expected a string"));
     }
@@ -751,7 +763,7 @@ pub mod tests {
         w.str(b"x").raw(b"true").open(b'{').close(b'}').close(b']').close(b'}');
         assert_eq!(w.out, br#"{"id":"a\"b\\c\n\u0001","pid":42,"list":["x",true,{}]}"#);
         let v = parse(&w.out, b"x").unwrap();
-        read(&v, m!("invalid config"), &mut |root| assert_eq!(root.require(b"id").str(), b"a\"b\\c\n\x01")).unwrap();
+        read(&v, m!("invalid config"), &mut |root| assert_eq!(root.require_key(b"id").str(), b"a\"b\\c\n\x01")).unwrap();
     }
 
     /// A repeatable pseudo-random sequence (xorshift64) for the property tests of the parsers.

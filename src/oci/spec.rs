@@ -70,59 +70,59 @@ pub fn process_file(doc: &Value, run: &mut RunConfig, env: &mut Vec<&'static CSt
 }
 
 fn read(root: Node, bundle: &[u8], spec: &mut Spec) {
-    let version = root.require(b"ociVersion");
+    let version = root.require(m!("ociVersion"));
     // Within a major version the spec only adds fields, and unknown fields are ignored: 1.3
     // configs (runtime-tools writes them) start like 1.2 ones, as with runc and crun.
     if !version.str().starts_with(b"1.") {
         version.fail(m!("unsupported version: expected 1.x"));
     }
-    let root_node = root.require(b"root");
+    let root_node = root.require(m!("root"));
     let run = &mut spec.run;
-    run.rootfs = in_bundle(root_node.require(b"path"), bundle);
+    run.rootfs = in_bundle(root_node.require(m!("path")), bundle);
     // The runtime-spec's defaults, not hutch run's: only what the config asks for.
     run.hostname = c"";
     run.no_new_privs = false;
     run.seccomp = Seccomp::Unconfined;
-    flag(root_node, b"readonly", &mut run.read_only);
-    if let Some(p) = root.get(b"process") {
+    flag(root_node, m!("readonly"), &mut run.read_only);
+    if let Some(p) = root.get(m!("process")) {
         process(p, run, &mut spec.env);
     }
-    let linux = root.get(b"linux");
+    let linux = root.get(m!("linux"));
     if let Some(linux) = linux {
         namespaces(linux, run);
     }
     let Some(oci) = oci(&mut run.oci) else { return };
     // A uts namespace joined by path is the container's too: the names are set there, as runc does.
     let new_uts = oci.new_ns & libc::CLONE_NEWUTS != 0 || oci.join_ns.iter().any(|j| j.0 == libc::CLONE_NEWUTS);
-    if let Some(h) = root.get(b"hostname") {
+    if let Some(h) = root.get(m!("hostname")) {
         run.hostname = h.cstr();
         if !new_uts && !run.hostname.is_empty() {
             h.fail(m!("needs a new uts namespace"));
         }
     }
-    if let Some(d) = root.get(b"domainname") {
+    if let Some(d) = root.get(m!("domainname")) {
         oci.proc_writes.push((c"/proc/sys/kernel/domainname", d.cstr()));
         if !new_uts {
             d.fail(m!("needs a new uts namespace"));
         }
     }
-    root.each_of(b"mounts", &mut |m| oci.mounts.push(mount(m, bundle)));
+    root.each_of(m!("mounts"), &mut |m| oci.mounts.push(mount(m, bundle)));
     if let Some(linux) = linux {
         linux_setup(linux, oci);
-        if let Some(s) = linux.get(b"seccomp") {
+        if let Some(s) = linux.get(m!("seccomp")) {
             run.seccomp = crate::seccomp::from_oci(s);
         }
         linux_cgroups_and_ids(linux, run);
     }
-    if let Some(hooks) = root.get(b"hooks") {
+    if let Some(hooks) = root.get(m!("hooks")) {
         let h = &mut spec.hooks;
         let lists = [&mut h.prestart, &mut h.create_runtime, &mut h.create_container, &mut h.start_container, &mut h.poststart, &mut h.poststop];
         for (i, list) in lists.into_iter().enumerate() {
-            let name = word(b"prestart createRuntime createContainer startContainer poststart poststop", i);
+            let name = [m!("prestart"), m!("createRuntime"), m!("createContainer"), m!("startContainer"), m!("poststart"), m!("poststop")][i];
             hooks.each_of(name, &mut |n| list.push(hook(n)));
         }
     }
-    root.each_member_of(b"annotations", &mut |k, v| spec.annotations.push((leak(k), v.cstr())));
+    root.each_member_of(m!("annotations"), &mut |k, v| spec.annotations.push((leak(k), v.cstr())));
     // Without a mount namespace of its own, the setup would change the host's mounts.
     if linux.is_none() {
         root.fail_at(Some(b"linux.namespaces"), m!("hutch needs a mount namespace"));
@@ -141,29 +141,23 @@ fn oci(o: &mut Option<Oci>) -> Option<&mut Oci> {
 /// The member `key` of `n`'s member `section`, or of `n` itself when `section` is empty; None
 /// where either is absent.
 #[inline(never)]
-fn member<'v, 'a>(n: Node<'v, 'a>, section: &[u8], key: &[u8]) -> Option<Node<'v, 'a>> {
+fn member<'v, 'a>(n: Node<'v, 'a>, section: Msg, key: Msg) -> Option<Node<'v, 'a>> {
     match section {
-        b"" => n,
+        s if s == m!("") => n,
         s => n.get(s)?,
     }
     .get(key)
 }
 
-/// Word `i` of a space-separated list.
-#[inline(never)]
-fn word(list: &'static [u8], i: usize) -> &'static [u8] {
-    list.split(|&c| c == b' ').nth(i).unwrap_or_default()
-}
-
 /// The array of strings `key` of `n`, if present, onto `list`.
 #[inline(never)]
-fn strings(n: Node, key: &[u8], list: &mut Vec<&'static CStr>) {
+fn strings(n: Node, key: Msg, list: &mut Vec<&'static CStr>) {
     n.each_of(key, &mut |s| list.push(s.cstr()))
 }
 
 /// The boolean `key` of `n`, if present, into `out`.
 #[inline(never)]
-fn flag(n: Node, key: &[u8], out: &mut bool) {
+fn flag(n: Node, key: Msg, out: &mut bool) {
     if let Some(b) = n.get(key) {
         *out = b.bool();
     }
@@ -193,14 +187,14 @@ fn in_bundle(n: Node, bundle: &[u8]) -> &'static CStr {
 /// `process` (also the whole of `exec --process FILE`): args, env, cwd, terminal, user,
 /// capabilities, rlimits, noNewPrivileges, oomScoreAdj.
 pub fn process(p: Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) {
-    strings(p, b"args", &mut run.command);
+    strings(p, m!("args"), &mut run.command);
     if run.command.is_empty() {
-        p.require(b"args").fail(m!("must not be empty"));
+        p.require(m!("args")).fail(m!("must not be empty"));
     }
-    strings(p, b"env", env);
-    run.workdir = absolute(p.require(b"cwd"));
-    flag(p, b"terminal", &mut run.tty);
-    flag(p, b"noNewPrivileges", &mut run.no_new_privs);
+    strings(p, m!("env"), env);
+    run.workdir = absolute(p.require(m!("cwd")));
+    flag(p, m!("terminal"), &mut run.tty);
+    flag(p, m!("noNewPrivileges"), &mut run.no_new_privs);
     let Some(oci) = oci(&mut run.oci) else { return };
     // Absent numbers are 0, as runc reads them.
     // Sections: 0 user, 1 consoleSize, 2 process itself.
@@ -208,8 +202,8 @@ pub fn process(p: Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) {
     const INTS: [(u8, i16, u32); 6] = [(0, 0, u32::MAX), (0, 0, u32::MAX), (0, -1, 0o777), (1, 0, 0xffff), (1, 0, 0xffff), (2, -1000, 1000)];
     let mut v = [0; 6];
     for (i, &(section, lo, hi)) in INTS.iter().enumerate() {
-        let key = word(b"uid gid umask height width oomScoreAdj", i);
-        v[i] = match member(p, word(b"user consoleSize ", section as usize), key) {
+        let key = [m!("uid"), m!("gid"), m!("umask"), m!("height"), m!("width"), m!("oomScoreAdj")][i];
+        v[i] = match member(p, [m!("user"), m!("consoleSize"), m!("")][section as usize], key) {
             Some(n) => n.int(lo.into(), hi.into()),
             None if i == 2 => -1,
             None => 0,
@@ -221,14 +215,14 @@ pub fn process(p: Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) {
         let adj = *Buf::<8>::new().push(if v[5] < 0 { b"-" } else { b"" }).num(v[5].unsigned_abs() as u64);
         oci.proc_writes.push((c"/proc/self/oom_score_adj", leak(adj.as_bytes())));
     }
-    if let Some(g) = member(p, b"user", b"additionalGids") {
+    if let Some(g) = member(p, m!("user"), m!("additionalGids")) {
         g.each(&mut |g| oci.groups.push(g.u32()));
     }
-    if let Some(c) = p.get(b"capabilities") {
+    if let Some(c) = p.get(m!("capabilities")) {
         let Oci { caps: s, warnings, .. } = oci;
         let sets = [&mut s.bounding, &mut s.effective, &mut s.permitted, &mut s.inheritable, &mut s.ambient];
         for (i, set) in sets.into_iter().enumerate() {
-            let name = word(b"bounding effective permitted inheritable ambient", i);
+            let name = [m!("bounding"), m!("effective"), m!("permitted"), m!("inheritable"), m!("ambient")][i];
             c.each_of(name, &mut |n| {
                 // A capability newer than hutch's table is skipped with a warning, as runc
                 // does, so a config written for a newer kernel still starts.
@@ -240,19 +234,19 @@ pub fn process(p: Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) {
             });
         }
     }
-    p.each_of(b"rlimits", &mut |r| {
-        let ty = r.require(b"type");
+    p.each_of(m!("rlimits"), &mut |r| {
+        let ty = r.require(m!("type"));
         match ty.str().strip_prefix(b"RLIMIT_").and_then(config::rlimit_resource) {
             None => ty.fail(m!("unknown resource limit (RLIMIT_NOFILE, ...)")),
             Some(resource) if run.rlimits.iter().any(|l| l.resource == resource) => ty.fail(m!("repeated")),
             Some(resource) => {
-                let (soft, hard) = (r.require(b"soft").u64(), r.require(b"hard").u64());
+                let (soft, hard) = (r.require(m!("soft")).u64(), r.require(m!("hard")).u64());
                 run.rlimits.push(Rlimit { resource, soft, hard })
             }
         }
     });
     for i in 0..2 {
-        let field = word(b"apparmorProfile selinuxLabel", i);
+        let field = [m!("apparmorProfile"), m!("selinuxLabel")][i];
         if let Some(f) = p.get(field) {
             if !f.str().is_empty() {
                 warn(&mut oci.warnings, f, b"", m!("ignored: hutch applies no AppArmor profile or SELinux label"));
@@ -310,15 +304,15 @@ fn propagation(name: &[u8]) -> Option<u64> {
 /// A `mounts` entry. Options mount(2) has no flag for go to the filesystem as data.
 #[inline(never)]
 fn mount(m: Node, bundle: &[u8]) -> Mount {
-    let dst = m.require(b"destination");
+    let dst = m.require(m!("destination"));
     if dst.str().is_empty() {
         dst.fail(m!("must not be empty"));
     }
-    let fstype = m.get(b"type").map_or(c"", |t| t.cstr());
+    let fstype = m.get(m!("type")).map_or(c"", |t| t.cstr());
     let (mut flags, mut propagation_flags) = (0, 0);
     // Kept (no drop code): leak() below copies it.
     let mut data = core::mem::ManuallyDrop::new(Vec::new());
-    m.each_of(b"options", &mut |o| {
+    m.each_of(m!("options"), &mut |o| {
         let o = o.str();
         // No name is in both columns, so one pass finds either.
         if let Some(p) = propagation(o) {
@@ -340,10 +334,10 @@ fn mount(m: Node, bundle: &[u8]) -> Mount {
         flags |= libc::MS_BIND;
     }
     let bind = flags & libc::MS_BIND != 0;
-    let src = match m.get(b"source") {
+    let src = match m.get(m!("source")) {
         Some(s) if bind => in_bundle(s, bundle),
         Some(s) => s.cstr(),
-        None if bind => m.require(b"source").cstr(),
+        None if bind => m.require(m!("source")).cstr(),
         None => c"",
     };
     Mount { dst: dst.cstr(), src, fstype, flags, propagation: propagation_flags, data: leak(&data) }
@@ -368,8 +362,8 @@ const NAMESPACE_FLAGS: [c_int; 8] = [
 fn namespaces(linux: Node, run: &mut RunConfig) {
     let Some(oci) = oci(&mut run.oci) else { return };
     let mut seen = 0;
-    linux.each_of(b"namespaces", &mut |n| {
-        let ty = n.require(b"type");
+    linux.each_of(m!("namespaces"), &mut |n| {
+        let ty = n.require(m!("type"));
         let Some(flag) = config::word_index(NAMESPACES, ty.str()).map(|i| NAMESPACE_FLAGS[i]) else {
             return ty.fail(m!("unknown namespace type (pid, network, mount, ipc, uts, user, cgroup, time)"));
         };
@@ -377,13 +371,13 @@ fn namespaces(linux: Node, run: &mut RunConfig) {
             ty.fail(m!("repeated"));
         }
         seen |= flag;
-        match n.get(b"path") {
+        match n.get(m!("path")) {
             Some(p) => oci.join_ns.push((flag, absolute(p))),
             None => oci.new_ns |= flag,
         }
     });
     if seen & libc::CLONE_NEWNS == 0 {
-        linux.require(b"namespaces").fail(m!("hutch needs a mount namespace"));
+        linux.require(m!("namespaces")).fail(m!("hutch needs a mount namespace"));
     }
     if oci.new_ns & libc::CLONE_NEWUSER != 0 {
         run.userns.mode = crate::userns::Mode::New;
@@ -407,7 +401,7 @@ fn sysctl_namespace(key: &[u8]) -> Option<c_int> {
 /// The rest of `linux` that the setup applies.
 #[inline(never)]
 fn linux_setup(linux: Node, oci: &mut Oci) {
-    linux.each_member_of(b"sysctl", &mut |key, v| {
+    linux.each_member_of(m!("sysctl"), &mut |key, v| {
         match sysctl_namespace(key) {
             None => return v.fail(m!("not a namespaced sysctl: kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.*")),
             Some(ns) if oci.new_ns & ns == 0 => return v.fail(m!("needs a new namespace of its own (ipc, uts or network)")),
@@ -423,41 +417,41 @@ fn linux_setup(linux: Node, oci: &mut Oci) {
         }
         oci.proc_writes.push((leak(path.as_bytes()), v.cstr()))
     });
-    strings(linux, b"maskedPaths", &mut oci.masked);
-    strings(linux, b"readonlyPaths", &mut oci.read_only);
-    if let Some(p) = linux.get(b"rootfsPropagation") {
+    strings(linux, m!("maskedPaths"), &mut oci.masked);
+    strings(linux, m!("readonlyPaths"), &mut oci.read_only);
+    if let Some(p) = linux.get(m!("rootfsPropagation")) {
         match propagation(p.str()) {
             Some(f) => oci.propagation = f,
             None => p.fail(m!("expected private, rprivate, shared, rshared, slave, rslave, unbindable or runbindable")),
         }
     }
-    if let Some(p) = linux.get(b"personality") {
+    if let Some(p) = linux.get(m!("personality")) {
         // PER_LINUX and PER_LINUX32 (personality(2)).
-        let d = p.require(b"domain");
+        let d = p.require(m!("domain"));
         match config::word_index(b"LINUX LINUX32", d.str()) {
             Some(i) => oci.personality = Some(8 * i as u32),
             None => return d.fail(m!("expected LINUX or LINUX32")),
         }
     }
-    if let Some(t) = linux.get(b"timeOffsets") {
+    if let Some(t) = linux.get(m!("timeOffsets")) {
         if oci.new_ns & libc::CLONE_NEWTIME == 0 {
             return t.fail(m!("needs a new time namespace"));
         }
         let mut text = Buf::<128>::new();
         for i in 0..2 {
-            let clock = word(b"monotonic boottime", i);
+            let clock = [m!("monotonic"), m!("boottime")][i];
             if let Some(c) = t.get(clock) {
-                let secs = c.get(b"secs").map_or(0, |s| s.i64());
-                let nanos = c.get(b"nanosecs").map_or(0, |n| n.int(0, 999_999_999));
-                text.push(clock).push(if secs < 0 { b" -" } else { b" " }).num(secs.unsigned_abs());
+                let secs = c.get(m!("secs")).map_or(0, |s| s.i64());
+                let nanos = c.get(m!("nanosecs")).map_or(0, |n| n.int(0, 999_999_999));
+                text.push(clock.text()).push(if secs < 0 { b" -" } else { b" " }).num(secs.unsigned_abs());
                 text.push(b" ").num(nanos as u64).push(b"\n");
             }
         }
         oci.proc_writes.push((c"/proc/self/timens_offsets", leak(text.as_bytes())));
     }
-    linux.each_of(b"devices", &mut |d| {
-        let path = absolute(d.require(b"path"));
-        let ty = d.require(b"type");
+    linux.each_of(m!("devices"), &mut |d| {
+        let path = absolute(d.require(m!("path")));
+        let ty = d.require(m!("type"));
         let kind = match ty.str() {
             b"c" | b"u" => libc::S_IFCHR,
             b"b" => libc::S_IFBLK,
@@ -467,7 +461,7 @@ fn linux_setup(linux: Node, oci: &mut Oci) {
         // major and minor are required but for a fifo; fileMode defaults to 0666.
         let mut v = [0, 0, 0o666, 0, 0];
         for (i, v) in v.iter_mut().enumerate() {
-            let key = word(b"major minor fileMode uid gid", i);
+            let key = [m!("major"), m!("minor"), m!("fileMode"), m!("uid"), m!("gid")][i];
             match d.get(key) {
                 Some(n) => *v = n.u32(),
                 None if i < 2 && kind != libc::S_IFIFO => drop(d.require(key)),
@@ -480,13 +474,13 @@ fn linux_setup(linux: Node, oci: &mut Oci) {
 }
 
 fn hook(n: Node) -> Hook {
-    let mut h = Hook { path: absolute(n.require(b"path")), ..Hook::default() };
-    strings(n, b"args", &mut h.args);
+    let mut h = Hook { path: absolute(n.require(m!("path"))), ..Hook::default() };
+    strings(n, m!("args"), &mut h.args);
     if h.args.is_empty() {
         h.args.push(h.path);
     }
-    strings(n, b"env", &mut h.env);
-    if let Some(t) = n.get(b"timeout") {
+    strings(n, m!("env"), &mut h.env);
+    if let Some(t) = n.get(m!("timeout")) {
         match t.num(1, u32::MAX as u64) {
             Ok(s) => h.timeout = Some(s as u32),
             Err(_) => t.fail(m!("must be a positive number of seconds")),
@@ -504,10 +498,10 @@ fn hook(n: Node) -> Hook {
 fn linux_cgroups_and_ids(linux: Node, run: &mut RunConfig) {
     let l = &mut run.limits;
     l.oci = true;
-    if let Some(p) = linux.get(b"cgroupsPath") {
+    if let Some(p) = linux.get(m!("cgroupsPath")) {
         cgroups_path(p, l);
     }
-    if let (Some(r), Some(oci)) = (linux.get(b"resources"), &mut run.oci) {
+    if let (Some(r), Some(oci)) = (linux.get(m!("resources")), &mut run.oci) {
         resources(r, l, oci);
     }
     ids(linux, run.oci.as_ref().map_or(0, |o| o.new_ns), &mut run.userns)
@@ -554,7 +548,7 @@ use Section::*;
 
 /// The numbers of linux.resources: their keys, and each one's section and kind (their order
 /// is `number`'s).
-const NUMBER_KEYS: &[u8] = b"limit reservation swap swappiness shares quota period realtimeRuntime realtimePeriod limit";
+const NUMBER_KEYS: [Msg; 10] = [m!("limit"), m!("reservation"), m!("swap"), m!("swappiness"), m!("shares"), m!("quota"), m!("period"), m!("realtimeRuntime"), m!("realtimePeriod"), m!("limit")];
 const NUMBERS: [(Section, Num); 10] = [
     (Memory, Num::Limit),
     (Memory, Num::Limit),
@@ -570,7 +564,7 @@ const NUMBERS: [(Section, Num); 10] = [
 
 /// What linux.resources has, but hutch does not apply: two of memory, two of cpu, four of
 /// resources itself (see `resources` for their warnings).
-const IGNORED_KEYS: &[u8] = b"kernel kernelTCP burst idle blockIO network rdma unified";
+const IGNORED_KEYS: [Msg; 8] = [m!("kernel"), m!("kernelTCP"), m!("burst"), m!("idle"), m!("blockIO"), m!("network"), m!("rdma"), m!("unified")];
 
 /// The field of `l` that `NUMBERS[i]` sets (shares first into `shares`, to be converted).
 #[inline(never)]
@@ -592,10 +586,10 @@ fn number<'l>(l: &'l mut Limits, shares: &'l mut Option<u64>, i: usize) -> &'l m
 #[inline(never)]
 fn resources(r: Node, l: &mut Limits, oci: &mut Oci) {
     // The sections of linux.resources that hold numbers, by [`Section`].
-    let member = |section: Section, key| member(r, word(b" memory cpu pids", section as usize), key);
+    let member = |section: Section, key| member(r, [m!(""), m!("memory"), m!("cpu"), m!("pids")][section as usize], key);
     let mut shares = None;
     for (i, &(section, kind)) in NUMBERS.iter().enumerate() {
-        let key = word(NUMBER_KEYS, i);
+        let key = NUMBER_KEYS[i];
         let Some(n) = member(section, key) else { continue };
         let (lo, hi) = match kind {
             Num::Limit => (-1, i64::MAX as u64),
@@ -614,11 +608,11 @@ fn resources(r: Node, l: &mut Limits, oci: &mut Oci) {
     if l.memory_swap.is_some_and(|s| s < l.memory.unwrap_or(UNLIMITED)) {
         r.fail_at(Some(b"memory.swap"), m!("counts memory plus swap: needs a memory limit, and at least as much"));
     }
-    if let Some(b) = member(Memory, b"disableOOMKiller") {
+    if let Some(b) = member(Memory, m!("disableOOMKiller")) {
         l.oom_kill_disable = b.bool();
     }
     for (i, list) in [&mut l.cpuset_cpus, &mut l.cpuset_mems].into_iter().enumerate() {
-        let key = word(b"cpus mems", i);
+        let key = [m!("cpus"), m!("mems")][i];
         if let Some(n) = member(Cpu, key) {
             match n.str() {
                 b"" => {}
@@ -628,21 +622,21 @@ fn resources(r: Node, l: &mut Limits, oci: &mut Oci) {
         }
     }
     let mut pages = Vec::new();
-    r.each_of(b"hugepageLimits", &mut |h| {
-        let size = h.require(b"pageSize");
+    r.each_of(m!("hugepageLimits"), &mut |h| {
+        let size = h.require(m!("pageSize"));
         let s = size.str();
         let digits = s.iter().take_while(|c| c.is_ascii_digit()).count();
         if digits == 0 || !matches!(&s[digits..], b"KB" | b"MB" | b"GB") {
             size.fail(m!("expected a size such as 2MB or 1GB"));
         }
-        pages.push((size.cstr(), h.require(b"limit").u64()))
+        pages.push((size.cstr(), h.require(m!("limit")).u64()))
     });
     l.hugetlb = pages.leak();
     let mut rules = Vec::new();
-    r.each_of(b"devices", &mut |d| rules.push(device(d)));
+    r.each_of(m!("devices"), &mut |d| rules.push(device(d)));
     l.devices = rules.leak();
     for i in 0..8 {
-        let key = word(IGNORED_KEYS, i);
+        let key = IGNORED_KEYS[i];
         let (section, why) = match i {
             0 | 1 => (Memory, m!("ignored: kernel memory limits are deprecated, as in runc")),
             2 | 3 => (Cpu, m!("not applied")),
@@ -655,23 +649,23 @@ fn resources(r: Node, l: &mut Limits, oci: &mut Oci) {
 }
 
 fn device(d: Node) -> DeviceRule {
-    let mut r = DeviceRule { allow: d.require(b"allow").bool(), kind: b'a', major: None, minor: None, access: b"rwm" };
+    let mut r = DeviceRule { allow: d.require(m!("allow")).bool(), kind: b'a', major: None, minor: None, access: b"rwm" };
     for (i, field) in [&mut r.major, &mut r.minor].into_iter().enumerate() {
-        let key = word(b"major minor", i);
+        let key = [m!("major"), m!("minor")][i];
         if let Some(n) = d.get(key) {
             // -1 is any, as runc reads it.
             *field = u32::try_from(n.int(-1, u32::MAX as u64)).ok();
         }
     }
     // Empty is the default.
-    if let Some(n) = d.get(b"type") {
+    if let Some(n) = d.get(m!("type")) {
         match n.str() {
             [] => {}
             &[k @ (b'a' | b'c' | b'b')] => r.kind = k,
             _ => n.fail(m!("expected a, c or b")),
         }
     }
-    if let Some(n) = d.get(b"access") {
+    if let Some(n) = d.get(m!("access")) {
         let s = n.str();
         if s.len() > 3 || !s.iter().all(|c| b"rwm".contains(c)) {
             n.fail(m!("expected some of r, w and m"));
@@ -687,11 +681,11 @@ fn device(d: Node) -> DeviceRule {
 fn ids(linux: Node, new_ns: c_int, c: &mut userns::Config) {
     let user = new_ns & libc::CLONE_NEWUSER != 0;
     for (i, maps) in [&mut c.uid_map, &mut c.gid_map].into_iter().enumerate() {
-        let key = word(b"uidMappings gidMappings", i);
+        let key = [m!("uidMappings"), m!("gidMappings")][i];
         match linux.get(key) {
             Some(list) if user => list.each(&mut |m| {
-                let n = |k: &[u8]| m.require(k).u32();
-                let (inside, outside, count) = (n(b"containerID"), n(b"hostID"), n(b"size"));
+                let n = |k: Msg| m.require(k).u32();
+                let (inside, outside, count) = (n(m!("containerID")), n(m!("hostID")), n(m!("size")));
                 if count == 0 || inside.checked_add(count - 1).is_none() || outside.checked_add(count - 1).is_none() {
                     return m.fail(m!("expected a size above 0 that fits the ID range"));
                 }
@@ -701,7 +695,7 @@ fn ids(linux: Node, new_ns: c_int, c: &mut userns::Config) {
             None => {}
         }
         if user && maps.is_empty() {
-            linux.fail_at(Some(key), m!("required by a new user namespace"));
+            linux.fail_at(Some(key.text()), m!("required by a new user namespace"));
         }
     }
 }
@@ -759,8 +753,8 @@ mod tests {
         let mut run = RunConfig::new(c"/r");
         run.oci = Some(Oci::default());
         json::read(&doc, STEP, &mut |root| {
-            let linux = root.require(b"linux");
-            if linux.get(b"namespaces").is_some() {
+            let linux = root.require_key(b"linux");
+            if linux.get_key(b"namespaces").is_some() {
                 namespaces(linux, &mut run);
             }
             linux_cgroups_and_ids(linux, &mut run);

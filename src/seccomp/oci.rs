@@ -187,7 +187,7 @@ fn lookup(n: Node, prefix: &[u8], names: &[u8], why: Msg) -> usize {
 
 /// The integer member `key` of `n`, at most `max`; `default` when absent, else required.
 #[inline(never)]
-fn int(n: Node, key: &[u8], max: u64, default: Option<u64>) -> u64 {
+fn int(n: Node, key: Msg, max: u64, default: Option<u64>) -> u64 {
     match (n.get(key), default) {
         (Some(v), _) => v.int(0, max) as u64,
         (None, Some(d)) => d,
@@ -198,7 +198,7 @@ fn int(n: Node, key: &[u8], max: u64, default: Option<u64>) -> u64 {
 /// The SECCOMP_RET_ value of `n`'s action `key`, with its errno `errno` (EPERM if absent),
 /// which only ERRNO and TRACE take.
 #[inline(never)]
-fn action(n: Node, key: &[u8], errno: &[u8]) -> u32 {
+fn action(n: Node, key: Msg, errno: Msg) -> u32 {
     let why = m!("unknown action (SCMP_ACT_NOTIFY is not supported)");
     let ret = RETS[lookup(n.require(key), b"SCMP_ACT_", ACTIONS, why)];
     let data = int(n, errno, 0xffff, Some(u64::MAX));
@@ -216,12 +216,12 @@ fn action(n: Node, key: &[u8], errno: &[u8]) -> u32 {
 /// The program for the profile `n` and its seccomp(2) flags. `conditions` is not inlined:
 /// the binary is smaller so.
 pub(super) fn compile(n: Node) -> (Vec<sock_filter>, u32) {
-    let default = action(n, b"defaultAction", b"defaultErrnoRet");
+    let default = action(n, m!("defaultAction"), m!("defaultErrnoRet"));
     let mut flags = 0;
-    n.each_of(b"flags", &mut |f| flags |= 1 << lookup(f, b"SECCOMP_FILTER_FLAG_", FLAGS, m!("unknown flag")));
+    n.each_of(m!("flags"), &mut |f| flags |= 1 << lookup(f, b"SECCOMP_FILTER_FLAG_", FLAGS, m!("unknown flag")));
     // The other ABIs listed: bit i for arch::COMPAT[i].
     let (mut listed, mut native) = (0, false);
-    n.each_of(b"architectures", &mut |a| {
+    n.each_of(m!("architectures"), &mut |a| {
         let i = lookup(a, b"SCMP_ARCH_", ARCHES, m!("unknown architecture"));
         native |= i == arch::NATIVE;
         listed |= arch::COMPAT.iter().enumerate().filter(|c| c.1 .0 == i).fold(0, |m, (j, _)| m | 1 << j)
@@ -231,21 +231,21 @@ pub(super) fn compile(n: Node) -> (Vec<sock_filter>, u32) {
     // The calls that have a rule without conditions, by number (NAMES has fewer than 512).
     let mut decided = [false; 512];
     let (mut rules, mut conds, mut last) = (Vec::<Rule>::new(), Vec::<Cond>::new(), 0);
-    n.each_of(b"syscalls", &mut |s| {
-        let ret = action(s, b"action", b"errnoRet");
+    n.each_of(m!("syscalls"), &mut |s| {
+        let ret = action(s, m!("action"), m!("errnoRet"));
         let (start, mut seen, mut any) = (conds.len(), 0u32, false);
-        s.each_of(b"args", &mut |a| {
-            let index = int(a, b"index", 5, None) as u32;
+        s.each_of(m!("args"), &mut |a| {
+            let index = int(a, m!("index"), 5, None) as u32;
             any |= seen & 1 << index != 0;
             seen |= 1 << index;
-            let op = lookup(a.require(b"op"), b"SCMP_CMP_", OPS, m!("unknown operator")) as u32;
-            let value = int(a, b"value", u64::MAX, None);
-            let value2 = int(a, b"valueTwo", u64::MAX, Some(0));
+            let op = lookup(a.require(m!("op")), b"SCMP_CMP_", OPS, m!("unknown operator")) as u32;
+            let value = int(a, m!("value"), u64::MAX, None);
+            let value2 = int(a, m!("valueTwo"), u64::MAX, Some(0));
             conds.push(Cond { index, op, value, value2 })
         });
         let end = conds.len();
         // Read directly: a Node per name would cost more than it tells.
-        let names = s.require(b"names");
+        let names = s.require(m!("names"));
         let why = m!("expected an array of non-empty strings");
         let Value::Arr(list) = names.value else { return names.fail(why) };
         for name in *list {
@@ -709,14 +709,14 @@ mod tests {
     fn config_json_section_is_named_by_its_path() {
         let doc = json::parse(br#"{"linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_LOG"]}}}"#, b"config.json").unwrap();
         let mut s = Seccomp::Default;
-        json::read(&doc, m!("invalid config"), &mut |root| s = from_oci(root.require(b"linux").require(b"seccomp"))).unwrap();
+        json::read(&doc, m!("invalid config"), &mut |root| s = from_oci(root.require_key(b"linux").require_key(b"seccomp"))).unwrap();
         let Seccomp::File { path, program, flags } = s else { panic!() };
         assert_eq!((path.to_bytes(), flags), (&b"linux.seccomp"[..], 2));
         let p = super::super::tests::decode(program);
         check(&p);
         assert_eq!(call(&p, "mount", [0; 6]), ALLOW);
         let doc = json::parse(br#"{"linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "x"}]}}}"#, b"c").unwrap();
-        let Err(e) = json::read(&doc, m!("invalid config"), &mut |root| _ = from_oci(root.require(b"linux").require(b"seccomp"))) else { panic!() };
+        let Err(e) = json::read(&doc, m!("invalid config"), &mut |root| _ = from_oci(root.require_key(b"linux").require_key(b"seccomp"))) else { panic!() };
         assert_eq!(format!("{e:?}"), "invalid config: linux.seccomp.syscalls[0].action: unknown action (SCMP_ACT_NOTIFY is not supported)");
     }
 
