@@ -1,9 +1,10 @@
 //! hutch's fixed texts (the steps and causes of its errors, the reasons of its warnings, the
-//! member names of config.json) live in one packed table: the text takes about half its bytes (pack.rs), and a call site passes a
-//! 2-byte index instead of a pointer and a length. A message is written where it is used, as
-//! `m!("creating pipe")`: build.rs collects the text of every `m!` in src/, sorted, into the
-//! table, and `m!` looks its text up at compile time (a text the table lacks fails the build).
-//! An index holds no pointer, so an error crosses the child's pipe as plain bytes.
+//! member names of config.json) live in one packed table: the text takes about half its
+//! bytes (pack.rs), and a call site passes a 2-byte offset instead of a pointer and a length.
+//! A text is written where it is used, as `m!("creating pipe")`: build.rs collects the text of
+//! every `m!` in src/, sorted, into the table, and `m!` looks its text up at compile time (a
+//! text the table lacks fails the build). An offset holds no pointer, so an error crosses the
+//! child's pipe as plain bytes.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
