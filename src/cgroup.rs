@@ -213,27 +213,72 @@ pub fn mount_line(line: &[u8]) -> (&[u8], &[u8], &[u8], &[u8]) {
     (field(line, b' ', 3), field(line, b' ', 4), field(line, b' ', dash + 1), field(line, b' ', dash + 3))
 }
 
+/// If line `l` of /proc/PID/cgroup (`ID:CONTROLLERS:PATH`, proc(5)) names a cgroup of the
+/// hierarchy that mountinfo line `m` mounts (`0::` the cgroup2 one; else a v1 one whose
+/// options hold every controller listed, `name=` ones too): the mount point, and the
+/// cgroup's path below it (a mount of a subtree, ROOT other than /, shows it there).
+pub fn placed<'a>(m: &'a [u8], l: &'a [u8]) -> Option<(&'a [u8], &'a [u8])> {
+    let (root, mnt, fstype, opts) = mount_line(m);
+    let ctrls = field(l, b':', 1);
+    let fits = match ctrls {
+        b"" => fstype == b"cgroup2" && field(l, b':', 0) == b"0",
+        _ => fstype == b"cgroup" && every(ctrls, opts, b','),
+    };
+    if !fits {
+        return None;
+    }
+    let mut path = after(l, b':', 2);
+    if root != b"/" && path.starts_with(root) && path.get(root.len()).is_none_or(|&c| c == b'/') {
+        path = &path[root.len()..];
+    }
+    Some((mnt, path))
+}
+
+/// `s` up to the first `sep`, and what follows that (empty without one).
+#[inline(never)]
+pub fn cut(s: &[u8], sep: u8) -> (&[u8], &[u8]) {
+    match s.iter().position(|&c| c == sep) {
+        Some(i) => (&s[..i], &s[i + 1..]),
+        None => (s, &[]),
+    }
+}
+
+/// Whether every item of the `sep`-separated `names` is in the `sep`-separated `list`.
+pub fn every(mut names: &[u8], list: &[u8], sep: u8) -> bool {
+    while !names.is_empty() {
+        let (name, rest) = cut(names, sep);
+        let mut l = list;
+        loop {
+            if l.is_empty() {
+                return false;
+            }
+            let (x, r) = cut(l, sep);
+            if x == name {
+                break;
+            }
+            l = r;
+        }
+        names = rest;
+    }
+    true
+}
+
 /// The hierarchy a mountinfo line mounts, if it is cgroup2 or a cgroup v1 one with a
 /// controller hutch uses, with the parent for the container's cgroup: the cgroup
 /// `self_cgroup` (/proc/self/cgroup) puts hutch in, or `parent` (`--cgroup-parent`) absolute
 /// from the hierarchy's root or relative to hutch's cgroup. v2's controllers are left to read.
 fn hierarchy(line: &[u8], self_cgroup: &[u8], parent: Option<&[u8]>) -> Option<Dir> {
-    let (root, mnt, fstype, super_opts) = mount_line(line);
+    let (_, _, fstype, super_opts) = mount_line(line);
     let (v2, has) = match fstype.strip_prefix(b"cgroup")? {
         b"2" => (true, 0),
         b"" => (false, controllers(super_opts, b',')),
         _ => return None,
     };
-    // ID:CONTROLLERS:PATH; v2's is 0::PATH.
-    let ours = |l: &&[u8]| match v2 {
-        true => field(l, b':', 0) == b"0" && field(l, b':', 1).is_empty(),
-        false => has != 0 && controllers(field(l, b':', 1), b',') == has,
-    };
-    let mut own = lines(self_cgroup).find(ours).map(|l| after(l, b':', 2))?;
-    // A mount of a subtree (ROOT other than /) shows that subtree at MOUNT-POINT.
-    if root != b"/" && own.starts_with(root) && own.get(root.len()).is_none_or(|&c| c == b'/') {
-        own = &own[root.len()..];
+    // A v1 hierarchy of only named ones (name=systemd) is not hutch's.
+    if !v2 && has == 0 {
+        return None;
     }
+    let (mnt, own) = lines(self_cgroup).find_map(|l| placed(line, l))?;
     let own = own.strip_suffix(b"/").unwrap_or(own);
     let mut path = Path::new();
     match parent {

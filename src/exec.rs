@@ -18,6 +18,7 @@ use crate::error::{Context, Error, Result};
 use crate::msg::{m, Msg};
 use crate::state::{Root, Status};
 use crate::sys::{self, Errno};
+use crate::cgroup::{self, cut, every};
 use crate::{caps, child, container, env, seccomp, state, tty, user};
 
 /// In setns order: user first, mount last (it changes what paths mean).
@@ -287,51 +288,16 @@ fn join_cgroups(mut p: Buf<128>) -> Result<()> {
 /// names, under its hierarchy's mount in `mountinfo`, appended to `dir`; false if none is
 /// mounted.
 fn cgroup_dir(mountinfo: &[u8], line: &[u8], dir: &mut Buf<512>) -> bool {
-    let (ctrls, path) = (config::field(line, b':', 1), config::after(line, b':', 2));
     let mut ms = mountinfo;
     while !ms.is_empty() {
         let (m, r) = cut(ms, b'\n');
         ms = r;
-        let (root, at, fstype, opts) = crate::cgroup::mount_line(m);
-        let fits = match ctrls {
-            b"" => fstype == b"cgroup2",
-            _ => fstype == b"cgroup" && every(ctrls, opts, b','),
-        };
-        if fits {
-            dir.push(at).push(if root == b"/" { path } else { path.strip_prefix(root).unwrap_or(path) });
+        if let Some((at, path)) = cgroup::placed(m, line) {
+            dir.push(at).push(path);
             return true;
         }
     }
     false
-}
-
-/// `s` up to the first `sep`, and what follows that (empty without one).
-#[inline(never)]
-fn cut(s: &[u8], sep: u8) -> (&[u8], &[u8]) {
-    match s.iter().position(|&c| c == sep) {
-        Some(i) => (&s[..i], &s[i + 1..]),
-        None => (s, &[]),
-    }
-}
-
-/// Whether every item of the `sep`-separated `names` is in the `sep`-separated `list`.
-fn every(mut names: &[u8], list: &[u8], sep: u8) -> bool {
-    while !names.is_empty() {
-        let (name, rest) = cut(names, sep);
-        let mut l = list;
-        loop {
-            if l.is_empty() {
-                return false;
-            }
-            let (x, r) = cut(l, sep);
-            if x == name {
-                break;
-            }
-            l = r;
-        }
-        names = rest;
-    }
-    true
 }
 
 /// The command's process, now in the container's PID namespace.
