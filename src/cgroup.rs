@@ -221,7 +221,7 @@ pub fn placed<'a>(m: &'a [u8], l: &'a [u8]) -> Option<(&'a [u8], &'a [u8])> {
     let (root, mnt, fstype, opts) = mount_line(m);
     let ctrls = field(l, b':', 1);
     let fits = match ctrls {
-        b"" => fstype == b"cgroup2" && field(l, b':', 0) == b"0",
+        b"" => fstype == b"cgroup2" && l.starts_with(b"0::"),
         _ => fstype == b"cgroup" && every(ctrls, opts, b','),
     };
     if !fits {
