@@ -146,7 +146,7 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
         return Err(Error::msg(m!("exec command line"), name.to_bytes(), USAGE));
     }
     let name = name.to_bytes();
-    let e = ManuallyDrop::new(state::read(root, name)?);
+    let e = state::read(root, name)?;
     if e.status() != Status::Running {
         return Err(Error::msg(m!("container is not running"), name, m!("see 'hutch ps'")));
     }
