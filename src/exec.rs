@@ -22,15 +22,10 @@ use crate::cgroup::{self, cut, every};
 use crate::{caps, child, container, env, seccomp, state, tty, user};
 
 /// In setns order: user first, mount last (it changes what paths mean).
-const NAMESPACES: [(&CStr, c_int); 7] = [
-    (c"user", libc::CLONE_NEWUSER),
-    (c"cgroup", libc::CLONE_NEWCGROUP),
-    (c"ipc", libc::CLONE_NEWIPC),
-    (c"uts", libc::CLONE_NEWUTS),
-    (c"net", libc::CLONE_NEWNET),
-    (c"pid", libc::CLONE_NEWPID),
-    (c"mnt", libc::CLONE_NEWNS),
-];
+const NAMESPACES: [c_int; 7] =
+    [libc::CLONE_NEWUSER, libc::CLONE_NEWCGROUP, libc::CLONE_NEWIPC, libc::CLONE_NEWUTS, libc::CLONE_NEWNET, libc::CLONE_NEWPID, libc::CLONE_NEWNS];
+/// Their files in /proc/PID/ns/, in the same order (one word list: smaller than a table).
+const NS_NAMES: &[u8] = b"user cgroup ipc uts net pid mnt";
 
 const USAGE: Msg = m!("usage: hutch exec [-e KEY=VAL] [-w|--cwd DIR] [-u USER] [-t] [-p process.json] [-d] [--pid-file F] [--console-socket S] [--cap CAP] [--no-new-privs] [--preserve-fds N] NAME [COMMAND [ARG...]]");
 
@@ -203,9 +198,8 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     // Index loops here and below: zip and filter adaptors cost more code (measured).
     let mut fds = [-1; NAMESPACES.len()];
     for i in 0..NAMESPACES.len() {
-        let ns = NAMESPACES[i].0;
         let mut p = proc;
-        match sys::open(p.push(b"ns/").push(ns.to_bytes()).cstr(), libc::O_RDONLY) {
+        match sys::open(p.push(b"ns/").push(config::field(NS_NAMES, b' ', i)).cstr(), libc::O_RDONLY) {
             Ok(f) => fds[i] = f,
             Err(Errno(libc::ENOENT)) => {} // a kernel without cgroup namespaces
             Err(err) => return Err(Error::sys(m!("opening namespace"), p.as_bytes(), err)),
@@ -219,15 +213,14 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     }
     join_cgroups(proc)?;
     for i in 0..NAMESPACES.len() {
-        let (ns, flag) = NAMESPACES[i];
-        let fd = fds[i];
+        let (flag, fd) = (NAMESPACES[i], fds[i]);
         if fd < 0 {
             continue;
         }
         match sys::setns(fd, flag) {
             // Its user namespace is hutch's own (a container of root's without --userns).
             Err(Errno(libc::EINVAL)) if flag == libc::CLONE_NEWUSER => {}
-            r => r.at(m!("joining namespace"), ns.to_bytes())?,
+            r => r.at(m!("joining namespace"), config::field(NS_NAMES, b' ', i))?,
         }
         sys::close(fd);
     }
