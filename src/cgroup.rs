@@ -11,29 +11,22 @@ use core::ffi::CStr;
 use core::mem::ManuallyDrop;
 
 use crate::buf::Buf;
-use crate::config::{after, field, parse_num, CpuShare, DeviceRule, Limits, CPU_PERIOD, UNLIMITED};
+use crate::config::{after, field, parse_num, word_index, CpuShare, DeviceRule, Limits, CPU_PERIOD, UNLIMITED};
 use crate::error::{Context, Error, Result};
 use crate::msg::{m, Msg};
 use crate::sys::{self, pid_t, Errno};
 use crate::userns;
 
-/// The controllers hutch uses, as bits.
+/// The controllers hutch uses, as bits: bit i is word i of CONTROLLERS.
 const MEMORY: u8 = 1;
 const PIDS: u8 = 2;
 const CPU: u8 = 4;
 const CPUSET: u8 = 8;
 const HUGETLB: u8 = 16;
 const DEVICES: u8 = 32;
+#[cfg(test)] // only a hierarchy's own bit: nothing sets a limit with it
 const FREEZER: u8 = 64;
-const CONTROLLERS: [(&[u8], u8); 7] = [
-    (b"memory", MEMORY),
-    (b"pids", PIDS),
-    (b"cpu", CPU),
-    (b"cpuset", CPUSET),
-    (b"hugetlb", HUGETLB),
-    (b"devices", DEVICES),
-    (b"freezer", FREEZER),
-];
+const CONTROLLERS: &[u8] = b"memory pids cpu cpuset hugetlb devices freezer";
 
 /// The kernel makes a cgroup's control files itself; the unit tests' stand-in directories
 /// need them made, and a write replaces the value as it does in a cgroup.
@@ -162,8 +155,13 @@ fn lookup(text: &[u8], key: &[u8]) -> Option<u64> {
 
 /// The controllers named in `list` (separated by `sep`) that hutch uses.
 fn controllers(list: &[u8], sep: u8) -> u8 {
-    let bit = |name: &[u8]| CONTROLLERS.iter().find(|c| c.0 == name).map_or(0, |c| c.1);
-    list.split(|&c| c == sep || c == b'\n').fold(0, |mask, name| mask | bit(name))
+    let mut mask = 0;
+    for name in list.split(|&c| c == sep || c == b'\n') {
+        if let Some(i) = word_index(CONTROLLERS, name) {
+            mask |= 1 << i;
+        }
+    }
+    mask
 }
 /// `DIR/FILE`, or `DIR` for an empty file.
 fn at(dir: &[u8], file: &[u8]) -> Path {
@@ -329,7 +327,8 @@ fn hierarchies(
             }
         }
     }
-    if let Some(&(name, _)) = CONTROLLERS.iter().find(|c| left & c.1 != 0) {
+    if left != 0 {
+        let name = field(CONTROLLERS, b' ', left.trailing_zeros() as usize);
         return Err(v2_error.unwrap_or(Error::msg(m!("cgroup controller not available"), name, m!("not offered by the parent on v2, nor mounted on v1"))));
     }
     if dirs.is_empty() {
@@ -734,8 +733,10 @@ fn device_line(r: &DeviceRule) -> Buf<48> {
 /// Enables controllers `uses` in cgroup.subtree_control of `parent`.
 fn enable(parent: &[u8], uses: u8) -> Result<()> {
     let mut list = Buf::<64>::new();
-    for (name, _) in CONTROLLERS.iter().filter(|c| uses & c.1 != 0) {
-        list.push(b"+").push(name).push(b" ");
+    for i in 0..8 {
+        if uses & 1 << i != 0 {
+            list.push(b"+").push(field(CONTROLLERS, b' ', i)).push(b" ");
+        }
     }
     let list = list.as_bytes();
     match put(parent, b"cgroup.subtree_control", &list[..list.len() - 1], m!("enabling cgroup controllers")) {
