@@ -496,10 +496,13 @@ impl Cgroup {
         if kills? == 0 {
             return None;
         }
-        let units: [(u32, &[u8]); 4] = [(30, b"G"), (20, b"M"), (10, b"K"), (0, b"")];
-        let (shift, unit) = units.into_iter().find(|u| limit % (1 << u.0) == 0)?;
+        // The largest unit that divides the limit: G, M, K, or bytes.
+        let mut shift: usize = 30;
+        while limit % (1 << shift) != 0 {
+            shift -= 10;
+        }
         let mut line = Buf::new();
-        line.push(b"hutch: container killed: out of memory (limit ").num(limit >> shift).push(unit).push(b")\n");
+        line.push(b"hutch: container killed: out of memory (limit ").num(limit >> shift).push(&b"KMG"[(shift / 10).saturating_sub(1)..shift / 10]).push(b")\n");
         Some(line)
     }
 
@@ -948,6 +951,12 @@ mod tests {
         t.put("parent/hutch-7/memory.events", "low 0\nhigh 0\nmax 9\noom 1\noom_kill 1\n");
         let line = cg.oom_kill().unwrap();
         assert_eq!(line.as_bytes(), b"hutch: container killed: out of memory (limit 32M)\n");
+        // The largest unit that divides the limit.
+        for (limit, text) in [(3 << 30, "3G"), (5 << 10, "5K"), (1025, "1025"), (3 << 20 | 1 << 10, "3073K"), (1 << 40, "1024G")] {
+            let c = core::mem::ManuallyDrop::new(Cgroup { dirs: cg.dirs.clone(), memory: Some(limit) });
+            let line = c.oom_kill().unwrap();
+            assert_eq!(line.as_bytes(), format!("hutch: container killed: out of memory (limit {text})\n").as_bytes());
+        }
         t.empty("parent/hutch-7");
         drop(cg);
         assert!(!Path::new(&t.0.join("parent/hutch-7")).exists(), "not removed");
