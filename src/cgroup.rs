@@ -140,8 +140,13 @@ fn shares(s: CpuShare) -> u64 {
 /// The controllers `l` needs (`--memory-swap` comes only with `--memory`). Device rules need
 /// none: v2 has no devices controller, and where v1 has none they are not enforced.
 fn needed(l: &Limits) -> u8 {
-    let hugetlb = if l.hugetlb.is_empty() { 0 } else { HUGETLB };
-    FILES.iter().filter(|f| value(l, f.3, false).is_some()).fold(hugetlb, |mask, f| mask | f.0)
+    let mut mask = if l.hugetlb.is_empty() { 0 } else { HUGETLB };
+    for f in &FILES {
+        if value(l, f.3, false).is_some() {
+            mask |= f.0;
+        }
+    }
+    mask
 }
 
 fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
