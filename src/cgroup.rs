@@ -461,7 +461,8 @@ impl Cgroup {
                     put(dir, file, v.as_bytes(), m!("setting cgroup limit"))?;
                 }
             }
-            for &(size, bytes) in l.hugetlb.iter().filter(|_| d.uses & HUGETLB != 0) {
+            let hugetlb = if d.uses & HUGETLB != 0 { l.hugetlb } else { &[] };
+            for &(size, bytes) in hugetlb {
                 let mut file = Buf::<64>::new();
                 file.push(b"hugetlb.").push(size.to_bytes()).push(if d.v2 { b".max" } else { b".limit_in_bytes" });
                 put(dir, file.as_bytes(), Buf::<32>::new().num(bytes).as_bytes(), m!("setting cgroup limit"))?;
