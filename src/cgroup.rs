@@ -676,7 +676,15 @@ fn device_filter(rules: &[DeviceRule]) -> Vec<u64> {
     for k in (0..rules.len() + DEFAULT_DEVICES.len()).rev() {
         let r = if k < rules.len() { &rules[k] } else { &DEFAULT_DEVICES[k - rules.len()] };
         let start = p.len();
-        let bits = |table: &[(u8, i32)], of: &[u8]| table.iter().filter(|t| of.contains(&t.0)).fold(0, |m, t| m | t.1);
+        let bits = |table: &[(u8, i32)], of: &[u8]| {
+            let mut m = 0;
+            for t in table {
+                if of.contains(&t.0) {
+                    m |= t.1;
+                }
+            }
+            m
+        };
         let access = bits(&BPF_ACC, r.access);
         if r.kind != b'a' {
             p.push(insn(0x55, 2, 0, 0, bits(&BPF_DEV, &[r.kind]))); // if r2 != type
