@@ -85,9 +85,9 @@ const FILES: [File; 13] = [
     File(CPUSET, b"cpuset.mems", b"cpuset.mems", Value::Mems, false),
 ];
 
-/// What `l` sets a file to on v2 or v1; `None` when it leaves the file alone.
-fn value(l: &Limits, value: Value, v2: bool) -> Option<Buf<128>> {
-    let mut b = Buf::new();
+/// What `l` sets a file to on v2 or v1, onto `b`; `None` when it leaves the file alone.
+/// (Written into the caller's buffer: a returned Buf is copied at every move.)
+fn value(l: &Limits, value: Value, v2: bool, b: &mut Buf<128>) -> Option<()> {
     // No limit: v2 and pids.max say "max", v1 "-1".
     let unlimited: &[u8] = if v2 || matches!(value, Value::Pids) { b"max" } else { b"-1" };
     let period = l.cpu_period.unwrap_or(CPU_PERIOD);
@@ -109,8 +109,10 @@ fn value(l: &Limits, value: Value, v2: bool) -> Option<Buf<128>> {
         Value::Share => shares(l.cpu_share?),
         Value::RtPeriod => l.cpu_rt_period?,
         Value::RtRuntime => l.cpu_rt_runtime?,
-        Value::Cpus => return Some(*b.push(l.cpuset_cpus?.to_bytes())),
-        Value::Mems => return Some(*b.push(l.cpuset_mems?.to_bytes())),
+        Value::Cpus | Value::Mems => {
+            b.push(if let Value::Cpus = value { l.cpuset_cpus } else { l.cpuset_mems }?.to_bytes());
+            return Some(());
+        }
     };
     match n {
         UNLIMITED => b.push(unlimited),
@@ -119,7 +121,7 @@ fn value(l: &Limits, value: Value, v2: bool) -> Option<Buf<128>> {
     if let (Value::Quota, true) = (value, v2) {
         b.push(b" ").num(period);
     }
-    Some(b)
+    Some(())
 }
 
 /// The OCI runtimes' mapping between v1 shares (2..262144) and v2 weight (1..10000).
@@ -142,7 +144,7 @@ fn shares(s: CpuShare) -> u64 {
 fn needed(l: &Limits) -> u8 {
     let mut mask = if l.hugetlb.is_empty() { 0 } else { HUGETLB };
     for f in &FILES {
-        if value(l, f.3, false).is_some() {
+        if value(l, f.3, false, &mut Buf::new()).is_some() {
             mask |= f.0;
         }
     }
@@ -435,7 +437,7 @@ impl Cgroup {
             userns::check_rootless_limits(path)?;
             // On v1 these files are in every cgroup, the root too, when the kernel has them.
             for f in &FILES {
-                if !(f.4 && !d.v2 && d.uses & f.0 != 0 && value(l, f.3, false).is_some()) {
+                if !(f.4 && !d.v2 && d.uses & f.0 != 0 && value(l, f.3, false, &mut Buf::new()).is_some()) {
                     continue;
                 }
                 let mut file = at(existing(path, false), f.1);
@@ -457,7 +459,8 @@ impl Cgroup {
             cg.dirs.extend_from_slice(dir);
             for f in &FILES {
                 let file = if d.v2 { f.2 } else { f.1 };
-                if let (true, false, Some(v)) = (d.uses & f.0 != 0, file.is_empty(), value(l, f.3, d.v2)) {
+                let mut v = Buf::new();
+                if let (true, false, Some(())) = (d.uses & f.0 != 0, file.is_empty(), value(l, f.3, d.v2, &mut v)) {
                     put(dir, file, v.as_bytes(), m!("setting cgroup limit"))?;
                 }
             }
