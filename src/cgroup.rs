@@ -62,28 +62,33 @@ enum Value {
     RtRuntime,
 }
 
-/// A control file: its controller, its names on v1 and v2 (empty: none there), its value,
-/// and whether a kernel with the controller may lack it (swap accounting, CFS bandwidth).
-struct File(u8, &'static [u8], &'static [u8], Value, bool);
+/// A control file: its controller, its value, and whether a kernel with the controller may
+/// lack it (swap accounting, CFS bandwidth). Its names are the same word of V1_FILES and
+/// V2_FILES (one word list each: smaller than a table of slices).
+struct File(u8, Value, bool);
 
 /// The files that set limits, in the order they must be written: v1 wants
 /// memory.limit_in_bytes before memsw, which may not go below it, and periods before what
-/// is spent in them. The files only v1 has (no v2 name) are left alone on v2, as runc does.
+/// is spent in them. The files only v1 has (`-` in V2_FILES) are left alone on v2, as runc
+/// does.
 const FILES: [File; 13] = [
-    File(MEMORY, b"memory.limit_in_bytes", b"memory.max", Value::Memory, false),
-    File(MEMORY, b"memory.memsw.limit_in_bytes", b"memory.swap.max", Value::Swap, true),
-    File(MEMORY, b"memory.soft_limit_in_bytes", b"memory.low", Value::Reservation, false),
-    File(MEMORY, b"memory.swappiness", b"", Value::Swappiness, false),
-    File(MEMORY, b"memory.oom_control", b"", Value::OomKillDisable, false),
-    File(PIDS, b"pids.max", b"pids.max", Value::Pids, false),
-    File(CPU, b"cpu.cfs_period_us", b"", Value::Period, true),
-    File(CPU, b"cpu.cfs_quota_us", b"cpu.max", Value::Quota, true),
-    File(CPU, b"cpu.shares", b"cpu.weight", Value::Share, false),
-    File(CPU, b"cpu.rt_period_us", b"", Value::RtPeriod, true),
-    File(CPU, b"cpu.rt_runtime_us", b"", Value::RtRuntime, true),
-    File(CPUSET, b"cpuset.cpus", b"cpuset.cpus", Value::Cpus, false),
-    File(CPUSET, b"cpuset.mems", b"cpuset.mems", Value::Mems, false),
+    File(MEMORY, Value::Memory, false),
+    File(MEMORY, Value::Swap, true),
+    File(MEMORY, Value::Reservation, false),
+    File(MEMORY, Value::Swappiness, false),
+    File(MEMORY, Value::OomKillDisable, false),
+    File(PIDS, Value::Pids, false),
+    File(CPU, Value::Period, true),
+    File(CPU, Value::Quota, true),
+    File(CPU, Value::Share, false),
+    File(CPU, Value::RtPeriod, true),
+    File(CPU, Value::RtRuntime, true),
+    File(CPUSET, Value::Cpus, false),
+    File(CPUSET, Value::Mems, false),
 ];
+const V1_FILES: &[u8] = b"memory.limit_in_bytes memory.memsw.limit_in_bytes memory.soft_limit_in_bytes memory.swappiness memory.oom_control \
+pids.max cpu.cfs_period_us cpu.cfs_quota_us cpu.shares cpu.rt_period_us cpu.rt_runtime_us cpuset.cpus cpuset.mems";
+const V2_FILES: &[u8] = b"memory.max memory.swap.max memory.low - - pids.max - cpu.max cpu.weight - - cpuset.cpus cpuset.mems";
 
 /// What `l` sets a file to on v2 or v1, onto `b`; `None` when it leaves the file alone.
 /// (Written into the caller's buffer: a returned Buf is copied at every move.)
@@ -144,7 +149,7 @@ fn shares(s: CpuShare) -> u64 {
 fn needed(l: &Limits) -> u8 {
     let mut mask = if l.hugetlb.is_empty() { 0 } else { HUGETLB };
     for f in &FILES {
-        if value(l, f.3, false, &mut Buf::new()).is_some() {
+        if value(l, f.1, false, &mut Buf::new()).is_some() {
             mask |= f.0;
         }
     }
@@ -436,11 +441,11 @@ impl Cgroup {
             }
             userns::check_rootless_limits(path)?;
             // On v1 these files are in every cgroup, the root too, when the kernel has them.
-            for f in &FILES {
-                if !(f.4 && !d.v2 && d.uses & f.0 != 0 && value(l, f.3, false, &mut Buf::new()).is_some()) {
+            for (i, f) in FILES.iter().enumerate() {
+                if !(f.2 && !d.v2 && d.uses & f.0 != 0 && value(l, f.1, false, &mut Buf::new()).is_some()) {
                     continue;
                 }
-                let mut file = at(existing(path, false), f.1);
+                let mut file = at(existing(path, false), field(V1_FILES, b' ', i));
                 if !sys::exists(file.cstr()) {
                     return Err(Error::msg(m!("cgroup controller lacks"), file.as_bytes(), m!("this kernel has no such control file")));
                 }
@@ -457,10 +462,10 @@ impl Cgroup {
                 cg.dirs.push(b':');
             }
             cg.dirs.extend_from_slice(dir);
-            for f in &FILES {
-                let file = if d.v2 { f.2 } else { f.1 };
+            for (i, f) in FILES.iter().enumerate() {
+                let file = field(if d.v2 { V2_FILES } else { V1_FILES }, b' ', i);
                 let mut v = Buf::new();
-                if let (true, false, Some(())) = (d.uses & f.0 != 0, file.is_empty(), value(l, f.3, d.v2, &mut v)) {
+                if let (true, false, Some(())) = (d.uses & f.0 != 0, file == b"-", value(l, f.1, d.v2, &mut v)) {
                     put(dir, file, v.as_bytes(), m!("setting cgroup limit"))?;
                 }
             }
@@ -1134,6 +1139,14 @@ mod tests {
         assert!(!v2.exists() && !v1.exists(), "not removed");
         assert!(t.0.join("v1/a").exists(), "a parent was removed");
         assert!(freeze(b"", true).is_err(), "no freezer");
+    }
+
+    #[test]
+    fn each_file_has_a_name_on_v1_and_v2() {
+        assert_eq!(V1_FILES.split(|&c| c == b' ').count(), FILES.len());
+        assert_eq!(V2_FILES.split(|&c| c == b' ').count(), FILES.len());
+        assert_eq!(field(V1_FILES, b' ', 5), field(V2_FILES, b' ', 5), "pids.max");
+        assert_eq!(field(CONTROLLERS, b' ', FREEZER.trailing_zeros() as usize), b"freezer");
     }
 
     #[test]
