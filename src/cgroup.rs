@@ -476,9 +476,10 @@ impl Cgroup {
                 put(dir, file.as_bytes(), Buf::<32>::new().num(bytes).as_bytes(), m!("setting cgroup limit"))?;
             }
             if !d.v2 && d.has & DEVICES != 0 && !l.devices.is_empty() {
-                for r in l.devices.iter().chain(&DEFAULT_DEVICES) {
+                for k in 0..l.devices.len() + DEFAULT_DEVICES.len() {
+                    let r = device_rule(l.devices, k);
                     let file: &[u8] = if r.allow { b"devices.allow" } else { b"devices.deny" };
-                    put(dir, file, device_line(r).as_bytes(), m!("setting device rule"))?;
+                    put(dir, file, device_line(&r).as_bytes(), m!("setting device rule"))?;
                 }
             }
             if d.v2 && !v1_devices && !l.devices.is_empty() {
@@ -637,25 +638,31 @@ fn state(d: &[u8]) -> bool {
 /// What every container may use whatever its config says, as runc and crun allow it:
 /// mknod of any node, and the devices /dev always has (null, zero, full, random, urandom,
 /// tty, ptmx, the terminals, tun).
-const DEFAULT_DEVICES: [DeviceRule; 11] = {
-    const fn rule(kind: u8, major: Option<u32>, minor: Option<u32>, access: &'static [u8]) -> DeviceRule {
-        DeviceRule { allow: true, kind, major, minor, access }
+/// As (type, major, minor), 255 for any: 3 bytes each, where a DeviceRule takes 40.
+const DEFAULT_DEVICES: [(u8, u8, u8); 11] = [
+    (b'c', 255, 255),
+    (b'b', 255, 255),
+    (b'c', 1, 3),
+    (b'c', 1, 5),
+    (b'c', 1, 7),
+    (b'c', 1, 8),
+    (b'c', 1, 9),
+    (b'c', 5, 0),
+    (b'c', 5, 2),
+    (b'c', 10, 200),
+    (b'c', 136, 255),
+];
+
+/// Rule `k` of `rules` followed by the defaults: the first two only mknod, the rest `rwm`.
+fn device_rule(rules: &[DeviceRule], k: usize) -> DeviceRule {
+    if k < rules.len() {
+        return rules[k];
     }
-    let rwm = b"rwm";
-    [
-        rule(b'c', None, None, b"m"),
-        rule(b'b', None, None, b"m"),
-        rule(b'c', Some(1), Some(3), rwm),
-        rule(b'c', Some(1), Some(5), rwm),
-        rule(b'c', Some(1), Some(7), rwm),
-        rule(b'c', Some(1), Some(8), rwm),
-        rule(b'c', Some(1), Some(9), rwm),
-        rule(b'c', Some(5), Some(0), rwm),
-        rule(b'c', Some(5), Some(2), rwm),
-        rule(b'c', Some(10), Some(200), rwm),
-        rule(b'c', Some(136), None, rwm),
-    ]
-};
+    let i = k - rules.len();
+    let (kind, major, minor) = DEFAULT_DEVICES[i];
+    let n = |x: u8| (x != 255).then_some(x as u32);
+    DeviceRule { allow: true, kind, major: n(major), minor: n(minor), access: &b"rwm"[if i < 2 { 2 } else { 0 }..] }
+}
 
 /// BPF_DEVCG_DEV_* and BPF_DEVCG_ACC_* (include/uapi/linux/bpf.h).
 const BPF_DEV: [(u8, i32); 2] = [(b'b', 1), (b'c', 2)];
@@ -682,7 +689,7 @@ fn device_filter(rules: &[DeviceRule]) -> Vec<u64> {
     ]);
     // Index loops: chain, rev and filter adaptors cost more code (measured).
     for k in (0..rules.len() + DEFAULT_DEVICES.len()).rev() {
-        let r = if k < rules.len() { &rules[k] } else { &DEFAULT_DEVICES[k - rules.len()] };
+        let r = device_rule(rules, k);
         let start = p.len();
         let bits = |table: &[(u8, i32)], of: &[u8]| {
             let mut m = 0;
@@ -1153,8 +1160,12 @@ mod tests {
     fn device_rules_as_v1_writes_them() {
         let r = DeviceRule { allow: false, kind: b'c', major: Some(1), minor: Some(3), access: b"rwm" };
         assert_eq!(device_line(&r).as_bytes(), b"c 1:3 rwm");
-        assert_eq!(device_line(&DEFAULT_DEVICES[0]).as_bytes(), b"c *:* m");
-        assert_eq!(device_line(&DEFAULT_DEVICES[10]).as_bytes(), b"c 136:* rwm");
+        assert_eq!(device_line(&device_rule(&[], 0)).as_bytes(), b"c *:* m");
+        assert_eq!(device_line(&device_rule(&[], 1)).as_bytes(), b"b *:* m");
+        assert_eq!(device_line(&device_rule(&[], 9)).as_bytes(), b"c 10:200 rwm");
+        assert_eq!(device_line(&device_rule(&[], 10)).as_bytes(), b"c 136:* rwm");
+        assert_eq!(device_rule(&[r], 0), r);
+        assert_eq!(device_line(&device_rule(&[r], 3)).as_bytes(), b"c 1:3 rwm");
         let all = DeviceRule { allow: false, kind: b'a', major: None, minor: None, access: b"rwm" };
         assert_eq!(device_line(&all).as_bytes(), b"a *:* rwm");
         let t = Tree::new("devices");
