@@ -237,11 +237,9 @@ pub fn placed<'a>(m: &'a [u8], l: &'a [u8]) -> Option<(&'a [u8], &'a [u8])> {
     if !fits {
         return None;
     }
-    let mut path = after(l, b':', 2);
-    if root != b"/" && path.starts_with(root) && path.get(root.len()).is_none_or(|&c| c == b'/') {
-        path = &path[root.len()..];
-    }
-    Some((mnt, path))
+    let path = after(l, b':', 2);
+    let below = path.strip_prefix(root).filter(|r| root != b"/" && r.first().is_none_or(|&c| c == b'/'));
+    Some((mnt, below.unwrap_or(path)))
 }
 
 /// `s` up to the first `sep`, and what follows that (empty without one).
