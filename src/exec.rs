@@ -18,18 +18,14 @@ use crate::error::{Context, Error, Result};
 use crate::msg::{m, Msg};
 use crate::state::{Root, Status};
 use crate::sys::{self, Errno};
+use crate::cgroup::{self, cut, every};
 use crate::{caps, child, container, env, seccomp, state, tty, user};
 
 /// In setns order: user first, mount last (it changes what paths mean).
-const NAMESPACES: [(&CStr, c_int); 7] = [
-    (c"user", libc::CLONE_NEWUSER),
-    (c"cgroup", libc::CLONE_NEWCGROUP),
-    (c"ipc", libc::CLONE_NEWIPC),
-    (c"uts", libc::CLONE_NEWUTS),
-    (c"net", libc::CLONE_NEWNET),
-    (c"pid", libc::CLONE_NEWPID),
-    (c"mnt", libc::CLONE_NEWNS),
-];
+const NAMESPACES: [c_int; 7] =
+    [libc::CLONE_NEWUSER, libc::CLONE_NEWCGROUP, libc::CLONE_NEWIPC, libc::CLONE_NEWUTS, libc::CLONE_NEWNET, libc::CLONE_NEWPID, libc::CLONE_NEWNS];
+/// Their files in /proc/PID/ns/, in the same order (one word list: smaller than a table).
+const NS_NAMES: &[u8] = b"user cgroup ipc uts net pid mnt";
 
 const USAGE: Msg = m!("usage: hutch exec [-e KEY=VAL] [-w|--cwd DIR] [-u USER] [-t] [-p process.json] [-d] [--pid-file F] [--console-socket S] [--cap CAP] [--no-new-privs] [--preserve-fds N] NAME [COMMAND [ARG...]]");
 
@@ -145,7 +141,7 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
         return Err(Error::msg(m!("exec command line"), name.to_bytes(), USAGE));
     }
     let name = name.to_bytes();
-    let e = ManuallyDrop::new(state::read(root, name)?);
+    let e = state::read(root, name)?;
     if e.status() != Status::Running {
         return Err(Error::msg(m!("container is not running"), name, m!("see 'hutch ps'")));
     }
@@ -202,9 +198,8 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     // Index loops here and below: zip and filter adaptors cost more code (measured).
     let mut fds = [-1; NAMESPACES.len()];
     for i in 0..NAMESPACES.len() {
-        let ns = NAMESPACES[i].0;
         let mut p = proc;
-        match sys::open(p.push(b"ns/").push(ns.to_bytes()).cstr(), libc::O_RDONLY) {
+        match sys::open(p.push(b"ns/").push(config::field(NS_NAMES, b' ', i)).cstr(), libc::O_RDONLY) {
             Ok(f) => fds[i] = f,
             Err(Errno(libc::ENOENT)) => {} // a kernel without cgroup namespaces
             Err(err) => return Err(Error::sys(m!("opening namespace"), p.as_bytes(), err)),
@@ -218,15 +213,14 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     }
     join_cgroups(proc)?;
     for i in 0..NAMESPACES.len() {
-        let (ns, flag) = NAMESPACES[i];
-        let fd = fds[i];
+        let (flag, fd) = (NAMESPACES[i], fds[i]);
         if fd < 0 {
             continue;
         }
         match sys::setns(fd, flag) {
             // Its user namespace is hutch's own (a container of root's without --userns).
             Err(Errno(libc::EINVAL)) if flag == libc::CLONE_NEWUSER => {}
-            r => r.at(m!("joining namespace"), ns.to_bytes())?,
+            r => r.at(m!("joining namespace"), config::field(NS_NAMES, b' ', i))?,
         }
         sys::close(fd);
     }
@@ -287,51 +281,16 @@ fn join_cgroups(mut p: Buf<128>) -> Result<()> {
 /// names, under its hierarchy's mount in `mountinfo`, appended to `dir`; false if none is
 /// mounted.
 fn cgroup_dir(mountinfo: &[u8], line: &[u8], dir: &mut Buf<512>) -> bool {
-    let (ctrls, path) = (config::field(line, b':', 1), config::after(line, b':', 2));
     let mut ms = mountinfo;
     while !ms.is_empty() {
         let (m, r) = cut(ms, b'\n');
         ms = r;
-        let (root, at, fstype, opts) = crate::cgroup::mount_line(m);
-        let fits = match ctrls {
-            b"" => fstype == b"cgroup2",
-            _ => fstype == b"cgroup" && every(ctrls, opts, b','),
-        };
-        if fits {
-            dir.push(at).push(if root == b"/" { path } else { path.strip_prefix(root).unwrap_or(path) });
+        if let Some((at, path)) = cgroup::placed(m, line) {
+            dir.push(at).push(path);
             return true;
         }
     }
     false
-}
-
-/// `s` up to the first `sep`, and what follows that (empty without one).
-#[inline(never)]
-fn cut(s: &[u8], sep: u8) -> (&[u8], &[u8]) {
-    match s.iter().position(|&c| c == sep) {
-        Some(i) => (&s[..i], &s[i + 1..]),
-        None => (s, &[]),
-    }
-}
-
-/// Whether every item of the `sep`-separated `names` is in the `sep`-separated `list`.
-fn every(mut names: &[u8], list: &[u8], sep: u8) -> bool {
-    while !names.is_empty() {
-        let (name, rest) = cut(names, sep);
-        let mut l = list;
-        loop {
-            if l.is_empty() {
-                return false;
-            }
-            let (x, r) = cut(l, sep);
-            if x == name {
-                break;
-            }
-            l = r;
-        }
-        names = rest;
-    }
-    true
 }
 
 /// The command's process, now in the container's PID namespace.
