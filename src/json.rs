@@ -392,7 +392,6 @@ impl<'v, 'a> Node<'v, 'a> {
     }
 
     /// [`Node::require`] by the key's bytes.
-    #[inline(never)]
     pub fn require_key(self, key: &[u8]) -> Node<'v, 'a> {
         match self.get_key(key) {
             Some(n) => n,
