@@ -1,6 +1,7 @@
 //! The mounts inside the container: the ones every container gets (a table walked by one
 //! loop), then the user's volumes and tmpfs mounts. All are made before the root switch,
 //! through fds resolved inside the new root. See mount(2), proc(5), sysfs(5), devpts docs.
+use alloc::vec::Vec;
 use core::ffi::{c_int, CStr};
 
 use crate::buf::{fd_path, Buf};
@@ -115,14 +116,22 @@ fn mount_in(root: c_int, path: &[u8], kind: Kind, src: &CStr, fstype: Option<&CS
 }
 
 /// Kernel information a container has no business reading (Docker's masked paths): files get
-/// /dev/null bound over them, directories an empty read-only tmpfs.
-pub const MASKED: [&CStr; 10] = [
-    c"/proc/acpi", c"/proc/asound", c"/proc/kcore", c"/proc/keys", c"/proc/latency_stats",
-    c"/proc/timer_list", c"/proc/timer_stats", c"/proc/sched_debug", c"/proc/scsi", c"/sys/firmware",
-];
+/// /dev/null bound over them, directories an empty read-only tmpfs. One word list, not a table
+/// of C strings (16 bytes a pointer each).
+pub const MASKED: &[u8] = b"/proc/acpi /proc/asound /proc/kcore /proc/keys /proc/latency_stats \
+/proc/timer_list /proc/timer_stats /proc/sched_debug /proc/scsi /sys/firmware";
 
 /// Kernel settings a container may read but not change (Docker's read-only paths).
-pub const READ_ONLY: [&CStr; 5] = [c"/proc/bus", c"/proc/fs", c"/proc/irq", c"/proc/sys", c"/proc/sysrq-trigger"];
+pub const READ_ONLY: &[u8] = b"/proc/bus /proc/fs /proc/irq /proc/sys /proc/sysrq-trigger";
+
+/// The paths of a list above, as C strings (leaked: they live until the container execs).
+pub fn paths(list: &[u8]) -> &'static [&'static CStr] {
+    let mut v = Vec::new();
+    for p in list.split(|&c| c == b' ') {
+        v.push(crate::config::leak(p));
+    }
+    v.leak()
+}
 
 /// Masks and write-protects paths (the lists above, or a bundle's), where they exist.
 pub fn confine_proc(root: c_int, masked: &[&CStr], read_only_paths: &[&CStr]) -> Result<()> {
