@@ -476,7 +476,7 @@ pub fn parse_size(s: &[u8]) -> Option<u64> {
     let (num, unit) = s.split_at(digits);
     // The unit's letter ("" is b), then nothing or, after k, m or g, a b.
     let (letter, rest) = unit.split_first().map_or((b'b', &b""[..]), |(c, r)| (c.to_ascii_lowercase(), r));
-    if !rest.is_empty() && (letter == b'b' || !rest.eq_ignore_ascii_case(b"b")) {
+    if !rest.is_empty() && (letter == b'b' || !matches!(rest, b"b" | b"B")) {
         return None;
     }
     let shift = b"bkmg".iter().position(|&c| c == letter)? * 10;
