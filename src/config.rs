@@ -288,7 +288,10 @@ pub fn leak(bytes: &[u8]) -> &'static CStr {
     v.extend_from_slice(bytes);
     v.push(0);
     // A NUL inside: not a C string (the copy is lost; it is one short string, once).
-    CStr::from_bytes_with_nul(v.leak()).unwrap_or(c"")
+    match bytes.contains(&0) {
+        true => c"",
+        false => CStr::from_bytes_until_nul(v.leak()).unwrap_or(c""),
+    }
 }
 
 /// What follows the `n`th `sep` of `line` (empty when there are fewer).

@@ -451,12 +451,12 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
 /// directory is opened first (`exec` joins the container's mount namespace before the pid is
 /// known): the fd, and the file's name in it.
 pub fn pid_dir(f: &CStr) -> Result<(c_int, &CStr)> {
-    let b = f.to_bytes_with_nul();
+    let b = f.to_bytes();
     let split = b.iter().rposition(|&c| c == b'/').map_or(0, |i| i + 1);
     let mut dir = Buf::<4096>::new();
     dir.push(if split == 0 { b"." } else { &b[..split] });
     let fd = sys::open(dir.cstr(), libc::O_PATH | libc::O_DIRECTORY).at(m!("opening pid file directory"), dir.as_bytes())?;
-    Ok((fd, CStr::from_bytes_with_nul(&b[split..]).unwrap_or_default()))
+    Ok((fd, &f[split..]))
 }
 
 pub fn write_pid_file((dir, name): (c_int, &CStr), pid: c_int) -> Result<()> {
