@@ -149,10 +149,18 @@ fn auto_maps_in(text: &[u8], name: &[u8], id: u32) -> Vec<IdMap> {
 
 /// A line of three fields separated by runs of `sep`: the first as is, then two numbers.
 fn three(line: &[u8], sep: u8) -> Option<(&[u8], u32, u32)> {
-    let mut f = line.split(move |&c| c == sep).filter(|f| !f.is_empty());
-    let first = f.next()?;
-    let (a, b) = (user::number(f.next()?)?, user::number(f.next()?)?);
-    f.next().is_none().then_some((first, a, b))
+    let (mut f, mut n): ([&[u8]; 3], usize) = ([b""; 3], 0);
+    for field in line.split(|&c| c == sep) {
+        if field.is_empty() {
+            continue;
+        }
+        *f.get_mut(n)? = field;
+        n += 1;
+    }
+    if n < 3 {
+        return None;
+    }
+    Some((f[0], user::number(f[1])?, user::number(f[2])?))
 }
 
 pub fn clone_flag(maps: &Option<Maps>) -> c_int {
