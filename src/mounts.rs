@@ -117,10 +117,11 @@ pub fn paths(list: &[u8]) -> &'static [&'static CStr] {
 
 /// Masks and write-protects paths (the lists above, or a bundle's), where they exist.
 pub fn confine_proc(root: c_int, masked: &[&CStr], read_only_paths: &[&CStr]) -> Result<()> {
-    for (i, &path) in masked.iter().chain(read_only_paths).enumerate() {
+    for i in 0..masked.len() + read_only_paths.len() {
+        let mask = i < masked.len();
+        let path = if mask { masked[i] } else { read_only_paths[i - masked.len()] };
         let p = path.to_bytes();
         let Some(fd) = existing(root, path)? else { continue };
-        let mask = i < masked.len();
         // Masked: files get /dev/null bound over them, directories an empty read-only tmpfs.
         // Read-only: a bind of itself, that can then be remounted read-only.
         let r = match mask.then(|| sys::file_type(fd, c"")) {
