@@ -33,14 +33,17 @@ const fn bits(caps: &[u32]) -> u64 {
 
 /// A capability name as a mask: any case, with or without `CAP_`; `ALL` is every capability.
 pub fn parse(name: &[u8]) -> Result<u64> {
-    let bare = match name.get(..4) {
-        Some(p) if p.eq_ignore_ascii_case(b"CAP_") => &name[4..],
-        _ => name,
-    };
-    if bare.eq_ignore_ascii_case(b"ALL") {
+    // Upper-cased once, then compared exactly (longer than any name: no name once cut).
+    let mut up = crate::buf::Buf::<64>::new();
+    for &c in name {
+        up.push(&[c.to_ascii_uppercase()]);
+    }
+    let up = up.as_bytes();
+    let bare = up.strip_prefix(b"CAP_").unwrap_or(up);
+    if bare == b"ALL" {
         return Ok(ALL);
     }
-    match words().position(|n| n.eq_ignore_ascii_case(bare)) {
+    match crate::config::word_index(NAMES.as_bytes(), bare) {
         Some(i) => Ok(1 << i),
         None => Err(Error::msg(m!("unknown capability"), name, m!("see capabilities(7)"))),
     }

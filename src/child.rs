@@ -100,7 +100,7 @@ fn setup(a: &mut Args) -> Result<Infallible> {
         None => {
             mounts::defaults(root, false)?;
             if !cfg.privileged {
-                mounts::confine_proc(root, &mounts::MASKED, &mounts::READ_ONLY)?;
+                mounts::confine_proc(root, mounts::paths(mounts::MASKED), mounts::paths(mounts::READ_ONLY))?;
             }
         }
     }

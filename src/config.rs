@@ -288,7 +288,10 @@ pub fn leak(bytes: &[u8]) -> &'static CStr {
     v.extend_from_slice(bytes);
     v.push(0);
     // A NUL inside: not a C string (the copy is lost; it is one short string, once).
-    CStr::from_bytes_with_nul(v.leak()).unwrap_or(c"")
+    match bytes.contains(&0) {
+        true => c"",
+        false => CStr::from_bytes_until_nul(v.leak()).unwrap_or(c""),
+    }
 }
 
 /// What follows the `n`th `sep` of `line` (empty when there are fewer).
@@ -476,7 +479,7 @@ pub fn parse_size(s: &[u8]) -> Option<u64> {
     let (num, unit) = s.split_at(digits);
     // The unit's letter ("" is b), then nothing or, after k, m or g, a b.
     let (letter, rest) = unit.split_first().map_or((b'b', &b""[..]), |(c, r)| (c.to_ascii_lowercase(), r));
-    if !rest.is_empty() && (letter == b'b' || !rest.eq_ignore_ascii_case(b"b")) {
+    if !rest.is_empty() && (letter == b'b' || !matches!(rest, b"b" | b"B")) {
         return None;
     }
     let shift = b"bkmg".iter().position(|&c| c == letter)? * 10;

@@ -1,6 +1,7 @@
 //! The mounts inside the container: the ones every container gets (a table walked by one
 //! loop), then the user's volumes and tmpfs mounts. All are made before the root switch,
 //! through fds resolved inside the new root. See mount(2), proc(5), sysfs(5), devpts docs.
+use alloc::vec::Vec;
 use core::ffi::{c_int, CStr};
 
 use crate::buf::{fd_path, Buf};
@@ -10,59 +11,41 @@ use crate::msg::m;
 use crate::rootfs::{self, mount_on, mount_point, Kind};
 use crate::{sys, userns};
 
-enum What {
-    /// A filesystem of this type, with these flags and options.
-    Fs(&'static CStr, u64, &'static CStr),
-    /// sysfs, or where the kernel refuses it (a user namespace that does not own the network
-    /// namespace: rootless with `--net host`), the host's /sys bound read-only.
-    Sysfs,
-    /// A new devpts instance; its terminals belong to the tty group (gid 5) where the user
-    /// namespace maps that gid (the kernel refuses an unmapped one; a rootless one maps only 0).
-    Devpts,
-    /// A node like the host's at the same path: made with mknod, or bound from the host
-    /// where mknod is not allowed.
-    HostDevice,
-    /// A symlink to this target.
-    Link(&'static CStr),
-}
-
 const NOSUID_NOEXEC_NODEV: u64 = libc::MS_NOSUID | libc::MS_NOEXEC | libc::MS_NODEV;
 
-/// What docker gives every container, in mount order (/dev before what lives in it).
-const DEFAULTS: &[(&CStr, What)] = &[
-    (c"/proc", What::Fs(c"proc", NOSUID_NOEXEC_NODEV, c"")),
-    (c"/sys", What::Sysfs),
-    (c"/dev", What::Fs(c"tmpfs", libc::MS_NOSUID | libc::MS_STRICTATIME, c"mode=755,size=65536k")),
-    (c"/dev/null", What::HostDevice),
-    (c"/dev/zero", What::HostDevice),
-    (c"/dev/full", What::HostDevice),
-    (c"/dev/random", What::HostDevice),
-    (c"/dev/urandom", What::HostDevice),
-    (c"/dev/tty", What::HostDevice),
-    (c"/dev/pts", What::Devpts),
-    (c"/dev/ptmx", What::Link(c"pts/ptmx")),
-    (c"/dev/shm", What::Fs(c"tmpfs", NOSUID_NOEXEC_NODEV, c"mode=1777,size=65536k")),
-    (c"/dev/fd", What::Link(c"/proc/self/fd")),
-    (c"/dev/stdin", What::Link(c"/proc/self/fd/0")),
-    (c"/dev/stdout", What::Link(c"/proc/self/fd/1")),
-    (c"/dev/stderr", What::Link(c"/proc/self/fd/2")),
-];
+/// What docker gives every container, in mount order (/dev before what lives in it). One word
+/// list, not a table (16 bytes a pointer): each word is a kind, then the path, then for a
+/// link `=TARGET`. Kinds: `p` proc, `s` sysfs, or where the kernel refuses it (a user
+/// namespace that does not own the network namespace: rootless with `--net host`) the host's
+/// /sys bound read-only; `d` /dev's tmpfs, `m` /dev/shm's; `t` a new devpts instance; `n` a
+/// node like the host's at the same path (made with mknod, or bound from the host where mknod
+/// is not allowed); `l` a symlink.
+const DEFAULTS: &[u8] = b"p/proc s/sys d/dev n/dev/null n/dev/zero n/dev/full n/dev/random n/dev/urandom n/dev/tty \
+t/dev/pts l/dev/ptmx=pts/ptmx m/dev/shm l/dev/fd=/proc/self/fd l/dev/stdin=/proc/self/fd/0 \
+l/dev/stdout=/proc/self/fd/1 l/dev/stderr=/proc/self/fd/2";
 
 /// The table's mounts, nodes and links; `nodes_only`: only the nodes and links of /dev (a
 /// bundle's own tmpfs at /dev gets those, see the runtime-spec's "Default Devices").
 pub fn defaults(root: c_int, nodes_only: bool) -> Result<()> {
-    for (path, what) in DEFAULTS {
-        let p = path.to_bytes();
-        if nodes_only && !matches!(what, What::HostDevice | What::Link(_)) {
+    for w in DEFAULTS.split(|&c| c == b' ') {
+        let kind = w[0];
+        let (p, target) = w[1..].split_at(w.iter().position(|&c| c == b'=').unwrap_or(w.len()) - 1);
+        if nodes_only && !matches!(kind, b'n' | b'l') {
             continue;
         }
-        let (fstype, flags, data) = match *what {
-            What::Fs(fstype, flags, data) => (fstype, flags, data),
-            What::Sysfs => {
+        let mut pb = Buf::<32>::new();
+        let path = pb.push(p).cstr();
+        let (fstype, flags, data) = match kind {
+            b'p' => (c"proc", NOSUID_NOEXEC_NODEV, c""),
+            b'd' => (c"tmpfs", libc::MS_NOSUID | libc::MS_STRICTATIME, c"mode=755,size=65536k"),
+            b'm' => (c"tmpfs", NOSUID_NOEXEC_NODEV, c"mode=1777,size=65536k"),
+            b's' => {
                 sysfs(root, path, NOSUID_NOEXEC_NODEV | libc::MS_RDONLY)?;
                 continue;
             }
-            What::Devpts => {
+            b't' => {
+                // Its terminals belong to the tty group (gid 5) where the user namespace maps
+                // that gid (the kernel refuses an unmapped one; a rootless one maps only 0).
                 let data = match userns::gid_mapped(5) {
                     true => c"newinstance,ptmxmode=0666,mode=0620,gid=5",
                     false => c"newinstance,ptmxmode=0666,mode=0620",
@@ -71,13 +54,13 @@ pub fn defaults(root: c_int, nodes_only: bool) -> Result<()> {
             }
             // A node of our own is much cheaper than a mount. In the fresh /dev tmpfs: no
             // symlink of ROOTFS can be in the way.
-            What::HostDevice => {
+            b'n' => {
                 node(root, path, sys::copy_node(path, root, &path[1..]))?;
                 continue;
             }
             // Inside the fresh /dev tmpfs: no symlink of ROOTFS can be in the way.
-            What::Link(target) => {
-                sys::symlinkat(target, root, &path[1..]).at(m!("creating symlink"), p)?;
+            _ => {
+                sys::symlinkat(Buf::<32>::new().push(&target[1..]).cstr(), root, &path[1..]).at(m!("creating symlink"), p)?;
                 continue;
             }
         };
@@ -115,21 +98,30 @@ fn mount_in(root: c_int, path: &[u8], kind: Kind, src: &CStr, fstype: Option<&CS
 }
 
 /// Kernel information a container has no business reading (Docker's masked paths): files get
-/// /dev/null bound over them, directories an empty read-only tmpfs.
-pub const MASKED: [&CStr; 10] = [
-    c"/proc/acpi", c"/proc/asound", c"/proc/kcore", c"/proc/keys", c"/proc/latency_stats",
-    c"/proc/timer_list", c"/proc/timer_stats", c"/proc/sched_debug", c"/proc/scsi", c"/sys/firmware",
-];
+/// /dev/null bound over them, directories an empty read-only tmpfs. One word list, not a table
+/// of C strings (16 bytes a pointer each).
+pub const MASKED: &[u8] = b"/proc/acpi /proc/asound /proc/kcore /proc/keys /proc/latency_stats \
+/proc/timer_list /proc/timer_stats /proc/sched_debug /proc/scsi /sys/firmware";
 
 /// Kernel settings a container may read but not change (Docker's read-only paths).
-pub const READ_ONLY: [&CStr; 5] = [c"/proc/bus", c"/proc/fs", c"/proc/irq", c"/proc/sys", c"/proc/sysrq-trigger"];
+pub const READ_ONLY: &[u8] = b"/proc/bus /proc/fs /proc/irq /proc/sys /proc/sysrq-trigger";
+
+/// The paths of a list above, as C strings (leaked: they live until the container execs).
+pub fn paths(list: &[u8]) -> &'static [&'static CStr] {
+    let mut v = Vec::new();
+    for p in list.split(|&c| c == b' ') {
+        v.push(crate::config::leak(p));
+    }
+    v.leak()
+}
 
 /// Masks and write-protects paths (the lists above, or a bundle's), where they exist.
 pub fn confine_proc(root: c_int, masked: &[&CStr], read_only_paths: &[&CStr]) -> Result<()> {
-    for (i, &path) in masked.iter().chain(read_only_paths).enumerate() {
+    for i in 0..masked.len() + read_only_paths.len() {
+        let mask = i < masked.len();
+        let path = if mask { masked[i] } else { read_only_paths[i - masked.len()] };
         let p = path.to_bytes();
         let Some(fd) = existing(root, path)? else { continue };
-        let mask = i < masked.len();
         // Masked: files get /dev/null bound over them, directories an empty read-only tmpfs.
         // Read-only: a bind of itself, that can then be remounted read-only.
         let r = match mask.then(|| sys::file_type(fd, c"")) {

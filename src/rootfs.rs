@@ -20,8 +20,7 @@ const TMPFS_MAGIC: i64 = 0x01021994;
 pub fn open_in(root: c_int, path: &CStr) -> sys::Result<c_int> {
     match sys::openat_in_root(root, path, libc::O_PATH, 0) {
         Err(Errno(libc::ENOSYS)) => {
-            let b = path.to_bytes_with_nul();
-            let rel = CStr::from_bytes_with_nul(&b[b.iter().take_while(|&&c| c == b'/').count()..]).unwrap_or(c".");
+            let rel = &path[path.to_bytes().iter().take_while(|&&c| c == b'/').count()..];
             sys::openat(root, if rel.is_empty() { c"." } else { rel }, libc::O_PATH, 0)
         }
         r => r,

@@ -149,10 +149,18 @@ fn auto_maps_in(text: &[u8], name: &[u8], id: u32) -> Vec<IdMap> {
 
 /// A line of three fields separated by runs of `sep`: the first as is, then two numbers.
 fn three(line: &[u8], sep: u8) -> Option<(&[u8], u32, u32)> {
-    let mut f = line.split(move |&c| c == sep).filter(|f| !f.is_empty());
-    let first = f.next()?;
-    let (a, b) = (user::number(f.next()?)?, user::number(f.next()?)?);
-    f.next().is_none().then_some((first, a, b))
+    let (mut f, mut n): ([&[u8]; 3], usize) = ([b""; 3], 0);
+    for field in line.split(|&c| c == sep) {
+        if field.is_empty() {
+            continue;
+        }
+        *f.get_mut(n)? = field;
+        n += 1;
+    }
+    if n < 3 {
+        return None;
+    }
+    Some((f[0], user::number(f[1])?, user::number(f[2])?))
 }
 
 pub fn clone_flag(maps: &Option<Maps>) -> c_int {
@@ -184,49 +192,34 @@ pub fn explain(e: Error, in_userns: bool) -> Error {
     }
 }
 
-/// A sysctl that turns user namespaces off.
-struct Switch {
-    file: &'static CStr,
-    /// The value that means off.
-    off: &'static [u8],
-    /// Whether it binds root too.
-    binds_root: bool,
-    setting: &'static [u8],
-    fix: Msg,
-}
-
-const SWITCHES: [Switch; 3] = [
-    Switch {
-        file: c"/proc/sys/user/max_user_namespaces",
-        off: b"0",
-        binds_root: true,
-        setting: b"user.max_user_namespaces is 0",
-        fix: m!("set it above 0 (sysctl -w user.max_user_namespaces=15000)"),
-    },
-    Switch {
-        file: c"/proc/sys/kernel/unprivileged_userns_clone",
-        off: b"0",
-        binds_root: false,
-        setting: b"kernel.unprivileged_userns_clone is 0",
-        fix: m!("set it to 1, or run as root"),
-    },
-    Switch {
-        file: c"/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
-        off: b"1",
-        binds_root: false,
-        setting: b"kernel.apparmor_restrict_unprivileged_userns is 1",
-        fix: m!("set it to 0, or allow userns in an AppArmor profile for hutch, or run as root"),
-    },
-];
+/// The sysctls that turn user namespaces off, each as its /proc/sys path and the value that
+/// means off (one word list, not a table of structs); the first binds root too.
+const SWITCHES: &[u8] = b"user/max_user_namespaces 0 kernel/unprivileged_userns_clone 0 \
+kernel/apparmor_restrict_unprivileged_userns 1";
 
 /// The sysctl that disables user namespaces for this caller, if one does.
 fn disabled() -> Option<Error> {
     let root = sys::geteuid() == 0;
-    // The texts are leaked: short, and no drop code.
-    let s = SWITCHES.iter().find(|s| {
-        (s.binds_root || !root) && user::text(s.file).trim_ascii() == s.off
-    })?;
-    Some(Error::msg(m!("user namespaces are disabled"), s.setting, s.fix))
+    let fixes = [
+        m!("set it above 0 (sysctl -w user.max_user_namespaces=15000)"),
+        m!("set it to 1, or run as root"),
+        m!("set it to 0, or allow userns in an AppArmor profile for hutch, or run as root"),
+    ];
+    let mut words = SWITCHES.split(|&c| c == b' ');
+    for (i, fix) in fixes.into_iter().enumerate() {
+        let (name, off) = (words.next()?, words.next()?);
+        let mut file = Buf::<64>::new();
+        // The texts are leaked: short, and no drop code.
+        if (i == 0 || !root) && user::text(file.push(b"/proc/sys/").push(name).cstr()).trim_ascii() == off {
+            // As sysctl(8) names it: `user.max_user_namespaces is 0`.
+            let mut setting = Buf::<64>::new();
+            for &c in name {
+                setting.push(&[if c == b'/' { b'.' } else { c }]);
+            }
+            return Some(Error::msg(m!("user namespaces are disabled"), setting.push(b" is ").push(off).as_bytes(), fix));
+        }
+    }
+    None
 }
 
 /// Writes the child's ID maps (gid_map after setgroups, see user_namespaces(7)). The kernel

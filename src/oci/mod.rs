@@ -451,12 +451,12 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
 /// directory is opened first (`exec` joins the container's mount namespace before the pid is
 /// known): the fd, and the file's name in it.
 pub fn pid_dir(f: &CStr) -> Result<(c_int, &CStr)> {
-    let b = f.to_bytes_with_nul();
+    let b = f.to_bytes();
     let split = b.iter().rposition(|&c| c == b'/').map_or(0, |i| i + 1);
     let mut dir = Buf::<4096>::new();
     dir.push(if split == 0 { b"." } else { &b[..split] });
     let fd = sys::open(dir.cstr(), libc::O_PATH | libc::O_DIRECTORY).at(m!("opening pid file directory"), dir.as_bytes())?;
-    Ok((fd, CStr::from_bytes_with_nul(&b[split..]).unwrap_or_default()))
+    Ok((fd, &f[split..]))
 }
 
 pub fn write_pid_file((dir, name): (c_int, &CStr), pid: c_int) -> Result<()> {
@@ -768,7 +768,7 @@ fn spec_text(rootless: bool) -> ManuallyDrop<Vec<u8>> {
         text.extend_from_slice(part);
         match i {
             1 | 2 => drop(text.extend_from_slice(Buf::<16>::new().num(if i == 1 { sys::geteuid() } else { sys::getegid() } as u64).as_bytes())),
-            5 | 6 => strings(&mut text, &|j| [&crate::mounts::MASKED[..], &crate::mounts::READ_ONLY][i - 5].get(j).map(|p| p.to_bytes()), b""),
+            5 | 6 => strings(&mut text, [crate::mounts::MASKED, crate::mounts::READ_ONLY][i - 5], b""),
             _ => {}
         }
     }
@@ -803,14 +803,14 @@ fn features() -> ManuallyDrop<Vec<u8>> {
     let doc = unpacked(&FEATURES_DOC);
     let mut parts = doc.split(|&c| c == 0);
     let mut t = ManuallyDrop::new(Vec::from(parts.next().unwrap_or_default()));
-    strings(&mut t, &|i| spec::MOUNT_OPTIONS.split(|&c| c == b' ').nth(i), b"");
+    strings(&mut t, spec::MOUNT_OPTIONS, b"");
     // Propagation types, each also recursive (`r` prefixed).
     for prefix in [&b""[..], b"r"] {
         t.push(b',');
-        strings(&mut t, &|i| spec::PROPAGATIONS.split(|&c| c == b' ').nth(i), prefix);
+        strings(&mut t, spec::PROPAGATIONS, prefix);
     }
     t.extend_from_slice(parts.next().unwrap_or_default());
-    strings(&mut t, &crate::caps::name, b"CAP_");
+    strings(&mut t, crate::caps::NAMES.as_bytes(), b"CAP_");
     t.extend_from_slice(parts.next().unwrap_or_default());
     t
 }
@@ -822,12 +822,10 @@ fn unpacked(packed: &[u8]) -> ManuallyDrop<Vec<u8>> {
     t
 }
 
-/// `"a","b"` from `item(0)`, `item(1)`... (up to `None`; empty ones left out), each after
-/// `prefix`.
-fn strings(t: &mut Vec<u8>, item: &dyn Fn(usize) -> Option<&'static [u8]>, prefix: &[u8]) {
-    let (mut i, mut first) = (0, true);
-    while let Some(s) = item(i) {
-        i += 1;
+/// `"a","b"` from the words of `list` (empty ones left out), each after `prefix`.
+fn strings(t: &mut Vec<u8>, list: &[u8], prefix: &[u8]) {
+    let mut first = true;
+    for s in list.split(|&c| c == b' ') {
         if s.is_empty() {
             continue;
         }
