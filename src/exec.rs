@@ -36,7 +36,7 @@ struct Child<'a> {
     env: &'a mut Vec<&'static CStr>,
     workdir: &'a [u8],
     user: &'a [u8],
-    keep: u64,
+    caps: caps::Sets,
     nnp: bool,
     filter: &'a Seccomp,
     root_fd: c_int,
@@ -129,6 +129,7 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     let [name, command @ ..] = operands else { return Err(Error::msg(m!("exec command line"), b"", USAGE)) };
     // runc's --process: the whole process (args, env, cwd, terminal, user) from a JSON file.
     let mut pc = ManuallyDrop::new(RunConfig::new(c""));
+    pc.no_new_privs = false;
     let mut envp = ManuallyDrop::new(Vec::new());
     if let Some(f) = o.process {
         let text = ManuallyDrop::new(sys::read_file(f).at(m!("reading process"), f.to_bytes())?);
@@ -167,23 +168,27 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
             &named
         }
     };
-    // A process file (its settings are pc.oci) brings its own capabilities (none if it
-    // lists none), groups, cwd and user; else the entry's. Options override both.
+    // A process file (its settings are pc.oci) brings its own capabilities (its five sets;
+    // none if it lists none), groups, cwd and user; else the entry's. Options override both.
     let mut puser = Buf::<32>::new();
-    let (keep, workdir, user) = match &pc.oci {
+    let (mut sets, workdir, user) = match &pc.oci {
         Some(p) => {
             o.gids.extend_from_slice(&p.groups);
-            (p.caps.permitted, pc.workdir.to_bytes(), puser.num(p.uid as u64).push(b":").num(p.gid as u64).as_bytes())
+            (p.caps, pc.workdir.to_bytes(), puser.num(p.uid as u64).push(b":").num(p.gid as u64).as_bytes())
         }
         None => {
             let caps = match e.get(b"caps") {
                 b"all" => caps::ALL,
                 _ => e.num(b"caps"),
             };
-            (caps, e.get(b"workdir"), e.get(b"user"))
+            (caps::Sets::same(caps), e.get(b"workdir"), e.get(b"user"))
         }
     };
-    let (keep, workdir, user) = (keep | o.add_caps, o.workdir.unwrap_or(workdir), o.user.unwrap_or(user));
+    // --cap adds to every set but the ambient one.
+    for set in [&mut sets.bounding, &mut sets.effective, &mut sets.permitted, &mut sets.inheritable] {
+        *set |= o.add_caps;
+    }
+    let (workdir, user) = (o.workdir.unwrap_or(workdir), o.user.unwrap_or(user));
 
     // Host paths, before the container's mount namespace is joined.
     let pid_dir = o.pid_file.map(crate::oci::pid_dir).transpose()?;
@@ -227,8 +232,9 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
 
     let sigmask = container::block_forwarded();
     let (err_r, err_w) = sys::pipe().at(m!("creating pipe"), b"")?;
-    let nnp = o.nnp || e.num(b"nnp") == 1;
-    let mut c = Child { command, env: &mut envp, workdir, user, keep, nnp, filter, root_fd, err_fd: err_w, sigmask: &sigmask, tty_sock: tty_w, opts: &o, pc: &pc };
+    // A process file says itself whether no_new_privs is set (absent: not), as runc reads it.
+    let nnp = o.nnp || if o.process.is_some() { pc.no_new_privs } else { e.num(b"nnp") == 1 };
+    let mut c = Child { command, env: &mut envp, workdir, user, caps: sets, nnp, filter, root_fd, err_fd: err_w, sigmask: &sigmask, tty_sock: tty_w, opts: &o, pc: &pc };
     let stack = sys::Stack::new(256 * 1024).at(m!("mapping stack"), b"")?;
     let child = sys::clone(start, &stack, libc::SIGCHLD, &mut c).at(m!("starting command"), command[0].to_bytes())?;
     sys::close(err_w);
@@ -322,7 +328,7 @@ fn setup(c: &mut Child) -> Result<core::convert::Infallible> {
     if let Some(ids) = &*ids {
         env::set_default_home(c.env, &ids.home);
     }
-    child::enter(config::leak(c.workdir), &c.pc.rlimits, c.opts.preserve_fds, &caps::Sets::same(c.keep), c.filter, c.nnp, ids.as_ref(), user)?;
+    child::enter(config::leak(c.workdir), &c.pc.rlimits, c.opts.preserve_fds, &c.caps, c.filter, c.nnp, ids.as_ref(), user)?;
     if c.opts.detach {
         sys::prctl(libc::PR_SET_PDEATHSIG, 0, 0).at(m!("clearing parent death signal"), b"")?;
     }

@@ -298,6 +298,20 @@ fn exec_with_args_options_and_a_process_file() {
     let out = b.hutch(&["exec", "--process", p.to_str().unwrap(), id("e1")]);
     out.ok();
     assert_eq!(out.stdout.split_whitespace().collect::<Vec<_>>(), ["Groups:", "0", "5", "CapEff:", "0000000000000020", "77"], "{out}");
+    // Each of the five sets as the file gives it (CHOWN bit 0, KILL 5, NET_RAW 13): uid 1000
+    // keeps after exec only its ambient set, and the inheritable and bounding ones as given;
+    // its noNewPrivileges is the file's, absent meaning off.
+    let sets = r#""capabilities": {"bounding": ["CAP_CHOWN", "CAP_KILL", "CAP_NET_RAW"], "effective": ["CAP_KILL"],
+        "permitted": ["CAP_CHOWN", "CAP_KILL"], "inheritable": ["CAP_CHOWN"], "ambient": ["CAP_CHOWN"]}"#;
+    let status = r#""args": ["sh", "-c", "grep -E '^(Cap|NoNewPrivs)' /proc/self/status"], "cwd": "/", "env": ["PATH=/bin"], "user": {"uid": 1000, "gid": 1000}"#;
+    for (nnp, want) in [(r#", "noNewPrivileges": true"#, "1"), ("", "0")] {
+        let p = b.fx().write_outside("process3.json", &format!("{{{status}, {sets}{nnp}}}"));
+        let out = b.hutch(&["exec", "--process", p.to_str().unwrap(), id("e1")]);
+        out.ok();
+        let got: Vec<&str> = out.stdout.split_whitespace().collect();
+        let caps = ["CapInh:", "0000000000000001", "CapPrm:", "0000000000000001", "CapEff:", "0000000000000001", "CapBnd:", "0000000000002021", "CapAmb:", "0000000000000001"];
+        assert_eq!(got, [&caps[..], &["NoNewPrivs:", want]].concat(), "{out}");
+    }
 
     let pid_file = b.fx().outside("exec-pid");
     let (code, err) = b.detached(&["exec", "-d", "--pid-file", pid_file.to_str().unwrap(), id("e1"), "sleep", "100"], |_| {});
