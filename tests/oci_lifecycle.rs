@@ -474,7 +474,8 @@ fn a_hook_past_its_timeout_is_killed() {
 
 #[test]
 fn a_console_socket_receives_the_terminal() {
-    let b = Lab::with(&["sh", "-c", "tty; echo done"], r#", "terminal": true"#, "");
+    // With process.consoleSize, the terminal's window size (rows, columns) as stty reads it.
+    let b = Lab::with(&["sh", "-c", "tty; stty size; echo done"], r#", "terminal": true, "consoleSize": {"height": 33, "width": 111}"#, "");
     let sock = b.fx().outside("console.sock");
     let listener = UnixListener::bind(&sock).unwrap();
     let (code, err) = b.detached(&["create", id("t1")], |_| {});
@@ -495,7 +496,7 @@ fn a_console_socket_receives_the_terminal() {
     while let Ok(n @ 1..) = f.read(&mut buf) {
         text.extend_from_slice(&buf[..n]);
     }
-    assert_eq!(String::from_utf8_lossy(&text), "/dev/pts/0\r\ndone\r\n");
+    assert_eq!(String::from_utf8_lossy(&text), "/dev/pts/0\r\n33 111\r\ndone\r\n");
 }
 
 /// One fd by SCM_RIGHTS.
