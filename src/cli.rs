@@ -263,7 +263,6 @@ const NAMED: [Verb; 7] = [Verb::Ps, Verb::Stop, Verb::Rm, Verb::Logs, Verb::Wait
 /// Whether `run ARGS` is runc's `run [OPTIONS] ID` rather than hutch's `run [OPTIONS] ROOTFS
 /// COMMAND`: one operand that is a container ID (options may follow it, as runc takes them), or
 /// an option only runc's has.
-#[inline(never)] // smaller out of line (measured)
 fn oci_run(args: &[&'static CStr]) -> bool {
     match options(args, RUN_OPTS, m!(""), &mut |_, _| Ok(())) {
         Ok(Some([id, rest @ ..])) => crate::state::valid(id.to_bytes()) && rest.first().is_none_or(|a| a.to_bytes().starts_with(b"-")),
