@@ -620,3 +620,19 @@ fn list_columns_ps_json_and_the_text_log_keep_their_layout() {
     let line = fs::read_to_string(&log).unwrap();
     assert!(line.starts_with("time=\"20") && line.ends_with("Z\" level=error msg=\"no such container: missing: see 'hutch ps'\"\n"), "{line}");
 }
+
+#[test]
+fn the_container_gets_a_session_keyring_named_after_it() {
+    // As runc: a new session keyring (keyrings(7)) whose description is the container's ID,
+    // which the container sees in /proc/keys (unmasked here); --no-new-keyring keeps the
+    // caller's.
+    let b = Bundle::new(&oci_config(&["cat", "/proc/keys"], "", r#", "maskedPaths": []"#, ""));
+    let state = b.fx.outside("state");
+    let b = Lab { b, state };
+    for (opts, name, named) in [(&[][..], id("k1"), true), (&["--no-new-keyring"][..], id("k2"), false)] {
+        let out = b.hutch(&[&["run"][..], opts, &[name]].concat());
+        out.ok();
+        let own = format!(" {name}: ");
+        assert_eq!(out.stdout.lines().any(|l| l.contains(" keyring ") && l.contains(&own)), named, "{opts:?}: {out}");
+    }
+}
