@@ -488,7 +488,7 @@ fn dispatch(action: Action, args: &[&'static CStr], g: &oci::Global, host_env: &
             let args = &args[1..];
             return match verb {
                 Verb::Kill => oci::kill(&root, args),
-                Verb::Exec => crate::exec::exec(&root, args),
+                Verb::Exec => crate::exec::exec(g, &root, args),
                 _ => lifecycle::named(&root, verb, args),
             };
         }

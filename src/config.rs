@@ -245,7 +245,7 @@ pub struct Oci {
     pub devices: Vec<Device>,
     /// process.consoleSize: (height, width); 0 where not given.
     pub console_size: (u16, u16),
-    /// Lines for stderr about fields hutch ignores.
+    /// What to warn about fields hutch ignores: `FIELD[: WHAT]: why`, reported by `create`.
     pub warnings: Vec<&'static CStr>,
 }
 

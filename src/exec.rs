@@ -90,7 +90,7 @@ struct Opts {
 }
 
 #[inline(never)] // inlined into cli::dispatch it costs more bytes (measured)
-pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
+pub fn exec(g: &crate::oci::Global, root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     // What is read and built here lives until hutch exits: never dropped (no drop code).
     let mut o = ManuallyDrop::new(Opts::default());
     let operands = options(args, EXEC_OPTS, USAGE, &mut |id, v| {
@@ -136,6 +136,12 @@ pub fn exec(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
         let doc = ManuallyDrop::new(json::parse(config::leak(&text).to_bytes(), f.to_bytes())?);
         spec::process_file(&doc, &mut pc, &mut envp)?;
         o.tty |= pc.tty;
+        // The fields it ignores, reported as create reports a config's.
+        if let Some(p) = &pc.oci {
+            for w in &p.warnings {
+                crate::oci::report(g, b"warning", w.to_bytes());
+            }
+        }
     }
     let command = if command.is_empty() { &pc.command[..] } else { command };
     if command.is_empty() {

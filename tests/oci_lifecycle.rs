@@ -312,6 +312,11 @@ fn exec_with_args_options_and_a_process_file() {
         let caps = ["CapInh:", "0000000000000001", "CapPrm:", "0000000000000001", "CapEff:", "0000000000000001", "CapBnd:", "0000000000002021", "CapAmb:", "0000000000000001"];
         assert_eq!(got, [&caps[..], &["NoNewPrivs:", want]].concat(), "{out}");
     }
+    // A field it ignores is warned about, as create warns about a config's.
+    let p = b.fx().write_outside("process4.json", r#"{"args": ["true"], "cwd": "/", "env": ["PATH=/bin"], "capabilities": {"bounding": ["CAP_BOGUS"]}}"#);
+    let out = b.hutch(&["exec", "--process", p.to_str().unwrap(), id("e1")]);
+    out.ok();
+    assert!(out.stderr.contains("hutch: warning: capabilities.bounding[0]: CAP_BOGUS: unknown capability, ignored"), "{out}");
 
     let pid_file = b.fx().outside("exec-pid");
     let (code, err) = b.detached(&["exec", "-d", "--pid-file", pid_file.to_str().unwrap(), id("e1"), "sleep", "100"], |_| {});

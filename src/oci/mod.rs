@@ -367,9 +367,7 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
     // runc's default cgroup: the container's ID, under the runtime's own.
     spec.run.limits.cgroup_name.get_or_insert(idc);
     for w in spec.run.oci.as_ref().map_or(&[][..], |o| &o.warnings) {
-        // spec.rs's lines are `hutch: warning: TEXT\n`: TEXT goes to the log too.
-        let w = w.to_bytes();
-        report(g, b"warning", &w[16..w.len() - 1]);
+        report(g, b"warning", w.to_bytes());
     }
     let foreground = run && !o.on(O::Detach);
     let preserve_fds = match o.v(O::PreserveFds).map(|n| crate::config::parse_num(n.to_bytes())) {

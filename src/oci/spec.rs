@@ -258,11 +258,11 @@ pub fn process(p: Node, run: &mut RunConfig, env: &mut Vec<&'static CStr>) {
 /// A warning line for a field hutch ignores: `hutch: warning: FIELD: WHAT: why`.
 fn warn(warnings: &mut Vec<&'static CStr>, n: Node, what: &[u8], why: Msg) {
     let mut line = Buf::<256>::new();
-    line.push(b"hutch: warning: ").push(n.path().as_bytes());
+    line.push(n.path().as_bytes());
     if !what.is_empty() {
         line.push(b": ").push(what);
     }
-    line.push(b": ").push(why.text()).push(b"\n");
+    line.push(b": ").push(why.text());
     warnings.push(leak(line.as_bytes()));
 }
 
@@ -795,8 +795,8 @@ mod tests {
         .unwrap();
         let l = run.limits;
         let warned: Vec<&[u8]> = run.oci.as_ref().unwrap().warnings.iter().map(|w| w.to_bytes()).collect();
-        assert!(warned[0].starts_with(b"hutch: warning: linux.resources.memory.kernel: ignored"), "{warned:?}");
-        assert!(warned[1].starts_with(b"hutch: warning: linux.resources.blockIO: not applied"), "{warned:?}");
+        assert!(warned[0].starts_with(b"linux.resources.memory.kernel: ignored"), "{warned:?}");
+        assert!(warned[1].starts_with(b"linux.resources.blockIO: not applied"), "{warned:?}");
         assert_eq!((l.memory, l.memory_reservation, l.memory_swap), (Some(32 << 20), Some(16 << 20), Some(UNLIMITED)));
         assert_eq!((l.swappiness, l.oom_kill_disable), (Some(10), true));
         assert_eq!((l.cpu_share, l.cpu_quota, l.cpu_period), (Some(CpuShare::Shares(1024)), Some(50_000), Some(200_000)));
