@@ -17,6 +17,16 @@ pub enum Cause {
     Msg(Msg),
 }
 
+impl Cause {
+    /// What the cause says: an errno's text or the message.
+    fn text(self) -> Msg {
+        match self {
+            Cause::Errno(e) => crate::errno::text(e.0),
+            Cause::Msg(m) => m,
+        }
+    }
+}
+
 /// What an [`Error`] says; plain bytes, so it crosses the pipe from the child as they are.
 #[derive(Clone, Copy)]
 pub struct Detail {
@@ -96,10 +106,7 @@ impl Error {
         if !self.object.as_bytes().is_empty() {
             line.push(b": ").push(self.object.as_bytes());
         }
-        match self.cause {
-            Cause::Errno(e) => line.push(b": ").push(sys::strerror(e)),
-            Cause::Msg(m) => line.push(b": ").push(m.text()),
-        };
+        line.push(b": ").push(self.cause.text().text());
     }
 }
 
@@ -134,10 +141,7 @@ impl<T> Context<T> for sys::Result<T> {
 #[cfg(test)]
 impl core::fmt::Debug for Error {
     fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
-        let cause = match self.cause {
-            Cause::Errno(e) => sys::strerror(e),
-            Cause::Msg(m) => m.text(),
-        };
+        let cause = self.cause.text().text();
         let o = self.object.as_bytes();
         let step = std::string::String::from_utf8_lossy(self.step.text());
         write!(f, "{}: {}: {}", step, std::string::String::from_utf8_lossy(o), std::string::String::from_utf8_lossy(cause))

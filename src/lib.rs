@@ -14,6 +14,7 @@ mod cli;
 mod config;
 mod container;
 mod env;
+mod errno;
 mod error;
 mod exec;
 mod init;

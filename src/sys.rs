@@ -50,12 +50,6 @@ unsafe fn ioctl(fd: c_int, req: libc::Ioctl, arg: usize) -> Result<usize> {
     check_raw(unsafe { sc::syscall3(libc::SYS_ioctl as usize, fd as usize, req as usize, arg) })
 }
 
-/// musl's text for an errno, see strerror(3).
-pub fn strerror(e: Errno) -> &'static [u8] {
-    // SAFETY: musl's strerror returns a pointer to a static, NUL-terminated string.
-    unsafe { CStr::from_ptr(libc::strerror(e.0)) }.to_bytes()
-}
-
 /// write(2), retried until all of `buf` is written.
 pub fn write_all(fd: c_int, mut buf: &[u8]) -> Result<()> {
     while !buf.is_empty() {
