@@ -436,13 +436,16 @@ pub fn main(args: &[&'static CStr], host_env: &[&'static CStr]) -> Result<i32> {
     let walked = options(args, oci::OPTS, m!("try 'hutch --help'"), &mut |id, v| Ok(o.0[id as usize] = Some(v)));
     let format = o.v(O::LogFormat).map_or(&b"text"[..], CStr::to_bytes);
     let json = config::word_index(b"text json", format);
-    let mut g = oci::Global { root: o.v(O::Root), log: o.v(O::Log), json: json == Some(1), oci: false };
+    let mut g = oci::Global { root: o.v(O::Root), log: o.v(O::Log), json: json == Some(1), oci: false, debug: o.on(O::Debug) };
     let r = match walked {
         Ok(_) if json.is_none() => Err(Error::msg(m!("invalid --log-format"), format, m!("expected text or json"))),
         Ok(Some(args)) if !o.on(O::Version) => {
             let action = parse(args);
             // Errors as OCI clients look for them: with the word "error", and in the log.
             g.oci = matches!(action, Ok(Action::Oci(_)) | Ok(Action::Named(Verb::Kill | Verb::Exec)));
+            if g.debug {
+                debug_line(&g, args);
+            }
             match o.on(O::Systemd) {
                 true => Err(Error::msg(m!("--systemd-cgroup"), b"", m!("not supported: hutch manages cgroupfs itself (use the cgroupfs manager)"))),
                 // A command line hutch cannot parse is its own error, never an OCI client's.
@@ -458,14 +461,29 @@ pub fn main(args: &[&'static CStr], host_env: &[&'static CStr]) -> Result<i32> {
         }
         Err(e) => Err(e),
     };
-    g.oci |= g.log.is_some();
-    match r {
+    // With --debug too, so that the error comes before the exit status below.
+    g.oci |= g.log.is_some() || g.debug;
+    let r = match r {
         Err(e) if g.oci => {
             oci::report(&g, b"error", e.text().as_bytes());
             Ok(e.exit_code())
         }
         r => r,
+    };
+    if let (true, Ok(code)) = (g.debug, r) {
+        oci::report(&g, b"debug", crate::buf::Buf::<32>::new().push(b"exit status ").num(code as u64).as_bytes());
     }
+    r
+}
+
+#[inline(never)]
+fn debug_line(g: &oci::Global, args: &[&'static CStr]) {
+    let mut line = Vec::from(&b"command line:"[..]);
+    for a in args {
+        line.push(b' ');
+        line.extend_from_slice(a.to_bytes());
+    }
+    oci::report(g, b"debug", &line);
 }
 
 const VERSION: &str = concat!("hutch ", env!("HUTCH_VERSION"), "\nspec: 1.2.0\n");

@@ -564,6 +564,26 @@ fn errors_say_error_and_go_to_the_log() {
     assert!(out.stdout.starts_with("hutch ") && out.stdout.contains("spec: 1.2"), "{out}");
 }
 
+/// `--debug`: the command line and its exit status at level debug, in the log when there is
+/// one (stderr then carries only what it would without `--debug`), else on stderr.
+#[test]
+fn debug_logs_the_command_and_its_outcome() {
+    let b = Lab::new(LOOP);
+    let log = b.fx().outside("debug.json");
+    let out = b.hutch(&["--debug", "--log", log.to_str().unwrap(), "--log-format", "json", "state", "missing"]);
+    assert!(out.code() == 125 && !out.stderr.contains("debug"), "{out}");
+    let lines: Vec<String> = fs::read_to_string(&log).unwrap().lines().map(String::from).collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(lines[0].starts_with(r#"{"level":"debug","msg":"command line: state missing""#), "{lines:?}");
+    assert!(lines[1].starts_with(r#"{"level":"error","msg":"#), "{lines:?}");
+    assert!(lines[2].starts_with(r#"{"level":"debug","msg":"exit status 125""#), "{lines:?}");
+    let out = b.hutch(&["--debug", "features"]);
+    out.ok();
+    assert!(out.stdout.starts_with('{'), "{out}");
+    assert_eq!(out.stderr, "hutch: debug: command line: features\nhutch: debug: exit status 0\n", "{out}");
+    assert_eq!(b.hutch(&["features"]).stderr, "", "no debug lines without --debug");
+}
+
 #[test]
 fn pause_and_resume_freeze_the_container_and_delete_removes_its_cgroups() {
     let b = Lab::new(&["sh", "-c", "while :; do echo tick; sleep 0.02; done"]);

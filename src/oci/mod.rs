@@ -136,14 +136,19 @@ pub struct Global {
     pub json: bool,
     /// Report errors as OCI clients expect: `hutch: error: ...`, and in the log.
     pub oci: bool,
+    /// `--debug`: the command line and its outcome at level debug.
+    pub debug: bool,
 }
 
 /// Writes `text` at `level` to `--log` (text or JSON lines, as logrus writes them: conmon and
-/// containerd's shim parse them) and to stderr.
+/// containerd's shim parse them) and to stderr; debug lines to one of them, the log if any,
+/// as runc's do (a client reading hutch's stderr sees no more than without `--debug`).
 pub fn report(g: &Global, level: &[u8], text: &[u8]) {
-    let mut line = Buf::<640>::new();
-    line.push(b"hutch: ").push(level).push(b": ").push(text).push(b"\n");
-    let _ = sys::write_all(2, line.as_bytes());
+    if g.log.is_none() || level != b"debug" {
+        let mut line = Buf::<640>::new();
+        line.push(b"hutch: ").push(level).push(b": ").push(text).push(b"\n");
+        let _ = sys::write_all(2, line.as_bytes());
+    }
     let Some(path) = g.log else { return };
     let mut time = Buf::<32>::new();
     rfc3339(&mut time, sys::now());
@@ -194,6 +199,7 @@ pub enum O {
     Log,
     LogFormat,
     Systemd,
+    Debug,
     Version,
     // `exec`'s own (exec.rs has its table).
     Env,
@@ -228,7 +234,7 @@ pub const OPTS: &[Opt<O>] = &[
     Opt { short: 0, long: name("root"), value: Value::Required, id: O::Root },
     Opt { short: 0, long: name("log"), value: Value::Required, id: O::Log },
     Opt { short: 0, long: name("log-format"), value: Value::Required, id: O::LogFormat },
-    Opt { short: 0, long: name("debug"), value: Value::None, id: O::Ignored },
+    Opt { short: 0, long: name("debug"), value: Value::None, id: O::Debug },
     Opt { short: 0, long: name("systemd-cgroup"), value: Value::None, id: O::Systemd },
     Opt { short: b'v', long: name("version"), value: Value::None, id: O::Version },
     Opt { short: 0, long: name("criu"), value: Value::Required, id: O::Ignored },
