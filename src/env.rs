@@ -13,6 +13,12 @@ use crate::sys;
 /// the entry is recognised by its address, whatever value the user gave.
 static DEFAULT_HOME: &CStr = c"HOME=/root";
 
+/// Whether `entry` is that default (a container's entry records no HOME then, and `exec`
+/// sets its user's own).
+pub fn is_default_home(entry: &CStr) -> bool {
+    core::ptr::eq(entry, DEFAULT_HOME)
+}
+
 pub const DEFAULT_PATH: &CStr = c"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// The bytes before the first '=' (all of it when there is none).
@@ -42,7 +48,8 @@ pub fn set_default_home(env: &mut Vec<&'static CStr>, home: &[u8]) {
     }
 }
 
-/// Sets HOME to `home` unless the environment has one (runc's rule for config.json's env).
+/// Sets HOME to `home` unless the environment has one (runc's rule for config.json's env,
+/// and exec's for every container).
 #[inline(never)] // smaller out of line (measured)
 pub fn set_home_if_unset(env: &mut Vec<&'static CStr>, home: &[u8]) {
     if lookup(env, b"HOME").is_none() {

@@ -395,6 +395,16 @@ fn exec_status_user_workdir_and_errors() {
     let out = lab.hutch(&["exec", "-u", "1:1", "-w", "/bin", "e", "/bin/sh", "-c", "id -u; id -g; pwd; exit 7"]);
     out.assert_code(7);
     assert_eq!(out.lines(), ["1", "1", "/bin"], "{out}");
+    // HOME: the exec user's home, as `run -u` gives (docker exec's rule), unless set.
+    lab.fx.write_root("etc/passwd", "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n");
+    for (args, home) in [(&[][..], "/root"), (&["-u", "alice"], "/home/alice"), (&["-u", "77"], "/"), (&["-u", "alice", "-e", "HOME=/x"], "/x")] {
+        let out = lab.hutch(&[&["exec"], args, &["e", "/bin/sh", "-c", "echo $HOME"]].concat());
+        assert_eq!(out.stdout, format!("{home}\n"), "{args:?}: {out}");
+    }
+    lab.detach(&["--name", "h", "-e", "HOME=/given"], &["/bin/sleep", "100"]);
+    let out = lab.hutch(&["exec", "-u", "alice", "h", "/bin/sh", "-c", "echo $HOME"]);
+    assert_eq!(out.stdout, "/given\n", "the container's own HOME stays: {out}");
+    lab.hutch(&["rm", "-f", "h"]).ok();
     assert_error(&lab.hutch(&["exec", "e", "/bin/nonexistent"]), 127, "/bin/nonexistent");
     assert_error(&lab.hutch(&["exec", "nope", "/bin/true"]), 125, "nope");
     assert_error(&lab.hutch(&["exec", "e"]), 125, "exec");

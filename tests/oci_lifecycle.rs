@@ -312,6 +312,16 @@ fn exec_with_args_options_and_a_process_file() {
         let caps = ["CapInh:", "0000000000000001", "CapPrm:", "0000000000000001", "CapEff:", "0000000000000001", "CapBnd:", "0000000000002021", "CapAmb:", "0000000000000001"];
         assert_eq!(got, [&caps[..], &["NoNewPrivs:", want]].concat(), "{out}");
     }
+    // Without HOME in its env, the user's home from the container's passwd (runc's rule).
+    b.fx().write_root("etc/passwd", "root:x:0:0:root:/root:/bin/sh\nu:x:1000:1000::/home/u:/bin/sh\n");
+    let p = b.fx().write_outside("process5.json", r#"{"args": ["sh", "-c", "echo $HOME"], "cwd": "/", "env": ["PATH=/bin"], "user": {"uid": 1000, "gid": 1000}}"#);
+    let out = b.hutch(&["exec", "--process", p.to_str().unwrap(), id("e1")]);
+    assert_eq!(out.stdout, "/home/u\n", "{out}");
+    let p = b.fx().write_outside("process6.json", r#"{"args": ["sh", "-c", "echo $HOME"], "cwd": "/", "env": ["PATH=/bin", "HOME=/mine"], "user": {"uid": 1000, "gid": 1000}}"#);
+    let out = b.hutch(&["exec", "--process", p.to_str().unwrap(), id("e1")]);
+    assert_eq!(out.stdout, "/mine\n", "{out}");
+    let out = b.hutch(&["exec", id("e1"), "sh", "-c", "echo $HOME"]);
+    assert_eq!(out.stdout, "/root\n", "{out}");
     // A field it ignores is warned about, as create warns about a config's.
     let p = b.fx().write_outside("process4.json", r#"{"args": ["true"], "cwd": "/", "env": ["PATH=/bin"], "capabilities": {"bounding": ["CAP_BOGUS"]}}"#);
     let out = b.hutch(&["exec", "--process", p.to_str().unwrap(), id("e1")]);
