@@ -8,7 +8,7 @@ PREFIX  ?= /usr/local
 CARGO   ?= cargo
 APT     := DEBIAN_FRONTEND=noninteractive apt-get -y -qq
 
-.PHONY: all build aarch64 test test-vm demo size bench install deps-build deps-test deps-podman deps-vm deps-bench clean
+.PHONY: all build aarch64 test test-vm demo size bench install deps-build deps-test deps-oci deps-vm deps-bench clean
 
 all: build
 
@@ -29,10 +29,11 @@ deps-test: deps-build
 
 # tests/podman.rs: podman drives hutch as its OCI runtime, with conmon, the CNI plugins
 # (its bridge network), iptables (the plugins' NAT rules, in the test's network namespace)
-# and iproute2 (the test brings that namespace's lo up).
-deps-podman:
+# and iproute2 (the test brings that namespace's lo up). tests/containerd.rs: containerd's
+# runc shim drives it, with ctr as the client.
+deps-oci:
 	@pkgs=; \
-	for p in podman conmon containernetworking-plugins iptables iproute2; do \
+	for p in podman conmon containernetworking-plugins iptables iproute2 containerd; do \
 	  dpkg -s $$p >/dev/null 2>&1 || pkgs="$$pkgs $$p"; \
 	done; \
 	[ -z "$$pkgs" ] || { $(APT) update && $(APT) install $$pkgs; }
@@ -50,7 +51,7 @@ deps-bench: deps-test
 
 # Unit tests (pure logic) and end-to-end tests (the release binary against the real kernel),
 # then the VM tests.
-test: deps-test deps-podman
+test: deps-test deps-oci
 	$(CARGO) test --release --target $(TARGET)
 	@$(MAKE) --no-print-directory test-vm
 
