@@ -337,6 +337,8 @@ fn exec_with_args_options_and_a_process_file() {
     ps.ok();
     let init = b.state(id("e1")).1;
     assert!(ps.stdout.contains(&pid.to_string()) && ps.stdout.contains(&init.to_string()), "{ps}");
+    let ps = b.hutch(&["ps", id("e1")]);
+    assert!(ps.lines().contains(&format!("{pid:<9}sleep 100").as_str()), "{ps}");
     // --all signals every process of the container (the option after the operands, as runc).
     b.hutch(&["kill", id("e1"), "STOP", "--all"]).ok();
     let stopped = |pid: u32| fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.rsplit_once(") ").unwrap().1.starts_with('T'));
@@ -647,8 +649,10 @@ fn list_columns_ps_json_and_the_text_log_keep_their_layout() {
     let ps = b.hutch(&["ps", "--format", "json", id("layout-1")]);
     let inner = ps.stdout.strip_prefix('[').and_then(|s| s.strip_suffix("]\n")).unwrap_or_else(|| panic!("{ps}"));
     assert!(inner.split(',').any(|p| p == pid), "{ps}");
+    // The table: pids and command lines.
     let ps = b.hutch(&["ps", id("layout-1")]);
-    assert!(ps.lines()[0] == "PID" && ps.lines().contains(&pid.as_str()), "{ps}");
+    let init_row = format!("{pid:<9}{}", LOOP.join(" "));
+    assert!(ps.lines()[0] == "PID      COMMAND" && ps.lines().contains(&init_row.as_str()), "{ps}");
     let log = b.fx().outside("log.txt");
     let out = b.hutch(&["--log", log.to_str().unwrap(), "state", "missing"]);
     assert!(out.code() != 0, "{out}");

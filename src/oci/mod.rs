@@ -728,16 +728,28 @@ pub fn kill(root: &Root, args: &[&'static CStr]) -> Result<c_int> {
     Ok(0)
 }
 
-/// `ps [--format table|json] ID`: the pids of the container's processes.
+/// `ps [--format table|json] ID`: the container's processes, as their pids (JSON, what
+/// containerd reads) or a table of pids and command lines (runc's runs the host's `ps -ef`,
+/// which a bare host may not have).
 pub fn ps(root: &Root, id: &[u8], json: bool) -> Result<c_int> {
     let (e, _) = find(root, id, Status::Created)?;
     // Kept to exit (no drop code).
     let mut w = ManuallyDrop::new(Writer::default());
     w.open(b'[');
-    let mut out = ManuallyDrop::new(Vec::from(&b"PID\n"[..]));
+    let mut out = ManuallyDrop::new(Vec::from(&b"PID      COMMAND\n"[..]));
     for &pid in pids(e.pid()) {
         w.num(pid as u64);
-        out.extend_from_slice(Buf::<16>::new().num(pid as u64).push(b"\n").as_bytes());
+        let mut proc = Buf::<32>::new();
+        proc.push(b"/proc/").num(pid as u64);
+        pad(&mut out, &proc.as_bytes()[6..], 9);
+        // The arguments, NUL-separated; a process that has just ended has none.
+        let mut args = sys::read_file(proc.push(b"/cmdline").cstr()).unwrap_or_default();
+        args.pop();
+        for c in &mut args {
+            *c = if *c == 0 { b' ' } else { *c };
+        }
+        args.push(b'\n');
+        out.extend_from_slice(&args);
     }
     w.close(b']').out.push(b'\n');
     sys::write_all(1, if json { &w.out } else { &out }).at(m!("writing"), b"stdout")?;
