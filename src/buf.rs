@@ -95,7 +95,7 @@ fn cstr(bytes: &mut [MaybeUninit<u8>], len: usize) -> &CStr {
     let end = len.min(bytes.len() - 1);
     bytes[end].write(0);
     // A pushed slice may contain a NUL; the C string then ends there.
-    CStr::from_bytes_until_nul(written(&bytes[..=end])).unwrap_or_default()
+    crate::sys::until_nul(written(&bytes[..=end]))
 }
 
 /// `/proc/self/fd/N`: the path through which mount(2) acts on what fd N refers to.

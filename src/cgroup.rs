@@ -691,7 +691,7 @@ fn device_filter(rules: &[DeviceRule]) -> Vec<u64> {
         let bits = |table: &[(u8, i32)], of: &[u8]| {
             let mut m = 0;
             for t in table {
-                if of.contains(&t.0) {
+                if crate::config::has(of, t.0) {
                     m |= t.1;
                 }
             }

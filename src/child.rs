@@ -111,7 +111,7 @@ fn setup(a: &mut Args) -> Result<Infallible> {
         mounts::tmpfs(root, t)?;
     }
     oci::before_switch(a)?;
-    rootfs::switch(root, cfg.no_pivot)?;
+    rootfs::switch(root, cfg.no_pivot, rootfs::host_mounts(cfg))?;
     sys::close(root);
     // After the switch, so it acts on the container's root mount, not on the bundle's.
     if let Some(flags) = oci.map(|o| o.propagation).filter(|&f| f != 0) {
@@ -244,7 +244,7 @@ pub fn exec(command: &[&'static CStr], envp: &[&'static CStr]) -> Error {
 /// ENOENT.
 pub fn search(command: &CStr, envp: &[&'static CStr], attempt: &mut dyn FnMut(&CStr) -> Errno) -> Errno {
     let name = command.to_bytes();
-    if name.contains(&b'/') {
+    if crate::config::has(name, b'/') {
         return attempt(command);
     }
     let path = env::lookup(envp, b"PATH").map_or(&b""[..], |p| &p.to_bytes()[5..]);

@@ -236,6 +236,9 @@ pub struct Oci {
     pub new_ns: c_int,
     /// Namespaces to join: (type, path).
     pub join_ns: Vec<(c_int, &'static CStr)>,
+    /// No mount namespace, new or joined: the container's mounts are made in the caller's
+    /// (as runc does), where `delete` removes them.
+    pub host_mounts: bool,
     /// /proc files to write, (path, text), in the container's namespaces before its mounts:
     /// linux.sysctl, domainname (its UTS namespace's), oomScoreAdj and timeOffsets.
     pub proc_writes: Vec<(&'static CStr, &'static CStr)>,
@@ -282,15 +285,21 @@ impl RunConfig {
     }
 }
 
+/// Whether `s` holds byte `c`. A plain scan: `[u8]::contains` brings a word-at-a-time
+/// memchr (200 bytes of code).
+pub fn has(s: &[u8], c: u8) -> bool {
+    s.iter().any(|&b| b == c)
+}
+
 /// A C string that lives as long as the process (configuration is built once per run).
 pub fn leak(bytes: &[u8]) -> &'static CStr {
     let mut v = Vec::with_capacity(bytes.len() + 1);
     v.extend_from_slice(bytes);
     v.push(0);
     // A NUL inside: not a C string (the copy is lost; it is one short string, once).
-    match bytes.contains(&0) {
+    match has(bytes, 0) {
         true => c"",
-        false => CStr::from_bytes_until_nul(v.leak()).unwrap_or(c""),
+        false => crate::sys::until_nul(v.leak()),
     }
 }
 

@@ -463,7 +463,7 @@ impl<'v, 'a> Node<'v, 'a> {
     #[inline(never)]
     pub fn cstr(self) -> &'static CStr {
         let s = self.str();
-        if s.contains(&0) {
+        if crate::config::has(s, 0) {
             self.fail(m!("contains a NUL character"));
         }
         crate::config::leak(s)

@@ -162,7 +162,7 @@ pub fn line(t: &mut Vec<u8>, key: &[u8], value: &[u8]) {
     t.push(b'\n');
 }
 
-fn line_num(t: &mut Vec<u8>, key: &[u8], n: u64) {
+pub fn line_num(t: &mut Vec<u8>, key: &[u8], n: u64) {
     line(t, key, Buf::<32>::new().num(n).as_bytes());
 }
 

@@ -261,7 +261,7 @@ fn cgroup(root: c_int, m: &Mount) -> Result<()> {
         sub.push(dst).push(b"/").push(name);
         let fstype = if ctrl.is_empty() { c"cgroup2" } else { c"cgroup" };
         mount_fs(root, sub.as_bytes(), c"cgroup", fstype, m.flags, Buf::<64>::new().push(ctrl).cstr())?.at(m!("mounting"), sub.as_bytes())?;
-        if ctrl.contains(&b',') {
+        if crate::config::has(ctrl, b',') {
             let dir = rootfs::open_in(root, m.dst).at(m!("opening"), dst)?;
             let mut target = Buf::<64>::new();
             target.push(name);
@@ -287,7 +287,7 @@ pub fn devices(root: c_int, devices: &[Device]) -> Result<()> {
         let slash = p.iter().rposition(|&c| c == b'/').unwrap_or(0);
         let dir = mount_point(root, if slash == 0 { b"/" } else { &p[..slash] }, Kind::Dir)?;
         // The last component: the C string's own tail.
-        let name = CStr::from_bytes_until_nul(&d.path.to_bytes_with_nul()[slash + 1..]).unwrap_or_default();
+        let name = sys::until_nul(&d.path.to_bytes_with_nul()[slash + 1..]);
         if matches!(sys::file_type(dir, name), Ok(libc::S_IFCHR | libc::S_IFBLK | libc::S_IFIFO)) {
             let _ = sys::unlinkat(dir, name, 0);
         }

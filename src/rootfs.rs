@@ -47,20 +47,15 @@ pub fn mount_point(root: c_int, path: &[u8], kind: Kind) -> Result<c_int> {
     r.map_err(|e| Error::sys(m!("creating mount point"), path, e))
 }
 
-/// The C string at the start of `a`.
-fn until_nul(a: &[u8]) -> &CStr {
-    CStr::from_bytes_until_nul(a).unwrap_or_default()
-}
-
 /// An O_PATH fd to `a[..end]` inside `root`; when missing, its parent is walked to first
 /// (made a directory if missing too) and the last component created in it as `kind`.
 fn walk(root: c_int, a: &mut [u8; 4096], end: usize, kind: Kind) -> sys::Result<c_int> {
     let c = core::mem::replace(&mut a[end], 0);
-    let mut r = open_in(root, until_nul(a));
+    let mut r = open_in(root, sys::until_nul(a));
     if r == Err(Errno(libc::ENOENT)) {
         let from = a[..end].iter().rposition(|&c| c == b'/').map_or(0, |i| i + 1);
         let parent = if from < 2 { root } else { walk(root, a, from - 1, Kind::Dir)? };
-        let name = until_nul(&a[from..]);
+        let name = sys::until_nul(&a[from..]);
         let made = match kind {
             _ if name.is_empty() => Ok(()),
             Kind::File => sys::openat(parent, name, libc::O_CREAT | libc::O_WRONLY | libc::O_NOFOLLOW, 0o644).map(sys::close),
@@ -70,7 +65,7 @@ fn walk(root: c_int, a: &mut [u8; 4096], end: usize, kind: Kind) -> sys::Result<
             sys::close(parent);
         }
         r = match made {
-            Ok(()) | Err(Errno(libc::EEXIST)) => open_in(root, until_nul(a)),
+            Ok(()) | Err(Errno(libc::EEXIST)) => open_in(root, sys::until_nul(a)),
             Err(e) => Err(e),
         };
     }
@@ -79,7 +74,9 @@ fn walk(root: c_int, a: &mut [u8; 4096], end: usize, kind: Kind) -> sys::Result<
 }
 
 /// Makes every mount private, so nothing mounted from here on propagates to the host, and
-/// gives the container a root mount of its own. Returns an O_PATH fd to that root.
+/// gives the container a root mount of its own. Returns an O_PATH fd to that root. In the
+/// caller's mount namespace (`host_mounts`) the propagation stays as it is, and the root
+/// mount with all below it is the host's until `delete`.
 pub fn prepare(cfg: &RunConfig) -> Result<c_int> {
     let rootfs = cfg.rootfs;
     let rb = rootfs.to_bytes();
@@ -87,7 +84,9 @@ pub fn prepare(cfg: &RunConfig) -> Result<c_int> {
     // runc; nothing ever propagates back to the host.
     let slave = cfg.oci.as_ref().is_some_and(|o| o.propagation & libc::MS_SLAVE != 0);
     let propagation = if slave { libc::MS_SLAVE } else { libc::MS_PRIVATE };
-    sys::mount(None, c"/", None, libc::MS_REC | propagation, None).at(m!("making mounts private"), b"/")?;
+    if !host_mounts(cfg) {
+        sys::mount(None, c"/", None, libc::MS_REC | propagation, None).at(m!("making mounts private"), b"/")?;
+    }
     // pivot_root needs the new root to be a mount point.
     if !cfg.overlay {
         sys::mount(Some(rootfs), rootfs, None, libc::MS_BIND | libc::MS_REC, None).at(m!("binding rootfs"), rb)?;
@@ -122,12 +121,30 @@ fn overlay(rootfs: &CStr, lower: c_int) -> Result<c_int> {
     Ok(root)
 }
 
+/// Ends the mounts of a container set up in the caller's mount namespace: its root mount
+/// (the rootfs bound on itself, everything mounted below it with it) is detached, if the top
+/// mount at `rootfs` is no longer the one that was there before (`before`, its mount ID).
+pub fn detach_host_mounts(rootfs: &CStr, before: u64) {
+    if sys::mount_id(rootfs).is_ok_and(|id| id != before) {
+        let _ = sys::umount2(rootfs, libc::MNT_DETACH);
+    }
+}
+
+/// Whether the container's mounts are made in the caller's mount namespace.
+pub fn host_mounts(cfg: &RunConfig) -> bool {
+    cfg.oci.as_ref().is_some_and(|o| o.host_mounts)
+}
+
 /// Makes `root` the process's root. pivot_root(".", ".") stacks the old root on top of the
 /// new one, and the detaching umount then drops it, so no host path stays reachable.
 /// pivot_root fails with EINVAL when / is the initramfs (rootfs cannot be unmounted); there,
-/// and on `--no-pivot`, the root is moved over / and chrooted into instead.
-pub fn switch(root: c_int, no_pivot: bool) -> Result<()> {
+/// and on `--no-pivot`, the root is moved over / and chrooted into instead. In the caller's
+/// mount namespace neither is done to its /: chroot only, as runc does.
+pub fn switch(root: c_int, no_pivot: bool, host_mounts: bool) -> Result<()> {
     sys::fchdir(root).at(m!("entering rootfs"), b"")?;
+    if host_mounts {
+        return enter();
+    }
     if !no_pivot {
         match sys::pivot_root(c".", c".") {
             Ok(()) => {
@@ -139,6 +156,11 @@ pub fn switch(root: c_int, no_pivot: bool) -> Result<()> {
         }
     }
     sys::mount(Some(c"."), c"/", None, libc::MS_MOVE, None).at(m!("moving rootfs to /"), b"")?;
+    enter()
+}
+
+/// chroot into the working directory.
+fn enter() -> Result<()> {
     sys::chroot(c".").at(m!("chroot"), b".")?;
     sys::chdir(c"/").at(m!("entering rootfs"), b"/")
 }

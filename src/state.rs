@@ -66,7 +66,7 @@ pub const NAME_RULE: Msg = m!("expected 1-64 of a-z A-Z 0-9 _ . - (first a lette
 
 /// [`check_name`] as a plain test.
 pub fn valid(b: &[u8]) -> bool {
-    (1..=64).contains(&b.len()) && b[0].is_ascii_alphanumeric() && b.iter().all(|&c| c.is_ascii_alphanumeric() || b"_.-".contains(&c))
+    (1..=64).contains(&b.len()) && b[0].is_ascii_alphanumeric() && b.iter().all(|&c| c.is_ascii_alphanumeric() || crate::config::has(b"_.-", c))
 }
 
 /// A new short id: 8 hex digits from the time and the pid.

@@ -298,6 +298,58 @@ fn absent_namespaces_are_shared_with_the_host() {
     assert_ne!(out.lines(), ["1"], "{out}");
 }
 
+/// No mount namespace in the config: the container's mounts are made in the caller's (as
+/// runc makes them), its root is entered by chroot, and `delete` (or a failed `create`)
+/// removes them again. The caller here is a throwaway mount namespace of the test's, so
+/// that the host's mount table is never at stake.
+#[test]
+fn without_a_mount_namespace_the_callers_is_used_and_emptied_again() {
+    let no_mnt = r#", "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}]"#;
+    let fg = Bundle::sh("readlink /proc/self/ns/mnt; echo pid=$$", "", no_mnt, "");
+    // A mount that fails after the rootfs was bound: create fails and leaves nothing.
+    let bad = Bundle::new(&oci_config(&["true"], "", no_mnt, r#", "mounts": [{"destination": "/tmp", "type": "tmpfs", "source": "t"}, {"destination": "/x", "type": "nosuchfs", "source": "x"}]"#));
+    // No namespace at all (runtime-tools' linux_ns_itype): `ps` and `kill --all` see its
+    // init alone, not every process of the host's namespaces.
+    let none = Bundle::new(&oci_config(&["sleep", "100"], "", r#", "namespaces": []"#, r#", "hostname": """#));
+    let h = |b: &Bundle| format!("{HUTCH} --root {}", as_str(&b.fx.outside("state")));
+    let script = format!(
+        r#"cat /proc/self/mountinfo > {tmp}/before
+readlink /proc/self/ns/mnt
+{run_h} run -b {run_b} nomnt-{pid}; echo run=$?
+cat /proc/self/mountinfo > {tmp}/after; cmp -s {tmp}/before {tmp}/after && echo restored
+{bad_h} run -b {bad_b} bad-{pid} 2>/dev/null; echo bad=$?
+cat /proc/self/mountinfo > {tmp}/after; cmp -s {tmp}/before {tmp}/after && echo restored
+{none_h} create -b {none_b} none-{pid} && {none_h} start none-{pid} || echo create failed
+grep -c " {none_root}/" /proc/self/mountinfo
+{none_h} ps none-{pid} | wc -l
+{none_h} delete --force none-{pid}; echo delete=$?
+cat /proc/self/mountinfo > {tmp}/after; cmp -s {tmp}/before {tmp}/after && echo restored
+"#,
+        tmp = as_str(&fg.fx.outside("")),
+        run_h = h(&fg),
+        run_b = as_str(&fg.dir()),
+        bad_h = h(&bad),
+        bad_b = as_str(&bad.dir()),
+        none_h = h(&none),
+        none_b = as_str(&none.dir()),
+        none_root = none.fx.root_str(),
+        pid = std::process::id(),
+    );
+    let mut c = Command::new("unshare");
+    c.args(["--mount", "--propagation", "slave", "sh", "-c", &script]);
+    let out = run(c);
+    let lines = out.lines();
+    assert_eq!(lines.len(), 11, "{out}");
+    let (caller, container) = (lines[0], lines[1]);
+    assert!(caller.starts_with("mnt:[") && container == caller, "the caller's mount namespace: {out}");
+    assert_eq!(lines[2..5], ["pid=1", "run=0", "restored"], "{out}");
+    assert_eq!(lines[5..7], ["bad=125", "restored"], "{out}");
+    // /proc, /dev, /dev/pts, /dev/shm, /dev/mqueue, /sys, its cgroups and the masked and
+    // read-only paths: more than ten mounts below the rootfs, in the caller's table.
+    assert!(lines[7].parse::<u32>().unwrap() > 10, "{out}");
+    assert_eq!(lines[8..], ["2", "delete=0", "restored"], "a header and the init: {out}");
+}
+
 #[test]
 fn namespaces_are_joined_by_path() {
     let net = Holder::new(&["--net", "sleep", "20"], "net");

@@ -386,6 +386,10 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
         (false, true) => return Err(Error::msg(m!("create"), id, m!("--console-socket needs process.terminal"))),
         _ => {}
     }
+    // Without a mount namespace, which mount the rootfs is on before the container's own.
+    let host_mounts = crate::rootfs::host_mounts(&spec.run);
+    let rootfs = spec.run.rootfs;
+    let before = if host_mounts { sys::mount_id(rootfs).at(m!("reading mount"), rootfs.to_bytes())? } else { 0 };
     state::create(root, id)?;
     // Kept to hutch's exit (no drop code).
     let mut entry = ManuallyDrop::new(Vec::new());
@@ -402,6 +406,9 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
         let mut born = |pid| {
             entry = ManuallyDrop::new(lifecycle::entry(&spec.run, &spec.env, pid));
             lifecycle::line(&mut entry, b"bundle", bundle.as_bytes());
+            if host_mounts {
+                lifecycle::line_num(&mut entry, b"rootmnt", before);
+            }
             state::write(root, id, b"state", &entry)
         };
         let started = container::spawn(&spec.run, &spec.env, Some(&c), &mut born);
@@ -417,6 +424,9 @@ fn create(g: &Global, root: &Root, o: &Opts, id: &[u8], run: bool) -> Result<c_i
     let mut started = match made {
         Ok(s) => s,
         Err(e) => {
+            if host_mounts {
+                crate::rootfs::detach_host_mounts(rootfs, before);
+            }
             let _ = state::remove(root, id);
             return Err(e);
         }
@@ -522,6 +532,9 @@ pub fn delete(g: &Global, root: &Root, id: &[u8], force: bool) -> Result<c_int> 
         _ => return Err(Error::msg(m!("cannot delete a container that is not stopped"), id, m!("kill it first, or use delete --force"))),
     }
     cgroup::remove(e.get(b"cgroups"));
+    if let Some(before) = crate::config::parse_num(e.get(b"rootmnt")) {
+        crate::rootfs::detach_host_mounts(leak(e.get(b"rootfs")), before);
+    }
     post_hooks(g, root, id, &e, Status::Stopped);
     state::remove(root, id)?;
     Ok(0)
@@ -686,9 +699,15 @@ pub fn pids(init: c_int) -> &'static [c_int] {
         })
     };
     let mut found = ManuallyDrop::new(Vec::new());
-    let mut want = Buf::<128>::new();
+    let (mut want, mut own) = (Buf::<128>::new(), Buf::<128>::new());
     if !ns(init as u64, &mut want) {
         return &[];
+    }
+    // A container in hutch's own PID and mount namespaces (a config with neither): its
+    // init alone, never every process of the host.
+    if ns(sys::getpid() as u64, &mut own) && own.as_bytes() == want.as_bytes() {
+        found.push(init);
+        return ManuallyDrop::into_inner(found).leak();
     }
     let Ok(fd) = sys::open(c"/proc", libc::O_RDONLY | libc::O_DIRECTORY) else { return &[] };
     let names = sys::dir_names(fd).unwrap_or_default().leak();

@@ -123,9 +123,9 @@ fn read(root: Node, bundle: &[u8], spec: &mut Spec) {
         }
     }
     root.each_member_of(m!("annotations"), &mut |k, v| spec.annotations.push((leak(k), v.cstr())));
-    // Without a mount namespace of its own, the setup would change the host's mounts.
+    // hutch's container setup is Linux's: without this section there would be none.
     if linux.is_none() {
-        root.fail_at(Some(b"linux.namespaces"), m!("hutch needs a mount namespace"));
+        root.fail_at(Some(b"linux"), m!("required"));
     }
 }
 
@@ -376,9 +376,7 @@ fn namespaces(linux: Node, run: &mut RunConfig) {
             None => oci.new_ns |= flag,
         }
     });
-    if seen & libc::CLONE_NEWNS == 0 {
-        linux.require(m!("namespaces")).fail(m!("hutch needs a mount namespace"));
-    }
+    oci.host_mounts = seen & libc::CLONE_NEWNS == 0;
     if oci.new_ns & libc::CLONE_NEWUSER != 0 {
         run.userns.mode = crate::userns::Mode::New;
     }
@@ -407,7 +405,7 @@ fn linux_setup(linux: Node, oci: &mut Oci) {
             Some(ns) if oci.new_ns & ns == 0 => return v.fail(m!("needs a new namespace of its own (ipc, uts or network)")),
             _ => {}
         }
-        if key.split(|&c| c == b'.').any(|c| c.is_empty() || c == b".." || c.contains(&b'/')) {
+        if key.split(|&c| c == b'.').any(|c| c.is_empty() || c == b".." || config::has(c, b'/')) {
             return v.fail(m!("invalid key"));
         }
         let mut path = Buf::<256>::new();
@@ -514,7 +512,7 @@ fn cgroups_path(n: Node, l: &mut Limits) {
         return;
     }
     // "slice:prefix:name" is systemd's form, for runtimes that ask systemd for cgroups.
-    if p.len() > 255 || p.contains(&b':') || p.contains(&0) || p.split(|&c| c == b'/').any(|c| c == b"." || c == b"..") {
+    if p.len() > 255 || config::has(p, b':') || config::has(p, 0) || p.split(|&c| c == b'/').any(|c| c == b"." || c == b"..") {
         return n.fail(m!("expected a cgroupfs path without . or .. components (systemd's slice:prefix:name is not supported)"));
     }
     let slash = p.iter().rposition(|&c| c == b'/');
@@ -667,7 +665,7 @@ fn device(d: Node) -> DeviceRule {
     }
     if let Some(n) = d.get(m!("access")) {
         let s = n.str();
-        if s.len() > 3 || !s.iter().all(|c| b"rwm".contains(c)) {
+        if s.len() > 3 || !s.iter().all(|&c| config::has(b"rwm", c)) {
             n.fail(m!("expected some of r, w and m"));
         } else if !s.is_empty() {
             r.access = leak(s).to_bytes();
@@ -723,8 +721,12 @@ mod tests {
         assert_eq!(s.run.rootfs, c"/b/rootfs");
         assert_eq!(s.run.command, [c"sh"]);
         assert_eq!(s.env, [c"PATH=/bin"]);
+        assert!(!s.run.oci.as_ref().unwrap().host_mounts);
         let e = spec(r#"{"ociVersion": "1.0.2", "root": {"path": "r"}, "process": {"args": ["sh"], "cwd": "/"}}"#);
-        assert_eq!(why(e.unwrap_err()), ("linux.namespaces".into(), "hutch needs a mount namespace"), "never the host's mounts");
+        assert_eq!(why(e.unwrap_err()), ("linux".into(), "required"));
+        // No mount namespace: the caller's.
+        let s = spec(&MINIMAL.replace(r#"{"type": "mount"}"#, r#"{"type": "pid"}"#)).unwrap();
+        assert!(s.run.oci.as_ref().unwrap().host_mounts);
     }
 
     #[test]
@@ -943,7 +945,6 @@ mod tests {
         };
         let e = |o: &str, w: &'static str| (alloc::string::String::from(o), w);
         assert_eq!(base(r#", "namespaces": [{"type": "mount"}, {"type": "mount"}]"#, ""), e("linux.namespaces[1].type", "repeated"));
-        assert_eq!(base(r#", "namespaces": [{"type": "pid"}]"#, ""), e("linux.namespaces", "hutch needs a mount namespace"));
         assert_eq!(base(r#", "namespaces": [{"type": "mount", "path": "x"}]"#, "").1, "must be an absolute path");
         assert_eq!(base(r#", "namespaces": [{"type": "box"}]"#, "").0, "linux.namespaces[0].type");
         assert_eq!(base(r#", "sysctl": {"vm.swappiness": "1"}"#, "").0, "linux.sysctl.vm.swappiness");
