@@ -23,13 +23,12 @@ mod common;
 
 use common::*;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-const CGROUP_ROOT: &str = "/sys/fs/cgroup";
 /// containerd's namespace for the tests' containers (the daemon is private to each test).
 const NS: &str = "hutch-test";
 
@@ -172,7 +171,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.a
     /// The cgroup directory of container `id` in each hierarchy that has it.
     fn container_cgroups(&self, id: &str) -> Vec<PathBuf> {
         let rel = format!("{}/{id}", self.cgroup_parent.trim_start_matches('/'));
-        fs::read_dir(CGROUP_ROOT).unwrap().flatten().map(|h| h.path().join(&rel)).filter(|p| p.is_dir()).collect()
+        fs::read_dir("/sys/fs/cgroup").unwrap().flatten().map(|h| h.path().join(&rel)).filter(|p| p.is_dir()).collect()
     }
 
     /// Whether the freezer holds container `id` (v1's freezer.state, or v2's cgroup.events).
@@ -193,84 +192,17 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.a
         let before = self.host_mounts.clone();
         let cgroups = self.cgroup_parent.clone();
         drop(self);
-        let added: Vec<_> = host_mounts().into_iter().filter(|l| !before.contains(l)).collect();
-        assert!(added.is_empty(), "mounts left on the host: {added:#?}");
-        for h in fs::read_dir(CGROUP_ROOT).unwrap().flatten() {
-            let left = h.path().join(cgroups.trim_start_matches('/'));
-            assert!(!left.exists(), "cgroup left behind: {}", left.display());
-        }
-    }
-
-    /// Host pids of the processes in the test's mount namespace (containerd and its shims).
-    fn processes_in_namespace(&self) -> Vec<u32> {
-        let Ok(ns) = fs::read_link(format!("/proc/{}/ns/mnt", self.daemon_pid)) else { return Vec::new() };
-        let mut pids = Vec::new();
-        for entry in fs::read_dir("/proc").into_iter().flatten().flatten() {
-            let Some(p) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
-            if fs::read_link(format!("/proc/{p}/ns/mnt")).is_ok_and(|l| l == ns) {
-                pids.push(p);
-            }
-        }
-        pids
-    }
-
-    /// The test's cgroup directories, deepest first, in every hierarchy.
-    fn cgroup_dirs(&self) -> Vec<PathBuf> {
-        fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-            for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
-                if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                    walk(&entry.path(), out);
-                }
-            }
-            out.push(dir.to_owned());
-        }
-        let mut dirs = Vec::new();
-        for h in fs::read_dir(CGROUP_ROOT).into_iter().flatten().flatten() {
-            let top = h.path().join(self.cgroup_parent.trim_start_matches('/'));
-            if top.is_dir() {
-                walk(&top, &mut dirs);
-            }
-        }
-        dirs
+        assert_nothing_left(&before, &cgroups);
     }
 }
 
 impl Drop for Containerd {
     fn drop(&mut self) {
-        // No panics here: this also runs while a failed test unwinds. The containers (in the
-        // test's cgroups) and the shims go first, containerd last: only ours are there.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let mut left: Vec<u32> = self.processes_in_namespace().into_iter().filter(|p| *p != self.daemon_pid).collect();
-            for dir in self.cgroup_dirs() {
-                let procs = fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
-                left.extend(procs.lines().filter_map(|l| l.parse::<u32>().ok()));
-            }
-            if left.is_empty() || Instant::now() > deadline {
-                if !left.is_empty() {
-                    eprintln!("containerd tests: processes still running: {left:?}");
-                }
-                break;
-            }
-            for p in left {
-                let _ = Command::new("kill").args(["-KILL", &p.to_string()]).stderr(Stdio::null()).status();
-            }
-            thread::sleep(Duration::from_millis(50));
-        }
-        // The namespace, and every mount in it, ends with containerd.
+        // The containers (in the test's cgroups) and the shims first, containerd last; the
+        // namespace, and every mount in it, ends with it.
+        kill_all_but_holder(self.daemon_pid, &self.cgroup_parent, "containerd tests");
         drop(self.daemon.take());
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let dirs = self.cgroup_dirs();
-            if dirs.iter().all(|d| fs::remove_dir(d).is_ok()) {
-                break;
-            }
-            if Instant::now() > deadline {
-                eprintln!("containerd tests: cannot remove cgroups: {:?}", self.cgroup_dirs());
-                break;
-            }
-            thread::sleep(Duration::from_millis(50));
-        }
+        remove_cgroups(&self.cgroup_parent, "containerd tests");
     }
 }
 

@@ -25,7 +25,7 @@ mod common;
 
 use common::*;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
@@ -34,7 +34,6 @@ use std::time::{Duration, Instant};
 /// podman's own start-up (it reads its storage, takes locks, starts conmon) is slower than
 /// a runtime's: a generous deadline per command.
 const PODMAN_TIMEOUT: Duration = Duration::from_secs(60);
-const CGROUP_ROOT: &str = "/sys/fs/cgroup";
 
 /// The runtime under test: hutch, unless HUTCH_TEST_RUNTIME names another.
 fn runtime() -> String {
@@ -152,13 +151,7 @@ lock_type = "file"
         let before = self.host_mounts.clone();
         let cgroups = self.cgroup_parent.clone();
         drop(self);
-        let after = host_mounts();
-        let added: Vec<_> = after.iter().filter(|l| !before.contains(l)).collect();
-        assert!(added.is_empty(), "mounts left on the host: {added:#?}");
-        for h in fs::read_dir(CGROUP_ROOT).unwrap().flatten() {
-            let left = h.path().join(cgroups.trim_start_matches('/'));
-            assert!(!left.exists(), "cgroup left behind: {}", left.display());
-        }
+        assert_nothing_left(&before, &cgroups);
     }
 
     fn rootfs(&self) -> &str {
@@ -242,47 +235,6 @@ lock_type = "file"
         a.extend(cmd.iter().map(|s| s.to_string()));
         a
     }
-
-    /// Host pids of every process in the test's mount namespace, the holder included.
-    fn processes_in_namespace(&self) -> Vec<u32> {
-        let Ok(ns) = fs::read_link(format!("/proc/{}/ns/mnt", self.holder_pid)) else {
-            return Vec::new();
-        };
-        let mut pids = Vec::new();
-        for entry in fs::read_dir("/proc").into_iter().flatten().flatten() {
-            let Some(p) = entry
-                .file_name()
-                .to_str()
-                .and_then(|s| s.parse::<u32>().ok())
-            else {
-                continue;
-            };
-            if fs::read_link(format!("/proc/{p}/ns/mnt")).is_ok_and(|l| l == ns) {
-                pids.push(p);
-            }
-        }
-        pids
-    }
-
-    /// The test's cgroup directories, deepest first, in every hierarchy.
-    fn cgroup_dirs(&self) -> Vec<PathBuf> {
-        fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-            for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
-                if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                    walk(&entry.path(), out);
-                }
-            }
-            out.push(dir.to_owned());
-        }
-        let mut dirs = Vec::new();
-        for h in fs::read_dir(CGROUP_ROOT).into_iter().flatten().flatten() {
-            let top = h.path().join(self.cgroup_parent.trim_start_matches('/'));
-            if top.is_dir() {
-                walk(&top, &mut dirs);
-            }
-        }
-        dirs
-    }
 }
 
 impl Drop for Podman {
@@ -295,50 +247,11 @@ impl Drop for Podman {
             self.env(&mut c);
             let _ = c.stdout(Stdio::null()).stderr(Stdio::null()).status();
         }
-        // Whatever podman left (a conmon, a container process): only ours are in the test's
-        // namespace or cgroups.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let mut left: Vec<u32> = self
-                .processes_in_namespace()
-                .into_iter()
-                .filter(|p| *p != self.holder_pid)
-                .collect();
-            for dir in self.cgroup_dirs() {
-                let procs = fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
-                left.extend(procs.lines().filter_map(|l| l.parse::<u32>().ok()));
-            }
-            if left.is_empty() || Instant::now() > deadline {
-                if !left.is_empty() {
-                    eprintln!("podman tests: processes still running: {left:?}");
-                }
-                break;
-            }
-            for p in left {
-                let _ = Command::new("kill")
-                    .args(["-KILL", &p.to_string()])
-                    .stderr(Stdio::null())
-                    .status();
-            }
-            thread::sleep(Duration::from_millis(50));
-        }
-        // The namespace, and every mount in it, ends with its last process.
+        // Whatever podman left (a conmon, a container process); then the namespace, and every
+        // mount in it, ends with its last process.
+        kill_all_but_holder(self.holder_pid, &self.cgroup_parent, "podman tests");
         drop(self.holder.take());
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let dirs = self.cgroup_dirs();
-            if dirs.iter().all(|d| fs::remove_dir(d).is_ok()) {
-                break;
-            }
-            if Instant::now() > deadline {
-                eprintln!(
-                    "podman tests: cannot remove cgroups: {:?}",
-                    self.cgroup_dirs()
-                );
-                break;
-            }
-            thread::sleep(Duration::from_millis(50));
-        }
+        remove_cgroups(&self.cgroup_parent, "podman tests");
     }
 }
 

@@ -790,3 +790,89 @@ impl Bundle {
         run(self.command(&self.dir().file_name().unwrap().to_string_lossy()))
     }
 }
+
+// ---------------------------------------------------------------------------
+// A private client's namespace and cgroups (podman.rs, containerd.rs): each test runs its
+// client in a mount namespace held by one process (`holder`), its containers under a cgroup
+// parent of its own, and removes both at the end, also when the test fails.
+
+const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+
+/// Host pids of every process in the mount namespace of `holder`, the holder included.
+pub fn processes_in_mount_ns(holder: u32) -> Vec<u32> {
+    let Ok(ns) = fs::read_link(format!("/proc/{holder}/ns/mnt")) else { return Vec::new() };
+    let mut pids = Vec::new();
+    for entry in fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(p) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
+        if fs::read_link(format!("/proc/{p}/ns/mnt")).is_ok_and(|l| l == ns) {
+            pids.push(p);
+        }
+    }
+    pids
+}
+
+/// The directories of cgroup `parent` (`/name`) and below it, deepest first, in every
+/// hierarchy.
+pub fn cgroup_dirs(parent: &str) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                walk(&entry.path(), out);
+            }
+        }
+        out.push(dir.to_owned());
+    }
+    let mut dirs = Vec::new();
+    for h in fs::read_dir(CGROUP_ROOT).into_iter().flatten().flatten() {
+        let top = h.path().join(parent.trim_start_matches('/'));
+        if top.is_dir() {
+            walk(&top, &mut dirs);
+        }
+    }
+    dirs
+}
+
+/// Kills (SIGKILL, for up to 10 s) every process but the holder in its mount namespace or in
+/// cgroup `parent`: only the test's own are there. Never panics (it runs while a failed test
+/// unwinds); `who` names the tests in what it prints.
+pub fn kill_all_but_holder(holder: u32, parent: &str, who: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut left: Vec<u32> = processes_in_mount_ns(holder).into_iter().filter(|p| *p != holder).collect();
+        for dir in cgroup_dirs(parent) {
+            let procs = fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
+            left.extend(procs.lines().filter_map(|l| l.parse::<u32>().ok()));
+        }
+        if left.is_empty() || Instant::now() > deadline {
+            if !left.is_empty() {
+                eprintln!("{who}: processes still running: {left:?}");
+            }
+            return;
+        }
+        for p in left {
+            let _ = Command::new("kill").args(["-KILL", &p.to_string()]).stderr(Stdio::null()).status();
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Removes cgroup `parent` and all below it, retrying for up to 5 s while their last
+/// processes exit. Never panics.
+pub fn remove_cgroups(parent: &str, who: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !cgroup_dirs(parent).iter().all(|d| fs::remove_dir(d).is_ok()) {
+        if Instant::now() > deadline {
+            eprintln!("{who}: cannot remove cgroups: {:?}", cgroup_dirs(parent));
+            return;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Fails unless the host's mount table is `before` again and cgroup `parent` is gone.
+pub fn assert_nothing_left(before: &[String], parent: &str) {
+    let added: Vec<_> = host_mounts().into_iter().filter(|l| !before.contains(l)).collect();
+    assert!(added.is_empty(), "mounts left on the host: {added:#?}");
+    let left = cgroup_dirs(parent);
+    assert!(left.is_empty(), "cgroups left behind: {left:?}");
+}
