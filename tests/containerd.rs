@@ -1,8 +1,9 @@
 //! containerd end to end: containerd's runc shim (containerd-shim-runc-v2, as Kubernetes
 //! uses it) drives the runtime under test through the OCI command line, as it drives runc:
 //! create with --pid-file and --log-format json, start, state, exec --process --detach,
-//! ps --format json, pause, resume, kill, delete, and --console-socket for a terminal.
-//! `ctr` is the client.
+//! ps --format json, pause, resume, kill, delete, and --console-socket for a terminal; on a
+//! rootfs directory (`ctr run --rootfs`) and on an image imported with `ctr image import`,
+//! whose rootfs the shim mounts from containerd's overlay snapshots. `ctr` is the client.
 //!
 //! The runtime is the hutch binary, or the one `HUTCH_TEST_RUNTIME` names
 //! (`HUTCH_TEST_RUNTIME=/usr/sbin/runc`), so the tests themselves can be checked against a
@@ -23,7 +24,7 @@ mod common;
 
 use common::*;
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
@@ -114,27 +115,33 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.a
         run(c)
     }
 
-    /// The options of `ctr run` for container `id`: this rootfs, the runtime under test and
-    /// the container's cgroup under the test's.
-    fn run_args(&self, opts: &[&str], id: &str, cmd: &[&str]) -> Vec<String> {
-        let mut a: Vec<String> = ["run", "--rootfs", "--runc-binary", &runtime(), "--cgroup", &format!("{}/{id}", self.cgroup_parent)]
-            .map(String::from)
-            .into();
+    /// The options of `ctr run` for container `id`: the runtime under test, the container's
+    /// cgroup under the test's, then `opts`; then `image`, or this rootfs without one.
+    fn run_args(&self, opts: &[&str], image: Option<&str>, id: &str, cmd: &[&str]) -> Vec<String> {
+        let mut a: Vec<String> = ["run", "--runc-binary", &runtime(), "--cgroup", &format!("{}/{id}", self.cgroup_parent)].map(String::from).into();
         a.extend(opts.iter().map(|s| s.to_string()));
-        a.extend([self.fx.root_str(), id].map(String::from));
+        match image {
+            Some(image) => a.push(image.to_owned()),
+            None => a.extend(["--rootfs", self.fx.root_str()].map(String::from)),
+        }
+        a.push(id.to_owned());
         a.extend(cmd.iter().map(|s| s.to_string()));
         a
     }
 
     fn run(&self, opts: &[&str], id: &str, cmd: &[&str]) -> Output {
-        let args = self.run_args(opts, id, cmd);
+        self.run_image(opts, None, id, cmd)
+    }
+
+    fn run_image(&self, opts: &[&str], image: Option<&str>, id: &str, cmd: &[&str]) -> Output {
+        let args = self.run_args(opts, image, id, cmd);
         self.ctr(&args.iter().map(String::as_str).collect::<Vec<_>>())
     }
 
     /// `ctr run ...` on a terminal of its own: script(1) runs it on a new pseudo-terminal
     /// and types `input` there.
     fn run_on_terminal(&self, opts: &[&str], id: &str, cmd: &[&str], input: &str) -> Output {
-        let line = self.argv(&self.run_args(opts, id, cmd)).iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(" ");
+        let line = self.argv(&self.run_args(opts, None, id, cmd)).iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(" ");
         let file = self.dir.path().join("tty-input");
         fs::write(&file, input).unwrap();
         let mut c = Command::new("script");
@@ -298,5 +305,83 @@ fn run_with_a_terminal() {
     assert!(lines.iter().any(|l| l.starts_with("/dev/pts/")), "tty names a terminal\n{out}");
     assert!(contains(&lines, "both-terminals"), "{out}");
     assert!(contains(&lines, "42"), "the typed command ran\n{out}");
+    c.finish();
+}
+
+/// An OCI image layout in `dir`, packed as `dir/image.tar` for `ctr image import`: one
+/// uncompressed layer (a tar of `rootfs`) and an image config giving PATH and a default
+/// command; the image is named `name`.
+fn oci_image(dir: &Path, rootfs: &Path, name: &str) -> PathBuf {
+    let layout = dir.join("layout");
+    let blobs = layout.join("blobs/sha256");
+    fs::create_dir_all(&blobs).unwrap();
+    // A blob under its digest; its digest and size.
+    let blob = |bytes: &[u8]| -> (String, usize) {
+        let tmp = dir.join("blob");
+        fs::write(&tmp, bytes).unwrap();
+        let out = Command::new("sha256sum").arg(&tmp).output().unwrap();
+        let sum = String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_owned();
+        fs::rename(&tmp, blobs.join(&sum)).unwrap();
+        (format!("sha256:{sum}"), bytes.len())
+    };
+    let layer_tar = dir.join("layer.tar");
+    assert!(Command::new("tar").arg("-C").arg(rootfs).arg("-cf").arg(&layer_tar).arg(".").status().unwrap().success());
+    let (layer, layer_size) = blob(&fs::read(&layer_tar).unwrap());
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    let (config, config_size) = blob(
+        format!(
+            r#"{{"architecture": "{arch}", "os": "linux", "config": {{"Env": ["PATH=/bin", "FROM_IMAGE=yes"], "Cmd": ["sh", "-c", "echo default-command"]}},
+                "rootfs": {{"type": "layers", "diff_ids": ["{layer}"]}}}}"#
+        )
+        .as_bytes(),
+    );
+    let (manifest, manifest_size) = blob(
+        format!(
+            r#"{{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {{"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "{config}", "size": {config_size}}},
+                "layers": [{{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": "{layer}", "size": {layer_size}}}]}}"#
+        )
+        .as_bytes(),
+    );
+    fs::write(
+        layout.join("index.json"),
+        format!(
+            r#"{{"schemaVersion": 2, "manifests": [{{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "{manifest}",
+                "size": {manifest_size}, "platform": {{"architecture": "{arch}", "os": "linux"}},
+                "annotations": {{"io.containerd.image.name": "{name}", "org.opencontainers.image.ref.name": "1"}}}}]}}"#
+        ),
+    )
+    .unwrap();
+    fs::write(layout.join("oci-layout"), r#"{"imageLayoutVersion": "1.0.0"}"#).unwrap();
+    let image = dir.join("image.tar");
+    assert!(Command::new("tar").arg("-C").arg(&layout).arg("-cf").arg(&image).arg(".").status().unwrap().success());
+    image
+}
+
+/// An image made here, imported with `ctr image import` and run from containerd's overlay
+/// snapshots: the runtime gets a bundle whose rootfs the shim mounted, the image's
+/// environment, and each container a writable snapshot of its own.
+#[test]
+fn imported_image_runs_on_overlay_snapshots() {
+    let c = Containerd::new();
+    c.fx.write_root("etc/marker", "from the image\n");
+    let name = "docker.io/library/hutch-test:1";
+    let image = oci_image(c.dir.path(), &c.fx.rootfs, name);
+    c.ctr(&["image", "import", as_str(&image)]).ok();
+    assert!(c.ctr(&["image", "ls", "--quiet"]).ok().lines().contains(&name), "imported");
+    let script = "cat /etc/marker; echo changed > /etc/marker; cat /etc/marker; echo $FROM_IMAGE; grep -cE '^[0-9]+ [0-9]+ [0-9:]+ [^ ]+ / .* - overlay ' /proc/self/mountinfo";
+    for id in ["i1", "i2"] {
+        let out = c.run_image(&["--rm"], Some(name), id, &["sh", "-c", script]);
+        out.ok();
+        assert_eq!(out.lines(), ["from the image", "changed", "yes", "1"], "{id}: each container starts from the image: {out}");
+    }
+    // The image's default command, with its PATH.
+    let out = c.run_image(&["--rm"], Some(name), "i3", &[]);
+    assert_eq!(out.ok().stdout, "default-command\n", "{out}");
+    assert!(c.ctr(&["snapshot", "ls"]).ok().lines().len() <= 2, "only the image's own snapshot is left");
     c.finish();
 }
