@@ -136,12 +136,8 @@ fn setup(a: &mut Args) -> Result<Infallible> {
         (None, Some(o)) => Some(user::numeric(o.uid, o.gid, &o.groups)),
         (None, None) => None,
     });
-    if let Some(ids) = &*ids {
-        match oci {
-            Some(_) => env::set_home_if_unset(&mut env, &ids.home),
-            None => env::set_default_home(&mut env, &ids.home),
-        }
-    }
+    // Without a user the command runs as root.
+    env::set_home_if_unset(&mut env, ids.as_ref().map_or(b"/root", |i| i.home));
     if let Some(o) = oci {
         sys::umask(o.umask.unwrap_or(0o022));
         if let Some(p) = o.personality {

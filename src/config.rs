@@ -293,14 +293,14 @@ pub fn has(s: &[u8], c: u8) -> bool {
 
 /// A C string that lives as long as the process (configuration is built once per run).
 pub fn leak(bytes: &[u8]) -> &'static CStr {
+    // A NUL inside: not a C string.
+    if has(bytes, 0) {
+        return c"";
+    }
     let mut v = Vec::with_capacity(bytes.len() + 1);
     v.extend_from_slice(bytes);
     v.push(0);
-    // A NUL inside: not a C string (the copy is lost; it is one short string, once).
-    match has(bytes, 0) {
-        true => c"",
-        false => crate::sys::until_nul(v.leak()),
-    }
+    crate::sys::until_nul(v.leak())
 }
 
 /// What follows the `n`th `sep` of `line` (empty when there are fewer).

@@ -1,6 +1,7 @@
-//! The container's environment: docker's defaults (PATH, HOME, HOSTNAME, TERM from the
-//! host), then `-e` and `--env-file` entries in command-line order, a later KEY replacing an
-//! earlier one. Nothing else of the host's environment goes in.
+//! The container's environment: docker's defaults (PATH, HOSTNAME, TERM from the host), then
+//! `-e` and `--env-file` entries in command-line order, a later KEY replacing an earlier one.
+//! Nothing else of the host's environment goes in. HOME, unless given, is the user's home,
+//! set where the user is known (child.rs, exec.rs).
 use alloc::vec::Vec;
 use core::ffi::CStr;
 
@@ -8,16 +9,6 @@ use crate::config::{leak, EnvArg};
 use crate::error::{Context, Error, Result};
 use crate::msg::m;
 use crate::sys;
-
-/// Root's home, replaced by the user's own under `-u` unless the user set HOME: a static, so
-/// the entry is recognised by its address, whatever value the user gave.
-static DEFAULT_HOME: &CStr = c"HOME=/root";
-
-/// Whether `entry` is that default (a container's entry records no HOME then, and `exec`
-/// sets its user's own).
-pub fn is_default_home(entry: &CStr) -> bool {
-    core::ptr::eq(entry, DEFAULT_HOME)
-}
 
 pub const DEFAULT_PATH: &CStr = c"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -41,15 +32,8 @@ pub fn set(env: &mut Vec<&'static CStr>, entry: &'static CStr) {
     }
 }
 
-/// Sets HOME to `home` if it is still hutch's default (not given with -e or --env-file).
-pub fn set_default_home(env: &mut Vec<&'static CStr>, home: &[u8]) {
-    if env.iter().any(|e| core::ptr::eq(*e, DEFAULT_HOME)) {
-        set(env, home_entry(home));
-    }
-}
-
-/// Sets HOME to `home` unless the environment has one (runc's rule for config.json's env,
-/// and exec's for every container).
+/// Sets HOME to `home` (the user's, or root's /root without one) unless the environment has
+/// one: docker's and runc's rule, for a container's first process and for `exec` alike.
 #[inline(never)] // smaller out of line (measured)
 pub fn set_home_if_unset(env: &mut Vec<&'static CStr>, home: &[u8]) {
     if lookup(env, b"HOME").is_none() {
@@ -98,7 +82,6 @@ pub fn file_lines(text: &'static mut [u8], each: &mut dyn FnMut(&'static CStr) -
 pub fn build(args: &[EnvArg], hostname: &CStr, host: &[&'static CStr]) -> Result<Vec<&'static CStr>> {
     let mut env = Vec::new();
     env.push(DEFAULT_PATH);
-    env.push(DEFAULT_HOME);
     let mut h = crate::buf::Buf::<80>::new();
     h.push(b"HOSTNAME=").push(hostname.to_bytes());
     env.push(leak(h.as_bytes()));
@@ -139,24 +122,24 @@ mod tests {
         let env = build(&args, c"box", &host).ok().unwrap();
         assert_eq!(
             bytes(&env),
-            [&b"PATH=/bin"[..], b"HOME=/root", b"HOSTNAME=box", b"TERM=xterm", b"A=2", b"FROMHOST=yes", b"EMPTY="]
+            [&b"PATH=/bin"[..], b"HOSTNAME=box", b"TERM=xterm", b"A=2", b"FROMHOST=yes", b"EMPTY="]
         );
     }
 
     #[test]
     fn no_term_without_host_term() {
         let env = build(&[], c"hutch", &[c"LANG=C"]).ok().unwrap();
-        assert_eq!(bytes(&env), [DEFAULT_PATH.to_bytes(), b"HOME=/root", b"HOSTNAME=hutch"]);
+        assert_eq!(bytes(&env), [DEFAULT_PATH.to_bytes(), b"HOSTNAME=hutch"]);
     }
 
     #[test]
     fn home_follows_the_user_unless_set() {
         let mut env = build(&[], c"h", &[]).ok().unwrap();
-        set_default_home(&mut env, b"/home/alice");
+        set_home_if_unset(&mut env, b"/home/alice");
         assert!(bytes(&env).contains(&&b"HOME=/home/alice"[..]));
         let mut env = build(&[EnvArg::Var(leak(b"HOME=/root"))], c"h", &[]).ok().unwrap();
-        set_default_home(&mut env, b"/home/alice");
-        assert!(bytes(&env).contains(&&b"HOME=/root"[..]), "an explicit HOME wins, even when equal to the default");
+        set_home_if_unset(&mut env, b"/home/alice");
+        assert!(bytes(&env).contains(&&b"HOME=/root"[..]), "an explicit HOME wins, even when equal to root's");
     }
 
     #[test]

@@ -331,8 +331,8 @@ fn setup(c: &mut Child) -> Result<core::convert::Infallible> {
     if let Some(ids) = &mut *ids {
         ids.groups.extend_from_slice(gids);
     }
-    // The user's home unless the environment has a HOME (the container's entry records only
-    // one the user gave); without a user the command runs as root.
+    // The user's home unless the environment has a HOME (as for the container's first
+    // process); without a user the command runs as root.
     env::set_home_if_unset(c.env, ids.as_ref().map_or(b"/root", |i| i.home));
     child::enter(config::leak(c.workdir), &c.pc.rlimits, c.opts.preserve_fds, &c.caps, c.filter, c.nnp, ids.as_ref(), user)?;
     if c.opts.detach {

@@ -142,7 +142,7 @@ pub fn entry(cfg: &RunConfig, env: &[&'static CStr], pid: c_int) -> Vec<u8> {
         (None, Some(o)) => line(&mut t, b"user", Buf::<32>::new().num(o.uid as u64).push(b":").num(o.gid as u64).as_bytes()),
         (None, None) => {}
     }
-    for e in env.iter().filter(|e| !crate::env::is_default_home(e)) {
+    for e in env {
         line(&mut t, b"env", e.to_bytes());
     }
     t
